@@ -1,0 +1,15 @@
+//! bathyscaphe: what is inside a container image and why it is big.
+//!
+//! One way through: [`source`] reads archives and daemons into the [`image`] model; [`tree`]
+//! merges layers by the OCI rules; [`analysis`] measures waste (dive's numbers and true waste);
+//! [`report`] writes text and JSON. Front ends (CLI, TUI) sit on top.
+
+pub mod error;
+pub mod image;
+pub mod paths;
+pub mod progress;
+pub mod source;
+
+pub use error::{Error, Result};
+pub mod analysis;
+pub mod tree;

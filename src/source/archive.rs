@@ -1,0 +1,314 @@
+//! The outer container of an image: a tar file (indexed by headers, contents read later by
+//! byte range), an OCI layout directory, or a tar stream read once (from a daemon). Gives the
+//! layout resolver small members' bytes and the layer reader each blob.
+
+use crate::error::{Error, Result};
+use crate::source::layer::{parse_layer_with_progress, LayerParseOptions, ParsedLayer};
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Members up to this size are kept in memory while indexing (manifests, configs).
+pub const SMALL_MEMBER: u64 = 1 << 20;
+/// A JSON member in a stream may be this large.
+const MAX_JSON_MEMBER: u64 = 64 << 20;
+
+#[derive(Clone, Debug)]
+pub enum MemberBody {
+    Bytes(Arc<Vec<u8>>),
+    /// Byte range of a tar file.
+    Range { offset: u64, size: u64 },
+    /// A file of a layout directory.
+    File(PathBuf),
+    /// A layer already parsed while streaming.
+    Parsed,
+    Symlink(String),
+    Hardlink(String),
+    Dir,
+}
+
+#[derive(Clone, Debug)]
+pub struct Member {
+    pub name: String,
+    pub size: u64,
+    pub body: MemberBody,
+}
+
+/// All members of the outer archive, by cleaned name.
+pub struct MemberIndex {
+    /// How errors name the archive.
+    pub archive: String,
+    pub members: HashMap<String, Member>,
+    /// The tar file whose ranges `Range` bodies point into.
+    pub file: Option<PathBuf>,
+    /// A layout directory, for members not indexed up front.
+    pub dir: Option<PathBuf>,
+    /// Layers parsed while streaming, by member name.
+    pub parsed: HashMap<String, ParsedLayer>,
+}
+
+fn clean_member_name(raw: &str) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    for c in raw.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                out.pop();
+            }
+            c => out.push(c),
+        }
+    }
+    out.join("/")
+}
+
+impl MemberIndex {
+    /// Index a tar file: read headers, seek over contents, keep small members' bytes.
+    pub fn from_tar_file(path: &Path) -> Result<MemberIndex> {
+        let archive = path.display().to_string();
+        let io_err = |e: std::io::Error| Error::Io { path: path.to_path_buf(), source: e };
+        let file = File::open(path).map_err(io_err)?;
+        let file_len = file.metadata().map_err(io_err)?.len();
+        let mut ar = tar::Archive::new(file);
+        let mut members = HashMap::new();
+        let entries = ar.entries_with_seek().map_err(|e| Error::not_image(&archive, format!("not a tar archive: {e}")))?;
+        let mut last_name = String::new();
+        for entry in entries {
+            let mut entry = entry.map_err(|e| {
+                if last_name.is_empty() {
+                    Error::not_image(&archive, format!("not a tar archive: {e}"))
+                } else {
+                    Error::member(&archive, &last_name, format!("archive is truncated or corrupt after this member: {e}"))
+                }
+            })?;
+            let raw = entry.path_bytes();
+            let raw = String::from_utf8_lossy(&raw).to_string();
+            let name = clean_member_name(&raw);
+            let size = entry.size();
+            let offset = entry.raw_file_position();
+            if offset.saturating_add(size) > file_len {
+                return Err(Error::member(
+                    &archive,
+                    &name,
+                    format!("declares {size} bytes but the archive ends {} bytes into it (truncated)", file_len.saturating_sub(offset)),
+                ));
+            }
+            let et = entry.header().entry_type();
+            let body = if et.is_symlink() {
+                let t = entry.link_name_bytes().map(|b| String::from_utf8_lossy(&b).to_string()).unwrap_or_default();
+                MemberBody::Symlink(t)
+            } else if et.is_hard_link() {
+                let t = entry.link_name_bytes().map(|b| String::from_utf8_lossy(&b).to_string()).unwrap_or_default();
+                MemberBody::Hardlink(clean_member_name(&t))
+            } else if et.is_dir() {
+                MemberBody::Dir
+            } else if et.is_pax_global_extensions() || et.is_pax_local_extensions() {
+                continue;
+            } else if size <= SMALL_MEMBER {
+                let mut bytes = Vec::with_capacity(size as usize);
+                entry
+                    .read_to_end(&mut bytes)
+                    .map_err(|e| Error::member(&archive, &name, format!("read failed (truncated?): {e}")))?;
+                MemberBody::Bytes(Arc::new(bytes))
+            } else {
+                MemberBody::Range { offset, size }
+            };
+            if name.is_empty() {
+                continue;
+            }
+            if let Some(prev) = members.get(&name) {
+                let both_dirs = matches!((&prev, &body), (Member { body: MemberBody::Dir, .. }, MemberBody::Dir));
+                if !both_dirs {
+                    return Err(Error::member(&archive, &name, "appears twice in the archive"));
+                }
+            }
+            last_name = name.clone();
+            members.insert(name.clone(), Member { name, size, body });
+        }
+        if members.is_empty() {
+            return Err(Error::not_image(&archive, "empty or not a tar archive"));
+        }
+        Ok(MemberIndex { archive, members, file: Some(path.to_path_buf()), dir: None, parsed: HashMap::new() })
+    }
+
+    /// An OCI layout directory: members are files below it, looked up on demand.
+    pub fn from_dir(path: &Path) -> Result<MemberIndex> {
+        let archive = path.display().to_string();
+        let mut members = HashMap::new();
+        for name in ["index.json", "oci-layout", "manifest.json"] {
+            let p = path.join(name);
+            if p.is_file() {
+                let bytes = std::fs::read(&p).map_err(|e| Error::Io { path: p.clone(), source: e })?;
+                members.insert(
+                    name.to_string(),
+                    Member { name: name.to_string(), size: bytes.len() as u64, body: MemberBody::Bytes(Arc::new(bytes)) },
+                );
+            }
+        }
+        Ok(MemberIndex { archive, members, file: None, dir: Some(path.to_path_buf()), parsed: HashMap::new() })
+    }
+
+    /// Read a tar stream once: keep JSON-looking members, parse every other regular member as a
+    /// layer on the spot (its name is matched to the manifest once that arrives).
+    pub fn from_stream<R: Read>(
+        reader: R,
+        archive: &str,
+        opts: LayerParseOptions,
+        progress: Option<Arc<crate::progress::Progress>>,
+    ) -> Result<MemberIndex> {
+        let mut ar = tar::Archive::new(reader);
+        let mut members = HashMap::new();
+        let mut parsed = HashMap::new();
+        let mut last_name = String::new();
+        let entries = ar.entries().map_err(|e| Error::not_image(archive, format!("not a tar stream: {e}")))?;
+        for entry in entries {
+            let mut entry = entry.map_err(|e| {
+                if last_name.is_empty() {
+                    Error::not_image(archive, format!("not a tar stream: {e}"))
+                } else {
+                    Error::member(archive, &last_name, format!("stream broke after this member: {e}"))
+                }
+            })?;
+            let raw = entry.path_bytes();
+            let name = clean_member_name(&String::from_utf8_lossy(&raw));
+            let size = entry.size();
+            let et = entry.header().entry_type();
+            if name.is_empty() || et.is_pax_global_extensions() || et.is_pax_local_extensions() {
+                continue;
+            }
+            let body = if et.is_symlink() {
+                MemberBody::Symlink(entry.link_name_bytes().map(|b| String::from_utf8_lossy(&b).to_string()).unwrap_or_default())
+            } else if et.is_hard_link() {
+                MemberBody::Hardlink(clean_member_name(
+                    &entry.link_name_bytes().map(|b| String::from_utf8_lossy(&b).to_string()).unwrap_or_default(),
+                ))
+            } else if et.is_dir() {
+                MemberBody::Dir
+            } else {
+                // peek: JSON metadata or a layer?
+                let mut first = [0u8; 1];
+                let mut head = Vec::new();
+                let n = entry.read(&mut first).map_err(|e| Error::member(archive, &name, format!("read failed: {e}")))?;
+                head.extend_from_slice(&first[..n]);
+                let jsonish = n == 1 && matches!(first[0], b'{' | b'[' | b' ' | b'\n');
+                if (jsonish && size <= MAX_JSON_MEMBER) || size <= 512 {
+                    entry
+                        .read_to_end(&mut head)
+                        .map_err(|e| Error::member(archive, &name, format!("read failed (truncated?): {e}")))?;
+                    MemberBody::Bytes(Arc::new(head))
+                } else {
+                    let chained = std::io::Cursor::new(head).chain(&mut entry);
+                    let layer = parse_layer_with_progress(chained, archive, &name, opts, progress.clone())?;
+                    parsed.insert(name.clone(), layer);
+                    MemberBody::Parsed
+                }
+            };
+            if members.contains_key(&name) && !matches!(body, MemberBody::Dir) {
+                return Err(Error::member(archive, &name, "appears twice in the archive"));
+            }
+            last_name = name.clone();
+            members.insert(name.clone(), Member { name, size, body });
+        }
+        if members.is_empty() {
+            return Err(Error::not_image(archive, "empty stream: no image in it"));
+        }
+        Ok(MemberIndex { archive: archive.to_string(), members, file: None, dir: None, parsed })
+    }
+
+    /// Follow symlinks and hardlinks to the member that holds bytes.
+    pub fn resolve(&self, name: &str) -> Result<Option<Member>> {
+        let mut cur = clean_member_name(name);
+        for _ in 0..32 {
+            if let Some(dir) = &self.dir {
+                if !self.members.contains_key(&cur) {
+                    let p = dir.join(&cur);
+                    return match std::fs::symlink_metadata(&p) {
+                        Ok(md) if md.is_file() || md.file_type().is_symlink() => {
+                            let md = std::fs::metadata(&p).map_err(|e| Error::Io { path: p.clone(), source: e })?;
+                            Ok(Some(Member { name: cur, size: md.len(), body: MemberBody::File(p) }))
+                        }
+                        _ => Ok(None),
+                    };
+                }
+            }
+            let Some(m) = self.members.get(&cur) else {
+                return Ok(None);
+            };
+            match &m.body {
+                MemberBody::Symlink(target) => {
+                    let base = match cur.rfind('/') {
+                        Some(i) => &cur[..i],
+                        None => "",
+                    };
+                    cur = if target.starts_with('/') { clean_member_name(target) } else { clean_member_name(&format!("{base}/{target}")) };
+                }
+                MemberBody::Hardlink(target) => cur = target.clone(),
+                _ => return Ok(Some(m.clone())),
+            }
+        }
+        Err(Error::member(&self.archive, name, "symlink loop among archive members"))
+    }
+
+    /// The bytes of a small member (manifests, configs).
+    pub fn read_small(&self, name: &str) -> Result<Option<Vec<u8>>> {
+        let Some(m) = self.resolve(name)? else {
+            return Ok(None);
+        };
+        match &m.body {
+            MemberBody::Bytes(b) => Ok(Some(b.as_ref().clone())),
+            MemberBody::File(p) => {
+                let md = std::fs::metadata(p).map_err(|e| Error::Io { path: p.clone(), source: e })?;
+                if md.len() > MAX_JSON_MEMBER {
+                    return Err(Error::member(&self.archive, name, "too large for a manifest or config"));
+                }
+                std::fs::read(p).map(Some).map_err(|e| Error::Io { path: p.clone(), source: e })
+            }
+            MemberBody::Range { offset, size } => {
+                if *size > MAX_JSON_MEMBER {
+                    return Err(Error::member(&self.archive, name, "too large for a manifest or config"));
+                }
+                let Some(path) = &self.file else { return Ok(None) };
+                let mut f = File::open(path).map_err(|e| Error::Io { path: path.clone(), source: e })?;
+                f.seek(SeekFrom::Start(*offset)).map_err(|e| Error::Io { path: path.clone(), source: e })?;
+                let mut v = Vec::with_capacity(*size as usize);
+                f.take(*size).read_to_end(&mut v).map_err(|e| Error::Io { path: path.clone(), source: e })?;
+                Ok(Some(v))
+            }
+            MemberBody::Parsed => Err(Error::member(&self.archive, name, "expected JSON, found a layer")),
+            MemberBody::Dir | MemberBody::Symlink(_) | MemberBody::Hardlink(_) => Ok(None),
+        }
+    }
+
+    /// A reader over a member's bytes (for layers), plus its size.
+    pub fn open(&self, m: &Member) -> Result<Box<dyn Read + Send>> {
+        match &m.body {
+            MemberBody::Bytes(b) => Ok(Box::new(std::io::Cursor::new(ArcBytes(b.clone())))),
+            MemberBody::File(p) => {
+                let f = File::open(p).map_err(|e| Error::Io { path: p.clone(), source: e })?;
+                Ok(Box::new(f))
+            }
+            MemberBody::Range { offset, size } => {
+                let path = self.file.as_ref().ok_or_else(|| Error::member(&self.archive, &m.name, "no backing file"))?;
+                let mut f = File::open(path).map_err(|e| Error::Io { path: path.clone(), source: e })?;
+                f.seek(SeekFrom::Start(*offset)).map_err(|e| Error::Io { path: path.clone(), source: e })?;
+                Ok(Box::new(f.take(*size)))
+            }
+            _ => Err(Error::member(&self.archive, &m.name, "is not a regular file")),
+        }
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        match self.resolve(name) {
+            Ok(Some(_)) => true,
+            _ => false,
+        }
+    }
+}
+
+struct ArcBytes(Arc<Vec<u8>>);
+impl AsRef<[u8]> for ArcBytes {
+    fn as_ref(&self) -> &[u8] {
+        self.0.as_slice()
+    }
+}

@@ -1,0 +1,334 @@
+//! Parse one layer blob: detect its compression from the first bytes, inflate, hash (blob and
+//! diff_id with sha256, file contents with xxh3) and read the tar headers into compact records.
+//! Reads a stream once, front to back; never writes anything.
+
+use crate::error::{Error, Result};
+use crate::image::{Compression, EntryKind};
+use sha2::{Digest, Sha256};
+use std::io::{self, BufRead, BufReader, Read};
+use xxhash_rust::xxh3::Xxh3;
+use crate::progress::Progress;
+use std::sync::Arc;
+
+/// One tar entry before its path is interned.
+#[derive(Clone, Copy, Debug)]
+pub struct RawEntry {
+    pub path_off: u32,
+    pub path_len: u32,
+    pub kind: EntryKind,
+    pub typeflag: u8,
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pub size: u64,
+    pub hash: u64,
+    pub link_off: u32,
+    pub link_len: u32,
+}
+
+/// A parsed layer: entries, plus the arenas their paths and link targets live in.
+#[derive(Debug, Default)]
+pub struct ParsedLayer {
+    pub compression: Option<Compression>,
+    pub blob_sha256: Option<String>,
+    pub diff_sha256: Option<String>,
+    pub compressed_bytes: u64,
+    pub tar_bytes: u64,
+    pub entries: Vec<RawEntry>,
+    pub paths: String,
+    pub links: String,
+}
+
+impl ParsedLayer {
+    pub fn path(&self, e: &RawEntry) -> &str {
+        &self.paths[e.path_off as usize..(e.path_off + e.path_len) as usize]
+    }
+    pub fn link(&self, e: &RawEntry) -> &str {
+        &self.links[e.link_off as usize..(e.link_off + e.link_len) as usize]
+    }
+    pub fn compression(&self) -> Compression {
+        self.compression.unwrap_or(Compression::None)
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct LayerParseOptions {
+    /// Compute sha256 of the blob and of the uncompressed stream.
+    pub digests: bool,
+    /// Hash the contents of regular files.
+    pub content_hashes: bool,
+}
+
+impl Default for LayerParseOptions {
+    fn default() -> Self {
+        LayerParseOptions { digests: true, content_hashes: true }
+    }
+}
+
+/// A reader that counts and optionally sha256-hashes what passes through it.
+struct Tap<R> {
+    inner: R,
+    sha: Option<Sha256>,
+    count: u64,
+    progress: Option<Arc<Progress>>,
+}
+
+impl<R: Read> Read for Tap<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(s) = self.sha.as_mut() {
+            s.update(&buf[..n]);
+        }
+        self.count += n as u64;
+        if let Some(p) = &self.progress {
+            p.add_read(n as u64);
+        }
+        Ok(n)
+    }
+}
+
+fn hex_digest(s: Sha256) -> String {
+    format!("sha256:{}", hex::encode(s.finalize()))
+}
+
+/// Clean a tar path: drop leading `./`, trailing `/`, `.` components. `None` for the root
+/// itself. `..` components and absolute paths are bad input.
+pub fn clean_entry_path(raw: &str) -> std::result::Result<Option<String>, String> {
+    // kaniko writes the root as "/": that is the root, not an escape
+    if raw.starts_with('/') && raw.trim_matches('/') != "" && raw.trim_start_matches('/') != "." {
+        return Err(format!("entry {raw:?} has an absolute path"));
+    }
+    let mut out = String::with_capacity(raw.len());
+    for comp in raw.split('/') {
+        match comp {
+            "" | "." => continue,
+            ".." => return Err(format!("entry {raw:?} climbs out of the layer with '..'")),
+            c => {
+                if !out.is_empty() {
+                    out.push('/');
+                }
+                out.push_str(c);
+            }
+        }
+    }
+    Ok(if out.is_empty() { None } else { Some(out) })
+}
+
+fn kind_of(typeflag: u8, name: &str) -> EntryKind {
+    if name == ".wh..wh..opq" {
+        return EntryKind::Opaque;
+    }
+    if name.starts_with(".wh.") {
+        // `.wh..wh.` names other than the opaque marker are whiteout-internal files: dive drops
+        // them; we record them as Other so the overlay ignores them too.
+        if name.starts_with(".wh..wh.") {
+            return EntryKind::Other;
+        }
+        return EntryKind::Whiteout;
+    }
+    match typeflag {
+        b'0' | 0 | b'7' => EntryKind::File,
+        b'1' => EntryKind::Hardlink,
+        b'2' => EntryKind::Symlink,
+        b'3' => EntryKind::CharDevice,
+        b'4' => EntryKind::BlockDevice,
+        b'5' => EntryKind::Dir,
+        b'6' => EntryKind::Fifo,
+        _ => EntryKind::Other,
+    }
+}
+
+/// Parse a layer blob from `reader`. `member` names the blob in errors.
+pub fn parse_layer<R: Read>(reader: R, archive: &str, member: &str, opts: LayerParseOptions) -> Result<ParsedLayer> {
+    parse_layer_with_progress(reader, archive, member, opts, None)
+}
+
+pub fn parse_layer_with_progress<R: Read>(
+    reader: R,
+    archive: &str,
+    member: &str,
+    opts: LayerParseOptions,
+    progress: Option<Arc<Progress>>,
+) -> Result<ParsedLayer> {
+    let merr = |m: String| Error::member(archive, member, m);
+    let blob_tap = Tap { inner: reader, sha: opts.digests.then(Sha256::new), count: 0, progress };
+    let mut buffered = BufReader::with_capacity(256 * 1024, blob_tap);
+    let head = buffered.fill_buf().map_err(|e| merr(format!("read failed: {e}")))?;
+    let compression = if head.starts_with(&[0x1f, 0x8b]) {
+        Compression::Gzip
+    } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        Compression::Zstd
+    } else {
+        Compression::None
+    };
+    if compression == Compression::None {
+        let looks_tar = head.is_empty()
+            || (head.len() >= 263 && &head[257..262] == b"ustar")
+            || (head.len() >= 512 && head[..512].iter().all(|&b| b == 0))
+            || (head.len() >= 512 && tar_checksum_ok(&head[..512]));
+        if !looks_tar {
+            return Err(merr("not a tar layer (neither tar, gzip nor zstd)".to_string()));
+        }
+    }
+    let decoded = match compression {
+        Compression::Gzip => Decoder::Gzip(flate2::bufread::MultiGzDecoder::new(buffered)),
+        Compression::Zstd => Decoder::Zstd(
+            zstd::stream::read::Decoder::with_buffer(buffered).map_err(|e| merr(format!("corrupt zstd stream: {e}")))?,
+        ),
+        Compression::None => Decoder::Plain(buffered),
+    };
+    let comp_name = match compression {
+        Compression::Gzip => "gzip",
+        Compression::Zstd => "zstd",
+        Compression::None => "tar",
+    };
+    let diff_tap = Tap { inner: decoded, sha: opts.digests.then(Sha256::new), count: 0, progress: None };
+    let mut archive_rd = tar::Archive::new(diff_tap);
+    let mut out = ParsedLayer { compression: Some(compression), ..Default::default() };
+    let mut buf = vec![0u8; 64 * 1024];
+    let io_err = |e: io::Error| -> String {
+        if e.kind() == io::ErrorKind::UnexpectedEof {
+            format!("truncated {comp_name} stream ({e})")
+        } else if compression != Compression::None && e.kind() != io::ErrorKind::Other {
+            format!("corrupt {comp_name} stream: {e}")
+        } else {
+            format!("{e}")
+        }
+    };
+    {
+        let entries = archive_rd.entries().map_err(|e| merr(io_err(e)))?;
+        for entry in entries {
+            let mut entry = entry.map_err(|e| merr(io_err(e)))?;
+            let typeflag = entry.header().entry_type().as_byte();
+            if matches!(typeflag, b'g' | b'x' | b'L' | b'K') {
+                continue;
+            }
+            let raw_path = entry.path_bytes();
+            let raw_path = std::str::from_utf8(&raw_path)
+                .map_err(|_| merr(format!("entry {:?} has a non-UTF-8 name", String::from_utf8_lossy(&raw_path))))?
+                .to_string();
+            let Some(path) = clean_entry_path(&raw_path).map_err(merr)? else {
+                continue;
+            };
+            let name = path.rsplit('/').next().unwrap_or(&path);
+            let kind = kind_of(typeflag, name);
+            let header = entry.header();
+            let mode = header.mode().map_err(|e| merr(format!("entry {raw_path:?}: bad mode: {e}")))?;
+            let uid = header.uid().map_err(|e| merr(format!("entry {raw_path:?}: bad uid: {e}")))?;
+            let gid = header.gid().map_err(|e| merr(format!("entry {raw_path:?}: bad gid: {e}")))?;
+            let size = entry.size();
+            let link = match kind {
+                EntryKind::Symlink | EntryKind::Hardlink => {
+                    let l = entry.link_name_bytes().map(|b| b.into_owned()).unwrap_or_default();
+                    let l = String::from_utf8(l)
+                        .map_err(|_| merr(format!("entry {raw_path:?} has a non-UTF-8 link target")))?;
+                    if kind == EntryKind::Hardlink {
+                        clean_entry_path(&l).map_err(merr)?.unwrap_or_default()
+                    } else {
+                        l
+                    }
+                }
+                _ => String::new(),
+            };
+            let mut hash = 0u64;
+            if kind == EntryKind::File && opts.content_hashes {
+                let mut h = Xxh3::new();
+                loop {
+                    let n = entry.read(&mut buf).map_err(|e| merr(format!("entry {raw_path:?}: {}", io_err(e))))?;
+                    if n == 0 {
+                        break;
+                    }
+                    h.update(&buf[..n]);
+                }
+                hash = h.digest();
+                // 0 means "not hashed"
+                if hash == 0 {
+                    hash = 1;
+                }
+            }
+            let path_off = out.paths.len() as u32;
+            out.paths.push_str(&path);
+            let link_off = out.links.len() as u32;
+            out.links.push_str(&link);
+            out.entries.push(RawEntry {
+                path_off,
+                path_len: path.len() as u32,
+                kind,
+                typeflag,
+                mode,
+                uid: uid as u32,
+                gid: gid as u32,
+                size,
+                hash,
+                link_off,
+                link_len: link.len() as u32,
+            });
+        }
+    }
+    // drain what follows the tar's end so the digests cover the whole stream
+    let mut diff_tap = archive_rd.into_inner();
+    io::copy(&mut diff_tap, &mut io::sink()).map_err(|e| merr(io_err(e)))?;
+    out.tar_bytes = diff_tap.count;
+    out.diff_sha256 = diff_tap.sha.take().map(hex_digest);
+    let mut buffered = diff_tap.inner.into_inner();
+    io::copy(&mut buffered, &mut io::sink()).map_err(|e| merr(format!("read failed: {e}")))?;
+    let blob_tap = buffered.into_inner();
+    out.compressed_bytes = blob_tap.count;
+    out.blob_sha256 = blob_tap.sha.map(hex_digest);
+    Ok(out)
+}
+
+/// The decompressor, kept as an enum so the blob reader can be taken back to finish its hash.
+enum Decoder<R: BufRead> {
+    Gzip(flate2::bufread::MultiGzDecoder<R>),
+    Zstd(zstd::stream::read::Decoder<'static, R>),
+    Plain(R),
+}
+
+impl<R: BufRead> Read for Decoder<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Decoder::Gzip(d) => d.read(buf),
+            Decoder::Zstd(d) => d.read(buf),
+            Decoder::Plain(d) => d.read(buf),
+        }
+    }
+}
+
+impl<R: BufRead> Decoder<R> {
+    fn into_inner(self) -> R {
+        match self {
+            Decoder::Gzip(d) => d.into_inner(),
+            Decoder::Zstd(d) => d.finish(),
+            Decoder::Plain(d) => d,
+        }
+    }
+}
+
+fn tar_checksum_ok(block: &[u8]) -> bool {
+    let field = &block[148..156];
+    let s = std::str::from_utf8(field).unwrap_or("").trim_matches(|c: char| c == '\0' || c == ' ');
+    let Ok(expected) = u32::from_str_radix(s, 8) else {
+        return false;
+    };
+    let mut sum: u32 = 0;
+    for (i, &b) in block.iter().enumerate() {
+        sum += if (148..156).contains(&i) { b' ' as u32 } else { b as u32 };
+    }
+    sum == expected
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cleans_paths_like_dive_and_refuses_escapes() {
+        assert_eq!(clean_entry_path("./etc/passwd").unwrap().as_deref(), Some("etc/passwd"));
+        assert_eq!(clean_entry_path("usr/lib/").unwrap().as_deref(), Some("usr/lib"));
+        assert_eq!(clean_entry_path("./").unwrap(), None);
+        assert!(clean_entry_path("/etc/passwd").is_err());
+        assert_eq!(clean_entry_path("/").unwrap(), None);
+        assert!(clean_entry_path("a/../../etc").is_err());
+    }
+}

@@ -1,0 +1,254 @@
+//! Reading images: from an archive file, an OCI layout directory or a tar stream, into the
+//! [`Image`] model. Verifies digests while reading. Writes nothing anywhere.
+
+pub mod archive;
+pub mod layer;
+pub mod layout;
+
+use crate::error::{Error, Result};
+use crate::image::{EntryKind, HistoryEntry, Image, Layer, LayerEntry, LinkRef};
+use crate::paths::PathTable;
+use crate::progress::Progress;
+use archive::{MemberBody, MemberIndex};
+use layer::{parse_layer_with_progress, LayerParseOptions, ParsedLayer};
+pub use layout::Selection;
+use rayon::prelude::*;
+use std::path::Path;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+#[derive(Clone, Debug)]
+pub struct LoadOptions {
+    /// Check every blob against its digest and every layer against its diff_id.
+    pub verify: bool,
+    pub selection: Selection,
+    pub progress: Option<Arc<Progress>>,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions { verify: true, selection: Selection::default(), progress: None }
+    }
+}
+
+impl LoadOptions {
+    fn parse_opts(&self) -> LayerParseOptions {
+        LayerParseOptions { digests: self.verify, content_hashes: true }
+    }
+}
+
+/// Read an image from a path: a tar archive (any layout) or an OCI layout directory.
+pub fn load_path(path: &Path, opts: &LoadOptions) -> Result<Image> {
+    let md = std::fs::metadata(path).map_err(|e| Error::Io { path: path.to_path_buf(), source: e })?;
+    let idx = if md.is_dir() { MemberIndex::from_dir(path)? } else { MemberIndex::from_tar_file(path)? };
+    load_index(idx, path.display().to_string(), opts)
+}
+
+/// Read an image from a tar stream (`docker save` bytes from a daemon), once, front to back.
+pub fn load_stream<R: std::io::Read>(reader: R, name: &str, opts: &LoadOptions) -> Result<Image> {
+    let idx = MemberIndex::from_stream(reader, name, opts.parse_opts(), opts.progress.clone())?;
+    load_index(idx, name.to_string(), opts)
+}
+
+fn load_index(mut idx: MemberIndex, source: String, opts: &LoadOptions) -> Result<Image> {
+    let plan = layout::plan(&idx, &opts.selection, opts.verify)?;
+    for n in &plan.notes {
+        eprintln!("bathy: {n}");
+    }
+    // resolve every layer member first, so a missing one fails before any work
+    let mut members = Vec::with_capacity(plan.layers.len());
+    for l in &plan.layers {
+        let m = idx
+            .resolve(&l.member)?
+            .ok_or_else(|| Error::member(&idx.archive, &l.member, "layer listed in the manifest is missing from the archive"))?;
+        members.push(m);
+    }
+    if let Some(p) = &opts.progress {
+        p.layers_total.store(plan.layers.len(), Ordering::Relaxed);
+        let total: u64 = members.iter().filter(|m| !matches!(m.body, MemberBody::Parsed)).map(|m| m.size).sum();
+        p.bytes_total.fetch_add(total, Ordering::Relaxed);
+    }
+    let parse_opts = opts.parse_opts();
+    // one layer may be listed twice (same blob): parse each member once
+    let mut parsed_by_member: std::collections::HashMap<String, Arc<ParsedLayer>> = std::collections::HashMap::new();
+    let mut todo: Vec<&archive::Member> = Vec::new();
+    for m in &members {
+        if parsed_by_member.contains_key(&m.name) || todo.iter().any(|t| t.name == m.name) {
+            continue;
+        }
+        if let MemberBody::Parsed = m.body {
+            let pl = idx
+                .parsed
+                .remove(&m.name)
+                .ok_or_else(|| Error::member(&idx.archive, &m.name, "layer was not parsed"))?;
+            parsed_by_member.insert(m.name.clone(), Arc::new(pl));
+        } else {
+            todo.push(m);
+        }
+    }
+    let results: Vec<Result<(String, ParsedLayer)>> = todo
+        .par_iter()
+        .map(|m| {
+            let rd = idx.open(m)?;
+            let mut pl = parse_layer_with_progress(rd, &idx.archive, &m.name, parse_opts, opts.progress.clone())?;
+            if pl.compressed_bytes == 0 {
+                pl.compressed_bytes = m.size;
+            }
+            if let Some(p) = &opts.progress {
+                p.layers_done.fetch_add(1, Ordering::Relaxed);
+                p.entries.fetch_add(pl.entries.len() as u64, Ordering::Relaxed);
+            }
+            Ok((m.name.clone(), pl))
+        })
+        .collect();
+    for r in results {
+        let (name, pl) = r?;
+        parsed_by_member.insert(name, Arc::new(pl));
+    }
+    drop(todo);
+
+    let diff_ids = plan.config.rootfs.as_ref().map(|r| r.diff_ids.clone()).unwrap_or_default();
+    if !diff_ids.is_empty() && diff_ids.len() != plan.layers.len() {
+        return Err(Error::member(
+            &idx.archive,
+            &plan.config_member,
+            format!("config lists {} diff_ids but the manifest {} layers", diff_ids.len(), plan.layers.len()),
+        ));
+    }
+
+    let mut paths = PathTable::new();
+    let mut links = String::new();
+    let mut layers = Vec::with_capacity(plan.layers.len());
+    let mut seen_layer: Vec<u32> = Vec::new();
+    for (i, (lp, m)) in plan.layers.iter().zip(&members).enumerate() {
+        let pl = parsed_by_member
+            .get(&m.name)
+            .cloned()
+            .ok_or_else(|| Error::member(&idx.archive, &m.name, "layer was not parsed"))?;
+        let diff_id_expected = diff_ids.get(i).cloned();
+        if opts.verify {
+            if let (Some(exp), Some(got)) = (&lp.expected_blob, &pl.blob_sha256) {
+                if exp.starts_with("sha256:") && exp != got {
+                    return Err(Error::DigestMismatch {
+                        archive: idx.archive.clone(),
+                        member: lp.member.clone(),
+                        what: "blob digest",
+                        expected: exp.clone(),
+                        found: got.clone(),
+                    });
+                }
+            }
+            if let (Some(exp), Some(got)) = (&diff_id_expected, &pl.diff_sha256) {
+                if exp.starts_with("sha256:") && exp != got {
+                    return Err(Error::DigestMismatch {
+                        archive: idx.archive.clone(),
+                        member: lp.member.clone(),
+                        what: "diff_id",
+                        expected: exp.clone(),
+                        found: got.clone(),
+                    });
+                }
+            }
+        }
+        let mut entries = Vec::with_capacity(pl.entries.len());
+        let mut size_bytes = 0u64;
+        let stamp = i as u32 + 1;
+        for re in &pl.entries {
+            let p = pl.path(re);
+            let node = paths.intern(p);
+            if seen_layer.len() <= node as usize {
+                seen_layer.resize(node as usize + 1, 0);
+            }
+            if seen_layer[node as usize] == stamp && re.kind != EntryKind::Dir {
+                return Err(Error::member(&idx.archive, &lp.member, format!("entry {p:?} appears twice in the layer")));
+            }
+            seen_layer[node as usize] = stamp;
+            size_bytes += re.size;
+            match re.kind {
+                EntryKind::Whiteout => {
+                    if let (Some(parent), Some(target)) = (paths.parent(node), paths.name(node).strip_prefix(".wh.").map(str::to_string)) {
+                        paths.intern_child(parent, &target);
+                    }
+                }
+                EntryKind::Hardlink => {
+                    let t = pl.link(re);
+                    if !t.is_empty() {
+                        paths.intern(t);
+                    }
+                }
+                _ => {}
+            }
+            let link = if re.link_len > 0 {
+                let off = links.len() as u32;
+                links.push_str(pl.link(re));
+                LinkRef { off, len: re.link_len }
+            } else {
+                LinkRef::default()
+            };
+            entries.push(LayerEntry {
+                node,
+                kind: re.kind,
+                typeflag: re.typeflag,
+                mode: re.mode,
+                uid: re.uid,
+                gid: re.gid,
+                size: re.size,
+                hash: re.hash,
+                link,
+            });
+        }
+        layers.push(Layer {
+            index: i,
+            id: lp.id.clone(),
+            digest: pl.blob_sha256.clone().or_else(|| lp.expected_blob.clone()).unwrap_or_default(),
+            diff_id: pl.diff_sha256.clone().or(diff_id_expected).unwrap_or_default(),
+            compression: pl.compression(),
+            compressed_bytes: if pl.compressed_bytes > 0 { pl.compressed_bytes } else { m.size },
+            tar_bytes: pl.tar_bytes,
+            size_bytes,
+            history: None,
+            empty_history: Vec::new(),
+            entries,
+        });
+    }
+    drop(parsed_by_member);
+    paths.finish();
+    let trailing_history = pair_history(&plan.config.history, &mut layers);
+    Ok(Image {
+        source,
+        tags: plan.tags,
+        format: plan.format,
+        config_digest: plan.config_digest,
+        config: plan.config,
+        layers,
+        paths,
+        links,
+        trailing_history,
+        daemon: None,
+        warnings: plan.notes,
+    })
+}
+
+/// Give each layer the history step that made it and the empty steps before it; return the
+/// steps left after the last layer.
+pub fn pair_history(history: &[HistoryEntry], layers: &mut [Layer]) -> Vec<HistoryEntry> {
+    let mut pending: Vec<HistoryEntry> = Vec::new();
+    let mut li = 0;
+    let mut trailing = Vec::new();
+    for h in history {
+        if h.empty_layer {
+            pending.push(h.clone());
+            continue;
+        }
+        if li < layers.len() {
+            layers[li].history = Some(h.clone());
+            layers[li].empty_history = std::mem::take(&mut pending);
+            li += 1;
+        } else {
+            trailing.append(&mut pending);
+            trailing.push(h.clone());
+        }
+    }
+    trailing.append(&mut pending);
+    trailing
+}
