@@ -13,3 +13,8 @@ pub mod source;
 pub use error::{Error, Result};
 pub mod analysis;
 pub mod tree;
+pub mod testkit;
+pub mod report;
+pub mod app;
+pub mod cli;
+pub mod exit_codes;

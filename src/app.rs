@@ -1,0 +1,118 @@
+//! The binary's work: parse arguments, load, analyse, and hand the result to a front end.
+//! Errors end here as one line on stderr and exit status 2.
+
+use crate::analysis::Analysis;
+use crate::cli::{Cli, LoadArgs};
+use crate::error::Error;
+use crate::exit_codes;
+use crate::image::Image;
+use crate::progress::Progress;
+use crate::report;
+use crate::source::{self, LoadOptions, Selection};
+use clap::Parser;
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::sync::Arc;
+
+/// Run the program; returns the exit status.
+pub fn run() -> i32 {
+    let cli = Cli::parse();
+    match run_cli(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("bathy: {e:#}");
+            exit_codes::ERROR
+        }
+    }
+}
+
+fn run_cli(cli: Cli) -> anyhow::Result<i32> {
+    if let Some(cmd) = cli.command {
+        return match cmd {
+            crate::cli::Command::Compare { .. } => Err(anyhow::anyhow!("compare is not available yet")),
+        };
+    }
+    let Some(target) = cli.image.clone() else {
+        return Err(anyhow::anyhow!("no image given"));
+    };
+    let image = load_image(&target, &cli.load)?;
+    let analysis = Analysis::run(&image);
+    if let Some(path) = &cli.json {
+        let export = report::json::build(&image, &analysis);
+        let text = serde_json::to_string_pretty(&export)?;
+        write_output(path, &text)?;
+        return Ok(exit_codes::OK);
+    }
+    print!("{}", report::text::render(&image, &analysis));
+    Ok(exit_codes::OK)
+}
+
+/// Write to FILE, or stdout for `-`.
+pub fn write_output(path: &Path, text: &str) -> anyhow::Result<()> {
+    if path.as_os_str() == "-" {
+        let mut out = std::io::stdout().lock();
+        out.write_all(text.as_bytes())?;
+        out.write_all(b"\n")?;
+        return Ok(());
+    }
+    std::fs::write(path, format!("{text}\n")).map_err(|e| Error::Io { path: path.to_path_buf(), source: e })?;
+    Ok(())
+}
+
+/// Load an image named on the command line, with a progress line on a terminal.
+pub fn load_image(target: &str, args: &LoadArgs) -> anyhow::Result<Image> {
+    let progress = Arc::new(Progress::new());
+    let opts = LoadOptions {
+        verify: !args.no_verify,
+        selection: Selection { image: args.select_image.clone(), platform: args.platform.clone() },
+        progress: Some(progress.clone()),
+    };
+    let show = std::io::stderr().is_terminal();
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let ticker = show.then(|| {
+        let progress = progress.clone();
+        let done = done.clone();
+        std::thread::spawn(move || {
+            let mut shown = false;
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                std::thread::sleep(std::time::Duration::from_millis(150));
+                let s = progress.snapshot();
+                let total = if s.bytes_total > 0 { format!(" / {}", report::human_bytes(s.bytes_total)) } else { String::new() };
+                eprint!(
+                    "\r\x1b[2Kloading: layer {}/{}, {}{}",
+                    s.layers_done,
+                    s.layers_total,
+                    report::human_bytes(s.bytes_read),
+                    total
+                );
+                shown = true;
+            }
+            if shown {
+                eprint!("\r\x1b[2K");
+            }
+        })
+    });
+    let result = resolve_and_load(target, args, &opts);
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    if let Some(t) = ticker {
+        let _ = t.join();
+    }
+    Ok(result?)
+}
+
+fn resolve_and_load(target: &str, args: &LoadArgs, opts: &LoadOptions) -> crate::Result<Image> {
+    let (scheme, rest) = match target.split_once("://") {
+        Some((s, r)) => (Some(s.to_string()), r.to_string()),
+        None => (args.source.clone(), target.to_string()),
+    };
+    match scheme.as_deref() {
+        None | Some("docker-archive") | Some("oci-archive") | Some("oci") | Some("file") => {
+            let p = Path::new(&rest);
+            if p.exists() || scheme.is_some() {
+                return source::load_path(p, opts);
+            }
+            Err(Error::Usage(format!("{rest}: no such file or directory (and no daemon support in this build)")))
+        }
+        Some(other) => Err(Error::Usage(format!("{target}: unknown source {other:?}"))),
+    }
+}

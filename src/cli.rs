@@ -1,0 +1,64 @@
+//! Command-line arguments as clap types; `app` turns them into work. Nothing here reads images.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "bathy",
+    version,
+    about = "See what is inside a container image and why it is big",
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// Image to explore: an archive path, an OCI layout directory, or a reference.
+    #[arg(required = true)]
+    pub image: Option<String>,
+
+    #[command(flatten)]
+    pub load: LoadArgs,
+
+    /// Write the JSON report (dive's export plus `bathyscaphe` keys) to FILE (`-` for stdout) and exit.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+
+    /// Print the text report even on a terminal (no explorer).
+    #[arg(long)]
+    pub no_tui: bool,
+}
+
+/// How to find and read an image; shared by every command.
+#[derive(Args, Debug, Clone, Default)]
+pub struct LoadArgs {
+    /// Skip checking layers against their digests.
+    #[arg(long, global = true)]
+    pub no_verify: bool,
+
+    /// Which image of an archive holding several (NAME:TAG or digest).
+    #[arg(long = "image", value_name = "NAME:TAG", global = true)]
+    pub select_image: Option<String>,
+
+    /// Which platform of a multi-platform index (e.g. linux/arm64); default: the host's.
+    #[arg(long, value_name = "OS/ARCH", global = true)]
+    pub platform: Option<String>,
+
+    /// Where the image comes from, as dive's --source: docker, podman, docker-archive, oci-archive, oci.
+    #[arg(long, value_name = "SOURCE", global = true)]
+    pub source: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Compare two images: what changed between them and why it grew.
+    Compare {
+        a: String,
+        b: String,
+        /// Write the comparison as JSON to FILE (`-` for stdout).
+        #[arg(long, value_name = "FILE")]
+        json: Option<PathBuf>,
+    },
+}

@@ -1,0 +1,291 @@
+//! The JSON report: every key of dive's `--json` export with dive's meaning, plus ours under
+//! `bathyscaphe`. Wire types of their own, so the schema is explicit (docs/json.md).
+
+use crate::analysis::Analysis;
+use crate::image::{EntryKind, HistoryEntry, Image, LayerEntry};
+use crate::paths::{NodeId, ROOT};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct DiveExport {
+    pub layer: Vec<DiveLayer>,
+    pub image: DiveImage,
+    #[serde(default)]
+    pub bathyscaphe: Option<BathyReport>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct DiveLayer {
+    pub index: usize,
+    pub id: String,
+    pub digest_id: String,
+    pub size_bytes: u64,
+    pub command: String,
+    pub file_list: Vec<DiveFileInfo>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct DiveFileInfo {
+    pub path: String,
+    pub type_flag: u8,
+    pub link_name: String,
+    pub size: u64,
+    pub file_mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pub is_dir: bool,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct DiveImage {
+    pub size_bytes: u64,
+    pub inefficient_bytes: u64,
+    pub efficiency_score: f64,
+    pub file_reference: Vec<DiveFileReference>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct DiveFileReference {
+    pub count: usize,
+    pub size_bytes: u64,
+    pub file: String,
+}
+
+/// Our own keys.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct BathyReport {
+    pub version: String,
+    pub source: String,
+    pub format: String,
+    pub image: ImageInfo,
+    pub size_bytes: u64,
+    pub compressed_bytes: u64,
+    pub user_size_bytes: u64,
+    /// dive's wasted / user size; null where dive's is NaN.
+    pub user_wasted_percent: Option<f64>,
+    pub efficiency_score: f64,
+    pub dive_wasted_bytes: u64,
+    pub shipped_bytes: u64,
+    pub true_wasted_bytes: u64,
+    pub final_bytes: u64,
+    pub layers: Vec<LayerReport>,
+    pub wasted_paths: Vec<WastedPathReport>,
+    /// Sections other analyses add (leftovers, packages, stages, estimates), by key.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ImageInfo {
+    pub name: String,
+    pub tags: Vec<String>,
+    pub config_digest: String,
+    pub architecture: Option<String>,
+    pub os: Option<String>,
+    pub created: Option<String>,
+    /// From the daemon's inspect, when read from one.
+    pub id: Option<String>,
+    pub repo_digests: Vec<String>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryStep {
+    pub created_by: String,
+    pub created: Option<String>,
+}
+
+impl From<&HistoryEntry> for HistoryStep {
+    fn from(h: &HistoryEntry) -> Self {
+        HistoryStep { created_by: h.created_by.clone().unwrap_or_default(), created: h.created.clone() }
+    }
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct LayerReport {
+    pub index: usize,
+    pub digest: String,
+    pub diff_id: String,
+    pub compression: String,
+    /// dive's layer size: sum of the tar header sizes.
+    pub size_bytes: u64,
+    pub tar_bytes: u64,
+    pub compressed_bytes: u64,
+    pub shipped_bytes: u64,
+    pub true_wasted_bytes: u64,
+    pub entries: usize,
+    pub command: String,
+    pub created_by: String,
+    pub created: Option<String>,
+    pub empty_history: Vec<HistoryStep>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct WastedPathReport {
+    pub path: String,
+    pub bytes: u64,
+    pub layers: Vec<usize>,
+}
+
+/// Go's `os.FileMode` of a tar header, as dive exports it.
+pub fn go_file_mode(e: &LayerEntry) -> u32 {
+    let m = e.mode;
+    let mut out = m & 0o777;
+    if m & 0o4000 != 0 {
+        out |= 1 << 23;
+    }
+    if m & 0o2000 != 0 {
+        out |= 1 << 22;
+    }
+    if m & 0o1000 != 0 {
+        out |= 1 << 20;
+    }
+    match e.typeflag {
+        b'5' => out |= 1 << 31,
+        b'2' => out |= 1 << 27,
+        b'3' => out |= (1 << 26) | (1 << 21),
+        b'4' => out |= 1 << 26,
+        b'6' => out |= 1 << 25,
+        _ => {}
+    }
+    out
+}
+
+/// A layer's tree as dive walks it for its export: entry nodes and their ancestors, children
+/// before parents, children in name order; `None` for intermediate nodes.
+pub fn dive_file_list<'a>(image: &'a Image, layer: usize) -> Vec<(NodeId, Option<&'a LayerEntry>)> {
+    let mut nodes: HashMap<NodeId, Option<&LayerEntry>> = HashMap::new();
+    for e in &image.layers[layer].entries {
+        if image.paths.name(e.node).starts_with(".wh..wh.") {
+            continue;
+        }
+        nodes.insert(e.node, Some(e));
+        let mut cur = image.paths.parent(e.node);
+        while let Some(a) = cur {
+            if a == ROOT || nodes.contains_key(&a) {
+                break;
+            }
+            nodes.insert(a, None);
+            cur = image.paths.parent(a);
+        }
+    }
+    let mut v: Vec<(NodeId, Option<&LayerEntry>)> = nodes.into_iter().collect();
+    v.sort_unstable_by_key(|(n, _)| image.paths.postorder_rank(*n));
+    v
+}
+
+/// Build the full JSON report.
+pub fn build(image: &Image, a: &Analysis) -> DiveExport {
+    let layers = image
+        .layers
+        .iter()
+        .map(|l| DiveLayer {
+            index: l.index,
+            id: l.id.clone(),
+            digest_id: l.diff_id.clone(),
+            size_bytes: l.size_bytes,
+            command: l.dive_command(),
+            file_list: dive_file_list(image, l.index)
+                .into_iter()
+                .map(|(n, e)| match e {
+                    Some(e) => DiveFileInfo {
+                        path: image.paths.path(n).trim_start_matches('/').to_string(),
+                        type_flag: e.typeflag,
+                        link_name: image.link(e.link).to_string(),
+                        size: e.size,
+                        file_mode: go_file_mode(e),
+                        uid: e.uid,
+                        gid: e.gid,
+                        is_dir: e.kind == EntryKind::Dir,
+                    },
+                    None => DiveFileInfo {
+                        path: String::new(),
+                        type_flag: 0,
+                        link_name: String::new(),
+                        size: 0,
+                        file_mode: 0,
+                        uid: 0,
+                        gid: 0,
+                        is_dir: false,
+                    },
+                })
+                .collect(),
+        })
+        .collect();
+    let d = &a.dive;
+    let image_part = DiveImage {
+        size_bytes: d.size_bytes,
+        inefficient_bytes: d.wasted_bytes,
+        efficiency_score: d.efficiency,
+        file_reference: d
+            .inefficient_files
+            .iter()
+            .map(|f| DiveFileReference { count: f.count, size_bytes: f.cumulative_bytes, file: f.path.clone() })
+            .collect(),
+    };
+    DiveExport { layer: layers, image: image_part, bathyscaphe: Some(bathy_report(image, a)) }
+}
+
+pub fn bathy_report(image: &Image, a: &Analysis) -> BathyReport {
+    let d = &a.dive;
+    let w = &a.waste;
+    BathyReport {
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        source: image.source.clone(),
+        format: image.format.as_str().to_string(),
+        image: ImageInfo {
+            name: image.display_name(),
+            tags: image.tags.clone(),
+            config_digest: image.config_digest.clone(),
+            architecture: image.config.architecture.clone(),
+            os: image.config.os.clone(),
+            created: image.daemon.as_ref().and_then(|x| x.created.clone()).or_else(|| image.config.created.clone()),
+            id: image.daemon.as_ref().map(|x| x.id.clone()),
+            repo_digests: image.daemon.as_ref().map(|x| x.repo_digests.clone()).unwrap_or_default(),
+        },
+        size_bytes: d.size_bytes,
+        compressed_bytes: image.compressed_bytes(),
+        user_size_bytes: d.user_size_bytes,
+        user_wasted_percent: d.user_wasted_percent,
+        efficiency_score: d.efficiency,
+        dive_wasted_bytes: d.wasted_bytes,
+        shipped_bytes: w.shipped_bytes,
+        true_wasted_bytes: w.wasted_bytes,
+        final_bytes: w.final_bytes,
+        layers: image
+            .layers
+            .iter()
+            .map(|l| LayerReport {
+                index: l.index,
+                digest: l.digest.clone(),
+                diff_id: l.diff_id.clone(),
+                compression: format!("{:?}", l.compression).to_lowercase(),
+                size_bytes: l.size_bytes,
+                tar_bytes: l.tar_bytes,
+                compressed_bytes: l.compressed_bytes,
+                shipped_bytes: w.layers[l.index].shipped_bytes,
+                true_wasted_bytes: w.layers[l.index].wasted_bytes,
+                entries: l.entries.len(),
+                command: l.display_command(),
+                created_by: l.history.as_ref().and_then(|h| h.created_by.clone()).unwrap_or_default(),
+                created: l.history.as_ref().and_then(|h| h.created.clone()),
+                empty_history: l.empty_history.iter().map(HistoryStep::from).collect(),
+            })
+            .collect(),
+        wasted_paths: w
+            .wasted_paths(image)
+            .into_iter()
+            .map(|p| WastedPathReport { path: p.path, bytes: p.bytes, layers: p.layers })
+            .collect(),
+        extra: serde_json::Map::new(),
+    }
+}

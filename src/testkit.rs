@@ -1,0 +1,460 @@
+//! Writes image archives from a short description, in every layout bathyscaphe reads, so
+//! tests, benchmarks and the demo build their fixtures in code instead of committing blobs.
+//!
+//! ```
+//! use bathyscaphe::testkit::{ImageSpec, LayerSpec, ArchiveFormat, Compression};
+//! let spec = ImageSpec::new("demo:latest")
+//!     .layer(LayerSpec::new("ADD rootfs /").file("etc/os-release", b"ID=demo\n"))
+//!     .layer(LayerSpec::new("RUN rm /etc/os-release").whiteout("etc/os-release"));
+//! let tar: Vec<u8> = spec.archive(ArchiveFormat::DockerArchive, Compression::None);
+//! assert!(!tar.is_empty());
+//! ```
+
+pub use crate::image::Compression;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use std::io::Write;
+use std::path::Path;
+
+/// The layouts the writer produces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArchiveFormat {
+    /// `docker save` before Docker 25: `manifest.json`, `<id>/layer.tar`, `<id>.json`.
+    DockerArchive,
+    /// `docker save` from Docker 25 on: OCI layout plus `manifest.json`.
+    DockerOciArchive,
+    /// OCI image layout in a tar (skopeo, podman): `index.json`, no `manifest.json`.
+    OciArchive,
+    /// kaniko: `manifest.json` with `<digest>.tar.gz` layers and a `sha256:<hex>` config.
+    Kaniko,
+}
+
+/// One entry of a layer.
+#[derive(Clone, Debug)]
+pub enum EntrySpec {
+    File { path: String, content: Vec<u8>, mode: u32, uid: u64, gid: u64 },
+    Dir { path: String, mode: u32, uid: u64, gid: u64 },
+    Symlink { path: String, target: String },
+    Hardlink { path: String, target: String },
+    /// Writes `dir/.wh.name` for `dir/name`.
+    Whiteout { path: String },
+    /// Writes `dir/.wh..wh..opq`.
+    Opaque { dir: String },
+    /// A raw tar entry, for bad input: any name, type flag and content.
+    Raw { name: Vec<u8>, typeflag: u8, content: Vec<u8> },
+}
+
+/// Deterministic bytes of a given size; different seeds give different content.
+pub fn filler(size: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..size)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            b'a' + (x % 26) as u8
+        })
+        .collect()
+}
+
+/// One layer: its history step, the empty steps before it, and its entries in tar order.
+#[derive(Clone, Debug, Default)]
+pub struct LayerSpec {
+    pub command: String,
+    pub empty_before: Vec<String>,
+    pub entries: Vec<EntrySpec>,
+}
+
+impl LayerSpec {
+    pub fn new(command: &str) -> Self {
+        LayerSpec { command: command.to_string(), ..Default::default() }
+    }
+    /// An `empty_layer` history step (ENV, WORKDIR, …) right before this layer.
+    pub fn after_empty(mut self, command: &str) -> Self {
+        self.empty_before.push(command.to_string());
+        self
+    }
+    pub fn file(self, path: &str, content: &[u8]) -> Self {
+        self.file_mode(path, content, 0o644)
+    }
+    pub fn file_mode(mut self, path: &str, content: &[u8], mode: u32) -> Self {
+        self.entries.push(EntrySpec::File { path: path.into(), content: content.to_vec(), mode, uid: 0, gid: 0 });
+        self
+    }
+    /// A file of `size` filler bytes; `seed` picks the content.
+    pub fn file_sized(self, path: &str, size: usize, seed: u64) -> Self {
+        self.file(path, &filler(size, seed))
+    }
+    pub fn file_owned(mut self, path: &str, content: &[u8], mode: u32, uid: u64, gid: u64) -> Self {
+        self.entries.push(EntrySpec::File { path: path.into(), content: content.to_vec(), mode, uid, gid });
+        self
+    }
+    pub fn dir(mut self, path: &str) -> Self {
+        self.entries.push(EntrySpec::Dir { path: path.into(), mode: 0o755, uid: 0, gid: 0 });
+        self
+    }
+    pub fn dir_mode(mut self, path: &str, mode: u32) -> Self {
+        self.entries.push(EntrySpec::Dir { path: path.into(), mode, uid: 0, gid: 0 });
+        self
+    }
+    pub fn symlink(mut self, path: &str, target: &str) -> Self {
+        self.entries.push(EntrySpec::Symlink { path: path.into(), target: target.into() });
+        self
+    }
+    pub fn hardlink(mut self, path: &str, target: &str) -> Self {
+        self.entries.push(EntrySpec::Hardlink { path: path.into(), target: target.into() });
+        self
+    }
+    pub fn whiteout(mut self, path: &str) -> Self {
+        self.entries.push(EntrySpec::Whiteout { path: path.into() });
+        self
+    }
+    pub fn opaque(mut self, dir: &str) -> Self {
+        self.entries.push(EntrySpec::Opaque { dir: dir.into() });
+        self
+    }
+    pub fn raw(mut self, name: &[u8], typeflag: u8, content: &[u8]) -> Self {
+        self.entries.push(EntrySpec::Raw { name: name.to_vec(), typeflag, content: content.to_vec() });
+        self
+    }
+
+    /// The layer as an uncompressed tar stream.
+    pub fn tar(&self) -> Vec<u8> {
+        let mut b = tar::Builder::new(Vec::new());
+        b.mode(tar::HeaderMode::Deterministic);
+        for e in &self.entries {
+            let mut h = tar::Header::new_gnu();
+            h.set_mtime(0);
+            match e {
+                EntrySpec::File { path, content, mode, uid, gid } => {
+                    h.set_entry_type(tar::EntryType::Regular);
+                    h.set_mode(*mode);
+                    h.set_uid(*uid);
+                    h.set_gid(*gid);
+                    h.set_size(content.len() as u64);
+                    append(&mut b, &mut h, path, content);
+                }
+                EntrySpec::Dir { path, mode, uid, gid } => {
+                    h.set_entry_type(tar::EntryType::Directory);
+                    h.set_mode(*mode);
+                    h.set_uid(*uid);
+                    h.set_gid(*gid);
+                    h.set_size(0);
+                    append(&mut b, &mut h, &format!("{}/", path.trim_end_matches('/')), &[]);
+                }
+                EntrySpec::Symlink { path, target } => {
+                    h.set_entry_type(tar::EntryType::Symlink);
+                    h.set_mode(0o777);
+                    h.set_size(0);
+                    b.append_link(&mut h, path, target).expect("in-memory tar");
+                }
+                EntrySpec::Hardlink { path, target } => {
+                    h.set_entry_type(tar::EntryType::Link);
+                    h.set_mode(0o644);
+                    h.set_size(0);
+                    b.append_link(&mut h, path, target).expect("in-memory tar");
+                }
+                EntrySpec::Whiteout { path } => {
+                    let (dir, name) = match path.rsplit_once('/') {
+                        Some((d, n)) => (format!("{d}/"), n.to_string()),
+                        None => (String::new(), path.clone()),
+                    };
+                    h.set_entry_type(tar::EntryType::Regular);
+                    h.set_mode(0);
+                    h.set_size(0);
+                    append(&mut b, &mut h, &format!("{dir}.wh.{name}"), &[]);
+                }
+                EntrySpec::Opaque { dir } => {
+                    h.set_entry_type(tar::EntryType::Regular);
+                    h.set_mode(0);
+                    h.set_size(0);
+                    append(&mut b, &mut h, &format!("{}/.wh..wh..opq", dir.trim_end_matches('/')), &[]);
+                }
+                EntrySpec::Raw { name, typeflag, content } => {
+                    let mut h = tar::Header::new_old();
+                    h.set_mtime(0);
+                    h.set_mode(0o644);
+                    h.set_size(content.len() as u64);
+                    h.set_entry_type(tar::EntryType::new(*typeflag));
+                    let field = &mut h.as_old_mut().name;
+                    let n = name.len().min(field.len());
+                    field[..n].copy_from_slice(&name[..n]);
+                    h.set_cksum();
+                    b.append(&h, content.as_slice()).expect("in-memory tar");
+                }
+            }
+        }
+        b.into_inner().expect("in-memory tar")
+    }
+}
+
+fn append(b: &mut tar::Builder<Vec<u8>>, h: &mut tar::Header, path: &str, content: &[u8]) {
+    b.append_data(h, path, content).expect("in-memory tar");
+}
+
+/// An image: tag, layers, and the parts of the config the analyses read.
+#[derive(Clone, Debug, Default)]
+pub struct ImageSpec {
+    pub tag: String,
+    pub layers: Vec<LayerSpec>,
+    pub entrypoint: Option<Vec<String>>,
+    pub cmd: Option<Vec<String>>,
+    pub env: Vec<String>,
+    pub working_dir: Option<String>,
+    pub labels: Vec<(String, String)>,
+    /// `empty_layer` history steps after the last layer.
+    pub trailing: Vec<String>,
+    /// `os/arch[/variant]` (OCI index entries and config).
+    pub platform: Option<String>,
+}
+
+/// A member of the outer archive, for tests that corrupt one before writing.
+#[derive(Clone, Debug)]
+pub struct Member {
+    pub name: String,
+    pub data: Vec<u8>,
+    /// A symlink member pointing at this target.
+    pub symlink: Option<String>,
+}
+
+fn sha(b: &[u8]) -> String {
+    hex::encode(Sha256::digest(b))
+}
+
+pub fn compress(data: &[u8], c: Compression) -> Vec<u8> {
+    match c {
+        Compression::None => data.to_vec(),
+        Compression::Gzip => {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            e.write_all(data).expect("in-memory gzip");
+            e.finish().expect("in-memory gzip")
+        }
+        Compression::Zstd => zstd::encode_all(data, 3).expect("in-memory zstd"),
+    }
+}
+
+impl ImageSpec {
+    pub fn new(tag: &str) -> Self {
+        ImageSpec { tag: tag.to_string(), ..Default::default() }
+    }
+    pub fn layer(mut self, l: LayerSpec) -> Self {
+        self.layers.push(l);
+        self
+    }
+    pub fn entrypoint(mut self, e: &[&str]) -> Self {
+        self.entrypoint = Some(e.iter().map(|s| s.to_string()).collect());
+        self
+    }
+    pub fn cmd(mut self, c: &[&str]) -> Self {
+        self.cmd = Some(c.iter().map(|s| s.to_string()).collect());
+        self
+    }
+    pub fn env(mut self, kv: &str) -> Self {
+        self.env.push(kv.to_string());
+        self
+    }
+    pub fn workdir(mut self, d: &str) -> Self {
+        self.working_dir = Some(d.to_string());
+        self
+    }
+    pub fn label(mut self, k: &str, v: &str) -> Self {
+        self.labels.push((k.to_string(), v.to_string()));
+        self
+    }
+    pub fn trailing(mut self, cmd: &str) -> Self {
+        self.trailing.push(cmd.to_string());
+        self
+    }
+    pub fn platform(mut self, p: &str) -> Self {
+        self.platform = Some(p.to_string());
+        self
+    }
+
+    fn os_arch(&self) -> (String, String, Option<String>) {
+        let p = self.platform.clone().unwrap_or_else(|| "linux/amd64".into());
+        let mut it = p.split('/');
+        let os = it.next().unwrap_or("linux").to_string();
+        let arch = it.next().unwrap_or("amd64").to_string();
+        (os, arch, it.next().map(str::to_string))
+    }
+
+    /// The config JSON for the given uncompressed layer tars.
+    pub fn config_json(&self, tars: &[Vec<u8>]) -> Vec<u8> {
+        let mut history = Vec::new();
+        for l in &self.layers {
+            for e in &l.empty_before {
+                history.push(json!({"created": "2024-01-01T00:00:00Z", "created_by": e, "empty_layer": true}));
+            }
+            history.push(json!({"created": "2024-01-01T00:00:00Z", "created_by": l.command}));
+        }
+        for t in &self.trailing {
+            history.push(json!({"created": "2024-01-01T00:00:00Z", "created_by": t, "empty_layer": true}));
+        }
+        let (os, arch, variant) = self.os_arch();
+        let labels: serde_json::Map<String, serde_json::Value> =
+            self.labels.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+        let mut cfg = json!({
+            "architecture": arch,
+            "os": os,
+            "created": "2024-01-01T00:00:00Z",
+            "config": {
+                "Env": self.env,
+                "Entrypoint": self.entrypoint,
+                "Cmd": self.cmd,
+                "WorkingDir": self.working_dir.clone().unwrap_or_default(),
+                "Labels": labels,
+            },
+            "rootfs": {"type": "layers", "diff_ids": tars.iter().map(|t| format!("sha256:{}", sha(t))).collect::<Vec<_>>()},
+            "history": history,
+        });
+        if let Some(v) = variant {
+            cfg["variant"] = json!(v);
+        }
+        serde_json::to_vec(&cfg).expect("json")
+    }
+
+    /// The outer archive's members in the given layout.
+    pub fn members(&self, format: ArchiveFormat, compression: Compression) -> Vec<Member> {
+        images_members(std::slice::from_ref(self), format, compression)
+    }
+
+    /// The whole archive as tar bytes.
+    pub fn archive(&self, format: ArchiveFormat, compression: Compression) -> Vec<u8> {
+        tar_members(&self.members(format, compression))
+    }
+
+    /// Write the archive to a file.
+    pub fn write(&self, path: &Path, format: ArchiveFormat, compression: Compression) -> std::io::Result<()> {
+        std::fs::write(path, self.archive(format, compression))
+    }
+
+    /// Write an OCI image layout directory.
+    pub fn write_oci_dir(&self, dir: &Path, compression: Compression) -> std::io::Result<()> {
+        for m in self.members(ArchiveFormat::OciArchive, compression) {
+            let p = dir.join(&m.name);
+            if let Some(parent) = p.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::write(p, &m.data)?;
+        }
+        Ok(())
+    }
+}
+
+/// Several images in one archive (`docker save a b`, or an OCI index with several entries).
+pub fn images_members(specs: &[ImageSpec], format: ArchiveFormat, compression: Compression) -> Vec<Member> {
+    let mut out: Vec<Member> = Vec::new();
+    let mut push = |out: &mut Vec<Member>, name: String, data: Vec<u8>| {
+        if !out.iter().any(|m| m.name == name) {
+            out.push(Member { name, data, symlink: None });
+        }
+    };
+    let mut manifest = Vec::new();
+    let mut index_manifests = Vec::new();
+    for spec in specs {
+        let tars: Vec<Vec<u8>> = spec.layers.iter().map(|l| l.tar()).collect();
+        let config = spec.config_json(&tars);
+        let chex = sha(&config);
+        match format {
+            ArchiveFormat::DockerArchive => {
+                let mut layer_names = Vec::new();
+                let mut parent = String::new();
+                for t in &tars {
+                    let id = sha(format!("{parent}{}", sha(t)).as_bytes());
+                    let blob = compress(t, compression);
+                    push(&mut out, format!("{id}/VERSION"), b"1.0".to_vec());
+                    push(&mut out, format!("{id}/json"), serde_json::to_vec(&json!({"id": id, "parent": parent})).expect("json"));
+                    push(&mut out, format!("{id}/layer.tar"), blob);
+                    layer_names.push(format!("{id}/layer.tar"));
+                    parent = id;
+                }
+                push(&mut out, format!("{chex}.json"), config.clone());
+                manifest.push(json!({"Config": format!("{chex}.json"), "RepoTags": [spec.tag], "Layers": layer_names}));
+            }
+            ArchiveFormat::Kaniko => {
+                let mut layer_names = Vec::new();
+                for t in &tars {
+                    let blob = compress(t, Compression::Gzip);
+                    let name = format!("{}.tar.gz", sha(&blob));
+                    push(&mut out, name.clone(), blob);
+                    layer_names.push(name);
+                }
+                push(&mut out, format!("sha256:{chex}"), config.clone());
+                manifest.push(json!({"Config": format!("sha256:{chex}"), "RepoTags": [spec.tag], "Layers": layer_names}));
+            }
+            ArchiveFormat::DockerOciArchive | ArchiveFormat::OciArchive => {
+                let media = match compression {
+                    Compression::None => "application/vnd.oci.image.layer.v1.tar",
+                    Compression::Gzip => "application/vnd.oci.image.layer.v1.tar+gzip",
+                    Compression::Zstd => "application/vnd.oci.image.layer.v1.tar+zstd",
+                };
+                let mut layer_descs = Vec::new();
+                let mut layer_names = Vec::new();
+                for t in &tars {
+                    let blob = compress(t, compression);
+                    let h = sha(&blob);
+                    layer_descs.push(json!({"mediaType": media, "digest": format!("sha256:{h}"), "size": blob.len()}));
+                    layer_names.push(format!("blobs/sha256/{h}"));
+                    push(&mut out, format!("blobs/sha256/{h}"), blob);
+                }
+                push(&mut out, format!("blobs/sha256/{chex}"), config.clone());
+                let man = serde_json::to_vec(&json!({
+                    "schemaVersion": 2,
+                    "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                    "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": format!("sha256:{chex}"), "size": config.len()},
+                    "layers": layer_descs,
+                }))
+                .expect("json");
+                let mhex = sha(&man);
+                push(&mut out, format!("blobs/sha256/{mhex}"), man.clone());
+                let (os, arch, variant) = spec.os_arch();
+                let mut platform = json!({"os": os, "architecture": arch});
+                if let Some(v) = variant {
+                    platform["variant"] = json!(v);
+                }
+                index_manifests.push(json!({
+                    "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                    "digest": format!("sha256:{mhex}"),
+                    "size": man.len(),
+                    "platform": platform,
+                    "annotations": {"org.opencontainers.image.ref.name": spec.tag, "io.containerd.image.name": spec.tag},
+                }));
+                manifest.push(json!({"Config": format!("blobs/sha256/{chex}"), "RepoTags": [spec.tag], "Layers": layer_names}));
+            }
+        }
+    }
+    match format {
+        ArchiveFormat::DockerArchive | ArchiveFormat::Kaniko | ArchiveFormat::DockerOciArchive => {
+            push(&mut out, "manifest.json".into(), serde_json::to_vec(&manifest).expect("json"));
+        }
+        ArchiveFormat::OciArchive => {}
+    }
+    if matches!(format, ArchiveFormat::DockerOciArchive | ArchiveFormat::OciArchive) {
+        push(&mut out, "oci-layout".into(), br#"{"imageLayoutVersion":"1.0.0"}"#.to_vec());
+        let index = json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": index_manifests});
+        push(&mut out, "index.json".into(), serde_json::to_vec(&index).expect("json"));
+    }
+    out
+}
+
+/// Tar a list of members.
+pub fn tar_members(members: &[Member]) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    b.mode(tar::HeaderMode::Deterministic);
+    for m in members {
+        let mut h = tar::Header::new_gnu();
+        h.set_mtime(0);
+        if let Some(t) = &m.symlink {
+            h.set_entry_type(tar::EntryType::Symlink);
+            h.set_mode(0o777);
+            h.set_size(0);
+            b.append_link(&mut h, &m.name, t).expect("in-memory tar");
+        } else {
+            h.set_entry_type(tar::EntryType::Regular);
+            h.set_mode(0o644);
+            h.set_size(m.data.len() as u64);
+            b.append_data(&mut h, &m.name, m.data.as_slice()).expect("in-memory tar");
+        }
+    }
+    b.into_inner().expect("in-memory tar")
+}
