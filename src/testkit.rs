@@ -344,7 +344,7 @@ impl ImageSpec {
 /// Several images in one archive (`docker save a b`, or an OCI index with several entries).
 pub fn images_members(specs: &[ImageSpec], format: ArchiveFormat, compression: Compression) -> Vec<Member> {
     let mut out: Vec<Member> = Vec::new();
-    let mut push = |out: &mut Vec<Member>, name: String, data: Vec<u8>| {
+    let push = |out: &mut Vec<Member>, name: String, data: Vec<u8>| {
         if !out.iter().any(|m| m.name == name) {
             out.push(Member { name, data, symlink: None });
         }

@@ -65,10 +65,59 @@ impl Default for LayerParseOptions {
     }
 }
 
+/// sha256 computed on a thread of its own, so hashing overlaps inflating and parsing.
+struct ShaPipe {
+    buf: Vec<u8>,
+    tx: Option<std::sync::mpsc::SyncSender<Vec<u8>>>,
+    handle: Option<std::thread::JoinHandle<Sha256>>,
+}
+
+const PIPE_CHUNK: usize = 1 << 20;
+
+impl ShaPipe {
+    fn new() -> ShaPipe {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(4);
+        let handle = std::thread::spawn(move || {
+            let mut h = Sha256::new();
+            while let Ok(chunk) = rx.recv() {
+                h.update(&chunk);
+            }
+            h
+        });
+        ShaPipe { buf: Vec::with_capacity(PIPE_CHUNK), tx: Some(tx), handle: Some(handle) }
+    }
+
+    fn update(&mut self, data: &[u8]) {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= PIPE_CHUNK {
+            let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(PIPE_CHUNK));
+            if let Some(tx) = &self.tx {
+                // a send fails only if the hashing thread died; finish() reports that
+                let _ = tx.send(chunk);
+            }
+        }
+    }
+
+    fn finish(mut self) -> Option<String> {
+        let tx = self.tx.take()?;
+        let rest = std::mem::take(&mut self.buf);
+        let _ = tx.send(rest);
+        drop(tx);
+        self.handle.take()?.join().ok().map(hex_digest)
+    }
+}
+
+impl Drop for ShaPipe {
+    fn drop(&mut self) {
+        // closing the channel ends the thread; it is detached if finish() never ran
+        self.tx.take();
+    }
+}
+
 /// A reader that counts and optionally sha256-hashes what passes through it.
 struct Tap<R> {
     inner: R,
-    sha: Option<Sha256>,
+    sha: Option<ShaPipe>,
     count: u64,
     progress: Option<Arc<Progress>>,
 }
@@ -151,7 +200,7 @@ pub fn parse_layer_with_progress<R: Read>(
     progress: Option<Arc<Progress>>,
 ) -> Result<ParsedLayer> {
     let merr = |m: String| Error::member(archive, member, m);
-    let blob_tap = Tap { inner: reader, sha: opts.digests.then(Sha256::new), count: 0, progress };
+    let blob_tap = Tap { inner: reader, sha: opts.digests.then(ShaPipe::new), count: 0, progress };
     let mut buffered = BufReader::with_capacity(256 * 1024, blob_tap);
     let head = buffered.fill_buf().map_err(|e| merr(format!("read failed: {e}")))?;
     let compression = if head.starts_with(&[0x1f, 0x8b]) {
@@ -182,7 +231,9 @@ pub fn parse_layer_with_progress<R: Read>(
         Compression::Zstd => "zstd",
         Compression::None => "tar",
     };
-    let diff_tap = Tap { inner: decoded, sha: opts.digests.then(Sha256::new), count: 0, progress: None };
+    // an uncompressed blob is its own diff: hash it once
+    let diff_sha = (opts.digests && compression != Compression::None).then(ShaPipe::new);
+    let diff_tap = Tap { inner: decoded, sha: diff_sha, count: 0, progress: None };
     let mut archive_rd = tar::Archive::new(diff_tap);
     let mut out = ParsedLayer { compression: Some(compression), ..Default::default() };
     let mut buf = vec![0u8; 64 * 1024];
@@ -269,12 +320,15 @@ pub fn parse_layer_with_progress<R: Read>(
     let mut diff_tap = archive_rd.into_inner();
     io::copy(&mut diff_tap, &mut io::sink()).map_err(|e| merr(io_err(e)))?;
     out.tar_bytes = diff_tap.count;
-    out.diff_sha256 = diff_tap.sha.take().map(hex_digest);
+    out.diff_sha256 = diff_tap.sha.take().and_then(ShaPipe::finish);
     let mut buffered = diff_tap.inner.into_inner();
     io::copy(&mut buffered, &mut io::sink()).map_err(|e| merr(format!("read failed: {e}")))?;
     let blob_tap = buffered.into_inner();
     out.compressed_bytes = blob_tap.count;
-    out.blob_sha256 = blob_tap.sha.map(hex_digest);
+    out.blob_sha256 = blob_tap.sha.and_then(ShaPipe::finish);
+    if compression == Compression::None {
+        out.diff_sha256 = out.blob_sha256.clone();
+    }
     Ok(out)
 }
 

@@ -59,8 +59,6 @@ struct Descriptor {
     media_type: Option<String>,
     digest: String,
     #[serde(default)]
-    size: Option<u64>,
-    #[serde(default)]
     platform: Option<Platform>,
     #[serde(default)]
     annotations: Option<BTreeMap<String, String>>,
@@ -88,8 +86,6 @@ impl Platform {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct OciIndexOrManifest {
-    #[serde(default)]
-    media_type: Option<String>,
     #[serde(default)]
     manifests: Option<Vec<Descriptor>>,
     #[serde(default)]

@@ -200,7 +200,12 @@ fn load_index(mut idx: MemberIndex, source: String, opts: &LoadOptions) -> Resul
         layers.push(Layer {
             index: i,
             id: lp.id.clone(),
-            digest: pl.blob_sha256.clone().or_else(|| lp.expected_blob.clone()).unwrap_or_default(),
+            digest: pl
+                .blob_sha256
+                .clone()
+                .or_else(|| lp.expected_blob.clone())
+                .or_else(|| (pl.compression() == crate::image::Compression::None).then(|| diff_id_expected.clone()).flatten())
+                .unwrap_or_default(),
             diff_id: pl.diff_sha256.clone().or(diff_id_expected).unwrap_or_default(),
             compression: pl.compression(),
             compressed_bytes: if pl.compressed_bytes > 0 { pl.compressed_bytes } else { m.size },
