@@ -125,6 +125,8 @@ impl LayerSpec {
         for e in &self.entries {
             let mut h = tar::Header::new_gnu();
             h.set_mtime(0);
+            h.set_uid(0);
+            h.set_gid(0);
             match e {
                 EntrySpec::File { path, content, mode, uid, gid } => {
                     h.set_entry_type(tar::EntryType::Regular);
@@ -444,6 +446,8 @@ pub fn tar_members(members: &[Member]) -> Vec<u8> {
     for m in members {
         let mut h = tar::Header::new_gnu();
         h.set_mtime(0);
+        h.set_uid(0);
+        h.set_gid(0);
         if let Some(t) = &m.symlink {
             h.set_entry_type(tar::EntryType::Symlink);
             h.set_mode(0o777);

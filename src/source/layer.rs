@@ -264,9 +264,10 @@ pub fn parse_layer_with_progress<R: Read>(
             let name = path.rsplit('/').next().unwrap_or(&path);
             let kind = kind_of(typeflag, name);
             let header = entry.header();
-            let mode = header.mode().map_err(|e| merr(format!("entry {raw_path:?}: bad mode: {e}")))?;
-            let uid = header.uid().map_err(|e| merr(format!("entry {raw_path:?}: bad uid: {e}")))?;
-            let gid = header.gid().map_err(|e| merr(format!("entry {raw_path:?}: bad gid: {e}")))?;
+            // an empty numeric field means 0 to Go's and GNU's tar readers
+            let mode = header.mode().unwrap_or(0);
+            let uid = header.uid().unwrap_or(0);
+            let gid = header.gid().unwrap_or(0);
             let size = entry.size();
             let link = match kind {
                 EntryKind::Symlink | EntryKind::Hardlink => {
