@@ -1,0 +1,161 @@
+//! Every input layout and compression reads to the same image and the same numbers; dive's
+//! fixtures give dive's published figures; image and platform selection.
+
+mod common;
+use bathyscaphe::analysis::Analysis;
+use bathyscaphe::image::InputFormat;
+use bathyscaphe::source::{load_path, LoadOptions, Selection};
+use bathyscaphe::testkit::{images_members, tar_members, ArchiveFormat, Compression, ImageSpec, LayerSpec};
+use common::*;
+
+fn story() -> ImageSpec {
+    ImageSpec::new("story:1")
+        .layer(LayerSpec::new("ADD rootfs /").dir("usr").dir("usr/bin").file_sized("usr/bin/sh", 1000, 1).symlink("bin", "usr/bin"))
+        .layer(LayerSpec::new("RUN apt-get install cc").file_sized("usr/bin/cc", 5000, 2).dir("var/cache/apt").file_sized("var/cache/apt/pkg.deb", 3000, 3))
+        .layer(LayerSpec::new("RUN rm -rf /var/cache/apt").whiteout("var/cache/apt").after_empty("ENV A=1"))
+        .layer(LayerSpec::new("RUN chmod 755 /usr/bin/sh").file_mode("usr/bin/sh", &bathyscaphe::testkit::filler(1000, 1), 0o755))
+}
+
+#[test]
+fn every_layout_and_compression_reads_the_same_image() {
+    // shipped 1000+5000+3000+1000 = 10000; visible sh(1000, layer 3) + cc(5000) = 6000;
+    // waste: the deleted cache 3000 + sh's lower copy 1000 = 4000.
+    let t = tmp();
+    let cases = [
+        (ArchiveFormat::DockerArchive, Compression::None, InputFormat::DockerArchive),
+        (ArchiveFormat::DockerArchive, Compression::Gzip, InputFormat::DockerArchive),
+        (ArchiveFormat::DockerOciArchive, Compression::None, InputFormat::DockerOciArchive),
+        (ArchiveFormat::OciArchive, Compression::Gzip, InputFormat::OciArchive),
+        (ArchiveFormat::OciArchive, Compression::Zstd, InputFormat::OciArchive),
+        (ArchiveFormat::OciArchive, Compression::None, InputFormat::OciArchive),
+        (ArchiveFormat::Kaniko, Compression::Gzip, InputFormat::Kaniko),
+    ];
+    let mut diff_ids: Option<Vec<String>> = None;
+    for (fmt, comp, expect) in cases {
+        let img = load_spec(t.path(), &story(), fmt, comp);
+        assert_eq!(img.format, expect, "{fmt:?}");
+        let a = Analysis::run(&img);
+        assert_eq!(a.waste.shipped_bytes, 10000, "{fmt:?} {comp:?}");
+        assert_eq!(a.waste.final_bytes, 6000, "{fmt:?} {comp:?}");
+        assert_eq!(a.waste.wasted_bytes, 4000, "{fmt:?} {comp:?}");
+        assert_eq!(img.layers[3].history.as_ref().unwrap().created_by.as_deref(), Some("RUN chmod 755 /usr/bin/sh"));
+        assert_eq!(img.layers[2].empty_history.len(), 1);
+        let ids: Vec<String> = img.layers.iter().map(|l| l.diff_id.clone()).collect();
+        match &diff_ids {
+            None => diff_ids = Some(ids),
+            Some(prev) => assert_eq!(&ids, prev, "{fmt:?} {comp:?}: diff_ids"),
+        }
+    }
+    // an OCI layout directory
+    let dir = t.path().join("layout");
+    story().write_oci_dir(&dir, Compression::Gzip).unwrap();
+    let img = load_path(&dir, &LoadOptions::default()).unwrap();
+    assert_eq!(img.format, InputFormat::OciDir);
+    assert_eq!(Analysis::run(&img).waste.wasted_bytes, 4000);
+}
+
+#[test]
+fn picks_one_image_of_several_and_one_platform_of_an_index() {
+    let t = tmp();
+    let a = ImageSpec::new("app:1").layer(LayerSpec::new("a").file_sized("a", 10, 1));
+    let b = ImageSpec::new("app:2").layer(LayerSpec::new("b").file_sized("b", 20, 2));
+    let p = t.path().join("two.tar");
+    std::fs::write(&p, tar_members(&images_members(&[a.clone(), b.clone()], ArchiveFormat::DockerArchive, Compression::None))).unwrap();
+    let first = load_path(&p, &LoadOptions::default()).unwrap();
+    assert_eq!(first.tags, vec!["app:1".to_string()]);
+    let opts = LoadOptions { selection: Selection { image: Some("app:2".into()), platform: None }, ..Default::default() };
+    let second = load_path(&p, &opts).unwrap();
+    assert_eq!(second.size_bytes(), 20);
+    let o = run(&["--image", "app:9", p.to_str().unwrap()], t.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("manifest.json: no image \"app:9\""), "{}", stderr(&o));
+    // taking the first of several says so on stderr
+    let o = run(&[p.to_str().unwrap()], t.path());
+    assert!(o.status.success());
+    assert!(stderr(&o).contains("holds 2 images; reading app:1"), "{}", stderr(&o));
+
+    let amd = ImageSpec::new("multi:1").platform("linux/amd64").layer(LayerSpec::new("a").file_sized("amd", 10, 1));
+    let arm = ImageSpec::new("multi:1").platform("linux/arm64").layer(LayerSpec::new("a").file_sized("arm", 30, 2));
+    let p = t.path().join("multi.tar");
+    std::fs::write(&p, tar_members(&images_members(&[amd, arm], ArchiveFormat::OciArchive, Compression::Gzip))).unwrap();
+    let opts = LoadOptions { selection: Selection { image: None, platform: Some("linux/arm64".into()) }, ..Default::default() };
+    assert_eq!(load_path(&p, &opts).unwrap().size_bytes(), 30);
+    let opts = LoadOptions { selection: Selection { image: None, platform: Some("linux/amd64".into()) }, ..Default::default() };
+    assert_eq!(load_path(&p, &opts).unwrap().size_bytes(), 10);
+}
+
+#[test]
+fn dives_fixtures_give_dives_numbers_and_all_fixtures_load() {
+    let Some(fx) = shared_fixtures() else { return };
+    let img = load_path(&fx.join("dive/test-docker-image.tar"), &LoadOptions::default()).unwrap();
+    let a = Analysis::run(&img);
+    // figures from dive's own test suite (../shared/fixtures/README.md)
+    assert_eq!(a.dive.efficiency, 0.9844212134184309);
+    assert_eq!(a.dive.size_bytes, 1220598);
+    assert_eq!(a.dive.user_size_bytes, 66237);
+    assert_eq!(a.dive.wasted_bytes, 32025);
+    assert_eq!(a.dive.user_wasted_percent, Some(0.4834911001404049));
+    for name in [
+        "dive/test-kaniko-image.tar",
+        "dive/test-oci-gzip-image.tar",
+        "dive/test-oci-zstd-image.tar",
+        "dive/test-oci-estargz-image.tar",
+        "dive/test-oci-uncompressed-image.tar",
+        "builders/docker-legacy-go-multi-stage.docker.tar",
+        "builders/buildah-layers.oci.tar",
+        "builders/buildah-squashed.oci.tar",
+        "builders/buildah-squashed.docker.tar",
+    ] {
+        let img = load_path(&fx.join(name), &LoadOptions::default()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(!img.layers.is_empty(), "{name}");
+    }
+    // the four OCI variants hold the same content
+    let sizes: Vec<u64> = ["gzip", "zstd", "estargz", "uncompressed"]
+        .iter()
+        .map(|c| load_path(&fx.join(format!("dive/test-oci-{c}-image.tar")), &LoadOptions::default()).unwrap().size_bytes())
+        .collect();
+    assert!(sizes.iter().all(|&s| s == sizes[0]), "{sizes:?}");
+    // plain tars with a README are not images
+    for c in ["gzip", "zstd", "uncompressed", "estargz"] {
+        let p = fx.join(format!("dive/test-{c}-image.tar"));
+        let o = run(&[p.to_str().unwrap()], &fx);
+        assert_eq!(o.status.code(), Some(2), "{c}");
+        assert!(stderr(&o).contains("not a container image archive"), "{c}: {}", stderr(&o));
+    }
+}
+
+#[test]
+fn the_json_report_has_dives_keys_and_ours() {
+    let t = tmp();
+    let p = t.path().join("story.tar");
+    story().write(&p, ArchiveFormat::OciArchive, Compression::Gzip).unwrap();
+    let out = t.path().join("r.json");
+    let o = run(&["--json", out.to_str().unwrap(), p.to_str().unwrap()], t.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    // dive's layer sizes are sums of header sizes: 1000, 8000, 0, 1000
+    let sizes: Vec<u64> = v["layer"].as_array().unwrap().iter().map(|l| l["sizeBytes"].as_u64().unwrap()).collect();
+    assert_eq!(sizes, vec![1000, 8000, 0, 1000]);
+    assert_eq!(v["image"]["sizeBytes"], 10000);
+    let b = &v["bathyscaphe"];
+    assert_eq!(b["format"], "oci-archive");
+    assert_eq!(b["trueWastedBytes"], 4000);
+    assert_eq!(b["finalBytes"], 6000);
+    assert_eq!(b["userSizeBytes"], 9000);
+    assert_eq!(b["layers"][1]["trueWastedBytes"], 3000);
+    assert_eq!(b["layers"][0]["trueWastedBytes"], 1000);
+    assert_eq!(b["layers"][2]["emptyHistory"][0]["createdBy"], "ENV A=1");
+    assert_eq!(b["wastedPaths"][0]["path"], "/var/cache/apt/pkg.deb");
+    assert_eq!(b["wastedPaths"][0]["bytes"], 3000);
+    assert_eq!(b["wastedPaths"][0]["layers"], serde_json::json!([1]));
+    assert!(b["layers"][1]["compressedBytes"].as_u64().unwrap() > 0);
+    // dive's efficiency: sh cum 2000 min 1000; cc 5000; pkg.deb 3000; /var/cache/apt whiteout:
+    // the stacked apt dir is a real directory holding 3000 → 3000.
+    // Σmin = 1000+5000+3000+3000 = 12000, Σcum = 2000+5000+3000+3000 = 13000.
+    assert_eq!(v["image"]["efficiencyScore"].as_f64().unwrap(), 12000.0 / 13000.0);
+    // the text report on a pipe
+    let o = run(&[p.to_str().unwrap()], t.path());
+    let s = stdout(&o);
+    assert!(s.contains("True waste:  4.0 kB of 10.0 kB"), "{s}");
+    assert!(s.contains("/var/cache/apt/pkg.deb"), "{s}");
+}
