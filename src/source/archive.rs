@@ -47,6 +47,8 @@ pub struct MemberIndex {
     pub dir: Option<PathBuf>,
     /// Layers parsed while streaming, by member name.
     pub parsed: HashMap<String, ParsedLayer>,
+    /// The archive ended without its end-of-archive blocks, right after this member.
+    pub truncated_after: Option<String>,
 }
 
 fn clean_member_name(raw: &str) -> String {
@@ -74,6 +76,7 @@ impl MemberIndex {
         let mut members = HashMap::new();
         let entries = ar.entries_with_seek().map_err(|e| Error::not_image(&archive, format!("not a tar archive: {e}")))?;
         let mut last_name = String::new();
+        let mut last_end = 0u64;
         for entry in entries {
             let mut entry = entry.map_err(|e| {
                 if last_name.is_empty() {
@@ -94,6 +97,7 @@ impl MemberIndex {
                     format!("declares {size} bytes but the archive ends {} bytes into it (truncated)", file_len.saturating_sub(offset)),
                 ));
             }
+            last_end = offset + size.div_ceil(512) * 512;
             let et = entry.header().entry_type();
             let body = if et.is_symlink() {
                 let t = entry.link_name_bytes().map(|b| String::from_utf8_lossy(&b).to_string()).unwrap_or_default();
@@ -129,7 +133,8 @@ impl MemberIndex {
         if members.is_empty() {
             return Err(Error::not_image(&archive, "empty or not a tar archive"));
         }
-        Ok(MemberIndex { archive, members, file: Some(path.to_path_buf()), dir: None, parsed: HashMap::new() })
+        let truncated_after = (file_len <= last_end).then_some(last_name);
+        Ok(MemberIndex { archive, members, file: Some(path.to_path_buf()), dir: None, parsed: HashMap::new(), truncated_after })
     }
 
     /// An OCI layout directory: members are files below it, looked up on demand.
@@ -146,7 +151,7 @@ impl MemberIndex {
                 );
             }
         }
-        Ok(MemberIndex { archive, members, file: None, dir: Some(path.to_path_buf()), parsed: HashMap::new() })
+        Ok(MemberIndex { archive, members, file: None, dir: Some(path.to_path_buf()), parsed: HashMap::new(), truncated_after: None })
     }
 
     /// Read a tar stream once: keep JSON-looking members, parse every other regular member as a
@@ -213,7 +218,7 @@ impl MemberIndex {
         if members.is_empty() {
             return Err(Error::not_image(archive, "empty stream: no image in it"));
         }
-        Ok(MemberIndex { archive: archive.to_string(), members, file: None, dir: None, parsed })
+        Ok(MemberIndex { archive: archive.to_string(), members, file: None, dir: None, parsed, truncated_after: None })
     }
 
     /// Follow symlinks and hardlinks to the member that holds bytes.

@@ -238,12 +238,14 @@ pub fn parse_layer_with_progress<R: Read>(
     let mut out = ParsedLayer { compression: Some(compression), ..Default::default() };
     let mut buf = vec![0u8; 64 * 1024];
     let io_err = |e: io::Error| -> String {
-        if e.kind() == io::ErrorKind::UnexpectedEof {
-            format!("truncated {comp_name} stream ({e})")
-        } else if compression != Compression::None && e.kind() != io::ErrorKind::Other {
-            format!("corrupt {comp_name} stream: {e}")
+        let text = e.to_string();
+        if e.kind() == io::ErrorKind::UnexpectedEof || text.contains("EOF") {
+            format!("truncated {comp_name} layer ({text})")
+        } else if compression != Compression::None {
+            // a damaged stream often inflates to garbage before its checksum is reached
+            format!("corrupt {comp_name} layer ({text})")
         } else {
-            format!("{e}")
+            format!("corrupt tar layer ({text})")
         }
     };
     {

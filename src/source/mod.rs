@@ -51,7 +51,16 @@ pub fn load_stream<R: std::io::Read>(reader: R, name: &str, opts: &LoadOptions) 
 }
 
 fn load_index(mut idx: MemberIndex, source: String, opts: &LoadOptions) -> Result<Image> {
-    let plan = layout::plan(&idx, &opts.selection, opts.verify)?;
+    let plan = match layout::plan(&idx, &opts.selection, opts.verify) {
+        Ok(p) => p,
+        Err(e) => {
+            // a cut-off archive usually lost its manifest, which docker save writes last
+            if let Some(last) = &idx.truncated_after {
+                return Err(Error::member(&idx.archive, last, "archive is truncated after this member (no end-of-archive blocks)"));
+            }
+            return Err(e);
+        }
+    };
     for n in &plan.notes {
         eprintln!("bathy: {n}");
     }
