@@ -44,7 +44,7 @@ fn layer_names(ms: &[Member]) -> Vec<String> {
 fn truncated_archive() {
     // cut anywhere: inside a layer's bytes, between members, before the manifest
     let bytes = spec().archive(ArchiveFormat::DockerArchive, Compression::None);
-    for cut in [bytes.len() / 4, bytes.len() / 2, bytes.len() * 3 / 4, bytes.len() - 1100] {
+    for cut in [bytes.len() / 4, bytes.len() / 2, bytes.len() * 3 / 4, bytes.len() - 1400] {
         let err = refuse(&bytes[..cut]);
         assert!(err.contains("truncated"), "cut at {cut}: {err}");
     }
