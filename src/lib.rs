@@ -14,6 +14,7 @@ pub use error::{Error, Result};
 pub mod analysis;
 pub mod tree;
 pub mod testkit;
+pub mod demo;
 pub mod report;
 pub mod app;
 pub mod cli;
