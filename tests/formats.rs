@@ -159,3 +159,31 @@ fn the_json_report_has_dives_keys_and_ours() {
     assert!(s.contains("True waste:  4.0 kB of 10.0 kB"), "{s}");
     assert!(s.contains("/var/cache/apt/pkg.deb"), "{s}");
 }
+
+#[test]
+fn without_verification_only_paths_in_several_layers_are_hashed_and_marks_still_hold() {
+    let t = tmp();
+    let spec = ImageSpec::new("nv:1")
+        .layer(LayerSpec::new("a").file("same", b"0123456789").file("changed", b"aaaaaaaaaa").file("alone", b"zz"))
+        .layer(LayerSpec::new("b").file("same", b"0123456789").file("changed", b"bbbbbbbbbb"));
+    let p = t.path().join("nv.tar");
+    spec.write(&p, ArchiveFormat::DockerArchive, Compression::None).unwrap();
+    let opts = LoadOptions { verify: false, ..Default::default() };
+    let img = load_path(&p, &opts).unwrap();
+    let a = Analysis::run(&img);
+    let node = |s: &str| img.paths.lookup(s).unwrap();
+    use bathyscaphe::tree::ChangeMark;
+    assert_eq!(a.merged.mark_at(&img, node("same"), 1), Some(ChangeMark::Unchanged));
+    assert_eq!(a.merged.mark_at(&img, node("changed"), 1), Some(ChangeMark::Modified));
+    let alone = img.layers[0].entries.iter().find(|e| e.node == node("alone")).unwrap();
+    assert_eq!(alone.hash, 0, "a path in one layer only is never read");
+    // the verified read hashes everything and agrees
+    let full = load_path(&p, &LoadOptions::default()).unwrap();
+    let h = |img: &bathyscaphe::image::Image, l: usize, s: &str| {
+        let n = img.paths.lookup(s).unwrap();
+        img.layers[l].entries.iter().find(|e| e.node == n).unwrap().hash
+    };
+    assert_eq!(h(&img, 1, "changed"), h(&full, 1, "changed"));
+    assert_eq!(h(&img, 0, "same"), h(&full, 0, "same"));
+    assert_eq!(a.waste.wasted_bytes, 20);
+}

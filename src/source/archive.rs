@@ -110,11 +110,19 @@ impl MemberIndex {
             } else if et.is_pax_global_extensions() || et.is_pax_local_extensions() {
                 continue;
             } else if size <= SMALL_MEMBER {
-                let mut bytes = Vec::with_capacity(size as usize);
-                entry
-                    .read_to_end(&mut bytes)
-                    .map_err(|e| Error::member(&archive, &name, format!("read failed (truncated?): {e}")))?;
-                MemberBody::Bytes(Arc::new(bytes))
+                // keep JSON (manifests, configs) in memory; layers stay ranges of the file
+                let mut first = [0u8; 1];
+                let n = entry.read(&mut first).map_err(|e| Error::member(&archive, &name, format!("read failed (truncated?): {e}")))?;
+                if n == 1 && matches!(first[0], b'{' | b'[') {
+                    let mut bytes = Vec::with_capacity(size as usize);
+                    bytes.push(first[0]);
+                    entry
+                        .read_to_end(&mut bytes)
+                        .map_err(|e| Error::member(&archive, &name, format!("read failed (truncated?): {e}")))?;
+                    MemberBody::Bytes(Arc::new(bytes))
+                } else {
+                    MemberBody::Range { offset, size }
+                }
             } else {
                 MemberBody::Range { offset, size }
             };

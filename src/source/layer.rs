@@ -24,6 +24,8 @@ pub struct RawEntry {
     pub hash: u64,
     pub link_off: u32,
     pub link_len: u32,
+    /// Where a regular file's bytes start in the uncompressed tar stream (header-only reads).
+    pub data_offset: u64,
 }
 
 /// A parsed layer: entries, plus the arenas their paths and link targets live in.
@@ -316,6 +318,7 @@ pub fn parse_layer_with_progress<R: Read>(
                 hash,
                 link_off,
                 link_len: link.len() as u32,
+                data_offset: entry.raw_file_position(),
             });
         }
     }
@@ -360,6 +363,142 @@ impl<R: BufRead> Decoder<R> {
             Decoder::Plain(d) => d,
         }
     }
+}
+
+/// A byte range of a file, seekable within the range.
+pub struct FileRange {
+    file: std::fs::File,
+    start: u64,
+    len: u64,
+    pos: u64,
+}
+
+impl FileRange {
+    pub fn new(mut file: std::fs::File, start: u64, len: u64) -> io::Result<FileRange> {
+        use std::io::Seek;
+        file.seek(io::SeekFrom::Start(start))?;
+        Ok(FileRange { file, start, len, pos: 0 })
+    }
+}
+
+impl Read for FileRange {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let left = self.len.saturating_sub(self.pos) as usize;
+        let n = buf.len().min(left);
+        if n == 0 {
+            return Ok(0);
+        }
+        let got = self.file.read(&mut buf[..n])?;
+        self.pos += got as u64;
+        Ok(got)
+    }
+}
+
+impl io::Seek for FileRange {
+    fn seek(&mut self, to: io::SeekFrom) -> io::Result<u64> {
+        let target = match to {
+            io::SeekFrom::Start(n) => n as i64,
+            io::SeekFrom::Current(d) => self.pos as i64 + d,
+            io::SeekFrom::End(d) => self.len as i64 + d,
+        };
+        if target < 0 {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "seek before the start of a layer"));
+        }
+        self.pos = target as u64;
+        self.file.seek(io::SeekFrom::Start(self.start + self.pos))?;
+        Ok(self.pos)
+    }
+}
+
+/// Is this blob an uncompressed tar? (Reads its first bytes.)
+pub fn is_plain_tar(r: &mut FileRange) -> io::Result<bool> {
+    use std::io::Seek;
+    let mut head = [0u8; 4];
+    let n = r.read(&mut head)?;
+    r.seek(io::SeekFrom::Start(0))?;
+    Ok(!(n >= 2 && head[..2] == [0x1f, 0x8b]) && !(n >= 4 && head == [0x28, 0xb5, 0x2f, 0xfd]))
+}
+
+/// Read only the headers of an uncompressed layer, seeking over file contents; contents are
+/// hashed later, and only where a comparison needs them ([`hash_range`]).
+pub fn parse_layer_headers(mut r: FileRange, archive: &str, member: &str) -> Result<ParsedLayer> {
+    let merr = |m: String| Error::member(archive, member, m);
+    let len = r.len;
+    let mut ar = tar::Archive::new(&mut r);
+    let mut out = ParsedLayer { compression: Some(Compression::None), compressed_bytes: len, tar_bytes: len, ..Default::default() };
+    let entries = ar.entries_with_seek().map_err(|e| merr(format!("corrupt tar layer ({e})")))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| merr(format!("corrupt or truncated tar layer ({e})")))?;
+        let typeflag = entry.header().entry_type().as_byte();
+        if matches!(typeflag, b'g' | b'x' | b'L' | b'K') {
+            continue;
+        }
+        let raw_path = entry.path_bytes();
+        let raw_path = std::str::from_utf8(&raw_path)
+            .map_err(|_| merr(format!("entry {:?} has a non-UTF-8 name", String::from_utf8_lossy(&raw_path))))?
+            .to_string();
+        let Some(path) = clean_entry_path(&raw_path).map_err(merr)? else {
+            continue;
+        };
+        let name = path.rsplit('/').next().unwrap_or(&path);
+        let kind = kind_of(typeflag, name);
+        let header = entry.header();
+        let size = entry.size();
+        let data_offset = entry.raw_file_position();
+        if data_offset.saturating_add(size) > len {
+            return Err(merr(format!("entry {raw_path:?} declares {size} bytes past the end of the layer (truncated)")));
+        }
+        let link = match kind {
+            EntryKind::Symlink | EntryKind::Hardlink => {
+                let l = entry.link_name_bytes().map(|b| b.into_owned()).unwrap_or_default();
+                let l = String::from_utf8(l).map_err(|_| merr(format!("entry {raw_path:?} has a non-UTF-8 link target")))?;
+                if kind == EntryKind::Hardlink {
+                    clean_entry_path(&l).map_err(merr)?.unwrap_or_default()
+                } else {
+                    l
+                }
+            }
+            _ => String::new(),
+        };
+        let path_off = out.paths.len() as u32;
+        out.paths.push_str(&path);
+        let link_off = out.links.len() as u32;
+        out.links.push_str(&link);
+        out.entries.push(RawEntry {
+            path_off,
+            path_len: path.len() as u32,
+            kind,
+            typeflag,
+            mode: header.mode().unwrap_or(0),
+            uid: header.uid().unwrap_or(0) as u32,
+            gid: header.gid().unwrap_or(0) as u32,
+            size,
+            hash: 0,
+            link_off,
+            link_len: link.len() as u32,
+            data_offset,
+        });
+    }
+    Ok(out)
+}
+
+/// xxh3 of `len` bytes at `offset` of a file (the deferred content hash of header-only reads).
+pub fn hash_range(file: &mut std::fs::File, offset: u64, len: u64) -> io::Result<u64> {
+    use std::io::Seek;
+    file.seek(io::SeekFrom::Start(offset))?;
+    let mut h = Xxh3::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut left = len;
+    while left > 0 {
+        let want = buf.len().min(left as usize);
+        let n = file.read(&mut buf[..want])?;
+        if n == 0 {
+            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "file ends inside an entry"));
+        }
+        h.update(&buf[..n]);
+        left -= n as u64;
+    }
+    Ok(h.digest().max(1))
 }
 
 fn tar_checksum_ok(block: &[u8]) -> bool {

@@ -98,6 +98,20 @@ fn load_index(mut idx: MemberIndex, source: String, opts: &LoadOptions) -> Resul
     let results: Vec<Result<(String, ParsedLayer)>> = todo
         .par_iter()
         .map(|m| {
+            // without verification, an uncompressed layer in a file needs only its headers
+            if let (false, MemberBody::Range { offset, size }, Some(file)) = (opts.verify, &m.body, &idx.file) {
+                let io = |e: std::io::Error| Error::Io { path: file.clone(), source: e };
+                let f = std::fs::File::open(file).map_err(io)?;
+                let mut range = layer::FileRange::new(f, *offset, *size).map_err(io)?;
+                if layer::is_plain_tar(&mut range).map_err(io)? {
+                    let pl = layer::parse_layer_headers(range, &idx.archive, &m.name)?;
+                    if let Some(p) = &opts.progress {
+                        p.layers_done.fetch_add(1, Ordering::Relaxed);
+                        p.add_read(*size);
+                    }
+                    return Ok((m.name.clone(), pl));
+                }
+            }
             let rd = idx.open(m)?;
             let mut pl = parse_layer_with_progress(rd, &idx.archive, &m.name, parse_opts, opts.progress.clone())?;
             if pl.compressed_bytes == 0 {
@@ -225,6 +239,7 @@ fn load_index(mut idx: MemberIndex, source: String, opts: &LoadOptions) -> Resul
             entries,
         });
     }
+    hash_deferred(&idx, &plan, &members, &parsed_by_member, &mut layers, paths.len())?;
     drop(parsed_by_member);
     paths.finish();
     let trailing_history = pair_history(&plan.config.history, &mut layers);
@@ -241,6 +256,70 @@ fn load_index(mut idx: MemberIndex, source: String, opts: &LoadOptions) -> Resul
         daemon: None,
         warnings: plan.notes,
     })
+}
+
+/// Header-only layers left file contents unhashed: hash the files whose path occurs in more
+/// than one layer (the only ones a comparison needs), reading just those byte ranges.
+fn hash_deferred(
+    idx: &MemberIndex,
+    plan: &layout::ImagePlan,
+    members: &[archive::Member],
+    parsed: &std::collections::HashMap<String, Arc<ParsedLayer>>,
+    layers: &mut [Layer],
+    node_count: usize,
+) -> Result<()> {
+    let Some(file) = &idx.file else { return Ok(()) };
+    let needs = |l: &Layer| l.entries.iter().any(|e| e.kind == EntryKind::File && e.hash == 0 && e.size > 0);
+    if !layers.iter().any(needs) {
+        return Ok(());
+    }
+    // in how many layers does each path occur?
+    let mut count = vec![0u8; node_count];
+    let mut last = vec![u32::MAX; node_count];
+    for (i, l) in layers.iter().enumerate() {
+        for e in &l.entries {
+            let n = e.node as usize;
+            if last[n] != i as u32 {
+                last[n] = i as u32;
+                count[n] = count[n].saturating_add(1);
+            }
+        }
+    }
+    let jobs: Vec<(usize, Vec<(usize, u64, u64)>)> = layers
+        .iter()
+        .enumerate()
+        .filter_map(|(i, l)| {
+            let MemberBody::Range { offset, .. } = members[i].body else { return None };
+            let pl = parsed.get(&members[i].name)?;
+            let wanted: Vec<(usize, u64, u64)> = l
+                .entries
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| e.kind == EntryKind::File && e.hash == 0 && e.size > 0 && count[e.node as usize] > 1)
+                .map(|(k, e)| (k, offset + pl.entries[k].data_offset, e.size))
+                .collect();
+            (!wanted.is_empty()).then_some((i, wanted))
+        })
+        .collect();
+    let hashed: Vec<Result<(usize, Vec<(usize, u64)>)>> = jobs
+        .into_par_iter()
+        .map(|(i, wanted)| {
+            let io = |e: std::io::Error| Error::member(&idx.archive, &plan.layers[i].member, format!("read failed: {e}"));
+            let mut f = std::fs::File::open(file).map_err(io)?;
+            let mut out = Vec::with_capacity(wanted.len());
+            for (k, off, len) in wanted {
+                out.push((k, layer::hash_range(&mut f, off, len).map_err(io)?));
+            }
+            Ok((i, out))
+        })
+        .collect();
+    for r in hashed {
+        let (i, hs) = r?;
+        for (k, h) in hs {
+            layers[i].entries[k].hash = h;
+        }
+    }
+    Ok(())
 }
 
 /// Give each layer the history step that made it and the empty steps before it; return the
