@@ -40,8 +40,8 @@ report() { # label archive
   "$BATHY" --json "$WORK/$label.json" "$archive"
   entries=$(python3 -c "import json,sys;d=json.load(open('$WORK/$label.json'));print(sum(l['entries'] for l in d['bathyscaphe']['layers']))")
   mb=$(python3 -c "import json;d=json.load(open('$WORK/$label.json'));print(sum(l['tarBytes'] for l in d['bathyscaphe']['layers'])/1e6)")
-  read -r bt brss < <(measure "$label-bathy" "$BATHY" --json /dev/null "$archive")
-  read -r nt nrss < <(measure "$label-bathy-noverify" "$BATHY" --no-verify --json /dev/null "$archive")
+  read -r bt brss < <(measure "$label-bathy" "$BATHY" "$archive")
+  read -r nt nrss < <(measure "$label-bathy-noverify" "$BATHY" --no-verify "$archive")
   read -r zt zrss < <(measure "$label-baseline" bash -c "baseline '$archive'")
   python3 - "$label" "$entries" "$mb" "$bt" "$brss" "$nt" "$nrss" "$zt" "$zrss" <<'PY'
 import sys

@@ -38,9 +38,8 @@ fn run_cli(cli: Cli) -> anyhow::Result<i32> {
     let image = load_image(&target, &cli.load)?;
     let analysis = Analysis::run(&image);
     if let Some(path) = &cli.json {
-        let export = report::json::build(&image, &analysis);
-        let text = serde_json::to_string_pretty(&export)?;
-        write_output(path, &text)?;
+        let bathy = report::json::bathy_report(&image, &analysis);
+        write_json(path, |w| report::json::write_export(&image, &analysis, &bathy, w))?;
         return Ok(exit_codes::OK);
     }
     print!("{}", report::text::render(&image, &analysis));
@@ -56,6 +55,23 @@ pub fn write_output(path: &Path, text: &str) -> anyhow::Result<()> {
         return Ok(());
     }
     std::fs::write(path, format!("{text}\n")).map_err(|e| Error::Io { path: path.to_path_buf(), source: e })?;
+    Ok(())
+}
+
+/// Stream JSON to FILE, or stdout for `-`.
+pub fn write_json(path: &Path, f: impl FnOnce(&mut dyn Write) -> serde_json::Result<()>) -> anyhow::Result<()> {
+    if path.as_os_str() == "-" {
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        f(&mut out)?;
+        out.write_all(b"\n")?;
+        out.flush()?;
+        return Ok(());
+    }
+    let file = std::fs::File::create(path).map_err(|e| Error::Io { path: path.to_path_buf(), source: e })?;
+    let mut out = std::io::BufWriter::new(file);
+    f(&mut out)?;
+    out.write_all(b"\n")?;
+    out.flush().map_err(|e| Error::Io { path: path.to_path_buf(), source: e })?;
     Ok(())
 }
 

@@ -183,7 +183,32 @@ pub fn dive_file_list<'a>(image: &'a Image, layer: usize) -> Vec<(NodeId, Option
     v
 }
 
-/// Build the full JSON report.
+fn file_info(image: &Image, n: NodeId, e: Option<&LayerEntry>) -> DiveFileInfo {
+    match e {
+        Some(e) => DiveFileInfo {
+            path: image.paths.path(n).trim_start_matches('/').to_string(),
+            type_flag: e.typeflag,
+            link_name: image.link(e.link).to_string(),
+            size: e.size,
+            file_mode: go_file_mode(e),
+            uid: e.uid,
+            gid: e.gid,
+            is_dir: e.kind == EntryKind::Dir,
+        },
+        None => DiveFileInfo {
+            path: String::new(),
+            type_flag: 0,
+            link_name: String::new(),
+            size: 0,
+            file_mode: 0,
+            uid: 0,
+            gid: 0,
+            is_dir: false,
+        },
+    }
+}
+
+/// Build the full JSON report in memory (small images, tests). [`write_export`] streams it.
 pub fn build(image: &Image, a: &Analysis) -> DiveExport {
     let layers = image
         .layers
@@ -194,35 +219,68 @@ pub fn build(image: &Image, a: &Analysis) -> DiveExport {
             digest_id: l.diff_id.clone(),
             size_bytes: l.size_bytes,
             command: l.dive_command(),
-            file_list: dive_file_list(image, l.index)
-                .into_iter()
-                .map(|(n, e)| match e {
-                    Some(e) => DiveFileInfo {
-                        path: image.paths.path(n).trim_start_matches('/').to_string(),
-                        type_flag: e.typeflag,
-                        link_name: image.link(e.link).to_string(),
-                        size: e.size,
-                        file_mode: go_file_mode(e),
-                        uid: e.uid,
-                        gid: e.gid,
-                        is_dir: e.kind == EntryKind::Dir,
-                    },
-                    None => DiveFileInfo {
-                        path: String::new(),
-                        type_flag: 0,
-                        link_name: String::new(),
-                        size: 0,
-                        file_mode: 0,
-                        uid: 0,
-                        gid: 0,
-                        is_dir: false,
-                    },
-                })
-                .collect(),
+            file_list: dive_file_list(image, l.index).into_iter().map(|(n, e)| file_info(image, n, e)).collect(),
         })
         .collect();
+    DiveExport { layer: layers, image: dive_image(a), bathyscaphe: Some(bathy_report(image, a)) }
+}
+
+/// Write the report as it is serialized, one file-list entry at a time, so a million-entry
+/// image does not need its whole JSON in memory.
+pub fn write_export<W: std::io::Write>(image: &Image, a: &Analysis, bathy: &BathyReport, w: W) -> serde_json::Result<()> {
+    #[derive(Serialize)]
+    struct ExportOut<'a> {
+        layer: LayersOut<'a>,
+        image: DiveImage,
+        bathyscaphe: &'a BathyReport,
+    }
+    struct LayersOut<'a>(&'a Image);
+    struct FileListOut<'a>(&'a Image, usize);
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct LayerOut<'a> {
+        index: usize,
+        id: &'a str,
+        digest_id: &'a str,
+        size_bytes: u64,
+        command: String,
+        file_list: FileListOut<'a>,
+    }
+    impl Serialize for LayersOut<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            use serde::ser::SerializeSeq;
+            let mut seq = s.serialize_seq(Some(self.0.layers.len()))?;
+            for l in &self.0.layers {
+                seq.serialize_element(&LayerOut {
+                    index: l.index,
+                    id: &l.id,
+                    digest_id: &l.diff_id,
+                    size_bytes: l.size_bytes,
+                    command: l.dive_command(),
+                    file_list: FileListOut(self.0, l.index),
+                })?;
+            }
+            seq.end()
+        }
+    }
+    impl Serialize for FileListOut<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            use serde::ser::SerializeSeq;
+            let list = dive_file_list(self.0, self.1);
+            let mut seq = s.serialize_seq(Some(list.len()))?;
+            for (n, e) in list {
+                seq.serialize_element(&file_info(self.0, n, e))?;
+            }
+            seq.end()
+        }
+    }
+    let out = ExportOut { layer: LayersOut(image), image: dive_image(a), bathyscaphe: bathy };
+    serde_json::to_writer_pretty(w, &out)
+}
+
+fn dive_image(a: &Analysis) -> DiveImage {
     let d = &a.dive;
-    let image_part = DiveImage {
+    DiveImage {
         size_bytes: d.size_bytes,
         inefficient_bytes: d.wasted_bytes,
         efficiency_score: d.efficiency,
@@ -231,8 +289,7 @@ pub fn build(image: &Image, a: &Analysis) -> DiveExport {
             .iter()
             .map(|f| DiveFileReference { count: f.count, size_bytes: f.cumulative_bytes, file: f.path.clone() })
             .collect(),
-    };
-    DiveExport { layer: layers, image: image_part, bathyscaphe: Some(bathy_report(image, a)) }
+    }
 }
 
 pub fn bathy_report(image: &Image, a: &Analysis) -> BathyReport {
