@@ -15,13 +15,17 @@ fn many(entries: usize, layers: usize) -> ImageSpec {
             let dn = format!("app/node_modules/pkg{i}_{d}");
             l = l.dir(&dn);
             for f in 0..50 {
-                let body = format!("module.exports = {};\n", i * 1_000_003 + d * 50 + f).repeat(1 + f % 7);
+                let body =
+                    format!("module.exports = {};\n", i * 1_000_003 + d * 50 + f).repeat(1 + f % 7);
                 l = l.file(&format!("{dn}/file{f}.js"), body.as_bytes());
             }
         }
         if i > 0 {
             for d in (0..dirs).step_by(10) {
-                l = l.file(&format!("app/node_modules/pkg{}_{d}/file0.js", i - 1), b"// patched\n");
+                l = l.file(
+                    &format!("app/node_modules/pkg{}_{d}/file0.js", i - 1),
+                    b"// patched\n",
+                );
             }
             for d in (5..dirs).step_by(10) {
                 l = l.whiteout(&format!("app/node_modules/pkg{}_{d}", i - 1));
@@ -36,7 +40,12 @@ fn gzip(mb: usize) -> ImageSpec {
     // four layers, the first holding half the bytes (one big layer limits parallelism, as in
     // real images), files of 4 MB
     let total = mb * 1_000_000;
-    let shares = [total / 2, total / 4, total / 8, total - total / 2 - total / 4 - total / 8];
+    let shares = [
+        total / 2,
+        total / 4,
+        total / 8,
+        total - total / 2 - total / 4 - total / 8,
+    ];
     let mut spec = ImageSpec::new("bench/gzip:latest");
     let mut seed = 1;
     for (i, bytes) in shares.iter().enumerate() {
@@ -58,10 +67,18 @@ fn gzip(mb: usize) -> ImageSpec {
 fn main() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let kind = args.get(1).map(String::as_str).unwrap_or("many");
-    let out = std::path::PathBuf::from(args.get(2).cloned().unwrap_or_else(|| format!("bench-{kind}.tar")));
+    let out = std::path::PathBuf::from(
+        args.get(2)
+            .cloned()
+            .unwrap_or_else(|| format!("bench-{kind}.tar")),
+    );
     let n = |i: usize, d: usize| args.get(i).and_then(|s| s.parse().ok()).unwrap_or(d);
     match kind {
-        "many" => many(n(3, 510_000), n(4, 20)).write(&out, ArchiveFormat::DockerArchive, Compression::None)?,
+        "many" => many(n(3, 510_000), n(4, 20)).write(
+            &out,
+            ArchiveFormat::DockerArchive,
+            Compression::None,
+        )?,
         "gzip" => gzip(n(3, 1000)).write(&out, ArchiveFormat::OciArchive, Compression::Gzip)?,
         other => {
             eprintln!("unknown kind {other}: use many or gzip");

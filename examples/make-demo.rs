@@ -4,8 +4,14 @@
 use bathyscaphe::testkit::{ArchiveFormat, Compression};
 
 fn main() -> std::io::Result<()> {
-    let out = std::env::args().nth(1).unwrap_or_else(|| "assets/demo.tar".to_string());
-    bathyscaphe::demo::demo_spec().write(std::path::Path::new(&out), ArchiveFormat::DockerArchive, Compression::None)?;
+    let out = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "assets/demo.tar".to_string());
+    bathyscaphe::demo::demo_spec().write(
+        std::path::Path::new(&out),
+        ArchiveFormat::DockerArchive,
+        Compression::None,
+    )?;
     eprintln!("wrote {out}");
     Ok(())
 }

@@ -29,7 +29,9 @@ pub fn run() -> i32 {
 fn run_cli(cli: Cli) -> anyhow::Result<i32> {
     if let Some(cmd) = cli.command {
         return match cmd {
-            crate::cli::Command::Compare { .. } => Err(anyhow::anyhow!("compare is not available yet")),
+            crate::cli::Command::Compare { .. } => {
+                Err(anyhow::anyhow!("compare is not available yet"))
+            }
         };
     }
     let Some(target) = cli.image.clone() else {
@@ -39,7 +41,9 @@ fn run_cli(cli: Cli) -> anyhow::Result<i32> {
     let analysis = Analysis::run(&image);
     if let Some(path) = &cli.json {
         let bathy = report::json::bathy_report(&image, &analysis);
-        write_json(path, |w| report::json::write_export(&image, &analysis, &bathy, w))?;
+        write_json(path, |w| {
+            report::json::write_export(&image, &analysis, &bathy, w)
+        })?;
         return Ok(exit_codes::OK);
     }
     print!("{}", report::text::render(&image, &analysis));
@@ -54,12 +58,18 @@ pub fn write_output(path: &Path, text: &str) -> anyhow::Result<()> {
         out.write_all(b"\n")?;
         return Ok(());
     }
-    std::fs::write(path, format!("{text}\n")).map_err(|e| Error::Io { path: path.to_path_buf(), source: e })?;
+    std::fs::write(path, format!("{text}\n")).map_err(|e| Error::Io {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
     Ok(())
 }
 
 /// Stream JSON to FILE, or stdout for `-`.
-pub fn write_json(path: &Path, f: impl FnOnce(&mut dyn Write) -> serde_json::Result<()>) -> anyhow::Result<()> {
+pub fn write_json(
+    path: &Path,
+    f: impl FnOnce(&mut dyn Write) -> serde_json::Result<()>,
+) -> anyhow::Result<()> {
     if path.as_os_str() == "-" {
         let mut out = std::io::BufWriter::new(std::io::stdout().lock());
         f(&mut out)?;
@@ -67,11 +77,17 @@ pub fn write_json(path: &Path, f: impl FnOnce(&mut dyn Write) -> serde_json::Res
         out.flush()?;
         return Ok(());
     }
-    let file = std::fs::File::create(path).map_err(|e| Error::Io { path: path.to_path_buf(), source: e })?;
+    let file = std::fs::File::create(path).map_err(|e| Error::Io {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
     let mut out = std::io::BufWriter::new(file);
     f(&mut out)?;
     out.write_all(b"\n")?;
-    out.flush().map_err(|e| Error::Io { path: path.to_path_buf(), source: e })?;
+    out.flush().map_err(|e| Error::Io {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
     Ok(())
 }
 
@@ -80,7 +96,10 @@ pub fn load_image(target: &str, args: &LoadArgs) -> anyhow::Result<Image> {
     let progress = Arc::new(Progress::new());
     let opts = LoadOptions {
         verify: !args.no_verify,
-        selection: Selection { image: args.select_image.clone(), platform: args.platform.clone() },
+        selection: Selection {
+            image: args.select_image.clone(),
+            platform: args.platform.clone(),
+        },
         progress: Some(progress.clone()),
     };
     let show = std::io::stderr().is_terminal();
@@ -93,7 +112,11 @@ pub fn load_image(target: &str, args: &LoadArgs) -> anyhow::Result<Image> {
             while !done.load(std::sync::atomic::Ordering::Relaxed) {
                 std::thread::sleep(std::time::Duration::from_millis(150));
                 let s = progress.snapshot();
-                let total = if s.bytes_total > 0 { format!(" / {}", report::human_bytes(s.bytes_total)) } else { String::new() };
+                let total = if s.bytes_total > 0 {
+                    format!(" / {}", report::human_bytes(s.bytes_total))
+                } else {
+                    String::new()
+                };
                 eprint!(
                     "\r\x1b[2Kloading: layer {}/{}, {}{}",
                     s.layers_done,
@@ -127,7 +150,9 @@ fn resolve_and_load(target: &str, args: &LoadArgs, opts: &LoadOptions) -> crate:
             if p.exists() || scheme.is_some() {
                 return source::load_path(p, opts);
             }
-            Err(Error::Usage(format!("{rest}: no such file or directory (and no daemon support in this build)")))
+            Err(Error::Usage(format!(
+                "{rest}: no such file or directory (and no daemon support in this build)"
+            )))
         }
         Some(other) => Err(Error::Usage(format!("{target}: unknown source {other:?}"))),
     }

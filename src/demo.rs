@@ -22,7 +22,7 @@ pub fn static_elf(size: usize, seed: u64) -> Vec<u8> {
     v.extend_from_slice(&64u16.to_le_bytes()); // e_shentsize
     v.extend_from_slice(&0u16.to_le_bytes()); // e_shnum
     v.extend_from_slice(&0u16.to_le_bytes()); // e_shstrndx
-    // one PT_LOAD covering the file
+                                              // one PT_LOAD covering the file
     v.extend_from_slice(&1u32.to_le_bytes()); // p_type
     v.extend_from_slice(&5u32.to_le_bytes()); // p_flags: R+X
     v.extend_from_slice(&0u64.to_le_bytes()); // p_offset
@@ -161,8 +161,12 @@ pub fn demo_spec() -> ImageSpec {
         .dir("tmp")
         .dir("tmp/build-cache")
         .file_sized("tmp/build-cache/objects.bin", 30_000, 32);
-    let cleanup = LayerSpec::new("/bin/sh -c rm -rf /tmp/build-cache").dir("tmp").whiteout("tmp/build-cache");
-    let chmod = LayerSpec::new("/bin/sh -c chmod +x /app/server").dir("app").file_mode("app/server", &static_elf(70_000, 30), 0o755);
+    let cleanup = LayerSpec::new("/bin/sh -c rm -rf /tmp/build-cache")
+        .dir("tmp")
+        .whiteout("tmp/build-cache");
+    let chmod = LayerSpec::new("/bin/sh -c chmod +x /app/server")
+        .dir("app")
+        .file_mode("app/server", &static_elf(70_000, 30), 0o755);
     ImageSpec::new("bathyscaphe/demo:latest")
         .layer(base)
         .layer(toolchain)

@@ -6,11 +6,18 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 
     /// Something wrong inside an archive: which archive, which member, what.
     #[error("{archive}: {member}: {message}")]
-    Member { archive: String, member: String, message: String },
+    Member {
+        archive: String,
+        member: String,
+        message: String,
+    },
 
     /// The archive as a whole is not an image.
     #[error("{archive}: {message}")]
@@ -18,7 +25,13 @@ pub enum Error {
 
     /// A layer's digest does not match the one the manifest or config declares.
     #[error("{archive}: {member}: {what} mismatch: expected {expected}, found {found}")]
-    DigestMismatch { archive: String, member: String, what: &'static str, expected: String, found: String },
+    DigestMismatch {
+        archive: String,
+        member: String,
+        what: &'static str,
+        expected: String,
+        found: String,
+    },
 
     #[error("{0}")]
     Usage(String),
@@ -34,9 +47,16 @@ pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
     pub fn member(archive: &str, member: &str, message: impl Into<String>) -> Self {
-        Error::Member { archive: archive.to_string(), member: member.to_string(), message: message.into() }
+        Error::Member {
+            archive: archive.to_string(),
+            member: member.to_string(),
+            message: message.into(),
+        }
     }
     pub fn not_image(archive: &str, message: impl Into<String>) -> Self {
-        Error::NotAnImage { archive: archive.to_string(), message: message.into() }
+        Error::NotAnImage {
+            archive: archive.to_string(),
+            message: message.into(),
+        }
     }
 }

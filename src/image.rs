@@ -214,10 +214,16 @@ pub struct Layer {
 impl Layer {
     /// dive's command string for this layer.
     pub fn dive_command(&self) -> String {
-        self.history.as_ref().map(|h| h.dive_command()).unwrap_or_default()
+        self.history
+            .as_ref()
+            .map(|h| h.dive_command())
+            .unwrap_or_default()
     }
     pub fn display_command(&self) -> String {
-        self.history.as_ref().map(|h| h.display_command()).unwrap_or_default()
+        self.history
+            .as_ref()
+            .map(|h| h.display_command())
+            .unwrap_or_default()
     }
 }
 
@@ -257,7 +263,9 @@ pub struct DaemonInfo {
 
 impl Image {
     pub fn link(&self, r: LinkRef) -> &str {
-        self.links.get(r.off as usize..(r.off + r.len) as usize).unwrap_or("")
+        self.links
+            .get(r.off as usize..(r.off + r.len) as usize)
+            .unwrap_or("")
     }
 
     /// The target node of a whiteout entry (`.wh.X` → `X`).
@@ -283,7 +291,10 @@ impl Image {
 
     /// A short name for the image: first tag, else the source.
     pub fn display_name(&self) -> String {
-        self.tags.first().cloned().unwrap_or_else(|| self.source.clone())
+        self.tags
+            .first()
+            .cloned()
+            .unwrap_or_else(|| self.source.clone())
     }
 }
 
@@ -293,11 +304,23 @@ mod tests {
 
     #[test]
     fn cleans_commands_like_people_write_them() {
-        assert_eq!(clean_command("/bin/sh -c #(nop)  CMD [\"sh\"]"), "CMD [\"sh\"]");
-        assert_eq!(clean_command("/bin/sh -c apt-get update"), "RUN apt-get update");
+        assert_eq!(
+            clean_command("/bin/sh -c #(nop)  CMD [\"sh\"]"),
+            "CMD [\"sh\"]"
+        );
+        assert_eq!(
+            clean_command("/bin/sh -c apt-get update"),
+            "RUN apt-get update"
+        );
         assert_eq!(clean_command("|1 X=1 /bin/sh -c make"), "RUN make");
-        assert_eq!(clean_command("COPY /out /app # buildkit"), "COPY /out /app # buildkit");
-        let h = HistoryEntry { created_by: Some("/bin/sh -c #(nop) ADD x in / ".into()), ..Default::default() };
+        assert_eq!(
+            clean_command("COPY /out /app # buildkit"),
+            "COPY /out /app # buildkit"
+        );
+        let h = HistoryEntry {
+            created_by: Some("/bin/sh -c #(nop) ADD x in / ".into()),
+            ..Default::default()
+        };
         assert_eq!(h.dive_command(), "#(nop) ADD x in / ");
     }
 }

@@ -12,10 +12,10 @@ pub mod source;
 
 pub use error::{Error, Result};
 pub mod analysis;
-pub mod tree;
-pub mod testkit;
-pub mod demo;
-pub mod report;
 pub mod app;
 pub mod cli;
+pub mod demo;
 pub mod exit_codes;
+pub mod report;
+pub mod testkit;
+pub mod tree;

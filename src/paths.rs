@@ -46,7 +46,11 @@ impl std::fmt::Debug for PathTable {
 impl PathTable {
     pub fn new() -> Self {
         PathTable {
-            nodes: vec![PathNode { parent: ROOT, name_off: 0, name_len: 0 }],
+            nodes: vec![PathNode {
+                parent: ROOT,
+                name_off: 0,
+                name_len: 0,
+            }],
             names: String::new(),
             index: HashTable::new(),
             hasher: std::hash::RandomState::new(),
@@ -89,7 +93,9 @@ impl PathTable {
     pub fn child(&self, parent: NodeId, name: &str) -> Option<NodeId> {
         let hash = self.key_hash(parent, name);
         self.index
-            .find(hash, |&id| self.nodes[id as usize].parent == parent && self.name(id) == name)
+            .find(hash, |&id| {
+                self.nodes[id as usize].parent == parent && self.name(id) == name
+            })
             .copied()
     }
 
@@ -101,7 +107,11 @@ impl PathTable {
         let id = self.nodes.len() as NodeId;
         let name_off = self.names.len() as u32;
         self.names.push_str(name);
-        self.nodes.push(PathNode { parent, name_off, name_len: name.len() as u32 });
+        self.nodes.push(PathNode {
+            parent,
+            name_off,
+            name_len: name.len() as u32,
+        });
         let hash = self.key_hash(parent, name);
         let nodes = &self.nodes;
         let names = &self.names;
@@ -110,7 +120,7 @@ impl PathTable {
             let n = &nodes[other as usize];
             let mut h = hasher.build_hasher();
             h.write_u32(n.parent);
-            h.write(names[n.name_off as usize..(n.name_off + n.name_len) as usize].as_bytes());
+            h.write(&names.as_bytes()[n.name_off as usize..(n.name_off + n.name_len) as usize]);
             h.finish()
         });
         // children lists are stale once a node is added
@@ -193,7 +203,10 @@ impl PathTable {
                     let na = &nodes[a as usize];
                     let nb = &nodes[b as usize];
                     names.as_bytes()[na.name_off as usize..(na.name_off + na.name_len) as usize]
-                        .cmp(&names.as_bytes()[nb.name_off as usize..(nb.name_off + nb.name_len) as usize])
+                        .cmp(
+                            &names.as_bytes()
+                                [nb.name_off as usize..(nb.name_off + nb.name_len) as usize],
+                        )
                 });
             }
         }
@@ -206,7 +219,10 @@ impl PathTable {
         while let Some(id) = stack.pop() {
             preorder[id as usize] = rank;
             rank += 1;
-            let (s, e) = (self.child_start[id as usize] as usize, self.child_start[id as usize + 1] as usize);
+            let (s, e) = (
+                self.child_start[id as usize] as usize,
+                self.child_start[id as usize + 1] as usize,
+            );
             for &c in self.child_list[s..e].iter().rev() {
                 stack.push(c);
             }
@@ -223,7 +239,10 @@ impl PathTable {
                 continue;
             }
             stack.push((id, true));
-            let (s, e) = (self.child_start[id as usize] as usize, self.child_start[id as usize + 1] as usize);
+            let (s, e) = (
+                self.child_start[id as usize] as usize,
+                self.child_start[id as usize + 1] as usize,
+            );
             for &c in self.child_list[s..e].iter().rev() {
                 stack.push((c, false));
             }

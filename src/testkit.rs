@@ -32,16 +32,41 @@ pub enum ArchiveFormat {
 /// One entry of a layer.
 #[derive(Clone, Debug)]
 pub enum EntrySpec {
-    File { path: String, content: Vec<u8>, mode: u32, uid: u64, gid: u64 },
-    Dir { path: String, mode: u32, uid: u64, gid: u64 },
-    Symlink { path: String, target: String },
-    Hardlink { path: String, target: String },
+    File {
+        path: String,
+        content: Vec<u8>,
+        mode: u32,
+        uid: u64,
+        gid: u64,
+    },
+    Dir {
+        path: String,
+        mode: u32,
+        uid: u64,
+        gid: u64,
+    },
+    Symlink {
+        path: String,
+        target: String,
+    },
+    Hardlink {
+        path: String,
+        target: String,
+    },
     /// Writes `dir/.wh.name` for `dir/name`.
-    Whiteout { path: String },
+    Whiteout {
+        path: String,
+    },
     /// Writes `dir/.wh..wh..opq`.
-    Opaque { dir: String },
+    Opaque {
+        dir: String,
+    },
     /// A raw tar entry, for bad input: any name, type flag and content.
-    Raw { name: Vec<u8>, typeflag: u8, content: Vec<u8> },
+    Raw {
+        name: Vec<u8>,
+        typeflag: u8,
+        content: Vec<u8>,
+    },
 }
 
 /// Deterministic bytes of a given size; different seeds give different content.
@@ -67,7 +92,10 @@ pub struct LayerSpec {
 
 impl LayerSpec {
     pub fn new(command: &str) -> Self {
-        LayerSpec { command: command.to_string(), ..Default::default() }
+        LayerSpec {
+            command: command.to_string(),
+            ..Default::default()
+        }
     }
     /// An `empty_layer` history step (ENV, WORKDIR, …) right before this layer.
     pub fn after_empty(mut self, command: &str) -> Self {
@@ -78,7 +106,13 @@ impl LayerSpec {
         self.file_mode(path, content, 0o644)
     }
     pub fn file_mode(mut self, path: &str, content: &[u8], mode: u32) -> Self {
-        self.entries.push(EntrySpec::File { path: path.into(), content: content.to_vec(), mode, uid: 0, gid: 0 });
+        self.entries.push(EntrySpec::File {
+            path: path.into(),
+            content: content.to_vec(),
+            mode,
+            uid: 0,
+            gid: 0,
+        });
         self
     }
     /// A file of `size` filler bytes; `seed` picks the content.
@@ -86,23 +120,45 @@ impl LayerSpec {
         self.file(path, &filler(size, seed))
     }
     pub fn file_owned(mut self, path: &str, content: &[u8], mode: u32, uid: u64, gid: u64) -> Self {
-        self.entries.push(EntrySpec::File { path: path.into(), content: content.to_vec(), mode, uid, gid });
+        self.entries.push(EntrySpec::File {
+            path: path.into(),
+            content: content.to_vec(),
+            mode,
+            uid,
+            gid,
+        });
         self
     }
     pub fn dir(mut self, path: &str) -> Self {
-        self.entries.push(EntrySpec::Dir { path: path.into(), mode: 0o755, uid: 0, gid: 0 });
+        self.entries.push(EntrySpec::Dir {
+            path: path.into(),
+            mode: 0o755,
+            uid: 0,
+            gid: 0,
+        });
         self
     }
     pub fn dir_mode(mut self, path: &str, mode: u32) -> Self {
-        self.entries.push(EntrySpec::Dir { path: path.into(), mode, uid: 0, gid: 0 });
+        self.entries.push(EntrySpec::Dir {
+            path: path.into(),
+            mode,
+            uid: 0,
+            gid: 0,
+        });
         self
     }
     pub fn symlink(mut self, path: &str, target: &str) -> Self {
-        self.entries.push(EntrySpec::Symlink { path: path.into(), target: target.into() });
+        self.entries.push(EntrySpec::Symlink {
+            path: path.into(),
+            target: target.into(),
+        });
         self
     }
     pub fn hardlink(mut self, path: &str, target: &str) -> Self {
-        self.entries.push(EntrySpec::Hardlink { path: path.into(), target: target.into() });
+        self.entries.push(EntrySpec::Hardlink {
+            path: path.into(),
+            target: target.into(),
+        });
         self
     }
     pub fn whiteout(mut self, path: &str) -> Self {
@@ -114,7 +170,11 @@ impl LayerSpec {
         self
     }
     pub fn raw(mut self, name: &[u8], typeflag: u8, content: &[u8]) -> Self {
-        self.entries.push(EntrySpec::Raw { name: name.to_vec(), typeflag, content: content.to_vec() });
+        self.entries.push(EntrySpec::Raw {
+            name: name.to_vec(),
+            typeflag,
+            content: content.to_vec(),
+        });
         self
     }
 
@@ -128,7 +188,13 @@ impl LayerSpec {
             h.set_uid(0);
             h.set_gid(0);
             match e {
-                EntrySpec::File { path, content, mode, uid, gid } => {
+                EntrySpec::File {
+                    path,
+                    content,
+                    mode,
+                    uid,
+                    gid,
+                } => {
                     h.set_entry_type(tar::EntryType::Regular);
                     h.set_mode(*mode);
                     h.set_uid(*uid);
@@ -136,13 +202,23 @@ impl LayerSpec {
                     h.set_size(content.len() as u64);
                     append(&mut b, &mut h, path, content);
                 }
-                EntrySpec::Dir { path, mode, uid, gid } => {
+                EntrySpec::Dir {
+                    path,
+                    mode,
+                    uid,
+                    gid,
+                } => {
                     h.set_entry_type(tar::EntryType::Directory);
                     h.set_mode(*mode);
                     h.set_uid(*uid);
                     h.set_gid(*gid);
                     h.set_size(0);
-                    append(&mut b, &mut h, &format!("{}/", path.trim_end_matches('/')), &[]);
+                    append(
+                        &mut b,
+                        &mut h,
+                        &format!("{}/", path.trim_end_matches('/')),
+                        &[],
+                    );
                 }
                 EntrySpec::Symlink { path, target } => {
                     h.set_entry_type(tar::EntryType::Symlink);
@@ -170,9 +246,18 @@ impl LayerSpec {
                     h.set_entry_type(tar::EntryType::Regular);
                     h.set_mode(0);
                     h.set_size(0);
-                    append(&mut b, &mut h, &format!("{}/.wh..wh..opq", dir.trim_end_matches('/')), &[]);
+                    append(
+                        &mut b,
+                        &mut h,
+                        &format!("{}/.wh..wh..opq", dir.trim_end_matches('/')),
+                        &[],
+                    );
                 }
-                EntrySpec::Raw { name, typeflag, content } => {
+                EntrySpec::Raw {
+                    name,
+                    typeflag,
+                    content,
+                } => {
                     let mut h = tar::Header::new_old();
                     h.set_mtime(0);
                     h.set_mode(0o644);
@@ -237,7 +322,10 @@ pub fn compress(data: &[u8], c: Compression) -> Vec<u8> {
 
 impl ImageSpec {
     pub fn new(tag: &str) -> Self {
-        ImageSpec { tag: tag.to_string(), ..Default::default() }
+        ImageSpec {
+            tag: tag.to_string(),
+            ..Default::default()
+        }
     }
     pub fn layer(mut self, l: LayerSpec) -> Self {
         self.layers.push(l);
@@ -273,7 +361,10 @@ impl ImageSpec {
     }
 
     fn os_arch(&self) -> (String, String, Option<String>) {
-        let p = self.platform.clone().unwrap_or_else(|| "linux/amd64".into());
+        let p = self
+            .platform
+            .clone()
+            .unwrap_or_else(|| "linux/amd64".into());
         let mut it = p.split('/');
         let os = it.next().unwrap_or("linux").to_string();
         let arch = it.next().unwrap_or("amd64").to_string();
@@ -290,11 +381,16 @@ impl ImageSpec {
             history.push(json!({"created": "2024-01-01T00:00:00Z", "created_by": l.command}));
         }
         for t in &self.trailing {
-            history.push(json!({"created": "2024-01-01T00:00:00Z", "created_by": t, "empty_layer": true}));
+            history.push(
+                json!({"created": "2024-01-01T00:00:00Z", "created_by": t, "empty_layer": true}),
+            );
         }
         let (os, arch, variant) = self.os_arch();
-        let labels: serde_json::Map<String, serde_json::Value> =
-            self.labels.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+        let labels: serde_json::Map<String, serde_json::Value> = self
+            .labels
+            .iter()
+            .map(|(k, v)| (k.clone(), json!(v)))
+            .collect();
         let mut cfg = json!({
             "architecture": arch,
             "os": os,
@@ -326,7 +422,12 @@ impl ImageSpec {
     }
 
     /// Write the archive to a file.
-    pub fn write(&self, path: &Path, format: ArchiveFormat, compression: Compression) -> std::io::Result<()> {
+    pub fn write(
+        &self,
+        path: &Path,
+        format: ArchiveFormat,
+        compression: Compression,
+    ) -> std::io::Result<()> {
         std::fs::write(path, self.archive(format, compression))
     }
 
@@ -344,11 +445,19 @@ impl ImageSpec {
 }
 
 /// Several images in one archive (`docker save a b`, or an OCI index with several entries).
-pub fn images_members(specs: &[ImageSpec], format: ArchiveFormat, compression: Compression) -> Vec<Member> {
+pub fn images_members(
+    specs: &[ImageSpec],
+    format: ArchiveFormat,
+    compression: Compression,
+) -> Vec<Member> {
     let mut out: Vec<Member> = Vec::new();
     let push = |out: &mut Vec<Member>, name: String, data: Vec<u8>| {
         if !out.iter().any(|m| m.name == name) {
-            out.push(Member { name, data, symlink: None });
+            out.push(Member {
+                name,
+                data,
+                symlink: None,
+            });
         }
     };
     let mut manifest = Vec::new();
@@ -365,7 +474,11 @@ pub fn images_members(specs: &[ImageSpec], format: ArchiveFormat, compression: C
                     let id = sha(format!("{parent}{}", sha(t)).as_bytes());
                     let blob = compress(t, compression);
                     push(&mut out, format!("{id}/VERSION"), b"1.0".to_vec());
-                    push(&mut out, format!("{id}/json"), serde_json::to_vec(&json!({"id": id, "parent": parent})).expect("json"));
+                    push(
+                        &mut out,
+                        format!("{id}/json"),
+                        serde_json::to_vec(&json!({"id": id, "parent": parent})).expect("json"),
+                    );
                     push(&mut out, format!("{id}/layer.tar"), blob);
                     layer_names.push(format!("{id}/layer.tar"));
                     parent = id;
@@ -427,14 +540,29 @@ pub fn images_members(specs: &[ImageSpec], format: ArchiveFormat, compression: C
     }
     match format {
         ArchiveFormat::DockerArchive | ArchiveFormat::Kaniko | ArchiveFormat::DockerOciArchive => {
-            push(&mut out, "manifest.json".into(), serde_json::to_vec(&manifest).expect("json"));
+            push(
+                &mut out,
+                "manifest.json".into(),
+                serde_json::to_vec(&manifest).expect("json"),
+            );
         }
         ArchiveFormat::OciArchive => {}
     }
-    if matches!(format, ArchiveFormat::DockerOciArchive | ArchiveFormat::OciArchive) {
-        push(&mut out, "oci-layout".into(), br#"{"imageLayoutVersion":"1.0.0"}"#.to_vec());
+    if matches!(
+        format,
+        ArchiveFormat::DockerOciArchive | ArchiveFormat::OciArchive
+    ) {
+        push(
+            &mut out,
+            "oci-layout".into(),
+            br#"{"imageLayoutVersion":"1.0.0"}"#.to_vec(),
+        );
         let index = json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": index_manifests});
-        push(&mut out, "index.json".into(), serde_json::to_vec(&index).expect("json"));
+        push(
+            &mut out,
+            "index.json".into(),
+            serde_json::to_vec(&index).expect("json"),
+        );
     }
     out
 }
@@ -457,7 +585,8 @@ pub fn tar_members(members: &[Member]) -> Vec<u8> {
             h.set_entry_type(tar::EntryType::Regular);
             h.set_mode(0o644);
             h.set_size(m.data.len() as u64);
-            b.append_data(&mut h, &m.name, m.data.as_slice()).expect("in-memory tar");
+            b.append_data(&mut h, &m.name, m.data.as_slice())
+                .expect("in-memory tar");
         }
     }
     b.into_inner().expect("in-memory tar")

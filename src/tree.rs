@@ -46,7 +46,7 @@ pub struct MergedTree {
 
 struct Builder<'a> {
     image: &'a Image,
-    cur: Vec<u32>,     // entry index or ABSENT / IMPLICIT; layer in cur_layer
+    cur: Vec<u32>, // entry index or ABSENT / IMPLICIT; layer in cur_layer
     cur_layer: Vec<u32>,
     log: Vec<(NodeId, Version)>,
 }
@@ -116,7 +116,12 @@ impl MergedTree {
     /// Apply every layer in order. Linear in entries plus removed paths.
     pub fn build(image: &Image) -> MergedTree {
         let n = image.paths.len();
-        let mut b = Builder { image, cur: vec![ABSENT; n], cur_layer: vec![0; n], log: Vec::new() };
+        let mut b = Builder {
+            image,
+            cur: vec![ABSENT; n],
+            cur_layer: vec![0; n],
+            log: Vec::new(),
+        };
         let mut layer_bounds = Vec::with_capacity(image.layers.len() + 1);
         layer_bounds.push(0usize);
         for (li, layer) in image.layers.iter().enumerate() {
@@ -139,7 +144,10 @@ impl MergedTree {
             }
             // then its entries
             for (ei, e) in layer.entries.iter().enumerate() {
-                if matches!(e.kind, EntryKind::Whiteout | EntryKind::Opaque | EntryKind::Other) {
+                if matches!(
+                    e.kind,
+                    EntryKind::Whiteout | EntryKind::Opaque | EntryKind::Other
+                ) {
                     continue;
                 }
                 b.ensure_parents(e.node, li);
@@ -173,7 +181,13 @@ impl MergedTree {
         }
         let mut fill = counts.clone();
         let total = counts[n] as usize;
-        let mut versions = vec![Version { layer: 0, entry: ABSENT }; total];
+        let mut versions = vec![
+            Version {
+                layer: 0,
+                entry: ABSENT
+            };
+            total
+        ];
         for (k, &(node, v)) in log.iter().enumerate() {
             if keep[k] {
                 versions[fill[node as usize] as usize] = v;
@@ -183,7 +197,12 @@ impl MergedTree {
         for lc in &mut layer_changes {
             lc.sort_unstable_by_key(|&n| image.paths.preorder_rank(n));
         }
-        MergedTree { starts: counts, versions, layer_changes, layers: image.layers.len() }
+        MergedTree {
+            starts: counts,
+            versions,
+            layer_changes,
+            layers: image.layers.len(),
+        }
     }
 
     /// All versions of a node, in layer order.
@@ -198,7 +217,10 @@ impl MergedTree {
     /// The version of a node on top after `layer` was applied (None: never present so far).
     pub fn state_at(&self, node: NodeId, layer: usize) -> Option<Version> {
         if node == ROOT {
-            return Some(Version { layer: 0, entry: IMPLICIT });
+            return Some(Version {
+                layer: 0,
+                entry: IMPLICIT,
+            });
         }
         let vs = self.versions(node);
         let k = vs.partition_point(|v| v.layer as usize <= layer);
@@ -225,7 +247,10 @@ impl MergedTree {
 
     /// Paths changed by `layer`, in depth-first name order.
     pub fn changed_in(&self, layer: usize) -> &[NodeId] {
-        self.layer_changes.get(layer).map(|v| v.as_slice()).unwrap_or(&[])
+        self.layer_changes
+            .get(layer)
+            .map(|v| v.as_slice())
+            .unwrap_or(&[])
     }
 
     /// How `layer` changed `node` (None: it did not touch it).
@@ -251,7 +276,11 @@ impl MergedTree {
     pub fn heap_bytes(&self) -> usize {
         self.starts.capacity() * 4
             + self.versions.capacity() * std::mem::size_of::<Version>()
-            + self.layer_changes.iter().map(|v| v.capacity() * 4).sum::<usize>()
+            + self
+                .layer_changes
+                .iter()
+                .map(|v| v.capacity() * 4)
+                .sum::<usize>()
     }
 }
 
@@ -260,7 +289,11 @@ pub fn entry_of(image: &Image, v: Version) -> Option<&LayerEntry> {
     if v.entry == ABSENT || v.entry == IMPLICIT {
         return None;
     }
-    image.layers.get(v.layer as usize)?.entries.get(v.entry as usize)
+    image
+        .layers
+        .get(v.layer as usize)?
+        .entries
+        .get(v.entry as usize)
 }
 
 /// Same type, content, mode, owner and link target.
@@ -286,7 +319,10 @@ pub fn change_detail(a: &LayerEntry, b: &LayerEntry, image: &Image) -> Vec<&'sta
     if a.kind != b.kind {
         v.push("type");
     }
-    if a.kind == EntryKind::File && b.kind == EntryKind::File && (a.size != b.size || a.hash != b.hash) {
+    if a.kind == EntryKind::File
+        && b.kind == EntryKind::File
+        && (a.size != b.size || a.hash != b.hash)
+    {
         v.push("content");
     }
     if a.mode != b.mode {

@@ -1,6 +1,8 @@
 //! Bad input: each case gives one line on stderr naming the archive member, exit status 2,
 //! no panic, and no report written.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a failed test
+
 mod common;
 use bathyscaphe::testkit::{tar_members, ArchiveFormat, Compression, ImageSpec, LayerSpec, Member};
 use common::*;
@@ -37,14 +39,24 @@ fn members(format: ArchiveFormat, c: Compression) -> Vec<Member> {
 }
 
 fn layer_names(ms: &[Member]) -> Vec<String> {
-    ms.iter().filter(|m| m.name.ends_with("layer.tar") || (m.name.starts_with("blobs/") && m.data.len() > 1000)).map(|m| m.name.clone()).collect()
+    ms.iter()
+        .filter(|m| {
+            m.name.ends_with("layer.tar") || (m.name.starts_with("blobs/") && m.data.len() > 1000)
+        })
+        .map(|m| m.name.clone())
+        .collect()
 }
 
 #[test]
 fn truncated_archive() {
     // cut anywhere: inside a layer's bytes, between members, before the manifest
     let bytes = spec().archive(ArchiveFormat::DockerArchive, Compression::None);
-    for cut in [bytes.len() / 4, bytes.len() / 2, bytes.len() * 3 / 4, bytes.len() - 1400] {
+    for cut in [
+        bytes.len() / 4,
+        bytes.len() / 2,
+        bytes.len() * 3 / 4,
+        bytes.len() - 1400,
+    ] {
         let err = refuse(&bytes[..cut]);
         assert!(err.contains("truncated"), "cut at {cut}: {err}");
     }
@@ -79,7 +91,11 @@ fn corrupt_zstd_layer() {
 
 #[test]
 fn not_an_image_at_all() {
-    let plain = tar_members(&[Member { name: "README.md".into(), data: b"hello".to_vec(), symlink: None }]);
+    let plain = tar_members(&[Member {
+        name: "README.md".into(),
+        data: b"hello".to_vec(),
+        symlink: None,
+    }]);
     let err = refuse(&plain);
     assert!(err.contains("not a container image archive"), "{err}");
     let err = refuse(b"this is not a tar file at all, just some words that go on and on");
@@ -89,7 +105,12 @@ fn not_an_image_at_all() {
 #[test]
 fn missing_config_and_missing_layer() {
     let mut ms = members(ArchiveFormat::DockerArchive, Compression::None);
-    let config = ms.iter().find(|m| m.name.ends_with(".json") && m.name != "manifest.json" && !m.name.contains('/')).unwrap().name.clone();
+    let config = ms
+        .iter()
+        .find(|m| m.name.ends_with(".json") && m.name != "manifest.json" && !m.name.contains('/'))
+        .unwrap()
+        .name
+        .clone();
     ms.retain(|m| m.name != config);
     let err = refuse(&tar_members(&ms));
     assert!(err.contains(&config) && err.contains("missing"), "{err}");
@@ -113,7 +134,10 @@ fn digest_mismatch_names_the_layer() {
     let other = LayerSpec::new("x").file_sized("etc/b", 3000, 99).tar();
     ms.iter_mut().find(|m| m.name == layer).unwrap().data = other;
     let err = refuse(&tar_members(&ms));
-    assert!(err.contains(&layer) && err.contains("diff_id mismatch"), "{err}");
+    assert!(
+        err.contains(&layer) && err.contains("diff_id mismatch"),
+        "{err}"
+    );
     // --no-verify reads it anyway
     let t = tmp();
     let p = t.path().join("in.tar");
@@ -124,9 +148,15 @@ fn digest_mismatch_names_the_layer() {
     let mut ms = members(ArchiveFormat::OciArchive, Compression::Gzip);
     let name = layer_names(&ms)[0].clone();
     let m = ms.iter_mut().find(|m| m.name == name).unwrap();
-    m.data = bathyscaphe::testkit::compress(&LayerSpec::new("x").file("y", b"z").tar(), Compression::Gzip);
+    m.data = bathyscaphe::testkit::compress(
+        &LayerSpec::new("x").file("y", b"z").tar(),
+        Compression::Gzip,
+    );
     let err = refuse(&tar_members(&ms));
-    assert!(err.contains(&name) && err.contains("blob digest mismatch"), "{err}");
+    assert!(
+        err.contains(&name) && err.contains("blob digest mismatch"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -134,7 +164,10 @@ fn layer_symlink_loop() {
     let mut ms = members(ArchiveFormat::DockerArchive, Compression::None);
     let names = layer_names(&ms);
     let (a, b) = (names[0].clone(), names[1].clone());
-    let (da, db) = (a.split('/').next().unwrap().to_string(), b.split('/').next().unwrap().to_string());
+    let (da, db) = (
+        a.split('/').next().unwrap().to_string(),
+        b.split('/').next().unwrap().to_string(),
+    );
     for m in ms.iter_mut() {
         if m.name == a {
             m.symlink = Some(format!("../{db}/layer.tar"));
@@ -148,7 +181,11 @@ fn layer_symlink_loop() {
 
 fn with_raw_entry(name: &[u8]) -> Vec<u8> {
     ImageSpec::new("bad:1")
-        .layer(LayerSpec::new("a").file("ok", b"fine").raw(name, b'0', b"payload"))
+        .layer(
+            LayerSpec::new("a")
+                .file("ok", b"fine")
+                .raw(name, b'0', b"payload"),
+        )
         .archive(ArchiveFormat::DockerArchive, Compression::None)
 }
 
@@ -157,9 +194,15 @@ fn entries_that_escape_or_are_not_utf8() {
     let err = refuse(&with_raw_entry(b"../etc/passwd"));
     assert!(err.contains("layer.tar") && err.contains("'..'"), "{err}");
     let err = refuse(&with_raw_entry(b"/etc/passwd"));
-    assert!(err.contains("layer.tar") && err.contains("absolute path"), "{err}");
+    assert!(
+        err.contains("layer.tar") && err.contains("absolute path"),
+        "{err}"
+    );
     let err = refuse(&with_raw_entry(b"caf\xe9"));
-    assert!(err.contains("layer.tar") && err.contains("non-UTF-8"), "{err}");
+    assert!(
+        err.contains("layer.tar") && err.contains("non-UTF-8"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -171,7 +214,11 @@ fn duplicate_entries_and_duplicate_members() {
     assert!(err.contains("\"f\" appears twice"), "{err}");
 
     let mut ms = members(ArchiveFormat::DockerArchive, Compression::None);
-    let dup = ms.iter().find(|m| m.name == "manifest.json").unwrap().clone();
+    let dup = ms
+        .iter()
+        .find(|m| m.name == "manifest.json")
+        .unwrap()
+        .clone();
     ms.push(dup);
     let err = refuse(&tar_members(&ms));
     assert!(err.contains("manifest.json: appears twice"), "{err}");
@@ -191,7 +238,10 @@ fn a_declared_size_larger_than_the_file() {
     m.data[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
     let err = refuse(&tar_members(&ms));
     assert!(err.contains(&layer), "{err}");
-    assert!(err.contains("truncated") || err.contains("mismatch"), "{err}");
+    assert!(
+        err.contains("truncated") || err.contains("mismatch"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -1,13 +1,19 @@
 //! Our dive numbers against the real dive 0.13.1 on archives written by the test helper.
 //! Skips (saying so) when `dive` is not on PATH; CI installs it.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a failed test
+
 mod common;
 use bathyscaphe::testkit::{ArchiveFormat, Compression, ImageSpec, LayerSpec};
 use common::*;
 use std::process::Command;
 
 fn dive_available() -> bool {
-    Command::new("dive").arg("--version").output().map(|o| o.status.success()).unwrap_or(false)
+    Command::new("dive")
+        .arg("--version")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
 }
 
 fn specs() -> Vec<(&'static str, ImageSpec)> {
@@ -15,30 +21,69 @@ fn specs() -> Vec<(&'static str, ImageSpec)> {
         (
             "nginx-example",
             ImageSpec::new("t:1")
-                .layer(LayerSpec::new("a").file_sized("etc/nginx/nginx.conf", 2000, 1).file_sized("etc/nginx/public", 3000, 2))
-                .layer(LayerSpec::new("b").file_sized("etc/nginx/nginx.conf", 5000, 3).file_sized("etc/athing", 10000, 4))
+                .layer(
+                    LayerSpec::new("a")
+                        .file_sized("etc/nginx/nginx.conf", 2000, 1)
+                        .file_sized("etc/nginx/public", 3000, 2),
+                )
+                .layer(
+                    LayerSpec::new("b")
+                        .file_sized("etc/nginx/nginx.conf", 5000, 3)
+                        .file_sized("etc/athing", 10000, 4),
+                )
                 .layer(LayerSpec::new("c").whiteout("etc/nginx")),
         ),
         (
             "whiteout-of-nothing-stops-layer",
             ImageSpec::new("t:1")
                 .layer(LayerSpec::new("a").file_sized("a", 10, 1))
-                .layer(LayerSpec::new("b").file_sized(".a", 5, 2).whiteout("b").file_sized("c", 20, 3)),
+                .layer(
+                    LayerSpec::new("b")
+                        .file_sized(".a", 5, 2)
+                        .whiteout("b")
+                        .file_sized("c", 20, 3),
+                ),
         ),
         (
             "deleted-real-directory",
             ImageSpec::new("t:1")
-                .layer(LayerSpec::new("a").dir("d").file_sized("d/a", 100, 1).file_sized("d/b", 50, 2).dir("d/e").file_sized("d/e/f", 7, 3))
+                .layer(
+                    LayerSpec::new("a")
+                        .dir("d")
+                        .file_sized("d/a", 100, 1)
+                        .file_sized("d/b", 50, 2)
+                        .dir("d/e")
+                        .file_sized("d/e/f", 7, 3),
+                )
                 .layer(LayerSpec::new("b").dir("x").file_sized("x/y", 3, 4))
                 .layer(LayerSpec::new("c").whiteout("d").file_sized("x/y", 9, 5)),
         ),
         (
             "opaque-and-overwrites",
             ImageSpec::new("t:1")
-                .layer(LayerSpec::new("a").dir("usr").dir("usr/lib").file_sized("usr/lib/a.so", 400, 1).file_sized("usr/lib/b.so", 300, 2))
-                .layer(LayerSpec::new("b").dir("usr/lib").opaque("usr/lib").file_sized("usr/lib/c.so", 200, 3))
-                .layer(LayerSpec::new("c").file_mode("usr/lib/c.so", &bathyscaphe::testkit::filler(200, 3), 0o755).symlink("usr/lib/d.so", "c.so"))
-                .layer(LayerSpec::new("d").hardlink("usr/lib/e.so", "usr/lib/c.so").whiteout("usr/lib/b.so")),
+                .layer(
+                    LayerSpec::new("a")
+                        .dir("usr")
+                        .dir("usr/lib")
+                        .file_sized("usr/lib/a.so", 400, 1)
+                        .file_sized("usr/lib/b.so", 300, 2),
+                )
+                .layer(
+                    LayerSpec::new("b")
+                        .dir("usr/lib")
+                        .opaque("usr/lib")
+                        .file_sized("usr/lib/c.so", 200, 3),
+                )
+                .layer(
+                    LayerSpec::new("c")
+                        .file_mode("usr/lib/c.so", &bathyscaphe::testkit::filler(200, 3), 0o755)
+                        .symlink("usr/lib/d.so", "c.so"),
+                )
+                .layer(
+                    LayerSpec::new("d")
+                        .hardlink("usr/lib/e.so", "usr/lib/c.so")
+                        .whiteout("usr/lib/b.so"),
+                ),
         ),
     ]
 }
@@ -52,7 +97,8 @@ fn our_dive_numbers_equal_dives_own() {
     let t = tmp();
     for (name, spec) in specs() {
         let archive = t.path().join(format!("{name}.tar"));
-        spec.write(&archive, ArchiveFormat::DockerArchive, Compression::None).unwrap();
+        spec.write(&archive, ArchiveFormat::DockerArchive, Compression::None)
+            .unwrap();
         let theirs_path = t.path().join(format!("{name}.dive.json"));
         let o = Command::new("dive")
             .args(["--source", "docker-archive", "--json"])
@@ -62,14 +108,30 @@ fn our_dive_numbers_equal_dives_own() {
             .env_remove("CI")
             .output()
             .unwrap();
-        assert!(theirs_path.exists(), "{name}: dive wrote no JSON: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            theirs_path.exists(),
+            "{name}: dive wrote no JSON: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         let ours_path = t.path().join(format!("{name}.ours.json"));
-        let o = run(&["--json", ours_path.to_str().unwrap(), archive.to_str().unwrap()], t.path());
+        let o = run(
+            &[
+                "--json",
+                ours_path.to_str().unwrap(),
+                archive.to_str().unwrap(),
+            ],
+            t.path(),
+        );
         assert!(o.status.success(), "{name}: {}", stderr(&o));
-        let theirs: serde_json::Value = serde_json::from_slice(&std::fs::read(&theirs_path).unwrap()).unwrap();
-        let ours: serde_json::Value = serde_json::from_slice(&std::fs::read(&ours_path).unwrap()).unwrap();
+        let theirs: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&theirs_path).unwrap()).unwrap();
+        let ours: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&ours_path).unwrap()).unwrap();
         for key in ["sizeBytes", "inefficientBytes", "efficiencyScore"] {
-            assert_eq!(ours["image"][key], theirs["image"][key], "{name}: image.{key}");
+            assert_eq!(
+                ours["image"][key], theirs["image"][key],
+                "{name}: image.{key}"
+            );
         }
         let refs = |v: &serde_json::Value| {
             let mut r: Vec<String> = v["image"]["fileReference"]
@@ -89,7 +151,11 @@ fn our_dive_numbers_equal_dives_own() {
             assert_eq!(lo["sizeBytes"], lt["sizeBytes"], "{name}: layer sizeBytes");
             assert_eq!(lo["digestId"], lt["digestId"], "{name}: layer digestId");
             assert_eq!(lo["command"], lt["command"], "{name}: layer command");
-            assert_eq!(lo["fileList"], lt["fileList"], "{name}: layer {} fileList", lo["index"]);
+            assert_eq!(
+                lo["fileList"], lt["fileList"],
+                "{name}: layer {} fileList",
+                lo["index"]
+            );
         }
     }
 }

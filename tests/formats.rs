@@ -1,19 +1,42 @@
 //! Every input layout and compression reads to the same image and the same numbers; dive's
 //! fixtures give dive's published figures; image and platform selection.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a failed test
+
 mod common;
 use bathyscaphe::analysis::Analysis;
 use bathyscaphe::image::InputFormat;
 use bathyscaphe::source::{load_path, LoadOptions, Selection};
-use bathyscaphe::testkit::{images_members, tar_members, ArchiveFormat, Compression, ImageSpec, LayerSpec};
+use bathyscaphe::testkit::{
+    images_members, tar_members, ArchiveFormat, Compression, ImageSpec, LayerSpec,
+};
 use common::*;
 
 fn story() -> ImageSpec {
     ImageSpec::new("story:1")
-        .layer(LayerSpec::new("ADD rootfs /").dir("usr").dir("usr/bin").file_sized("usr/bin/sh", 1000, 1).symlink("bin", "usr/bin"))
-        .layer(LayerSpec::new("RUN apt-get install cc").file_sized("usr/bin/cc", 5000, 2).dir("var/cache/apt").file_sized("var/cache/apt/pkg.deb", 3000, 3))
-        .layer(LayerSpec::new("RUN rm -rf /var/cache/apt").whiteout("var/cache/apt").after_empty("ENV A=1"))
-        .layer(LayerSpec::new("RUN chmod 755 /usr/bin/sh").file_mode("usr/bin/sh", &bathyscaphe::testkit::filler(1000, 1), 0o755))
+        .layer(
+            LayerSpec::new("ADD rootfs /")
+                .dir("usr")
+                .dir("usr/bin")
+                .file_sized("usr/bin/sh", 1000, 1)
+                .symlink("bin", "usr/bin"),
+        )
+        .layer(
+            LayerSpec::new("RUN apt-get install cc")
+                .file_sized("usr/bin/cc", 5000, 2)
+                .dir("var/cache/apt")
+                .file_sized("var/cache/apt/pkg.deb", 3000, 3),
+        )
+        .layer(
+            LayerSpec::new("RUN rm -rf /var/cache/apt")
+                .whiteout("var/cache/apt")
+                .after_empty("ENV A=1"),
+        )
+        .layer(LayerSpec::new("RUN chmod 755 /usr/bin/sh").file_mode(
+            "usr/bin/sh",
+            &bathyscaphe::testkit::filler(1000, 1),
+            0o755,
+        ))
 }
 
 #[test]
@@ -22,13 +45,41 @@ fn every_layout_and_compression_reads_the_same_image() {
     // waste: the deleted cache 3000 + sh's lower copy 1000 = 4000.
     let t = tmp();
     let cases = [
-        (ArchiveFormat::DockerArchive, Compression::None, InputFormat::DockerArchive),
-        (ArchiveFormat::DockerArchive, Compression::Gzip, InputFormat::DockerArchive),
-        (ArchiveFormat::DockerOciArchive, Compression::None, InputFormat::DockerOciArchive),
-        (ArchiveFormat::OciArchive, Compression::Gzip, InputFormat::OciArchive),
-        (ArchiveFormat::OciArchive, Compression::Zstd, InputFormat::OciArchive),
-        (ArchiveFormat::OciArchive, Compression::None, InputFormat::OciArchive),
-        (ArchiveFormat::Kaniko, Compression::Gzip, InputFormat::Kaniko),
+        (
+            ArchiveFormat::DockerArchive,
+            Compression::None,
+            InputFormat::DockerArchive,
+        ),
+        (
+            ArchiveFormat::DockerArchive,
+            Compression::Gzip,
+            InputFormat::DockerArchive,
+        ),
+        (
+            ArchiveFormat::DockerOciArchive,
+            Compression::None,
+            InputFormat::DockerOciArchive,
+        ),
+        (
+            ArchiveFormat::OciArchive,
+            Compression::Gzip,
+            InputFormat::OciArchive,
+        ),
+        (
+            ArchiveFormat::OciArchive,
+            Compression::Zstd,
+            InputFormat::OciArchive,
+        ),
+        (
+            ArchiveFormat::OciArchive,
+            Compression::None,
+            InputFormat::OciArchive,
+        ),
+        (
+            ArchiveFormat::Kaniko,
+            Compression::Gzip,
+            InputFormat::Kaniko,
+        ),
     ];
     let mut diff_ids: Option<Vec<String>> = None;
     for (fmt, comp, expect) in cases {
@@ -38,7 +89,15 @@ fn every_layout_and_compression_reads_the_same_image() {
         assert_eq!(a.waste.shipped_bytes, 10000, "{fmt:?} {comp:?}");
         assert_eq!(a.waste.final_bytes, 6000, "{fmt:?} {comp:?}");
         assert_eq!(a.waste.wasted_bytes, 4000, "{fmt:?} {comp:?}");
-        assert_eq!(img.layers[3].history.as_ref().unwrap().created_by.as_deref(), Some("RUN chmod 755 /usr/bin/sh"));
+        assert_eq!(
+            img.layers[3]
+                .history
+                .as_ref()
+                .unwrap()
+                .created_by
+                .as_deref(),
+            Some("RUN chmod 755 /usr/bin/sh")
+        );
         assert_eq!(img.layers[2].empty_history.len(), 1);
         let ids: Vec<String> = img.layers.iter().map(|l| l.diff_id.clone()).collect();
         match &diff_ids {
@@ -60,34 +119,84 @@ fn picks_one_image_of_several_and_one_platform_of_an_index() {
     let a = ImageSpec::new("app:1").layer(LayerSpec::new("a").file_sized("a", 10, 1));
     let b = ImageSpec::new("app:2").layer(LayerSpec::new("b").file_sized("b", 20, 2));
     let p = t.path().join("two.tar");
-    std::fs::write(&p, tar_members(&images_members(&[a.clone(), b.clone()], ArchiveFormat::DockerArchive, Compression::None))).unwrap();
+    std::fs::write(
+        &p,
+        tar_members(&images_members(
+            &[a.clone(), b.clone()],
+            ArchiveFormat::DockerArchive,
+            Compression::None,
+        )),
+    )
+    .unwrap();
     let first = load_path(&p, &LoadOptions::default()).unwrap();
     assert_eq!(first.tags, vec!["app:1".to_string()]);
-    let opts = LoadOptions { selection: Selection { image: Some("app:2".into()), platform: None }, ..Default::default() };
+    let opts = LoadOptions {
+        selection: Selection {
+            image: Some("app:2".into()),
+            platform: None,
+        },
+        ..Default::default()
+    };
     let second = load_path(&p, &opts).unwrap();
     assert_eq!(second.size_bytes(), 20);
     let o = run(&["--image", "app:9", p.to_str().unwrap()], t.path());
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("manifest.json: no image \"app:9\""), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("manifest.json: no image \"app:9\""),
+        "{}",
+        stderr(&o)
+    );
     // taking the first of several says so on stderr
     let o = run(&[p.to_str().unwrap()], t.path());
     assert!(o.status.success());
-    assert!(stderr(&o).contains("holds 2 images; reading app:1"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("holds 2 images; reading app:1"),
+        "{}",
+        stderr(&o)
+    );
 
-    let amd = ImageSpec::new("multi:1").platform("linux/amd64").layer(LayerSpec::new("a").file_sized("amd", 10, 1));
-    let arm = ImageSpec::new("multi:1").platform("linux/arm64").layer(LayerSpec::new("a").file_sized("arm", 30, 2));
+    let amd = ImageSpec::new("multi:1")
+        .platform("linux/amd64")
+        .layer(LayerSpec::new("a").file_sized("amd", 10, 1));
+    let arm = ImageSpec::new("multi:1")
+        .platform("linux/arm64")
+        .layer(LayerSpec::new("a").file_sized("arm", 30, 2));
     let p = t.path().join("multi.tar");
-    std::fs::write(&p, tar_members(&images_members(&[amd, arm], ArchiveFormat::OciArchive, Compression::Gzip))).unwrap();
-    let opts = LoadOptions { selection: Selection { image: None, platform: Some("linux/arm64".into()) }, ..Default::default() };
+    std::fs::write(
+        &p,
+        tar_members(&images_members(
+            &[amd, arm],
+            ArchiveFormat::OciArchive,
+            Compression::Gzip,
+        )),
+    )
+    .unwrap();
+    let opts = LoadOptions {
+        selection: Selection {
+            image: None,
+            platform: Some("linux/arm64".into()),
+        },
+        ..Default::default()
+    };
     assert_eq!(load_path(&p, &opts).unwrap().size_bytes(), 30);
-    let opts = LoadOptions { selection: Selection { image: None, platform: Some("linux/amd64".into()) }, ..Default::default() };
+    let opts = LoadOptions {
+        selection: Selection {
+            image: None,
+            platform: Some("linux/amd64".into()),
+        },
+        ..Default::default()
+    };
     assert_eq!(load_path(&p, &opts).unwrap().size_bytes(), 10);
 }
 
 #[test]
 fn dives_fixtures_give_dives_numbers_and_all_fixtures_load() {
     let Some(fx) = shared_fixtures() else { return };
-    let img = load_path(&fx.join("dive/test-docker-image.tar"), &LoadOptions::default()).unwrap();
+    let img = load_path(
+        &fx.join("dive/test-docker-image.tar"),
+        &LoadOptions::default(),
+    )
+    .unwrap();
     let a = Analysis::run(&img);
     // figures from dive's own test suite (../shared/fixtures/README.md)
     assert_eq!(a.dive.efficiency, 0.9844212134184309);
@@ -106,13 +215,21 @@ fn dives_fixtures_give_dives_numbers_and_all_fixtures_load() {
         "builders/buildah-squashed.oci.tar",
         "builders/buildah-squashed.docker.tar",
     ] {
-        let img = load_path(&fx.join(name), &LoadOptions::default()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let img = load_path(&fx.join(name), &LoadOptions::default())
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(!img.layers.is_empty(), "{name}");
     }
     // the four OCI variants hold the same content
     let sizes: Vec<u64> = ["gzip", "zstd", "estargz", "uncompressed"]
         .iter()
-        .map(|c| load_path(&fx.join(format!("dive/test-oci-{c}-image.tar")), &LoadOptions::default()).unwrap().size_bytes())
+        .map(|c| {
+            load_path(
+                &fx.join(format!("dive/test-oci-{c}-image.tar")),
+                &LoadOptions::default(),
+            )
+            .unwrap()
+            .size_bytes()
+        })
         .collect();
     assert!(sizes.iter().all(|&s| s == sizes[0]), "{sizes:?}");
     // plain tars with a README are not images
@@ -120,7 +237,11 @@ fn dives_fixtures_give_dives_numbers_and_all_fixtures_load() {
         let p = fx.join(format!("dive/test-{c}-image.tar"));
         let o = run(&[p.to_str().unwrap()], &fx);
         assert_eq!(o.status.code(), Some(2), "{c}");
-        assert!(stderr(&o).contains("not a container image archive"), "{c}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("not a container image archive"),
+            "{c}: {}",
+            stderr(&o)
+        );
     }
 }
 
@@ -128,13 +249,23 @@ fn dives_fixtures_give_dives_numbers_and_all_fixtures_load() {
 fn the_json_report_has_dives_keys_and_ours() {
     let t = tmp();
     let p = t.path().join("story.tar");
-    story().write(&p, ArchiveFormat::OciArchive, Compression::Gzip).unwrap();
+    story()
+        .write(&p, ArchiveFormat::OciArchive, Compression::Gzip)
+        .unwrap();
     let out = t.path().join("r.json");
-    let o = run(&["--json", out.to_str().unwrap(), p.to_str().unwrap()], t.path());
+    let o = run(
+        &["--json", out.to_str().unwrap(), p.to_str().unwrap()],
+        t.path(),
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
     // dive's layer sizes are sums of header sizes: 1000, 8000, 0, 1000
-    let sizes: Vec<u64> = v["layer"].as_array().unwrap().iter().map(|l| l["sizeBytes"].as_u64().unwrap()).collect();
+    let sizes: Vec<u64> = v["layer"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["sizeBytes"].as_u64().unwrap())
+        .collect();
     assert_eq!(sizes, vec![1000, 8000, 0, 1000]);
     assert_eq!(v["image"]["sizeBytes"], 10000);
     let b = &v["bathyscaphe"];
@@ -152,7 +283,10 @@ fn the_json_report_has_dives_keys_and_ours() {
     // dive's efficiency: sh cum 2000 min 1000; cc 5000; pkg.deb 3000; /var/cache/apt whiteout:
     // the stacked apt dir is a real directory holding 3000 → 3000.
     // Σmin = 1000+5000+3000+3000 = 12000, Σcum = 2000+5000+3000+3000 = 13000.
-    assert_eq!(v["image"]["efficiencyScore"].as_f64().unwrap(), 12000.0 / 13000.0);
+    assert_eq!(
+        v["image"]["efficiencyScore"].as_f64().unwrap(),
+        12000.0 / 13000.0
+    );
     // the text report on a pipe
     let o = run(&[p.to_str().unwrap()], t.path());
     let s = stdout(&o);
@@ -164,24 +298,52 @@ fn the_json_report_has_dives_keys_and_ours() {
 fn without_verification_only_paths_in_several_layers_are_hashed_and_marks_still_hold() {
     let t = tmp();
     let spec = ImageSpec::new("nv:1")
-        .layer(LayerSpec::new("a").file("same", b"0123456789").file("changed", b"aaaaaaaaaa").file("alone", b"zz"))
-        .layer(LayerSpec::new("b").file("same", b"0123456789").file("changed", b"bbbbbbbbbb"));
+        .layer(
+            LayerSpec::new("a")
+                .file("same", b"0123456789")
+                .file("changed", b"aaaaaaaaaa")
+                .file("alone", b"zz"),
+        )
+        .layer(
+            LayerSpec::new("b")
+                .file("same", b"0123456789")
+                .file("changed", b"bbbbbbbbbb"),
+        );
     let p = t.path().join("nv.tar");
-    spec.write(&p, ArchiveFormat::DockerArchive, Compression::None).unwrap();
-    let opts = LoadOptions { verify: false, ..Default::default() };
+    spec.write(&p, ArchiveFormat::DockerArchive, Compression::None)
+        .unwrap();
+    let opts = LoadOptions {
+        verify: false,
+        ..Default::default()
+    };
     let img = load_path(&p, &opts).unwrap();
     let a = Analysis::run(&img);
     let node = |s: &str| img.paths.lookup(s).unwrap();
     use bathyscaphe::tree::ChangeMark;
-    assert_eq!(a.merged.mark_at(&img, node("same"), 1), Some(ChangeMark::Unchanged));
-    assert_eq!(a.merged.mark_at(&img, node("changed"), 1), Some(ChangeMark::Modified));
-    let alone = img.layers[0].entries.iter().find(|e| e.node == node("alone")).unwrap();
+    assert_eq!(
+        a.merged.mark_at(&img, node("same"), 1),
+        Some(ChangeMark::Unchanged)
+    );
+    assert_eq!(
+        a.merged.mark_at(&img, node("changed"), 1),
+        Some(ChangeMark::Modified)
+    );
+    let alone = img.layers[0]
+        .entries
+        .iter()
+        .find(|e| e.node == node("alone"))
+        .unwrap();
     assert_eq!(alone.hash, 0, "a path in one layer only is never read");
     // the verified read hashes everything and agrees
     let full = load_path(&p, &LoadOptions::default()).unwrap();
     let h = |img: &bathyscaphe::image::Image, l: usize, s: &str| {
         let n = img.paths.lookup(s).unwrap();
-        img.layers[l].entries.iter().find(|e| e.node == n).unwrap().hash
+        img.layers[l]
+            .entries
+            .iter()
+            .find(|e| e.node == n)
+            .unwrap()
+            .hash
     };
     assert_eq!(h(&img, 1, "changed"), h(&full, 1, "changed"));
     assert_eq!(h(&img, 0, "same"), h(&full, 0, "same"));

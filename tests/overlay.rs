@@ -1,6 +1,8 @@
 //! The overlay rules and both waste measures on small images, every expected number worked out
 //! by hand in the comment above it.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a failed test
+
 mod common;
 use bathyscaphe::testkit::{ImageSpec, LayerSpec};
 use bathyscaphe::tree::ChangeMark;
@@ -14,8 +16,16 @@ fn dives_unit_example_scores_three_quarters_and_true_waste_is_ten_thousand() {
     // true: shipped 20000, visible only athing 10000 → waste 10000.
     let t = tmp();
     let spec = ImageSpec::new("t:1")
-        .layer(LayerSpec::new("a").file_sized("etc/nginx/nginx.conf", 2000, 1).file_sized("etc/nginx/public", 3000, 2))
-        .layer(LayerSpec::new("b").file_sized("etc/nginx/nginx.conf", 5000, 3).file_sized("etc/athing", 10000, 4))
+        .layer(
+            LayerSpec::new("a")
+                .file_sized("etc/nginx/nginx.conf", 2000, 1)
+                .file_sized("etc/nginx/public", 3000, 2),
+        )
+        .layer(
+            LayerSpec::new("b")
+                .file_sized("etc/nginx/nginx.conf", 5000, 3)
+                .file_sized("etc/athing", 10000, 4),
+        )
         .layer(LayerSpec::new("c").whiteout("etc/nginx"));
     let (_, a) = analyse(t.path(), &spec);
     assert_eq!(a.dive.efficiency, 0.75);
@@ -36,8 +46,18 @@ fn opaque_dir_hides_lower_content_but_dive_ignores_it() {
     // true waste 300, final 50. dive never counts a path twice here: wasted 0, efficiency 1.
     let t = tmp();
     let spec = ImageSpec::new("t:1")
-        .layer(LayerSpec::new("a").dir("a").file_sized("a/x", 100, 1).file_sized("a/y", 200, 2))
-        .layer(LayerSpec::new("b").dir("a").opaque("a").file_sized("a/z", 50, 3));
+        .layer(
+            LayerSpec::new("a")
+                .dir("a")
+                .file_sized("a/x", 100, 1)
+                .file_sized("a/y", 200, 2),
+        )
+        .layer(
+            LayerSpec::new("b")
+                .dir("a")
+                .opaque("a")
+                .file_sized("a/z", 50, 3),
+        );
     let (img, a) = analyse(t.path(), &spec);
     assert_eq!(a.waste.wasted_bytes, 300);
     assert_eq!(a.waste.final_bytes, 50);
@@ -57,8 +77,17 @@ fn a_file_replacing_a_directory_removes_its_subtree_and_back() {
     // p is a 100-byte file; then p/q (5 bytes) makes p a directory → another 100 wasted.
     let t = tmp();
     let spec = ImageSpec::new("t:1")
-        .layer(LayerSpec::new("a").dir("d").file_sized("d/f", 100, 1).file_sized("p", 100, 2))
-        .layer(LayerSpec::new("b").file_sized("d", 10, 3).file_sized("p/q", 5, 4));
+        .layer(
+            LayerSpec::new("a")
+                .dir("d")
+                .file_sized("d/f", 100, 1)
+                .file_sized("p", 100, 2),
+        )
+        .layer(
+            LayerSpec::new("b")
+                .file_sized("d", 10, 3)
+                .file_sized("p/q", 5, 4),
+        );
     let (img, a) = analyse(t.path(), &spec);
     assert_eq!(a.waste.shipped_bytes, 215);
     assert_eq!(a.waste.final_bytes, 15);
@@ -72,7 +101,11 @@ fn a_hardlink_keeps_content_visible_after_its_source_is_deleted() {
     // a (100) hardlinked as b; a is deleted later: the bytes stay visible through b.
     let t = tmp();
     let spec = ImageSpec::new("t:1")
-        .layer(LayerSpec::new("a").file_sized("a", 100, 1).hardlink("b", "a"))
+        .layer(
+            LayerSpec::new("a")
+                .file_sized("a", 100, 1)
+                .hardlink("b", "a"),
+        )
         .layer(LayerSpec::new("b").whiteout("a"));
     let (_, a) = analyse(t.path(), &spec);
     assert_eq!(a.waste.shipped_bytes, 100);
@@ -105,7 +138,12 @@ fn dive_counts_a_deleted_directory_as_one_path_with_its_subtree_size() {
     // → efficiency (100+50+150)/(100+50+150) = 1, wasted 0. True waste 150.
     let t = tmp();
     let spec = ImageSpec::new("t:1")
-        .layer(LayerSpec::new("a").dir("d").file_sized("d/a", 100, 1).file_sized("d/b", 50, 2))
+        .layer(
+            LayerSpec::new("a")
+                .dir("d")
+                .file_sized("d/a", 100, 1)
+                .file_sized("d/b", 50, 2),
+        )
         .layer(LayerSpec::new("b").whiteout("d"));
     let (_, a) = analyse(t.path(), &spec);
     assert_eq!(a.dive.efficiency, 1.0);
@@ -121,7 +159,12 @@ fn dive_stops_a_layer_at_a_whiteout_of_something_that_never_existed() {
     let t = tmp();
     let spec = ImageSpec::new("t:1")
         .layer(LayerSpec::new("a").file_sized("a", 10, 1))
-        .layer(LayerSpec::new("b").file_sized(".a", 5, 2).whiteout("b").file_sized("c", 20, 3));
+        .layer(
+            LayerSpec::new("b")
+                .file_sized(".a", 5, 2)
+                .whiteout("b")
+                .file_sized("c", 20, 3),
+        );
     let (_, a) = analyse(t.path(), &spec);
     assert_eq!(a.dive.efficiency, 14.0 / 15.0);
     assert_eq!(a.waste.wasted_bytes, 0);
@@ -132,8 +175,16 @@ fn dive_stops_a_layer_at_a_whiteout_of_something_that_never_existed() {
 fn change_marks_follow_content_mode_and_deletion() {
     let t = tmp();
     let spec = ImageSpec::new("t:1")
-        .layer(LayerSpec::new("a").file_mode("f", b"same", 0o644).file("g", b"one"))
-        .layer(LayerSpec::new("b").file_mode("f", b"same", 0o755).file("g", b"one"))
+        .layer(
+            LayerSpec::new("a")
+                .file_mode("f", b"same", 0o644)
+                .file("g", b"one"),
+        )
+        .layer(
+            LayerSpec::new("b")
+                .file_mode("f", b"same", 0o755)
+                .file("g", b"one"),
+        )
         .layer(LayerSpec::new("c").file("g", b"two").file("h", b"new"))
         .layer(LayerSpec::new("d").whiteout("g"));
     let (img, a) = analyse(t.path(), &spec);
@@ -152,7 +203,10 @@ fn change_marks_follow_content_mode_and_deletion() {
     let fv = a.merged.final_state(f).unwrap();
     let lower = bathyscaphe::tree::entry_of(&img, a.merged.state_at(f, 0).unwrap()).unwrap();
     let upper = bathyscaphe::tree::entry_of(&img, fv).unwrap();
-    assert_eq!(bathyscaphe::tree::change_detail(lower, upper, &img), vec!["mode"]);
+    assert_eq!(
+        bathyscaphe::tree::change_detail(lower, upper, &img),
+        vec!["mode"]
+    );
 }
 
 #[test]
@@ -160,12 +214,20 @@ fn history_pairs_with_layers_skipping_empty_steps() {
     let t = tmp();
     let spec = ImageSpec::new("t:1")
         .layer(LayerSpec::new("/bin/sh -c #(nop) ADD file:abc in / ").file("a", b"x"))
-        .layer(LayerSpec::new("/bin/sh -c make").after_empty("/bin/sh -c #(nop)  ENV A=1").after_empty("/bin/sh -c #(nop) WORKDIR /src").file("b", b"y"))
+        .layer(
+            LayerSpec::new("/bin/sh -c make")
+                .after_empty("/bin/sh -c #(nop)  ENV A=1")
+                .after_empty("/bin/sh -c #(nop) WORKDIR /src")
+                .file("b", b"y"),
+        )
         .trailing("/bin/sh -c #(nop)  CMD [\"sh\"]");
     let (img, _) = analyse(t.path(), &spec);
     assert_eq!(img.layers[0].display_command(), "ADD file:abc in /");
     assert_eq!(img.layers[1].display_command(), "RUN make");
     assert_eq!(img.layers[1].empty_history.len(), 2);
-    assert_eq!(img.layers[1].empty_history[1].display_command(), "WORKDIR /src");
+    assert_eq!(
+        img.layers[1].empty_history[1].display_command(),
+        "WORKDIR /src"
+    );
     assert_eq!(img.trailing_history.len(), 1);
 }

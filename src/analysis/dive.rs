@@ -98,7 +98,10 @@ pub fn dive_metrics(image: &Image) -> DiveMetrics {
     let n = image.paths.len();
     let mut accs: Vec<Acc> = vec![Acc::default(); n];
     let mut inefficient: Vec<NodeId> = Vec::new();
-    let mut stacked = Stacked { present: vec![false; n], info: vec![Info::default(); n] };
+    let mut stacked = Stacked {
+        present: vec![false; n],
+        info: vec![Info::default(); n],
+    };
     // per-layer scratch, stamped with layer+1 so it needs no clearing
     let mut in_layer: Vec<u32> = vec![0; n];
     let mut has_child: Vec<u32> = vec![0; n];
@@ -115,7 +118,10 @@ pub fn dive_metrics(image: &Image) -> DiveMetrics {
                 in_layer[e.node as usize] = stamp;
                 nodes.push(e.node);
             }
-            info[e.node as usize] = Info { size: e.size, dir: e.kind == EntryKind::Dir };
+            info[e.node as usize] = Info {
+                size: e.size,
+                dir: e.kind == EntryKind::Dir,
+            };
             // ancestors: intermediate nodes with empty info unless they have entries
             let mut cur = image.paths.parent(e.node);
             while let Some(a) = cur {
@@ -131,10 +137,17 @@ pub fn dive_metrics(image: &Image) -> DiveMetrics {
                 cur = image.paths.parent(a);
             }
         }
-        let mut leaves: Vec<NodeId> = nodes.iter().copied().filter(|&x| has_child[x as usize] != stamp).collect();
+        let mut leaves: Vec<NodeId> = nodes
+            .iter()
+            .copied()
+            .filter(|&x| has_child[x as usize] != stamp)
+            .collect();
         leaves.sort_unstable_by_key(|&x| image.paths.preorder_rank(x));
         nodes.sort_unstable_by_key(|&x| image.paths.postorder_rank(x));
-        let tree = DiveLayerTree { postorder: nodes, leaves };
+        let tree = DiveLayerTree {
+            postorder: nodes,
+            leaves,
+        };
 
         if li == 0 {
             // dive looks layer 0's whiteouts up in a copy of layer 0's own tree
@@ -156,7 +169,12 @@ pub fn dive_metrics(image: &Image) -> DiveMetrics {
             };
             let acc = &mut accs[key as usize];
             if !acc.created {
-                *acc = Acc { created: true, count: 0, cumulative: 0, min: -1 };
+                *acc = Acc {
+                    created: true,
+                    count: 0,
+                    cumulative: 0,
+                    min: -1,
+                };
             }
             let size: i64 = if whiteout {
                 if key == leaf || !stacked.present[key as usize] {
@@ -212,7 +230,11 @@ pub fn dive_metrics(image: &Image) -> DiveMetrics {
         sum_min += a.min;
         sum_cum += a.cumulative;
     }
-    let efficiency = if sum_cum == 0 { 1.0 } else { sum_min as f64 / sum_cum as f64 };
+    let efficiency = if sum_cum == 0 {
+        1.0
+    } else {
+        sum_min as f64 / sum_cum as f64
+    };
     // dive sorts ascending (insertion sort, stable for small lists) and exports reversed
     let mut files: Vec<InefficientFile> = inefficient
         .iter()
@@ -227,6 +249,17 @@ pub fn dive_metrics(image: &Image) -> DiveMetrics {
     let wasted_bytes: u64 = files.iter().map(|f| f.cumulative_bytes).sum();
     let size_bytes = image.size_bytes();
     let user_size_bytes: u64 = image.layers.iter().skip(1).map(|l| l.size_bytes).sum();
-    let user_wasted_percent = if user_size_bytes == 0 { None } else { Some(wasted_bytes as f64 / user_size_bytes as f64) };
-    DiveMetrics { efficiency, size_bytes, user_size_bytes, wasted_bytes, user_wasted_percent, inefficient_files: files }
+    let user_wasted_percent = if user_size_bytes == 0 {
+        None
+    } else {
+        Some(wasted_bytes as f64 / user_size_bytes as f64)
+    };
+    DiveMetrics {
+        efficiency,
+        size_bytes,
+        user_size_bytes,
+        wasted_bytes,
+        user_wasted_percent,
+        inefficient_files: files,
+    }
 }

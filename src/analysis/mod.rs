@@ -19,6 +19,10 @@ impl Analysis {
     pub fn run(image: &Image) -> Analysis {
         let (merged, dive) = rayon::join(|| MergedTree::build(image), || dive::dive_metrics(image));
         let waste = waste::true_waste(image, &merged);
-        Analysis { merged, dive, waste }
+        Analysis {
+            merged,
+            dive,
+            waste,
+        }
     }
 }

@@ -73,7 +73,11 @@ impl TrueWaste {
         }
         let mut v: Vec<WastedPath> = by_node
             .into_iter()
-            .map(|(n, (bytes, layers))| WastedPath { path: image.paths.path(n), bytes, layers })
+            .map(|(n, (bytes, layers))| WastedPath {
+                path: image.paths.path(n),
+                bytes,
+                layers,
+            })
             .collect();
         v.sort_by(|a, b| b.bytes.cmp(&a.bytes).then_with(|| a.path.cmp(&b.path)));
         v
@@ -84,12 +88,18 @@ impl TrueWaste {
 pub fn true_waste(image: &Image, merged: &MergedTree) -> TrueWaste {
     let nl = image.layers.len();
     // visible content: (layer, entry) of regular files seen through some visible path
-    let mut visible: Vec<Vec<bool>> = image.layers.iter().map(|l| vec![false; l.entries.len()]).collect();
+    let mut visible: Vec<Vec<bool>> = image
+        .layers
+        .iter()
+        .map(|l| vec![false; l.entries.len()])
+        .collect();
     for (li, layer) in image.layers.iter().enumerate() {
         // per layer, the last entry index of each node, to resolve hardlinks within the layer
         let mut index: Option<HashMap<NodeId, usize>> = None;
         for (ei, e) in layer.entries.iter().enumerate() {
-            let Some(fv) = merged.final_state(e.node) else { continue };
+            let Some(fv) = merged.final_state(e.node) else {
+                continue;
+            };
             if fv.layer as usize != li || fv.entry != ei as u32 {
                 continue;
             }
@@ -97,7 +107,9 @@ pub fn true_waste(image: &Image, merged: &MergedTree) -> TrueWaste {
                 EntryKind::File => visible[li][ei] = true,
                 EntryKind::Hardlink => {
                     let target = image.link(e.link);
-                    let Some(tn) = image.paths.lookup(target) else { continue };
+                    let Some(tn) = image.paths.lookup(target) else {
+                        continue;
+                    };
                     let idx = index.get_or_insert_with(|| {
                         let mut m = HashMap::new();
                         for (k, x) in layer.entries.iter().enumerate() {
@@ -127,7 +139,10 @@ pub fn true_waste(image: &Image, merged: &MergedTree) -> TrueWaste {
     let mut copies = Vec::new();
     let (mut shipped, mut final_bytes) = (0u64, 0u64);
     for (li, layer) in image.layers.iter().enumerate() {
-        let mut lw = LayerWaste { shipped_bytes: 0, wasted_bytes: 0 };
+        let mut lw = LayerWaste {
+            shipped_bytes: 0,
+            wasted_bytes: 0,
+        };
         for (ei, e) in layer.entries.iter().enumerate() {
             if e.kind != EntryKind::File {
                 continue;
@@ -150,10 +165,22 @@ pub fn true_waste(image: &Image, merged: &MergedTree) -> TrueWaste {
                     _ => (Hidden::Overwritten, li),
                 },
             };
-            copies.push(WastedCopy { node: e.node, layer: li, bytes: e.size, hidden, by_layer });
+            copies.push(WastedCopy {
+                node: e.node,
+                layer: li,
+                bytes: e.size,
+                hidden,
+                by_layer,
+            });
         }
         shipped += lw.shipped_bytes;
         layers.push(lw);
     }
-    TrueWaste { shipped_bytes: shipped, final_bytes, wasted_bytes: shipped - final_bytes, layers, copies }
+    TrueWaste {
+        shipped_bytes: shipped,
+        final_bytes,
+        wasted_bytes: shipped - final_bytes,
+        layers,
+        copies,
+    }
 }

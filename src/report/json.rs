@@ -104,7 +104,10 @@ pub struct HistoryStep {
 
 impl From<&HistoryEntry> for HistoryStep {
     fn from(h: &HistoryEntry) -> Self {
-        HistoryStep { created_by: h.created_by.clone().unwrap_or_default(), created: h.created.clone() }
+        HistoryStep {
+            created_by: h.created_by.clone().unwrap_or_default(),
+            created: h.created.clone(),
+        }
     }
 }
 
@@ -162,7 +165,7 @@ pub fn go_file_mode(e: &LayerEntry) -> u32 {
 
 /// A layer's tree as dive walks it for its export: entry nodes and their ancestors, children
 /// before parents, children in name order; `None` for intermediate nodes.
-pub fn dive_file_list<'a>(image: &'a Image, layer: usize) -> Vec<(NodeId, Option<&'a LayerEntry>)> {
+pub fn dive_file_list(image: &Image, layer: usize) -> Vec<(NodeId, Option<&LayerEntry>)> {
     let mut nodes: HashMap<NodeId, Option<&LayerEntry>> = HashMap::new();
     for e in &image.layers[layer].entries {
         if image.paths.name(e.node).starts_with(".wh..wh.") {
@@ -219,15 +222,27 @@ pub fn build(image: &Image, a: &Analysis) -> DiveExport {
             digest_id: l.diff_id.clone(),
             size_bytes: l.size_bytes,
             command: l.dive_command(),
-            file_list: dive_file_list(image, l.index).into_iter().map(|(n, e)| file_info(image, n, e)).collect(),
+            file_list: dive_file_list(image, l.index)
+                .into_iter()
+                .map(|(n, e)| file_info(image, n, e))
+                .collect(),
         })
         .collect();
-    DiveExport { layer: layers, image: dive_image(a), bathyscaphe: Some(bathy_report(image, a)) }
+    DiveExport {
+        layer: layers,
+        image: dive_image(a),
+        bathyscaphe: Some(bathy_report(image, a)),
+    }
 }
 
 /// Write the report as it is serialized, one file-list entry at a time, so a million-entry
 /// image does not need its whole JSON in memory.
-pub fn write_export<W: std::io::Write>(image: &Image, a: &Analysis, bathy: &BathyReport, w: W) -> serde_json::Result<()> {
+pub fn write_export<W: std::io::Write>(
+    image: &Image,
+    a: &Analysis,
+    bathy: &BathyReport,
+    w: W,
+) -> serde_json::Result<()> {
     #[derive(Serialize)]
     struct ExportOut<'a> {
         layer: LayersOut<'a>,
@@ -274,7 +289,11 @@ pub fn write_export<W: std::io::Write>(image: &Image, a: &Analysis, bathy: &Bath
             seq.end()
         }
     }
-    let out = ExportOut { layer: LayersOut(image), image: dive_image(a), bathyscaphe: bathy };
+    let out = ExportOut {
+        layer: LayersOut(image),
+        image: dive_image(a),
+        bathyscaphe: bathy,
+    };
     serde_json::to_writer_pretty(w, &out)
 }
 
@@ -287,7 +306,11 @@ fn dive_image(a: &Analysis) -> DiveImage {
         file_reference: d
             .inefficient_files
             .iter()
-            .map(|f| DiveFileReference { count: f.count, size_bytes: f.cumulative_bytes, file: f.path.clone() })
+            .map(|f| DiveFileReference {
+                count: f.count,
+                size_bytes: f.cumulative_bytes,
+                file: f.path.clone(),
+            })
             .collect(),
     }
 }
@@ -305,9 +328,17 @@ pub fn bathy_report(image: &Image, a: &Analysis) -> BathyReport {
             config_digest: image.config_digest.clone(),
             architecture: image.config.architecture.clone(),
             os: image.config.os.clone(),
-            created: image.daemon.as_ref().and_then(|x| x.created.clone()).or_else(|| image.config.created.clone()),
+            created: image
+                .daemon
+                .as_ref()
+                .and_then(|x| x.created.clone())
+                .or_else(|| image.config.created.clone()),
             id: image.daemon.as_ref().map(|x| x.id.clone()),
-            repo_digests: image.daemon.as_ref().map(|x| x.repo_digests.clone()).unwrap_or_default(),
+            repo_digests: image
+                .daemon
+                .as_ref()
+                .map(|x| x.repo_digests.clone())
+                .unwrap_or_default(),
         },
         size_bytes: d.size_bytes,
         compressed_bytes: image.compressed_bytes(),
@@ -333,7 +364,11 @@ pub fn bathy_report(image: &Image, a: &Analysis) -> BathyReport {
                 true_wasted_bytes: w.layers[l.index].wasted_bytes,
                 entries: l.entries.len(),
                 command: l.display_command(),
-                created_by: l.history.as_ref().and_then(|h| h.created_by.clone()).unwrap_or_default(),
+                created_by: l
+                    .history
+                    .as_ref()
+                    .and_then(|h| h.created_by.clone())
+                    .unwrap_or_default(),
                 created: l.history.as_ref().and_then(|h| h.created.clone()),
                 empty_history: l.empty_history.iter().map(HistoryStep::from).collect(),
             })
@@ -341,7 +376,11 @@ pub fn bathy_report(image: &Image, a: &Analysis) -> BathyReport {
         wasted_paths: w
             .wasted_paths(image)
             .into_iter()
-            .map(|p| WastedPathReport { path: p.path, bytes: p.bytes, layers: p.layers })
+            .map(|p| WastedPathReport {
+                path: p.path,
+                bytes: p.bytes,
+                layers: p.layers,
+            })
             .collect(),
         extra: serde_json::Map::new(),
     }

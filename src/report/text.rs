@@ -25,10 +25,22 @@ pub fn render(image: &Image, a: &Analysis) -> String {
     );
     let _ = writeln!(s);
     let _ = writeln!(s, "Layers:");
-    let _ = writeln!(s, "  {:>3}  {:>9}  {:>10}  {:>9}  Command", "#", "Size", "Compressed", "Wasted");
+    let _ = writeln!(
+        s,
+        "  {:>3}  {:>9}  {:>10}  {:>9}  Command",
+        "#", "Size", "Compressed", "Wasted"
+    );
     for l in &image.layers {
         for h in &l.empty_history {
-            let _ = writeln!(s, "  {:>3}  {:>9}  {:>10}  {:>9}  {}", "", "", "", "", h.display_command());
+            let _ = writeln!(
+                s,
+                "  {:>3}  {:>9}  {:>10}  {:>9}  {}",
+                "",
+                "",
+                "",
+                "",
+                h.display_command()
+            );
         }
         let mut cmd = l.display_command();
         if cmd.chars().count() > 100 {
@@ -45,7 +57,11 @@ pub fn render(image: &Image, a: &Analysis) -> String {
         );
     }
     let _ = writeln!(s);
-    let pct = if w.shipped_bytes > 0 { 100.0 * w.wasted_bytes as f64 / w.shipped_bytes as f64 } else { 0.0 };
+    let pct = if w.shipped_bytes > 0 {
+        100.0 * w.wasted_bytes as f64 / w.shipped_bytes as f64
+    } else {
+        0.0
+    };
     let _ = writeln!(
         s,
         "True waste:  {} of {} shipped file bytes ({pct:.1}%) are not visible in the final filesystem ({} visible)",
@@ -53,7 +69,10 @@ pub fn render(image: &Image, a: &Analysis) -> String {
         human_bytes(w.shipped_bytes),
         human_bytes(w.final_bytes)
     );
-    let uwp = d.user_wasted_percent.map(|p| format!("{:.1}%", p * 100.0)).unwrap_or_else(|| "n/a".into());
+    let uwp = d
+        .user_wasted_percent
+        .map(|p| format!("{:.1}%", p * 100.0))
+        .unwrap_or_else(|| "n/a".into());
     let _ = writeln!(
         s,
         "dive:        efficiency {:.4} %, wasted {}, user wasted {}",
@@ -67,7 +86,13 @@ pub fn render(image: &Image, a: &Analysis) -> String {
         let _ = writeln!(s, "Top wasted paths:");
         for p in paths.iter().take(TOP_PATHS) {
             let layers: Vec<String> = p.layers.iter().map(|l| l.to_string()).collect();
-            let _ = writeln!(s, "  {:>9}  {}  (layer {})", human_bytes(p.bytes), p.path, layers.join(", "));
+            let _ = writeln!(
+                s,
+                "  {:>9}  {}  (layer {})",
+                human_bytes(p.bytes),
+                p.path,
+                layers.join(", ")
+            );
         }
         if paths.len() > TOP_PATHS {
             let _ = writeln!(s, "  … and {} more", paths.len() - TOP_PATHS);

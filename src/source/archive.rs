@@ -19,7 +19,10 @@ const MAX_JSON_MEMBER: u64 = 64 << 20;
 pub enum MemberBody {
     Bytes(Arc<Vec<u8>>),
     /// Byte range of a tar file.
-    Range { offset: u64, size: u64 },
+    Range {
+        offset: u64,
+        size: u64,
+    },
     /// A file of a layout directory.
     File(PathBuf),
     /// A layer already parsed while streaming.
@@ -69,12 +72,17 @@ impl MemberIndex {
     /// Index a tar file: read headers, seek over contents, keep small members' bytes.
     pub fn from_tar_file(path: &Path) -> Result<MemberIndex> {
         let archive = path.display().to_string();
-        let io_err = |e: std::io::Error| Error::Io { path: path.to_path_buf(), source: e };
+        let io_err = |e: std::io::Error| Error::Io {
+            path: path.to_path_buf(),
+            source: e,
+        };
         let file = File::open(path).map_err(io_err)?;
         let file_len = file.metadata().map_err(io_err)?.len();
         let mut ar = tar::Archive::new(file);
         let mut members = HashMap::new();
-        let entries = ar.entries_with_seek().map_err(|e| Error::not_image(&archive, format!("not a tar archive: {e}")))?;
+        let entries = ar
+            .entries_with_seek()
+            .map_err(|e| Error::not_image(&archive, format!("not a tar archive: {e}")))?;
         let mut last_name = String::new();
         let mut last_end = 0u64;
         for entry in entries {
@@ -82,7 +90,11 @@ impl MemberIndex {
                 if last_name.is_empty() {
                     Error::not_image(&archive, format!("not a tar archive: {e}"))
                 } else {
-                    Error::member(&archive, &last_name, format!("archive is truncated or corrupt after this member: {e}"))
+                    Error::member(
+                        &archive,
+                        &last_name,
+                        format!("archive is truncated or corrupt after this member: {e}"),
+                    )
                 }
             })?;
             let raw = entry.path_bytes();
@@ -94,16 +106,25 @@ impl MemberIndex {
                 return Err(Error::member(
                     &archive,
                     &name,
-                    format!("declares {size} bytes but the archive ends {} bytes into it (truncated)", file_len.saturating_sub(offset)),
+                    format!(
+                        "declares {size} bytes but the archive ends {} bytes into it (truncated)",
+                        file_len.saturating_sub(offset)
+                    ),
                 ));
             }
             last_end = offset + size.div_ceil(512) * 512;
             let et = entry.header().entry_type();
             let body = if et.is_symlink() {
-                let t = entry.link_name_bytes().map(|b| String::from_utf8_lossy(&b).to_string()).unwrap_or_default();
+                let t = entry
+                    .link_name_bytes()
+                    .map(|b| String::from_utf8_lossy(&b).to_string())
+                    .unwrap_or_default();
                 MemberBody::Symlink(t)
             } else if et.is_hard_link() {
-                let t = entry.link_name_bytes().map(|b| String::from_utf8_lossy(&b).to_string()).unwrap_or_default();
+                let t = entry
+                    .link_name_bytes()
+                    .map(|b| String::from_utf8_lossy(&b).to_string())
+                    .unwrap_or_default();
                 MemberBody::Hardlink(clean_member_name(&t))
             } else if et.is_dir() {
                 MemberBody::Dir
@@ -112,13 +133,15 @@ impl MemberIndex {
             } else if size <= SMALL_MEMBER {
                 // keep JSON (manifests, configs) in memory; layers stay ranges of the file
                 let mut first = [0u8; 1];
-                let n = entry.read(&mut first).map_err(|e| Error::member(&archive, &name, format!("read failed (truncated?): {e}")))?;
+                let n = entry.read(&mut first).map_err(|e| {
+                    Error::member(&archive, &name, format!("read failed (truncated?): {e}"))
+                })?;
                 if n == 1 && matches!(first[0], b'{' | b'[') {
                     let mut bytes = Vec::with_capacity(size as usize);
                     bytes.push(first[0]);
-                    entry
-                        .read_to_end(&mut bytes)
-                        .map_err(|e| Error::member(&archive, &name, format!("read failed (truncated?): {e}")))?;
+                    entry.read_to_end(&mut bytes).map_err(|e| {
+                        Error::member(&archive, &name, format!("read failed (truncated?): {e}"))
+                    })?;
                     MemberBody::Bytes(Arc::new(bytes))
                 } else {
                     MemberBody::Range { offset, size }
@@ -130,9 +153,22 @@ impl MemberIndex {
                 continue;
             }
             if let Some(prev) = members.get(&name) {
-                let both_dirs = matches!((&prev, &body), (Member { body: MemberBody::Dir, .. }, MemberBody::Dir));
+                let both_dirs = matches!(
+                    (&prev, &body),
+                    (
+                        Member {
+                            body: MemberBody::Dir,
+                            ..
+                        },
+                        MemberBody::Dir
+                    )
+                );
                 if !both_dirs {
-                    return Err(Error::member(&archive, &name, "appears twice in the archive"));
+                    return Err(Error::member(
+                        &archive,
+                        &name,
+                        "appears twice in the archive",
+                    ));
                 }
             }
             last_name = name.clone();
@@ -142,7 +178,14 @@ impl MemberIndex {
             return Err(Error::not_image(&archive, "empty or not a tar archive"));
         }
         let truncated_after = (file_len <= last_end).then_some(last_name);
-        Ok(MemberIndex { archive, members, file: Some(path.to_path_buf()), dir: None, parsed: HashMap::new(), truncated_after })
+        Ok(MemberIndex {
+            archive,
+            members,
+            file: Some(path.to_path_buf()),
+            dir: None,
+            parsed: HashMap::new(),
+            truncated_after,
+        })
     }
 
     /// An OCI layout directory: members are files below it, looked up on demand.
@@ -152,14 +195,28 @@ impl MemberIndex {
         for name in ["index.json", "oci-layout", "manifest.json"] {
             let p = path.join(name);
             if p.is_file() {
-                let bytes = std::fs::read(&p).map_err(|e| Error::Io { path: p.clone(), source: e })?;
+                let bytes = std::fs::read(&p).map_err(|e| Error::Io {
+                    path: p.clone(),
+                    source: e,
+                })?;
                 members.insert(
                     name.to_string(),
-                    Member { name: name.to_string(), size: bytes.len() as u64, body: MemberBody::Bytes(Arc::new(bytes)) },
+                    Member {
+                        name: name.to_string(),
+                        size: bytes.len() as u64,
+                        body: MemberBody::Bytes(Arc::new(bytes)),
+                    },
                 );
             }
         }
-        Ok(MemberIndex { archive, members, file: None, dir: Some(path.to_path_buf()), parsed: HashMap::new(), truncated_after: None })
+        Ok(MemberIndex {
+            archive,
+            members,
+            file: None,
+            dir: Some(path.to_path_buf()),
+            parsed: HashMap::new(),
+            truncated_after: None,
+        })
     }
 
     /// Read a tar stream once: keep JSON-looking members, parse every other regular member as a
@@ -174,13 +231,19 @@ impl MemberIndex {
         let mut members = HashMap::new();
         let mut parsed = HashMap::new();
         let mut last_name = String::new();
-        let entries = ar.entries().map_err(|e| Error::not_image(archive, format!("not a tar stream: {e}")))?;
+        let entries = ar
+            .entries()
+            .map_err(|e| Error::not_image(archive, format!("not a tar stream: {e}")))?;
         for entry in entries {
             let mut entry = entry.map_err(|e| {
                 if last_name.is_empty() {
                     Error::not_image(archive, format!("not a tar stream: {e}"))
                 } else {
-                    Error::member(archive, &last_name, format!("stream broke after this member: {e}"))
+                    Error::member(
+                        archive,
+                        &last_name,
+                        format!("stream broke after this member: {e}"),
+                    )
                 }
             })?;
             let raw = entry.path_bytes();
@@ -191,10 +254,18 @@ impl MemberIndex {
                 continue;
             }
             let body = if et.is_symlink() {
-                MemberBody::Symlink(entry.link_name_bytes().map(|b| String::from_utf8_lossy(&b).to_string()).unwrap_or_default())
+                MemberBody::Symlink(
+                    entry
+                        .link_name_bytes()
+                        .map(|b| String::from_utf8_lossy(&b).to_string())
+                        .unwrap_or_default(),
+                )
             } else if et.is_hard_link() {
                 MemberBody::Hardlink(clean_member_name(
-                    &entry.link_name_bytes().map(|b| String::from_utf8_lossy(&b).to_string()).unwrap_or_default(),
+                    &entry
+                        .link_name_bytes()
+                        .map(|b| String::from_utf8_lossy(&b).to_string())
+                        .unwrap_or_default(),
                 ))
             } else if et.is_dir() {
                 MemberBody::Dir
@@ -202,23 +273,30 @@ impl MemberIndex {
                 // peek: JSON metadata or a layer?
                 let mut first = [0u8; 1];
                 let mut head = Vec::new();
-                let n = entry.read(&mut first).map_err(|e| Error::member(archive, &name, format!("read failed: {e}")))?;
+                let n = entry
+                    .read(&mut first)
+                    .map_err(|e| Error::member(archive, &name, format!("read failed: {e}")))?;
                 head.extend_from_slice(&first[..n]);
                 let jsonish = n == 1 && matches!(first[0], b'{' | b'[' | b' ' | b'\n');
                 if (jsonish && size <= MAX_JSON_MEMBER) || size <= 512 {
-                    entry
-                        .read_to_end(&mut head)
-                        .map_err(|e| Error::member(archive, &name, format!("read failed (truncated?): {e}")))?;
+                    entry.read_to_end(&mut head).map_err(|e| {
+                        Error::member(archive, &name, format!("read failed (truncated?): {e}"))
+                    })?;
                     MemberBody::Bytes(Arc::new(head))
                 } else {
                     let chained = std::io::Cursor::new(head).chain(&mut entry);
-                    let layer = parse_layer_with_progress(chained, archive, &name, opts, progress.clone())?;
+                    let layer =
+                        parse_layer_with_progress(chained, archive, &name, opts, progress.clone())?;
                     parsed.insert(name.clone(), layer);
                     MemberBody::Parsed
                 }
             };
             if members.contains_key(&name) && !matches!(body, MemberBody::Dir) {
-                return Err(Error::member(archive, &name, "appears twice in the archive"));
+                return Err(Error::member(
+                    archive,
+                    &name,
+                    "appears twice in the archive",
+                ));
             }
             last_name = name.clone();
             members.insert(name.clone(), Member { name, size, body });
@@ -226,7 +304,14 @@ impl MemberIndex {
         if members.is_empty() {
             return Err(Error::not_image(archive, "empty stream: no image in it"));
         }
-        Ok(MemberIndex { archive: archive.to_string(), members, file: None, dir: None, parsed, truncated_after: None })
+        Ok(MemberIndex {
+            archive: archive.to_string(),
+            members,
+            file: None,
+            dir: None,
+            parsed,
+            truncated_after: None,
+        })
     }
 
     /// Follow symlinks and hardlinks to the member that holds bytes.
@@ -238,8 +323,15 @@ impl MemberIndex {
                     let p = dir.join(&cur);
                     return match std::fs::symlink_metadata(&p) {
                         Ok(md) if md.is_file() || md.file_type().is_symlink() => {
-                            let md = std::fs::metadata(&p).map_err(|e| Error::Io { path: p.clone(), source: e })?;
-                            Ok(Some(Member { name: cur, size: md.len(), body: MemberBody::File(p) }))
+                            let md = std::fs::metadata(&p).map_err(|e| Error::Io {
+                                path: p.clone(),
+                                source: e,
+                            })?;
+                            Ok(Some(Member {
+                                name: cur,
+                                size: md.len(),
+                                body: MemberBody::File(p),
+                            }))
                         }
                         _ => Ok(None),
                     };
@@ -254,13 +346,21 @@ impl MemberIndex {
                         Some(i) => &cur[..i],
                         None => "",
                     };
-                    cur = if target.starts_with('/') { clean_member_name(target) } else { clean_member_name(&format!("{base}/{target}")) };
+                    cur = if target.starts_with('/') {
+                        clean_member_name(target)
+                    } else {
+                        clean_member_name(&format!("{base}/{target}"))
+                    };
                 }
                 MemberBody::Hardlink(target) => cur = target.clone(),
                 _ => return Ok(Some(m.clone())),
             }
         }
-        Err(Error::member(&self.archive, name, "symlink loop among archive members"))
+        Err(Error::member(
+            &self.archive,
+            name,
+            "symlink loop among archive members",
+        ))
     }
 
     /// The bytes of a small member (manifests, configs).
@@ -271,24 +371,53 @@ impl MemberIndex {
         match &m.body {
             MemberBody::Bytes(b) => Ok(Some(b.as_ref().clone())),
             MemberBody::File(p) => {
-                let md = std::fs::metadata(p).map_err(|e| Error::Io { path: p.clone(), source: e })?;
+                let md = std::fs::metadata(p).map_err(|e| Error::Io {
+                    path: p.clone(),
+                    source: e,
+                })?;
                 if md.len() > MAX_JSON_MEMBER {
-                    return Err(Error::member(&self.archive, name, "too large for a manifest or config"));
+                    return Err(Error::member(
+                        &self.archive,
+                        name,
+                        "too large for a manifest or config",
+                    ));
                 }
-                std::fs::read(p).map(Some).map_err(|e| Error::Io { path: p.clone(), source: e })
+                std::fs::read(p).map(Some).map_err(|e| Error::Io {
+                    path: p.clone(),
+                    source: e,
+                })
             }
             MemberBody::Range { offset, size } => {
                 if *size > MAX_JSON_MEMBER {
-                    return Err(Error::member(&self.archive, name, "too large for a manifest or config"));
+                    return Err(Error::member(
+                        &self.archive,
+                        name,
+                        "too large for a manifest or config",
+                    ));
                 }
-                let Some(path) = &self.file else { return Ok(None) };
-                let mut f = File::open(path).map_err(|e| Error::Io { path: path.clone(), source: e })?;
-                f.seek(SeekFrom::Start(*offset)).map_err(|e| Error::Io { path: path.clone(), source: e })?;
+                let Some(path) = &self.file else {
+                    return Ok(None);
+                };
+                let mut f = File::open(path).map_err(|e| Error::Io {
+                    path: path.clone(),
+                    source: e,
+                })?;
+                f.seek(SeekFrom::Start(*offset)).map_err(|e| Error::Io {
+                    path: path.clone(),
+                    source: e,
+                })?;
                 let mut v = Vec::with_capacity(*size as usize);
-                f.take(*size).read_to_end(&mut v).map_err(|e| Error::Io { path: path.clone(), source: e })?;
+                f.take(*size).read_to_end(&mut v).map_err(|e| Error::Io {
+                    path: path.clone(),
+                    source: e,
+                })?;
                 Ok(Some(v))
             }
-            MemberBody::Parsed => Err(Error::member(&self.archive, name, "expected JSON, found a layer")),
+            MemberBody::Parsed => Err(Error::member(
+                &self.archive,
+                name,
+                "expected JSON, found a layer",
+            )),
             MemberBody::Dir | MemberBody::Symlink(_) | MemberBody::Hardlink(_) => Ok(None),
         }
     }
@@ -298,24 +427,37 @@ impl MemberIndex {
         match &m.body {
             MemberBody::Bytes(b) => Ok(Box::new(std::io::Cursor::new(ArcBytes(b.clone())))),
             MemberBody::File(p) => {
-                let f = File::open(p).map_err(|e| Error::Io { path: p.clone(), source: e })?;
+                let f = File::open(p).map_err(|e| Error::Io {
+                    path: p.clone(),
+                    source: e,
+                })?;
                 Ok(Box::new(f))
             }
             MemberBody::Range { offset, size } => {
-                let path = self.file.as_ref().ok_or_else(|| Error::member(&self.archive, &m.name, "no backing file"))?;
-                let mut f = File::open(path).map_err(|e| Error::Io { path: path.clone(), source: e })?;
-                f.seek(SeekFrom::Start(*offset)).map_err(|e| Error::Io { path: path.clone(), source: e })?;
+                let path = self
+                    .file
+                    .as_ref()
+                    .ok_or_else(|| Error::member(&self.archive, &m.name, "no backing file"))?;
+                let mut f = File::open(path).map_err(|e| Error::Io {
+                    path: path.clone(),
+                    source: e,
+                })?;
+                f.seek(SeekFrom::Start(*offset)).map_err(|e| Error::Io {
+                    path: path.clone(),
+                    source: e,
+                })?;
                 Ok(Box::new(f.take(*size)))
             }
-            _ => Err(Error::member(&self.archive, &m.name, "is not a regular file")),
+            _ => Err(Error::member(
+                &self.archive,
+                &m.name,
+                "is not a regular file",
+            )),
         }
     }
 
     pub fn contains(&self, name: &str) -> bool {
-        match self.resolve(name) {
-            Ok(Some(_)) => true,
-            _ => false,
-        }
+        matches!(self.resolve(name), Ok(Some(_)))
     }
 }
 

@@ -4,11 +4,11 @@
 
 use crate::error::{Error, Result};
 use crate::image::{Compression, EntryKind};
+use crate::progress::Progress;
 use sha2::{Digest, Sha256};
 use std::io::{self, BufRead, BufReader, Read};
-use xxhash_rust::xxh3::Xxh3;
-use crate::progress::Progress;
 use std::sync::Arc;
+use xxhash_rust::xxh3::Xxh3;
 
 /// One tar entry before its path is interned.
 #[derive(Clone, Copy, Debug)]
@@ -63,7 +63,10 @@ pub struct LayerParseOptions {
 
 impl Default for LayerParseOptions {
     fn default() -> Self {
-        LayerParseOptions { digests: true, content_hashes: true }
+        LayerParseOptions {
+            digests: true,
+            content_hashes: true,
+        }
     }
 }
 
@@ -86,7 +89,11 @@ impl ShaPipe {
             }
             h
         });
-        ShaPipe { buf: Vec::with_capacity(PIPE_CHUNK), tx: Some(tx), handle: Some(handle) }
+        ShaPipe {
+            buf: Vec::with_capacity(PIPE_CHUNK),
+            tx: Some(tx),
+            handle: Some(handle),
+        }
     }
 
     fn update(&mut self, data: &[u8]) {
@@ -146,7 +153,10 @@ fn hex_digest(s: Sha256) -> String {
 /// itself. `..` components and absolute paths are bad input.
 pub fn clean_entry_path(raw: &str) -> std::result::Result<Option<String>, String> {
     // kaniko writes the root as "/": that is the root, not an escape
-    if raw.starts_with('/') && raw.trim_matches('/') != "" && raw.trim_start_matches('/') != "." {
+    if raw.starts_with('/')
+        && !raw.trim_matches('/').is_empty()
+        && raw.trim_start_matches('/') != "."
+    {
         return Err(format!("entry {raw:?} has an absolute path"));
     }
     let mut out = String::with_capacity(raw.len());
@@ -190,7 +200,12 @@ fn kind_of(typeflag: u8, name: &str) -> EntryKind {
 }
 
 /// Parse a layer blob from `reader`. `member` names the blob in errors.
-pub fn parse_layer<R: Read>(reader: R, archive: &str, member: &str, opts: LayerParseOptions) -> Result<ParsedLayer> {
+pub fn parse_layer<R: Read>(
+    reader: R,
+    archive: &str,
+    member: &str,
+    opts: LayerParseOptions,
+) -> Result<ParsedLayer> {
     parse_layer_with_progress(reader, archive, member, opts, None)
 }
 
@@ -202,9 +217,16 @@ pub fn parse_layer_with_progress<R: Read>(
     progress: Option<Arc<Progress>>,
 ) -> Result<ParsedLayer> {
     let merr = |m: String| Error::member(archive, member, m);
-    let blob_tap = Tap { inner: reader, sha: opts.digests.then(ShaPipe::new), count: 0, progress };
+    let blob_tap = Tap {
+        inner: reader,
+        sha: opts.digests.then(ShaPipe::new),
+        count: 0,
+        progress,
+    };
     let mut buffered = BufReader::with_capacity(256 * 1024, blob_tap);
-    let head = buffered.fill_buf().map_err(|e| merr(format!("read failed: {e}")))?;
+    let head = buffered
+        .fill_buf()
+        .map_err(|e| merr(format!("read failed: {e}")))?;
     let compression = if head.starts_with(&[0x1f, 0x8b]) {
         Compression::Gzip
     } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
@@ -218,13 +240,16 @@ pub fn parse_layer_with_progress<R: Read>(
             || (head.len() >= 512 && head[..512].iter().all(|&b| b == 0))
             || (head.len() >= 512 && tar_checksum_ok(&head[..512]));
         if !looks_tar {
-            return Err(merr("not a tar layer (neither tar, gzip nor zstd)".to_string()));
+            return Err(merr(
+                "not a tar layer (neither tar, gzip nor zstd)".to_string(),
+            ));
         }
     }
     let decoded = match compression {
         Compression::Gzip => Decoder::Gzip(flate2::bufread::MultiGzDecoder::new(buffered)),
         Compression::Zstd => Decoder::Zstd(
-            zstd::stream::read::Decoder::with_buffer(buffered).map_err(|e| merr(format!("corrupt zstd stream: {e}")))?,
+            zstd::stream::read::Decoder::with_buffer(buffered)
+                .map_err(|e| merr(format!("corrupt zstd stream: {e}")))?,
         ),
         Compression::None => Decoder::Plain(buffered),
     };
@@ -235,9 +260,17 @@ pub fn parse_layer_with_progress<R: Read>(
     };
     // an uncompressed blob is its own diff: hash it once
     let diff_sha = (opts.digests && compression != Compression::None).then(ShaPipe::new);
-    let diff_tap = Tap { inner: decoded, sha: diff_sha, count: 0, progress: None };
+    let diff_tap = Tap {
+        inner: decoded,
+        sha: diff_sha,
+        count: 0,
+        progress: None,
+    };
     let mut archive_rd = tar::Archive::new(diff_tap);
-    let mut out = ParsedLayer { compression: Some(compression), ..Default::default() };
+    let mut out = ParsedLayer {
+        compression: Some(compression),
+        ..Default::default()
+    };
     let mut buf = vec![0u8; 64 * 1024];
     let io_err = |e: io::Error| -> String {
         let text = e.to_string();
@@ -260,7 +293,12 @@ pub fn parse_layer_with_progress<R: Read>(
             }
             let raw_path = entry.path_bytes();
             let raw_path = std::str::from_utf8(&raw_path)
-                .map_err(|_| merr(format!("entry {:?} has a non-UTF-8 name", String::from_utf8_lossy(&raw_path))))?
+                .map_err(|_| {
+                    merr(format!(
+                        "entry {:?} has a non-UTF-8 name",
+                        String::from_utf8_lossy(&raw_path)
+                    ))
+                })?
                 .to_string();
             let Some(path) = clean_entry_path(&raw_path).map_err(merr)? else {
                 continue;
@@ -275,9 +313,13 @@ pub fn parse_layer_with_progress<R: Read>(
             let size = entry.size();
             let link = match kind {
                 EntryKind::Symlink | EntryKind::Hardlink => {
-                    let l = entry.link_name_bytes().map(|b| b.into_owned()).unwrap_or_default();
-                    let l = String::from_utf8(l)
-                        .map_err(|_| merr(format!("entry {raw_path:?} has a non-UTF-8 link target")))?;
+                    let l = entry
+                        .link_name_bytes()
+                        .map(|b| b.into_owned())
+                        .unwrap_or_default();
+                    let l = String::from_utf8(l).map_err(|_| {
+                        merr(format!("entry {raw_path:?} has a non-UTF-8 link target"))
+                    })?;
                     if kind == EntryKind::Hardlink {
                         clean_entry_path(&l).map_err(merr)?.unwrap_or_default()
                     } else {
@@ -290,7 +332,9 @@ pub fn parse_layer_with_progress<R: Read>(
             if kind == EntryKind::File && opts.content_hashes {
                 let mut h = Xxh3::new();
                 loop {
-                    let n = entry.read(&mut buf).map_err(|e| merr(format!("entry {raw_path:?}: {}", io_err(e))))?;
+                    let n = entry
+                        .read(&mut buf)
+                        .map_err(|e| merr(format!("entry {raw_path:?}: {}", io_err(e))))?;
                     if n == 0 {
                         break;
                     }
@@ -339,6 +383,7 @@ pub fn parse_layer_with_progress<R: Read>(
 }
 
 /// The decompressor, kept as an enum so the blob reader can be taken back to finish its hash.
+#[allow(clippy::large_enum_variant)] // one per layer, never moved in a hot loop
 enum Decoder<R: BufRead> {
     Gzip(flate2::bufread::MultiGzDecoder<R>),
     Zstd(zstd::stream::read::Decoder<'static, R>),
@@ -377,7 +422,12 @@ impl FileRange {
     pub fn new(mut file: std::fs::File, start: u64, len: u64) -> io::Result<FileRange> {
         use std::io::Seek;
         file.seek(io::SeekFrom::Start(start))?;
-        Ok(FileRange { file, start, len, pos: 0 })
+        Ok(FileRange {
+            file,
+            start,
+            len,
+            pos: 0,
+        })
     }
 }
 
@@ -402,7 +452,10 @@ impl io::Seek for FileRange {
             io::SeekFrom::End(d) => self.len as i64 + d,
         };
         if target < 0 {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, "seek before the start of a layer"));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "seek before the start of a layer",
+            ));
         }
         self.pos = target as u64;
         self.file.seek(io::SeekFrom::Start(self.start + self.pos))?;
@@ -416,7 +469,9 @@ pub fn is_plain_tar(r: &mut FileRange) -> io::Result<bool> {
     let mut head = [0u8; 4];
     let n = r.read(&mut head)?;
     r.seek(io::SeekFrom::Start(0))?;
-    Ok(!(n >= 2 && head[..2] == [0x1f, 0x8b]) && !(n >= 4 && head == [0x28, 0xb5, 0x2f, 0xfd]))
+    let gzip = n >= 2 && head[..2] == [0x1f, 0x8b];
+    let zstd = n >= 4 && head == [0x28, 0xb5, 0x2f, 0xfd];
+    Ok(!gzip && !zstd)
 }
 
 /// Read only the headers of an uncompressed layer, seeking over file contents; contents are
@@ -425,8 +480,15 @@ pub fn parse_layer_headers(mut r: FileRange, archive: &str, member: &str) -> Res
     let merr = |m: String| Error::member(archive, member, m);
     let len = r.len;
     let mut ar = tar::Archive::new(&mut r);
-    let mut out = ParsedLayer { compression: Some(Compression::None), compressed_bytes: len, tar_bytes: len, ..Default::default() };
-    let entries = ar.entries_with_seek().map_err(|e| merr(format!("corrupt tar layer ({e})")))?;
+    let mut out = ParsedLayer {
+        compression: Some(Compression::None),
+        compressed_bytes: len,
+        tar_bytes: len,
+        ..Default::default()
+    };
+    let entries = ar
+        .entries_with_seek()
+        .map_err(|e| merr(format!("corrupt tar layer ({e})")))?;
     for entry in entries {
         let entry = entry.map_err(|e| merr(format!("corrupt or truncated tar layer ({e})")))?;
         let typeflag = entry.header().entry_type().as_byte();
@@ -435,7 +497,12 @@ pub fn parse_layer_headers(mut r: FileRange, archive: &str, member: &str) -> Res
         }
         let raw_path = entry.path_bytes();
         let raw_path = std::str::from_utf8(&raw_path)
-            .map_err(|_| merr(format!("entry {:?} has a non-UTF-8 name", String::from_utf8_lossy(&raw_path))))?
+            .map_err(|_| {
+                merr(format!(
+                    "entry {:?} has a non-UTF-8 name",
+                    String::from_utf8_lossy(&raw_path)
+                ))
+            })?
             .to_string();
         let Some(path) = clean_entry_path(&raw_path).map_err(merr)? else {
             continue;
@@ -446,12 +513,18 @@ pub fn parse_layer_headers(mut r: FileRange, archive: &str, member: &str) -> Res
         let size = entry.size();
         let data_offset = entry.raw_file_position();
         if data_offset.saturating_add(size) > len {
-            return Err(merr(format!("entry {raw_path:?} declares {size} bytes past the end of the layer (truncated)")));
+            return Err(merr(format!(
+                "entry {raw_path:?} declares {size} bytes past the end of the layer (truncated)"
+            )));
         }
         let link = match kind {
             EntryKind::Symlink | EntryKind::Hardlink => {
-                let l = entry.link_name_bytes().map(|b| b.into_owned()).unwrap_or_default();
-                let l = String::from_utf8(l).map_err(|_| merr(format!("entry {raw_path:?} has a non-UTF-8 link target")))?;
+                let l = entry
+                    .link_name_bytes()
+                    .map(|b| b.into_owned())
+                    .unwrap_or_default();
+                let l = String::from_utf8(l)
+                    .map_err(|_| merr(format!("entry {raw_path:?} has a non-UTF-8 link target")))?;
                 if kind == EntryKind::Hardlink {
                     clean_entry_path(&l).map_err(merr)?.unwrap_or_default()
                 } else {
@@ -493,7 +566,10 @@ pub fn hash_range(file: &mut std::fs::File, offset: u64, len: u64) -> io::Result
         let want = buf.len().min(left as usize);
         let n = file.read(&mut buf[..want])?;
         if n == 0 {
-            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "file ends inside an entry"));
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "file ends inside an entry",
+            ));
         }
         h.update(&buf[..n]);
         left -= n as u64;
@@ -503,13 +579,19 @@ pub fn hash_range(file: &mut std::fs::File, offset: u64, len: u64) -> io::Result
 
 fn tar_checksum_ok(block: &[u8]) -> bool {
     let field = &block[148..156];
-    let s = std::str::from_utf8(field).unwrap_or("").trim_matches(|c: char| c == '\0' || c == ' ');
+    let s = std::str::from_utf8(field)
+        .unwrap_or("")
+        .trim_matches(|c: char| c == '\0' || c == ' ');
     let Ok(expected) = u32::from_str_radix(s, 8) else {
         return false;
     };
     let mut sum: u32 = 0;
     for (i, &b) in block.iter().enumerate() {
-        sum += if (148..156).contains(&i) { b' ' as u32 } else { b as u32 };
+        sum += if (148..156).contains(&i) {
+            b' ' as u32
+        } else {
+            b as u32
+        };
     }
     sum == expected
 }
@@ -520,8 +602,14 @@ mod tests {
 
     #[test]
     fn cleans_paths_like_dive_and_refuses_escapes() {
-        assert_eq!(clean_entry_path("./etc/passwd").unwrap().as_deref(), Some("etc/passwd"));
-        assert_eq!(clean_entry_path("usr/lib/").unwrap().as_deref(), Some("usr/lib"));
+        assert_eq!(
+            clean_entry_path("./etc/passwd").unwrap().as_deref(),
+            Some("etc/passwd")
+        );
+        assert_eq!(
+            clean_entry_path("usr/lib/").unwrap().as_deref(),
+            Some("usr/lib")
+        );
         assert_eq!(clean_entry_path("./").unwrap(), None);
         assert!(clean_entry_path("/etc/passwd").is_err());
         assert_eq!(clean_entry_path("/").unwrap(), None);

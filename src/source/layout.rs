@@ -125,7 +125,10 @@ fn digest_from_name(name: &str) -> Option<String> {
         return is_hex64(rest).then(|| format!("sha256:{rest}"));
     }
     let stem = base.strip_prefix("sha256:").unwrap_or(base);
-    let stem = stem.strip_suffix(".tar.gz").or_else(|| stem.strip_suffix(".json")).unwrap_or(stem);
+    let stem = stem
+        .strip_suffix(".tar.gz")
+        .or_else(|| stem.strip_suffix(".json"))
+        .unwrap_or(stem);
     is_hex64(stem).then(|| format!("sha256:{stem}"))
 }
 
@@ -137,8 +140,13 @@ pub fn sha256_of(bytes: &[u8]) -> String {
     format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
 }
 
-fn parse_json<T: for<'de> Deserialize<'de>>(idx: &MemberIndex, member: &str, bytes: &[u8]) -> Result<T> {
-    serde_json::from_slice(bytes).map_err(|e| Error::member(&idx.archive, member, format!("invalid JSON: {e}")))
+fn parse_json<T: for<'de> Deserialize<'de>>(
+    idx: &MemberIndex,
+    member: &str,
+    bytes: &[u8],
+) -> Result<T> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| Error::member(&idx.archive, member, format!("invalid JSON: {e}")))
 }
 
 fn digest_matches(wanted: &str, digest: &str) -> bool {
@@ -170,7 +178,11 @@ pub fn plan(idx: &MemberIndex, sel: &Selection, verify: bool) -> Result<ImagePla
     if let Some(bytes) = idx.read_small("manifest.json")? {
         let entries: Vec<DockerManifestEntry> = parse_json(idx, "manifest.json", &bytes)?;
         if entries.is_empty() {
-            return Err(Error::member(&idx.archive, "manifest.json", "lists no images"));
+            return Err(Error::member(
+                &idx.archive,
+                "manifest.json",
+                "lists no images",
+            ));
         }
         let mut notes = Vec::new();
         let chosen = match &sel.image {
@@ -183,14 +195,27 @@ pub fn plan(idx: &MemberIndex, sel: &Selection, verify: bool) -> Result<ImagePla
                 .ok_or_else(|| {
                     let have: Vec<String> = entries
                         .iter()
-                        .map(|e| e.repo_tags.as_ref().and_then(|t| t.first().cloned()).unwrap_or_else(|| e.config.clone()))
+                        .map(|e| {
+                            e.repo_tags
+                                .as_ref()
+                                .and_then(|t| t.first().cloned())
+                                .unwrap_or_else(|| e.config.clone())
+                        })
                         .collect();
-                    Error::member(&idx.archive, "manifest.json", format!("no image {want:?} here; it holds: {}", have.join(", ")))
+                    Error::member(
+                        &idx.archive,
+                        "manifest.json",
+                        format!("no image {want:?} here; it holds: {}", have.join(", ")),
+                    )
                 })?,
             None => {
                 let first = &entries[0];
                 if entries.len() > 1 {
-                    let name = first.repo_tags.as_ref().and_then(|t| t.first().cloned()).unwrap_or_else(|| first.config.clone());
+                    let name = first
+                        .repo_tags
+                        .as_ref()
+                        .and_then(|t| t.first().cloned())
+                        .unwrap_or_else(|| first.config.clone());
                     notes.push(format!(
                         "{}: holds {} images; reading {name} (pick another with --image NAME:TAG)",
                         idx.archive,
@@ -209,9 +234,13 @@ pub fn plan(idx: &MemberIndex, sel: &Selection, verify: bool) -> Result<ImagePla
         } else {
             InputFormat::DockerArchive
         };
-        let config_bytes = idx
-            .read_small(&chosen.config)?
-            .ok_or_else(|| Error::member(&idx.archive, &chosen.config, "config listed in manifest.json is missing"))?;
+        let config_bytes = idx.read_small(&chosen.config)?.ok_or_else(|| {
+            Error::member(
+                &idx.archive,
+                &chosen.config,
+                "config listed in manifest.json is missing",
+            )
+        })?;
         let config: ImageConfig = parse_json(idx, &chosen.config, &config_bytes)?;
         let layers = chosen
             .layers
@@ -222,15 +251,33 @@ pub fn plan(idx: &MemberIndex, sel: &Selection, verify: bool) -> Result<ImagePla
                 } else if m.contains('/') {
                     m.split('/').next().unwrap_or(m).to_string()
                 } else {
-                    m.strip_suffix(".tar.gz").or_else(|| m.strip_suffix(".tar")).unwrap_or(m).to_string()
+                    m.strip_suffix(".tar.gz")
+                        .or_else(|| m.strip_suffix(".tar"))
+                        .unwrap_or(m)
+                        .to_string()
                 };
-                let expected_blob = if m.starts_with("blobs/") || m.ends_with(".tar.gz") { digest_from_name(m) } else { None };
-                LayerPlan { member: m.clone(), id, expected_blob, media_type: None }
+                let expected_blob = if m.starts_with("blobs/") || m.ends_with(".tar.gz") {
+                    digest_from_name(m)
+                } else {
+                    None
+                };
+                LayerPlan {
+                    member: m.clone(),
+                    id,
+                    expected_blob,
+                    media_type: None,
+                }
             })
             .collect();
         let config_digest = sha256_of(&config_bytes);
         let expected_config_digest = digest_from_name(&chosen.config);
-        check_config_digest(idx, &chosen.config, &config_digest, expected_config_digest.as_deref(), verify)?;
+        check_config_digest(
+            idx,
+            &chosen.config,
+            &config_digest,
+            expected_config_digest.as_deref(),
+            verify,
+        )?;
         let mut annotations = BTreeMap::new();
         if let Some(labels) = config.config.as_ref().and_then(|c| c.labels.clone()) {
             annotations.extend(labels);
@@ -249,7 +296,11 @@ pub fn plan(idx: &MemberIndex, sel: &Selection, verify: bool) -> Result<ImagePla
     }
     if let Some(bytes) = idx.read_small("index.json")? {
         let index: OciIndexOrManifest = parse_json(idx, "index.json", &bytes)?;
-        let format = if idx.dir.is_some() { InputFormat::OciDir } else { InputFormat::OciArchive };
+        let format = if idx.dir.is_some() {
+            InputFormat::OciDir
+        } else {
+            InputFormat::OciArchive
+        };
         // flatten nested indexes into candidate manifests
         let mut candidates: Vec<(Descriptor, Option<String>)> = Vec::new();
         let mut stack: Vec<(Descriptor, Option<String>, usize)> = index
@@ -264,18 +315,26 @@ pub fn plan(idx: &MemberIndex, sel: &Selection, verify: bool) -> Result<ImagePla
             })
             .collect();
         if stack.is_empty() && index.config.is_some() {
-            return Err(Error::member(&idx.archive, "index.json", "is a manifest, not an index"));
+            return Err(Error::member(
+                &idx.archive,
+                "index.json",
+                "is a manifest, not an index",
+            ));
         }
         while let Some((d, name, depth)) = stack.pop() {
             let mt = d.media_type.as_deref().unwrap_or("");
             if mt.contains("index") || mt.contains("manifest.list") {
                 if depth > 8 {
-                    return Err(Error::member(&idx.archive, &blob_member(&d.digest), "indexes nest too deeply"));
+                    return Err(Error::member(
+                        &idx.archive,
+                        &blob_member(&d.digest),
+                        "indexes nest too deeply",
+                    ));
                 }
                 let member = blob_member(&d.digest);
-                let b = idx
-                    .read_small(&member)?
-                    .ok_or_else(|| Error::member(&idx.archive, &member, "nested index is missing"))?;
+                let b = idx.read_small(&member)?.ok_or_else(|| {
+                    Error::member(&idx.archive, &member, "nested index is missing")
+                })?;
                 let nested: OciIndexOrManifest = parse_json(idx, &member, &b)?;
                 for n in nested.manifests.unwrap_or_default().into_iter().rev() {
                     let nn = ref_name(&n).or_else(|| name.clone());
@@ -287,38 +346,69 @@ pub fn plan(idx: &MemberIndex, sel: &Selection, verify: bool) -> Result<ImagePla
         }
         // attestations are not images
         candidates.retain(|(d, _)| {
-            d.platform.as_ref().map(|p| p.os != "unknown").unwrap_or(true)
-                && !d
-                    .annotations
-                    .as_ref()
-                    .is_some_and(|a| a.get("vnd.docker.reference.type").is_some_and(|t| t == "attestation-manifest"))
+            d.platform
+                .as_ref()
+                .map(|p| p.os != "unknown")
+                .unwrap_or(true)
+                && d.annotations.as_ref().is_none_or(|a| {
+                    a.get("vnd.docker.reference.type")
+                        .is_none_or(|t| t != "attestation-manifest")
+                })
         });
         if candidates.is_empty() {
-            return Err(Error::member(&idx.archive, "index.json", "lists no image manifests"));
+            return Err(Error::member(
+                &idx.archive,
+                "index.json",
+                "lists no image manifests",
+            ));
         }
         let mut notes = Vec::new();
         if let Some(want) = &sel.image {
-            candidates.retain(|(d, n)| n.as_deref().is_some_and(|n| tag_matches(want, n) || n == want) || digest_matches(want, &d.digest));
-            if candidates.is_empty() {
-                return Err(Error::member(&idx.archive, "index.json", format!("no image {want:?} here")));
-            }
-        }
-        let platforms: Vec<String> =
-            candidates.iter().filter_map(|(d, _)| d.platform.as_ref().map(|p| p.as_string())).collect();
-        let distinct: std::collections::BTreeSet<&String> = platforms.iter().collect();
-        if let Some(want) = &sel.platform {
-            candidates.retain(|(d, _)| d.platform.as_ref().is_some_and(|p| platform_matches(want, p)));
+            candidates.retain(|(d, n)| {
+                n.as_deref()
+                    .is_some_and(|n| tag_matches(want, n) || n == want)
+                    || digest_matches(want, &d.digest)
+            });
             if candidates.is_empty() {
                 return Err(Error::member(
                     &idx.archive,
                     "index.json",
-                    format!("no image for platform {want}; it has: {}", platforms.join(", ")),
+                    format!("no image {want:?} here"),
+                ));
+            }
+        }
+        let platforms: Vec<String> = candidates
+            .iter()
+            .filter_map(|(d, _)| d.platform.as_ref().map(|p| p.as_string()))
+            .collect();
+        let distinct: std::collections::BTreeSet<&String> = platforms.iter().collect();
+        if let Some(want) = &sel.platform {
+            candidates.retain(|(d, _)| {
+                d.platform
+                    .as_ref()
+                    .is_some_and(|p| platform_matches(want, p))
+            });
+            if candidates.is_empty() {
+                return Err(Error::member(
+                    &idx.archive,
+                    "index.json",
+                    format!(
+                        "no image for platform {want}; it has: {}",
+                        platforms.join(", ")
+                    ),
                 ));
             }
         } else if distinct.len() > 1 {
             let host = host_platform();
-            let keep: Vec<_> =
-                candidates.iter().filter(|(d, _)| d.platform.as_ref().is_some_and(|p| platform_matches(&host, p))).cloned().collect();
+            let keep: Vec<_> = candidates
+                .iter()
+                .filter(|(d, _)| {
+                    d.platform
+                        .as_ref()
+                        .is_some_and(|p| platform_matches(&host, p))
+                })
+                .cloned()
+                .collect();
             if !keep.is_empty() {
                 candidates = keep;
             }
@@ -326,7 +416,12 @@ pub fn plan(idx: &MemberIndex, sel: &Selection, verify: bool) -> Result<ImagePla
                 "{}: multi-platform index ({}); reading {} (pick another with --platform)",
                 idx.archive,
                 platforms.join(", "),
-                candidates[0].0.platform.as_ref().map(|p| p.as_string()).unwrap_or_default()
+                candidates[0]
+                    .0
+                    .platform
+                    .as_ref()
+                    .map(|p| p.as_string())
+                    .unwrap_or_default()
             ));
         }
         if candidates.len() > 1 {
@@ -334,14 +429,21 @@ pub fn plan(idx: &MemberIndex, sel: &Selection, verify: bool) -> Result<ImagePla
                 "{}: holds {} images; reading {} (pick another with --image)",
                 idx.archive,
                 candidates.len(),
-                candidates[0].1.clone().unwrap_or_else(|| candidates[0].0.digest.clone())
+                candidates[0]
+                    .1
+                    .clone()
+                    .unwrap_or_else(|| candidates[0].0.digest.clone())
             ));
         }
         let (desc, name) = candidates.swap_remove(0);
         let mmember = blob_member(&desc.digest);
-        let mbytes = idx
-            .read_small(&mmember)?
-            .ok_or_else(|| Error::member(&idx.archive, &mmember, "image manifest listed in index.json is missing"))?;
+        let mbytes = idx.read_small(&mmember)?.ok_or_else(|| {
+            Error::member(
+                &idx.archive,
+                &mmember,
+                "image manifest listed in index.json is missing",
+            )
+        })?;
         if verify {
             let got = sha256_of(&mbytes);
             if desc.digest.starts_with("sha256:") && got != desc.digest {
@@ -355,9 +457,13 @@ pub fn plan(idx: &MemberIndex, sel: &Selection, verify: bool) -> Result<ImagePla
             }
         }
         let manifest: OciIndexOrManifest = parse_json(idx, &mmember, &mbytes)?;
-        let cdesc = manifest.config.ok_or_else(|| Error::member(&idx.archive, &mmember, "manifest has no config"))?;
+        let cdesc = manifest
+            .config
+            .ok_or_else(|| Error::member(&idx.archive, &mmember, "manifest has no config"))?;
         let cmember = blob_member(&cdesc.digest);
-        let cbytes = idx.read_small(&cmember)?.ok_or_else(|| Error::member(&idx.archive, &cmember, "config blob is missing"))?;
+        let cbytes = idx
+            .read_small(&cmember)?
+            .ok_or_else(|| Error::member(&idx.archive, &cmember, "config blob is missing"))?;
         let config: ImageConfig = parse_json(idx, &cmember, &cbytes)?;
         let config_digest = sha256_of(&cbytes);
         check_config_digest(idx, &cmember, &config_digest, Some(&cdesc.digest), verify)?;
@@ -367,7 +473,11 @@ pub fn plan(idx: &MemberIndex, sel: &Selection, verify: bool) -> Result<ImagePla
             .into_iter()
             .map(|d| LayerPlan {
                 member: blob_member(&d.digest),
-                id: d.digest.split_once(':').map(|(_, h)| h.to_string()).unwrap_or_else(|| d.digest.clone()),
+                id: d
+                    .digest
+                    .split_once(':')
+                    .map(|(_, h)| h.to_string())
+                    .unwrap_or_else(|| d.digest.clone()),
                 expected_blob: Some(d.digest.clone()),
                 media_type: d.media_type.clone(),
             })
@@ -389,11 +499,21 @@ pub fn plan(idx: &MemberIndex, sel: &Selection, verify: bool) -> Result<ImagePla
             annotations,
         });
     }
-    let what = if idx.dir.is_some() { "no index.json: not an OCI image layout directory" } else { "no manifest.json or index.json: not a container image archive" };
+    let what = if idx.dir.is_some() {
+        "no index.json: not an OCI image layout directory"
+    } else {
+        "no manifest.json or index.json: not a container image archive"
+    };
     Err(Error::not_image(&idx.archive, what))
 }
 
-fn check_config_digest(idx: &MemberIndex, member: &str, got: &str, expected: Option<&str>, verify: bool) -> Result<()> {
+fn check_config_digest(
+    idx: &MemberIndex,
+    member: &str,
+    got: &str,
+    expected: Option<&str>,
+    verify: bool,
+) -> Result<()> {
     if let (true, Some(exp)) = (verify, expected) {
         if exp.starts_with("sha256:") && exp != got {
             return Err(Error::DigestMismatch {
@@ -410,7 +530,9 @@ fn check_config_digest(idx: &MemberIndex, member: &str, got: &str, expected: Opt
 
 fn ref_name(d: &Descriptor) -> Option<String> {
     let a = d.annotations.as_ref()?;
-    a.get("io.containerd.image.name").or_else(|| a.get("org.opencontainers.image.ref.name")).cloned()
+    a.get("io.containerd.image.name")
+        .or_else(|| a.get("org.opencontainers.image.ref.name"))
+        .cloned()
 }
 
 fn platform_matches(want: &str, p: &Platform) -> bool {
@@ -428,9 +550,18 @@ mod tests {
     #[test]
     fn digests_from_member_names() {
         let h = "a".repeat(64);
-        assert_eq!(digest_from_name(&format!("blobs/sha256/{h}")), Some(format!("sha256:{h}")));
-        assert_eq!(digest_from_name(&format!("{h}.tar.gz")), Some(format!("sha256:{h}")));
-        assert_eq!(digest_from_name(&format!("sha256:{h}")), Some(format!("sha256:{h}")));
+        assert_eq!(
+            digest_from_name(&format!("blobs/sha256/{h}")),
+            Some(format!("sha256:{h}"))
+        );
+        assert_eq!(
+            digest_from_name(&format!("{h}.tar.gz")),
+            Some(format!("sha256:{h}"))
+        );
+        assert_eq!(
+            digest_from_name(&format!("sha256:{h}")),
+            Some(format!("sha256:{h}"))
+        );
         assert_eq!(digest_from_name(&format!("{h}/layer.tar")), None);
     }
 

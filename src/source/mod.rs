@@ -27,20 +27,34 @@ pub struct LoadOptions {
 
 impl Default for LoadOptions {
     fn default() -> Self {
-        LoadOptions { verify: true, selection: Selection::default(), progress: None }
+        LoadOptions {
+            verify: true,
+            selection: Selection::default(),
+            progress: None,
+        }
     }
 }
 
 impl LoadOptions {
     fn parse_opts(&self) -> LayerParseOptions {
-        LayerParseOptions { digests: self.verify, content_hashes: true }
+        LayerParseOptions {
+            digests: self.verify,
+            content_hashes: true,
+        }
     }
 }
 
 /// Read an image from a path: a tar archive (any layout) or an OCI layout directory.
 pub fn load_path(path: &Path, opts: &LoadOptions) -> Result<Image> {
-    let md = std::fs::metadata(path).map_err(|e| Error::Io { path: path.to_path_buf(), source: e })?;
-    let idx = if md.is_dir() { MemberIndex::from_dir(path)? } else { MemberIndex::from_tar_file(path)? };
+    let md = std::fs::metadata(path).map_err(|e| Error::Io {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
+    let idx = if md.is_dir() {
+        MemberIndex::from_dir(path)?
+    } else {
+        MemberIndex::from_tar_file(path)?
+    };
     load_index(idx, path.display().to_string(), opts)
 }
 
@@ -56,7 +70,11 @@ fn load_index(mut idx: MemberIndex, source: String, opts: &LoadOptions) -> Resul
         Err(e) => {
             // a cut-off archive usually lost its manifest, which docker save writes last
             if let Some(last) = &idx.truncated_after {
-                return Err(Error::member(&idx.archive, last, "archive is truncated after this member (no end-of-archive blocks)"));
+                return Err(Error::member(
+                    &idx.archive,
+                    last,
+                    "archive is truncated after this member (no end-of-archive blocks)",
+                ));
             }
             return Err(e);
         }
@@ -67,19 +85,28 @@ fn load_index(mut idx: MemberIndex, source: String, opts: &LoadOptions) -> Resul
     // resolve every layer member first, so a missing one fails before any work
     let mut members = Vec::with_capacity(plan.layers.len());
     for l in &plan.layers {
-        let m = idx
-            .resolve(&l.member)?
-            .ok_or_else(|| Error::member(&idx.archive, &l.member, "layer listed in the manifest is missing from the archive"))?;
+        let m = idx.resolve(&l.member)?.ok_or_else(|| {
+            Error::member(
+                &idx.archive,
+                &l.member,
+                "layer listed in the manifest is missing from the archive",
+            )
+        })?;
         members.push(m);
     }
     if let Some(p) = &opts.progress {
         p.layers_total.store(plan.layers.len(), Ordering::Relaxed);
-        let total: u64 = members.iter().filter(|m| !matches!(m.body, MemberBody::Parsed)).map(|m| m.size).sum();
+        let total: u64 = members
+            .iter()
+            .filter(|m| !matches!(m.body, MemberBody::Parsed))
+            .map(|m| m.size)
+            .sum();
         p.bytes_total.fetch_add(total, Ordering::Relaxed);
     }
     let parse_opts = opts.parse_opts();
     // one layer may be listed twice (same blob): parse each member once
-    let mut parsed_by_member: std::collections::HashMap<String, Arc<ParsedLayer>> = std::collections::HashMap::new();
+    let mut parsed_by_member: std::collections::HashMap<String, Arc<ParsedLayer>> =
+        std::collections::HashMap::new();
     let mut todo: Vec<&archive::Member> = Vec::new();
     for m in &members {
         if parsed_by_member.contains_key(&m.name) || todo.iter().any(|t| t.name == m.name) {
@@ -99,8 +126,13 @@ fn load_index(mut idx: MemberIndex, source: String, opts: &LoadOptions) -> Resul
         .par_iter()
         .map(|m| {
             // without verification, an uncompressed layer in a file needs only its headers
-            if let (false, MemberBody::Range { offset, size }, Some(file)) = (opts.verify, &m.body, &idx.file) {
-                let io = |e: std::io::Error| Error::Io { path: file.clone(), source: e };
+            if let (false, MemberBody::Range { offset, size }, Some(file)) =
+                (opts.verify, &m.body, &idx.file)
+            {
+                let io = |e: std::io::Error| Error::Io {
+                    path: file.clone(),
+                    source: e,
+                };
                 let f = std::fs::File::open(file).map_err(io)?;
                 let mut range = layer::FileRange::new(f, *offset, *size).map_err(io)?;
                 if layer::is_plain_tar(&mut range).map_err(io)? {
@@ -113,13 +145,20 @@ fn load_index(mut idx: MemberIndex, source: String, opts: &LoadOptions) -> Resul
                 }
             }
             let rd = idx.open(m)?;
-            let mut pl = parse_layer_with_progress(rd, &idx.archive, &m.name, parse_opts, opts.progress.clone())?;
+            let mut pl = parse_layer_with_progress(
+                rd,
+                &idx.archive,
+                &m.name,
+                parse_opts,
+                opts.progress.clone(),
+            )?;
             if pl.compressed_bytes == 0 {
                 pl.compressed_bytes = m.size;
             }
             if let Some(p) = &opts.progress {
                 p.layers_done.fetch_add(1, Ordering::Relaxed);
-                p.entries.fetch_add(pl.entries.len() as u64, Ordering::Relaxed);
+                p.entries
+                    .fetch_add(pl.entries.len() as u64, Ordering::Relaxed);
             }
             Ok((m.name.clone(), pl))
         })
@@ -130,12 +169,21 @@ fn load_index(mut idx: MemberIndex, source: String, opts: &LoadOptions) -> Resul
     }
     drop(todo);
 
-    let diff_ids = plan.config.rootfs.as_ref().map(|r| r.diff_ids.clone()).unwrap_or_default();
+    let diff_ids = plan
+        .config
+        .rootfs
+        .as_ref()
+        .map(|r| r.diff_ids.clone())
+        .unwrap_or_default();
     if !diff_ids.is_empty() && diff_ids.len() != plan.layers.len() {
         return Err(Error::member(
             &idx.archive,
             &plan.config_member,
-            format!("config lists {} diff_ids but the manifest {} layers", diff_ids.len(), plan.layers.len()),
+            format!(
+                "config lists {} diff_ids but the manifest {} layers",
+                diff_ids.len(),
+                plan.layers.len()
+            ),
         ));
     }
 
@@ -183,13 +231,20 @@ fn load_index(mut idx: MemberIndex, source: String, opts: &LoadOptions) -> Resul
                 seen_layer.resize(node as usize + 1, 0);
             }
             if seen_layer[node as usize] == stamp && re.kind != EntryKind::Dir {
-                return Err(Error::member(&idx.archive, &lp.member, format!("entry {p:?} appears twice in the layer")));
+                return Err(Error::member(
+                    &idx.archive,
+                    &lp.member,
+                    format!("entry {p:?} appears twice in the layer"),
+                ));
             }
             seen_layer[node as usize] = stamp;
             size_bytes += re.size;
             match re.kind {
                 EntryKind::Whiteout => {
-                    if let (Some(parent), Some(target)) = (paths.parent(node), paths.name(node).strip_prefix(".wh.").map(str::to_string)) {
+                    if let (Some(parent), Some(target)) = (
+                        paths.parent(node),
+                        paths.name(node).strip_prefix(".wh.").map(str::to_string),
+                    ) {
                         paths.intern_child(parent, &target);
                     }
                 }
@@ -204,7 +259,10 @@ fn load_index(mut idx: MemberIndex, source: String, opts: &LoadOptions) -> Resul
             let link = if re.link_len > 0 {
                 let off = links.len() as u32;
                 links.push_str(pl.link(re));
-                LinkRef { off, len: re.link_len }
+                LinkRef {
+                    off,
+                    len: re.link_len,
+                }
             } else {
                 LinkRef::default()
             };
@@ -227,11 +285,23 @@ fn load_index(mut idx: MemberIndex, source: String, opts: &LoadOptions) -> Resul
                 .blob_sha256
                 .clone()
                 .or_else(|| lp.expected_blob.clone())
-                .or_else(|| (pl.compression() == crate::image::Compression::None).then(|| diff_id_expected.clone()).flatten())
+                .or_else(|| {
+                    (pl.compression() == crate::image::Compression::None)
+                        .then(|| diff_id_expected.clone())
+                        .flatten()
+                })
                 .unwrap_or_default(),
-            diff_id: pl.diff_sha256.clone().or(diff_id_expected).unwrap_or_default(),
+            diff_id: pl
+                .diff_sha256
+                .clone()
+                .or(diff_id_expected)
+                .unwrap_or_default(),
             compression: pl.compression(),
-            compressed_bytes: if pl.compressed_bytes > 0 { pl.compressed_bytes } else { m.size },
+            compressed_bytes: if pl.compressed_bytes > 0 {
+                pl.compressed_bytes
+            } else {
+                m.size
+            },
             tar_bytes: pl.tar_bytes,
             size_bytes,
             history: None,
@@ -239,7 +309,14 @@ fn load_index(mut idx: MemberIndex, source: String, opts: &LoadOptions) -> Resul
             entries,
         });
     }
-    hash_deferred(&idx, &plan, &members, &parsed_by_member, &mut layers, paths.len())?;
+    hash_deferred(
+        &idx,
+        &plan,
+        &members,
+        &parsed_by_member,
+        &mut layers,
+        paths.len(),
+    )?;
     drop(parsed_by_member);
     paths.finish();
     let trailing_history = pair_history(&plan.config.history, &mut layers);
@@ -269,7 +346,11 @@ fn hash_deferred(
     node_count: usize,
 ) -> Result<()> {
     let Some(file) = &idx.file else { return Ok(()) };
-    let needs = |l: &Layer| l.entries.iter().any(|e| e.kind == EntryKind::File && e.hash == 0 && e.size > 0);
+    let needs = |l: &Layer| {
+        l.entries
+            .iter()
+            .any(|e| e.kind == EntryKind::File && e.hash == 0 && e.size > 0)
+    };
     if !layers.iter().any(needs) {
         return Ok(());
     }
@@ -285,26 +366,42 @@ fn hash_deferred(
             }
         }
     }
-    let jobs: Vec<(usize, Vec<(usize, u64, u64)>)> = layers
+    // per layer: (entry index, absolute offset, length) of the files to hash
+    type Job = (usize, Vec<(usize, u64, u64)>);
+    type Hashed = (usize, Vec<(usize, u64)>);
+    let jobs: Vec<Job> = layers
         .iter()
         .enumerate()
         .filter_map(|(i, l)| {
-            let MemberBody::Range { offset, .. } = members[i].body else { return None };
+            let MemberBody::Range { offset, .. } = members[i].body else {
+                return None;
+            };
             let pl = parsed.get(&members[i].name)?;
             let wanted: Vec<(usize, u64, u64)> = l
                 .entries
                 .iter()
                 .enumerate()
-                .filter(|(_, e)| e.kind == EntryKind::File && e.hash == 0 && e.size > 0 && count[e.node as usize] > 1)
+                .filter(|(_, e)| {
+                    e.kind == EntryKind::File
+                        && e.hash == 0
+                        && e.size > 0
+                        && count[e.node as usize] > 1
+                })
                 .map(|(k, e)| (k, offset + pl.entries[k].data_offset, e.size))
                 .collect();
             (!wanted.is_empty()).then_some((i, wanted))
         })
         .collect();
-    let hashed: Vec<Result<(usize, Vec<(usize, u64)>)>> = jobs
+    let hashed: Vec<Result<Hashed>> = jobs
         .into_par_iter()
         .map(|(i, wanted)| {
-            let io = |e: std::io::Error| Error::member(&idx.archive, &plan.layers[i].member, format!("read failed: {e}"));
+            let io = |e: std::io::Error| {
+                Error::member(
+                    &idx.archive,
+                    &plan.layers[i].member,
+                    format!("read failed: {e}"),
+                )
+            };
             let mut f = std::fs::File::open(file).map_err(io)?;
             let mut out = Vec::with_capacity(wanted.len());
             for (k, off, len) in wanted {

@@ -13,7 +13,13 @@ pub fn bathy() -> Command {
 }
 
 pub fn run(args: &[&str], cwd: &Path) -> Output {
-    bathy().args(args).current_dir(cwd).env_remove("CI").env("NO_COLOR", "1").output().expect("run bathy")
+    bathy()
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("CI")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run bathy")
 }
 
 pub fn stderr(o: &Output) -> String {
