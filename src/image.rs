@@ -276,6 +276,13 @@ impl Image {
         self.paths.child(parent, target)
     }
 
+    /// The node a hardlink entry points at (its target cleaned like an entry name).
+    pub fn hardlink_target(&self, e: &LayerEntry) -> Option<NodeId> {
+        let raw = self.link(e.link);
+        let cleaned = crate::source::layer::clean_entry_path(raw).ok()??;
+        self.paths.lookup(&cleaned)
+    }
+
     /// dive's size: sum of layer sizes.
     pub fn size_bytes(&self) -> u64 {
         self.layers.iter().map(|l| l.size_bytes).sum()

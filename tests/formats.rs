@@ -354,14 +354,22 @@ fn without_verification_only_paths_in_several_layers_are_hashed_and_marks_still_
 fn follows_nested_indexes_and_picks_by_digest() {
     use sha2::Digest;
     let t = tmp();
-    let amd = ImageSpec::new("multi:1").platform("linux/amd64").layer(LayerSpec::new("a").file_sized("amd", 10, 1));
-    let arm = ImageSpec::new("multi:1").platform("linux/arm64/v8").layer(LayerSpec::new("a").file_sized("arm", 30, 2));
+    let amd = ImageSpec::new("multi:1")
+        .platform("linux/amd64")
+        .layer(LayerSpec::new("a").file_sized("amd", 10, 1));
+    let arm = ImageSpec::new("multi:1")
+        .platform("linux/arm64/v8")
+        .layer(LayerSpec::new("a").file_sized("arm", 30, 2));
     let mut ms = images_members(&[amd, arm], ArchiveFormat::OciArchive, Compression::Gzip);
     // move the index's manifests into a nested index blob, as buildx and skopeo write them
     let top = ms.iter().position(|m| m.name == "index.json").unwrap();
     let inner = ms[top].data.clone();
     let hex = hex::encode(sha2::Sha256::digest(&inner));
-    ms.push(bathyscaphe::testkit::Member { name: format!("blobs/sha256/{hex}"), data: inner.clone(), symlink: None });
+    ms.push(bathyscaphe::testkit::Member {
+        name: format!("blobs/sha256/{hex}"),
+        data: inner.clone(),
+        symlink: None,
+    });
     ms[top].data = serde_json::to_vec(&serde_json::json!({
         "schemaVersion": 2,
         "manifests": [{"mediaType": "application/vnd.oci.image.index.v1+json", "digest": format!("sha256:{hex}"), "size": inner.len()}]
@@ -369,16 +377,34 @@ fn follows_nested_indexes_and_picks_by_digest() {
     .unwrap();
     let p = t.path().join("nested.tar");
     std::fs::write(&p, tar_members(&ms)).unwrap();
-    let opts = LoadOptions { selection: Selection { image: None, platform: Some("linux/arm64/v8".into()) }, ..Default::default() };
+    let opts = LoadOptions {
+        selection: Selection {
+            image: None,
+            platform: Some("linux/arm64/v8".into()),
+        },
+        ..Default::default()
+    };
     let img = load_path(&p, &opts).unwrap();
     assert_eq!(img.size_bytes(), 30);
     // the host's platform by default (these tests run on amd64 or arm64 hosts)
     let img = load_path(&p, &LoadOptions::default()).unwrap();
     let host = bathyscaphe::source::layout::host_platform();
-    assert_eq!(img.size_bytes(), if host == "linux/amd64" { 10 } else { 30 });
+    assert_eq!(
+        img.size_bytes(),
+        if host == "linux/amd64" { 10 } else { 30 }
+    );
     // pick a manifest by (a prefix of) its digest
     let index: serde_json::Value = serde_json::from_slice(&inner).unwrap();
-    let arm_digest = index["manifests"][1]["digest"].as_str().unwrap().to_string();
-    let opts = LoadOptions { selection: Selection { image: Some(arm_digest[..19].to_string()), platform: None }, ..Default::default() };
+    let arm_digest = index["manifests"][1]["digest"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let opts = LoadOptions {
+        selection: Selection {
+            image: Some(arm_digest[..19].to_string()),
+            platform: None,
+        },
+        ..Default::default()
+    };
     assert_eq!(load_path(&p, &opts).unwrap().size_bytes(), 30);
 }

@@ -106,8 +106,7 @@ pub fn true_waste(image: &Image, merged: &MergedTree) -> TrueWaste {
             match e.kind {
                 EntryKind::File => visible[li][ei] = true,
                 EntryKind::Hardlink => {
-                    let target = image.link(e.link);
-                    let Some(tn) = image.paths.lookup(target) else {
+                    let Some(tn) = image.hardlink_target(e) else {
                         continue;
                     };
                     let idx = index.get_or_insert_with(|| {

@@ -287,47 +287,11 @@ pub fn parse_layer_with_progress<R: Read>(
         let entries = archive_rd.entries().map_err(|e| merr(io_err(e)))?;
         for entry in entries {
             let mut entry = entry.map_err(|e| merr(io_err(e)))?;
-            let typeflag = entry.header().entry_type().as_byte();
-            if matches!(typeflag, b'g' | b'x' | b'L' | b'K') {
-                continue;
-            }
-            let raw_path = entry.path_bytes();
-            let raw_path = std::str::from_utf8(&raw_path)
-                .map_err(|_| {
-                    merr(format!(
-                        "entry {:?} has a non-UTF-8 name",
-                        String::from_utf8_lossy(&raw_path)
-                    ))
-                })?
-                .to_string();
-            let Some(path) = clean_entry_path(&raw_path).map_err(merr)? else {
+            let Some(h) = read_header(&entry, &merr)? else {
                 continue;
             };
-            let name = path.rsplit('/').next().unwrap_or(&path);
-            let kind = kind_of(typeflag, name);
-            let header = entry.header();
-            // an empty numeric field means 0 to Go's and GNU's tar readers
-            let mode = header.mode().unwrap_or(0);
-            let uid = header.uid().unwrap_or(0);
-            let gid = header.gid().unwrap_or(0);
             let size = entry.size();
-            let link = match kind {
-                EntryKind::Symlink | EntryKind::Hardlink => {
-                    let l = entry
-                        .link_name_bytes()
-                        .map(|b| b.into_owned())
-                        .unwrap_or_default();
-                    let l = String::from_utf8(l).map_err(|_| {
-                        merr(format!("entry {raw_path:?} has a non-UTF-8 link target"))
-                    })?;
-                    if kind == EntryKind::Hardlink {
-                        clean_entry_path(&l).map_err(merr)?.unwrap_or_default()
-                    } else {
-                        l
-                    }
-                }
-                _ => String::new(),
-            };
+            let (kind, raw_path) = (h.kind, h.raw_path.clone());
             let mut hash = 0u64;
             if kind == EntryKind::File && opts.content_hashes {
                 let mut h = Xxh3::new();
@@ -346,24 +310,7 @@ pub fn parse_layer_with_progress<R: Read>(
                     hash = 1;
                 }
             }
-            let path_off = out.paths.len() as u32;
-            out.paths.push_str(&path);
-            let link_off = out.links.len() as u32;
-            out.links.push_str(&link);
-            out.entries.push(RawEntry {
-                path_off,
-                path_len: path.len() as u32,
-                kind,
-                typeflag,
-                mode,
-                uid: uid as u32,
-                gid: gid as u32,
-                size,
-                hash,
-                link_off,
-                link_len: link.len() as u32,
-                data_offset: entry.raw_file_position(),
-            });
+            out.push(h, size, hash, entry.raw_file_position());
         }
     }
     // drain what follows the tar's end so the digests cover the whole stream
@@ -407,6 +354,89 @@ impl<R: BufRead> Decoder<R> {
             Decoder::Zstd(d) => d.finish(),
             Decoder::Plain(d) => d,
         }
+    }
+}
+
+/// What both parsers take from a tar header.
+struct HeaderFields {
+    raw_path: String,
+    path: String,
+    kind: EntryKind,
+    typeflag: u8,
+    mode: u32,
+    uid: u32,
+    gid: u32,
+    /// The header's link name as written (dive reports it raw; hardlinks are cleaned on use).
+    link: String,
+}
+
+/// Read an entry's header; `None` for entries that are not files (PAX headers, the root).
+fn read_header<R: Read>(
+    entry: &tar::Entry<'_, R>,
+    merr: &dyn Fn(String) -> Error,
+) -> Result<Option<HeaderFields>> {
+    let header = entry.header();
+    let typeflag = header.entry_type().as_byte();
+    if matches!(typeflag, b'g' | b'x' | b'L' | b'K') {
+        return Ok(None);
+    }
+    let raw = entry.path_bytes();
+    let raw_path = std::str::from_utf8(&raw)
+        .map_err(|_| {
+            merr(format!(
+                "entry {:?} has a non-UTF-8 name",
+                String::from_utf8_lossy(&raw)
+            ))
+        })?
+        .to_string();
+    let Some(path) = clean_entry_path(&raw_path).map_err(merr)? else {
+        return Ok(None);
+    };
+    let name = path.rsplit('/').next().unwrap_or(&path);
+    let kind = kind_of(typeflag, name);
+    let link = entry
+        .link_name_bytes()
+        .map(|b| b.into_owned())
+        .unwrap_or_default();
+    let link = String::from_utf8(link)
+        .map_err(|_| merr(format!("entry {raw_path:?} has a non-UTF-8 link target")))?;
+    if kind == EntryKind::Hardlink {
+        // a hardlink names a path inside the image: the same rules as entry names
+        clean_entry_path(&link).map_err(merr)?;
+    }
+    Ok(Some(HeaderFields {
+        raw_path,
+        path,
+        kind,
+        typeflag,
+        // an empty numeric field means 0 to Go's and GNU's tar readers
+        mode: header.mode().unwrap_or(0),
+        uid: header.uid().unwrap_or(0) as u32,
+        gid: header.gid().unwrap_or(0) as u32,
+        link,
+    }))
+}
+
+impl ParsedLayer {
+    fn push(&mut self, h: HeaderFields, size: u64, hash: u64, data_offset: u64) {
+        let path_off = self.paths.len() as u32;
+        self.paths.push_str(&h.path);
+        let link_off = self.links.len() as u32;
+        self.links.push_str(&h.link);
+        self.entries.push(RawEntry {
+            path_off,
+            path_len: h.path.len() as u32,
+            kind: h.kind,
+            typeflag: h.typeflag,
+            mode: h.mode,
+            uid: h.uid,
+            gid: h.gid,
+            size,
+            hash,
+            link_off,
+            link_len: h.link.len() as u32,
+            data_offset,
+        });
     }
 }
 
@@ -491,66 +521,18 @@ pub fn parse_layer_headers(mut r: FileRange, archive: &str, member: &str) -> Res
         .map_err(|e| merr(format!("corrupt tar layer ({e})")))?;
     for entry in entries {
         let entry = entry.map_err(|e| merr(format!("corrupt or truncated tar layer ({e})")))?;
-        let typeflag = entry.header().entry_type().as_byte();
-        if matches!(typeflag, b'g' | b'x' | b'L' | b'K') {
-            continue;
-        }
-        let raw_path = entry.path_bytes();
-        let raw_path = std::str::from_utf8(&raw_path)
-            .map_err(|_| {
-                merr(format!(
-                    "entry {:?} has a non-UTF-8 name",
-                    String::from_utf8_lossy(&raw_path)
-                ))
-            })?
-            .to_string();
-        let Some(path) = clean_entry_path(&raw_path).map_err(merr)? else {
+        let Some(h) = read_header(&entry, &merr)? else {
             continue;
         };
-        let name = path.rsplit('/').next().unwrap_or(&path);
-        let kind = kind_of(typeflag, name);
-        let header = entry.header();
         let size = entry.size();
         let data_offset = entry.raw_file_position();
         if data_offset.saturating_add(size) > len {
             return Err(merr(format!(
-                "entry {raw_path:?} declares {size} bytes past the end of the layer (truncated)"
+                "entry {:?} declares {size} bytes past the end of the layer (truncated)",
+                h.raw_path
             )));
         }
-        let link = match kind {
-            EntryKind::Symlink | EntryKind::Hardlink => {
-                let l = entry
-                    .link_name_bytes()
-                    .map(|b| b.into_owned())
-                    .unwrap_or_default();
-                let l = String::from_utf8(l)
-                    .map_err(|_| merr(format!("entry {raw_path:?} has a non-UTF-8 link target")))?;
-                if kind == EntryKind::Hardlink {
-                    clean_entry_path(&l).map_err(merr)?.unwrap_or_default()
-                } else {
-                    l
-                }
-            }
-            _ => String::new(),
-        };
-        let path_off = out.paths.len() as u32;
-        out.paths.push_str(&path);
-        let link_off = out.links.len() as u32;
-        out.links.push_str(&link);
-        out.entries.push(RawEntry {
-            path_off,
-            path_len: path.len() as u32,
-            kind,
-            typeflag,
-            mode: header.mode().unwrap_or(0),
-            uid: header.uid().unwrap_or(0) as u32,
-            gid: header.gid().unwrap_or(0) as u32,
-            size,
-            hash: 0,
-            link_off,
-            link_len: link.len() as u32,
-            data_offset,
-        });
+        out.push(h, size, 0, data_offset);
     }
     Ok(out)
 }

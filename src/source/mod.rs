@@ -249,9 +249,8 @@ fn load_index(mut idx: MemberIndex, source: String, opts: &LoadOptions) -> Resul
                     }
                 }
                 EntryKind::Hardlink => {
-                    let t = pl.link(re);
-                    if !t.is_empty() {
-                        paths.intern(t);
+                    if let Ok(Some(t)) = layer::clean_entry_path(pl.link(re)) {
+                        paths.intern(&t);
                     }
                 }
                 _ => {}
