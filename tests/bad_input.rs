@@ -62,30 +62,28 @@ fn truncated_archive() {
     }
 }
 
-#[test]
-fn corrupt_gzip_layer() {
-    let mut ms = members(ArchiveFormat::OciArchive, Compression::Gzip);
+/// Flip 16 bytes in the middle of the first layer blob; returns the refusal and the blob's name.
+fn corrupt_first_layer(c: Compression, mask: u8) -> (String, String) {
+    let mut ms = members(ArchiveFormat::OciArchive, c);
     let name = layer_names(&ms)[0].clone();
     let m = ms.iter_mut().find(|m| m.name == name).unwrap();
     let mid = m.data.len() / 2;
     for b in &mut m.data[mid..mid + 16] {
-        *b ^= 0x5a;
+        *b ^= mask;
     }
-    let err = refuse(&tar_members(&ms));
+    (refuse(&tar_members(&ms)), name)
+}
+
+#[test]
+fn corrupt_gzip_layer() {
+    let (err, name) = corrupt_first_layer(Compression::Gzip, 0x5a);
     assert!(err.contains(&name), "{err}");
     assert!(err.contains("gzip") || err.contains("mismatch"), "{err}");
 }
 
 #[test]
 fn corrupt_zstd_layer() {
-    let mut ms = members(ArchiveFormat::OciArchive, Compression::Zstd);
-    let name = layer_names(&ms)[0].clone();
-    let m = ms.iter_mut().find(|m| m.name == name).unwrap();
-    let mid = m.data.len() / 2;
-    for b in &mut m.data[mid..mid + 16] {
-        *b ^= 0xa5;
-    }
-    let err = refuse(&tar_members(&ms));
+    let (err, name) = corrupt_first_layer(Compression::Zstd, 0xa5);
     assert!(err.contains(&name), "{err}");
 }
 

@@ -54,6 +54,14 @@ pub struct MemberIndex {
     pub truncated_after: Option<String>,
 }
 
+/// Map an I/O error to one that names the file.
+pub fn io_at(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
+    move |e| Error::Io {
+        path: path.to_path_buf(),
+        source: e,
+    }
+}
+
 fn clean_member_name(raw: &str) -> String {
     let mut out: Vec<&str> = Vec::new();
     for c in raw.split('/') {
@@ -72,10 +80,7 @@ impl MemberIndex {
     /// Index a tar file: read headers, seek over contents, keep small members' bytes.
     pub fn from_tar_file(path: &Path) -> Result<MemberIndex> {
         let archive = path.display().to_string();
-        let io_err = |e: std::io::Error| Error::Io {
-            path: path.to_path_buf(),
-            source: e,
-        };
+        let io_err = io_at(path);
         let file = File::open(path).map_err(io_err)?;
         let file_len = file.metadata().map_err(io_err)?.len();
         let mut ar = tar::Archive::new(file);
@@ -195,10 +200,7 @@ impl MemberIndex {
         for name in ["index.json", "oci-layout", "manifest.json"] {
             let p = path.join(name);
             if p.is_file() {
-                let bytes = std::fs::read(&p).map_err(|e| Error::Io {
-                    path: p.clone(),
-                    source: e,
-                })?;
+                let bytes = std::fs::read(&p).map_err(io_at(&p))?;
                 members.insert(
                     name.to_string(),
                     Member {
@@ -323,10 +325,7 @@ impl MemberIndex {
                     let p = dir.join(&cur);
                     return match std::fs::symlink_metadata(&p) {
                         Ok(md) if md.is_file() || md.file_type().is_symlink() => {
-                            let md = std::fs::metadata(&p).map_err(|e| Error::Io {
-                                path: p.clone(),
-                                source: e,
-                            })?;
+                            let md = std::fs::metadata(&p).map_err(io_at(&p))?;
                             Ok(Some(Member {
                                 name: cur,
                                 size: md.len(),
@@ -371,10 +370,7 @@ impl MemberIndex {
         match &m.body {
             MemberBody::Bytes(b) => Ok(Some(b.as_ref().clone())),
             MemberBody::File(p) => {
-                let md = std::fs::metadata(p).map_err(|e| Error::Io {
-                    path: p.clone(),
-                    source: e,
-                })?;
+                let md = std::fs::metadata(p).map_err(io_at(&p))?;
                 if md.len() > MAX_JSON_MEMBER {
                     return Err(Error::member(
                         &self.archive,
@@ -382,12 +378,9 @@ impl MemberIndex {
                         "too large for a manifest or config",
                     ));
                 }
-                std::fs::read(p).map(Some).map_err(|e| Error::Io {
-                    path: p.clone(),
-                    source: e,
-                })
+                std::fs::read(p).map(Some).map_err(io_at(&p))
             }
-            MemberBody::Range { offset, size } => {
+            MemberBody::Range { size, .. } => {
                 if *size > MAX_JSON_MEMBER {
                     return Err(Error::member(
                         &self.archive,
@@ -395,22 +388,10 @@ impl MemberIndex {
                         "too large for a manifest or config",
                     ));
                 }
-                let Some(path) = &self.file else {
-                    return Ok(None);
-                };
-                let mut f = File::open(path).map_err(|e| Error::Io {
-                    path: path.clone(),
-                    source: e,
-                })?;
-                f.seek(SeekFrom::Start(*offset)).map_err(|e| Error::Io {
-                    path: path.clone(),
-                    source: e,
-                })?;
                 let mut v = Vec::with_capacity(*size as usize);
-                f.take(*size).read_to_end(&mut v).map_err(|e| Error::Io {
-                    path: path.clone(),
-                    source: e,
-                })?;
+                let mut rd = self.open(&m)?;
+                rd.read_to_end(&mut v)
+                    .map_err(|e| Error::member(&self.archive, name, format!("read failed: {e}")))?;
                 Ok(Some(v))
             }
             MemberBody::Parsed => Err(Error::member(
@@ -427,10 +408,7 @@ impl MemberIndex {
         match &m.body {
             MemberBody::Bytes(b) => Ok(Box::new(std::io::Cursor::new(ArcBytes(b.clone())))),
             MemberBody::File(p) => {
-                let f = File::open(p).map_err(|e| Error::Io {
-                    path: p.clone(),
-                    source: e,
-                })?;
+                let f = File::open(p).map_err(io_at(&p))?;
                 Ok(Box::new(f))
             }
             MemberBody::Range { offset, size } => {
@@ -438,14 +416,8 @@ impl MemberIndex {
                     .file
                     .as_ref()
                     .ok_or_else(|| Error::member(&self.archive, &m.name, "no backing file"))?;
-                let mut f = File::open(path).map_err(|e| Error::Io {
-                    path: path.clone(),
-                    source: e,
-                })?;
-                f.seek(SeekFrom::Start(*offset)).map_err(|e| Error::Io {
-                    path: path.clone(),
-                    source: e,
-                })?;
+                let mut f = File::open(path).map_err(io_at(path))?;
+                f.seek(SeekFrom::Start(*offset)).map_err(io_at(path))?;
                 Ok(Box::new(f.take(*size)))
             }
             _ => Err(Error::member(

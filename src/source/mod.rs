@@ -46,10 +46,7 @@ impl LoadOptions {
 
 /// Read an image from a path: a tar archive (any layout) or an OCI layout directory.
 pub fn load_path(path: &Path, opts: &LoadOptions) -> Result<Image> {
-    let md = std::fs::metadata(path).map_err(|e| Error::Io {
-        path: path.to_path_buf(),
-        source: e,
-    })?;
+    let md = std::fs::metadata(path).map_err(archive::io_at(path))?;
     let idx = if md.is_dir() {
         MemberIndex::from_dir(path)?
     } else {
@@ -129,10 +126,7 @@ fn load_index(mut idx: MemberIndex, source: String, opts: &LoadOptions) -> Resul
             if let (false, MemberBody::Range { offset, size }, Some(file)) =
                 (opts.verify, &m.body, &idx.file)
             {
-                let io = |e: std::io::Error| Error::Io {
-                    path: file.clone(),
-                    source: e,
-                };
+                let io = archive::io_at(file);
                 let f = std::fs::File::open(file).map_err(io)?;
                 let mut range = layer::FileRange::new(f, *offset, *size).map_err(io)?;
                 if layer::is_plain_tar(&mut range).map_err(io)? {
