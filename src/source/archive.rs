@@ -55,7 +55,7 @@ pub struct MemberIndex {
 }
 
 /// Map an I/O error to one that names the file.
-pub fn io_at(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
+pub fn io_at(path: &Path) -> impl Fn(std::io::Error) -> Error + Copy + '_ {
     move |e| Error::Io {
         path: path.to_path_buf(),
         source: e,
