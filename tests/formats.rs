@@ -408,3 +408,35 @@ fn follows_nested_indexes_and_picks_by_digest() {
     };
     assert_eq!(load_path(&p, &opts).unwrap().size_bytes(), 30);
 }
+
+#[test]
+fn a_tar_stream_read_once_gives_the_same_image_as_the_file() {
+    // the daemon path: `docker save` bytes arrive as a stream, manifest last
+    for (fmt, comp) in [
+        (ArchiveFormat::DockerArchive, Compression::None),
+        (ArchiveFormat::DockerOciArchive, Compression::None),
+        (ArchiveFormat::OciArchive, Compression::Zstd),
+    ] {
+        let bytes = story().archive(fmt, comp);
+        let img = bathyscaphe::source::load_stream(
+            std::io::Cursor::new(bytes),
+            "stream",
+            &LoadOptions::default(),
+        )
+        .unwrap();
+        let a = Analysis::run(&img);
+        assert_eq!(a.waste.wasted_bytes, 4000, "{fmt:?}");
+        assert_eq!(a.waste.final_bytes, 6000, "{fmt:?}");
+        assert_eq!(img.layers.len(), 4);
+    }
+    // a stream that breaks off is an error naming the last member read
+    let bytes = story().archive(ArchiveFormat::DockerArchive, Compression::None);
+    let cut = &bytes[..bytes.len() / 2];
+    let err = bathyscaphe::source::load_stream(
+        std::io::Cursor::new(cut.to_vec()),
+        "stream",
+        &LoadOptions::default(),
+    )
+    .unwrap_err();
+    assert!(err.to_string().starts_with("stream: "), "{err}");
+}

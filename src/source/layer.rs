@@ -217,15 +217,12 @@ pub fn parse_layer_with_progress<R: Read>(
     progress: Option<Arc<Progress>>,
 ) -> Result<ParsedLayer> {
     let merr = |m: String| Error::member(archive, member, m);
-    let blob_tap = Tap {
-        inner: reader,
-        sha: opts.digests.then(ShaPipe::new),
-        count: 0,
-        progress,
-    };
-    let mut buffered = BufReader::with_capacity(256 * 1024, blob_tap);
-    let head = buffered
-        .fill_buf()
+    // sniff the first block; a stream may hand it over in pieces
+    let mut reader = reader;
+    let mut head = Vec::with_capacity(512);
+    (&mut reader)
+        .take(512)
+        .read_to_end(&mut head)
         .map_err(|e| merr(format!("read failed: {e}")))?;
     let compression = if head.starts_with(&[0x1f, 0x8b]) {
         Compression::Gzip
@@ -245,6 +242,13 @@ pub fn parse_layer_with_progress<R: Read>(
             ));
         }
     }
+    let blob_tap = Tap {
+        inner: io::Cursor::new(head).chain(reader),
+        sha: opts.digests.then(ShaPipe::new),
+        count: 0,
+        progress,
+    };
+    let buffered = BufReader::with_capacity(256 * 1024, blob_tap);
     let decoded = match compression {
         Compression::Gzip => Decoder::Gzip(flate2::bufread::MultiGzDecoder::new(buffered)),
         Compression::Zstd => Decoder::Zstd(
