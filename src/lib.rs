@@ -19,3 +19,4 @@ pub mod exit_codes;
 pub mod report;
 pub mod testkit;
 pub mod tree;
+pub mod ci_config;

@@ -2,6 +2,7 @@
 //! their own modules) leftovers, stages and comparisons. No I/O and no terminal here.
 
 pub mod dive;
+pub mod rules;
 pub mod waste;
 
 use crate::image::Image;

@@ -1,0 +1,518 @@
+//! `--ci` settings: the flags, dive's `.dive-ci` file, and the validation that turns their text
+//! into a [`RuleConfig`]. Reads the config file; loads no image and prints nothing.
+//!
+//! Order, as dive 0.13.1 does it: defaults, then the file (keys it lacks keep their defaults),
+//! then flags. Values are parsed the way dive parses them (Go's `ParseFloat`, go-humanize's
+//! `ParseBytes`), so a `.dive-ci` tuned for dive means the same here.
+
+use crate::analysis::rules::{Limit, RuleConfig, RuleId, Threshold};
+use crate::error::Error;
+use clap::{Args, ValueEnum};
+use serde::{Deserialize, Deserializer};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The file dive reads from the working directory.
+pub const DEFAULT_CONFIG_FILE: &str = ".dive-ci";
+
+/// dive's defaults.
+pub const DEFAULT_LOWEST_EFFICIENCY: &str = "0.9";
+pub const DEFAULT_HIGHEST_WASTED_BYTES: &str = "disabled";
+pub const DEFAULT_HIGHEST_USER_WASTED_PERCENT: &str = "0.1";
+
+/// The leftover categories the leftover analysis reports (`forbidden-leftovers` names them).
+pub const LEFTOVER_CATEGORIES: [&str; 7] = ["compiler", "dev-files", "package-cache", "dev-dependency", "source", "vcs", "docs"];
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum CiFormat {
+    /// A readable evaluation (rule, threshold, measured, PASS/FAIL/SKIP, culprits).
+    #[default]
+    Text,
+    /// The evaluation as JSON.
+    Json,
+    /// JUnit XML, one testcase per rule (GitLab, Jenkins).
+    Junit,
+    /// SARIF 2.1.0 (code scanning).
+    Sarif,
+    /// GitHub Actions workflow commands (annotations).
+    Github,
+}
+
+/// The `--ci` flags; `cli::Cli` flattens them in.
+#[derive(Args, Debug, Clone, Default)]
+pub struct CiArgs {
+    /// Evaluate CI rules instead of exploring; exit 0 when all pass, 1 when one fails
+    /// (also when the environment has CI=true; --ci=false turns it off).
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub ci: Option<bool>,
+
+    /// Read CI rules from FILE (dive's `.dive-ci` format) instead of ./.dive-ci.
+    #[arg(long, value_name = "FILE")]
+    pub ci_config: Option<PathBuf>,
+
+    /// How to write the evaluation.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub ci_format: Option<CiFormat>,
+
+    /// Write the evaluation (in --ci-format) to FILE; the text evaluation still goes to stdout.
+    #[arg(long, value_name = "FILE")]
+    pub ci_report: Option<PathBuf>,
+
+    /// dive's rule: fail when efficiency is below RATIO (0-1; default 0.9; `disabled` turns it off).
+    #[arg(long = "lowestEfficiency", alias = "lowest-efficiency", value_name = "RATIO")]
+    pub lowest_efficiency: Option<String>,
+
+    /// dive's rule: fail when dive's wasted bytes exceed SIZE (e.g. 20MB, 20MiB; default disabled).
+    #[arg(long = "highestWastedBytes", alias = "highest-wasted-bytes", value_name = "SIZE")]
+    pub highest_wasted_bytes: Option<String>,
+
+    /// dive's rule: fail when wasted / user bytes exceeds RATIO (0-1; default 0.1).
+    #[arg(long = "highestUserWastedPercent", alias = "highest-user-wasted-percent", value_name = "RATIO")]
+    pub highest_user_wasted_percent: Option<String>,
+
+    /// Fail when true waste (shipped but invisible bytes) exceeds SIZE or PERCENT% of the image.
+    #[arg(long, value_name = "SIZE|PERCENT%")]
+    pub max_true_waste: Option<String>,
+
+    /// Fail when the uncompressed image is larger than SIZE.
+    #[arg(long, value_name = "SIZE")]
+    pub max_image_size: Option<String>,
+
+    /// Fail when the compressed layers are larger than SIZE.
+    #[arg(long, value_name = "SIZE")]
+    pub max_compressed_size: Option<String>,
+
+    /// Fail when build-tool leftovers exceed SIZE.
+    #[arg(long, value_name = "SIZE")]
+    pub max_leftover_bytes: Option<String>,
+
+    /// Fail when any of these leftover categories appears (comma-separated, e.g. compiler,package-cache).
+    #[arg(long, value_name = "CATEGORIES")]
+    pub forbidden_leftovers: Option<String>,
+
+    /// Fail when the image grew past --baseline by more than SIZE or PERCENT% of the baseline.
+    #[arg(long, value_name = "SIZE|PERCENT%")]
+    pub max_growth: Option<String>,
+
+    /// The image to measure growth against (any input form bathy reads).
+    #[arg(long, value_name = "IMAGE")]
+    pub baseline: Option<String>,
+}
+
+impl CiArgs {
+    /// Whether any flag that only means something in CI mode was given.
+    fn any_ci_flag(&self) -> bool {
+        self.ci_config.is_some()
+            || self.ci_format.is_some()
+            || self.ci_report.is_some()
+            || self.rule_flags().iter().any(|(_, v)| v.is_some())
+            || self.baseline.is_some()
+    }
+
+    fn rule_flags(&self) -> [(RuleId, Option<&String>); 9] {
+        [
+            (RuleId::LowestEfficiency, self.lowest_efficiency.as_ref()),
+            (RuleId::HighestWastedBytes, self.highest_wasted_bytes.as_ref()),
+            (RuleId::HighestUserWastedPercent, self.highest_user_wasted_percent.as_ref()),
+            (RuleId::MaxTrueWaste, self.max_true_waste.as_ref()),
+            (RuleId::MaxImageSize, self.max_image_size.as_ref()),
+            (RuleId::MaxCompressedSize, self.max_compressed_size.as_ref()),
+            (RuleId::MaxLeftoverBytes, self.max_leftover_bytes.as_ref()),
+            (RuleId::ForbiddenLeftovers, self.forbidden_leftovers.as_ref()),
+            (RuleId::MaxGrowth, self.max_growth.as_ref()),
+        ]
+    }
+
+    /// CI mode: `--ci[=BOOL]` decides; without it, any CI-only flag turns it on, and so does a
+    /// truthy `CI` variable unless another output was asked for (`--json`, `--no-tui`).
+    pub fn enabled(&self, env_ci: Option<&str>, other_output: bool) -> bool {
+        match self.ci {
+            Some(b) => b,
+            None => self.any_ci_flag() || (env_ci.is_some_and(truthy) && !other_output),
+        }
+    }
+}
+
+/// dive's reading of the `CI` variable.
+pub fn truthy(v: &str) -> bool {
+    matches!(v, "true" | "1" | "yes")
+}
+
+/// The rule settings as text, with where each came from, before validation.
+#[derive(Clone, Debug, PartialEq)]
+struct RawRules {
+    values: BTreeMap<RuleId, (String, String)>,
+}
+
+impl RawRules {
+    fn defaults() -> RawRules {
+        let mut values = BTreeMap::new();
+        let d = "default".to_string();
+        values.insert(RuleId::LowestEfficiency, (DEFAULT_LOWEST_EFFICIENCY.to_string(), d.clone()));
+        values.insert(RuleId::HighestWastedBytes, (DEFAULT_HIGHEST_WASTED_BYTES.to_string(), d.clone()));
+        values.insert(RuleId::HighestUserWastedPercent, (DEFAULT_HIGHEST_USER_WASTED_PERCENT.to_string(), d));
+        RawRules { values }
+    }
+    fn set(&mut self, rule: RuleId, value: String, from: String) {
+        self.values.insert(rule, (value, from));
+    }
+}
+
+/// The `rules:` mapping of a `.dive-ci`: dive's kebab-case keys and its legacy camelCase ones
+/// (dive 0.13.1 reads only the latter from this file), and ours.
+#[derive(Deserialize, Default, Debug)]
+#[serde(rename_all = "kebab-case")]
+struct FileRules {
+    #[serde(default, alias = "lowestEfficiency", alias = "lowest-efficiency-threshold", deserialize_with = "present")]
+    lowest_efficiency: Option<String>,
+    #[serde(default, alias = "highestWastedBytes", deserialize_with = "present")]
+    highest_wasted_bytes: Option<String>,
+    #[serde(default, alias = "highestUserWastedPercent", deserialize_with = "present")]
+    highest_user_wasted_percent: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    max_true_waste: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    max_image_size: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    max_compressed_size: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    max_leftover_bytes: Option<String>,
+    #[serde(default, deserialize_with = "present_list")]
+    forbidden_leftovers: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    max_growth: Option<String>,
+    /// Keys we do not know: dive plugins (`plugin1/rule1`) and typos.
+    #[serde(flatten)]
+    other: BTreeMap<String, serde_norway::Value>,
+}
+
+#[derive(Deserialize, Default, Debug)]
+struct FileConfig {
+    #[serde(default)]
+    rules: Option<FileRules>,
+}
+
+/// A key that is present: its scalar as written (`0.95`, `20Mb`, `false`); null or empty is ""
+/// (disabled), as dive's YAML decoder leaves a string field given a null.
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let v: Option<String> = Option::deserialize(d)?;
+    Ok(Some(v.unwrap_or_default()))
+}
+
+/// A list of categories, as a YAML sequence or one comma-separated string.
+fn present_list<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        Many(Vec<String>),
+        One(String),
+    }
+    let v: Option<OneOrMany> = Option::deserialize(d)?;
+    Ok(Some(match v {
+        None => String::new(),
+        Some(OneOrMany::One(s)) => s,
+        Some(OneOrMany::Many(v)) => v.join(","),
+    }))
+}
+
+/// The validated settings and the notes worth printing (which file was read, ignored keys).
+#[derive(Debug)]
+pub struct CiSettings {
+    pub rules: RuleConfig,
+    pub config_file: Option<PathBuf>,
+    pub warnings: Vec<String>,
+}
+
+/// Read the config file (if any) and the flags into validated rules. `cwd` is where `.dive-ci`
+/// is looked for; an explicit `--ci-config` that does not exist is an error.
+pub fn load(args: &CiArgs, cwd: &Path) -> crate::Result<CiSettings> {
+    let mut raw = RawRules::defaults();
+    let mut warnings = Vec::new();
+    let path = match &args.ci_config {
+        Some(p) => {
+            if !p.is_file() {
+                return Err(Error::Config { what: p.display().to_string(), message: "no such CI config file".into() });
+            }
+            Some(p.clone())
+        }
+        None => Some(cwd.join(DEFAULT_CONFIG_FILE)).filter(|p| p.is_file()),
+    };
+    if let Some(p) = &path {
+        let text = std::fs::read_to_string(p).map_err(|e| Error::Io { path: p.clone(), source: e })?;
+        let shown = args.ci_config.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG_FILE));
+        apply_file(&mut raw, &text, &shown.display().to_string(), &mut warnings)?;
+    }
+    for (rule, value) in args.rule_flags() {
+        if let Some(v) = value {
+            let flag = rule.info().dive_name.unwrap_or(rule.key());
+            raw.set(rule, v.clone(), format!("--{flag}"));
+        }
+    }
+    Ok(CiSettings { rules: validate(&raw)?, config_file: path, warnings })
+}
+
+/// Parse a `.dive-ci` text into `raw`; `name` is how errors call the file.
+fn apply_file(raw: &mut RawRules, text: &str, name: &str, warnings: &mut Vec<String>) -> crate::Result<()> {
+    let cfg_err = |message: String| Error::Config { what: name.to_string(), message };
+    // an empty file (or only comments) is no document at all: defaults, as dive
+    let cfg: FileConfig = if text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#') || l.trim() == "---") {
+        FileConfig::default()
+    } else {
+        serde_norway::from_str::<Option<FileConfig>>(text).map_err(|e| cfg_err(e.to_string()))?.unwrap_or_default()
+    };
+    let Some(rules) = cfg.rules else { return Ok(()) };
+    let from = |key: &str| format!("{name}: rules.{key}");
+    let fields = [
+        (RuleId::LowestEfficiency, rules.lowest_efficiency),
+        (RuleId::HighestWastedBytes, rules.highest_wasted_bytes),
+        (RuleId::HighestUserWastedPercent, rules.highest_user_wasted_percent),
+        (RuleId::MaxTrueWaste, rules.max_true_waste),
+        (RuleId::MaxImageSize, rules.max_image_size),
+        (RuleId::MaxCompressedSize, rules.max_compressed_size),
+        (RuleId::MaxLeftoverBytes, rules.max_leftover_bytes),
+        (RuleId::ForbiddenLeftovers, rules.forbidden_leftovers),
+        (RuleId::MaxGrowth, rules.max_growth),
+    ];
+    for (rule, value) in fields {
+        if let Some(v) = value {
+            raw.set(rule, v, from(rule.key()));
+        }
+    }
+    for key in rules.other.keys() {
+        // dive's example config carries plugin rules (`plugin1/rule1`): not ours to judge
+        if !key.contains('/') {
+            warnings.push(format!("{name}: ignoring unknown rule {key:?}"));
+        }
+    }
+    Ok(())
+}
+
+fn validate(raw: &RawRules) -> crate::Result<RuleConfig> {
+    let mut cfg = RuleConfig::default();
+    for (&rule, (value, from)) in &raw.values {
+        let bad = |message: String| Error::Config { what: from.clone(), message };
+        if is_disabled(value) {
+            continue;
+        }
+        let text = value.clone();
+        match rule {
+            RuleId::LowestEfficiency => cfg.lowest_efficiency = Some(Threshold::new(parse_ratio(value).map_err(bad)?, text)),
+            RuleId::HighestUserWastedPercent => {
+                cfg.highest_user_wasted_percent = Some(Threshold::new(parse_ratio(value).map_err(bad)?, text))
+            }
+            RuleId::HighestWastedBytes => cfg.highest_wasted_bytes = Some(Threshold::new(parse_bytes(value).map_err(bad)?, text)),
+            RuleId::MaxImageSize => cfg.max_image_size = Some(Threshold::new(parse_bytes(value).map_err(bad)?, text)),
+            RuleId::MaxCompressedSize => cfg.max_compressed_size = Some(Threshold::new(parse_bytes(value).map_err(bad)?, text)),
+            RuleId::MaxLeftoverBytes => cfg.max_leftover_bytes = Some(Threshold::new(parse_bytes(value).map_err(bad)?, text)),
+            RuleId::MaxTrueWaste => cfg.max_true_waste = Some(Threshold::new(parse_limit(value).map_err(bad)?, text)),
+            RuleId::MaxGrowth => cfg.max_growth = Some(Threshold::new(parse_limit(value).map_err(bad)?, text)),
+            RuleId::ForbiddenLeftovers => cfg.forbidden_leftovers = parse_categories(value).map_err(bad)?,
+        }
+    }
+    Ok(cfg)
+}
+
+/// dive's switch for turning a rule off: `disabled`, `off`, `false` or nothing, any case.
+pub fn is_disabled(value: &str) -> bool {
+    let v = value.trim().to_lowercase();
+    v.is_empty() || v == "disabled" || v == "off" || v == "false"
+}
+
+/// A ratio between 0 and 1, parsed as Go's `strconv.ParseFloat` would.
+pub fn parse_ratio(text: &str) -> Result<f64, String> {
+    let v = go_parse_float(text).ok_or_else(|| format!("{text:?} is not a number"))?;
+    // dive's range check lets NaN through, which would make the rule pass on anything
+    if v.is_nan() || !(0.0..=1.0).contains(&v) {
+        return Err(format!("{text:?} is outside the allowed range (0-1)"));
+    }
+    Ok(v)
+}
+
+/// Go's `ParseFloat` accepts what Rust's does for decimal input (signs, exponents, `inf`,
+/// `nan`), but not surrounding spaces; neither do we.
+fn go_parse_float(text: &str) -> Option<f64> {
+    if text.is_empty() || text.trim() != text {
+        return None;
+    }
+    text.parse::<f64>().ok()
+}
+
+/// A size in bytes, parsed as go-humanize's `ParseBytes` (which dive uses): digits, `.` and `,`
+/// (dropped), then an optional unit, case-insensitive, spaces allowed before it: `20MB` is
+/// 20·10^6, `20MiB` 20·2^20, `20M` 20·10^6, `1024` bytes. Fractions of a byte are truncated.
+pub fn parse_bytes(text: &str) -> Result<u64, String> {
+    let end = text.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ',')).unwrap_or(text.len());
+    let number: String = text[..end].chars().filter(|&c| c != ',').collect();
+    let value = go_parse_float(&number).ok_or_else(|| format!("{text:?} is not a size (e.g. 20MB, 20MiB, 1024)"))?;
+    let unit = text[end..].trim().to_lowercase();
+    let multiplier: u64 = match unit.as_str() {
+        "" | "b" => 1,
+        "k" | "kb" => 1_000,
+        "ki" | "kib" => 1 << 10,
+        "m" | "mb" => 1_000_000,
+        "mi" | "mib" => 1 << 20,
+        "g" | "gb" => 1_000_000_000,
+        "gi" | "gib" => 1 << 30,
+        "t" | "tb" => 1_000_000_000_000,
+        "ti" | "tib" => 1 << 40,
+        "p" | "pb" => 1_000_000_000_000_000,
+        "pi" | "pib" => 1 << 50,
+        "e" | "eb" => 1_000_000_000_000_000_000,
+        "ei" | "eib" => 1 << 60,
+        _ => return Err(format!("{text:?}: unknown size unit {unit:?}")),
+    };
+    let bytes = value * multiplier as f64;
+    if bytes >= u64::MAX as f64 {
+        return Err(format!("{text:?} is too large"));
+    }
+    // Go's uint64(f) truncates toward zero
+    Ok(bytes as u64)
+}
+
+/// A size (`20MB`) or a percentage (`5%`, a fraction of a reference size).
+pub fn parse_limit(text: &str) -> Result<Limit, String> {
+    if let Some(p) = text.trim().strip_suffix('%') {
+        let v = go_parse_float(p.trim()).ok_or_else(|| format!("{text:?} is not a percentage (e.g. 5%)"))?;
+        if !v.is_finite() || v < 0.0 {
+            return Err(format!("{text:?} is not a percentage (e.g. 5%)"));
+        }
+        return Ok(Limit::Fraction(v / 100.0));
+    }
+    parse_bytes(text).map(Limit::Bytes)
+}
+
+/// Comma-separated leftover categories, each one the leftover analysis knows.
+pub fn parse_categories(text: &str) -> Result<Vec<String>, String> {
+    let mut out: Vec<String> = Vec::new();
+    for c in text.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+        if !LEFTOVER_CATEGORIES.contains(&c) {
+            return Err(format!("unknown leftover category {c:?} (known: {})", LEFTOVER_CATEGORIES.join(", ")));
+        }
+        if !out.iter().any(|x| x == c) {
+            out.push(c.to_string());
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse_as_go_humanize() {
+        assert_eq!(parse_bytes("20MB"), Ok(20_000_000));
+        assert_eq!(parse_bytes("20Mb"), Ok(20_000_000));
+        assert_eq!(parse_bytes("20mb"), Ok(20_000_000));
+        // 20 · 2^20 = 20 · 1048576
+        assert_eq!(parse_bytes("20MiB"), Ok(20_971_520));
+        assert_eq!(parse_bytes("20 MiB"), Ok(20_971_520));
+        assert_eq!(parse_bytes("20M"), Ok(20_000_000));
+        assert_eq!(parse_bytes("1024"), Ok(1024));
+        assert_eq!(parse_bytes("1,000"), Ok(1000));
+        // 32.025 · 1000; 0.032 · 1048576 = 33554.432, truncated
+        assert_eq!(parse_bytes("32.025kB"), Ok(32_025));
+        assert_eq!(parse_bytes("0.032mib"), Ok(33_554));
+        assert_eq!(parse_bytes("1.5"), Ok(1));
+        for bad in ["1e5", "abc", " 5", "", "-5MB", "5 parsecs", "20EiB"] {
+            assert!(parse_bytes(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn ratios_and_limits() {
+        assert_eq!(parse_ratio("0.9"), Ok(0.9));
+        assert_eq!(parse_ratio("1"), Ok(1.0));
+        assert_eq!(parse_ratio("+0.5"), Ok(0.5));
+        for bad in ["1.5", "-0.1", "nan", "0.9 ", "x"] {
+            assert!(parse_ratio(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(parse_limit("5%"), Ok(Limit::Fraction(0.05)));
+        assert_eq!(parse_limit("12.5 %"), Ok(Limit::Fraction(0.125)));
+        assert_eq!(parse_limit("2MB"), Ok(Limit::Bytes(2_000_000)));
+        assert!(parse_limit("-5%").is_err());
+        assert!(parse_limit("%").is_err());
+    }
+
+    #[test]
+    fn disabled_values() {
+        for v in ["", " ", "disabled", "DISABLED", "off", "Off", "false", "FALSE"] {
+            assert!(is_disabled(v), "{v:?}");
+        }
+        assert!(!is_disabled("0"));
+    }
+
+    #[test]
+    fn categories_are_checked() {
+        assert_eq!(parse_categories("compiler, package-cache,compiler"), Ok(vec!["compiler".to_string(), "package-cache".to_string()]));
+        assert!(parse_categories("compilers").is_err());
+    }
+
+    fn from_file(text: &str) -> crate::Result<(RuleConfig, Vec<String>)> {
+        let mut raw = RawRules::defaults();
+        let mut w = Vec::new();
+        apply_file(&mut raw, text, ".dive-ci", &mut w)?;
+        Ok((validate(&raw)?, w))
+    }
+
+    #[test]
+    fn dives_example_config_reads_as_dive_reads_it() {
+        let text = "---\nplugins:\n  - plugin1\n\nrules:\n  # comment\n  lowestEfficiency: 0.95\n  highestWastedBytes: 20Mb\n  highestUserWastedPercent: 0.5\n  plugin1/rule1: error\n";
+        let (cfg, warnings) = from_file(text).expect("parses");
+        assert_eq!(cfg.lowest_efficiency, Some(Threshold::new(0.95, "0.95")));
+        assert_eq!(cfg.highest_wasted_bytes, Some(Threshold::new(20_000_000, "20Mb")));
+        assert_eq!(cfg.highest_user_wasted_percent, Some(Threshold::new(0.5, "0.5")));
+        assert!(warnings.is_empty(), "{warnings:?}");
+    }
+
+    #[test]
+    fn kebab_keys_ours_and_disabling() {
+        let text = "rules:\n  lowest-efficiency: off\n  highest-wasted-bytes: 1KiB\n  highest-user-wasted-percent:\n  max-true-waste: 10%\n  max-image-size: 50MB\n  max-compressed-size: 20MB\n  max-leftover-bytes: 0\n  forbidden-leftovers: [compiler, package-cache]\n  max-growth: 5%\n  max-imag-size: 1\n";
+        let (cfg, warnings) = from_file(text).expect("parses");
+        assert_eq!(cfg.lowest_efficiency, None);
+        assert_eq!(cfg.highest_wasted_bytes.map(|t| t.value), Some(1024));
+        // an empty value disables, as in dive
+        assert_eq!(cfg.highest_user_wasted_percent, None);
+        assert_eq!(cfg.max_true_waste.map(|t| t.value), Some(Limit::Fraction(0.1)));
+        assert_eq!(cfg.max_image_size.map(|t| t.value), Some(50_000_000));
+        assert_eq!(cfg.max_compressed_size.map(|t| t.value), Some(20_000_000));
+        assert_eq!(cfg.max_leftover_bytes.map(|t| t.value), Some(0));
+        assert_eq!(cfg.forbidden_leftovers, vec!["compiler", "package-cache"]);
+        assert_eq!(cfg.max_growth.map(|t| t.value), Some(Limit::Fraction(0.05)));
+        assert_eq!(warnings, vec![".dive-ci: ignoring unknown rule \"max-imag-size\""]);
+    }
+
+    #[test]
+    fn defaults_and_empty_files() {
+        for text in ["", "# nothing\n", "---\n", "plugins: []\n", "rules:\n"] {
+            let (cfg, _) = from_file(text).expect("parses");
+            assert_eq!(cfg.lowest_efficiency.map(|t| t.value), Some(0.9), "{text:?}");
+            assert_eq!(cfg.highest_wasted_bytes, None);
+            assert_eq!(cfg.highest_user_wasted_percent.map(|t| t.value), Some(0.1));
+        }
+    }
+
+    #[test]
+    fn bad_files_and_values_are_errors_naming_the_key() {
+        let e = from_file("rules:\n  lowestEfficiency: 1.5\n").expect_err("out of range");
+        assert_eq!(e.to_string(), ".dive-ci: rules.lowest-efficiency: \"1.5\" is outside the allowed range (0-1)");
+        assert!(from_file("rules: [1, 2]\n").is_err());
+        assert!(from_file("rules:\n  lowestEfficiency: 0.9\n  lowest-efficiency: 0.8\n").is_err());
+        assert!(from_file("rules: {\n").is_err());
+    }
+
+    #[test]
+    fn ci_mode_switch() {
+        let none = CiArgs::default();
+        assert!(!none.enabled(None, false));
+        assert!(none.enabled(Some("true"), false));
+        assert!(none.enabled(Some("1"), false));
+        assert!(!none.enabled(Some("TRUE"), false), "dive reads only true, 1, yes");
+        // CI=true with --json keeps the JSON export
+        assert!(!none.enabled(Some("true"), true));
+        let off = CiArgs { ci: Some(false), ..CiArgs::default() };
+        assert!(!off.enabled(Some("true"), false));
+        let flag = CiArgs { max_image_size: Some("1MB".into()), ..CiArgs::default() };
+        assert!(flag.enabled(None, false));
+    }
+}
