@@ -37,6 +37,10 @@ fn run_cli(cli: Cli) -> anyhow::Result<i32> {
     let Some(target) = cli.image.clone() else {
         return Err(anyhow::anyhow!("no image given"));
     };
+    let other_output = cli.json.is_some() || cli.no_tui;
+    if cli.ci.enabled(std::env::var("CI").ok().as_deref(), other_output) {
+        return run_ci(&cli, &target);
+    }
     let image = load_image(&target, &cli.load)?;
     let analysis = Analysis::run(&image);
     if let Some(path) = &cli.json {
@@ -48,6 +52,46 @@ fn run_cli(cli: Cli) -> anyhow::Result<i32> {
     }
     print!("{}", report::text::render(&image, &analysis));
     Ok(exit_codes::OK)
+}
+
+/// `--ci`: evaluate the rules, write the evaluation, and exit 0 (all pass) or 1 (one failed).
+fn run_ci(cli: &Cli, target: &str) -> anyhow::Result<i32> {
+    use crate::analysis::rules;
+    use crate::ci_config;
+    let cwd = std::env::current_dir()?;
+    // the config first: a bad one should not cost an image load
+    let settings = ci_config::load(&cli.ci, &cwd)?;
+    for w in &settings.warnings {
+        eprintln!("bathy: warning: {w}");
+    }
+    if let Some(p) = &settings.config_file {
+        eprintln!("Using CI config: {}", p.display());
+    }
+    let image = load_image(target, &cli.load)?;
+    let analysis = Analysis::run(&image);
+    if let Some(path) = &cli.json {
+        let export = report::json::build(&image, &analysis);
+        write_output(path, &serde_json::to_string_pretty(&export)?)?;
+    }
+    let baseline = match &cli.ci.baseline {
+        // --image picks from the main archive only
+        Some(b) => Some(rules::Baseline::of(&load_image(b, &LoadArgs { select_image: None, ..cli.load.clone() })?)),
+        None => None,
+    };
+    let leftovers = rules::leftover_summary(&image, &analysis);
+    let input = rules::RuleInput { image: &image, analysis: &analysis, leftovers: leftovers.as_ref(), baseline: baseline.as_ref() };
+    let evaluation = rules::evaluate(&settings.rules, &input);
+    let format = cli.ci.ci_format.unwrap_or_default();
+    let artifact = if cwd.join("Dockerfile").is_file() { "Dockerfile".to_string() } else { target.to_string() };
+    let color = ci_config::use_color(std::io::stdout().is_terminal(), std::env::var_os("NO_COLOR").as_deref());
+    match &cli.ci.ci_report {
+        Some(path) if path.as_os_str() != "-" => {
+            write_output(path, &format.render(&evaluation, false, &artifact))?;
+            print!("{}", ci_config::CiFormat::Text.render(&evaluation, color, &artifact));
+        }
+        _ => write_output(Path::new("-"), format.render(&evaluation, color, &artifact).trim_end())?,
+    }
+    Ok(if evaluation.pass { exit_codes::OK } else { exit_codes::RULE_FAILED })
 }
 
 /// Write to FILE, or stdout for `-`.

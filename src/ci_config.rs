@@ -5,8 +5,9 @@
 //! then flags. Values are parsed the way dive parses them (Go's `ParseFloat`, go-humanize's
 //! `ParseBytes`), so a `.dive-ci` tuned for dive means the same here.
 
-use crate::analysis::rules::{Limit, RuleConfig, RuleId, Threshold};
+use crate::analysis::rules::{Evaluation, Limit, RuleConfig, RuleId, Threshold};
 use crate::error::Error;
+use crate::report;
 use clap::{Args, ValueEnum};
 use serde::{Deserialize, Deserializer};
 use std::collections::BTreeMap;
@@ -36,6 +37,25 @@ pub enum CiFormat {
     Sarif,
     /// GitHub Actions workflow commands (annotations).
     Github,
+}
+
+impl CiFormat {
+    /// The evaluation in this format; `color` only matters for text. `artifact` is the file
+    /// SARIF results point at.
+    pub fn render(self, e: &Evaluation, color: bool, artifact: &str) -> String {
+        match self {
+            CiFormat::Text => report::ci::text(e, color),
+            CiFormat::Json => report::ci::json(e),
+            CiFormat::Junit => report::ci::junit(e),
+            CiFormat::Sarif => report::ci::sarif(e, artifact),
+            CiFormat::Github => report::ci::github(e),
+        }
+    }
+}
+
+/// Colors on a terminal only, and never when `NO_COLOR` is set to something (no-color.org).
+pub fn use_color(is_terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    is_terminal && no_color.is_none_or(|v| v.is_empty())
 }
 
 /// The `--ci` flags; `cli::Cli` flattens them in.
@@ -219,6 +239,7 @@ fn present_list<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Er
 #[derive(Debug)]
 pub struct CiSettings {
     pub rules: RuleConfig,
+    /// The config file read, as the user would name it (`.dive-ci`, or the --ci-config path).
     pub config_file: Option<PathBuf>,
     pub warnings: Vec<String>,
 }
@@ -237,9 +258,9 @@ pub fn load(args: &CiArgs, cwd: &Path) -> crate::Result<CiSettings> {
         }
         None => Some(cwd.join(DEFAULT_CONFIG_FILE)).filter(|p| p.is_file()),
     };
+    let shown = args.ci_config.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG_FILE));
     if let Some(p) = &path {
-        let text = std::fs::read_to_string(p).map_err(|e| Error::Io { path: p.clone(), source: e })?;
-        let shown = args.ci_config.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG_FILE));
+        let text = std::fs::read_to_string(p).map_err(|e| Error::Io { path: shown.clone(), source: e })?;
         apply_file(&mut raw, &text, &shown.display().to_string(), &mut warnings)?;
     }
     for (rule, value) in args.rule_flags() {
@@ -248,7 +269,7 @@ pub fn load(args: &CiArgs, cwd: &Path) -> crate::Result<CiSettings> {
             raw.set(rule, v.clone(), format!("--{flag}"));
         }
     }
-    Ok(CiSettings { rules: validate(&raw)?, config_file: path, warnings })
+    Ok(CiSettings { rules: validate(&raw)?, config_file: path.map(|_| shown), warnings })
 }
 
 /// Parse a `.dive-ci` text into `raw`; `name` is how errors call the file.
@@ -499,6 +520,16 @@ mod tests {
         assert!(from_file("rules: [1, 2]\n").is_err());
         assert!(from_file("rules:\n  lowestEfficiency: 0.9\n  lowest-efficiency: 0.8\n").is_err());
         assert!(from_file("rules: {\n").is_err());
+    }
+
+    #[test]
+    fn colors_only_on_a_terminal_without_no_color() {
+        use std::ffi::OsStr;
+        assert!(use_color(true, None));
+        assert!(!use_color(false, None));
+        assert!(!use_color(true, Some(OsStr::new("1"))));
+        // no-color.org: an empty NO_COLOR does not count
+        assert!(use_color(true, Some(OsStr::new(""))));
     }
 
     #[test]

@@ -29,6 +29,9 @@ pub struct Cli {
     /// Print the text report even on a terminal (no explorer).
     #[arg(long)]
     pub no_tui: bool,
+
+    #[command(flatten)]
+    pub ci: crate::ci_config::CiArgs,
 }
 
 /// How to find and read an image; shared by every command.

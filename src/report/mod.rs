@@ -1,6 +1,7 @@
 //! Reports over an analysed image: dive-compatible JSON with our own keys, and a text report
 //! for pipes. Formats only; every number comes from `analysis`.
 
+pub mod ci;
 pub mod json;
 pub mod text;
 

@@ -1,0 +1,330 @@
+//! The CI evaluation in every output format: readable text (optionally colored), JSON, JUnit
+//! XML, SARIF 2.1.0 and GitHub workflow commands. Formats only; the verdicts come from
+//! `analysis::rules`.
+
+use crate::analysis::rules::{Evaluation, RuleId, RuleResult, Status, RULES};
+use crate::report::human_bytes;
+use serde::{Deserialize, Serialize};
+use std::fmt::Write;
+
+pub const TOOL_NAME: &str = "bathyscaphe";
+/// Where each rule is explained (shipped with the sources).
+pub const RULES_DOC: &str = "docs/ci.md";
+
+/// The JSON report: the evaluation plus a tally, so consumers need not count.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CiReport {
+    pub tool: String,
+    pub version: String,
+    pub summary: Summary,
+    #[serde(flatten)]
+    pub evaluation: Evaluation,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub pass: usize,
+    pub fail: usize,
+    pub skip: usize,
+}
+
+pub fn summary(e: &Evaluation) -> Summary {
+    Summary { pass: e.count(Status::Pass), fail: e.count(Status::Fail), skip: e.count(Status::Skip) }
+}
+
+pub fn json(e: &Evaluation) -> String {
+    let report = CiReport {
+        tool: TOOL_NAME.to_string(),
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        summary: summary(e),
+        evaluation: e.clone(),
+    };
+    serde_json::to_string_pretty(&report).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}
+
+/// ANSI styles, or nothing.
+struct Style {
+    on: bool,
+}
+
+impl Style {
+    fn paint(&self, code: &str, s: &str) -> String {
+        if self.on {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+    fn status(&self, st: Status) -> String {
+        // pad before painting so escapes do not upset the columns
+        let label = format!("{:<4}", st.label());
+        match st {
+            Status::Pass => self.paint("32", &label),
+            Status::Fail => self.paint("1;31", &label),
+            Status::Skip => self.paint("2", &label),
+        }
+    }
+    fn bold(&self, s: &str) -> String {
+        self.paint("1", s)
+    }
+}
+
+fn is_dive_rule(r: RuleId) -> bool {
+    r.info().dive_name.is_some()
+}
+
+/// Disabled rules of ours go on one line; dive's own are always listed, as dive does.
+fn listed(r: &RuleResult) -> bool {
+    r.configured.is_some() || is_dive_rule(r.rule)
+}
+
+/// The readable evaluation: measures, one row per rule, and under each failure its culprits.
+pub fn text(e: &Evaluation, color: bool) -> String {
+    let st = Style { on: color };
+    let m = &e.measures;
+    let mut s = String::new();
+    let _ = writeln!(s, "{} {}", st.bold("Image:"), e.image);
+    let _ = writeln!(s, "{}", st.bold("Analysis:"));
+    let _ = writeln!(s, "  efficiency:                   {:.4} %", m.efficiency * 100.0);
+    let _ = writeln!(s, "  wasted bytes (dive):          {} bytes ({})", m.wasted_bytes, human_bytes(m.wasted_bytes));
+    let uwp = m.user_wasted_percent.map(|p| format!("{:.4} %", p * 100.0)).unwrap_or_else(|| "n/a (no user bytes)".into());
+    let _ = writeln!(s, "  user wasted percent (dive):   {uwp}");
+    let _ = writeln!(s, "  true waste:                   {} bytes ({})", m.true_waste_bytes, human_bytes(m.true_waste_bytes));
+    let _ = writeln!(
+        s,
+        "  size:                         {} bytes ({}), compressed {}",
+        m.size_bytes,
+        human_bytes(m.size_bytes),
+        human_bytes(m.compressed_bytes)
+    );
+    let _ = writeln!(s);
+    let _ = writeln!(s, "{}", st.bold("Rules:"));
+    let key_w = RULES.iter().map(|r| r.key.len()).max().unwrap_or(0);
+    let _ = writeln!(s, "  {:<4}  {:<key_w$}  {:<16}  MEASURED", "", "RULE", "THRESHOLD");
+    for r in e.results.iter().filter(|r| listed(r)) {
+        let threshold = r.configured.clone().unwrap_or_else(|| "disabled".into());
+        let measured = r.measured.as_ref().map(|q| q.display()).unwrap_or_else(|| "-".into());
+        let _ = writeln!(s, "  {}  {:<key_w$}  {:<16}  {}", st.status(r.status), r.rule.key(), threshold, measured);
+        let indent = " ".repeat(8);
+        if !r.message.is_empty() && r.configured.is_some() {
+            let _ = writeln!(s, "{indent}{}", r.message);
+        }
+        for c in &r.culprits {
+            let _ = writeln!(s, "{indent}  {:>9}  {}  ({})", human_bytes(c.bytes), c.name, c.detail);
+        }
+    }
+    let unset: Vec<&str> = e.results.iter().filter(|r| !listed(r)).map(|r| r.rule.key()).collect();
+    if !unset.is_empty() {
+        let _ = writeln!(s, "  {}", st.paint("2", &format!("not configured: {}", unset.join(", "))));
+    }
+    let _ = writeln!(s);
+    let sum = summary(e);
+    let verdict = if e.pass { st.paint("1;32", "PASS") } else { st.paint("1;31", "FAIL") };
+    let _ = writeln!(s, "{} {verdict}  [pass:{} fail:{} skip:{}]", st.bold("Result:"), sum.pass, sum.fail, sum.skip);
+    s
+}
+
+fn xml_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            // characters XML 1.0 cannot carry at all
+            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// One line per culprit, for failure bodies.
+fn culprit_lines(r: &RuleResult) -> String {
+    r.culprits.iter().map(|c| format!("{} ({} bytes, {})", c.name, c.bytes, c.detail)).collect::<Vec<_>>().join("\n")
+}
+
+fn threshold_and_measured(r: &RuleResult) -> String {
+    format!(
+        "threshold {}, measured {}",
+        r.configured.as_deref().unwrap_or("disabled"),
+        r.measured.as_ref().map(|q| q.display()).unwrap_or_else(|| "-".into())
+    )
+}
+
+/// JUnit XML: one testsuite for the image, one testcase per rule (GitLab and Jenkins read it).
+pub fn junit(e: &Evaluation) -> String {
+    let sum = summary(e);
+    let total = e.results.len();
+    let mut s = String::new();
+    let _ = writeln!(s, r#"<?xml version="1.0" encoding="UTF-8"?>"#);
+    let _ = writeln!(
+        s,
+        r#"<testsuites name="bathy ci" tests="{total}" failures="{}" errors="0" skipped="{}" time="0">"#,
+        sum.fail, sum.skip
+    );
+    let _ = writeln!(
+        s,
+        r#"  <testsuite name="{}" tests="{total}" failures="{}" errors="0" skipped="{}" time="0">"#,
+        xml_escape(&e.image),
+        sum.fail,
+        sum.skip
+    );
+    for r in &e.results {
+        let _ = writeln!(s, r#"    <testcase name="{}" classname="bathy.ci" time="0">"#, r.rule.key());
+        match r.status {
+            Status::Fail => {
+                let body = [threshold_and_measured(r), culprit_lines(r)]
+                    .into_iter()
+                    .filter(|x| !x.is_empty())
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                let _ = writeln!(
+                    s,
+                    r#"      <failure message="{}" type="{}">{}</failure>"#,
+                    xml_escape(&r.message),
+                    r.rule.key(),
+                    xml_escape(&body)
+                );
+            }
+            Status::Skip => {
+                let _ = writeln!(s, r#"      <skipped message="{}"/>"#, xml_escape(&r.message));
+            }
+            Status::Pass => {}
+        }
+        let _ = writeln!(s, "      <system-out>{}</system-out>", xml_escape(&threshold_and_measured(r)));
+        let _ = writeln!(s, "    </testcase>");
+    }
+    let _ = writeln!(s, "  </testsuite>");
+    let _ = write!(s, "</testsuites>");
+    s
+}
+
+/// SARIF 2.1.0: every rule in the driver, one result per rule (`kind` fail/pass/notApplicable).
+/// `artifact` is the file results point at (code scanning requires one): the Dockerfile when
+/// there is one, else the image.
+pub fn sarif(e: &Evaluation, artifact: &str) -> String {
+    use serde_json::json;
+    let rules: Vec<serde_json::Value> = RULES
+        .iter()
+        .map(|r| {
+            json!({
+                "id": r.key,
+                "name": r.key,
+                "shortDescription": {"text": r.summary},
+                "help": {"text": format!("See {RULES_DOC}, section {}.", r.key)},
+                "defaultConfiguration": {"level": "error"},
+            })
+        })
+        .collect();
+    let results: Vec<serde_json::Value> = e
+        .results
+        .iter()
+        .map(|r| {
+            let (kind, level) = match r.status {
+                Status::Fail => ("fail", "error"),
+                Status::Pass => ("pass", "none"),
+                Status::Skip => ("notApplicable", "none"),
+            };
+            let text = match r.status {
+                Status::Fail => format!("{} ({})", r.message, threshold_and_measured(r)),
+                Status::Pass => format!("{} passed ({})", r.rule.key(), threshold_and_measured(r)),
+                Status::Skip => format!("{} skipped: {}", r.rule.key(), r.message),
+            };
+            let logical: Vec<serde_json::Value> =
+                r.culprits.iter().map(|c| json!({"fullyQualifiedName": c.name, "kind": "resource"})).collect();
+            let mut location = json!({"physicalLocation": {"artifactLocation": {"uri": artifact}}});
+            if !logical.is_empty() {
+                location["logicalLocations"] = serde_json::Value::Array(logical);
+            }
+            json!({
+                "ruleId": r.rule.key(),
+                "ruleIndex": r.rule as usize,
+                "kind": kind,
+                "level": level,
+                "message": {"text": text},
+                "locations": [location],
+                "properties": {
+                    "image": e.image,
+                    "configured": r.configured,
+                    "threshold": r.threshold,
+                    "measured": r.measured,
+                    "culprits": r.culprits,
+                },
+            })
+        })
+        .collect();
+    let doc = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": TOOL_NAME,
+                "version": env!("CARGO_PKG_VERSION"),
+                "rules": rules,
+            }},
+            "results": results,
+        }],
+    });
+    serde_json::to_string_pretty(&doc).unwrap_or_default()
+}
+
+/// GitHub's escaping for a workflow command's message.
+fn gh_data(s: &str) -> String {
+    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+/// ... and for its properties.
+fn gh_property(s: &str) -> String {
+    gh_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// GitHub Actions workflow commands: an error annotation per failure, a notice per pass and
+/// per skip that has a reason, and a closing notice with the verdict.
+pub fn github(e: &Evaluation) -> String {
+    let mut s = String::new();
+    for r in &e.results {
+        let title = gh_property(&format!("bathy ci: {}", r.rule.key()));
+        match r.status {
+            Status::Fail => {
+                let mut body = format!("{} ({})", r.message, threshold_and_measured(r));
+                let lines = culprit_lines(r);
+                if !lines.is_empty() {
+                    body = format!("{body}\n{lines}");
+                }
+                let _ = writeln!(s, "::error title={title}::{}", gh_data(&body));
+            }
+            Status::Pass => {
+                let _ = writeln!(s, "::notice title={title}::{}", gh_data(&format!("PASS ({})", threshold_and_measured(r))));
+            }
+            Status::Skip if r.configured.is_some() => {
+                let _ = writeln!(s, "::notice title={title}::{}", gh_data(&format!("SKIP: {}", r.message)));
+            }
+            Status::Skip => {}
+        }
+    }
+    let sum = summary(e);
+    let verdict = if e.pass { "PASS" } else { "FAIL" };
+    let _ = write!(
+        s,
+        "::notice title={}::{}",
+        gh_property("bathy ci"),
+        gh_data(&format!("{verdict} for {} [pass:{} fail:{} skip:{}]", e.image, sum.pass, sum.fail, sum.skip))
+    );
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes() {
+        assert_eq!(xml_escape("a<b>&\"'\u{1}"), "a&lt;b&gt;&amp;&quot;&apos;\u{FFFD}");
+        assert_eq!(gh_data("50%\nx"), "50%25%0Ax");
+        assert_eq!(gh_property("a:b,c"), "a%3Ab%2Cc");
+    }
+}
