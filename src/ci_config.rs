@@ -22,7 +22,15 @@ pub const DEFAULT_HIGHEST_WASTED_BYTES: &str = "disabled";
 pub const DEFAULT_HIGHEST_USER_WASTED_PERCENT: &str = "0.1";
 
 /// The leftover categories the leftover analysis reports (`forbidden-leftovers` names them).
-pub const LEFTOVER_CATEGORIES: [&str; 7] = ["compiler", "dev-files", "package-cache", "dev-dependency", "source", "vcs", "docs"];
+pub const LEFTOVER_CATEGORIES: [&str; 7] = [
+    "compiler",
+    "dev-files",
+    "package-cache",
+    "dev-dependency",
+    "source",
+    "vcs",
+    "docs",
+];
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
 pub enum CiFormat {
@@ -79,15 +87,27 @@ pub struct CiArgs {
     pub ci_report: Option<PathBuf>,
 
     /// dive's rule: fail when efficiency is below RATIO (0-1; default 0.9; `disabled` turns it off).
-    #[arg(long = "lowestEfficiency", alias = "lowest-efficiency", value_name = "RATIO")]
+    #[arg(
+        long = "lowestEfficiency",
+        alias = "lowest-efficiency",
+        value_name = "RATIO"
+    )]
     pub lowest_efficiency: Option<String>,
 
     /// dive's rule: fail when dive's wasted bytes exceed SIZE (e.g. 20MB, 20MiB; default disabled).
-    #[arg(long = "highestWastedBytes", alias = "highest-wasted-bytes", value_name = "SIZE")]
+    #[arg(
+        long = "highestWastedBytes",
+        alias = "highest-wasted-bytes",
+        value_name = "SIZE"
+    )]
     pub highest_wasted_bytes: Option<String>,
 
     /// dive's rule: fail when wasted / user bytes exceeds RATIO (0-1; default 0.1).
-    #[arg(long = "highestUserWastedPercent", alias = "highest-user-wasted-percent", value_name = "RATIO")]
+    #[arg(
+        long = "highestUserWastedPercent",
+        alias = "highest-user-wasted-percent",
+        value_name = "RATIO"
+    )]
     pub highest_user_wasted_percent: Option<String>,
 
     /// Fail when true waste (shipped but invisible bytes) exceeds SIZE or PERCENT% of the image.
@@ -132,13 +152,22 @@ impl CiArgs {
     fn rule_flags(&self) -> [(RuleId, Option<&String>); 9] {
         [
             (RuleId::LowestEfficiency, self.lowest_efficiency.as_ref()),
-            (RuleId::HighestWastedBytes, self.highest_wasted_bytes.as_ref()),
-            (RuleId::HighestUserWastedPercent, self.highest_user_wasted_percent.as_ref()),
+            (
+                RuleId::HighestWastedBytes,
+                self.highest_wasted_bytes.as_ref(),
+            ),
+            (
+                RuleId::HighestUserWastedPercent,
+                self.highest_user_wasted_percent.as_ref(),
+            ),
             (RuleId::MaxTrueWaste, self.max_true_waste.as_ref()),
             (RuleId::MaxImageSize, self.max_image_size.as_ref()),
             (RuleId::MaxCompressedSize, self.max_compressed_size.as_ref()),
             (RuleId::MaxLeftoverBytes, self.max_leftover_bytes.as_ref()),
-            (RuleId::ForbiddenLeftovers, self.forbidden_leftovers.as_ref()),
+            (
+                RuleId::ForbiddenLeftovers,
+                self.forbidden_leftovers.as_ref(),
+            ),
             (RuleId::MaxGrowth, self.max_growth.as_ref()),
         ]
     }
@@ -168,9 +197,18 @@ impl RawRules {
     fn defaults() -> RawRules {
         let mut values = BTreeMap::new();
         let d = "default".to_string();
-        values.insert(RuleId::LowestEfficiency, (DEFAULT_LOWEST_EFFICIENCY.to_string(), d.clone()));
-        values.insert(RuleId::HighestWastedBytes, (DEFAULT_HIGHEST_WASTED_BYTES.to_string(), d.clone()));
-        values.insert(RuleId::HighestUserWastedPercent, (DEFAULT_HIGHEST_USER_WASTED_PERCENT.to_string(), d));
+        values.insert(
+            RuleId::LowestEfficiency,
+            (DEFAULT_LOWEST_EFFICIENCY.to_string(), d.clone()),
+        );
+        values.insert(
+            RuleId::HighestWastedBytes,
+            (DEFAULT_HIGHEST_WASTED_BYTES.to_string(), d.clone()),
+        );
+        values.insert(
+            RuleId::HighestUserWastedPercent,
+            (DEFAULT_HIGHEST_USER_WASTED_PERCENT.to_string(), d),
+        );
         RawRules { values }
     }
     fn set(&mut self, rule: RuleId, value: String, from: String) {
@@ -183,11 +221,20 @@ impl RawRules {
 #[derive(Deserialize, Default, Debug)]
 #[serde(rename_all = "kebab-case")]
 struct FileRules {
-    #[serde(default, alias = "lowestEfficiency", alias = "lowest-efficiency-threshold", deserialize_with = "present")]
+    #[serde(
+        default,
+        alias = "lowestEfficiency",
+        alias = "lowest-efficiency-threshold",
+        deserialize_with = "present"
+    )]
     lowest_efficiency: Option<String>,
     #[serde(default, alias = "highestWastedBytes", deserialize_with = "present")]
     highest_wasted_bytes: Option<String>,
-    #[serde(default, alias = "highestUserWastedPercent", deserialize_with = "present")]
+    #[serde(
+        default,
+        alias = "highestUserWastedPercent",
+        deserialize_with = "present"
+    )]
     highest_user_wasted_percent: Option<String>,
     #[serde(default, deserialize_with = "present")]
     max_true_waste: Option<String>,
@@ -252,15 +299,24 @@ pub fn load(args: &CiArgs, cwd: &Path) -> crate::Result<CiSettings> {
     let path = match &args.ci_config {
         Some(p) => {
             if !p.is_file() {
-                return Err(Error::Config { what: p.display().to_string(), message: "no such CI config file".into() });
+                return Err(Error::Config {
+                    what: p.display().to_string(),
+                    message: "no such CI config file".into(),
+                });
             }
             Some(p.clone())
         }
         None => Some(cwd.join(DEFAULT_CONFIG_FILE)).filter(|p| p.is_file()),
     };
-    let shown = args.ci_config.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG_FILE));
+    let shown = args
+        .ci_config
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG_FILE));
     if let Some(p) = &path {
-        let text = std::fs::read_to_string(p).map_err(|e| Error::Io { path: shown.clone(), source: e })?;
+        let text = std::fs::read_to_string(p).map_err(|e| Error::Io {
+            path: shown.clone(),
+            source: e,
+        })?;
         apply_file(&mut raw, &text, &shown.display().to_string(), &mut warnings)?;
     }
     for (rule, value) in args.rule_flags() {
@@ -269,24 +325,46 @@ pub fn load(args: &CiArgs, cwd: &Path) -> crate::Result<CiSettings> {
             raw.set(rule, v.clone(), format!("--{flag}"));
         }
     }
-    Ok(CiSettings { rules: validate(&raw)?, config_file: path.map(|_| shown), warnings })
+    Ok(CiSettings {
+        rules: validate(&raw)?,
+        config_file: path.map(|_| shown),
+        warnings,
+    })
 }
 
 /// Parse a `.dive-ci` text into `raw`; `name` is how errors call the file.
-fn apply_file(raw: &mut RawRules, text: &str, name: &str, warnings: &mut Vec<String>) -> crate::Result<()> {
-    let cfg_err = |message: String| Error::Config { what: name.to_string(), message };
+fn apply_file(
+    raw: &mut RawRules,
+    text: &str,
+    name: &str,
+    warnings: &mut Vec<String>,
+) -> crate::Result<()> {
+    let cfg_err = |message: String| Error::Config {
+        what: name.to_string(),
+        message,
+    };
     // an empty file (or only comments) is no document at all: defaults, as dive
-    let cfg: FileConfig = if text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#') || l.trim() == "---") {
+    let cfg: FileConfig = if text
+        .lines()
+        .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#') || l.trim() == "---")
+    {
         FileConfig::default()
     } else {
-        serde_norway::from_str::<Option<FileConfig>>(text).map_err(|e| cfg_err(e.to_string()))?.unwrap_or_default()
+        serde_norway::from_str::<Option<FileConfig>>(text)
+            .map_err(|e| cfg_err(e.to_string()))?
+            .unwrap_or_default()
     };
-    let Some(rules) = cfg.rules else { return Ok(()) };
+    let Some(rules) = cfg.rules else {
+        return Ok(());
+    };
     let from = |key: &str| format!("{name}: rules.{key}");
     let fields = [
         (RuleId::LowestEfficiency, rules.lowest_efficiency),
         (RuleId::HighestWastedBytes, rules.highest_wasted_bytes),
-        (RuleId::HighestUserWastedPercent, rules.highest_user_wasted_percent),
+        (
+            RuleId::HighestUserWastedPercent,
+            rules.highest_user_wasted_percent,
+        ),
         (RuleId::MaxTrueWaste, rules.max_true_waste),
         (RuleId::MaxImageSize, rules.max_image_size),
         (RuleId::MaxCompressedSize, rules.max_compressed_size),
@@ -311,23 +389,46 @@ fn apply_file(raw: &mut RawRules, text: &str, name: &str, warnings: &mut Vec<Str
 fn validate(raw: &RawRules) -> crate::Result<RuleConfig> {
     let mut cfg = RuleConfig::default();
     for (&rule, (value, from)) in &raw.values {
-        let bad = |message: String| Error::Config { what: from.clone(), message };
+        let bad = |message: String| Error::Config {
+            what: from.clone(),
+            message,
+        };
         if is_disabled(value) {
             continue;
         }
         let text = value.clone();
         match rule {
-            RuleId::LowestEfficiency => cfg.lowest_efficiency = Some(Threshold::new(parse_ratio(value).map_err(bad)?, text)),
-            RuleId::HighestUserWastedPercent => {
-                cfg.highest_user_wasted_percent = Some(Threshold::new(parse_ratio(value).map_err(bad)?, text))
+            RuleId::LowestEfficiency => {
+                cfg.lowest_efficiency = Some(Threshold::new(parse_ratio(value).map_err(bad)?, text))
             }
-            RuleId::HighestWastedBytes => cfg.highest_wasted_bytes = Some(Threshold::new(parse_bytes(value).map_err(bad)?, text)),
-            RuleId::MaxImageSize => cfg.max_image_size = Some(Threshold::new(parse_bytes(value).map_err(bad)?, text)),
-            RuleId::MaxCompressedSize => cfg.max_compressed_size = Some(Threshold::new(parse_bytes(value).map_err(bad)?, text)),
-            RuleId::MaxLeftoverBytes => cfg.max_leftover_bytes = Some(Threshold::new(parse_bytes(value).map_err(bad)?, text)),
-            RuleId::MaxTrueWaste => cfg.max_true_waste = Some(Threshold::new(parse_limit(value).map_err(bad)?, text)),
-            RuleId::MaxGrowth => cfg.max_growth = Some(Threshold::new(parse_limit(value).map_err(bad)?, text)),
-            RuleId::ForbiddenLeftovers => cfg.forbidden_leftovers = parse_categories(value).map_err(bad)?,
+            RuleId::HighestUserWastedPercent => {
+                cfg.highest_user_wasted_percent =
+                    Some(Threshold::new(parse_ratio(value).map_err(bad)?, text))
+            }
+            RuleId::HighestWastedBytes => {
+                cfg.highest_wasted_bytes =
+                    Some(Threshold::new(parse_bytes(value).map_err(bad)?, text))
+            }
+            RuleId::MaxImageSize => {
+                cfg.max_image_size = Some(Threshold::new(parse_bytes(value).map_err(bad)?, text))
+            }
+            RuleId::MaxCompressedSize => {
+                cfg.max_compressed_size =
+                    Some(Threshold::new(parse_bytes(value).map_err(bad)?, text))
+            }
+            RuleId::MaxLeftoverBytes => {
+                cfg.max_leftover_bytes =
+                    Some(Threshold::new(parse_bytes(value).map_err(bad)?, text))
+            }
+            RuleId::MaxTrueWaste => {
+                cfg.max_true_waste = Some(Threshold::new(parse_limit(value).map_err(bad)?, text))
+            }
+            RuleId::MaxGrowth => {
+                cfg.max_growth = Some(Threshold::new(parse_limit(value).map_err(bad)?, text))
+            }
+            RuleId::ForbiddenLeftovers => {
+                cfg.forbidden_leftovers = parse_categories(value).map_err(bad)?
+            }
         }
     }
     Ok(cfg)
@@ -362,9 +463,12 @@ fn go_parse_float(text: &str) -> Option<f64> {
 /// (dropped), then an optional unit, case-insensitive, spaces allowed before it: `20MB` is
 /// 20·10^6, `20MiB` 20·2^20, `20M` 20·10^6, `1024` bytes. Fractions of a byte are truncated.
 pub fn parse_bytes(text: &str) -> Result<u64, String> {
-    let end = text.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ',')).unwrap_or(text.len());
+    let end = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ','))
+        .unwrap_or(text.len());
     let number: String = text[..end].chars().filter(|&c| c != ',').collect();
-    let value = go_parse_float(&number).ok_or_else(|| format!("{text:?} is not a size (e.g. 20MB, 20MiB, 1024)"))?;
+    let value = go_parse_float(&number)
+        .ok_or_else(|| format!("{text:?} is not a size (e.g. 20MB, 20MiB, 1024)"))?;
     let unit = text[end..].trim().to_lowercase();
     let multiplier: u64 = match unit.as_str() {
         "" | "b" => 1,
@@ -393,7 +497,8 @@ pub fn parse_bytes(text: &str) -> Result<u64, String> {
 /// A size (`20MB`) or a percentage (`5%`, a fraction of a reference size).
 pub fn parse_limit(text: &str) -> Result<Limit, String> {
     if let Some(p) = text.trim().strip_suffix('%') {
-        let v = go_parse_float(p.trim()).ok_or_else(|| format!("{text:?} is not a percentage (e.g. 5%)"))?;
+        let v = go_parse_float(p.trim())
+            .ok_or_else(|| format!("{text:?} is not a percentage (e.g. 5%)"))?;
         if !v.is_finite() || v < 0.0 {
             return Err(format!("{text:?} is not a percentage (e.g. 5%)"));
         }
@@ -407,7 +512,10 @@ pub fn parse_categories(text: &str) -> Result<Vec<String>, String> {
     let mut out: Vec<String> = Vec::new();
     for c in text.split(',').map(str::trim).filter(|c| !c.is_empty()) {
         if !LEFTOVER_CATEGORIES.contains(&c) {
-            return Err(format!("unknown leftover category {c:?} (known: {})", LEFTOVER_CATEGORIES.join(", ")));
+            return Err(format!(
+                "unknown leftover category {c:?} (known: {})",
+                LEFTOVER_CATEGORIES.join(", ")
+            ));
         }
         if !out.iter().any(|x| x == c) {
             out.push(c.to_string());
@@ -457,7 +565,9 @@ mod tests {
 
     #[test]
     fn disabled_values() {
-        for v in ["", " ", "disabled", "DISABLED", "off", "Off", "false", "FALSE"] {
+        for v in [
+            "", " ", "disabled", "DISABLED", "off", "Off", "false", "FALSE",
+        ] {
             assert!(is_disabled(v), "{v:?}");
         }
         assert!(!is_disabled("0"));
@@ -465,7 +575,10 @@ mod tests {
 
     #[test]
     fn categories_are_checked() {
-        assert_eq!(parse_categories("compiler, package-cache,compiler"), Ok(vec!["compiler".to_string(), "package-cache".to_string()]));
+        assert_eq!(
+            parse_categories("compiler, package-cache,compiler"),
+            Ok(vec!["compiler".to_string(), "package-cache".to_string()])
+        );
         assert!(parse_categories("compilers").is_err());
     }
 
@@ -481,8 +594,14 @@ mod tests {
         let text = "---\nplugins:\n  - plugin1\n\nrules:\n  # comment\n  lowestEfficiency: 0.95\n  highestWastedBytes: 20Mb\n  highestUserWastedPercent: 0.5\n  plugin1/rule1: error\n";
         let (cfg, warnings) = from_file(text).expect("parses");
         assert_eq!(cfg.lowest_efficiency, Some(Threshold::new(0.95, "0.95")));
-        assert_eq!(cfg.highest_wasted_bytes, Some(Threshold::new(20_000_000, "20Mb")));
-        assert_eq!(cfg.highest_user_wasted_percent, Some(Threshold::new(0.5, "0.5")));
+        assert_eq!(
+            cfg.highest_wasted_bytes,
+            Some(Threshold::new(20_000_000, "20Mb"))
+        );
+        assert_eq!(
+            cfg.highest_user_wasted_percent,
+            Some(Threshold::new(0.5, "0.5"))
+        );
         assert!(warnings.is_empty(), "{warnings:?}");
     }
 
@@ -494,20 +613,30 @@ mod tests {
         assert_eq!(cfg.highest_wasted_bytes.map(|t| t.value), Some(1024));
         // an empty value disables, as in dive
         assert_eq!(cfg.highest_user_wasted_percent, None);
-        assert_eq!(cfg.max_true_waste.map(|t| t.value), Some(Limit::Fraction(0.1)));
+        assert_eq!(
+            cfg.max_true_waste.map(|t| t.value),
+            Some(Limit::Fraction(0.1))
+        );
         assert_eq!(cfg.max_image_size.map(|t| t.value), Some(50_000_000));
         assert_eq!(cfg.max_compressed_size.map(|t| t.value), Some(20_000_000));
         assert_eq!(cfg.max_leftover_bytes.map(|t| t.value), Some(0));
         assert_eq!(cfg.forbidden_leftovers, vec!["compiler", "package-cache"]);
         assert_eq!(cfg.max_growth.map(|t| t.value), Some(Limit::Fraction(0.05)));
-        assert_eq!(warnings, vec![".dive-ci: ignoring unknown rule \"max-imag-size\""]);
+        assert_eq!(
+            warnings,
+            vec![".dive-ci: ignoring unknown rule \"max-imag-size\""]
+        );
     }
 
     #[test]
     fn defaults_and_empty_files() {
         for text in ["", "# nothing\n", "---\n", "plugins: []\n", "rules:\n"] {
             let (cfg, _) = from_file(text).expect("parses");
-            assert_eq!(cfg.lowest_efficiency.map(|t| t.value), Some(0.9), "{text:?}");
+            assert_eq!(
+                cfg.lowest_efficiency.map(|t| t.value),
+                Some(0.9),
+                "{text:?}"
+            );
             assert_eq!(cfg.highest_wasted_bytes, None);
             assert_eq!(cfg.highest_user_wasted_percent.map(|t| t.value), Some(0.1));
         }
@@ -516,7 +645,10 @@ mod tests {
     #[test]
     fn bad_files_and_values_are_errors_naming_the_key() {
         let e = from_file("rules:\n  lowestEfficiency: 1.5\n").expect_err("out of range");
-        assert_eq!(e.to_string(), ".dive-ci: rules.lowest-efficiency: \"1.5\" is outside the allowed range (0-1)");
+        assert_eq!(
+            e.to_string(),
+            ".dive-ci: rules.lowest-efficiency: \"1.5\" is outside the allowed range (0-1)"
+        );
         assert!(from_file("rules: [1, 2]\n").is_err());
         assert!(from_file("rules:\n  lowestEfficiency: 0.9\n  lowest-efficiency: 0.8\n").is_err());
         assert!(from_file("rules: {\n").is_err());
@@ -538,12 +670,21 @@ mod tests {
         assert!(!none.enabled(None, false));
         assert!(none.enabled(Some("true"), false));
         assert!(none.enabled(Some("1"), false));
-        assert!(!none.enabled(Some("TRUE"), false), "dive reads only true, 1, yes");
+        assert!(
+            !none.enabled(Some("TRUE"), false),
+            "dive reads only true, 1, yes"
+        );
         // CI=true with --json keeps the JSON export
         assert!(!none.enabled(Some("true"), true));
-        let off = CiArgs { ci: Some(false), ..CiArgs::default() };
+        let off = CiArgs {
+            ci: Some(false),
+            ..CiArgs::default()
+        };
         assert!(!off.enabled(Some("true"), false));
-        let flag = CiArgs { max_image_size: Some("1MB".into()), ..CiArgs::default() };
+        let flag = CiArgs {
+            max_image_size: Some("1MB".into()),
+            ..CiArgs::default()
+        };
         assert!(flag.enabled(None, false));
     }
 }

@@ -122,7 +122,10 @@ pub struct Threshold<T> {
 
 impl<T> Threshold<T> {
     pub fn new(value: T, text: impl Into<String>) -> Self {
-        Threshold { value, text: text.into() }
+        Threshold {
+            value,
+            text: text.into(),
+        }
     }
 }
 
@@ -342,13 +345,22 @@ pub fn evaluate(cfg: &RuleConfig, input: &RuleInput) -> Evaluation {
         highest_user_wasted_percent(cfg, input),
         max_true_waste(cfg, input),
         max_size(RuleId::MaxImageSize, cfg.max_image_size.as_ref(), input),
-        max_size(RuleId::MaxCompressedSize, cfg.max_compressed_size.as_ref(), input),
+        max_size(
+            RuleId::MaxCompressedSize,
+            cfg.max_compressed_size.as_ref(),
+            input,
+        ),
         max_leftover_bytes(cfg, input),
         forbidden_leftovers(cfg, input),
         max_growth(cfg, input),
     ];
     let pass = results.iter().all(|r| r.status != Status::Fail);
-    Evaluation { image: image.display_name(), pass, measures, results }
+    Evaluation {
+        image: image.display_name(),
+        pass,
+        measures,
+        results,
+    }
 }
 
 fn disabled(rule: RuleId) -> RuleResult {
@@ -363,12 +375,26 @@ fn disabled(rule: RuleId) -> RuleResult {
     }
 }
 
-fn outcome(rule: RuleId, configured: &str, threshold: Quantity, measured: Option<Quantity>, failed: Option<String>) -> RuleResult {
+fn outcome(
+    rule: RuleId,
+    configured: &str,
+    threshold: Quantity,
+    measured: Option<Quantity>,
+    failed: Option<String>,
+) -> RuleResult {
     let (status, message) = match failed {
         Some(m) => (Status::Fail, m),
         None => (Status::Pass, String::new()),
     };
-    RuleResult { rule, status, configured: Some(configured.to_string()), threshold: Some(threshold), measured, message, culprits: Vec::new() }
+    RuleResult {
+        rule,
+        status,
+        configured: Some(configured.to_string()),
+        threshold: Some(threshold),
+        measured,
+        message,
+        culprits: Vec::new(),
+    }
 }
 
 fn skipped(rule: RuleId, configured: &str, threshold: Quantity, why: &str) -> RuleResult {
@@ -410,30 +436,70 @@ fn with_culprits(mut r: RuleResult, culprits: impl FnOnce() -> Vec<Culprit>) -> 
 
 fn lowest_efficiency(cfg: &RuleConfig, input: &RuleInput) -> RuleResult {
     let rule = RuleId::LowestEfficiency;
-    let Some(t) = &cfg.lowest_efficiency else { return disabled(rule) };
+    let Some(t) = &cfg.lowest_efficiency else {
+        return disabled(rule);
+    };
     let eff = input.analysis.dive.efficiency;
     // dive: `if threshold > efficiency { fail }`
-    let failed = (t.value > eff).then(|| format!("image efficiency is too low (efficiency={eff} < threshold={})", t.value));
-    with_culprits(outcome(rule, &t.text, Quantity::Ratio(t.value), Some(Quantity::Ratio(eff)), failed), || dive_culprits(input))
+    let failed = (t.value > eff).then(|| {
+        format!(
+            "image efficiency is too low (efficiency={eff} < threshold={})",
+            t.value
+        )
+    });
+    with_culprits(
+        outcome(
+            rule,
+            &t.text,
+            Quantity::Ratio(t.value),
+            Some(Quantity::Ratio(eff)),
+            failed,
+        ),
+        || dive_culprits(input),
+    )
 }
 
 fn highest_wasted_bytes(cfg: &RuleConfig, input: &RuleInput) -> RuleResult {
     let rule = RuleId::HighestWastedBytes;
-    let Some(t) = &cfg.highest_wasted_bytes else { return disabled(rule) };
+    let Some(t) = &cfg.highest_wasted_bytes else {
+        return disabled(rule);
+    };
     let wasted = input.analysis.dive.wasted_bytes;
-    let failed = (wasted > t.value).then(|| format!("too many bytes wasted (wasted-bytes={wasted} > threshold={})", t.value));
-    with_culprits(outcome(rule, &t.text, Quantity::Bytes(t.value), Some(Quantity::Bytes(wasted)), failed), || dive_culprits(input))
+    let failed = (wasted > t.value).then(|| {
+        format!(
+            "too many bytes wasted (wasted-bytes={wasted} > threshold={})",
+            t.value
+        )
+    });
+    with_culprits(
+        outcome(
+            rule,
+            &t.text,
+            Quantity::Bytes(t.value),
+            Some(Quantity::Bytes(wasted)),
+            failed,
+        ),
+        || dive_culprits(input),
+    )
 }
 
 fn highest_user_wasted_percent(cfg: &RuleConfig, input: &RuleInput) -> RuleResult {
     let rule = RuleId::HighestUserWastedPercent;
-    let Some(t) = &cfg.highest_user_wasted_percent else { return disabled(rule) };
+    let Some(t) = &cfg.highest_user_wasted_percent else {
+        return disabled(rule);
+    };
     // dive compares NaN (no user bytes) with `>`, which is false: the rule passes
     let pct = input.analysis.dive.user_wasted_percent;
     let failed = pct.filter(|&p| p > t.value).map(|p| {
         format!("too many bytes wasted, relative to the user bytes added (%-user-wasted-bytes={p} > threshold={})", t.value)
     });
-    let mut r = outcome(rule, &t.text, Quantity::Ratio(t.value), pct.map(Quantity::Ratio), failed);
+    let mut r = outcome(
+        rule,
+        &t.text,
+        Quantity::Ratio(t.value),
+        pct.map(Quantity::Ratio),
+        failed,
+    );
     if pct.is_none() {
         r.message = "no bytes in user layers: nothing to compare (passes, as in dive)".to_string();
     }
@@ -460,14 +526,22 @@ fn percent_text(f: f64) -> String {
 
 fn max_true_waste(cfg: &RuleConfig, input: &RuleInput) -> RuleResult {
     let rule = RuleId::MaxTrueWaste;
-    let Some(t) = &cfg.max_true_waste else { return disabled(rule) };
+    let Some(t) = &cfg.max_true_waste else {
+        return disabled(rule);
+    };
     let wasted = input.analysis.waste.wasted_bytes;
     let size = input.analysis.dive.size_bytes;
     let r = match t.value {
         Limit::Bytes(max) => {
             let failed = (wasted > max)
                 .then(|| format!("{wasted} bytes are shipped but invisible in the final filesystem (> {max} allowed)"));
-            outcome(rule, &t.text, Quantity::Bytes(max), Some(Quantity::Bytes(wasted)), failed)
+            outcome(
+                rule,
+                &t.text,
+                Quantity::Bytes(max),
+                Some(Quantity::Bytes(wasted)),
+                failed,
+            )
         }
         Limit::Fraction(max) => {
             let f = fraction(wasted as f64, size);
@@ -478,7 +552,13 @@ fn max_true_waste(cfg: &RuleConfig, input: &RuleInput) -> RuleResult {
                     percent_text(max)
                 )
             });
-            outcome(rule, &t.text, Quantity::Fraction(max), Some(Quantity::Fraction(f)), failed)
+            outcome(
+                rule,
+                &t.text,
+                Quantity::Fraction(max),
+                Some(Quantity::Fraction(f)),
+                failed,
+            )
         }
     };
     with_culprits(r, || {
@@ -502,14 +582,23 @@ fn max_true_waste(cfg: &RuleConfig, input: &RuleInput) -> RuleResult {
     })
 }
 
-fn layer_culprits<'a>(layers: impl Iterator<Item = &'a crate::image::Layer>, bytes: impl Fn(&crate::image::Layer) -> u64) -> Vec<Culprit> {
+fn layer_culprits<'a>(
+    layers: impl Iterator<Item = &'a crate::image::Layer>,
+    bytes: impl Fn(&crate::image::Layer) -> u64,
+) -> Vec<Culprit> {
     let mut v: Vec<Culprit> = layers
         .map(|l| {
             let mut cmd = l.display_command();
             if cmd.chars().count() > 80 {
                 cmd = cmd.chars().take(79).collect::<String>() + "…";
             }
-            Culprit { kind: CulpritKind::Layer, name: format!("layer {}", l.index), bytes: bytes(l), layer: Some(l.index), detail: cmd }
+            Culprit {
+                kind: CulpritKind::Layer,
+                name: format!("layer {}", l.index),
+                bytes: bytes(l),
+                layer: Some(l.index),
+                detail: cmd,
+            }
         })
         .collect();
     // largest first, then in layer order
@@ -526,8 +615,15 @@ fn max_size(rule: RuleId, t: Option<&Threshold<u64>>, input: &RuleInput) -> Rule
     } else {
         (input.analysis.dive.size_bytes, "image")
     };
-    let failed = (size > t.value).then(|| format!("{what} take {size} bytes (> {} allowed)", t.value));
-    let r = outcome(rule, &t.text, Quantity::Bytes(t.value), Some(Quantity::Bytes(size)), failed);
+    let failed =
+        (size > t.value).then(|| format!("{what} take {size} bytes (> {} allowed)", t.value));
+    let r = outcome(
+        rule,
+        &t.text,
+        Quantity::Bytes(t.value),
+        Some(Quantity::Bytes(size)),
+        failed,
+    );
     with_culprits(r, || {
         if compressed {
             layer_culprits(input.image.layers.iter(), |l| l.compressed_bytes)
@@ -561,13 +657,26 @@ fn leftover_culprits(summary: &LeftoverSummary, only: Option<&[String]>) -> Vec<
 
 fn max_leftover_bytes(cfg: &RuleConfig, input: &RuleInput) -> RuleResult {
     let rule = RuleId::MaxLeftoverBytes;
-    let Some(t) = &cfg.max_leftover_bytes else { return disabled(rule) };
+    let Some(t) = &cfg.max_leftover_bytes else {
+        return disabled(rule);
+    };
     let Some(summary) = input.leftovers else {
         return skipped(rule, &t.text, Quantity::Bytes(t.value), NO_LEFTOVERS);
     };
     let total = summary.total_bytes();
-    let failed = (total > t.value).then(|| format!("build-tool leftovers take {total} bytes (> {} allowed)", t.value));
-    let r = outcome(rule, &t.text, Quantity::Bytes(t.value), Some(Quantity::Bytes(total)), failed);
+    let failed = (total > t.value).then(|| {
+        format!(
+            "build-tool leftovers take {total} bytes (> {} allowed)",
+            t.value
+        )
+    });
+    let r = outcome(
+        rule,
+        &t.text,
+        Quantity::Bytes(t.value),
+        Some(Quantity::Bytes(total)),
+        failed,
+    );
     with_culprits(r, || leftover_culprits(summary, None))
 }
 
@@ -584,41 +693,78 @@ fn forbidden_leftovers(cfg: &RuleConfig, input: &RuleInput) -> RuleResult {
     let found: Vec<String> = cfg
         .forbidden_leftovers
         .iter()
-        .filter(|c| summary.categories.get(*c).is_some_and(|x| x.bytes > 0 || !x.paths.is_empty()))
+        .filter(|c| {
+            summary
+                .categories
+                .get(*c)
+                .is_some_and(|x| x.bytes > 0 || !x.paths.is_empty())
+        })
         .cloned()
         .collect();
     let failed = (!found.is_empty()).then(|| {
         let parts: Vec<String> = found
             .iter()
-            .map(|c| format!("{c} ({} B)", summary.categories.get(c).map(|x| x.bytes).unwrap_or(0)))
+            .map(|c| {
+                format!(
+                    "{c} ({} B)",
+                    summary.categories.get(c).map(|x| x.bytes).unwrap_or(0)
+                )
+            })
             .collect();
         format!("forbidden leftovers found: {}", parts.join(", "))
     });
-    let r = outcome(rule, &configured, threshold, Some(Quantity::Categories(found.clone())), failed);
+    let r = outcome(
+        rule,
+        &configured,
+        threshold,
+        Some(Quantity::Categories(found.clone())),
+        failed,
+    );
     with_culprits(r, || leftover_culprits(summary, Some(&found)))
 }
 
 fn max_growth(cfg: &RuleConfig, input: &RuleInput) -> RuleResult {
     let rule = RuleId::MaxGrowth;
-    let Some(t) = &cfg.max_growth else { return disabled(rule) };
+    let Some(t) = &cfg.max_growth else {
+        return disabled(rule);
+    };
     let Some(base) = input.baseline else {
         let threshold = match t.value {
             Limit::Bytes(b) => Quantity::Bytes(b),
             Limit::Fraction(f) => Quantity::Fraction(f),
         };
-        return skipped(rule, &t.text, threshold, "no baseline image given (--baseline IMAGE)");
+        return skipped(
+            rule,
+            &t.text,
+            threshold,
+            "no baseline image given (--baseline IMAGE)",
+        );
     };
     let size = input.analysis.dive.size_bytes;
     let growth = size as i128 - base.size_bytes as i128;
     let growth = growth.clamp(i64::MIN as i128, i64::MAX as i128) as i64;
     let r = match t.value {
         Limit::Bytes(max) => {
-            let failed = (growth > 0 && growth as u64 > max)
-                .then(|| format!("grew by {growth} bytes over {} ({} → {size} bytes; > {max} allowed)", base.name, base.size_bytes));
-            outcome(rule, &t.text, Quantity::Bytes(max), Some(Quantity::DeltaBytes(growth)), failed)
+            let failed = (growth > 0 && growth as u64 > max).then(|| {
+                format!(
+                    "grew by {growth} bytes over {} ({} → {size} bytes; > {max} allowed)",
+                    base.name, base.size_bytes
+                )
+            });
+            outcome(
+                rule,
+                &t.text,
+                Quantity::Bytes(max),
+                Some(Quantity::DeltaBytes(growth)),
+                failed,
+            )
         }
         Limit::Fraction(max) => {
-            let f = if growth <= 0 { growth as f64 / base.size_bytes.max(1) as f64 } else { fraction(growth as f64, base.size_bytes) };
+            let f = if growth <= 0 {
+                growth as f64 / base.size_bytes.max(1) as f64
+            } else {
+                fraction(growth as f64, base.size_bytes)
+            };
             let failed = (f > max).then(|| {
                 format!(
                     "grew by {} over {} ({} → {size} bytes; > {} allowed)",
@@ -628,12 +774,22 @@ fn max_growth(cfg: &RuleConfig, input: &RuleInput) -> RuleResult {
                     percent_text(max)
                 )
             });
-            outcome(rule, &t.text, Quantity::Fraction(max), Some(Quantity::Fraction(f)), failed)
+            outcome(
+                rule,
+                &t.text,
+                Quantity::Fraction(max),
+                Some(Quantity::Fraction(f)),
+                failed,
+            )
         }
     };
     with_culprits(r, || {
         // the layers the baseline does not have are where the growth came from
-        let new_layers = input.image.layers.iter().filter(|l| !base.diff_ids.contains(&l.diff_id));
+        let new_layers = input
+            .image
+            .layers
+            .iter()
+            .filter(|l| !base.diff_ids.contains(&l.diff_id));
         layer_culprits(new_layers, |l| l.size_bytes)
     })
 }

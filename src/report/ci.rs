@@ -30,7 +30,11 @@ pub struct Summary {
 }
 
 pub fn summary(e: &Evaluation) -> Summary {
-    Summary { pass: e.count(Status::Pass), fail: e.count(Status::Fail), skip: e.count(Status::Skip) }
+    Summary {
+        pass: e.count(Status::Pass),
+        fail: e.count(Status::Fail),
+        skip: e.count(Status::Skip),
+    }
 }
 
 pub fn json(e: &Evaluation) -> String {
@@ -86,11 +90,28 @@ pub fn text(e: &Evaluation, color: bool) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "{} {}", st.bold("Image:"), e.image);
     let _ = writeln!(s, "{}", st.bold("Analysis:"));
-    let _ = writeln!(s, "  efficiency:                   {:.4} %", m.efficiency * 100.0);
-    let _ = writeln!(s, "  wasted bytes (dive):          {} bytes ({})", m.wasted_bytes, human_bytes(m.wasted_bytes));
-    let uwp = m.user_wasted_percent.map(|p| format!("{:.4} %", p * 100.0)).unwrap_or_else(|| "n/a (no user bytes)".into());
+    let _ = writeln!(
+        s,
+        "  efficiency:                   {:.4} %",
+        m.efficiency * 100.0
+    );
+    let _ = writeln!(
+        s,
+        "  wasted bytes (dive):          {} bytes ({})",
+        m.wasted_bytes,
+        human_bytes(m.wasted_bytes)
+    );
+    let uwp = m
+        .user_wasted_percent
+        .map(|p| format!("{:.4} %", p * 100.0))
+        .unwrap_or_else(|| "n/a (no user bytes)".into());
     let _ = writeln!(s, "  user wasted percent (dive):   {uwp}");
-    let _ = writeln!(s, "  true waste:                   {} bytes ({})", m.true_waste_bytes, human_bytes(m.true_waste_bytes));
+    let _ = writeln!(
+        s,
+        "  true waste:                   {} bytes ({})",
+        m.true_waste_bytes,
+        human_bytes(m.true_waste_bytes)
+    );
     let _ = writeln!(
         s,
         "  size:                         {} bytes ({}), compressed {}",
@@ -101,27 +122,68 @@ pub fn text(e: &Evaluation, color: bool) -> String {
     let _ = writeln!(s);
     let _ = writeln!(s, "{}", st.bold("Rules:"));
     let key_w = RULES.iter().map(|r| r.key.len()).max().unwrap_or(0);
-    let _ = writeln!(s, "  {:<4}  {:<key_w$}  {:<16}  MEASURED", "", "RULE", "THRESHOLD");
+    let _ = writeln!(
+        s,
+        "  {:<4}  {:<key_w$}  {:<16}  MEASURED",
+        "", "RULE", "THRESHOLD"
+    );
     for r in e.results.iter().filter(|r| listed(r)) {
         let threshold = r.configured.clone().unwrap_or_else(|| "disabled".into());
-        let measured = r.measured.as_ref().map(|q| q.display()).unwrap_or_else(|| "-".into());
-        let _ = writeln!(s, "  {}  {:<key_w$}  {:<16}  {}", st.status(r.status), r.rule.key(), threshold, measured);
+        let measured = r
+            .measured
+            .as_ref()
+            .map(|q| q.display())
+            .unwrap_or_else(|| "-".into());
+        let _ = writeln!(
+            s,
+            "  {}  {:<key_w$}  {:<16}  {}",
+            st.status(r.status),
+            r.rule.key(),
+            threshold,
+            measured
+        );
         let indent = " ".repeat(8);
         if !r.message.is_empty() && r.configured.is_some() {
             let _ = writeln!(s, "{indent}{}", r.message);
         }
         for c in &r.culprits {
-            let _ = writeln!(s, "{indent}  {:>9}  {}  ({})", human_bytes(c.bytes), c.name, c.detail);
+            let _ = writeln!(
+                s,
+                "{indent}  {:>9}  {}  ({})",
+                human_bytes(c.bytes),
+                c.name,
+                c.detail
+            );
         }
     }
-    let unset: Vec<&str> = e.results.iter().filter(|r| !listed(r)).map(|r| r.rule.key()).collect();
+    let unset: Vec<&str> = e
+        .results
+        .iter()
+        .filter(|r| !listed(r))
+        .map(|r| r.rule.key())
+        .collect();
     if !unset.is_empty() {
-        let _ = writeln!(s, "  {}", st.paint("2", &format!("not configured: {}", unset.join(", "))));
+        let _ = writeln!(
+            s,
+            "  {}",
+            st.paint("2", &format!("not configured: {}", unset.join(", ")))
+        );
     }
     let _ = writeln!(s);
     let sum = summary(e);
-    let verdict = if e.pass { st.paint("1;32", "PASS") } else { st.paint("1;31", "FAIL") };
-    let _ = writeln!(s, "{} {verdict}  [pass:{} fail:{} skip:{}]", st.bold("Result:"), sum.pass, sum.fail, sum.skip);
+    let verdict = if e.pass {
+        st.paint("1;32", "PASS")
+    } else {
+        st.paint("1;31", "FAIL")
+    };
+    let _ = writeln!(
+        s,
+        "{} {verdict}  [pass:{} fail:{} skip:{}]",
+        st.bold("Result:"),
+        sum.pass,
+        sum.fail,
+        sum.skip
+    );
     s
 }
 
@@ -144,14 +206,21 @@ fn xml_escape(s: &str) -> String {
 
 /// One line per culprit, for failure bodies.
 fn culprit_lines(r: &RuleResult) -> String {
-    r.culprits.iter().map(|c| format!("{} ({} bytes, {})", c.name, c.bytes, c.detail)).collect::<Vec<_>>().join("\n")
+    r.culprits
+        .iter()
+        .map(|c| format!("{} ({} bytes, {})", c.name, c.bytes, c.detail))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn threshold_and_measured(r: &RuleResult) -> String {
     format!(
         "threshold {}, measured {}",
         r.configured.as_deref().unwrap_or("disabled"),
-        r.measured.as_ref().map(|q| q.display()).unwrap_or_else(|| "-".into())
+        r.measured
+            .as_ref()
+            .map(|q| q.display())
+            .unwrap_or_else(|| "-".into())
     )
 }
 
@@ -174,7 +243,11 @@ pub fn junit(e: &Evaluation) -> String {
         sum.skip
     );
     for r in &e.results {
-        let _ = writeln!(s, r#"    <testcase name="{}" classname="bathy.ci" time="0">"#, r.rule.key());
+        let _ = writeln!(
+            s,
+            r#"    <testcase name="{}" classname="bathy.ci" time="0">"#,
+            r.rule.key()
+        );
         match r.status {
             Status::Fail => {
                 let body = [threshold_and_measured(r), culprit_lines(r)]
@@ -191,11 +264,19 @@ pub fn junit(e: &Evaluation) -> String {
                 );
             }
             Status::Skip => {
-                let _ = writeln!(s, r#"      <skipped message="{}"/>"#, xml_escape(&r.message));
+                let _ = writeln!(
+                    s,
+                    r#"      <skipped message="{}"/>"#,
+                    xml_escape(&r.message)
+                );
             }
             Status::Pass => {}
         }
-        let _ = writeln!(s, "      <system-out>{}</system-out>", xml_escape(&threshold_and_measured(r)));
+        let _ = writeln!(
+            s,
+            "      <system-out>{}</system-out>",
+            xml_escape(&threshold_and_measured(r))
+        );
         let _ = writeln!(s, "    </testcase>");
     }
     let _ = writeln!(s, "  </testsuite>");
@@ -234,8 +315,11 @@ pub fn sarif(e: &Evaluation, artifact: &str) -> String {
                 Status::Pass => format!("{} passed ({})", r.rule.key(), threshold_and_measured(r)),
                 Status::Skip => format!("{} skipped: {}", r.rule.key(), r.message),
             };
-            let logical: Vec<serde_json::Value> =
-                r.culprits.iter().map(|c| json!({"fullyQualifiedName": c.name, "kind": "resource"})).collect();
+            let logical: Vec<serde_json::Value> = r
+                .culprits
+                .iter()
+                .map(|c| json!({"fullyQualifiedName": c.name, "kind": "resource"}))
+                .collect();
             let mut location = json!({"physicalLocation": {"artifactLocation": {"uri": artifact}}});
             if !logical.is_empty() {
                 location["logicalLocations"] = serde_json::Value::Array(logical);
@@ -274,7 +358,9 @@ pub fn sarif(e: &Evaluation, artifact: &str) -> String {
 
 /// GitHub's escaping for a workflow command's message.
 fn gh_data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 /// ... and for its properties.
@@ -298,10 +384,18 @@ pub fn github(e: &Evaluation) -> String {
                 let _ = writeln!(s, "::error title={title}::{}", gh_data(&body));
             }
             Status::Pass => {
-                let _ = writeln!(s, "::notice title={title}::{}", gh_data(&format!("PASS ({})", threshold_and_measured(r))));
+                let _ = writeln!(
+                    s,
+                    "::notice title={title}::{}",
+                    gh_data(&format!("PASS ({})", threshold_and_measured(r)))
+                );
             }
             Status::Skip if r.configured.is_some() => {
-                let _ = writeln!(s, "::notice title={title}::{}", gh_data(&format!("SKIP: {}", r.message)));
+                let _ = writeln!(
+                    s,
+                    "::notice title={title}::{}",
+                    gh_data(&format!("SKIP: {}", r.message))
+                );
             }
             Status::Skip => {}
         }
@@ -312,7 +406,10 @@ pub fn github(e: &Evaluation) -> String {
         s,
         "::notice title={}::{}",
         gh_property("bathy ci"),
-        gh_data(&format!("{verdict} for {} [pass:{} fail:{} skip:{}]", e.image, sum.pass, sum.fail, sum.skip))
+        gh_data(&format!(
+            "{verdict} for {} [pass:{} fail:{} skip:{}]",
+            e.image, sum.pass, sum.fail, sum.skip
+        ))
     );
     s
 }
@@ -323,7 +420,10 @@ mod tests {
 
     #[test]
     fn escapes() {
-        assert_eq!(xml_escape("a<b>&\"'\u{1}"), "a&lt;b&gt;&amp;&quot;&apos;\u{FFFD}");
+        assert_eq!(
+            xml_escape("a<b>&\"'\u{1}"),
+            "a&lt;b&gt;&amp;&quot;&apos;\u{FFFD}"
+        );
         assert_eq!(gh_data("50%\nx"), "50%25%0Ax");
         assert_eq!(gh_property("a:b,c"), "a%3Ab%2Cc");
     }
