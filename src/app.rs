@@ -38,7 +38,10 @@ fn run_cli(cli: Cli) -> anyhow::Result<i32> {
         return Err(anyhow::anyhow!("no image given"));
     };
     let other_output = cli.json.is_some() || cli.no_tui;
-    if cli.ci.enabled(std::env::var("CI").ok().as_deref(), other_output) {
+    if cli
+        .ci
+        .enabled(std::env::var("CI").ok().as_deref(), other_output)
+    {
         return run_ci(&cli, &target);
     }
     let image = load_image(&target, &cli.load)?;
@@ -70,28 +73,58 @@ fn run_ci(cli: &Cli, target: &str) -> anyhow::Result<i32> {
     let image = load_image(target, &cli.load)?;
     let analysis = Analysis::run(&image);
     if let Some(path) = &cli.json {
-        let export = report::json::build(&image, &analysis);
-        write_output(path, &serde_json::to_string_pretty(&export)?)?;
+        let bathy = report::json::bathy_report(&image, &analysis);
+        write_json(path, |w| {
+            report::json::write_export(&image, &analysis, &bathy, w)
+        })?;
     }
     let baseline = match &cli.ci.baseline {
         // --image picks from the main archive only
-        Some(b) => Some(rules::Baseline::of(&load_image(b, &LoadArgs { select_image: None, ..cli.load.clone() })?)),
+        Some(b) => Some(rules::Baseline::of(&load_image(
+            b,
+            &LoadArgs {
+                select_image: None,
+                ..cli.load.clone()
+            },
+        )?)),
         None => None,
     };
     let leftovers = rules::leftover_summary(&image, &analysis);
-    let input = rules::RuleInput { image: &image, analysis: &analysis, leftovers: leftovers.as_ref(), baseline: baseline.as_ref() };
+    let input = rules::RuleInput {
+        image: &image,
+        analysis: &analysis,
+        leftovers: leftovers.as_ref(),
+        baseline: baseline.as_ref(),
+    };
     let evaluation = rules::evaluate(&settings.rules, &input);
     let format = cli.ci.ci_format.unwrap_or_default();
-    let artifact = if cwd.join("Dockerfile").is_file() { "Dockerfile".to_string() } else { target.to_string() };
-    let color = ci_config::use_color(std::io::stdout().is_terminal(), std::env::var_os("NO_COLOR").as_deref());
+    let artifact = if cwd.join("Dockerfile").is_file() {
+        "Dockerfile".to_string()
+    } else {
+        target.to_string()
+    };
+    let color = ci_config::use_color(
+        std::io::stdout().is_terminal(),
+        std::env::var_os("NO_COLOR").as_deref(),
+    );
     match &cli.ci.ci_report {
         Some(path) if path.as_os_str() != "-" => {
             write_output(path, &format.render(&evaluation, false, &artifact))?;
-            print!("{}", ci_config::CiFormat::Text.render(&evaluation, color, &artifact));
+            print!(
+                "{}",
+                ci_config::CiFormat::Text.render(&evaluation, color, &artifact)
+            );
         }
-        _ => write_output(Path::new("-"), format.render(&evaluation, color, &artifact).trim_end())?,
+        _ => write_output(
+            Path::new("-"),
+            format.render(&evaluation, color, &artifact).trim_end(),
+        )?,
     }
-    Ok(if evaluation.pass { exit_codes::OK } else { exit_codes::RULE_FAILED })
+    Ok(if evaluation.pass {
+        exit_codes::OK
+    } else {
+        exit_codes::RULE_FAILED
+    })
 }
 
 /// Write to FILE, or stdout for `-`.
