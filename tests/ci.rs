@@ -945,3 +945,46 @@ fn fixture_images_load_for_analysis() {
     let (image, _) = analyse(dir.path(), &one_file(512));
     assert_eq!(image.compressed_bytes(), 2048);
 }
+
+/// Colors on a terminal (through `script`, which gives the command a pseudo-terminal), none
+/// with NO_COLOR. Skips when `script` is not installed.
+#[test]
+fn colors_on_a_terminal_unless_no_color() {
+    let has_script = std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !has_script {
+        eprintln!("skipped: `script` (util-linux) is not installed");
+        return;
+    }
+    let dir = tmp();
+    let img = write(dir.path(), "i.tar", &dive_image(1000, 1000, 3000, 3000));
+    let cmd = format!("{} {} --ci", env!("CARGO_BIN_EXE_bathy"), img.display());
+    let on_tty = |no_color: Option<&str>| {
+        let mut c = std::process::Command::new("script");
+        c.args(["-qec", &cmd, "/dev/null"])
+            .current_dir(dir.path())
+            .env_remove("CI")
+            .env_remove("NO_COLOR");
+        if let Some(v) = no_color {
+            c.env("NO_COLOR", v);
+        }
+        let o = c.output().expect("run script");
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).to_string(),
+        )
+    };
+    // efficiency 0.875 < 0.9: a red FAIL
+    let (code, out) = on_tty(None);
+    assert_eq!(code, Some(1));
+    assert!(out.contains("\x1b[1;31mFAIL"), "{out:?}");
+    let (code, out) = on_tty(Some("1"));
+    assert_eq!(code, Some(1));
+    assert!(
+        !out.contains("\x1b[1;31m") && !out.contains("\x1b[32m") && out.contains("FAIL"),
+        "{out:?}"
+    );
+}

@@ -611,12 +611,14 @@ fn max_size(rule: RuleId, t: Option<&Threshold<u64>>, input: &RuleInput) -> Rule
     let Some(t) = t else { return disabled(rule) };
     let compressed = rule == RuleId::MaxCompressedSize;
     let (size, what) = if compressed {
-        (input.image.compressed_bytes(), "the compressed layers total")
+        (
+            input.image.compressed_bytes(),
+            "the compressed layers total",
+        )
     } else {
         (input.analysis.dive.size_bytes, "the image is")
     };
-    let failed =
-        (size > t.value).then(|| format!("{what} {size} bytes (> {} allowed)", t.value));
+    let failed = (size > t.value).then(|| format!("{what} {size} bytes (> {} allowed)", t.value));
     let r = outcome(
         rule,
         &t.text,
