@@ -97,29 +97,15 @@ fn run_ci(cli: &Cli, target: &str) -> anyhow::Result<i32> {
         baseline: baseline.as_ref(),
     };
     let evaluation = rules::evaluate(&settings.rules, &input);
-    let format = cli.ci.ci_format.unwrap_or_default();
-    let artifact = if cwd.join("Dockerfile").is_file() {
-        "Dockerfile".to_string()
-    } else {
-        target.to_string()
-    };
     let color = ci_config::use_color(
         std::io::stdout().is_terminal(),
         std::env::var_os("NO_COLOR").as_deref(),
     );
-    match &cli.ci.ci_report {
-        Some(path) if path.as_os_str() != "-" => {
-            write_output(path, &format.render(&evaluation, false, &artifact))?;
-            print!(
-                "{}",
-                ci_config::CiFormat::Text.render(&evaluation, color, &artifact)
-            );
-        }
-        _ => write_output(
-            Path::new("-"),
-            format.render(&evaluation, color, &artifact).trim_end(),
-        )?,
+    let out = ci_config::render_outputs(&cli.ci, &evaluation, &cwd, target, color);
+    if let Some((path, text)) = &out.report_file {
+        write_output(path, text)?;
     }
+    write_output(Path::new("-"), out.stdout.trim_end())?;
     Ok(if evaluation.pass {
         exit_codes::OK
     } else {

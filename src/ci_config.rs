@@ -61,6 +61,40 @@ impl CiFormat {
     }
 }
 
+/// What `--ci` writes: the report file (with `--ci-report FILE`) and stdout.
+pub struct CiOutputs {
+    pub report_file: Option<(PathBuf, String)>,
+    pub stdout: String,
+}
+
+/// Render the evaluation for `--ci-format`/`--ci-report`: the chosen format goes to the file,
+/// and the (possibly colored) text evaluation to stdout so logs stay readable; without a file
+/// the chosen format goes to stdout. SARIF results point at `Dockerfile` when `cwd` has one.
+pub fn render_outputs(
+    args: &CiArgs,
+    e: &Evaluation,
+    cwd: &Path,
+    target: &str,
+    color: bool,
+) -> CiOutputs {
+    let format = args.ci_format.unwrap_or_default();
+    let artifact = if cwd.join("Dockerfile").is_file() {
+        "Dockerfile"
+    } else {
+        target
+    };
+    match &args.ci_report {
+        Some(path) if path.as_os_str() != "-" => CiOutputs {
+            report_file: Some((path.clone(), format.render(e, false, artifact))),
+            stdout: CiFormat::Text.render(e, color, artifact),
+        },
+        _ => CiOutputs {
+            report_file: None,
+            stdout: format.render(e, color, artifact),
+        },
+    }
+}
+
 /// Colors on a terminal only, and never when `NO_COLOR` is set to something (no-color.org).
 pub fn use_color(is_terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
     is_terminal && no_color.is_none_or(|v| v.is_empty())
