@@ -44,6 +44,10 @@ fn run_cli(cli: Cli) -> anyhow::Result<i32> {
     {
         return run_ci(&cli, &target);
     }
+    #[cfg(feature = "tui")]
+    if cli.json.is_none() && !cli.no_tui && std::io::stdout().is_terminal() {
+        return crate::tui::run(&target, &cli.load);
+    }
     let image = load_image(&target, &cli.load)?;
     let analysis = Analysis::run(&image);
     if let Some(path) = &cli.json {
@@ -202,7 +206,7 @@ pub fn load_image(target: &str, args: &LoadArgs) -> anyhow::Result<Image> {
     Ok(result?)
 }
 
-fn resolve_and_load(target: &str, args: &LoadArgs, opts: &LoadOptions) -> crate::Result<Image> {
+pub fn resolve_and_load(target: &str, args: &LoadArgs, opts: &LoadOptions) -> crate::Result<Image> {
     let (scheme, rest) = match target.split_once("://") {
         Some((s, r)) => (Some(s.to_string()), r.to_string()),
         None => (args.source.clone(), target.to_string()),

@@ -20,3 +20,5 @@ pub mod exit_codes;
 pub mod report;
 pub mod testkit;
 pub mod tree;
+#[cfg(feature = "tui")]
+pub mod tui;

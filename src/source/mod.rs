@@ -2,6 +2,7 @@
 //! [`Image`] model. Verifies digests while reading. Writes nothing anywhere.
 
 pub mod archive;
+pub mod extract;
 pub mod layer;
 pub mod layout;
 

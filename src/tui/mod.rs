@@ -1,0 +1,261 @@
+//! The interactive explorer: `bathy IMAGE` on a terminal. Loads in the background behind a
+//! progress gauge, then shows layers, details and the merged file tree, dive's keys and more.
+//!
+//! Structure (as gitui): one file per pane (`layers`, `layer_details`, `image_details`,
+//! `file_tree`, `keybar`, `help`), the key map as data (`keys`), strings in `strings`, all state
+//! changes in `state::update(app, action)`, drawing from `&App` only. The loop is generic over
+//! the ratatui backend and reads events from a channel, so tests drive it with `TestBackend`.
+//!
+//! Adding a view (e.g. "why is it big", compare): add a `Focus` variant (and a `Scope` with its
+//! bindings in `keys::BINDINGS`), a file with `render(f, area, &Explorer)`, a rectangle in
+//! `layout::areas`, and the view's state on `Explorer`; `update` gets its actions.
+
+pub mod file_tree;
+pub mod help;
+pub mod image_details;
+pub mod keybar;
+pub mod keys;
+pub mod layer_details;
+pub mod layers;
+pub mod layout;
+pub mod state;
+pub mod strings;
+pub mod theme;
+pub mod treeview;
+
+use crate::analysis::Analysis;
+use crate::cli::LoadArgs;
+use crate::progress::Progress;
+use crate::source::{LoadOptions, Selection};
+use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
+use crossterm::terminal::{disable_raw_mode, enable_raw_mode, EnterAlternateScreen, LeaveAlternateScreen};
+use ratatui::backend::{Backend, CrosstermBackend};
+use ratatui::layout::Rect;
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Borders, Gauge, Paragraph};
+use ratatui::{Frame, Terminal};
+use state::{App, AppEvent, Effect, Screen};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::Arc;
+use std::time::Duration;
+use strings as S;
+
+/// How often the loading gauge is redrawn.
+const TICK: Duration = Duration::from_millis(100);
+
+/// Draw the whole screen from the state.
+pub fn draw(f: &mut Frame, app: &App) {
+    let area = f.area();
+    match &app.screen {
+        Screen::Loading { name, progress } => draw_loading(f, area, name, progress),
+        Screen::Failed(msg) => f.render_widget(Paragraph::new(msg.as_str()), area),
+        Screen::Explore(ex) => {
+            let a = layout::areas(area, Some(ex));
+            layers::render(f, a.layers, ex);
+            layer_details::render(f, a.layer_details, ex);
+            image_details::render(f, a.image_details, ex);
+            file_tree::render(f, a.tree, a.tree_list, ex);
+            keybar::render(f, a.keybar, app);
+        }
+    }
+    if app.help {
+        help::render(f, area);
+    }
+}
+
+fn draw_loading(f: &mut Frame, area: Rect, name: &str, progress: &Progress) {
+    let s = progress.snapshot();
+    let popup = layout::centered(area, 70, 7);
+    let block = Block::default().borders(Borders::ALL).title(S::LOADING_TITLE);
+    let inner = block.inner(popup);
+    f.render_widget(block, popup);
+    let title = S::fill(S::LOADING, &[("name", name)]);
+    f.render_widget(Paragraph::new(Line::raw(title)), Rect::new(inner.x, inner.y, inner.width, 1));
+    let analysing = s.layers_total > 0 && s.layers_done >= s.layers_total;
+    let ratio = if analysing {
+        1.0
+    } else if s.bytes_total > 0 {
+        (s.bytes_read as f64 / s.bytes_total as f64).min(1.0)
+    } else if s.layers_total > 0 {
+        s.layers_done as f64 / s.layers_total as f64
+    } else {
+        0.0
+    };
+    let layers = S::fill(S::LOADING_LAYERS, &[("done", &s.layers_done.to_string()), ("total", &s.layers_total.to_string())]);
+    let bytes = if s.bytes_total > 0 {
+        format!("{} / {}", crate::report::human_bytes(s.bytes_read), crate::report::human_bytes(s.bytes_total))
+    } else {
+        crate::report::human_bytes(s.bytes_read)
+    };
+    let label = if analysing { S::ANALYSING.to_string() } else { format!("{layers}, {bytes}") };
+    let gauge = Gauge::default().ratio(ratio).label(label).gauge_style(theme::label());
+    f.render_widget(gauge, Rect::new(inner.x, inner.y + 2, inner.width, 1));
+    f.render_widget(Paragraph::new(Line::styled(S::LOADING_HINT, theme::dim())), Rect::new(inner.x, inner.y + 4, inner.width, 1));
+}
+
+/// The main loop: draw, wait for an event, update, run effects; until `app.quit`.
+/// Several queued events are applied before the next frame, so key repeat never lags.
+pub fn run_loop<B: Backend>(
+    terminal: &mut Terminal<B>,
+    app: &mut App,
+    rx: &Receiver<AppEvent>,
+    mut effects: impl FnMut(Effect),
+) -> anyhow::Result<()>
+where
+    B::Error: Send + Sync + 'static,
+{
+    loop {
+        if app.clear {
+            // resize clears and forces a full redraw without `clear`'s cursor query, whose
+            // answer the input thread would swallow
+            let s = terminal.size()?;
+            terminal.resize(Rect::new(0, 0, s.width, s.height))?;
+            app.clear = false;
+        }
+        terminal.draw(|f| draw(f, app))?;
+        if app.quit {
+            return Ok(());
+        }
+        let first = match rx.recv_timeout(TICK) {
+            Ok(ev) => ev,
+            Err(RecvTimeoutError::Timeout) => AppEvent::Tick,
+            Err(RecvTimeoutError::Disconnected) => return Ok(()),
+        };
+        state::handle_event(app, first);
+        for _ in 0..64 {
+            if app.quit {
+                break;
+            }
+            match rx.try_recv() {
+                Ok(ev) => state::handle_event(app, ev),
+                Err(_) => break,
+            }
+        }
+        for e in app.take_effects() {
+            effects(e);
+        }
+    }
+}
+
+/// Puts the terminal back however the explorer ends: return, error or panic.
+struct TerminalGuard;
+
+fn restore_terminal() {
+    let _ = disable_raw_mode();
+    let mut out = std::io::stdout();
+    let _ = crossterm::execute!(out, DisableMouseCapture, LeaveAlternateScreen, crossterm::cursor::Show);
+    let _ = out.flush();
+}
+
+impl TerminalGuard {
+    fn enter() -> anyhow::Result<TerminalGuard> {
+        let prev = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            // leave raw mode first, or the panic message is unreadable
+            restore_terminal();
+            prev(info);
+        }));
+        enable_raw_mode()?;
+        let guard = TerminalGuard;
+        crossterm::execute!(std::io::stdout(), EnterAlternateScreen, EnableMouseCapture)?;
+        Ok(guard)
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore_terminal();
+    }
+}
+
+/// Where the image came from, for re-reading one file (extraction).
+#[derive(Clone)]
+struct SourceRef {
+    path: PathBuf,
+    selection: Selection,
+}
+
+/// Write the bytes of one entry to `dir/name`: never over an existing file, never outside `dir`.
+pub fn extract_to(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, String> {
+    if name.is_empty() || name == "." || name == ".." || name.contains('/') || name.contains('\0') {
+        return Err(S::fill(S::EXTRACT_FAILED, &[("err", "not a plain file name")]));
+    }
+    let target = dir.join(name);
+    // create_new: O_EXCL, which also refuses a symlink planted at the name
+    let mut f = match std::fs::OpenOptions::new().write(true).create_new(true).open(&target) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Err(S::fill(S::EXTRACT_EXISTS, &[("name", name)])),
+        Err(e) => return Err(S::fill(S::EXTRACT_FAILED, &[("err", &e.to_string())])),
+    };
+    f.write_all(bytes).map_err(|e| S::fill(S::EXTRACT_FAILED, &[("err", &e.to_string())]))?;
+    Ok(target)
+}
+
+fn run_extract(src: SourceRef, e: Effect, tx: Sender<AppEvent>) {
+    std::thread::spawn(move || {
+        let Effect::Extract { layer, path, name, size } = e;
+        let msg = match crate::source::extract::extract_entry(&src.path, &src.selection, layer, &path) {
+            Ok(bytes) => {
+                let dir = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+                match extract_to(&dir, &name, &bytes) {
+                    Ok(_) => S::fill(S::EXTRACT_DONE, &[("path", &path), ("name", &name), ("size", &crate::report::human_bytes(size))]),
+                    Err(m) => m,
+                }
+            }
+            Err(err) => S::fill(S::EXTRACT_FAILED, &[("err", &err.to_string())]),
+        };
+        let _ = tx.send(AppEvent::Status(msg));
+    });
+}
+
+/// Open the explorer on `target`. Returns the exit status; a load error comes back as an error
+/// after the terminal is restored.
+pub fn run(target: &str, args: &LoadArgs) -> anyhow::Result<i32> {
+    let progress = Arc::new(Progress::new());
+    let (tx, rx) = mpsc::channel::<AppEvent>();
+    {
+        let (tx, target, args, progress) = (tx.clone(), target.to_string(), args.clone(), progress.clone());
+        std::thread::spawn(move || {
+            let opts = LoadOptions {
+                verify: !args.no_verify,
+                selection: Selection { image: args.select_image.clone(), platform: args.platform.clone() },
+                progress: Some(progress),
+            };
+            let r = crate::app::resolve_and_load(&target, &args, &opts)
+                .map(|image| {
+                    let a = Analysis::run(&image);
+                    (image, a)
+                })
+                .map_err(|e| e.to_string());
+            let _ = tx.send(AppEvent::Loaded(Box::new(r)));
+        });
+    }
+    let src = SourceRef {
+        path: PathBuf::from(target.split_once("://").map(|(_, r)| r).unwrap_or(target)),
+        selection: Selection { image: args.select_image.clone(), platform: args.platform.clone() },
+    };
+    let guard = TerminalGuard::enter()?;
+    let mut terminal = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
+    terminal.clear()?;
+    let size = terminal.size()?;
+    {
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            while let Ok(ev) = crossterm::event::read() {
+                if tx.send(AppEvent::Term(ev)).is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    let mut app = App::loading(target.to_string(), progress, Rect::new(0, 0, size.width, size.height));
+    let result = run_loop(&mut terminal, &mut app, &rx, |e| run_extract(src.clone(), e, tx.clone()));
+    drop(guard);
+    result?;
+    match app.screen {
+        Screen::Failed(msg) => Err(anyhow::anyhow!(msg)),
+        _ => Ok(crate::exit_codes::OK),
+    }
+}

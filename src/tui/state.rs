@@ -1,0 +1,543 @@
+//! The explorer's state and its one way of changing: `update(app, action)` (and `handle_event`
+//! for raw terminal events). No terminal and no I/O here: side effects leave as [`Effect`]s
+//! for the runner, so every key can be tested by feeding events and looking at the state.
+
+use super::keys::{self, Action, Scope};
+use super::layout::{self, Areas};
+use super::strings as S;
+use super::treeview::{Ctx, Dir, LayerMode, SortOrder, TreeView};
+use crate::analysis::Analysis;
+use crate::image::{EntryKind, Image};
+use crate::paths::{NodeId, ROOT};
+use crate::progress::Progress;
+use crate::report::human_bytes;
+use crate::tree::entry_of;
+use crossterm::event::{Event, KeyEvent, KeyEventKind, MouseButton, MouseEvent, MouseEventKind};
+use ratatui::layout::{Position, Rect};
+use std::sync::Arc;
+
+/// The panes that take focus, in `Tab` order (dive's: layers, then the tree).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Focus {
+    Layers,
+    Tree,
+    Wasted,
+}
+
+impl Focus {
+    pub const ORDER: [Focus; 3] = [Focus::Layers, Focus::Tree, Focus::Wasted];
+    pub fn scope(self) -> Scope {
+        match self {
+            Focus::Layers => Scope::Layers,
+            Focus::Tree => Scope::Tree,
+            Focus::Wasted => Scope::Wasted,
+        }
+    }
+}
+
+/// What reaches the main loop: terminal input, the loader's result, background messages.
+pub enum AppEvent {
+    Term(Event),
+    Loaded(Box<Result<(Image, Analysis), String>>),
+    Status(String),
+    Tick,
+}
+
+/// Work `update` asks the runner to do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Effect {
+    /// Write the bytes of `path` as found in `layer` to `./name`.
+    Extract { layer: usize, path: String, name: String, size: u64 },
+}
+
+/// One wasted path of the image details list.
+#[derive(Clone, Debug)]
+pub struct WastedRow {
+    pub path: String,
+    pub node: Option<NodeId>,
+    pub bytes: u64,
+    /// Regular-file copies of the path shipped across all layers.
+    pub copies: usize,
+    /// The first layer holding a wasted copy: where the jump goes.
+    pub layer: usize,
+}
+
+/// A loaded image being explored.
+pub struct Explorer {
+    pub image: Image,
+    pub analysis: Analysis,
+    pub focus: Focus,
+    /// The selected layer.
+    pub layer: usize,
+    pub tree: TreeView,
+    pub wasted: Vec<WastedRow>,
+    pub wasted_sel: usize,
+    /// The filter being typed (None: not typing).
+    pub filter_input: Option<String>,
+}
+
+pub enum Screen {
+    Loading { name: String, progress: Arc<Progress> },
+    Explore(Box<Explorer>),
+    Failed(String),
+}
+
+pub struct App {
+    pub screen: Screen,
+    pub size: Rect,
+    pub help: bool,
+    pub quit: bool,
+    pub status: Option<String>,
+    pub effects: Vec<Effect>,
+    /// Redraw everything next frame (something else may have written to the terminal).
+    pub clear: bool,
+}
+
+impl Explorer {
+    pub fn new(image: Image, analysis: Analysis) -> Explorer {
+        let cx = Ctx::new(&image, &analysis);
+        let tree = TreeView::new(cx, &analysis);
+        let mut wasted: Vec<WastedRow> = analysis
+            .waste
+            .wasted_paths(&image)
+            .into_iter()
+            .map(|w| WastedRow {
+                node: image.paths.lookup(&w.path),
+                layer: w.layers.iter().copied().min().unwrap_or(0),
+                path: w.path,
+                bytes: w.bytes,
+                copies: 0,
+            })
+            .collect();
+        let mut idx = std::collections::HashMap::new();
+        for (i, w) in wasted.iter().enumerate() {
+            if let Some(n) = w.node {
+                idx.insert(n, i);
+            }
+        }
+        for l in &image.layers {
+            for e in &l.entries {
+                if e.kind == EntryKind::File {
+                    if let Some(&i) = idx.get(&e.node) {
+                        wasted[i].copies += 1;
+                    }
+                }
+            }
+        }
+        let mut ex = Explorer { image, analysis, focus: Focus::Layers, layer: 0, tree, wasted, wasted_sel: 0, filter_input: None };
+        ex.select_layer(0);
+        ex
+    }
+
+    pub fn cx(&self) -> Ctx<'_> {
+        Ctx::new(&self.image, &self.analysis)
+    }
+
+    /// Split borrow: the tree and the image it walks.
+    fn tree_cx(&mut self) -> (&mut TreeView, Ctx<'_>) {
+        (&mut self.tree, Ctx { image: &self.image, merged: &self.analysis.merged })
+    }
+
+    pub fn scope(&self) -> Scope {
+        if self.filter_input.is_some() {
+            Scope::Filter
+        } else {
+            self.focus.scope()
+        }
+    }
+
+    pub fn select_layer(&mut self, l: usize) {
+        let l = l.min(self.image.layers.len().saturating_sub(1));
+        self.layer = l;
+        let (t, cx) = self.tree_cx();
+        t.set_layer(cx, l);
+    }
+
+    pub fn set_viewport(&mut self, areas: &Areas) {
+        let (t, cx) = self.tree_cx();
+        let (h, w) = (areas.tree_list.height as usize, areas.tree_list.width as usize);
+        if t.view_h != h || t.view_w != w {
+            t.view_h = h;
+            t.view_w = w;
+            t.scroll_to_cursor(cx, Dir::Center);
+        }
+    }
+
+    /// The path under the tree cursor, if any.
+    pub fn cursor_path(&self) -> Option<String> {
+        (self.tree.cursor != ROOT).then(|| self.image.paths.path(self.tree.cursor))
+    }
+
+    fn move_by(&mut self, delta: isize, areas: &Areas) {
+        match self.focus {
+            Focus::Layers => {
+                let n = self.image.layers.len() as isize;
+                let l = (self.layer as isize + delta).clamp(0, (n - 1).max(0));
+                self.select_layer(l as usize);
+            }
+            Focus::Wasted => {
+                let n = self.wasted.len() as isize;
+                self.wasted_sel = (self.wasted_sel as isize + delta).clamp(0, (n - 1).max(0)) as usize;
+            }
+            Focus::Tree => {
+                let (t, cx) = self.tree_cx();
+                if delta > 0 {
+                    t.down(cx, delta as usize);
+                } else {
+                    t.up(cx, delta.unsigned_abs());
+                }
+            }
+        }
+        let _ = areas;
+    }
+
+    fn page(&self, areas: &Areas) -> isize {
+        let h = match self.focus {
+            Focus::Layers => areas.layers.height,
+            Focus::Tree => areas.tree_list.height,
+            Focus::Wasted => areas.image_details.height,
+        };
+        (h as isize - 3).max(1)
+    }
+
+    fn jump_to_wasted(&mut self) -> Option<String> {
+        let row = self.wasted.get(self.wasted_sel)?.clone();
+        let Some(node) = row.node else {
+            return Some(S::fill(S::JUMP_MISSING, &[("path", &row.path)]));
+        };
+        self.filter_input = None;
+        self.select_layer(row.layer);
+        let (t, cx) = self.tree_cx();
+        t.set_filter(cx, "");
+        t.hide = [false; 4];
+        t.set_mode(cx, LayerMode::Aggregated);
+        t.reveal(cx, node);
+        self.focus = Focus::Tree;
+        None
+    }
+
+    fn extract(&mut self) -> Result<Effect, String> {
+        let n = self.tree.cursor;
+        let cx = self.cx();
+        let v = self.tree.version(cx, n).filter(|v| v.present()).ok_or(S::EXTRACT_NOT_FILE)?;
+        let e = entry_of(&self.image, v).ok_or(S::EXTRACT_NOT_FILE)?;
+        // a hardlink's bytes are its target's
+        let (layer, path, size) = match e.kind {
+            EntryKind::File => (v.layer as usize, self.image.paths.path(n), e.size),
+            EntryKind::Hardlink => {
+                let t = self.image.paths.lookup(self.image.link(e.link)).ok_or(S::EXTRACT_NOT_FILE)?;
+                let tv = self.analysis.merged.state_at(t, v.layer as usize).ok_or(S::EXTRACT_NOT_FILE)?;
+                let te = entry_of(&self.image, tv).filter(|te| te.kind == EntryKind::File).ok_or(S::EXTRACT_NOT_FILE)?;
+                (tv.layer as usize, self.image.paths.path(t), te.size)
+            }
+            _ => return Err(S::EXTRACT_NOT_FILE.to_string()),
+        };
+        Ok(Effect::Extract { layer, path, name: self.image.paths.name(n).to_string(), size })
+    }
+}
+
+impl App {
+    pub fn loading(name: String, progress: Arc<Progress>, size: Rect) -> App {
+        App { screen: Screen::Loading { name, progress }, size, help: false, quit: false, status: None, effects: Vec::new(), clear: false }
+    }
+
+    pub fn explorer(ex: Explorer, size: Rect) -> App {
+        let mut app = App::loading(String::new(), Arc::new(Progress::new()), size);
+        app.screen = Screen::Explore(Box::new(ex));
+        app.resize(size);
+        app
+    }
+
+    pub fn explorer_ref(&self) -> Option<&Explorer> {
+        match &self.screen {
+            Screen::Explore(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    pub fn explorer_mut(&mut self) -> Option<&mut Explorer> {
+        match &mut self.screen {
+            Screen::Explore(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    pub fn areas(&self) -> Areas {
+        layout::areas(self.size, self.explorer_ref())
+    }
+
+    pub fn resize(&mut self, size: Rect) {
+        self.size = size;
+        let areas = self.areas();
+        if let Some(ex) = self.explorer_mut() {
+            ex.set_viewport(&areas);
+        }
+    }
+
+    pub fn take_effects(&mut self) -> Vec<Effect> {
+        std::mem::take(&mut self.effects)
+    }
+}
+
+/// Apply one action.
+pub fn update(app: &mut App, action: Action) {
+    if action == Action::Quit {
+        app.quit = true;
+        return;
+    }
+    if app.help {
+        if matches!(action, Action::Help | Action::CloseHelp) {
+            app.help = false;
+        }
+        return;
+    }
+    if action == Action::Help {
+        app.help = true;
+        return;
+    }
+    let areas = app.areas();
+    let Screen::Explore(ex) = &mut app.screen else { return };
+    let ex = ex.as_mut();
+    let mut status: Option<String> = None;
+    match action {
+        Action::NextPane | Action::PrevPane => {
+            let i = Focus::ORDER.iter().position(|&f| f == ex.focus).unwrap_or(0);
+            let n = Focus::ORDER.len();
+            let j = if action == Action::NextPane { (i + 1) % n } else { (i + n - 1) % n };
+            ex.focus = Focus::ORDER[j];
+        }
+        Action::Up => ex.move_by(-1, &areas),
+        Action::Down => ex.move_by(1, &areas),
+        Action::PageUp => {
+            let p = ex.page(&areas);
+            ex.move_by(-p, &areas)
+        }
+        Action::PageDown => {
+            let p = ex.page(&areas);
+            ex.move_by(p, &areas)
+        }
+        Action::Home | Action::End => {
+            let first = action == Action::Home;
+            match ex.focus {
+                Focus::Layers => ex.select_layer(if first { 0 } else { usize::MAX }),
+                Focus::Wasted => ex.wasted_sel = if first { 0 } else { ex.wasted.len().saturating_sub(1) },
+                Focus::Tree => {
+                    let (t, cx) = ex.tree_cx();
+                    if first {
+                        t.home(cx)
+                    } else {
+                        t.end(cx)
+                    }
+                }
+            }
+        }
+        Action::Left | Action::Right => {
+            if ex.focus == Focus::Tree {
+                let (t, cx) = ex.tree_cx();
+                if action == Action::Left {
+                    t.left(cx)
+                } else {
+                    t.right(cx)
+                }
+            }
+        }
+        Action::LayerChangesOnly | Action::LayerAggregated => {
+            let mode = if action == Action::LayerChangesOnly { LayerMode::ChangesOnly } else { LayerMode::Aggregated };
+            let (t, cx) = ex.tree_cx();
+            t.set_mode(cx, mode);
+        }
+        Action::ToggleCollapse => {
+            let (t, cx) = ex.tree_cx();
+            let c = t.cursor;
+            t.toggle_collapse(cx, c);
+        }
+        Action::ToggleCollapseAll => {
+            let (t, cx) = ex.tree_cx();
+            t.toggle_collapse_all(cx);
+        }
+        Action::StartFilter => {
+            ex.focus = Focus::Tree;
+            ex.filter_input = Some(ex.tree.filter_pattern().unwrap_or("").to_string());
+        }
+        Action::FilterInput(c) => {
+            if let Some(s) = ex.filter_input.as_mut() {
+                s.push(c);
+                let p = s.clone();
+                let (t, cx) = ex.tree_cx();
+                t.set_filter(cx, &p);
+            }
+        }
+        Action::FilterBackspace => {
+            if let Some(s) = ex.filter_input.as_mut() {
+                s.pop();
+                let p = s.clone();
+                let (t, cx) = ex.tree_cx();
+                t.set_filter(cx, &p);
+            }
+        }
+        Action::FilterDone => ex.filter_input = None,
+        Action::FilterCancel => {
+            ex.filter_input = None;
+            let (t, cx) = ex.tree_cx();
+            t.set_filter(cx, "");
+        }
+        Action::ToggleHide(m) => {
+            let (t, cx) = ex.tree_cx();
+            t.toggle_hide(cx, m);
+        }
+        Action::ToggleAttributes => {
+            let (t, cx) = ex.tree_cx();
+            t.show_attrs = !t.show_attrs;
+            t.scroll_to_cursor(cx, Dir::Center);
+        }
+        Action::ToggleWrap => {
+            let (t, cx) = ex.tree_cx();
+            t.wrap = !t.wrap;
+            t.scroll_to_cursor(cx, Dir::Center);
+        }
+        Action::CycleSort | Action::SortBySize => {
+            let (t, cx) = ex.tree_cx();
+            let next = if t.sort == SortOrder::Name { SortOrder::SizeDesc } else { SortOrder::Name };
+            t.set_sort(cx, next);
+        }
+        Action::WastedOnly => {
+            let (t, cx) = ex.tree_cx();
+            t.toggle_wasted_only(cx);
+        }
+        Action::Extract => match ex.extract() {
+            Ok(eff) => {
+                let Effect::Extract { path, .. } = &eff;
+                status = Some(S::fill(S::EXTRACTING, &[("path", path)]));
+                app.effects.push(eff);
+            }
+            Err(e) => status = Some(e),
+        },
+        Action::Jump => status = ex.jump_to_wasted(),
+        Action::Quit | Action::Help | Action::CloseHelp => {}
+    }
+    if status.is_some() {
+        app.status = status;
+    }
+}
+
+/// Turn a terminal (or loader) event into state changes.
+pub fn handle_event(app: &mut App, ev: AppEvent) {
+    match ev {
+        AppEvent::Tick => {}
+        AppEvent::Status(s) => app.status = Some(s),
+        AppEvent::Loaded(r) => match *r {
+            Ok((image, analysis)) => {
+                if let Some(w) = image.warnings.first() {
+                    app.status = Some(w.clone());
+                }
+                app.screen = Screen::Explore(Box::new(Explorer::new(image, analysis)));
+                let size = app.size;
+                app.resize(size);
+                app.clear = true;
+            }
+            Err(e) => {
+                app.screen = Screen::Failed(e);
+                app.quit = true;
+            }
+        },
+        AppEvent::Term(Event::Resize(w, h)) => app.resize(Rect::new(0, 0, w, h)),
+        AppEvent::Term(Event::Key(k)) => handle_key(app, k),
+        AppEvent::Term(Event::Mouse(m)) => handle_mouse(app, m),
+        AppEvent::Term(_) => {}
+    }
+}
+
+pub fn handle_key(app: &mut App, k: KeyEvent) {
+    if k.kind == KeyEventKind::Release {
+        return;
+    }
+    if app.help {
+        if keys::HELP_CLOSE.iter().any(|h| h.code == k.code) {
+            update(app, Action::CloseHelp);
+        } else if let Some(Action::Quit) = keys::lookup(Scope::Global, &k) {
+            update(app, Action::Quit);
+        }
+        return;
+    }
+    let scope = app.explorer_ref().map(|e| e.scope()).unwrap_or(Scope::Global);
+    if let Some(a) = keys::lookup(scope, &k) {
+        app.status = None;
+        update(app, a);
+    }
+}
+
+fn handle_mouse(app: &mut App, m: MouseEvent) {
+    if app.help {
+        return;
+    }
+    let areas = app.areas();
+    let pos = Position::new(m.column, m.row);
+    let Screen::Explore(ex) = &mut app.screen else { return };
+    let ex = ex.as_mut();
+    let pane = if areas.layers.contains(pos) {
+        Focus::Layers
+    } else if areas.tree.contains(pos) {
+        Focus::Tree
+    } else if areas.image_details.contains(pos) {
+        Focus::Wasted
+    } else {
+        return;
+    };
+    match m.kind {
+        MouseEventKind::Down(MouseButton::Left) => {
+            ex.focus = pane;
+            ex.filter_input = None;
+            match pane {
+                Focus::Layers => {
+                    if let Some(l) = super::layers::layer_at_row(ex, areas.layers, m.row) {
+                        ex.select_layer(l);
+                    }
+                }
+                Focus::Wasted => {
+                    if let Some(i) = super::image_details::wasted_at_row(ex, areas.image_details, m.row) {
+                        ex.wasted_sel = i;
+                    }
+                }
+                Focus::Tree => {
+                    let cx = ex.cx();
+                    let mut y = areas.tree_list.y;
+                    let mut hit = None;
+                    for n in ex.tree.rows(cx) {
+                        let h = ex.tree.row_height(cx, n) as u16;
+                        if m.row >= y && m.row < y + h {
+                            hit = Some(n);
+                            break;
+                        }
+                        y += h;
+                    }
+                    if let Some(n) = hit {
+                        ex.tree.cursor = n;
+                    }
+                }
+            }
+        }
+        MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
+            let down = m.kind == MouseEventKind::ScrollDown;
+            let prev = ex.focus;
+            ex.focus = pane;
+            let step = if pane == Focus::Tree { 3 } else { 1 };
+            ex.move_by(if down { step } else { -step }, &areas);
+            ex.focus = prev;
+        }
+        _ => {}
+    }
+}
+
+/// The status line text: a message, or what the filter matched.
+pub fn status_text(app: &App) -> Option<String> {
+    if let Some(s) = &app.status {
+        return Some(s.clone());
+    }
+    let ex = app.explorer_ref()?;
+    let n = ex.tree.filter_match_count()?;
+    Some(format!("{n} paths match"))
+}
+
+pub fn human(n: u64) -> String {
+    human_bytes(n)
+}

@@ -1,0 +1,67 @@
+//! Every user-visible string of the explorer, in one place, so wording is reviewed (and one day
+//! translated) without reading rendering code.
+
+pub const LAYERS_TITLE: &str = " Layers ";
+pub const LAYER_DETAILS_TITLE: &str = " Layer details ";
+pub const IMAGE_DETAILS_TITLE: &str = " Image details ";
+pub const TREE_TITLE_AGGREGATED: &str = " Filesystem at layer {n} (everything up to it) ";
+pub const TREE_TITLE_CHANGES: &str = " Changes of layer {n} only ";
+pub const HELP_TITLE: &str = " Keys (? or Esc to close) ";
+pub const LOADING_TITLE: &str = " bathyscaphe ";
+
+pub const LAYERS_HEADER: [&str; 5] = ["#", "Size", "Compr.", "Waste", "Command"];
+pub const TREE_HEADER_ATTRS: [&str; 4] = ["Permission", "UID:GID", "Size", "Name"];
+pub const TREE_HEADER_PLAIN: [&str; 2] = ["Size", "Name"];
+pub const WASTED_HEADER: [&str; 3] = ["Copies", "Wasted", "Path (Enter: show in tree)"];
+
+pub const DETAIL_DIGEST: &str = "Digest";
+pub const DETAIL_DIFF_ID: &str = "DiffID";
+pub const DETAIL_CREATED: &str = "Created";
+pub const DETAIL_ENTRIES: &str = "Entries";
+pub const DETAIL_COMMAND: &str = "Command";
+
+pub const IMG_NAME: &str = "Image";
+pub const IMG_SIZE: &str = "Size";
+pub const IMG_COMPRESSED: &str = "compressed";
+pub const IMG_TRUE_WASTE: &str = "True waste";
+pub const IMG_EFFICIENCY: &str = "dive efficiency";
+pub const IMG_NO_WASTE: &str = "No wasted bytes: every shipped file is visible at the end.";
+
+pub const LEGEND: [&str; 4] = ["added", "modified", "removed", "unchanged"];
+pub const LEGEND_HIDDEN_SUFFIX: &str = " (hidden)";
+pub const FILTER_PROMPT: &str = " Filter: ";
+pub const FILTER_ACTIVE: &str = " filter: ";
+pub const WASTED_ONLY: &str = " wasted only ";
+pub const SORT_SIZE: &str = " by size ";
+pub const TREE_EMPTY: &str = "Nothing to show: no path matches (Esc clears the filter).";
+
+pub const LOADING: &str = "Loading {name}";
+pub const LOADING_LAYERS: &str = "layer {done}/{total}";
+pub const ANALYSING: &str = "Analysing…";
+pub const LOADING_HINT: &str = "q quits";
+
+pub const HELP_SCOPES: [(&str, &str); 5] = [
+    ("Global", "Everywhere"),
+    ("Layers", "Layers pane"),
+    ("Tree", "File tree pane"),
+    ("Wasted", "Image details: wasted paths"),
+    ("Filter", "While typing a filter"),
+];
+pub const HELP_MOUSE: &str = "Mouse: click focuses a pane and selects a row; the wheel scrolls.";
+pub const HELP_TYPE: &str = "While filtering, any other key is part of the pattern (regex, or substring when not a valid regex).";
+
+pub const EXTRACT_NOT_FILE: &str = "only regular files can be extracted";
+pub const EXTRACT_DONE: &str = "extracted {path} to ./{name} ({size})";
+pub const EXTRACT_EXISTS: &str = "./{name} exists: not overwriting it";
+pub const EXTRACT_FAILED: &str = "extract failed: {err}";
+pub const EXTRACTING: &str = "extracting {path}…";
+pub const JUMP_MISSING: &str = "{path} is not in the tree";
+
+/// `{key}` → value, for the strings above.
+pub fn fill(template: &str, vars: &[(&str, &str)]) -> String {
+    let mut s = template.to_string();
+    for (k, v) in vars {
+        s = s.replace(&format!("{{{k}}}"), v);
+    }
+    s
+}

@@ -1,0 +1,53 @@
+//! Colours and emphasis, in one place: change marks, focus, dimmed history steps.
+
+use crate::tree::ChangeMark;
+use ratatui::style::{Color, Modifier, Style};
+
+pub fn mark(m: ChangeMark) -> Style {
+    match m {
+        ChangeMark::Added => Style::new().fg(Color::Green),
+        ChangeMark::Modified => Style::new().fg(Color::Yellow),
+        ChangeMark::Removed => Style::new().fg(Color::Red),
+        ChangeMark::Unchanged => Style::new(),
+    }
+}
+
+pub fn border(focused: bool) -> Style {
+    if focused {
+        Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD)
+    } else {
+        Style::new().fg(Color::DarkGray)
+    }
+}
+
+pub fn selected(focused: bool) -> Style {
+    if focused {
+        Style::new().add_modifier(Modifier::REVERSED)
+    } else {
+        Style::new().add_modifier(Modifier::BOLD | Modifier::UNDERLINED)
+    }
+}
+
+pub fn dim() -> Style {
+    Style::new().fg(Color::DarkGray)
+}
+
+pub fn header() -> Style {
+    Style::new().add_modifier(Modifier::BOLD)
+}
+
+pub fn label() -> Style {
+    Style::new().fg(Color::Cyan)
+}
+
+pub fn key() -> Style {
+    Style::new().fg(Color::Black).bg(Color::Cyan)
+}
+
+pub fn warn() -> Style {
+    Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD)
+}
+
+pub fn waste() -> Style {
+    Style::new().fg(Color::Magenta)
+}

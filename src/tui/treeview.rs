@@ -1,0 +1,802 @@
+//! The file tree pane's model: which paths are visible at a layer under the current mode, filter
+//! and toggles, and how the cursor walks them. Nothing is flattened: rows are produced on demand
+//! from the cursor's neighbourhood (children lists are sorted by name already), so a move costs
+//! the rows it touches, not the tree's size. Per-layer facts (marks, directory sizes, which
+//! directories lead to something visible) are derived incrementally from `changed_in`.
+
+use crate::analysis::Analysis;
+use crate::image::{EntryKind, Image};
+use crate::paths::{NodeId, ROOT};
+use crate::tree::{entry_of, ChangeMark, MergedTree, Version, ABSENT, IMPLICIT};
+use regex::Regex;
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LayerMode {
+    /// Everything up to the selected layer (dive's ctrl+a).
+    Aggregated,
+    /// Only what the selected layer changed (dive's ctrl+l).
+    ChangesOnly,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SortOrder {
+    Name,
+    SizeDesc,
+}
+
+/// The image and its analysis, borrowed for one call.
+#[derive(Clone, Copy)]
+pub struct Ctx<'a> {
+    pub image: &'a Image,
+    pub merged: &'a MergedTree,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(image: &'a Image, analysis: &'a Analysis) -> Self {
+        Ctx { image, merged: &analysis.merged }
+    }
+}
+
+pub fn mark_index(m: ChangeMark) -> usize {
+    match m {
+        ChangeMark::Added => 0,
+        ChangeMark::Modified => 1,
+        ChangeMark::Removed => 2,
+        ChangeMark::Unchanged => 3,
+    }
+}
+
+/// A compiled filter and the paths it matches (in depth-first name order).
+struct Filter {
+    pattern: String,
+    regex: Regex,
+    literal: bool,
+    matches: Vec<NodeId>,
+}
+
+/// Regular-file bytes under every node at one layer, moved from layer to layer by the deltas
+/// of the layers in between.
+struct Sizes {
+    /// Layers applied: 0 = none, k = layers 0..k.
+    applied: usize,
+    total: Vec<u64>,
+}
+
+fn file_bytes(image: &Image, v: Option<Version>) -> u64 {
+    match v.and_then(|v| entry_of(image, v)) {
+        Some(e) if e.kind == EntryKind::File => e.size,
+        _ => 0,
+    }
+}
+
+impl Sizes {
+    fn apply(&mut self, cx: Ctx, layer: usize, forward: bool) {
+        for &n in cx.merged.changed_in(layer) {
+            let old = if layer == 0 { 0 } else { file_bytes(cx.image, cx.merged.state_at(n, layer - 1)) };
+            let new = file_bytes(cx.image, cx.merged.state_at(n, layer));
+            if old == new {
+                continue;
+            }
+            let d = if forward { new.wrapping_sub(old) } else { old.wrapping_sub(new) };
+            let mut cur = n;
+            loop {
+                let t = &mut self.total[cur as usize];
+                *t = t.wrapping_add(d);
+                match cx.image.paths.parent(cur) {
+                    Some(p) => cur = p,
+                    None => break,
+                }
+            }
+        }
+    }
+
+    fn move_to(&mut self, cx: Ctx, layer: usize) {
+        let want = layer + 1;
+        while self.applied < want {
+            self.apply(cx, self.applied, true);
+            self.applied += 1;
+        }
+        while self.applied > want {
+            self.applied -= 1;
+            self.apply(cx, self.applied, false);
+        }
+    }
+}
+
+/// Ordered children of a node: borrowed from the path table (name order) or a cached sort.
+pub enum Children<'a> {
+    Borrowed(&'a [NodeId]),
+    Sorted(Rc<Vec<NodeId>>),
+}
+
+impl std::ops::Deref for Children<'_> {
+    type Target = [NodeId];
+    fn deref(&self) -> &[NodeId] {
+        match self {
+            Children::Borrowed(s) => s,
+            Children::Sorted(v) => v.as_slice(),
+        }
+    }
+}
+
+pub struct TreeView {
+    pub layer: usize,
+    pub mode: LayerMode,
+    /// Hidden change marks, by [`mark_index`].
+    pub hide: [bool; 4],
+    pub wasted_only: bool,
+    pub sort: SortOrder,
+    pub show_attrs: bool,
+    pub wrap: bool,
+    /// Directories start collapsed when set; `toggled` flips single directories.
+    pub collapse_all: bool,
+    toggled: HashSet<NodeId>,
+    filter: Option<Filter>,
+    /// The row the cursor is on (ROOT: the tree shows nothing).
+    pub cursor: NodeId,
+    /// The first row on screen.
+    pub top: NodeId,
+    /// Rows and columns of the pane's list area, for paging and wrapping.
+    pub view_h: usize,
+    pub view_w: usize,
+    /// Stamp per node: equals `gen` when a qualifying path lies at or below it.
+    keep: Vec<u32>,
+    gen: u32,
+    restrictive: bool,
+    sizes: Sizes,
+    /// First layer holding a wasted copy of the node (u32::MAX: none).
+    wasted_first: Vec<u32>,
+    wasted_nodes: Vec<NodeId>,
+    sorted: RefCell<HashMap<NodeId, Rc<Vec<NodeId>>>>,
+}
+
+impl TreeView {
+    pub fn new(cx: Ctx, analysis: &Analysis) -> TreeView {
+        let n = cx.image.paths.len();
+        let mut wasted_first = vec![u32::MAX; n];
+        let mut wasted_nodes = Vec::new();
+        for c in &analysis.waste.copies {
+            let w = &mut wasted_first[c.node as usize];
+            if *w == u32::MAX {
+                wasted_nodes.push(c.node);
+            }
+            *w = (*w).min(c.layer as u32);
+        }
+        wasted_nodes.sort_unstable_by_key(|&x| cx.image.paths.preorder_rank(x));
+        let mut tv = TreeView {
+            layer: 0,
+            mode: LayerMode::Aggregated,
+            hide: [false; 4],
+            wasted_only: false,
+            sort: SortOrder::Name,
+            show_attrs: true,
+            wrap: false,
+            collapse_all: false,
+            toggled: HashSet::new(),
+            filter: None,
+            cursor: ROOT,
+            top: ROOT,
+            view_h: 20,
+            view_w: 60,
+            keep: vec![0; n],
+            gen: 0,
+            restrictive: false,
+            sizes: Sizes { applied: 0, total: vec![0; n] },
+            wasted_first,
+            wasted_nodes,
+            sorted: RefCell::new(HashMap::new()),
+        };
+        tv.refresh(cx);
+        tv.cursor = tv.first(cx).unwrap_or(ROOT);
+        tv.top = tv.cursor;
+        tv
+    }
+
+    // ---- settings -------------------------------------------------------------------------
+
+    pub fn set_layer(&mut self, cx: Ctx, layer: usize) {
+        self.layer = layer.min(cx.merged.layer_count().saturating_sub(1));
+        self.refresh(cx);
+    }
+
+    pub fn set_mode(&mut self, cx: Ctx, mode: LayerMode) {
+        self.mode = mode;
+        self.refresh(cx);
+    }
+
+    pub fn toggle_hide(&mut self, cx: Ctx, m: ChangeMark) {
+        let i = mark_index(m);
+        self.hide[i] = !self.hide[i];
+        self.refresh(cx);
+    }
+
+    pub fn toggle_wasted_only(&mut self, cx: Ctx) {
+        self.wasted_only = !self.wasted_only;
+        self.refresh(cx);
+    }
+
+    pub fn set_sort(&mut self, cx: Ctx, sort: SortOrder) {
+        self.sort = sort;
+        self.refresh(cx);
+    }
+
+    pub fn filter_pattern(&self) -> Option<&str> {
+        self.filter.as_ref().map(|f| f.pattern.as_str())
+    }
+
+    /// Match paths against `pattern`: a regex, or a plain substring when it is not a valid one.
+    /// Typing more of a plain substring only narrows the previous matches.
+    pub fn set_filter(&mut self, cx: Ctx, pattern: &str) {
+        if pattern.is_empty() {
+            self.filter = None;
+            self.refresh(cx);
+            return;
+        }
+        let literal = regex::escape(pattern) == pattern;
+        let regex = Regex::new(pattern).or_else(|_| Regex::new(&regex::escape(pattern)));
+        let Ok(regex) = regex else { return };
+        let narrowing = match &self.filter {
+            Some(f) => f.literal && literal && pattern.contains(f.pattern.as_str()),
+            None => false,
+        };
+        let mut matches = Vec::new();
+        let paths = &cx.image.paths;
+        if narrowing {
+            let prev = self.filter.take().map(|f| f.matches).unwrap_or_default();
+            matches = prev.into_iter().filter(|&n| regex.is_match(&paths.path(n))).collect();
+        } else {
+            // depth-first with one path buffer: no string per node is kept
+            let mut buf = String::new();
+            let mut stack: Vec<(NodeId, usize)> = paths.children(ROOT).iter().rev().map(|&c| (c, 0)).collect();
+            while let Some((n, len)) = stack.pop() {
+                buf.truncate(len);
+                buf.push('/');
+                buf.push_str(paths.name(n));
+                if regex.is_match(&buf) {
+                    matches.push(n);
+                }
+                let l = buf.len();
+                for &c in paths.children(n).iter().rev() {
+                    stack.push((c, l));
+                }
+            }
+        }
+        self.filter = Some(Filter { pattern: pattern.to_string(), regex, literal, matches });
+        self.refresh(cx);
+    }
+
+    pub fn is_collapsed(&self, n: NodeId) -> bool {
+        self.collapse_all ^ self.toggled.contains(&n)
+    }
+
+    pub fn toggle_collapse(&mut self, cx: Ctx, n: NodeId) {
+        if !self.has_children(cx, n) {
+            return;
+        }
+        if !self.toggled.remove(&n) {
+            self.toggled.insert(n);
+        }
+        self.fix_cursor(cx);
+    }
+
+    pub fn toggle_collapse_all(&mut self, cx: Ctx) {
+        self.collapse_all = !self.collapse_all;
+        self.toggled.clear();
+        // collapsing everything may hide the cursor: go to its top-level directory
+        if self.collapse_all {
+            let mut c = self.cursor;
+            while let Some(p) = cx.image.paths.parent(c) {
+                if p == ROOT {
+                    break;
+                }
+                c = p;
+            }
+            self.cursor = c;
+        }
+        self.fix_cursor(cx);
+    }
+
+    pub fn expand(&mut self, n: NodeId) {
+        if self.is_collapsed(n) && !self.toggled.remove(&n) {
+            self.toggled.insert(n);
+        }
+    }
+
+    /// Recompute the per-layer facts after any setting changed, and keep the cursor on a row.
+    fn refresh(&mut self, cx: Ctx) {
+        self.sizes.move_to(cx, self.layer);
+        self.sorted.borrow_mut().clear();
+        self.restrictive = self.mode == LayerMode::ChangesOnly || self.filter.is_some() || self.wasted_only || self.hide.iter().any(|&h| h);
+        self.gen = self.gen.wrapping_add(1);
+        if self.gen == 0 {
+            self.keep.fill(0);
+            self.gen = 1;
+        }
+        if self.restrictive {
+            let all: Vec<NodeId>;
+            let candidates: &[NodeId] = if let Some(f) = &self.filter {
+                &f.matches
+            } else if self.wasted_only {
+                &self.wasted_nodes
+            } else if self.mode == LayerMode::ChangesOnly || self.hide[mark_index(ChangeMark::Unchanged)] {
+                cx.merged.changed_in(self.layer)
+            } else {
+                all = (1..cx.image.paths.len() as NodeId).collect();
+                &all
+            };
+            let mut stamped = Vec::new();
+            for &c in candidates {
+                if self.qualifies(cx, c) {
+                    stamped.push(c);
+                }
+            }
+            for c in stamped {
+                let mut cur = c;
+                loop {
+                    if self.keep[cur as usize] == self.gen {
+                        break;
+                    }
+                    self.keep[cur as usize] = self.gen;
+                    match cx.image.paths.parent(cur) {
+                        Some(p) if p != ROOT => cur = p,
+                        _ => break,
+                    }
+                }
+            }
+        }
+        self.fix_cursor(cx);
+    }
+
+    // ---- facts about a node ---------------------------------------------------------------
+
+    /// The node's version at the selected layer.
+    pub fn version(&self, cx: Ctx, n: NodeId) -> Option<Version> {
+        cx.merged.state_at(n, self.layer)
+    }
+
+    fn changed_here(&self, v: Option<Version>) -> bool {
+        v.is_some_and(|v| v.layer as usize == self.layer)
+    }
+
+    /// Present at the layer, or removed by it (shown in red).
+    fn exists(&self, v: Option<Version>) -> bool {
+        v.is_some_and(|v| v.present() || v.layer as usize == self.layer)
+    }
+
+    /// How the selected layer changed the node (Unchanged when it did not touch it).
+    pub fn mark(&self, cx: Ctx, n: NodeId) -> ChangeMark {
+        let v = self.version(cx, n);
+        if self.changed_here(v) {
+            cx.merged.mark_at(cx.image, n, self.layer).unwrap_or(ChangeMark::Unchanged)
+        } else {
+            ChangeMark::Unchanged
+        }
+    }
+
+    /// Passes every setting on its own (directories may still show for their descendants).
+    fn qualifies(&self, cx: Ctx, n: NodeId) -> bool {
+        let v = self.version(cx, n);
+        if !self.exists(v) {
+            return false;
+        }
+        if self.mode == LayerMode::ChangesOnly && !self.changed_here(v) {
+            return false;
+        }
+        if self.wasted_only && self.wasted_first[n as usize] as usize > self.layer {
+            return false;
+        }
+        if let Some(f) = &self.filter {
+            if f.matches.binary_search_by_key(&cx.image.paths.preorder_rank(n), |&m| cx.image.paths.preorder_rank(m)).is_err() {
+                return false;
+            }
+        }
+        if self.hide.iter().any(|&h| h) && self.hide[mark_index(self.mark(cx, n))] {
+            return false;
+        }
+        true
+    }
+
+    pub fn visible(&self, cx: Ctx, n: NodeId) -> bool {
+        if n == ROOT {
+            return false;
+        }
+        if !self.restrictive {
+            return self.exists(self.version(cx, n));
+        }
+        self.keep[n as usize] == self.gen
+    }
+
+    /// Regular-file bytes at or below the node at the selected layer; for a path removed by
+    /// this layer, what it held just before.
+    pub fn size(&self, cx: Ctx, n: NodeId) -> u64 {
+        let v = self.version(cx, n);
+        if v.is_some_and(|v| !v.present()) && self.layer > 0 {
+            return match cx.merged.state_at(n, self.layer - 1) {
+                Some(old) if old.entry != IMPLICIT => file_bytes(cx.image, Some(old)),
+                _ => 0,
+            };
+        }
+        self.sizes.total[n as usize]
+    }
+
+    pub fn is_dir(&self, cx: Ctx, n: NodeId) -> bool {
+        match self.version(cx, n) {
+            Some(v) if v.entry == IMPLICIT => true,
+            Some(v) if v.entry == ABSENT => !cx.image.paths.children(n).is_empty(),
+            Some(v) => entry_of(cx.image, v).is_some_and(|e| e.kind == EntryKind::Dir),
+            None => false,
+        }
+    }
+
+    fn has_children(&self, cx: Ctx, n: NodeId) -> bool {
+        self.is_dir(cx, n) && self.children(cx, n).iter().any(|&c| self.visible(cx, c))
+    }
+
+    pub fn carries_waste(&self, n: NodeId) -> bool {
+        self.wasted_first.get(n as usize).is_some_and(|&w| w as usize <= self.layer)
+    }
+
+    // ---- walking --------------------------------------------------------------------------
+
+    pub fn children<'a>(&self, cx: Ctx<'a>, n: NodeId) -> Children<'a> {
+        match self.sort {
+            SortOrder::Name => Children::Borrowed(cx.image.paths.children(n)),
+            SortOrder::SizeDesc => {
+                if let Some(v) = self.sorted.borrow().get(&n) {
+                    return Children::Sorted(v.clone());
+                }
+                let mut v = cx.image.paths.children(n).to_vec();
+                // stable: equal sizes keep name order
+                v.sort_by_key(|&c| std::cmp::Reverse(self.sizes.total[c as usize]));
+                let v = Rc::new(v);
+                self.sorted.borrow_mut().insert(n, v.clone());
+                Children::Sorted(v)
+            }
+        }
+    }
+
+    fn position(&self, cx: Ctx, siblings: &[NodeId], n: NodeId) -> Option<usize> {
+        match self.sort {
+            SortOrder::Name => {
+                let r = cx.image.paths.preorder_rank(n);
+                siblings.binary_search_by_key(&r, |&s| cx.image.paths.preorder_rank(s)).ok()
+            }
+            SortOrder::SizeDesc => siblings.iter().position(|&s| s == n),
+        }
+    }
+
+    fn expanded(&self, cx: Ctx, n: NodeId) -> bool {
+        !self.is_collapsed(n) && self.is_dir(cx, n)
+    }
+
+    fn first_visible_child(&self, cx: Ctx, n: NodeId) -> Option<NodeId> {
+        self.children(cx, n).iter().copied().find(|&c| self.visible(cx, c))
+    }
+
+    fn last_visible_child(&self, cx: Ctx, n: NodeId) -> Option<NodeId> {
+        self.children(cx, n).iter().rev().copied().find(|&c| self.visible(cx, c))
+    }
+
+    pub fn next_sibling(&self, cx: Ctx, n: NodeId) -> Option<NodeId> {
+        let p = cx.image.paths.parent(n)?;
+        let sib = self.children(cx, p);
+        let i = self.position(cx, &sib, n)?;
+        sib[i + 1..].iter().copied().find(|&c| self.visible(cx, c))
+    }
+
+    fn prev_sibling(&self, cx: Ctx, n: NodeId) -> Option<NodeId> {
+        let p = cx.image.paths.parent(n)?;
+        let sib = self.children(cx, p);
+        let i = self.position(cx, &sib, n)?;
+        sib[..i].iter().rev().copied().find(|&c| self.visible(cx, c))
+    }
+
+    pub fn first(&self, cx: Ctx) -> Option<NodeId> {
+        self.first_visible_child(cx, ROOT)
+    }
+
+    pub fn last(&self, cx: Ctx) -> Option<NodeId> {
+        let mut n = self.last_visible_child(cx, ROOT)?;
+        while self.expanded(cx, n) {
+            match self.last_visible_child(cx, n) {
+                Some(c) => n = c,
+                None => break,
+            }
+        }
+        Some(n)
+    }
+
+    /// The row after `n`, depth first.
+    pub fn next(&self, cx: Ctx, n: NodeId) -> Option<NodeId> {
+        if self.expanded(cx, n) {
+            if let Some(c) = self.first_visible_child(cx, n) {
+                return Some(c);
+            }
+        }
+        let mut x = n;
+        loop {
+            if let Some(s) = self.next_sibling(cx, x) {
+                return Some(s);
+            }
+            x = cx.image.paths.parent(x)?;
+            if x == ROOT {
+                return None;
+            }
+        }
+    }
+
+    /// The row before `n`.
+    pub fn prev(&self, cx: Ctx, n: NodeId) -> Option<NodeId> {
+        match self.prev_sibling(cx, n) {
+            Some(mut s) => {
+                while self.expanded(cx, s) {
+                    match self.last_visible_child(cx, s) {
+                        Some(c) => s = c,
+                        None => break,
+                    }
+                }
+                Some(s)
+            }
+            None => cx.image.paths.parent(n).filter(|&p| p != ROOT),
+        }
+    }
+
+    /// Is the row shown (visible, and no collapsed directory above it)?
+    fn reachable(&self, cx: Ctx, n: NodeId) -> bool {
+        if !self.visible(cx, n) {
+            return false;
+        }
+        let mut cur = cx.image.paths.parent(n);
+        while let Some(p) = cur {
+            if p == ROOT {
+                return true;
+            }
+            if self.is_collapsed(p) || !self.visible(cx, p) {
+                return false;
+            }
+            cur = cx.image.paths.parent(p);
+        }
+        true
+    }
+
+    /// After a change: keep the cursor where it was if it still shows, else on its nearest
+    /// shown ancestor, else on the first row; then keep it on screen.
+    fn fix_cursor(&mut self, cx: Ctx) {
+        let mut c = self.cursor;
+        while c != ROOT && !self.reachable(cx, c) {
+            c = cx.image.paths.parent(c).unwrap_or(ROOT);
+        }
+        if c == ROOT {
+            c = self.first(cx).unwrap_or(ROOT);
+        }
+        self.cursor = c;
+        if !self.reachable(cx, self.top) {
+            self.top = c;
+        }
+        self.scroll_to_cursor(cx, Dir::Center);
+    }
+
+    // ---- moving ---------------------------------------------------------------------------
+
+    /// Lines a row takes (more than one only when wrapping long names).
+    pub fn row_height(&self, cx: Ctx, n: NodeId) -> usize {
+        if !self.wrap || self.view_w == 0 {
+            return 1;
+        }
+        let w = self.row_prefix_width(cx, n) + cx.image.paths.name(n).chars().count() + self.link_suffix(cx, n).chars().count();
+        w.div_ceil(self.view_w).max(1)
+    }
+
+    pub fn row_prefix_width(&self, cx: Ctx, n: NodeId) -> usize {
+        let attrs = if self.show_attrs { ATTRS_WIDTH } else { SIZE_WIDTH };
+        attrs + 4 * cx.image.paths.depth(n)
+    }
+
+    pub fn link_suffix(&self, cx: Ctx, n: NodeId) -> String {
+        match self.version(cx, n).and_then(|v| entry_of(cx.image, v)) {
+            Some(e) if e.kind == EntryKind::Symlink => format!(" → {}", cx.image.link(e.link)),
+            Some(e) if e.kind == EntryKind::Hardlink => format!(" link to /{}", cx.image.link(e.link)),
+            _ => String::new(),
+        }
+    }
+
+    /// The rows on screen, from `top`, filling `view_h` lines.
+    pub fn rows(&self, cx: Ctx) -> Vec<NodeId> {
+        let mut out = Vec::new();
+        if self.top == ROOT {
+            return out;
+        }
+        let mut lines = 0;
+        let mut cur = Some(self.top);
+        while let Some(n) = cur {
+            if lines >= self.view_h {
+                break;
+            }
+            lines += self.row_height(cx, n);
+            out.push(n);
+            cur = self.next(cx, n);
+        }
+        out
+    }
+
+    pub fn scroll_to_cursor(&mut self, cx: Ctx, dir: Dir) {
+        if self.cursor == ROOT {
+            self.top = ROOT;
+            return;
+        }
+        // on screen already?
+        let mut lines = 0;
+        let mut cur = Some(self.top);
+        while let Some(n) = cur {
+            lines += self.row_height(cx, n);
+            if lines > self.view_h.max(1) {
+                break;
+            }
+            if n == self.cursor {
+                return;
+            }
+            cur = self.next(cx, n);
+        }
+        let back = match dir {
+            Dir::Up => 0,
+            Dir::Down => self.view_h.saturating_sub(1),
+            Dir::Center => self.view_h / 2,
+        };
+        let mut top = self.cursor;
+        let mut used = self.row_height(cx, top);
+        for _ in 0..back {
+            match self.prev(cx, top) {
+                Some(p) if used + self.row_height(cx, p) <= self.view_h => {
+                    used += self.row_height(cx, p);
+                    top = p;
+                }
+                _ => break,
+            }
+        }
+        self.top = top;
+    }
+
+    pub fn down(&mut self, cx: Ctx, count: usize) {
+        for _ in 0..count {
+            match self.next(cx, self.cursor) {
+                Some(n) => self.cursor = n,
+                None => break,
+            }
+        }
+        self.scroll_to_cursor(cx, Dir::Down);
+    }
+
+    pub fn up(&mut self, cx: Ctx, count: usize) {
+        for _ in 0..count {
+            match self.prev(cx, self.cursor) {
+                Some(n) => self.cursor = n,
+                None => break,
+            }
+        }
+        self.scroll_to_cursor(cx, Dir::Up);
+    }
+
+    pub fn home(&mut self, cx: Ctx) {
+        self.cursor = self.first(cx).unwrap_or(ROOT);
+        self.top = self.cursor;
+    }
+
+    pub fn end(&mut self, cx: Ctx) {
+        self.cursor = self.last(cx).unwrap_or(ROOT);
+        self.scroll_to_cursor(cx, Dir::Down);
+    }
+
+    /// `←`: collapse an open directory, else go to the parent.
+    pub fn left(&mut self, cx: Ctx) {
+        let n = self.cursor;
+        if n == ROOT {
+            return;
+        }
+        if self.expanded(cx, n) && self.has_children(cx, n) {
+            self.toggle_collapse(cx, n);
+        } else if let Some(p) = cx.image.paths.parent(n).filter(|&p| p != ROOT) {
+            self.cursor = p;
+            self.scroll_to_cursor(cx, Dir::Up);
+        }
+    }
+
+    /// `→`: open a closed directory, else go to its first child.
+    pub fn right(&mut self, cx: Ctx) {
+        let n = self.cursor;
+        if n == ROOT || !self.is_dir(cx, n) {
+            return;
+        }
+        if self.is_collapsed(n) {
+            self.toggle_collapse(cx, n);
+        } else if let Some(c) = self.first_visible_child(cx, n) {
+            self.cursor = c;
+            self.scroll_to_cursor(cx, Dir::Down);
+        }
+    }
+
+    /// Put the cursor on `n`, opening its ancestors.
+    pub fn reveal(&mut self, cx: Ctx, n: NodeId) {
+        let mut cur = cx.image.paths.parent(n);
+        while let Some(p) = cur {
+            if p == ROOT {
+                break;
+            }
+            self.expand(p);
+            cur = cx.image.paths.parent(p);
+        }
+        self.cursor = n;
+        self.top = n;
+        self.fix_cursor(cx);
+    }
+
+    /// Which ancestors (outermost first) have rows after them, for the tree guides.
+    pub fn guides(&self, cx: Ctx, n: NodeId) -> (Vec<bool>, bool) {
+        let mut chain = Vec::new();
+        let mut cur = cx.image.paths.parent(n);
+        while let Some(p) = cur {
+            if p == ROOT {
+                break;
+            }
+            chain.push(self.next_sibling(cx, p).is_some());
+            cur = cx.image.paths.parent(p);
+        }
+        chain.reverse();
+        (chain, self.next_sibling(cx, n).is_some())
+    }
+
+    pub fn filter_match_count(&self) -> Option<usize> {
+        self.filter.as_ref().map(|f| f.matches.len())
+    }
+
+    pub fn filter_regex(&self) -> Option<&Regex> {
+        self.filter.as_ref().map(|f| &f.regex)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dir {
+    Up,
+    Down,
+    Center,
+}
+
+/// `drwxr-xr-x` (10) + space + `uid:gid` (7) + space + size (8) + space.
+pub const ATTRS_WIDTH: usize = 10 + 1 + 7 + 1 + 8 + 1;
+/// Size column without attributes.
+pub const SIZE_WIDTH: usize = 8 + 1;
+
+/// `drwxr-xr-x` for an entry.
+pub fn permissions(kind: EntryKind, mode: u32) -> String {
+    let t = match kind {
+        EntryKind::Dir => 'd',
+        EntryKind::Symlink => 'l',
+        EntryKind::CharDevice => 'c',
+        EntryKind::BlockDevice => 'b',
+        EntryKind::Fifo => 'p',
+        _ => '-',
+    };
+    let mut s = String::with_capacity(10);
+    s.push(t);
+    let bits = [(0o400, 'r'), (0o200, 'w'), (0o100, 'x'), (0o040, 'r'), (0o020, 'w'), (0o010, 'x'), (0o004, 'r'), (0o002, 'w'), (0o001, 'x')];
+    for (i, (bit, c)) in bits.iter().enumerate() {
+        let set = mode & bit != 0;
+        let special = match i {
+            2 => mode & 0o4000 != 0,
+            5 => mode & 0o2000 != 0,
+            8 => mode & 0o1000 != 0,
+            _ => false,
+        };
+        s.push(match (set, special, i) {
+            (true, true, 8) => 't',
+            (false, true, 8) => 'T',
+            (true, true, _) => 's',
+            (false, true, _) => 'S',
+            (true, false, _) => *c,
+            (false, false, _) => '-',
+        });
+    }
+    s
+}
