@@ -21,21 +21,12 @@ pub fn render(f: &mut Frame, area: Rect, app: &App) {
         spans.push(Span::styled(format!(" {} ", keys::keys_label(b)), theme::key()));
         spans.push(Span::raw(format!(" {} ", b.bar.unwrap_or(""))));
     }
-    let used: usize = spans.iter().map(|s| s.width()).sum();
-    if let Some(msg) = status_text(app) {
-        let room = (area.width as usize).saturating_sub(used + 1);
-        let msg: String = if msg.chars().count() > room && room > 20 {
-            msg.chars().take(room).collect()
-        } else {
-            msg
-        };
-        if msg.chars().count() <= room {
-            let pad = room - msg.chars().count();
-            spans.push(Span::raw(" ".repeat(pad)));
-            spans.push(Span::styled(msg, theme::warn()));
-        } else {
-            spans = vec![Span::styled(msg, theme::warn())];
-        }
+    let msg = status_text(app).unwrap_or_default();
+    let msg_w = (msg.chars().count() as u16).min(area.width);
+    let keys_w = area.width.saturating_sub(if msg_w > 0 { msg_w + 1 } else { 0 });
+    f.render_widget(Paragraph::new(Line::from(spans)), Rect::new(area.x, area.y, keys_w, area.height));
+    if msg_w > 0 {
+        let r = Rect::new(area.x + area.width - msg_w, area.y, msg_w, area.height);
+        f.render_widget(Paragraph::new(Line::styled(msg, theme::warn())), r);
     }
-    f.render_widget(Paragraph::new(Line::from(spans)), area);
 }

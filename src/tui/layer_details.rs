@@ -25,10 +25,10 @@ pub fn render(f: &mut Frame, area: Rect, ex: &Explorer) {
         field(S::DETAIL_DIGEST, l.digest.clone()),
         field(S::DETAIL_DIFF_ID, l.diff_id.clone()),
         Line::from(vec![
-            Span::styled(format!("{:<8}", S::DETAIL_CREATED), theme::label()),
-            Span::raw(format!("{created}  ")),
-            Span::styled(format!("{} ", S::DETAIL_ENTRIES), theme::label()),
-            Span::raw(l.entries.len().to_string()),
+            Span::styled(format!("{:<8}", S::DETAIL_ENTRIES), theme::label()),
+            Span::raw(format!("{}  ", l.entries.len())),
+            Span::styled(format!("{} ", S::DETAIL_CREATED), theme::label()),
+            Span::raw(created),
         ]),
     ];
     let inner = block.inner(area);

@@ -535,7 +535,7 @@ pub fn status_text(app: &App) -> Option<String> {
     }
     let ex = app.explorer_ref()?;
     let n = ex.tree.filter_match_count()?;
-    Some(format!("{n} paths match"))
+    Some(S::fill(S::FILTER_MATCHES, &[("n", &n.to_string())]))
 }
 
 pub fn human(n: u64) -> String {

@@ -4,8 +4,8 @@
 pub const LAYERS_TITLE: &str = " Layers ";
 pub const LAYER_DETAILS_TITLE: &str = " Layer details ";
 pub const IMAGE_DETAILS_TITLE: &str = " Image details ";
-pub const TREE_TITLE_AGGREGATED: &str = " Filesystem at layer {n} (everything up to it) ";
-pub const TREE_TITLE_CHANGES: &str = " Changes of layer {n} only ";
+pub const TREE_TITLE_AGGREGATED: &str = " Layer {n}: everything up to it ";
+pub const TREE_TITLE_CHANGES: &str = " Layer {n}: its changes only ";
 pub const HELP_TITLE: &str = " Keys (? or Esc to close) ";
 pub const LOADING_TITLE: &str = " bathyscaphe ";
 
@@ -31,6 +31,7 @@ pub const LEGEND: [&str; 4] = ["added", "modified", "removed", "unchanged"];
 pub const LEGEND_HIDDEN_SUFFIX: &str = " (hidden)";
 pub const FILTER_PROMPT: &str = " Filter: ";
 pub const FILTER_ACTIVE: &str = " filter: ";
+pub const FILTER_MATCHES: &str = "filter matches {n} paths";
 pub const WASTED_ONLY: &str = " wasted only ";
 pub const SORT_SIZE: &str = " by size ";
 pub const TREE_EMPTY: &str = "Nothing to show: no path matches (Esc clears the filter).";

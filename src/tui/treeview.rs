@@ -630,15 +630,29 @@ impl TreeView {
         // on screen already?
         let mut lines = 0;
         let mut cur = Some(self.top);
+        let mut seen = false;
         while let Some(n) = cur {
             lines += self.row_height(cx, n);
             if lines > self.view_h.max(1) {
                 break;
             }
             if n == self.cursor {
-                return;
+                seen = true;
             }
             cur = self.next(cx, n);
+        }
+        if seen {
+            // the list got shorter below: pull rows from above into the empty lines
+            if cur.is_none() {
+                while let Some(p) = self.prev(cx, self.top) {
+                    lines += self.row_height(cx, p);
+                    if lines > self.view_h {
+                        break;
+                    }
+                    self.top = p;
+                }
+            }
+            return;
         }
         let back = match dir {
             Dir::Up => 0,
