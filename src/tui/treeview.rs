@@ -238,8 +238,9 @@ impl TreeView {
         let literal = regex::escape(pattern) == pattern;
         let regex = Regex::new(pattern).or_else(|_| Regex::new(&regex::escape(pattern)));
         let Ok(regex) = regex else { return };
+        // narrowing rebuilds each match's path: worth it only when the matches are few
         let narrowing = match &self.filter {
-            Some(f) => f.literal && literal && pattern.contains(f.pattern.as_str()),
+            Some(f) => f.literal && literal && pattern.contains(f.pattern.as_str()) && f.matches.len() < cx.image.paths.len() / 8,
             None => false,
         };
         let mut matches = Vec::new();
