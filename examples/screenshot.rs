@@ -37,7 +37,9 @@ fn color(c: Color, default: &str) -> String {
 }
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 fn svg(buf: &Buffer) -> String {
@@ -49,14 +51,26 @@ fn svg(buf: &Buffer) -> String {
         w as f64 * CELL_W + 16.0,
         h as f64 * CELL_H + 16.0
     );
-    let _ = writeln!(out, r#"<rect width="100%" height="100%" rx="6" fill="{BG}"/><g transform="translate(8,8)">"#);
+    let _ = writeln!(
+        out,
+        r#"<rect width="100%" height="100%" rx="6" fill="{BG}"/><g transform="translate(8,8)">"#
+    );
     for y in 0..h {
         for x in 0..w {
             let c = &buf[(x, y)];
             let rev = c.modifier.contains(Modifier::REVERSED);
-            let bg = if rev { color(c.fg, FG) } else { color(c.bg, BG) };
+            let bg = if rev {
+                color(c.fg, FG)
+            } else {
+                color(c.bg, BG)
+            };
             if bg != BG {
-                let _ = writeln!(out, r#"<rect x="{:.1}" y="{:.1}" width="{CELL_W}" height="{CELL_H}" fill="{bg}"/>"#, x as f64 * CELL_W, y as f64 * CELL_H);
+                let _ = writeln!(
+                    out,
+                    r#"<rect x="{:.1}" y="{:.1}" width="{CELL_W}" height="{CELL_H}" fill="{bg}"/>"#,
+                    x as f64 * CELL_W,
+                    y as f64 * CELL_H
+                );
             }
         }
         for x in 0..w {
@@ -66,8 +80,16 @@ fn svg(buf: &Buffer) -> String {
                 continue;
             }
             let rev = c.modifier.contains(Modifier::REVERSED);
-            let fg = if rev { color(c.bg, BG) } else { color(c.fg, FG) };
-            let weight = if c.modifier.contains(Modifier::BOLD) { r#" font-weight="bold""# } else { "" };
+            let fg = if rev {
+                color(c.bg, BG)
+            } else {
+                color(c.fg, FG)
+            };
+            let weight = if c.modifier.contains(Modifier::BOLD) {
+                r#" font-weight="bold""#
+            } else {
+                ""
+            };
             let _ = writeln!(
                 out,
                 r#"<text x="{:.1}" y="{:.1}" fill="{fg}"{weight}>{}</text>"#,
@@ -83,12 +105,20 @@ fn svg(buf: &Buffer) -> String {
 
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let image = load_path(&root.join("assets/demo.tar"), &LoadOptions::default()).expect("assets/demo.tar loads");
+    let image = load_path(&root.join("assets/demo.tar"), &LoadOptions::default())
+        .expect("assets/demo.tar loads");
     let analysis = Analysis::run(&image);
     let (w, h) = (120, 34);
     let mut app = App::explorer(Explorer::new(image, analysis), Rect::new(0, 0, w, h));
     // layer 3, the Go build: the cache and the binary that are wasted later
-    for a in [Action::Down, Action::Down, Action::Down, Action::NextPane, Action::Down, Action::Down] {
+    for a in [
+        Action::Down,
+        Action::Down,
+        Action::Down,
+        Action::NextPane,
+        Action::Down,
+        Action::Down,
+    ] {
         update(&mut app, a);
     }
     let mut t = Terminal::new(TestBackend::new(w, h)).expect("test backend");

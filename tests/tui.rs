@@ -1,6 +1,7 @@
 //! The explorer without a terminal: key handling (events in, state out), the main loop on
 //! ratatui's TestBackend, snapshots of every pane, and extraction. Fixture built by testkit.
 #![cfg(feature = "tui")]
+#![allow(clippy::unwrap_used)]
 
 use bathyscaphe::analysis::Analysis;
 use bathyscaphe::paths::ROOT;
@@ -11,7 +12,9 @@ use bathyscaphe::tree::ChangeMark;
 use bathyscaphe::tui::state::{handle_event, App, AppEvent, Effect, Explorer, Focus};
 use bathyscaphe::tui::treeview::{LayerMode, SortOrder};
 use bathyscaphe::tui::{self, keys::Action};
-use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use crossterm::event::{
+    Event, KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
 use ratatui::backend::TestBackend;
 use ratatui::layout::Rect;
 use ratatui::Terminal;
@@ -54,7 +57,9 @@ fn spec() -> ImageSpec {
 fn explorer() -> Explorer {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("fixture.tar");
-    spec().write(&path, ArchiveFormat::DockerArchive, Compression::None).unwrap();
+    spec()
+        .write(&path, ArchiveFormat::DockerArchive, Compression::None)
+        .unwrap();
     let image = load_path(&path, &LoadOptions::default()).unwrap();
     let analysis = Analysis::run(&image);
     Explorer::new(image, analysis)
@@ -84,7 +89,11 @@ fn ex(app: &App) -> &Explorer {
 /// The tree's rows on screen, as paths.
 fn rows(app: &App) -> Vec<String> {
     let e = ex(app);
-    e.tree.rows(e.cx()).into_iter().map(|n| e.image.paths.path(n)).collect()
+    e.tree
+        .rows(e.cx())
+        .into_iter()
+        .map(|n| e.image.paths.path(n))
+        .collect()
 }
 fn screen(app: &App, w: u16, h: u16) -> Terminal<TestBackend> {
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
@@ -98,12 +107,18 @@ fn screen(app: &App, w: u16, h: u16) -> Terminal<TestBackend> {
 fn arrows_move_the_layer_and_tab_cycles_panes() {
     let mut a = app(100, 30);
     assert_eq!(ex(&a).focus, Focus::Layers);
-    press(&mut a, vec![key(KeyCode::Down, KeyModifiers::NONE), ch('j')]);
+    press(
+        &mut a,
+        vec![key(KeyCode::Down, KeyModifiers::NONE), ch('j')],
+    );
     assert_eq!(ex(&a).layer, 2);
     press(&mut a, vec![key(KeyCode::End, KeyModifiers::NONE)]);
     assert_eq!(ex(&a).layer, 3);
     assert_eq!(ex(&a).tree.layer, 3);
-    press(&mut a, vec![ch('k'), key(KeyCode::Home, KeyModifiers::NONE)]);
+    press(
+        &mut a,
+        vec![ch('k'), key(KeyCode::Home, KeyModifiers::NONE)],
+    );
     assert_eq!(ex(&a).layer, 0);
     press(&mut a, vec![key(KeyCode::Tab, KeyModifiers::NONE)]);
     assert_eq!(ex(&a).focus, Focus::Tree);
@@ -121,7 +136,17 @@ fn layer_modes_show_changes_only_or_everything() {
     // layer 1 wrote usr/bin/curl, var/cache/apt/curl.deb and etc/os-release (plus their dirs)
     assert_eq!(
         rows(&a),
-        ["/etc", "/etc/os-release", "/usr", "/usr/bin", "/usr/bin/curl", "/var", "/var/cache", "/var/cache/apt", "/var/cache/apt/curl.deb"]
+        [
+            "/etc",
+            "/etc/os-release",
+            "/usr",
+            "/usr/bin",
+            "/usr/bin/curl",
+            "/var",
+            "/var/cache",
+            "/var/cache/apt",
+            "/var/cache/apt/curl.deb"
+        ]
     );
     press(&mut a, vec![ctrl('a')]);
     assert_eq!(ex(&a).tree.mode, LayerMode::Aggregated);
@@ -131,7 +156,10 @@ fn layer_modes_show_changes_only_or_everything() {
 #[test]
 fn tree_marks_and_hiding_follow_dive() {
     let mut a = app(100, 30);
-    press(&mut a, vec![ch('j'), ch('j'), key(KeyCode::Tab, KeyModifiers::NONE)]);
+    press(
+        &mut a,
+        vec![ch('j'), ch('j'), key(KeyCode::Tab, KeyModifiers::NONE)],
+    );
     let e = ex(&a);
     let cx = e.cx();
     let p = |s: &str| e.image.paths.lookup(s).unwrap();
@@ -140,7 +168,17 @@ fn tree_marks_and_hiding_follow_dive() {
     assert_eq!(e.tree.mark(cx, p("bin/sh")), ChangeMark::Unchanged);
     // ctrl+u hides unmodified: only layer 2's changes and the directories leading to them
     press(&mut a, vec![ctrl('u')]);
-    assert_eq!(rows(&a), ["/etc", "/etc/passwd", "/var", "/var/cache", "/var/cache/apt", "/var/cache/apt/curl.deb"]);
+    assert_eq!(
+        rows(&a),
+        [
+            "/etc",
+            "/etc/passwd",
+            "/var",
+            "/var/cache",
+            "/var/cache/apt",
+            "/var/cache/apt/curl.deb"
+        ]
+    );
     // ctrl+r also hides the removed ones
     press(&mut a, vec![ctrl('r')]);
     assert_eq!(rows(&a), ["/etc", "/etc/passwd"]);
@@ -153,7 +191,13 @@ fn tree_marks_and_hiding_follow_dive() {
 #[test]
 fn cursor_walks_collapses_and_expands() {
     let mut a = app(100, 30);
-    press(&mut a, vec![key(KeyCode::End, KeyModifiers::NONE), key(KeyCode::Tab, KeyModifiers::NONE)]);
+    press(
+        &mut a,
+        vec![
+            key(KeyCode::End, KeyModifiers::NONE),
+            key(KeyCode::Tab, KeyModifiers::NONE),
+        ],
+    );
     let path = |a: &App| ex(a).cursor_path().unwrap();
     // the cursor stays on its path when the layer changes
     assert_eq!(path(&a), "/bin");
@@ -174,7 +218,10 @@ fn cursor_walks_collapses_and_expands() {
     assert_eq!(rows(&a), ["/app", "/bin", "/etc", "/usr", "/var"]);
     assert_eq!(path(&a), "/var");
     press(&mut a, vec![ch('l')]);
-    assert_eq!(rows(&a), ["/app", "/bin", "/etc", "/usr", "/var", "/var/cache"]);
+    assert_eq!(
+        rows(&a),
+        ["/app", "/bin", "/etc", "/usr", "/var", "/var/cache"]
+    );
     press(&mut a, vec![key(KeyCode::Home, KeyModifiers::NONE)]);
     assert_eq!(path(&a), "/app");
 }
@@ -182,7 +229,17 @@ fn cursor_walks_collapses_and_expands() {
 #[test]
 fn filter_as_you_type_keeps_parents_and_escape_clears() {
     let mut a = app(100, 30);
-    press(&mut a, vec![key(KeyCode::End, KeyModifiers::NONE), ch('/'), ch('c'), ch('u'), ch('r'), ch('l')]);
+    press(
+        &mut a,
+        vec![
+            key(KeyCode::End, KeyModifiers::NONE),
+            ch('/'),
+            ch('c'),
+            ch('u'),
+            ch('r'),
+            ch('l'),
+        ],
+    );
     assert_eq!(ex(&a).focus, Focus::Tree);
     assert_eq!(ex(&a).filter_input.as_deref(), Some("curl"));
     // the cache's curl.deb was deleted in layer 2: at layer 3 only the binary matches
@@ -191,18 +248,43 @@ fn filter_as_you_type_keeps_parents_and_escape_clears() {
     press(&mut a, vec![ch('q')]);
     assert!(!a.quit);
     assert!(rows(&a).is_empty());
-    press(&mut a, vec![key(KeyCode::Backspace, KeyModifiers::NONE), key(KeyCode::Enter, KeyModifiers::NONE)]);
+    press(
+        &mut a,
+        vec![
+            key(KeyCode::Backspace, KeyModifiers::NONE),
+            key(KeyCode::Enter, KeyModifiers::NONE),
+        ],
+    );
     assert_eq!(ex(&a).filter_input, None);
     assert_eq!(ex(&a).tree.filter_pattern(), Some("curl"));
     // a regex, at layer 1 where both exist
-    press(&mut a, vec![key(KeyCode::Tab, KeyModifiers::NONE), key(KeyCode::Tab, KeyModifiers::NONE), ch('k'), ch('k')]);
+    press(
+        &mut a,
+        vec![
+            key(KeyCode::Tab, KeyModifiers::NONE),
+            key(KeyCode::Tab, KeyModifiers::NONE),
+            ch('k'),
+            ch('k'),
+        ],
+    );
     assert_eq!(ex(&a).layer, 1);
     press(&mut a, vec![ctrl('f'), ctrl('u')]); // ctrl+u is not text: ignored while typing
     for c in "|\\.deb$".chars() {
         press(&mut a, vec![ch(c)]);
     }
     assert_eq!(ex(&a).tree.filter_pattern(), Some("curl|\\.deb$"));
-    assert_eq!(rows(&a), ["/usr", "/usr/bin", "/usr/bin/curl", "/var", "/var/cache", "/var/cache/apt", "/var/cache/apt/curl.deb"]);
+    assert_eq!(
+        rows(&a),
+        [
+            "/usr",
+            "/usr/bin",
+            "/usr/bin/curl",
+            "/var",
+            "/var/cache",
+            "/var/cache/apt",
+            "/var/cache/apt/curl.deb"
+        ]
+    );
     press(&mut a, vec![key(KeyCode::Esc, KeyModifiers::NONE)]);
     assert_eq!(ex(&a).tree.filter_pattern(), None);
     // bin bin/bash bin/sh etc etc/os-release etc/passwd usr usr/bin usr/bin/curl var var/cache
@@ -213,7 +295,14 @@ fn filter_as_you_type_keeps_parents_and_escape_clears() {
 #[test]
 fn wasted_only_and_size_sort() {
     let mut a = app(100, 30);
-    press(&mut a, vec![key(KeyCode::End, KeyModifiers::NONE), key(KeyCode::Tab, KeyModifiers::NONE), ch('w')]);
+    press(
+        &mut a,
+        vec![
+            key(KeyCode::End, KeyModifiers::NONE),
+            key(KeyCode::Tab, KeyModifiers::NONE),
+            ch('w'),
+        ],
+    );
     // wasted copies: curl.deb (gone at layer 3), os-release's and passwd's first versions
     assert_eq!(rows(&a), ["/etc", "/etc/os-release", "/etc/passwd"]);
     press(&mut a, vec![ch('w'), ch('s'), ctrl(' ')]);
@@ -241,7 +330,13 @@ fn directory_sizes_follow_the_layer_both_ways() {
     press(&mut a, vec![ch('j')]);
     assert_eq!(size_of(&a, "etc"), 9 + 100);
     assert_eq!(size_of(&a, "var/cache"), 3000);
-    press(&mut a, vec![key(KeyCode::End, KeyModifiers::NONE), key(KeyCode::Home, KeyModifiers::NONE)]);
+    press(
+        &mut a,
+        vec![
+            key(KeyCode::End, KeyModifiers::NONE),
+            key(KeyCode::Home, KeyModifiers::NONE),
+        ],
+    );
     assert_eq!(size_of(&a, "etc"), 108);
     assert_eq!(size_of(&a, "bin"), 1000);
 }
@@ -249,18 +344,39 @@ fn directory_sizes_follow_the_layer_both_ways() {
 #[test]
 fn enter_on_a_wasted_path_jumps_to_where_it_was_added() {
     let mut a = app(100, 30);
-    press(&mut a, vec![key(KeyCode::End, KeyModifiers::NONE), ctrl('l'), key(KeyCode::BackTab, KeyModifiers::SHIFT)]);
+    press(
+        &mut a,
+        vec![
+            key(KeyCode::End, KeyModifiers::NONE),
+            ctrl('l'),
+            key(KeyCode::BackTab, KeyModifiers::SHIFT),
+        ],
+    );
     assert_eq!(ex(&a).focus, Focus::Wasted);
     // largest first: curl.deb 3000, passwd 100, os-release 8
-    let paths: Vec<_> = ex(&a).wasted.iter().map(|w| (w.path.as_str(), w.bytes, w.copies)).collect();
-    assert_eq!(paths, [("/var/cache/apt/curl.deb", 3000, 1), ("/etc/passwd", 100, 2), ("/etc/os-release", 8, 2)]);
+    let paths: Vec<_> = ex(&a)
+        .wasted
+        .iter()
+        .map(|w| (w.path.as_str(), w.bytes, w.copies))
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            ("/var/cache/apt/curl.deb", 3000, 1),
+            ("/etc/passwd", 100, 2),
+            ("/etc/os-release", 8, 2)
+        ]
+    );
     press(&mut a, vec![key(KeyCode::Enter, KeyModifiers::NONE)]);
     let e = ex(&a);
     assert_eq!(e.focus, Focus::Tree);
     assert_eq!(e.layer, 1);
     assert_eq!(e.tree.mode, LayerMode::Aggregated);
     assert_eq!(e.cursor_path().as_deref(), Some("/var/cache/apt/curl.deb"));
-    press(&mut a, vec![key(KeyCode::Tab, KeyModifiers::NONE), ch('j'), ch('j')]);
+    press(
+        &mut a,
+        vec![key(KeyCode::Tab, KeyModifiers::NONE), ch('j'), ch('j')],
+    );
     press(&mut a, vec![key(KeyCode::Enter, KeyModifiers::NONE)]);
     assert_eq!(ex(&a).layer, 0);
     assert_eq!(ex(&a).cursor_path().as_deref(), Some("/etc/os-release"));
@@ -269,18 +385,38 @@ fn enter_on_a_wasted_path_jumps_to_where_it_was_added() {
 #[test]
 fn extract_asks_for_the_bytes_of_files_and_hardlink_targets_only() {
     let mut a = app(100, 30);
-    press(&mut a, vec![key(KeyCode::End, KeyModifiers::NONE), key(KeyCode::Tab, KeyModifiers::NONE), key(KeyCode::Home, KeyModifiers::NONE)]);
+    press(
+        &mut a,
+        vec![
+            key(KeyCode::End, KeyModifiers::NONE),
+            key(KeyCode::Tab, KeyModifiers::NONE),
+            key(KeyCode::Home, KeyModifiers::NONE),
+        ],
+    );
     press(&mut a, vec![ctrl('e')]);
     assert!(a.take_effects().is_empty(), "a directory is not extracted");
     assert!(a.status.as_deref().unwrap().contains("only regular files"));
     press(&mut a, vec![ch('j'), ch('j'), ctrl('e')]);
     assert_eq!(
         a.take_effects(),
-        [Effect::Extract { layer: 3, path: "/app/server".into(), name: "server-link".into(), size: 2000 }]
+        [Effect::Extract {
+            layer: 3,
+            path: "/app/server".into(),
+            name: "server-link".into(),
+            size: 2000
+        }]
     );
     press(&mut a, vec![ch('j'), ch('j'), ch('j'), ctrl('e')]);
     assert_eq!(ex(&a).cursor_path().as_deref(), Some("/bin/sh"));
-    assert_eq!(a.take_effects(), [Effect::Extract { layer: 0, path: "/bin/sh".into(), name: "sh".into(), size: 1000 }]);
+    assert_eq!(
+        a.take_effects(),
+        [Effect::Extract {
+            layer: 0,
+            path: "/bin/sh".into(),
+            name: "sh".into(),
+            size: 1000
+        }]
+    );
 }
 
 #[test]
@@ -288,14 +424,22 @@ fn mouse_focuses_selects_and_scrolls() {
     let mut a = app(100, 30);
     let areas = a.areas();
     let click = |x: u16, y: u16| {
-        AppEvent::Term(Event::Mouse(MouseEvent { kind: MouseEventKind::Down(MouseButton::Left), column: x, row: y, modifiers: KeyModifiers::NONE }))
+        AppEvent::Term(Event::Mouse(MouseEvent {
+            kind: MouseEventKind::Down(MouseButton::Left),
+            column: x,
+            row: y,
+            modifiers: KeyModifiers::NONE,
+        }))
     };
     // layers pane: border, header, layer 0, the ENV step, layer 1
     press(&mut a, vec![click(areas.layers.x + 3, areas.layers.y + 4)]);
     assert_eq!(ex(&a).layer, 1);
     press(&mut a, vec![click(areas.layers.x + 3, areas.layers.y + 3)]);
     assert_eq!(ex(&a).layer, 1, "a history step is not a layer");
-    press(&mut a, vec![click(areas.tree_list.x + 5, areas.tree_list.y + 2)]);
+    press(
+        &mut a,
+        vec![click(areas.tree_list.x + 5, areas.tree_list.y + 2)],
+    );
     assert_eq!(ex(&a).focus, Focus::Tree);
     assert_eq!(ex(&a).cursor_path().as_deref(), Some("/bin/sh"));
     let wheel = AppEvent::Term(Event::Mouse(MouseEvent {
@@ -306,7 +450,11 @@ fn mouse_focuses_selects_and_scrolls() {
     }));
     press(&mut a, vec![wheel]);
     assert_eq!(ex(&a).layer, 2);
-    assert_eq!(ex(&a).focus, Focus::Tree, "the wheel scrolls without stealing focus");
+    assert_eq!(
+        ex(&a).focus,
+        Focus::Tree,
+        "the wheel scrolls without stealing focus"
+    );
 }
 
 #[test]
@@ -315,7 +463,11 @@ fn help_opens_and_closes_and_quit_quits() {
     press(&mut a, vec![ch('?')]);
     assert!(a.help);
     press(&mut a, vec![ch('j')]);
-    assert_eq!(ex(&a).layer, 0, "keys do not reach the panes under the help");
+    assert_eq!(
+        ex(&a).layer,
+        0,
+        "keys do not reach the panes under the help"
+    );
     press(&mut a, vec![key(KeyCode::Esc, KeyModifiers::NONE)]);
     assert!(!a.help);
     press(&mut a, vec![ch('q')]);
@@ -331,10 +483,18 @@ fn every_bar_and_help_key_is_bound() {
     for b in BINDINGS {
         for k in b.keys {
             let ev = KeyEvent::new(k.code, k.mods);
-            assert_eq!(lookup(b.scope, &ev), Some(b.action), "{:?} in {:?}", k, b.scope);
+            assert_eq!(
+                lookup(b.scope, &ev),
+                Some(b.action),
+                "{:?} in {:?}",
+                k,
+                b.scope
+            );
         }
     }
-    assert!(bar(Scope::Tree).iter().any(|b| b.action == Action::StartFilter));
+    assert!(bar(Scope::Tree)
+        .iter()
+        .any(|b| b.action == Action::StartFilter));
 }
 
 // ---- the loop, on a test backend -----------------------------------------------------------
@@ -354,8 +514,13 @@ fn main_loop_loads_in_the_background_then_explores_and_quits() {
     insta::assert_snapshot!("loading", t.backend());
     let e = explorer();
     let (image, analysis) = (e.image, e.analysis);
-    tx.send(AppEvent::Loaded(Box::new(Ok((image, analysis))))).unwrap();
-    for ev in [key(KeyCode::End, KeyModifiers::NONE), key(KeyCode::Tab, KeyModifiers::NONE), ch('/')] {
+    tx.send(AppEvent::Loaded(Box::new(Ok((image, analysis)))))
+        .unwrap();
+    for ev in [
+        key(KeyCode::End, KeyModifiers::NONE),
+        key(KeyCode::Tab, KeyModifiers::NONE),
+        ch('/'),
+    ] {
         tx.send(ev).unwrap();
     }
     for c in "server".chars() {
@@ -375,18 +540,32 @@ fn main_loop_loads_in_the_background_then_explores_and_quits() {
 
 #[test]
 fn a_load_error_ends_the_loop() {
-    let mut a = App::loading("x.tar".into(), Arc::new(Progress::new()), Rect::new(0, 0, 80, 24));
+    let mut a = App::loading(
+        "x.tar".into(),
+        Arc::new(Progress::new()),
+        Rect::new(0, 0, 80, 24),
+    );
     let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
-    tx.send(AppEvent::Loaded(Box::new(Err("x.tar: not a tar archive".into())))).unwrap();
+    tx.send(AppEvent::Loaded(Box::new(Err(
+        "x.tar: not a tar archive".into()
+    ))))
+    .unwrap();
     tui::run_loop(&mut t, &mut a, &rx, |_| {}).unwrap();
     assert!(a.quit);
-    assert!(matches!(&a.screen, bathyscaphe::tui::state::Screen::Failed(m) if m.contains("not a tar")));
+    assert!(
+        matches!(&a.screen, bathyscaphe::tui::state::Screen::Failed(m) if m.contains("not a tar"))
+    );
 }
 
 // ---- snapshots -----------------------------------------------------------------------------
 
-fn pane(w: u16, h: u16, a: &App, draw: impl Fn(&mut ratatui::Frame, Rect, &App)) -> Terminal<TestBackend> {
+fn pane(
+    w: u16,
+    h: u16,
+    a: &App,
+    draw: impl Fn(&mut ratatui::Frame, Rect, &App),
+) -> Terminal<TestBackend> {
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
     t.draw(|f| {
         let area = f.area();
@@ -422,7 +601,10 @@ fn snapshot_layer_details_pane() {
 #[test]
 fn snapshot_image_details_pane() {
     let mut a = app(100, 30);
-    press(&mut a, vec![key(KeyCode::BackTab, KeyModifiers::SHIFT), ch('j')]);
+    press(
+        &mut a,
+        vec![key(KeyCode::BackTab, KeyModifiers::SHIFT), ch('j')],
+    );
     let t = pane(60, 9, &a, |f, r, a| tui::image_details::render(f, r, ex(a)));
     insta::assert_snapshot!("image_details", t.backend());
 }
@@ -430,13 +612,24 @@ fn snapshot_image_details_pane() {
 #[test]
 fn snapshot_file_tree_pane() {
     let mut a = app(100, 30);
-    press(&mut a, vec![ch('j'), ch('j'), key(KeyCode::Tab, KeyModifiers::NONE), ch('j')]);
+    press(
+        &mut a,
+        vec![
+            ch('j'),
+            ch('j'),
+            key(KeyCode::Tab, KeyModifiers::NONE),
+            ch('j'),
+        ],
+    );
     let t = pane(64, 20, &a, |f, r, a| {
         let list = Rect::new(r.x + 1, r.y + 2, r.width - 2, r.height - 3);
         tui::file_tree::render(f, r, list, ex(a))
     });
     insta::assert_snapshot!("file_tree_layer2", t.backend());
-    press(&mut a, vec![ctrl('b'), ctrl('u'), ch('/'), ch('a'), ch('p'), ch('t')]);
+    press(
+        &mut a,
+        vec![ctrl('b'), ctrl('u'), ch('/'), ch('a'), ch('p'), ch('t')],
+    );
     let t = pane(64, 12, &a, |f, r, a| {
         let list = Rect::new(r.x + 1, r.y + 2, r.width - 2, r.height - 3);
         tui::file_tree::render(f, r, list, ex(a))
@@ -448,7 +641,7 @@ fn snapshot_file_tree_pane() {
 fn snapshot_keybar() {
     let mut a = app(100, 30);
     press(&mut a, vec![key(KeyCode::Tab, KeyModifiers::NONE)]);
-    let t = pane(100, 1, &a, |f, r, a| tui::keybar::render(f, r, a));
+    let t = pane(100, 1, &a, tui::keybar::render);
     insta::assert_snapshot!("keybar_tree", t.backend());
 }
 
@@ -465,15 +658,19 @@ fn snapshot_help_overlay() {
 fn extract_entry_reads_one_file_from_its_layer() {
     let dir = tempfile::tempdir().unwrap();
     let tar = dir.path().join("img.tar");
-    spec().write(&tar, ArchiveFormat::DockerOciArchive, Compression::Gzip).unwrap();
+    spec()
+        .write(&tar, ArchiveFormat::DockerOciArchive, Compression::Gzip)
+        .unwrap();
     let sel = Default::default();
     let got = bathyscaphe::source::extract::extract_entry(&tar, &sel, 3, "/app/server").unwrap();
     assert_eq!(got, filler(2000, 5));
-    let got = bathyscaphe::source::extract::extract_entry(&tar, &sel, 0, "/etc/os-release").unwrap();
+    let got =
+        bathyscaphe::source::extract::extract_entry(&tar, &sel, 0, "/etc/os-release").unwrap();
     assert_eq!(got, b"ID=demo\n");
     let got = bathyscaphe::source::extract::extract_entry(&tar, &sel, 1, "etc/os-release").unwrap();
     assert_eq!(got, b"ID=demo2\n");
-    let err = bathyscaphe::source::extract::extract_entry(&tar, &sel, 2, "/app/server").unwrap_err();
+    let err =
+        bathyscaphe::source::extract::extract_entry(&tar, &sel, 2, "/app/server").unwrap_err();
     assert!(err.to_string().contains("not in this layer"), "{err}");
     assert!(bathyscaphe::source::extract::extract_entry(&tar, &sel, 9, "/app/server").is_err());
 }
@@ -498,4 +695,3 @@ fn extract_to_refuses_to_overwrite_or_leave_the_directory() {
         assert!(!outside.exists());
     }
 }
-

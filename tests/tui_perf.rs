@@ -2,6 +2,7 @@
 //! builds a ~600 MB archive). Run with
 //! `cargo test --release --test tui_perf -- --ignored --nocapture`; prints ms per frame.
 #![cfg(feature = "tui")]
+#![allow(clippy::unwrap_used)]
 
 use bathyscaphe::analysis::Analysis;
 use bathyscaphe::source::{load_path, LoadOptions};
@@ -23,7 +24,11 @@ fn spec() -> ImageSpec {
         base = base.dir(&format!("d{d:04}"));
         for f in 0..FILES {
             // most files empty (the archive stays small); every tenth carries bytes
-            let content: &[u8] = if f % 10 == 0 { b"0123456789abcdef" } else { b"" };
+            let content: &[u8] = if f % 10 == 0 {
+                b"0123456789abcdef"
+            } else {
+                b""
+            };
             base = base.file(&format!("d{d:04}/f{f:04}"), content);
         }
     }
@@ -34,7 +39,10 @@ fn spec() -> ImageSpec {
         }
     }
     upd = upd.whiteout("d0500");
-    ImageSpec::new("big:1").layer(base).layer(upd).layer(LayerSpec::new("RUN touch").file("new", b"x"))
+    ImageSpec::new("big:1")
+        .layer(base)
+        .layer(upd)
+        .layer(LayerSpec::new("RUN touch").file("new", b"x"))
 }
 
 fn time<F: FnMut()>(label: &str, reps: usize, mut f: F) -> f64 {
@@ -53,15 +61,24 @@ fn one_million_entries_stay_under_16ms_per_frame() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("big.tar");
     let t = Instant::now();
-    spec().write(&path, ArchiveFormat::DockerArchive, Compression::None).unwrap();
+    spec()
+        .write(&path, ArchiveFormat::DockerArchive, Compression::None)
+        .unwrap();
     println!("write archive: {:.1} s", t.elapsed().as_secs_f64());
     let t = Instant::now();
     let image = load_path(&path, &LoadOptions::default()).unwrap();
     let analysis = Analysis::run(&image);
-    println!("load + analyse ({} entries): {:.1} s", image.entry_count(), t.elapsed().as_secs_f64());
+    println!(
+        "load + analyse ({} entries): {:.1} s",
+        image.entry_count(),
+        t.elapsed().as_secs_f64()
+    );
     let t = Instant::now();
     let ex = Explorer::new(image, analysis);
-    println!("explorer state (first layer's sizes): {:.1} ms", t.elapsed().as_secs_f64() * 1000.0);
+    println!(
+        "explorer state (first layer's sizes): {:.1} ms",
+        t.elapsed().as_secs_f64() * 1000.0
+    );
     let (w, h) = (160u16, 50u16);
     let mut app = App::explorer(ex, Rect::new(0, 0, w, h));
     let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
@@ -71,48 +88,83 @@ fn one_million_entries_stay_under_16ms_per_frame() {
     };
     let mut worst: f64 = 0.0;
     println!("--- per frame (update + draw), {w}x{h} ---");
-    worst = worst.max(time("layers: switch layer down/up (0↔1)", 20, || {
-        frame(&mut app, Action::Down);
-        frame(&mut app, Action::Up);
-    }) / 2.0);
-    worst = worst.max(time("layers: switch 0 → 2 → 0 (End/Home)", 10, || {
-        frame(&mut app, Action::End);
-        frame(&mut app, Action::Home);
-    }) / 2.0);
+    worst = worst.max(
+        time("layers: switch layer down/up (0↔1)", 20, || {
+            frame(&mut app, Action::Down);
+            frame(&mut app, Action::Up);
+        }) / 2.0,
+    );
+    worst = worst.max(
+        time("layers: switch 0 → 2 → 0 (End/Home)", 10, || {
+            frame(&mut app, Action::End);
+            frame(&mut app, Action::Home);
+        }) / 2.0,
+    );
     frame(&mut app, Action::NextPane);
-    worst = worst.max(time("tree: cursor down", 500, || frame(&mut app, Action::Down)));
+    worst = worst.max(time("tree: cursor down", 500, || {
+        frame(&mut app, Action::Down)
+    }));
     worst = worst.max(time("tree: cursor up", 200, || frame(&mut app, Action::Up)));
-    worst = worst.max(time("tree: page down", 100, || frame(&mut app, Action::PageDown)));
-    worst = worst.max(time("tree: end / home", 10, || {
-        frame(&mut app, Action::End);
-        frame(&mut app, Action::Home);
-    }) / 2.0);
-    worst = worst.max(time("tree: collapse all / expand all (ctrl+space)", 5, || {
-        frame(&mut app, Action::ToggleCollapseAll);
-        frame(&mut app, Action::ToggleCollapseAll);
-    }) / 2.0);
-    worst = worst.max(time("tree: size sort on / off", 5, || {
-        frame(&mut app, Action::SortBySize);
-        frame(&mut app, Action::SortBySize);
-    }) / 2.0);
+    worst = worst.max(time("tree: page down", 100, || {
+        frame(&mut app, Action::PageDown)
+    }));
+    worst = worst.max(
+        time("tree: end / home", 10, || {
+            frame(&mut app, Action::End);
+            frame(&mut app, Action::Home);
+        }) / 2.0,
+    );
+    worst = worst.max(
+        time("tree: collapse all / expand all (ctrl+space)", 5, || {
+            frame(&mut app, Action::ToggleCollapseAll);
+            frame(&mut app, Action::ToggleCollapseAll);
+        }) / 2.0,
+    );
+    worst = worst.max(
+        time("tree: size sort on / off", 5, || {
+            frame(&mut app, Action::SortBySize);
+            frame(&mut app, Action::SortBySize);
+        }) / 2.0,
+    );
     println!("--- rebuilds (not per cursor move) ---");
-    time("layers: ctrl+l changes only, at layer 1 (10k changes + a deleted dir)", 1, || {
-        frame(&mut app, Action::PrevPane);
-        frame(&mut app, Action::Down);
-        frame(&mut app, Action::LayerChangesOnly);
-    });
+    time(
+        "layers: ctrl+l changes only, at layer 1 (10k changes + a deleted dir)",
+        1,
+        || {
+            frame(&mut app, Action::PrevPane);
+            frame(&mut app, Action::Down);
+            frame(&mut app, Action::LayerChangesOnly);
+        },
+    );
     frame(&mut app, Action::NextPane);
-    time("tree (changes only): cursor down", 200, || frame(&mut app, Action::Down));
-    time("hide unmodified (ctrl+u) at layer 1", 1, || frame(&mut app, Action::ToggleHide(bathyscaphe::tree::ChangeMark::Unchanged)));
-    frame(&mut app, Action::ToggleHide(bathyscaphe::tree::ChangeMark::Unchanged));
+    time("tree (changes only): cursor down", 200, || {
+        frame(&mut app, Action::Down)
+    });
+    time("hide unmodified (ctrl+u) at layer 1", 1, || {
+        frame(
+            &mut app,
+            Action::ToggleHide(bathyscaphe::tree::ChangeMark::Unchanged),
+        )
+    });
+    frame(
+        &mut app,
+        Action::ToggleHide(bathyscaphe::tree::ChangeMark::Unchanged),
+    );
     frame(&mut app, Action::StartFilter);
-    time("filter: first character over 1M paths", 1, || frame(&mut app, Action::FilterInput('f')));
+    time("filter: first character over 1M paths", 1, || {
+        frame(&mut app, Action::FilterInput('f'))
+    });
     time("filter: next characters (narrowing)", 3, || {
         for c in ['0', '0'] {
             frame(&mut app, Action::FilterInput(c));
         }
     });
-    time("filter: cursor down with filter on", 100, || frame(&mut app, Action::Down));
+    time("filter: cursor down with filter on", 100, || {
+        frame(&mut app, Action::Down)
+    });
     println!("worst per-frame cursor/layer figure: {worst:.3} ms");
-    assert!(worst < 16.0, "a cursor move or layer switch took {worst:.3} ms per frame");
+    assert!(
+        worst < 16.0,
+        "a cursor move or layer switch took {worst:.3} ms per frame"
+    );
 }

@@ -11,25 +11,49 @@ use std::path::Path;
 
 /// The bytes of `path` (e.g. `/app/server`) as stored in layer `layer` (manifest order) of the
 /// image at `source` (an archive or OCI layout directory), picked by `selection` as when loading.
-pub fn extract_entry(source: &Path, selection: &Selection, layer: usize, path: &str) -> Result<Vec<u8>> {
-    let md = std::fs::metadata(source).map_err(|e| Error::Io { path: source.to_path_buf(), source: e })?;
-    let idx = if md.is_dir() { MemberIndex::from_dir(source)? } else { MemberIndex::from_tar_file(source)? };
+pub fn extract_entry(
+    source: &Path,
+    selection: &Selection,
+    layer: usize,
+    path: &str,
+) -> Result<Vec<u8>> {
+    let md = std::fs::metadata(source).map_err(|e| Error::Io {
+        path: source.to_path_buf(),
+        source: e,
+    })?;
+    let idx = if md.is_dir() {
+        MemberIndex::from_dir(source)?
+    } else {
+        MemberIndex::from_tar_file(source)?
+    };
     let plan = layout::plan(&idx, selection, false)?;
     let lp = plan
         .layers
         .get(layer)
         .ok_or_else(|| Error::not_image(&idx.archive, format!("has no layer {layer}")))?;
-    let m = idx
-        .resolve(&lp.member)?
-        .ok_or_else(|| Error::member(&idx.archive, &lp.member, "layer listed in the manifest is missing from the archive"))?;
-    let want = clean_entry_path(path.trim_start_matches('/')).ok().flatten().unwrap_or_default();
+    let m = idx.resolve(&lp.member)?.ok_or_else(|| {
+        Error::member(
+            &idx.archive,
+            &lp.member,
+            "layer listed in the manifest is missing from the archive",
+        )
+    })?;
+    let want = clean_entry_path(path.trim_start_matches('/'))
+        .ok()
+        .flatten()
+        .unwrap_or_default();
     let merr = |msg: String| Error::member(&idx.archive, &lp.member, msg);
     let mut buffered = BufReader::with_capacity(256 * 1024, idx.open(&m)?);
-    let head = buffered.fill_buf().map_err(|e| merr(format!("read failed: {e}")))?;
+    let head = buffered
+        .fill_buf()
+        .map_err(|e| merr(format!("read failed: {e}")))?;
     let decoded: Box<dyn Read> = if head.starts_with(&[0x1f, 0x8b]) {
         Box::new(MultiGzDecoder::new(buffered))
     } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-        Box::new(zstd::stream::read::Decoder::with_buffer(buffered).map_err(|e| merr(format!("corrupt zstd stream: {e}")))?)
+        Box::new(
+            zstd::stream::read::Decoder::with_buffer(buffered)
+                .map_err(|e| merr(format!("corrupt zstd stream: {e}")))?,
+        )
     } else {
         Box::new(buffered)
     };
@@ -38,7 +62,9 @@ pub fn extract_entry(source: &Path, selection: &Selection, layer: usize, path: &
     for entry in ar.entries().map_err(|e| merr(e.to_string()))? {
         let mut entry = entry.map_err(|e| merr(e.to_string()))?;
         let raw = entry.path_bytes();
-        let Ok(raw) = std::str::from_utf8(&raw).map(str::to_string) else { continue };
+        let Ok(raw) = std::str::from_utf8(&raw).map(str::to_string) else {
+            continue;
+        };
         if clean_entry_path(&raw).ok().flatten().as_deref() != Some(want.as_str()) {
             continue;
         }
@@ -46,7 +72,9 @@ pub fn extract_entry(source: &Path, selection: &Selection, layer: usize, path: &
             return Err(merr(format!("{path} is not a regular file in this layer")));
         }
         let mut v = Vec::with_capacity(entry.size() as usize);
-        entry.read_to_end(&mut v).map_err(|e| merr(format!("{path}: {e}")))?;
+        entry
+            .read_to_end(&mut v)
+            .map_err(|e| merr(format!("{path}: {e}")))?;
         // a later entry of the same path wins, as when the layer is applied
         found = Some(v);
     }

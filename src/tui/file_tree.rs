@@ -14,7 +14,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 use ratatui::Frame;
 
-const MARKS: [ChangeMark; 4] = [ChangeMark::Added, ChangeMark::Modified, ChangeMark::Removed, ChangeMark::Unchanged];
+const MARKS: [ChangeMark; 4] = [
+    ChangeMark::Added,
+    ChangeMark::Modified,
+    ChangeMark::Removed,
+    ChangeMark::Unchanged,
+];
 
 fn legend(ex: &Explorer) -> Line<'static> {
     let mut spans = vec![Span::raw(" ")];
@@ -57,7 +62,9 @@ pub fn row_text(ex: &Explorer, n: NodeId) -> (String, ChangeMark) {
             None if is_dir => "drwxr-xr-x".into(),
             None => "----------".into(),
         };
-        let owner = e.map(|e| format!("{}:{}", e.uid, e.gid)).unwrap_or_else(|| "0:0".into());
+        let owner = e
+            .map(|e| format!("{}:{}", e.uid, e.gid))
+            .unwrap_or_else(|| "0:0".into());
         s.push_str(&format!("{perms} {owner:>7} "));
     }
     s.push_str(&format!("{:>8} ", human(t.size(cx, n))));
@@ -91,11 +98,27 @@ pub fn render(f: &mut Frame, area: Rect, list: Rect, ex: &Explorer) {
         LayerMode::Aggregated => S::fill(S::TREE_TITLE_AGGREGATED, &[("n", &layer)]),
         LayerMode::ChangesOnly => S::fill(S::TREE_TITLE_CHANGES, &[("n", &layer)]),
     };
-    let mut block = Block::default().borders(Borders::ALL).title(title).border_style(theme::border(focused)).title_bottom(legend(ex));
+    let mut block = Block::default()
+        .borders(Borders::ALL)
+        .title(title)
+        .border_style(theme::border(focused))
+        .title_bottom(legend(ex));
     if let Some(p) = &ex.filter_input {
-        block = block.title_bottom(Line::from(vec![Span::styled(S::FILTER_PROMPT, theme::warn()), Span::raw(format!("{p}▏"))]).right_aligned());
+        block = block.title_bottom(
+            Line::from(vec![
+                Span::styled(S::FILTER_PROMPT, theme::warn()),
+                Span::raw(format!("{p}▏")),
+            ])
+            .right_aligned(),
+        );
     } else if let Some(p) = ex.tree.filter_pattern() {
-        block = block.title_bottom(Line::from(vec![Span::styled(S::FILTER_ACTIVE, theme::warn()), Span::raw(format!("{p} "))]).right_aligned());
+        block = block.title_bottom(
+            Line::from(vec![
+                Span::styled(S::FILTER_ACTIVE, theme::warn()),
+                Span::raw(format!("{p} ")),
+            ])
+            .right_aligned(),
+        );
     }
     let inner = block.inner(area);
     f.render_widget(block, area);
@@ -109,11 +132,17 @@ pub fn render(f: &mut Frame, area: Rect, list: Rect, ex: &Explorer) {
         let h = S::TREE_HEADER_PLAIN;
         format!("{:>8} {}", h[0], h[1])
     };
-    f.render_widget(Paragraph::new(Line::styled(header, theme::header())), Rect::new(inner.x, inner.y, inner.width, 1));
+    f.render_widget(
+        Paragraph::new(Line::styled(header, theme::header())),
+        Rect::new(inner.x, inner.y, inner.width, 1),
+    );
     let cx = ex.cx();
     let rows = ex.tree.rows(cx);
     if rows.is_empty() {
-        f.render_widget(Paragraph::new(Line::styled(S::TREE_EMPTY, theme::dim())), list);
+        f.render_widget(
+            Paragraph::new(Line::styled(S::TREE_EMPTY, theme::dim())),
+            list,
+        );
         return;
     }
     let mut lines = Vec::with_capacity(list.height as usize);

@@ -25,7 +25,10 @@ fn lines() -> Vec<Line<'static>> {
         }
         out.push(Line::styled(title.to_string(), theme::header()));
         for b in bs {
-            out.push(Line::from(vec![Span::styled(format!("{:>12} ", keys::keys_label(b)), theme::label()), Span::raw(b.help.to_string())]));
+            out.push(Line::from(vec![
+                Span::styled(format!("{:>12} ", keys::keys_label(b)), theme::label()),
+                Span::raw(b.help.to_string()),
+            ]));
         }
     }
     out.push(Line::raw(""));
@@ -36,8 +39,15 @@ fn lines() -> Vec<Line<'static>> {
 
 pub fn render(f: &mut Frame, area: Rect) {
     let all = lines();
-    let popup = centered(area, area.width.saturating_sub(4), area.height.saturating_sub(2));
-    let block = Block::default().borders(Borders::ALL).title(S::HELP_TITLE).border_style(theme::border(true));
+    let popup = centered(
+        area,
+        area.width.saturating_sub(4),
+        area.height.saturating_sub(2),
+    );
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(S::HELP_TITLE)
+        .border_style(theme::border(true));
     let inner = block.inner(popup);
     f.render_widget(Clear, popup);
     f.render_widget(block, popup);

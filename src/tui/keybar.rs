@@ -9,7 +9,10 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 pub fn render(f: &mut Frame, area: Rect, app: &App) {
-    let scope = app.explorer_ref().map(|e| e.scope()).unwrap_or(Scope::Global);
+    let scope = app
+        .explorer_ref()
+        .map(|e| e.scope())
+        .unwrap_or(Scope::Global);
     let mut spans = Vec::new();
     let mut bar = keys::bar(scope);
     // `? Help` first, so the way to every key is always on screen
@@ -18,13 +21,21 @@ pub fn render(f: &mut Frame, area: Rect, app: &App) {
         bar.insert(0, h);
     }
     for b in bar {
-        spans.push(Span::styled(format!(" {} ", keys::keys_label(b)), theme::key()));
+        spans.push(Span::styled(
+            format!(" {} ", keys::keys_label(b)),
+            theme::key(),
+        ));
         spans.push(Span::raw(format!(" {} ", b.bar.unwrap_or(""))));
     }
     let msg = status_text(app).unwrap_or_default();
     let msg_w = (msg.chars().count() as u16).min(area.width);
-    let keys_w = area.width.saturating_sub(if msg_w > 0 { msg_w + 1 } else { 0 });
-    f.render_widget(Paragraph::new(Line::from(spans)), Rect::new(area.x, area.y, keys_w, area.height));
+    let keys_w = area
+        .width
+        .saturating_sub(if msg_w > 0 { msg_w + 1 } else { 0 });
+    f.render_widget(
+        Paragraph::new(Line::from(spans)),
+        Rect::new(area.x, area.y, keys_w, area.height),
+    );
     if msg_w > 0 {
         let r = Rect::new(area.x + area.width - msg_w, area.y, msg_w, area.height);
         f.render_widget(Paragraph::new(Line::styled(msg, theme::warn())), r);

@@ -16,7 +16,13 @@ pub enum Scope {
 }
 
 impl Scope {
-    pub const ALL: [Scope; 5] = [Scope::Global, Scope::Layers, Scope::Tree, Scope::Wasted, Scope::Filter];
+    pub const ALL: [Scope; 5] = [
+        Scope::Global,
+        Scope::Layers,
+        Scope::Tree,
+        Scope::Wasted,
+        Scope::Filter,
+    ];
 }
 
 /// Everything a key (or a mouse gesture) can ask for; `update` gives each its meaning.
@@ -64,13 +70,22 @@ pub struct Key {
 }
 
 const fn k(c: char) -> Key {
-    Key { code: KeyCode::Char(c), mods: KeyModifiers::NONE }
+    Key {
+        code: KeyCode::Char(c),
+        mods: KeyModifiers::NONE,
+    }
 }
 const fn ctrl(c: char) -> Key {
-    Key { code: KeyCode::Char(c), mods: KeyModifiers::CONTROL }
+    Key {
+        code: KeyCode::Char(c),
+        mods: KeyModifiers::CONTROL,
+    }
 }
 const fn code(c: KeyCode) -> Key {
-    Key { code: c, mods: KeyModifiers::NONE }
+    Key {
+        code: c,
+        mods: KeyModifiers::NONE,
+    }
 }
 
 impl Key {
@@ -116,7 +131,9 @@ impl Key {
         let mods = ev.modifiers - KeyModifiers::SHIFT;
         let want = self.mods - KeyModifiers::SHIFT;
         let code = match ev.code {
-            KeyCode::Char(c) if ev.modifiers.contains(KeyModifiers::CONTROL) => KeyCode::Char(c.to_ascii_lowercase()),
+            KeyCode::Char(c) if ev.modifiers.contains(KeyModifiers::CONTROL) => {
+                KeyCode::Char(c.to_ascii_lowercase())
+            }
             // some terminals send ctrl+space as NUL
             KeyCode::Null => return *self == ctrl(' '),
             c => c,
@@ -136,8 +153,20 @@ pub struct Binding {
     pub bar: Option<&'static str>,
 }
 
-const fn b(scope: Scope, keys: &'static [Key], action: Action, help: &'static str, bar: Option<&'static str>) -> Binding {
-    Binding { scope, keys, action, help, bar }
+const fn b(
+    scope: Scope,
+    keys: &'static [Key],
+    action: Action,
+    help: &'static str,
+    bar: Option<&'static str>,
+) -> Binding {
+    Binding {
+        scope,
+        keys,
+        action,
+        help,
+        bar,
+    }
 }
 
 use Scope::*;
@@ -145,38 +174,218 @@ use Scope::*;
 /// The key map. Pane scopes come before `Global` so a pane can give a key its own meaning
 /// (`^A` is "aggregated" in Layers and "hide added" in the tree, as in dive).
 pub const BINDINGS: &[Binding] = &[
-    b(Filter, &[code(KeyCode::Enter)], Action::FilterDone, "keep the filter, back to the tree", Some("Keep")),
-    b(Filter, &[code(KeyCode::Esc)], Action::FilterCancel, "clear the filter", Some("Clear")),
-    b(Filter, &[code(KeyCode::Backspace)], Action::FilterBackspace, "delete a character", None),
-    b(Layers, &[ctrl('l')], Action::LayerChangesOnly, "show only this layer's changes", Some("Layer changes")),
-    b(Layers, &[ctrl('a')], Action::LayerAggregated, "show everything up to this layer", Some("Aggregated")),
-    b(Tree, &[k(' ')], Action::ToggleCollapse, "collapse / expand directory", Some("Collapse")),
-    b(Tree, &[ctrl(' ')], Action::ToggleCollapseAll, "collapse / expand all", None),
-    b(Tree, &[ctrl('a')], Action::ToggleHide(ChangeMark::Added), "hide / show added", Some("Added")),
-    b(Tree, &[ctrl('r')], Action::ToggleHide(ChangeMark::Removed), "hide / show removed", Some("Removed")),
+    b(
+        Filter,
+        &[code(KeyCode::Enter)],
+        Action::FilterDone,
+        "keep the filter, back to the tree",
+        Some("Keep"),
+    ),
+    b(
+        Filter,
+        &[code(KeyCode::Esc)],
+        Action::FilterCancel,
+        "clear the filter",
+        Some("Clear"),
+    ),
+    b(
+        Filter,
+        &[code(KeyCode::Backspace)],
+        Action::FilterBackspace,
+        "delete a character",
+        None,
+    ),
+    b(
+        Layers,
+        &[ctrl('l')],
+        Action::LayerChangesOnly,
+        "show only this layer's changes",
+        Some("Layer changes"),
+    ),
+    b(
+        Layers,
+        &[ctrl('a')],
+        Action::LayerAggregated,
+        "show everything up to this layer",
+        Some("Aggregated"),
+    ),
+    b(
+        Tree,
+        &[k(' ')],
+        Action::ToggleCollapse,
+        "collapse / expand directory",
+        Some("Collapse"),
+    ),
+    b(
+        Tree,
+        &[ctrl(' ')],
+        Action::ToggleCollapseAll,
+        "collapse / expand all",
+        None,
+    ),
+    b(
+        Tree,
+        &[ctrl('a')],
+        Action::ToggleHide(ChangeMark::Added),
+        "hide / show added",
+        Some("Added"),
+    ),
+    b(
+        Tree,
+        &[ctrl('r')],
+        Action::ToggleHide(ChangeMark::Removed),
+        "hide / show removed",
+        Some("Removed"),
+    ),
     // terminals send ctrl+m as Enter, so Enter is the same key (as in dive)
-    b(Tree, &[ctrl('m'), code(KeyCode::Enter)], Action::ToggleHide(ChangeMark::Modified), "hide / show modified", Some("Modified")),
-    b(Tree, &[ctrl('u')], Action::ToggleHide(ChangeMark::Unchanged), "hide / show unmodified", Some("Unmodified")),
-    b(Tree, &[ctrl('b')], Action::ToggleAttributes, "show / hide attributes", None),
-    b(Tree, &[ctrl('o')], Action::CycleSort, "sort: name, size descending", None),
-    b(Tree, &[k('s')], Action::SortBySize, "sort by size (again: by name)", Some("Size sort")),
-    b(Tree, &[ctrl('p')], Action::ToggleWrap, "wrap long names", None),
-    b(Tree, &[k('w')], Action::WastedOnly, "only paths that carry wasted bytes", Some("Wasted")),
-    b(Tree, &[ctrl('e')], Action::Extract, "extract the file to the current directory", Some("Extract")),
-    b(Wasted, &[code(KeyCode::Enter)], Action::Jump, "show the path in the tree, where it was added", Some("Show in tree")),
-    b(Global, &[k('q'), ctrl('c')], Action::Quit, "quit", Some("Quit")),
-    b(Global, &[code(KeyCode::Tab)], Action::NextPane, "next pane", Some("Pane")),
-    b(Global, &[code(KeyCode::BackTab)], Action::PrevPane, "previous pane", None),
+    b(
+        Tree,
+        &[ctrl('m'), code(KeyCode::Enter)],
+        Action::ToggleHide(ChangeMark::Modified),
+        "hide / show modified",
+        Some("Modified"),
+    ),
+    b(
+        Tree,
+        &[ctrl('u')],
+        Action::ToggleHide(ChangeMark::Unchanged),
+        "hide / show unmodified",
+        Some("Unmodified"),
+    ),
+    b(
+        Tree,
+        &[ctrl('b')],
+        Action::ToggleAttributes,
+        "show / hide attributes",
+        None,
+    ),
+    b(
+        Tree,
+        &[ctrl('o')],
+        Action::CycleSort,
+        "sort: name, size descending",
+        None,
+    ),
+    b(
+        Tree,
+        &[k('s')],
+        Action::SortBySize,
+        "sort by size (again: by name)",
+        Some("Size sort"),
+    ),
+    b(
+        Tree,
+        &[ctrl('p')],
+        Action::ToggleWrap,
+        "wrap long names",
+        None,
+    ),
+    b(
+        Tree,
+        &[k('w')],
+        Action::WastedOnly,
+        "only paths that carry wasted bytes",
+        Some("Wasted"),
+    ),
+    b(
+        Tree,
+        &[ctrl('e')],
+        Action::Extract,
+        "extract the file to the current directory",
+        Some("Extract"),
+    ),
+    b(
+        Wasted,
+        &[code(KeyCode::Enter)],
+        Action::Jump,
+        "show the path in the tree, where it was added",
+        Some("Show in tree"),
+    ),
+    b(
+        Global,
+        &[k('q'), ctrl('c')],
+        Action::Quit,
+        "quit",
+        Some("Quit"),
+    ),
+    b(
+        Global,
+        &[code(KeyCode::Tab)],
+        Action::NextPane,
+        "next pane",
+        Some("Pane"),
+    ),
+    b(
+        Global,
+        &[code(KeyCode::BackTab)],
+        Action::PrevPane,
+        "previous pane",
+        None,
+    ),
     b(Global, &[code(KeyCode::Up), k('k')], Action::Up, "up", None),
-    b(Global, &[code(KeyCode::Down), k('j')], Action::Down, "down", None),
-    b(Global, &[code(KeyCode::Left), k('h')], Action::Left, "collapse / go to parent", None),
-    b(Global, &[code(KeyCode::Right), k('l')], Action::Right, "expand / go into", None),
-    b(Global, &[code(KeyCode::PageUp), k('u')], Action::PageUp, "page up", None),
-    b(Global, &[code(KeyCode::PageDown), k('d')], Action::PageDown, "page down", None),
-    b(Global, &[code(KeyCode::Home), k('g')], Action::Home, "first", None),
-    b(Global, &[code(KeyCode::End), k('G')], Action::End, "last", None),
-    b(Global, &[ctrl('f'), k('/')], Action::StartFilter, "filter paths (substring or regex)", Some("Filter")),
-    b(Global, &[k('?')], Action::Help, "help: all keys", Some("Help")),
+    b(
+        Global,
+        &[code(KeyCode::Down), k('j')],
+        Action::Down,
+        "down",
+        None,
+    ),
+    b(
+        Global,
+        &[code(KeyCode::Left), k('h')],
+        Action::Left,
+        "collapse / go to parent",
+        None,
+    ),
+    b(
+        Global,
+        &[code(KeyCode::Right), k('l')],
+        Action::Right,
+        "expand / go into",
+        None,
+    ),
+    b(
+        Global,
+        &[code(KeyCode::PageUp), k('u')],
+        Action::PageUp,
+        "page up",
+        None,
+    ),
+    b(
+        Global,
+        &[code(KeyCode::PageDown), k('d')],
+        Action::PageDown,
+        "page down",
+        None,
+    ),
+    b(
+        Global,
+        &[code(KeyCode::Home), k('g')],
+        Action::Home,
+        "first",
+        None,
+    ),
+    b(
+        Global,
+        &[code(KeyCode::End), k('G')],
+        Action::End,
+        "last",
+        None,
+    ),
+    b(
+        Global,
+        &[ctrl('f'), k('/')],
+        Action::StartFilter,
+        "filter paths (substring or regex)",
+        Some("Filter"),
+    ),
+    b(
+        Global,
+        &[k('?')],
+        Action::Help,
+        "help: all keys",
+        Some("Help"),
+    ),
 ];
 
 /// The help overlay's own keys (not part of the panes' map).
@@ -185,14 +394,21 @@ pub const HELP_CLOSE: &[Key] = &[k('?'), code(KeyCode::Esc), k('q')];
 /// The action for a key in a scope: the scope's own binding first, then a global one.
 /// While typing a filter, unbound printable keys are text.
 pub fn lookup(scope: Scope, ev: &KeyEvent) -> Option<Action> {
-    let quit = BINDINGS.iter().find(|b| b.action == Action::Quit && b.keys.iter().any(|k| k.matches(ev)));
+    let quit = BINDINGS
+        .iter()
+        .find(|b| b.action == Action::Quit && b.keys.iter().any(|k| k.matches(ev)));
     if scope == Filter {
-        if let Some(b) = BINDINGS.iter().find(|b| b.scope == Filter && b.keys.iter().any(|k| k.matches(ev))) {
+        if let Some(b) = BINDINGS
+            .iter()
+            .find(|b| b.scope == Filter && b.keys.iter().any(|k| k.matches(ev)))
+        {
             return Some(b.action);
         }
         // ctrl+c still quits; any other printable key is part of the pattern
         if ev.modifiers.contains(KeyModifiers::CONTROL) {
-            return quit.filter(|_| ev.code == KeyCode::Char('c')).map(|b| b.action);
+            return quit
+                .filter(|_| ev.code == KeyCode::Char('c'))
+                .map(|b| b.action);
         }
         return match ev.code {
             KeyCode::Char(c) => Some(Action::FilterInput(c)),
@@ -212,11 +428,19 @@ pub fn bar(scope: Scope) -> Vec<&'static Binding> {
     BINDINGS
         .iter()
         .filter(|b| b.bar.is_some() && b.scope == scope)
-        .chain(BINDINGS.iter().filter(|b| b.bar.is_some() && b.scope == Global && scope != Filter))
+        .chain(
+            BINDINGS
+                .iter()
+                .filter(|b| b.bar.is_some() && b.scope == Global && scope != Filter),
+        )
         .collect()
 }
 
 /// `↑,k`, `q,^C`: every key of a binding.
 pub fn keys_label(b: &Binding) -> String {
-    b.keys.iter().map(|k| k.label()).collect::<Vec<_>>().join(",")
+    b.keys
+        .iter()
+        .map(|k| k.label())
+        .collect::<Vec<_>>()
+        .join(",")
 }

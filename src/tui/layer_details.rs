@@ -10,17 +10,31 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use ratatui::Frame;
 
 fn field<'a>(label: &'a str, value: String) -> Line<'a> {
-    Line::from(vec![Span::styled(format!("{label:<8}"), theme::label()), Span::raw(value)])
+    Line::from(vec![
+        Span::styled(format!("{label:<8}"), theme::label()),
+        Span::raw(value),
+    ])
 }
 
 pub fn render(f: &mut Frame, area: Rect, ex: &Explorer) {
-    let block = Block::default().borders(Borders::ALL).title(S::LAYER_DETAILS_TITLE).border_style(theme::border(false));
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(S::LAYER_DETAILS_TITLE)
+        .border_style(theme::border(false));
     let Some(l) = ex.image.layers.get(ex.layer) else {
         f.render_widget(block, area);
         return;
     };
-    let created = l.history.as_ref().and_then(|h| h.created.clone()).unwrap_or_default();
-    let command = l.history.as_ref().and_then(|h| h.created_by.clone()).unwrap_or_default();
+    let created = l
+        .history
+        .as_ref()
+        .and_then(|h| h.created.clone())
+        .unwrap_or_default();
+    let command = l
+        .history
+        .as_ref()
+        .and_then(|h| h.created_by.clone())
+        .unwrap_or_default();
     let mut lines = vec![
         field(S::DETAIL_DIGEST, l.digest.clone()),
         field(S::DETAIL_DIFF_ID, l.diff_id.clone()),
@@ -35,7 +49,15 @@ pub fn render(f: &mut Frame, area: Rect, ex: &Explorer) {
     f.render_widget(block, area);
     let head = Rect::new(inner.x, inner.y, inner.width, 3.min(inner.height));
     f.render_widget(Paragraph::new(std::mem::take(&mut lines)), head);
-    let rest = Rect::new(inner.x, inner.y + head.height, inner.width, inner.height - head.height);
-    let cmd = Line::from(vec![Span::styled(format!("{:<8}", S::DETAIL_COMMAND), theme::label()), Span::raw(command)]);
+    let rest = Rect::new(
+        inner.x,
+        inner.y + head.height,
+        inner.width,
+        inner.height - head.height,
+    );
+    let cmd = Line::from(vec![
+        Span::styled(format!("{:<8}", S::DETAIL_COMMAND), theme::label()),
+        Span::raw(command),
+    ]);
     f.render_widget(Paragraph::new(cmd).wrap(Wrap { trim: false }), rest);
 }

@@ -15,13 +15,41 @@ fn rows(ex: &Explorer) -> Vec<(Option<usize>, String)> {
     let mut out = Vec::new();
     for l in &ex.image.layers {
         for h in &l.empty_history {
-            out.push((None, format!("{:>3} {:>7} {:>7} {:>7}  {}", "", "", "", "", h.display_command())));
+            out.push((
+                None,
+                format!(
+                    "{:>3} {:>7} {:>7} {:>7}  {}",
+                    "",
+                    "",
+                    "",
+                    "",
+                    h.display_command()
+                ),
+            ));
         }
-        let w = ex.analysis.waste.layers.get(l.index).map(|w| w.wasted_bytes).unwrap_or(0);
-        let cmd = l.history.as_ref().and_then(|h| h.created_by.as_deref()).map(clean_command).unwrap_or_default();
+        let w = ex
+            .analysis
+            .waste
+            .layers
+            .get(l.index)
+            .map(|w| w.wasted_bytes)
+            .unwrap_or(0);
+        let cmd = l
+            .history
+            .as_ref()
+            .and_then(|h| h.created_by.as_deref())
+            .map(clean_command)
+            .unwrap_or_default();
         out.push((
             Some(l.index),
-            format!("{:>3} {:>7} {:>7} {:>7}  {}", l.index, human(l.size_bytes), human(l.compressed_bytes), human(w), cmd),
+            format!(
+                "{:>3} {:>7} {:>7} {:>7}  {}",
+                l.index,
+                human(l.size_bytes),
+                human(l.compressed_bytes),
+                human(w),
+                cmd
+            ),
         ));
     }
     out
@@ -39,12 +67,18 @@ fn visible_rows(area: Rect) -> usize {
 
 pub fn render(f: &mut Frame, area: Rect, ex: &Explorer) {
     let focused = ex.focus == Focus::Layers;
-    let block = Block::default().borders(Borders::ALL).title(S::LAYERS_TITLE).border_style(theme::border(focused));
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(S::LAYERS_TITLE)
+        .border_style(theme::border(focused));
     let rows = rows(ex);
     let vis = visible_rows(area);
     let off = offset(&rows, ex.layer, vis);
     let h = S::LAYERS_HEADER;
-    let mut lines = vec![Line::styled(format!("{:>3} {:>7} {:>7} {:>7}  {}", h[0], h[1], h[2], h[3], h[4]), theme::header())];
+    let mut lines = vec![Line::styled(
+        format!("{:>3} {:>7} {:>7} {:>7}  {}", h[0], h[1], h[2], h[3], h[4]),
+        theme::header(),
+    )];
     for (layer, text) in rows.into_iter().skip(off).take(vis) {
         let style = match layer {
             None => theme::dim(),

@@ -19,12 +19,27 @@ pub struct Areas {
 const DETAILS_H: u16 = 8;
 
 pub fn areas(size: Rect, ex: Option<&Explorer>) -> Areas {
-    let keybar = Rect::new(size.x, size.y + size.height.saturating_sub(1), size.width, 1.min(size.height));
+    let keybar = Rect::new(
+        size.x,
+        size.y + size.height.saturating_sub(1),
+        size.width,
+        1.min(size.height),
+    );
     let main = Rect::new(size.x, size.y, size.width, size.height.saturating_sub(1));
-    let left_w = (main.width * 2 / 5).max(main.width.min(40)).min(main.width.saturating_sub(30).max(main.width / 2));
+    let left_w = (main.width * 2 / 5)
+        .max(main.width.min(40))
+        .min(main.width.saturating_sub(30).max(main.width / 2));
     let left = Rect::new(main.x, main.y, left_w, main.height);
     let tree = Rect::new(main.x + left_w, main.y, main.width - left_w, main.height);
-    let rows = ex.map(|e| e.image.layers.iter().map(|l| 1 + l.empty_history.len()).sum::<usize>()).unwrap_or(1) as u16;
+    let rows = ex
+        .map(|e| {
+            e.image
+                .layers
+                .iter()
+                .map(|l| 1 + l.empty_history.len())
+                .sum::<usize>()
+        })
+        .unwrap_or(1) as u16;
     let h = left.height;
     let details_h = DETAILS_H.min(h / 3);
     let layers_max = (h * 2 / 5).max(6);
@@ -33,14 +48,36 @@ pub fn areas(size: Rect, ex: Option<&Explorer>) -> Areas {
     let layers = Rect::new(left.x, left.y, left.width, layers_h);
     let layer_details = Rect::new(left.x, left.y + layers_h, left.width, details_h);
     let image_details = Rect::new(left.x, left.y + layers_h + details_h, left.width, image_h);
-    let inner = Rect::new(tree.x + 1, tree.y + 1, tree.width.saturating_sub(2), tree.height.saturating_sub(2));
-    let tree_list = Rect::new(inner.x, inner.y + 1, inner.width, inner.height.saturating_sub(1));
-    Areas { layers, layer_details, image_details, tree, tree_list, keybar }
+    let inner = Rect::new(
+        tree.x + 1,
+        tree.y + 1,
+        tree.width.saturating_sub(2),
+        tree.height.saturating_sub(2),
+    );
+    let tree_list = Rect::new(
+        inner.x,
+        inner.y + 1,
+        inner.width,
+        inner.height.saturating_sub(1),
+    );
+    Areas {
+        layers,
+        layer_details,
+        image_details,
+        tree,
+        tree_list,
+        keybar,
+    }
 }
 
 /// A centered rectangle of at most `w` x `h`.
 pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
     let w = w.min(area.width);
     let h = h.min(area.height);
-    Rect::new(area.x + (area.width - w) / 2, area.y + (area.height - h) / 2, w, h)
+    Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    )
 }

@@ -28,7 +28,9 @@ use crate::cli::LoadArgs;
 use crate::progress::Progress;
 use crate::source::{LoadOptions, Selection};
 use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
-use crossterm::terminal::{disable_raw_mode, enable_raw_mode, EnterAlternateScreen, LeaveAlternateScreen};
+use crossterm::terminal::{
+    disable_raw_mode, enable_raw_mode, EnterAlternateScreen, LeaveAlternateScreen,
+};
 use ratatui::backend::{Backend, CrosstermBackend};
 use ratatui::layout::Rect;
 use ratatui::text::Line;
@@ -68,11 +70,16 @@ pub fn draw(f: &mut Frame, app: &App) {
 fn draw_loading(f: &mut Frame, area: Rect, name: &str, progress: &Progress) {
     let s = progress.snapshot();
     let popup = layout::centered(area, 70, 7);
-    let block = Block::default().borders(Borders::ALL).title(S::LOADING_TITLE);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(S::LOADING_TITLE);
     let inner = block.inner(popup);
     f.render_widget(block, popup);
     let title = S::fill(S::LOADING, &[("name", name)]);
-    f.render_widget(Paragraph::new(Line::raw(title)), Rect::new(inner.x, inner.y, inner.width, 1));
+    f.render_widget(
+        Paragraph::new(Line::raw(title)),
+        Rect::new(inner.x, inner.y, inner.width, 1),
+    );
     let analysing = s.layers_total > 0 && s.layers_done >= s.layers_total;
     let ratio = if analysing {
         1.0
@@ -83,16 +90,36 @@ fn draw_loading(f: &mut Frame, area: Rect, name: &str, progress: &Progress) {
     } else {
         0.0
     };
-    let layers = S::fill(S::LOADING_LAYERS, &[("done", &s.layers_done.to_string()), ("total", &s.layers_total.to_string())]);
+    let layers = S::fill(
+        S::LOADING_LAYERS,
+        &[
+            ("done", &s.layers_done.to_string()),
+            ("total", &s.layers_total.to_string()),
+        ],
+    );
     let bytes = if s.bytes_total > 0 {
-        format!("{} / {}", crate::report::human_bytes(s.bytes_read), crate::report::human_bytes(s.bytes_total))
+        format!(
+            "{} / {}",
+            crate::report::human_bytes(s.bytes_read),
+            crate::report::human_bytes(s.bytes_total)
+        )
     } else {
         crate::report::human_bytes(s.bytes_read)
     };
-    let label = if analysing { S::ANALYSING.to_string() } else { format!("{layers}, {bytes}") };
-    let gauge = Gauge::default().ratio(ratio).label(label).gauge_style(theme::label());
+    let label = if analysing {
+        S::ANALYSING.to_string()
+    } else {
+        format!("{layers}, {bytes}")
+    };
+    let gauge = Gauge::default()
+        .ratio(ratio)
+        .label(label)
+        .gauge_style(theme::label());
     f.render_widget(gauge, Rect::new(inner.x, inner.y + 2, inner.width, 1));
-    f.render_widget(Paragraph::new(Line::styled(S::LOADING_HINT, theme::dim())), Rect::new(inner.x, inner.y + 4, inner.width, 1));
+    f.render_widget(
+        Paragraph::new(Line::styled(S::LOADING_HINT, theme::dim())),
+        Rect::new(inner.x, inner.y + 4, inner.width, 1),
+    );
 }
 
 /// The main loop: draw, wait for an event, update, run effects; until `app.quit`.
@@ -145,7 +172,12 @@ struct TerminalGuard;
 fn restore_terminal() {
     let _ = disable_raw_mode();
     let mut out = std::io::stdout();
-    let _ = crossterm::execute!(out, DisableMouseCapture, LeaveAlternateScreen, crossterm::cursor::Show);
+    let _ = crossterm::execute!(
+        out,
+        DisableMouseCapture,
+        LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
     let _ = out.flush();
 }
 
@@ -180,32 +212,55 @@ struct SourceRef {
 /// Write the bytes of one entry to `dir/name`: never over an existing file, never outside `dir`.
 pub fn extract_to(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, String> {
     if name.is_empty() || name == "." || name == ".." || name.contains('/') || name.contains('\0') {
-        return Err(S::fill(S::EXTRACT_FAILED, &[("err", "not a plain file name")]));
+        return Err(S::fill(
+            S::EXTRACT_FAILED,
+            &[("err", "not a plain file name")],
+        ));
     }
     let target = dir.join(name);
     // create_new: O_EXCL, which also refuses a symlink planted at the name
-    let mut f = match std::fs::OpenOptions::new().write(true).create_new(true).open(&target) {
+    let mut f = match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&target)
+    {
         Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Err(S::fill(S::EXTRACT_EXISTS, &[("name", name)])),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err(S::fill(S::EXTRACT_EXISTS, &[("name", name)]))
+        }
         Err(e) => return Err(S::fill(S::EXTRACT_FAILED, &[("err", &e.to_string())])),
     };
-    f.write_all(bytes).map_err(|e| S::fill(S::EXTRACT_FAILED, &[("err", &e.to_string())]))?;
+    f.write_all(bytes)
+        .map_err(|e| S::fill(S::EXTRACT_FAILED, &[("err", &e.to_string())]))?;
     Ok(target)
 }
 
 fn run_extract(src: SourceRef, e: Effect, tx: Sender<AppEvent>) {
     std::thread::spawn(move || {
-        let Effect::Extract { layer, path, name, size } = e;
-        let msg = match crate::source::extract::extract_entry(&src.path, &src.selection, layer, &path) {
-            Ok(bytes) => {
-                let dir = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-                match extract_to(&dir, &name, &bytes) {
-                    Ok(_) => S::fill(S::EXTRACT_DONE, &[("path", &path), ("name", &name), ("size", &crate::report::human_bytes(size))]),
-                    Err(m) => m,
+        let Effect::Extract {
+            layer,
+            path,
+            name,
+            size,
+        } = e;
+        let msg =
+            match crate::source::extract::extract_entry(&src.path, &src.selection, layer, &path) {
+                Ok(bytes) => {
+                    let dir = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+                    match extract_to(&dir, &name, &bytes) {
+                        Ok(_) => S::fill(
+                            S::EXTRACT_DONE,
+                            &[
+                                ("path", &path),
+                                ("name", &name),
+                                ("size", &crate::report::human_bytes(size)),
+                            ],
+                        ),
+                        Err(m) => m,
+                    }
                 }
-            }
-            Err(err) => S::fill(S::EXTRACT_FAILED, &[("err", &err.to_string())]),
-        };
+                Err(err) => S::fill(S::EXTRACT_FAILED, &[("err", &err.to_string())]),
+            };
         let _ = tx.send(AppEvent::Status(msg));
     });
 }
@@ -216,11 +271,19 @@ pub fn run(target: &str, args: &LoadArgs) -> anyhow::Result<i32> {
     let progress = Arc::new(Progress::new());
     let (tx, rx) = mpsc::channel::<AppEvent>();
     {
-        let (tx, target, args, progress) = (tx.clone(), target.to_string(), args.clone(), progress.clone());
+        let (tx, target, args, progress) = (
+            tx.clone(),
+            target.to_string(),
+            args.clone(),
+            progress.clone(),
+        );
         std::thread::spawn(move || {
             let opts = LoadOptions {
                 verify: !args.no_verify,
-                selection: Selection { image: args.select_image.clone(), platform: args.platform.clone() },
+                selection: Selection {
+                    image: args.select_image.clone(),
+                    platform: args.platform.clone(),
+                },
                 progress: Some(progress),
             };
             let r = crate::app::resolve_and_load(&target, &args, &opts)
@@ -234,7 +297,10 @@ pub fn run(target: &str, args: &LoadArgs) -> anyhow::Result<i32> {
     }
     let src = SourceRef {
         path: PathBuf::from(target.split_once("://").map(|(_, r)| r).unwrap_or(target)),
-        selection: Selection { image: args.select_image.clone(), platform: args.platform.clone() },
+        selection: Selection {
+            image: args.select_image.clone(),
+            platform: args.platform.clone(),
+        },
     };
     let guard = TerminalGuard::enter()?;
     let mut terminal = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
@@ -250,8 +316,14 @@ pub fn run(target: &str, args: &LoadArgs) -> anyhow::Result<i32> {
             }
         });
     }
-    let mut app = App::loading(target.to_string(), progress, Rect::new(0, 0, size.width, size.height));
-    let result = run_loop(&mut terminal, &mut app, &rx, |e| run_extract(src.clone(), e, tx.clone()));
+    let mut app = App::loading(
+        target.to_string(),
+        progress,
+        Rect::new(0, 0, size.width, size.height),
+    );
+    let result = run_loop(&mut terminal, &mut app, &rx, |e| {
+        run_extract(src.clone(), e, tx.clone())
+    });
     drop(guard);
     result?;
     match app.screen {

@@ -47,7 +47,12 @@ pub enum AppEvent {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Effect {
     /// Write the bytes of `path` as found in `layer` to `./name`.
-    Extract { layer: usize, path: String, name: String, size: u64 },
+    Extract {
+        layer: usize,
+        path: String,
+        name: String,
+        size: u64,
+    },
 }
 
 /// One wasted path of the image details list.
@@ -77,7 +82,10 @@ pub struct Explorer {
 }
 
 pub enum Screen {
-    Loading { name: String, progress: Arc<Progress> },
+    Loading {
+        name: String,
+        progress: Arc<Progress>,
+    },
     Explore(Box<Explorer>),
     Failed(String),
 }
@@ -124,7 +132,16 @@ impl Explorer {
                 }
             }
         }
-        let mut ex = Explorer { image, analysis, focus: Focus::Layers, layer: 0, tree, wasted, wasted_sel: 0, filter_input: None };
+        let mut ex = Explorer {
+            image,
+            analysis,
+            focus: Focus::Layers,
+            layer: 0,
+            tree,
+            wasted,
+            wasted_sel: 0,
+            filter_input: None,
+        };
         ex.select_layer(0);
         ex
     }
@@ -135,7 +152,13 @@ impl Explorer {
 
     /// Split borrow: the tree and the image it walks.
     fn tree_cx(&mut self) -> (&mut TreeView, Ctx<'_>) {
-        (&mut self.tree, Ctx { image: &self.image, merged: &self.analysis.merged })
+        (
+            &mut self.tree,
+            Ctx {
+                image: &self.image,
+                merged: &self.analysis.merged,
+            },
+        )
     }
 
     pub fn scope(&self) -> Scope {
@@ -155,7 +178,10 @@ impl Explorer {
 
     pub fn set_viewport(&mut self, areas: &Areas) {
         let (t, cx) = self.tree_cx();
-        let (h, w) = (areas.tree_list.height as usize, areas.tree_list.width as usize);
+        let (h, w) = (
+            areas.tree_list.height as usize,
+            areas.tree_list.width as usize,
+        );
         if t.view_h != h || t.view_w != w {
             t.view_h = h;
             t.view_w = w;
@@ -177,7 +203,8 @@ impl Explorer {
             }
             Focus::Wasted => {
                 let n = self.wasted.len() as isize;
-                self.wasted_sel = (self.wasted_sel as isize + delta).clamp(0, (n - 1).max(0)) as usize;
+                self.wasted_sel =
+                    (self.wasted_sel as isize + delta).clamp(0, (n - 1).max(0)) as usize;
             }
             Focus::Tree => {
                 let (t, cx) = self.tree_cx();
@@ -219,26 +246,53 @@ impl Explorer {
     fn extract(&mut self) -> Result<Effect, String> {
         let n = self.tree.cursor;
         let cx = self.cx();
-        let v = self.tree.version(cx, n).filter(|v| v.present()).ok_or(S::EXTRACT_NOT_FILE)?;
+        let v = self
+            .tree
+            .version(cx, n)
+            .filter(|v| v.present())
+            .ok_or(S::EXTRACT_NOT_FILE)?;
         let e = entry_of(&self.image, v).ok_or(S::EXTRACT_NOT_FILE)?;
         // a hardlink's bytes are its target's
         let (layer, path, size) = match e.kind {
             EntryKind::File => (v.layer as usize, self.image.paths.path(n), e.size),
             EntryKind::Hardlink => {
-                let t = self.image.paths.lookup(self.image.link(e.link)).ok_or(S::EXTRACT_NOT_FILE)?;
-                let tv = self.analysis.merged.state_at(t, v.layer as usize).ok_or(S::EXTRACT_NOT_FILE)?;
-                let te = entry_of(&self.image, tv).filter(|te| te.kind == EntryKind::File).ok_or(S::EXTRACT_NOT_FILE)?;
+                let t = self
+                    .image
+                    .paths
+                    .lookup(self.image.link(e.link))
+                    .ok_or(S::EXTRACT_NOT_FILE)?;
+                let tv = self
+                    .analysis
+                    .merged
+                    .state_at(t, v.layer as usize)
+                    .ok_or(S::EXTRACT_NOT_FILE)?;
+                let te = entry_of(&self.image, tv)
+                    .filter(|te| te.kind == EntryKind::File)
+                    .ok_or(S::EXTRACT_NOT_FILE)?;
                 (tv.layer as usize, self.image.paths.path(t), te.size)
             }
             _ => return Err(S::EXTRACT_NOT_FILE.to_string()),
         };
-        Ok(Effect::Extract { layer, path, name: self.image.paths.name(n).to_string(), size })
+        Ok(Effect::Extract {
+            layer,
+            path,
+            name: self.image.paths.name(n).to_string(),
+            size,
+        })
     }
 }
 
 impl App {
     pub fn loading(name: String, progress: Arc<Progress>, size: Rect) -> App {
-        App { screen: Screen::Loading { name, progress }, size, help: false, quit: false, status: None, effects: Vec::new(), clear: false }
+        App {
+            screen: Screen::Loading { name, progress },
+            size,
+            help: false,
+            quit: false,
+            status: None,
+            effects: Vec::new(),
+            clear: false,
+        }
     }
 
     pub fn explorer(ex: Explorer, size: Rect) -> App {
@@ -296,14 +350,23 @@ pub fn update(app: &mut App, action: Action) {
         return;
     }
     let areas = app.areas();
-    let Screen::Explore(ex) = &mut app.screen else { return };
+    let Screen::Explore(ex) = &mut app.screen else {
+        return;
+    };
     let ex = ex.as_mut();
     let mut status: Option<String> = None;
     match action {
         Action::NextPane | Action::PrevPane => {
-            let i = Focus::ORDER.iter().position(|&f| f == ex.focus).unwrap_or(0);
+            let i = Focus::ORDER
+                .iter()
+                .position(|&f| f == ex.focus)
+                .unwrap_or(0);
             let n = Focus::ORDER.len();
-            let j = if action == Action::NextPane { (i + 1) % n } else { (i + n - 1) % n };
+            let j = if action == Action::NextPane {
+                (i + 1) % n
+            } else {
+                (i + n - 1) % n
+            };
             ex.focus = Focus::ORDER[j];
         }
         Action::Up => ex.move_by(-1, &areas),
@@ -320,7 +383,13 @@ pub fn update(app: &mut App, action: Action) {
             let first = action == Action::Home;
             match ex.focus {
                 Focus::Layers => ex.select_layer(if first { 0 } else { usize::MAX }),
-                Focus::Wasted => ex.wasted_sel = if first { 0 } else { ex.wasted.len().saturating_sub(1) },
+                Focus::Wasted => {
+                    ex.wasted_sel = if first {
+                        0
+                    } else {
+                        ex.wasted.len().saturating_sub(1)
+                    }
+                }
                 Focus::Tree => {
                     let (t, cx) = ex.tree_cx();
                     if first {
@@ -342,7 +411,11 @@ pub fn update(app: &mut App, action: Action) {
             }
         }
         Action::LayerChangesOnly | Action::LayerAggregated => {
-            let mode = if action == Action::LayerChangesOnly { LayerMode::ChangesOnly } else { LayerMode::Aggregated };
+            let mode = if action == Action::LayerChangesOnly {
+                LayerMode::ChangesOnly
+            } else {
+                LayerMode::Aggregated
+            };
             let (t, cx) = ex.tree_cx();
             t.set_mode(cx, mode);
         }
@@ -397,7 +470,11 @@ pub fn update(app: &mut App, action: Action) {
         }
         Action::CycleSort | Action::SortBySize => {
             let (t, cx) = ex.tree_cx();
-            let next = if t.sort == SortOrder::Name { SortOrder::SizeDesc } else { SortOrder::Name };
+            let next = if t.sort == SortOrder::Name {
+                SortOrder::SizeDesc
+            } else {
+                SortOrder::Name
+            };
             t.set_sort(cx, next);
         }
         Action::WastedOnly => {
@@ -459,7 +536,10 @@ pub fn handle_key(app: &mut App, k: KeyEvent) {
         }
         return;
     }
-    let scope = app.explorer_ref().map(|e| e.scope()).unwrap_or(Scope::Global);
+    let scope = app
+        .explorer_ref()
+        .map(|e| e.scope())
+        .unwrap_or(Scope::Global);
     if let Some(a) = keys::lookup(scope, &k) {
         app.status = None;
         update(app, a);
@@ -472,7 +552,9 @@ fn handle_mouse(app: &mut App, m: MouseEvent) {
     }
     let areas = app.areas();
     let pos = Position::new(m.column, m.row);
-    let Screen::Explore(ex) = &mut app.screen else { return };
+    let Screen::Explore(ex) = &mut app.screen else {
+        return;
+    };
     let ex = ex.as_mut();
     let pane = if areas.layers.contains(pos) {
         Focus::Layers
@@ -494,7 +576,9 @@ fn handle_mouse(app: &mut App, m: MouseEvent) {
                     }
                 }
                 Focus::Wasted => {
-                    if let Some(i) = super::image_details::wasted_at_row(ex, areas.image_details, m.row) {
+                    if let Some(i) =
+                        super::image_details::wasted_at_row(ex, areas.image_details, m.row)
+                    {
                         ex.wasted_sel = i;
                     }
                 }

@@ -36,7 +36,10 @@ pub struct Ctx<'a> {
 
 impl<'a> Ctx<'a> {
     pub fn new(image: &'a Image, analysis: &'a Analysis) -> Self {
-        Ctx { image, merged: &analysis.merged }
+        Ctx {
+            image,
+            merged: &analysis.merged,
+        }
     }
 }
 
@@ -75,12 +78,20 @@ fn file_bytes(image: &Image, v: Option<Version>) -> u64 {
 impl Sizes {
     fn apply(&mut self, cx: Ctx, layer: usize, forward: bool) {
         for &n in cx.merged.changed_in(layer) {
-            let old = if layer == 0 { 0 } else { file_bytes(cx.image, cx.merged.state_at(n, layer - 1)) };
+            let old = if layer == 0 {
+                0
+            } else {
+                file_bytes(cx.image, cx.merged.state_at(n, layer - 1))
+            };
             let new = file_bytes(cx.image, cx.merged.state_at(n, layer));
             if old == new {
                 continue;
             }
-            let d = if forward { new.wrapping_sub(old) } else { old.wrapping_sub(new) };
+            let d = if forward {
+                new.wrapping_sub(old)
+            } else {
+                old.wrapping_sub(new)
+            };
             let mut cur = n;
             loop {
                 let t = &mut self.total[cur as usize];
@@ -184,7 +195,10 @@ impl TreeView {
             keep: vec![0; n],
             gen: 0,
             restrictive: false,
-            sizes: Sizes { applied: 0, total: vec![0; n] },
+            sizes: Sizes {
+                applied: 0,
+                total: vec![0; n],
+            },
             wasted_first,
             wasted_nodes,
             sorted: RefCell::new(HashMap::new()),
@@ -240,18 +254,27 @@ impl TreeView {
         let Ok(regex) = regex else { return };
         // narrowing rebuilds each match's path: worth it only when the matches are few
         let narrowing = match &self.filter {
-            Some(f) => f.literal && literal && pattern.contains(f.pattern.as_str()) && f.matches.len() < cx.image.paths.len() / 8,
+            Some(f) => {
+                f.literal
+                    && literal
+                    && pattern.contains(f.pattern.as_str())
+                    && f.matches.len() < cx.image.paths.len() / 8
+            }
             None => false,
         };
         let mut matches = Vec::new();
         let paths = &cx.image.paths;
         if narrowing {
             let prev = self.filter.take().map(|f| f.matches).unwrap_or_default();
-            matches = prev.into_iter().filter(|&n| regex.is_match(&paths.path(n))).collect();
+            matches = prev
+                .into_iter()
+                .filter(|&n| regex.is_match(&paths.path(n)))
+                .collect();
         } else {
             // depth-first with one path buffer: no string per node is kept
             let mut buf = String::new();
-            let mut stack: Vec<(NodeId, usize)> = paths.children(ROOT).iter().rev().map(|&c| (c, 0)).collect();
+            let mut stack: Vec<(NodeId, usize)> =
+                paths.children(ROOT).iter().rev().map(|&c| (c, 0)).collect();
             while let Some((n, len)) = stack.pop() {
                 buf.truncate(len);
                 buf.push('/');
@@ -265,7 +288,12 @@ impl TreeView {
                 }
             }
         }
-        self.filter = Some(Filter { pattern: pattern.to_string(), regex, literal, matches });
+        self.filter = Some(Filter {
+            pattern: pattern.to_string(),
+            regex,
+            literal,
+            matches,
+        });
         self.refresh(cx);
     }
 
@@ -310,7 +338,10 @@ impl TreeView {
     fn refresh(&mut self, cx: Ctx) {
         self.sizes.move_to(cx, self.layer);
         self.sorted.borrow_mut().clear();
-        self.restrictive = self.mode == LayerMode::ChangesOnly || self.filter.is_some() || self.wasted_only || self.hide.iter().any(|&h| h);
+        self.restrictive = self.mode == LayerMode::ChangesOnly
+            || self.filter.is_some()
+            || self.wasted_only
+            || self.hide.iter().any(|&h| h);
         self.gen = self.gen.wrapping_add(1);
         if self.gen == 0 {
             self.keep.fill(0);
@@ -322,7 +353,9 @@ impl TreeView {
                 &f.matches
             } else if self.wasted_only {
                 &self.wasted_nodes
-            } else if self.mode == LayerMode::ChangesOnly || self.hide[mark_index(ChangeMark::Unchanged)] {
+            } else if self.mode == LayerMode::ChangesOnly
+                || self.hide[mark_index(ChangeMark::Unchanged)]
+            {
                 cx.merged.changed_in(self.layer)
             } else {
                 all = (1..cx.image.paths.len() as NodeId).collect();
@@ -371,7 +404,9 @@ impl TreeView {
     pub fn mark(&self, cx: Ctx, n: NodeId) -> ChangeMark {
         let v = self.version(cx, n);
         if self.changed_here(v) {
-            cx.merged.mark_at(cx.image, n, self.layer).unwrap_or(ChangeMark::Unchanged)
+            cx.merged
+                .mark_at(cx.image, n, self.layer)
+                .unwrap_or(ChangeMark::Unchanged)
         } else {
             ChangeMark::Unchanged
         }
@@ -390,7 +425,12 @@ impl TreeView {
             return false;
         }
         if let Some(f) = &self.filter {
-            if f.matches.binary_search_by_key(&cx.image.paths.preorder_rank(n), |&m| cx.image.paths.preorder_rank(m)).is_err() {
+            if f.matches
+                .binary_search_by_key(&cx.image.paths.preorder_rank(n), |&m| {
+                    cx.image.paths.preorder_rank(m)
+                })
+                .is_err()
+            {
                 return false;
             }
         }
@@ -437,7 +477,9 @@ impl TreeView {
     }
 
     pub fn carries_waste(&self, n: NodeId) -> bool {
-        self.wasted_first.get(n as usize).is_some_and(|&w| w as usize <= self.layer)
+        self.wasted_first
+            .get(n as usize)
+            .is_some_and(|&w| w as usize <= self.layer)
     }
 
     // ---- walking --------------------------------------------------------------------------
@@ -463,7 +505,9 @@ impl TreeView {
         match self.sort {
             SortOrder::Name => {
                 let r = cx.image.paths.preorder_rank(n);
-                siblings.binary_search_by_key(&r, |&s| cx.image.paths.preorder_rank(s)).ok()
+                siblings
+                    .binary_search_by_key(&r, |&s| cx.image.paths.preorder_rank(s))
+                    .ok()
             }
             SortOrder::SizeDesc => siblings.iter().position(|&s| s == n),
         }
@@ -474,11 +518,18 @@ impl TreeView {
     }
 
     fn first_visible_child(&self, cx: Ctx, n: NodeId) -> Option<NodeId> {
-        self.children(cx, n).iter().copied().find(|&c| self.visible(cx, c))
+        self.children(cx, n)
+            .iter()
+            .copied()
+            .find(|&c| self.visible(cx, c))
     }
 
     fn last_visible_child(&self, cx: Ctx, n: NodeId) -> Option<NodeId> {
-        self.children(cx, n).iter().rev().copied().find(|&c| self.visible(cx, c))
+        self.children(cx, n)
+            .iter()
+            .rev()
+            .copied()
+            .find(|&c| self.visible(cx, c))
     }
 
     pub fn next_sibling(&self, cx: Ctx, n: NodeId) -> Option<NodeId> {
@@ -492,7 +543,11 @@ impl TreeView {
         let p = cx.image.paths.parent(n)?;
         let sib = self.children(cx, p);
         let i = self.position(cx, &sib, n)?;
-        sib[..i].iter().rev().copied().find(|&c| self.visible(cx, c))
+        sib[..i]
+            .iter()
+            .rev()
+            .copied()
+            .find(|&c| self.visible(cx, c))
     }
 
     pub fn first(&self, cx: Ctx) -> Option<NodeId> {
@@ -587,19 +642,27 @@ impl TreeView {
         if !self.wrap || self.view_w == 0 {
             return 1;
         }
-        let w = self.row_prefix_width(cx, n) + cx.image.paths.name(n).chars().count() + self.link_suffix(cx, n).chars().count();
+        let w = self.row_prefix_width(cx, n)
+            + cx.image.paths.name(n).chars().count()
+            + self.link_suffix(cx, n).chars().count();
         w.div_ceil(self.view_w).max(1)
     }
 
     pub fn row_prefix_width(&self, cx: Ctx, n: NodeId) -> usize {
-        let attrs = if self.show_attrs { ATTRS_WIDTH } else { SIZE_WIDTH };
+        let attrs = if self.show_attrs {
+            ATTRS_WIDTH
+        } else {
+            SIZE_WIDTH
+        };
         attrs + 4 * cx.image.paths.depth(n)
     }
 
     pub fn link_suffix(&self, cx: Ctx, n: NodeId) -> String {
         match self.version(cx, n).and_then(|v| entry_of(cx.image, v)) {
             Some(e) if e.kind == EntryKind::Symlink => format!(" → {}", cx.image.link(e.link)),
-            Some(e) if e.kind == EntryKind::Hardlink => format!(" link to /{}", cx.image.link(e.link)),
+            Some(e) if e.kind == EntryKind::Hardlink => {
+                format!(" link to /{}", cx.image.link(e.link))
+            }
             _ => String::new(),
         }
     }
@@ -795,7 +858,17 @@ pub fn permissions(kind: EntryKind, mode: u32) -> String {
     };
     let mut s = String::with_capacity(10);
     s.push(t);
-    let bits = [(0o400, 'r'), (0o200, 'w'), (0o100, 'x'), (0o040, 'r'), (0o020, 'w'), (0o010, 'x'), (0o004, 'r'), (0o002, 'w'), (0o001, 'x')];
+    let bits = [
+        (0o400, 'r'),
+        (0o200, 'w'),
+        (0o100, 'x'),
+        (0o040, 'r'),
+        (0o020, 'w'),
+        (0o010, 'x'),
+        (0o004, 'r'),
+        (0o002, 'w'),
+        (0o001, 'x'),
+    ];
     for (i, (bit, c)) in bits.iter().enumerate() {
         let set = mode & bit != 0;
         let special = match i {
