@@ -1,6 +1,7 @@
 //! The binary's work: parse arguments, load, analyse, and hand the result to a front end.
 //! Errors end here as one line on stderr and exit status 2.
 
+use crate::analysis::compare;
 use crate::analysis::Analysis;
 use crate::cli::{Cli, LoadArgs};
 use crate::error::Error;
@@ -29,8 +30,20 @@ pub fn run() -> i32 {
 fn run_cli(cli: Cli) -> anyhow::Result<i32> {
     if let Some(cmd) = cli.command {
         return match cmd {
-            crate::cli::Command::Compare { .. } => {
-                Err(anyhow::anyhow!("compare is not available yet"))
+            crate::cli::Command::Compare {
+                a,
+                b,
+                json,
+                ci,
+                max_growth,
+                fail_on_new_leftovers,
+            } => {
+                let gate = compare::Gate {
+                    max_growth,
+                    fail_on_new_leftovers,
+                };
+                let ci = ci || gate.max_growth.is_some() || gate.fail_on_new_leftovers;
+                run_compare(&a, &b, json.as_deref(), ci.then_some(gate), &cli.load)
             }
         };
     }
@@ -117,6 +130,52 @@ fn run_ci(cli: &Cli, target: &str) -> anyhow::Result<i32> {
     })
 }
 
+/// `bathy compare A B`: load both (shared layers read once), analyse, diff, report or gate.
+fn run_compare(
+    a: &str,
+    b: &str,
+    json: Option<&Path>,
+    gate: Option<compare::Gate>,
+    load: &LoadArgs,
+) -> anyhow::Result<i32> {
+    let cache = source::LayerCache::new();
+    let ia = load_image_cached(a, load, Some(cache.clone()))?;
+    let ib = load_image_cached(b, load, Some(cache))?;
+    let (aa, ab) = rayon::join(|| Analysis::run(&ia), || Analysis::run(&ib));
+    let c = compare::compare(&compare_side(&ia, &aa), &compare_side(&ib, &ab));
+    let rules = gate.as_ref().map(|g| compare::evaluate(&c, g));
+    if let Some(path) = json {
+        let doc = report::compare_json::build(&c, rules.as_deref());
+        write_json(path, |w| serde_json::to_writer_pretty(w, &doc))?;
+    }
+    if let Some(rules) = &rules {
+        // with --json - the JSON is the output; the evaluation goes to stderr
+        let text = report::compare_text::render_ci(&c, rules);
+        if json.is_some_and(|p| p.as_os_str() == "-") {
+            eprint!("{text}");
+        } else {
+            print!("{text}");
+        }
+        let failed = rules.iter().any(|r| r.verdict == compare::Verdict::Fail);
+        return Ok(if failed {
+            exit_codes::RULE_FAILED
+        } else {
+            exit_codes::OK
+        });
+    }
+    if json.is_none() {
+        print!("{}", report::compare_text::render(&c));
+    }
+    Ok(exit_codes::OK)
+}
+
+/// One side of a comparison with the findings of the other analyses.
+// TODO(issue 6): add `.with_leftovers(..)` and `.with_packages(..)` from `analysis::leftovers`
+// and the package attribution once they land; until then those sections say "not computed".
+fn compare_side<'a>(image: &'a Image, analysis: &'a Analysis) -> compare::Side<'a> {
+    compare::Side::new(image, analysis)
+}
+
 /// Write to FILE, or stdout for `-`.
 pub fn write_output(path: &Path, text: &str) -> anyhow::Result<()> {
     if path.as_os_str() == "-" {
@@ -160,6 +219,15 @@ pub fn write_json(
 
 /// Load an image named on the command line, with a progress line on a terminal.
 pub fn load_image(target: &str, args: &LoadArgs) -> anyhow::Result<Image> {
+    load_image_cached(target, args, None)
+}
+
+/// [`load_image`], reusing (and filling) a cache of parsed layers shared with other loads.
+pub fn load_image_cached(
+    target: &str,
+    args: &LoadArgs,
+    cache: Option<source::LayerCache>,
+) -> anyhow::Result<Image> {
     let progress = Arc::new(Progress::new());
     let opts = LoadOptions {
         verify: !args.no_verify,
@@ -168,6 +236,7 @@ pub fn load_image(target: &str, args: &LoadArgs) -> anyhow::Result<Image> {
             platform: args.platform.clone(),
         },
         progress: Some(progress.clone()),
+        cache,
     };
     let show = std::io::stderr().is_terminal();
     let done = Arc::new(std::sync::atomic::AtomicBool::new(false));

@@ -1,6 +1,7 @@
 //! Analyses over the image model and the merged tree: dive's numbers, true waste, and (in
 //! their own modules) leftovers, stages and comparisons. No I/O and no terminal here.
 
+pub mod compare;
 pub mod dive;
 pub mod rules;
 pub mod waste;

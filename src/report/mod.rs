@@ -2,6 +2,8 @@
 //! for pipes. Formats only; every number comes from `analysis`.
 
 pub mod ci;
+pub mod compare_json;
+pub mod compare_text;
 pub mod json;
 pub mod text;
 

@@ -199,6 +199,18 @@ fn kind_of(typeflag: u8, name: &str) -> EntryKind {
     }
 }
 
+/// A blob's compression from its first bytes (gzip and zstd magic numbers; anything else is
+/// taken for a plain tar).
+pub fn sniff_compression(head: &[u8]) -> Compression {
+    if head.starts_with(&[0x1f, 0x8b]) {
+        Compression::Gzip
+    } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        Compression::Zstd
+    } else {
+        Compression::None
+    }
+}
+
 /// Parse a layer blob from `reader`. `member` names the blob in errors.
 pub fn parse_layer<R: Read>(
     reader: R,
@@ -224,13 +236,7 @@ pub fn parse_layer_with_progress<R: Read>(
         .take(512)
         .read_to_end(&mut head)
         .map_err(|e| merr(format!("read failed: {e}")))?;
-    let compression = if head.starts_with(&[0x1f, 0x8b]) {
-        Compression::Gzip
-    } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-        Compression::Zstd
-    } else {
-        Compression::None
-    };
+    let compression = sniff_compression(&head);
     if compression == Compression::None {
         let looks_tar = head.is_empty()
             || (head.len() >= 263 && &head[257..262] == b"ustar")

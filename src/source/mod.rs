@@ -24,6 +24,9 @@ pub struct LoadOptions {
     pub verify: bool,
     pub selection: Selection,
     pub progress: Option<Arc<Progress>>,
+    /// Layers already read by an earlier load (by diff_id), so comparing two images that share
+    /// layers reads each shared layer once.
+    pub cache: Option<LayerCache>,
 }
 
 impl Default for LoadOptions {
@@ -32,6 +35,52 @@ impl Default for LoadOptions {
             verify: true,
             selection: Selection::default(),
             progress: None,
+            cache: None,
+        }
+    }
+}
+
+/// Parsed layers by diff_id, shared between loads. A layer found here is not read again: its
+/// entries are the same bytes by the diff_id's sha256, which the first read verified (or which
+/// the user chose not to verify with `--no-verify`); only its blob's first bytes are read, to
+/// tell its compression in this archive.
+#[derive(Clone, Default)]
+pub struct LayerCache {
+    layers: Arc<std::sync::Mutex<std::collections::HashMap<String, Arc<ParsedLayer>>>>,
+    hits: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl std::fmt::Debug for LayerCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "LayerCache({} layers, {} hits)", self.len(), self.hits())
+    }
+}
+
+impl LayerCache {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Layers held.
+    pub fn len(&self) -> usize {
+        self.layers.lock().map(|m| m.len()).unwrap_or(0)
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Layers served from the cache instead of being read.
+    pub fn hits(&self) -> usize {
+        self.hits.load(Ordering::Relaxed)
+    }
+    fn get(&self, diff_id: &str) -> Option<Arc<ParsedLayer>> {
+        let hit = self.layers.lock().ok()?.get(diff_id).cloned();
+        if hit.is_some() {
+            self.hits.fetch_add(1, Ordering::Relaxed);
+        }
+        hit
+    }
+    fn insert(&self, diff_id: String, layer: Arc<ParsedLayer>) {
+        if let Ok(mut m) = self.layers.lock() {
+            m.entry(diff_id).or_insert(layer);
         }
     }
 }
@@ -102,12 +151,38 @@ fn load_index(mut idx: MemberIndex, source: String, opts: &LoadOptions) -> Resul
         p.bytes_total.fetch_add(total, Ordering::Relaxed);
     }
     let parse_opts = opts.parse_opts();
+    let diff_ids = plan
+        .config
+        .rootfs
+        .as_ref()
+        .map(|r| r.diff_ids.clone())
+        .unwrap_or_default();
     // one layer may be listed twice (same blob): parse each member once
     let mut parsed_by_member: std::collections::HashMap<String, Arc<ParsedLayer>> =
         std::collections::HashMap::new();
+    // members served from the cache, with their compression sniffed from this archive's blob
+    let mut reused: std::collections::HashMap<String, crate::image::Compression> =
+        std::collections::HashMap::new();
     let mut todo: Vec<&archive::Member> = Vec::new();
-    for m in &members {
+    for (i, m) in members.iter().enumerate() {
         if parsed_by_member.contains_key(&m.name) || todo.iter().any(|t| t.name == m.name) {
+            continue;
+        }
+        let cached = match (&opts.cache, diff_ids.get(i)) {
+            (Some(c), Some(d)) if !matches!(m.body, MemberBody::Parsed) => c.get(d),
+            _ => None,
+        };
+        if let Some(pl) = cached {
+            let mut head = [0u8; 4];
+            let mut rd = idx.open(m)?;
+            let n = read_up_to(&mut rd, &mut head)
+                .map_err(|e| Error::member(&idx.archive, &m.name, format!("read failed: {e}")))?;
+            reused.insert(m.name.clone(), layer::sniff_compression(&head[..n]));
+            parsed_by_member.insert(m.name.clone(), pl);
+            if let Some(p) = &opts.progress {
+                p.layers_done.fetch_add(1, Ordering::Relaxed);
+                p.add_read(m.size);
+            }
             continue;
         }
         if let MemberBody::Parsed = m.body {
@@ -120,7 +195,7 @@ fn load_index(mut idx: MemberIndex, source: String, opts: &LoadOptions) -> Resul
             todo.push(m);
         }
     }
-    let results: Vec<Result<(String, ParsedLayer)>> = todo
+    let results: Vec<Result<(String, ParsedLayer, bool)>> = todo
         .par_iter()
         .map(|m| {
             // without verification, an uncompressed layer in a file needs only its headers
@@ -136,7 +211,8 @@ fn load_index(mut idx: MemberIndex, source: String, opts: &LoadOptions) -> Resul
                         p.layers_done.fetch_add(1, Ordering::Relaxed);
                         p.add_read(*size);
                     }
-                    return Ok((m.name.clone(), pl));
+                    // contents unhashed, to be hashed from this archive's plain blob: not shareable
+                    return Ok((m.name.clone(), pl, false));
                 }
             }
             let rd = idx.open(m)?;
@@ -155,21 +231,27 @@ fn load_index(mut idx: MemberIndex, source: String, opts: &LoadOptions) -> Resul
                 p.entries
                     .fetch_add(pl.entries.len() as u64, Ordering::Relaxed);
             }
-            Ok((m.name.clone(), pl))
+            Ok((m.name.clone(), pl, true))
         })
         .collect();
     for r in results {
-        let (name, pl) = r?;
-        parsed_by_member.insert(name, Arc::new(pl));
+        let (name, pl, shareable) = r?;
+        let pl = Arc::new(pl);
+        if let (true, Some(cache)) = (shareable, &opts.cache) {
+            // the verified diff_id, else (with --no-verify) the one the config claims
+            let i = members.iter().position(|m| m.name == name);
+            if let Some(d) = pl
+                .diff_sha256
+                .clone()
+                .or_else(|| i.and_then(|i| diff_ids.get(i).cloned()))
+            {
+                cache.insert(d, pl.clone());
+            }
+        }
+        parsed_by_member.insert(name, pl);
     }
     drop(todo);
 
-    let diff_ids = plan
-        .config
-        .rootfs
-        .as_ref()
-        .map(|r| r.diff_ids.clone())
-        .unwrap_or_default();
     if !diff_ids.is_empty() && diff_ids.len() != plan.layers.len() {
         return Err(Error::member(
             &idx.archive,
@@ -192,7 +274,8 @@ fn load_index(mut idx: MemberIndex, source: String, opts: &LoadOptions) -> Resul
             .cloned()
             .ok_or_else(|| Error::member(&idx.archive, &m.name, "layer was not parsed"))?;
         let diff_id_expected = diff_ids.get(i).cloned();
-        if opts.verify {
+        let reused_as = reused.get(&m.name).copied();
+        if opts.verify && reused_as.is_none() {
             if let (Some(exp), Some(got)) = (&lp.expected_blob, &pl.blob_sha256) {
                 if exp.starts_with("sha256:") && exp != got {
                     return Err(Error::DigestMismatch {
@@ -271,6 +354,33 @@ fn load_index(mut idx: MemberIndex, source: String, opts: &LoadOptions) -> Resul
                 hash: re.hash,
                 link,
             });
+        }
+        if let Some(compression) = reused_as {
+            // the cached entries came from another archive's blob; this one was not read
+            layers.push(Layer {
+                index: i,
+                id: lp.id.clone(),
+                digest: lp
+                    .expected_blob
+                    .clone()
+                    .or_else(|| {
+                        (compression == crate::image::Compression::None)
+                            .then(|| diff_id_expected.clone())
+                            .flatten()
+                    })
+                    .unwrap_or_default(),
+                diff_id: diff_id_expected
+                    .or_else(|| pl.diff_sha256.clone())
+                    .unwrap_or_default(),
+                compression,
+                compressed_bytes: m.size,
+                tar_bytes: pl.tar_bytes,
+                size_bytes,
+                history: None,
+                empty_history: Vec::new(),
+                entries,
+            });
+            continue;
         }
         layers.push(Layer {
             index: i,
@@ -411,6 +521,18 @@ fn hash_deferred(
         }
     }
     Ok(())
+}
+
+/// Read until `buf` is full or the reader ends.
+fn read_up_to(r: &mut dyn std::io::Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
 }
 
 /// Give each layer the history step that made it and the empty steps before it; return the

@@ -285,6 +285,7 @@ pub fn run(target: &str, args: &LoadArgs) -> anyhow::Result<i32> {
                     platform: args.platform.clone(),
                 },
                 progress: Some(progress),
+                cache: None,
             };
             let r = crate::app::resolve_and_load(&target, &args, &opts)
                 .map(|image| {

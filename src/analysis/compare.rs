@@ -1,0 +1,1314 @@
+//! Two analysed images side by side: headline numbers, layers (shared prefix, then the rest
+//! aligned by command), the final filesystems diffed, packages and leftovers. Pure: no I/O.
+//!
+//! The file diff never walks whole trees: the first `k` layers of both images are the same
+//! diff_ids, so both filesystems are identical after them, and a path can differ at the end
+//! only if some layer past the prefix touched it on one side. Those paths
+//! ([`MergedTree::changed_in`]) are the only ones compared.
+
+use crate::analysis::Analysis;
+use crate::image::{EntryKind, Image, Layer};
+use crate::paths::{NodeId, PathTable, ROOT};
+use crate::tree::{self, MergedTree, IMPLICIT};
+use serde::Serialize;
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// A leftover finding as the comparison needs it (from `analysis::leftovers` when wired in).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LeftoverItem {
+    pub category: String,
+    pub path: String,
+    pub bytes: u64,
+}
+
+/// An installed package as the comparison needs it (from the package attribution when wired in).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PackageItem {
+    pub manager: String,
+    pub name: String,
+    pub version: String,
+    pub bytes: u64,
+}
+
+/// One input of a comparison: the image, its analysis, and the optional findings of other
+/// analyses (`None`: not computed, so that part of the comparison is left out, not zero).
+pub struct Side<'a> {
+    pub image: &'a Image,
+    pub analysis: &'a Analysis,
+    pub leftovers: Option<Vec<LeftoverItem>>,
+    pub packages: Option<Vec<PackageItem>>,
+}
+
+impl<'a> Side<'a> {
+    pub fn new(image: &'a Image, analysis: &'a Analysis) -> Self {
+        Side {
+            image,
+            analysis,
+            leftovers: None,
+            packages: None,
+        }
+    }
+    pub fn with_leftovers(mut self, l: Vec<LeftoverItem>) -> Self {
+        self.leftovers = Some(l);
+        self
+    }
+    pub fn with_packages(mut self, p: Vec<PackageItem>) -> Self {
+        self.packages = Some(p);
+        self
+    }
+}
+
+/// Everything that differs between A and B.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Comparison {
+    pub headline: Headline,
+    pub layers: LayerDiff,
+    pub files: FileDiff,
+    /// `None` when either side has no package attribution.
+    pub packages: Option<PackageDiff>,
+    /// `None` when either side has no leftover findings.
+    pub leftovers: Option<LeftoverDiff>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Headline
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SideSummary {
+    pub name: String,
+    pub source: String,
+    pub layers: usize,
+    /// dive's size: sum of the layers' tar header sizes.
+    pub size_bytes: u64,
+    pub compressed_bytes: u64,
+    pub true_wasted_bytes: u64,
+    pub final_bytes: u64,
+    /// dive's efficiency score, 0–1.
+    pub efficiency: f64,
+    pub leftover_bytes: Option<u64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HeadlineDelta {
+    pub layers: i64,
+    pub size_bytes: i64,
+    pub compressed_bytes: i64,
+    pub true_wasted_bytes: i64,
+    pub final_bytes: i64,
+    pub efficiency: f64,
+    pub leftover_bytes: Option<i64>,
+    /// Size growth as a percentage of A's size (`None` when A is empty).
+    pub size_percent: Option<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Headline {
+    pub a: SideSummary,
+    pub b: SideSummary,
+    pub delta: HeadlineDelta,
+}
+
+fn delta(a: u64, b: u64) -> i64 {
+    (b as i128 - a as i128).clamp(i64::MIN as i128, i64::MAX as i128) as i64
+}
+
+fn summary(s: &Side) -> SideSummary {
+    SideSummary {
+        name: s.image.display_name(),
+        source: s.image.source.clone(),
+        layers: s.image.layers.len(),
+        size_bytes: s.image.size_bytes(),
+        compressed_bytes: s.image.compressed_bytes(),
+        true_wasted_bytes: s.analysis.waste.wasted_bytes,
+        final_bytes: s.analysis.waste.final_bytes,
+        efficiency: s.analysis.dive.efficiency,
+        leftover_bytes: s
+            .leftovers
+            .as_ref()
+            .map(|l| l.iter().map(|x| x.bytes).sum()),
+    }
+}
+
+fn headline(a: &Side, b: &Side) -> Headline {
+    let (sa, sb) = (summary(a), summary(b));
+    let d = HeadlineDelta {
+        layers: sb.layers as i64 - sa.layers as i64,
+        size_bytes: delta(sa.size_bytes, sb.size_bytes),
+        compressed_bytes: delta(sa.compressed_bytes, sb.compressed_bytes),
+        true_wasted_bytes: delta(sa.true_wasted_bytes, sb.true_wasted_bytes),
+        final_bytes: delta(sa.final_bytes, sb.final_bytes),
+        efficiency: sb.efficiency - sa.efficiency,
+        leftover_bytes: match (sa.leftover_bytes, sb.leftover_bytes) {
+            (Some(x), Some(y)) => Some(delta(x, y)),
+            _ => None,
+        },
+        size_percent: (sa.size_bytes > 0)
+            .then(|| 100.0 * delta(sa.size_bytes, sb.size_bytes) as f64 / sa.size_bytes as f64),
+    };
+    Headline {
+        a: sa,
+        b: sb,
+        delta: d,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Layers
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LayerRow {
+    pub index: usize,
+    pub diff_id: String,
+    pub size_bytes: u64,
+    pub compressed_bytes: u64,
+    pub command: String,
+}
+
+impl LayerRow {
+    fn of(l: &Layer) -> LayerRow {
+        LayerRow {
+            index: l.index,
+            diff_id: l.diff_id.clone(),
+            size_bytes: l.size_bytes,
+            compressed_bytes: l.compressed_bytes,
+            command: l.display_command(),
+        }
+    }
+}
+
+/// How a layer past the shared prefix relates to the other side.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LayerStatus {
+    /// Same diff_id on both sides (after something differed before it).
+    Same,
+    /// Same command, different content (a rebuilt `COPY . /app`).
+    Rebuilt,
+    /// A different instruction in the same place.
+    Changed,
+    /// Only in A.
+    Removed,
+    /// Only in B.
+    Added,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LayerPair {
+    pub status: LayerStatus,
+    pub a: Option<LayerRow>,
+    pub b: Option<LayerRow>,
+}
+
+impl LayerPair {
+    /// B's bytes minus A's for this row.
+    pub fn delta_bytes(&self) -> i64 {
+        delta(
+            self.a.as_ref().map_or(0, |r| r.size_bytes),
+            self.b.as_ref().map_or(0, |r| r.size_bytes),
+        )
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LayerDiff {
+    /// The leading layers with the same diff_id on both sides.
+    pub shared: Vec<LayerRow>,
+    pub shared_bytes: u64,
+    /// The layers after the prefix, aligned by diff_id or command.
+    pub rows: Vec<LayerPair>,
+}
+
+/// Number of leading layers both images have with the same (known) diff_id.
+pub fn shared_prefix(a: &Image, b: &Image) -> usize {
+    a.layers
+        .iter()
+        .zip(&b.layers)
+        .take_while(|(x, y)| !x.diff_id.is_empty() && x.diff_id == y.diff_id)
+        .count()
+}
+
+fn layer_diff(a: &Image, b: &Image, k: usize) -> LayerDiff {
+    let shared: Vec<LayerRow> = a.layers[..k].iter().map(LayerRow::of).collect();
+    let shared_bytes = shared.iter().map(|r| r.size_bytes).sum();
+    let ra: Vec<LayerRow> = a.layers[k..].iter().map(LayerRow::of).collect();
+    let rb: Vec<LayerRow> = b.layers[k..].iter().map(LayerRow::of).collect();
+    let matches = |x: &LayerRow, y: &LayerRow| {
+        (!x.diff_id.is_empty() && x.diff_id == y.diff_id) || x.command == y.command
+    };
+    // longest common subsequence: images have at most a few hundred layers
+    let (n, m) = (ra.len(), rb.len());
+    let mut lcs = vec![vec![0u32; m + 1]; n + 1];
+    for i in (0..n).rev() {
+        for j in (0..m).rev() {
+            lcs[i][j] = if matches(&ra[i], &rb[j]) {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
+        }
+    }
+    let mut rows = Vec::new();
+    let (mut i, mut j) = (0, 0);
+    let (mut gap_a, mut gap_b): (Vec<LayerRow>, Vec<LayerRow>) = (Vec::new(), Vec::new());
+    // unmatched layers between two matches pair up in order: a changed instruction in place
+    let flush = |rows: &mut Vec<LayerPair>, ga: &mut Vec<LayerRow>, gb: &mut Vec<LayerRow>| {
+        let mut ia = ga.drain(..);
+        let mut ib = gb.drain(..);
+        loop {
+            match (ia.next(), ib.next()) {
+                (Some(x), Some(y)) => rows.push(LayerPair {
+                    status: LayerStatus::Changed,
+                    a: Some(x),
+                    b: Some(y),
+                }),
+                (Some(x), None) => rows.push(LayerPair {
+                    status: LayerStatus::Removed,
+                    a: Some(x),
+                    b: None,
+                }),
+                (None, Some(y)) => rows.push(LayerPair {
+                    status: LayerStatus::Added,
+                    a: None,
+                    b: Some(y),
+                }),
+                (None, None) => break,
+            }
+        }
+    };
+    while i < n || j < m {
+        if i < n && j < m && matches(&ra[i], &rb[j]) && lcs[i][j] == lcs[i + 1][j + 1] + 1 {
+            flush(&mut rows, &mut gap_a, &mut gap_b);
+            let status = if !ra[i].diff_id.is_empty() && ra[i].diff_id == rb[j].diff_id {
+                LayerStatus::Same
+            } else {
+                LayerStatus::Rebuilt
+            };
+            rows.push(LayerPair {
+                status,
+                a: Some(ra[i].clone()),
+                b: Some(rb[j].clone()),
+            });
+            i += 1;
+            j += 1;
+        } else if j >= m || (i < n && lcs[i + 1][j] >= lcs[i][j + 1]) {
+            gap_a.push(ra[i].clone());
+            i += 1;
+        } else {
+            gap_b.push(rb[j].clone());
+            j += 1;
+        }
+    }
+    flush(&mut rows, &mut gap_a, &mut gap_b);
+    LayerDiff {
+        shared,
+        shared_bytes,
+        rows,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Files
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FileStatus {
+    Added,
+    Removed,
+    Modified,
+}
+
+/// A path's final state on one side.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FileState {
+    pub kind: EntryKind,
+    pub size: u64,
+    /// Permission bits (`mode & 0o7777`), written in JSON as an octal string (`"0644"`).
+    #[serde(serialize_with = "octal")]
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+    /// Symlink or hardlink target; empty otherwise.
+    pub link: String,
+    /// The layer whose entry is on top; `None` for a directory that exists only because
+    /// entries below it do (no metadata of its own).
+    pub layer: Option<usize>,
+    #[serde(skip)]
+    pub hash: u64,
+}
+
+impl FileState {
+    /// Bytes this path holds: regular files only (hardlinks share their target's bytes).
+    pub fn bytes(&self) -> u64 {
+        if self.kind == EntryKind::File {
+            self.size
+        } else {
+            0
+        }
+    }
+    fn implicit(&self) -> bool {
+        self.layer.is_none()
+    }
+}
+
+fn octal<S: serde::Serializer>(mode: &u32, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&format!("{mode:04o}"))
+}
+
+/// One path that differs.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FileChange {
+    pub path: String,
+    pub status: FileStatus,
+    pub a: Option<FileState>,
+    pub b: Option<FileState>,
+    /// For modified paths, what differs: any of `type`, `content`, `mode`, `owner`, `link`.
+    pub changed: Vec<&'static str>,
+    /// Modified, but the type, content and link target are the same (mode/owner only).
+    pub metadata_only: bool,
+    pub delta_bytes: i64,
+    /// The path's node in A's and B's path tables (for jumping into either tree).
+    #[serde(skip)]
+    pub node_a: Option<NodeId>,
+    #[serde(skip)]
+    pub node_b: Option<NodeId>,
+}
+
+impl FileChange {
+    /// Bytes of B at this path that A does not have there.
+    pub fn added_bytes(&self) -> u64 {
+        match self.status {
+            FileStatus::Added => self.b.as_ref().map_or(0, FileState::bytes),
+            FileStatus::Modified if !self.metadata_only => {
+                self.b.as_ref().map_or(0, FileState::bytes)
+            }
+            _ => 0,
+        }
+    }
+    /// Bytes of A at this path that B does not have there.
+    pub fn removed_bytes(&self) -> u64 {
+        match self.status {
+            FileStatus::Removed => self.a.as_ref().map_or(0, FileState::bytes),
+            FileStatus::Modified if !self.metadata_only => {
+                self.a.as_ref().map_or(0, FileState::bytes)
+            }
+            _ => 0,
+        }
+    }
+    pub fn is_dir(&self) -> bool {
+        self.b
+            .as_ref()
+            .or(self.a.as_ref())
+            .is_some_and(|s| s.kind == EntryKind::Dir)
+    }
+}
+
+/// Changes under a directory, summed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Rollup {
+    pub added: usize,
+    pub removed: usize,
+    pub modified: usize,
+    /// Of `modified`, those where only mode or owner changed.
+    pub metadata_only: usize,
+    pub added_bytes: u64,
+    pub removed_bytes: u64,
+    pub delta_bytes: i64,
+}
+
+impl Rollup {
+    /// Bytes that changed hands under this directory: what sorts by impact.
+    pub fn churn_bytes(&self) -> u64 {
+        self.added_bytes + self.removed_bytes
+    }
+    pub fn changes(&self) -> usize {
+        self.added + self.removed + self.modified
+    }
+    fn add(&mut self, c: &FileChange) {
+        match c.status {
+            FileStatus::Added => self.added += 1,
+            FileStatus::Removed => self.removed += 1,
+            FileStatus::Modified => {
+                self.modified += 1;
+                if c.metadata_only {
+                    self.metadata_only += 1;
+                }
+            }
+        }
+        self.added_bytes += c.added_bytes();
+        self.removed_bytes += c.removed_bytes();
+        self.delta_bytes += c.delta_bytes;
+    }
+}
+
+/// A node of the diff tree: every changed path and its ancestors, nothing else.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DiffNode {
+    pub name: String,
+    pub path: String,
+    pub depth: usize,
+    pub parent: Option<usize>,
+    /// Children, largest churn first, then by name.
+    pub children: Vec<usize>,
+    /// Index into [`FileDiff::changes`] when this path itself changed.
+    pub change: Option<usize>,
+    /// A directory on either side (or an ancestor of changes).
+    pub is_dir: bool,
+    /// This path and everything below it.
+    pub rollup: Rollup,
+}
+
+/// One row of the flattened diff tree, in display order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DiffRow {
+    pub node: usize,
+    pub depth: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FileDiff {
+    /// Changed paths, in path order.
+    pub changes: Vec<FileChange>,
+    /// The diff tree; node 0 is `/` and holds the totals. (JSON lists its directories instead.)
+    #[serde(skip)]
+    pub tree: Vec<DiffNode>,
+    /// How many paths were looked at (the ones touched past the shared prefix).
+    pub candidates: usize,
+}
+
+impl FileDiff {
+    pub fn totals(&self) -> &Rollup {
+        &self.tree[0].rollup
+    }
+
+    /// The tree flattened depth-first (children by impact), skipping the children of nodes in
+    /// `collapsed`; the root itself is not a row.
+    pub fn rows(&self, collapsed: &HashSet<usize>) -> Vec<DiffRow> {
+        let mut out = Vec::new();
+        let mut stack: Vec<DiffRow> = self.tree[0]
+            .children
+            .iter()
+            .rev()
+            .map(|&n| DiffRow { node: n, depth: 0 })
+            .collect();
+        while let Some(r) = stack.pop() {
+            out.push(r);
+            if !collapsed.contains(&r.node) {
+                for &c in self.tree[r.node].children.iter().rev() {
+                    stack.push(DiffRow {
+                        node: c,
+                        depth: r.depth + 1,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// Directories at `depth` (1 = top level) with changes under them, largest churn first.
+    pub fn dirs_at_depth(&self, depth: usize) -> Vec<&DiffNode> {
+        let mut v: Vec<&DiffNode> = self
+            .tree
+            .iter()
+            .filter(|n| n.depth == depth && n.is_dir)
+            .collect();
+        v.sort_by(|x, y| by_impact(&x.rollup, &y.rollup).then_with(|| x.path.cmp(&y.path)));
+        v
+    }
+
+    /// Changed non-directory paths, largest churn first (then by path).
+    pub fn top_files(&self) -> Vec<&FileChange> {
+        let mut v: Vec<&FileChange> = self
+            .changes
+            .iter()
+            .filter(|c| {
+                !c.is_dir() || (c.a.is_some() && c.b.is_some() && c.changed.contains(&"type"))
+            })
+            .collect();
+        v.sort_by(|x, y| {
+            (y.added_bytes() + y.removed_bytes())
+                .cmp(&(x.added_bytes() + x.removed_bytes()))
+                .then_with(|| {
+                    y.delta_bytes
+                        .unsigned_abs()
+                        .cmp(&x.delta_bytes.unsigned_abs())
+                })
+                .then_with(|| x.path.cmp(&y.path))
+        });
+        v
+    }
+
+    /// The change at a path, if it changed.
+    pub fn change(&self, path: &str) -> Option<&FileChange> {
+        self.changes
+            .binary_search_by(|c| path_cmp(&c.path, path))
+            .ok()
+            .map(|i| &self.changes[i])
+    }
+}
+
+fn by_impact(x: &Rollup, y: &Rollup) -> Ordering {
+    y.churn_bytes()
+        .cmp(&x.churn_bytes())
+        .then_with(|| {
+            y.delta_bytes
+                .unsigned_abs()
+                .cmp(&x.delta_bytes.unsigned_abs())
+        })
+        .then_with(|| y.changes().cmp(&x.changes()))
+}
+
+/// Paths compared component by component (`/a/b` before `/a-b`), as trees list them.
+fn path_cmp(x: &str, y: &str) -> Ordering {
+    x.split('/').cmp(y.split('/'))
+}
+
+/// Maps nodes of one path table to the same paths in another, memoised by ancestor.
+struct NodeMap<'a> {
+    from: &'a PathTable,
+    to: &'a PathTable,
+    memo: HashMap<NodeId, Option<NodeId>>,
+}
+
+impl<'a> NodeMap<'a> {
+    fn new(from: &'a PathTable, to: &'a PathTable) -> Self {
+        NodeMap {
+            from,
+            to,
+            memo: HashMap::new(),
+        }
+    }
+    fn map(&mut self, n: NodeId) -> Option<NodeId> {
+        if n == ROOT {
+            return Some(ROOT);
+        }
+        if let Some(&r) = self.memo.get(&n) {
+            return r;
+        }
+        let r = match self.from.parent(n) {
+            Some(p) => self
+                .map(p)
+                .and_then(|tp| self.to.child(tp, self.from.name(n))),
+            None => None,
+        };
+        self.memo.insert(n, r);
+        r
+    }
+}
+
+fn final_state(image: &Image, merged: &MergedTree, node: Option<NodeId>) -> Option<FileState> {
+    let v = merged.final_state(node?)?;
+    if !v.present() {
+        return None;
+    }
+    if v.entry == IMPLICIT {
+        return Some(FileState {
+            kind: EntryKind::Dir,
+            size: 0,
+            mode: 0,
+            uid: 0,
+            gid: 0,
+            link: String::new(),
+            layer: None,
+            hash: 0,
+        });
+    }
+    let e = tree::entry_of(image, v)?;
+    Some(FileState {
+        kind: e.kind,
+        size: e.size,
+        mode: e.mode & 0o7777,
+        uid: e.uid,
+        gid: e.gid,
+        link: image.link(e.link).to_string(),
+        layer: Some(v.layer as usize),
+        hash: e.hash,
+    })
+}
+
+/// What differs between two present states; empty when nothing does. The rules of
+/// [`tree::same_content`], across two images: an implicit directory matches any directory.
+fn differences(a: &FileState, b: &FileState) -> Vec<&'static str> {
+    let mut v = Vec::new();
+    if a.kind != b.kind {
+        v.push("type");
+    }
+    if a.kind == EntryKind::File && b.kind == EntryKind::File {
+        // a hash of 0 means "not hashed": then only the size can tell
+        let hashes_differ = a.hash != 0 && b.hash != 0 && a.hash != b.hash;
+        if a.size != b.size || hashes_differ {
+            v.push("content");
+        }
+    }
+    if a.implicit() || b.implicit() {
+        return v;
+    }
+    if a.mode != b.mode {
+        v.push("mode");
+    }
+    if a.uid != b.uid || a.gid != b.gid {
+        v.push("owner");
+    }
+    if a.link != b.link {
+        v.push("link");
+    }
+    v
+}
+
+fn file_diff(a: &Side, b: &Side, k: usize) -> FileDiff {
+    let (ia, ib) = (a.image, b.image);
+    let (ma, mb) = (&a.analysis.merged, &b.analysis.merged);
+    let mut a_to_b = NodeMap::new(&ia.paths, &ib.paths);
+    let mut b_to_a = NodeMap::new(&ib.paths, &ia.paths);
+    // candidate pairs (node in A, node in B), each path once
+    let mut seen_a: HashSet<NodeId> = HashSet::new();
+    let mut seen_b: HashSet<NodeId> = HashSet::new();
+    let mut pairs: Vec<(Option<NodeId>, Option<NodeId>)> = Vec::new();
+    for l in k..ia.layers.len() {
+        for &na in ma.changed_in(l) {
+            if seen_a.insert(na) {
+                let nb = a_to_b.map(na);
+                if let Some(nb) = nb {
+                    seen_b.insert(nb);
+                }
+                pairs.push((Some(na), nb));
+            }
+        }
+    }
+    for l in k..ib.layers.len() {
+        for &nb in mb.changed_in(l) {
+            if seen_b.insert(nb) {
+                let na = b_to_a.map(nb);
+                if let Some(na) = na {
+                    if !seen_a.insert(na) {
+                        continue;
+                    }
+                }
+                pairs.push((na, Some(nb)));
+            }
+        }
+    }
+    let candidates = pairs.len();
+    let mut changes = Vec::new();
+    for (na, nb) in pairs {
+        let sa = final_state(ia, ma, na);
+        let sb = final_state(ib, mb, nb);
+        let path = match (na, nb) {
+            (Some(n), _) => ia.paths.path(n),
+            (None, Some(n)) => ib.paths.path(n),
+            (None, None) => continue,
+        };
+        let (status, changed) = match (&sa, &sb) {
+            (None, None) => continue,
+            (None, Some(_)) => (FileStatus::Added, Vec::new()),
+            (Some(_), None) => (FileStatus::Removed, Vec::new()),
+            (Some(x), Some(y)) => {
+                let d = differences(x, y);
+                if d.is_empty() {
+                    continue;
+                }
+                (FileStatus::Modified, d)
+            }
+        };
+        let metadata_only = status == FileStatus::Modified
+            && !changed
+                .iter()
+                .any(|c| matches!(*c, "type" | "content" | "link"));
+        let delta_bytes = delta(
+            sa.as_ref().map_or(0, FileState::bytes),
+            sb.as_ref().map_or(0, FileState::bytes),
+        );
+        changes.push(FileChange {
+            path,
+            status,
+            a: sa,
+            b: sb,
+            changed,
+            metadata_only,
+            delta_bytes,
+            node_a: na,
+            node_b: nb,
+        });
+    }
+    changes.sort_by(|x, y| path_cmp(&x.path, &y.path));
+    let tree = build_tree(&changes);
+    FileDiff {
+        changes,
+        tree,
+        candidates,
+    }
+}
+
+fn build_tree(changes: &[FileChange]) -> Vec<DiffNode> {
+    let mut nodes = vec![DiffNode {
+        name: String::new(),
+        path: "/".into(),
+        depth: 0,
+        parent: None,
+        children: Vec::new(),
+        change: None,
+        is_dir: true,
+        rollup: Rollup::default(),
+    }];
+    let mut index: HashMap<(usize, String), usize> = HashMap::new();
+    for (ci, c) in changes.iter().enumerate() {
+        let mut cur = 0usize;
+        nodes[0].rollup.add(c);
+        let comps: Vec<&str> = c.path.split('/').filter(|s| !s.is_empty()).collect();
+        for (d, comp) in comps.iter().enumerate() {
+            let key = (cur, comp.to_string());
+            let next = match index.get(&key) {
+                Some(&n) => n,
+                None => {
+                    let n = nodes.len();
+                    let path = if cur == 0 {
+                        format!("/{comp}")
+                    } else {
+                        format!("{}/{comp}", nodes[cur].path)
+                    };
+                    nodes.push(DiffNode {
+                        name: comp.to_string(),
+                        path,
+                        depth: d + 1,
+                        parent: Some(cur),
+                        children: Vec::new(),
+                        change: None,
+                        is_dir: true,
+                        rollup: Rollup::default(),
+                    });
+                    nodes[cur].children.push(n);
+                    index.insert(key, n);
+                    n
+                }
+            };
+            nodes[next].rollup.add(c);
+            cur = next;
+        }
+        nodes[cur].change = Some(ci);
+        nodes[cur].is_dir = c.is_dir() || !nodes[cur].children.is_empty();
+    }
+    // a node that gained children after its own change was recorded is a directory
+    for n in nodes.iter_mut() {
+        if !n.children.is_empty() {
+            n.is_dir = true;
+        }
+    }
+    let order: Vec<Vec<usize>> = nodes
+        .iter()
+        .map(|n| {
+            let mut ch = n.children.clone();
+            ch.sort_by(|&x, &y| {
+                by_impact(&nodes[x].rollup, &nodes[y].rollup)
+                    .then_with(|| nodes[x].name.cmp(&nodes[y].name))
+            });
+            ch
+        })
+        .collect();
+    for (n, ch) in nodes.iter_mut().zip(order) {
+        n.children = ch;
+    }
+    nodes
+}
+
+// ---------------------------------------------------------------------------------------------
+// Packages and leftovers
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PackageChange {
+    pub manager: String,
+    pub name: String,
+    pub from_version: Option<String>,
+    pub to_version: Option<String>,
+    pub from_bytes: u64,
+    pub to_bytes: u64,
+    pub delta_bytes: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PackageDiff {
+    pub added: Vec<PackageChange>,
+    pub removed: Vec<PackageChange>,
+    pub upgraded: Vec<PackageChange>,
+    pub downgraded: Vec<PackageChange>,
+    pub delta_bytes: i64,
+}
+
+/// Compare packages by (manager, name). A name installed twice (e.g. two site-packages) counts
+/// once, with its bytes summed and its first version.
+pub fn package_diff(a: &[PackageItem], b: &[PackageItem]) -> PackageDiff {
+    fn index(v: &[PackageItem]) -> BTreeMap<(String, String), (String, u64)> {
+        let mut m: BTreeMap<(String, String), (String, u64)> = BTreeMap::new();
+        for p in v {
+            let e = m
+                .entry((p.manager.clone(), p.name.clone()))
+                .or_insert_with(|| (p.version.clone(), 0));
+            e.1 += p.bytes;
+        }
+        m
+    }
+    let (ma, mb) = (index(a), index(b));
+    let mut d = PackageDiff {
+        added: vec![],
+        removed: vec![],
+        upgraded: vec![],
+        downgraded: vec![],
+        delta_bytes: 0,
+    };
+    let change = |k: &(String, String), x: Option<&(String, u64)>, y: Option<&(String, u64)>| {
+        let (fb, tb) = (x.map_or(0, |v| v.1), y.map_or(0, |v| v.1));
+        PackageChange {
+            manager: k.0.clone(),
+            name: k.1.clone(),
+            from_version: x.map(|v| v.0.clone()),
+            to_version: y.map(|v| v.0.clone()),
+            from_bytes: fb,
+            to_bytes: tb,
+            delta_bytes: delta(fb, tb),
+        }
+    };
+    for (k, x) in &ma {
+        match mb.get(k) {
+            None => d.removed.push(change(k, Some(x), None)),
+            Some(y) => match compare_versions(&x.0, &y.0) {
+                Ordering::Less => d.upgraded.push(change(k, Some(x), Some(y))),
+                Ordering::Greater => d.downgraded.push(change(k, Some(x), Some(y))),
+                Ordering::Equal => {}
+            },
+        }
+    }
+    for (k, y) in &mb {
+        if !ma.contains_key(k) {
+            d.added.push(change(k, None, Some(y)));
+        }
+    }
+    let total =
+        |m: &BTreeMap<(String, String), (String, u64)>| m.values().map(|v| v.1).sum::<u64>();
+    d.delta_bytes = delta(total(&ma), total(&mb));
+    for v in [
+        &mut d.added,
+        &mut d.removed,
+        &mut d.upgraded,
+        &mut d.downgraded,
+    ] {
+        v.sort_by(|x, y| {
+            y.delta_bytes
+                .unsigned_abs()
+                .cmp(&x.delta_bytes.unsigned_abs())
+                .then_with(|| x.name.cmp(&y.name))
+        });
+    }
+    d
+}
+
+/// Version order as dpkg defines it (epoch, upstream, revision; `~` sorts before anything,
+/// digits compare as numbers). apk and PEP 440 versions sort the same way in common cases.
+pub fn compare_versions(a: &str, b: &str) -> Ordering {
+    fn split(v: &str) -> (u64, &str, &str) {
+        let (epoch, rest) = match v.split_once(':') {
+            Some((e, r)) if e.chars().all(|c| c.is_ascii_digit()) && !e.is_empty() => {
+                (e.parse().unwrap_or(0), r)
+            }
+            _ => (0, v),
+        };
+        match rest.rsplit_once('-') {
+            Some((u, r)) => (epoch, u, r),
+            None => (epoch, rest, ""),
+        }
+    }
+    fn order(c: Option<u8>) -> i32 {
+        match c {
+            None => 0,
+            Some(b'~') => -1,
+            Some(c) if c.is_ascii_digit() => 0,
+            Some(c) if c.is_ascii_alphabetic() => c as i32,
+            Some(c) => c as i32 + 256,
+        }
+    }
+    fn verrevcmp(a: &str, b: &str) -> Ordering {
+        let (a, b) = (a.as_bytes(), b.as_bytes());
+        let (mut i, mut j) = (0, 0);
+        while i < a.len() || j < b.len() {
+            while (i < a.len() && !a[i].is_ascii_digit()) || (j < b.len() && !b[j].is_ascii_digit())
+            {
+                let ac = order(a.get(i).copied().filter(|c| !c.is_ascii_digit()));
+                let bc = order(b.get(j).copied().filter(|c| !c.is_ascii_digit()));
+                if ac != bc {
+                    return ac.cmp(&bc);
+                }
+                if i < a.len() && !a[i].is_ascii_digit() {
+                    i += 1;
+                }
+                if j < b.len() && !b[j].is_ascii_digit() {
+                    j += 1;
+                }
+            }
+            while i < a.len() && a[i] == b'0' {
+                i += 1;
+            }
+            while j < b.len() && b[j] == b'0' {
+                j += 1;
+            }
+            let si = i;
+            while i < a.len() && a[i].is_ascii_digit() {
+                i += 1;
+            }
+            let sj = j;
+            while j < b.len() && b[j].is_ascii_digit() {
+                j += 1;
+            }
+            // leading zeros are gone: a longer run of digits is a larger number
+            let ord = (i - si)
+                .cmp(&(j - sj))
+                .then_with(|| a[si..i].cmp(&b[sj..j]));
+            if ord != Ordering::Equal {
+                return ord;
+            }
+        }
+        Ordering::Equal
+    }
+    let (ea, ua, ra) = split(a);
+    let (eb, ub, rb) = split(b);
+    ea.cmp(&eb)
+        .then_with(|| verrevcmp(ua, ub))
+        .then_with(|| verrevcmp(ra, rb))
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LeftoverDiff {
+    /// Findings in B that A does not have (by category and path).
+    pub new: Vec<LeftoverItem>,
+    /// Findings in A that B no longer has.
+    pub gone: Vec<LeftoverItem>,
+    pub a_bytes: u64,
+    pub b_bytes: u64,
+    pub delta_bytes: i64,
+}
+
+pub fn leftover_diff(a: &[LeftoverItem], b: &[LeftoverItem]) -> LeftoverDiff {
+    let key = |x: &LeftoverItem| (x.category.clone(), x.path.clone());
+    let ka: HashSet<_> = a.iter().map(key).collect();
+    let kb: HashSet<_> = b.iter().map(key).collect();
+    let mut new: Vec<LeftoverItem> = b
+        .iter()
+        .filter(|x| !ka.contains(&key(x)))
+        .cloned()
+        .collect();
+    let mut gone: Vec<LeftoverItem> = a
+        .iter()
+        .filter(|x| !kb.contains(&key(x)))
+        .cloned()
+        .collect();
+    for v in [&mut new, &mut gone] {
+        v.sort_by(|x, y| y.bytes.cmp(&x.bytes).then_with(|| x.path.cmp(&y.path)));
+    }
+    let (ab, bb) = (
+        a.iter().map(|x| x.bytes).sum(),
+        b.iter().map(|x| x.bytes).sum(),
+    );
+    LeftoverDiff {
+        new,
+        gone,
+        a_bytes: ab,
+        b_bytes: bb,
+        delta_bytes: delta(ab, bb),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/// Compare two analysed images.
+pub fn compare(a: &Side, b: &Side) -> Comparison {
+    let k = shared_prefix(a.image, b.image);
+    Comparison {
+        headline: headline(a, b),
+        layers: layer_diff(a.image, b.image, k),
+        files: file_diff(a, b, k),
+        packages: match (&a.packages, &b.packages) {
+            (Some(x), Some(y)) => Some(package_diff(x, y)),
+            _ => None,
+        },
+        leftovers: match (&a.leftovers, &b.leftovers) {
+            (Some(x), Some(y)) => Some(leftover_diff(x, y)),
+            _ => None,
+        },
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// CI gate
+
+/// `--max-growth`: bytes (`20MB` = 20·10^6, `20MiB` = 20·2^20, plain `1024`) or a percentage
+/// of A's size (`5%`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum GrowthLimit {
+    Bytes(u64),
+    Percent(f64),
+}
+
+impl std::str::FromStr for GrowthLimit {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let t = s.trim();
+        if let Some(p) = t.strip_suffix('%') {
+            let v: f64 = p
+                .trim()
+                .parse()
+                .map_err(|_| format!("{s:?} is not a percentage (like 5%)"))?;
+            if !v.is_finite() || v < 0.0 {
+                return Err(format!("{s:?}: a growth limit must be 0 or more"));
+            }
+            return Ok(GrowthLimit::Percent(v));
+        }
+        parse_size(t).map(GrowthLimit::Bytes)
+    }
+}
+
+impl std::fmt::Display for GrowthLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            GrowthLimit::Bytes(b) => write!(f, "{b} B"),
+            GrowthLimit::Percent(p) => write!(f, "{p}%"),
+        }
+    }
+}
+
+/// A size as dive reads one: a number with an optional unit, case-insensitive; `kB`/`MB`/`GB`/
+/// `TB` are powers of 1000, `KiB`/`MiB`/`GiB`/`TiB` powers of 1024, `B` or nothing bytes.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let v: f64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a size (like 20MB or 20MiB)"))?;
+    let mult: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kb" => 1e3,
+        "m" | "mb" => 1e6,
+        "g" | "gb" => 1e9,
+        "t" | "tb" => 1e12,
+        "ki" | "kib" => 1024.0,
+        "mi" | "mib" => 1024.0 * 1024.0,
+        "gi" | "gib" => 1024.0 * 1024.0 * 1024.0,
+        "ti" | "tib" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        u => {
+            return Err(format!(
+                "{s:?}: unknown size unit {u:?} (use B, kB, MB, GB, KiB, MiB, GiB)"
+            ))
+        }
+    };
+    Ok((v * mult).round() as u64)
+}
+
+/// The rules of `bathy compare --ci`.
+#[derive(Clone, Debug, Default)]
+pub struct Gate {
+    pub max_growth: Option<GrowthLimit>,
+    pub fail_on_new_leftovers: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Verdict {
+    Pass,
+    Fail,
+    Skip,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RuleOutcome {
+    pub rule: &'static str,
+    pub limit: String,
+    pub measured: String,
+    pub verdict: Verdict,
+    /// For a failure, what caused it (largest first).
+    pub causes: Vec<String>,
+}
+
+/// How many causes a failed rule names.
+pub const CAUSES: usize = 5;
+
+/// Evaluate the gate. Comparisons are strict, as dive's: growth exactly at the limit passes.
+pub fn evaluate(c: &Comparison, gate: &Gate) -> Vec<RuleOutcome> {
+    let mut out = Vec::new();
+    if let Some(limit) = gate.max_growth {
+        let d = c.headline.delta.size_bytes;
+        let (fail, measured) = match limit {
+            GrowthLimit::Bytes(max) => (d > 0 && d as u64 > max, format!("{} B", d)),
+            GrowthLimit::Percent(max) => match c.headline.delta.size_percent {
+                Some(p) => (p > max, format!("{p:.2}%")),
+                // growth from an empty image is infinite unless there is none
+                None => (d > 0, if d > 0 { "inf%".into() } else { "0%".into() }),
+            },
+        };
+        let causes = if fail {
+            c.files
+                .top_files()
+                .into_iter()
+                .filter(|f| f.delta_bytes > 0)
+                .take(CAUSES)
+                .map(|f| format!("{} {:+} B", f.path, f.delta_bytes))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        out.push(RuleOutcome {
+            rule: "max-growth",
+            limit: limit.to_string(),
+            measured,
+            verdict: if fail { Verdict::Fail } else { Verdict::Pass },
+            causes,
+        });
+    }
+    if gate.fail_on_new_leftovers {
+        out.push(match &c.leftovers {
+            None => RuleOutcome {
+                rule: "no-new-leftovers",
+                limit: "0".into(),
+                measured: "leftover analysis unavailable".into(),
+                verdict: Verdict::Skip,
+                causes: Vec::new(),
+            },
+            Some(l) => RuleOutcome {
+                rule: "no-new-leftovers",
+                limit: "0".into(),
+                measured: l.new.len().to_string(),
+                verdict: if l.new.is_empty() {
+                    Verdict::Pass
+                } else {
+                    Verdict::Fail
+                },
+                causes: l
+                    .new
+                    .iter()
+                    .take(CAUSES)
+                    .map(|x| format!("{} {} ({} B)", x.category, x.path, x.bytes))
+                    .collect(),
+            },
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_and_percentages_parse_like_dive() {
+        assert_eq!(
+            "20MB".parse::<GrowthLimit>(),
+            Ok(GrowthLimit::Bytes(20_000_000))
+        );
+        assert_eq!(
+            "20MiB".parse::<GrowthLimit>(),
+            Ok(GrowthLimit::Bytes(20 * 1024 * 1024))
+        );
+        assert_eq!(
+            "20mib".parse::<GrowthLimit>(),
+            Ok(GrowthLimit::Bytes(20_971_520))
+        );
+        assert_eq!("1024".parse::<GrowthLimit>(), Ok(GrowthLimit::Bytes(1024)));
+        assert_eq!("1.5kB".parse::<GrowthLimit>(), Ok(GrowthLimit::Bytes(1500)));
+        assert_eq!("5%".parse::<GrowthLimit>(), Ok(GrowthLimit::Percent(5.0)));
+        assert!("5 parsecs".parse::<GrowthLimit>().is_err());
+        assert!("-5%".parse::<GrowthLimit>().is_err());
+        assert!("MB".parse::<GrowthLimit>().is_err());
+    }
+
+    #[test]
+    fn versions_order_as_dpkg_orders_them() {
+        use Ordering::*;
+        assert_eq!(compare_versions("1.2.3-1", "1.2.10-1"), Less);
+        assert_eq!(compare_versions("1:1.0", "2.0"), Greater);
+        assert_eq!(compare_versions("1.0~rc1", "1.0"), Less);
+        assert_eq!(compare_versions("2.36-9+deb12u4", "2.36-9+deb12u10"), Less);
+        assert_eq!(compare_versions("1.0a", "1.0"), Greater);
+        assert_eq!(compare_versions("1.01", "1.1"), Equal);
+        assert_eq!(compare_versions("3.0.11-1~deb12u2", "3.0.11-1"), Less);
+    }
+
+    #[test]
+    fn packages_split_into_added_removed_upgraded_downgraded() {
+        let p = |n: &str, v: &str, b: u64| PackageItem {
+            manager: "dpkg".into(),
+            name: n.into(),
+            version: v.into(),
+            bytes: b,
+        };
+        let a = vec![
+            p("libc6", "2.36-9", 1000),
+            p("gcc", "12.2", 5000),
+            p("curl", "8.0", 300),
+        ];
+        let b = vec![
+            p("libc6", "2.36-10", 1100),
+            p("tzdata", "2024a", 400),
+            p("curl", "7.9", 290),
+        ];
+        let d = package_diff(&a, &b);
+        assert_eq!(
+            d.added.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
+            ["tzdata"]
+        );
+        assert_eq!(
+            d.removed
+                .iter()
+                .map(|c| c.name.as_str())
+                .collect::<Vec<_>>(),
+            ["gcc"]
+        );
+        assert_eq!(d.upgraded.len(), 1);
+        assert_eq!(d.upgraded[0].delta_bytes, 100);
+        assert_eq!(d.downgraded[0].name, "curl");
+        // (1100 + 400 + 290) - (1000 + 5000 + 300) = 1790 - 6300
+        assert_eq!(d.delta_bytes, -4510);
+    }
+
+    #[test]
+    fn leftovers_new_and_gone_by_category_and_path() {
+        let l = |c: &str, p: &str, b: u64| LeftoverItem {
+            category: c.into(),
+            path: p.into(),
+            bytes: b,
+        };
+        let a = vec![
+            l("compiler", "/usr/local/go", 200),
+            l("package-cache", "/var/lib/apt/lists", 40),
+        ];
+        let b = vec![
+            l("package-cache", "/var/lib/apt/lists", 45),
+            l("vcs", "/app/.git", 7),
+        ];
+        let d = leftover_diff(&a, &b);
+        assert_eq!(d.new, vec![l("vcs", "/app/.git", 7)]);
+        assert_eq!(d.gone, vec![l("compiler", "/usr/local/go", 200)]);
+        assert_eq!((d.a_bytes, d.b_bytes, d.delta_bytes), (240, 52, -188));
+    }
+
+    #[test]
+    fn paths_sort_component_by_component() {
+        assert_eq!(path_cmp("/a/b", "/a-b"), Ordering::Less);
+        assert_eq!(path_cmp("/a", "/a/b"), Ordering::Less);
+    }
+}

@@ -1,0 +1,471 @@
+//! The plain-text report of `bathy compare` and of its `--ci` evaluation: headline table,
+//! layers past the shared prefix, files by directory and by size, packages, leftovers.
+
+use crate::analysis::compare::{
+    Comparison, DiffNode, FileChange, FileStatus, LayerPair, LayerStatus, RuleOutcome, Verdict,
+};
+use crate::image::EntryKind;
+use crate::report::{human_bytes, human_delta};
+use std::fmt::Write;
+
+/// How many directories per level (top level, then below) the report lists.
+pub const DIRS_PER_LEVEL: [usize; 3] = [10, 4, 3];
+/// A directory is listed below the top level only with at least this share of the total churn.
+pub const MIN_SHARE: f64 = 0.01;
+/// How many changed files the report lists.
+pub const TOP_FILES: usize = 15;
+/// How many metadata-only changes the report lists.
+pub const TOP_METADATA: usize = 5;
+/// Longest command shown before it is cut.
+pub const COMMAND_WIDTH: usize = 90;
+
+const NO_PACKAGES: &str = "not computed (needs the package attribution of both images)";
+const NO_LEFTOVERS: &str = "not computed (needs the leftover findings of both images)";
+
+fn cut(s: &str, n: usize) -> String {
+    if s.chars().count() > n {
+        s.chars().take(n - 1).collect::<String>() + "…"
+    } else {
+        s.to_string()
+    }
+}
+
+fn pct(a: u64, d: i64) -> String {
+    if a == 0 {
+        return String::new();
+    }
+    format!(" ({:+.1}%)", 100.0 * d as f64 / a as f64)
+}
+
+fn kind_name(k: EntryKind) -> &'static str {
+    match k {
+        EntryKind::File => "file",
+        EntryKind::Dir => "dir",
+        EntryKind::Symlink => "symlink",
+        EntryKind::Hardlink => "hardlink",
+        EntryKind::CharDevice => "char device",
+        EntryKind::BlockDevice => "block device",
+        EntryKind::Fifo => "fifo",
+        _ => "other",
+    }
+}
+
+/// The headline table alone (also the top of the `--ci` output).
+pub fn render_headline(c: &Comparison) -> String {
+    let mut s = String::new();
+    let (a, b, d) = (&c.headline.a, &c.headline.b, &c.headline.delta);
+    let _ = writeln!(s, "A: {} ({})", a.name, a.source);
+    let _ = writeln!(s, "B: {} ({})", b.name, b.source);
+    let _ = writeln!(s);
+    let row = |s: &mut String, label: &str, x: String, y: String, z: String| {
+        let _ = writeln!(s, "  {label:<12} {x:>12} {y:>12}  {z}");
+    };
+    row(&mut s, "", "A".into(), "B".into(), "B − A".into());
+    row(
+        &mut s,
+        "Size",
+        human_bytes(a.size_bytes),
+        human_bytes(b.size_bytes),
+        format!(
+            "{}{}",
+            human_delta(d.size_bytes),
+            pct(a.size_bytes, d.size_bytes)
+        ),
+    );
+    row(
+        &mut s,
+        "Compressed",
+        human_bytes(a.compressed_bytes),
+        human_bytes(b.compressed_bytes),
+        format!(
+            "{}{}",
+            human_delta(d.compressed_bytes),
+            pct(a.compressed_bytes, d.compressed_bytes)
+        ),
+    );
+    row(
+        &mut s,
+        "Layers",
+        a.layers.to_string(),
+        b.layers.to_string(),
+        format!("{:+}", d.layers),
+    );
+    row(
+        &mut s,
+        "Final files",
+        human_bytes(a.final_bytes),
+        human_bytes(b.final_bytes),
+        human_delta(d.final_bytes),
+    );
+    row(
+        &mut s,
+        "True waste",
+        human_bytes(a.true_wasted_bytes),
+        human_bytes(b.true_wasted_bytes),
+        human_delta(d.true_wasted_bytes),
+    );
+    row(
+        &mut s,
+        "Efficiency",
+        format!("{:.2} %", a.efficiency * 100.0),
+        format!("{:.2} %", b.efficiency * 100.0),
+        format!("{:+.2} points", d.efficiency * 100.0),
+    );
+    match (a.leftover_bytes, b.leftover_bytes, d.leftover_bytes) {
+        (Some(x), Some(y), Some(z)) => row(
+            &mut s,
+            "Leftovers",
+            human_bytes(x),
+            human_bytes(y),
+            human_delta(z),
+        ),
+        _ => row(
+            &mut s,
+            "Leftovers",
+            "n/a".into(),
+            "n/a".into(),
+            String::new(),
+        ),
+    }
+    s
+}
+
+fn layer_line(s: &mut String, p: &LayerPair) {
+    let status = match p.status {
+        LayerStatus::Same => "same",
+        LayerStatus::Rebuilt => "rebuilt",
+        LayerStatus::Changed => "changed",
+        LayerStatus::Removed => "removed",
+        LayerStatus::Added => "added",
+    };
+    let ia =
+        p.a.as_ref()
+            .map(|r| r.index.to_string())
+            .unwrap_or_default();
+    let ib =
+        p.b.as_ref()
+            .map(|r| r.index.to_string())
+            .unwrap_or_default();
+    let sa =
+        p.a.as_ref()
+            .map(|r| human_bytes(r.size_bytes))
+            .unwrap_or_default();
+    let sb =
+        p.b.as_ref()
+            .map(|r| human_bytes(r.size_bytes))
+            .unwrap_or_default();
+    let head = format!(
+        "  {ia:>3} {ib:>3}  {status:<8} {sa:>9} {sb:>9} {:>10}  ",
+        human_delta(p.delta_bytes())
+    );
+    match (&p.a, &p.b) {
+        // a changed instruction: both commands, one above the other, so the difference shows
+        (Some(x), Some(y)) if x.command != y.command => {
+            let _ = writeln!(s, "{head}A: {}", cut(&x.command, COMMAND_WIDTH));
+            let _ = writeln!(
+                s,
+                "{:width$}B: {}",
+                "",
+                cut(&y.command, COMMAND_WIDTH),
+                width = head.chars().count()
+            );
+        }
+        (Some(x), _) | (None, Some(x)) => {
+            let _ = writeln!(s, "{head}{}", cut(&x.command, COMMAND_WIDTH));
+        }
+        (None, None) => {}
+    }
+}
+
+fn change_note(c: &FileChange) -> String {
+    let (a, b) = (c.a.as_ref(), c.b.as_ref());
+    match c.status {
+        FileStatus::Added => b.map(|x| kind_name(x.kind).to_string()).unwrap_or_default(),
+        FileStatus::Removed => a.map(|x| kind_name(x.kind).to_string()).unwrap_or_default(),
+        FileStatus::Modified => {
+            let (Some(a), Some(b)) = (a, b) else {
+                return String::new();
+            };
+            let mut parts = Vec::new();
+            for what in &c.changed {
+                parts.push(match *what {
+                    "type" => format!("type {} → {}", kind_name(a.kind), kind_name(b.kind)),
+                    "content" => {
+                        format!("content {} → {}", human_bytes(a.size), human_bytes(b.size))
+                    }
+                    "mode" => format!("mode {:04o} → {:04o}", a.mode, b.mode),
+                    "owner" => format!("owner {}:{} → {}:{}", a.uid, a.gid, b.uid, b.gid),
+                    "link" => format!("link {} → {}", a.link, b.link),
+                    other => other.to_string(),
+                });
+            }
+            if c.metadata_only {
+                parts.push("metadata only".into());
+            }
+            parts.join(", ")
+        }
+    }
+}
+
+fn status_word(st: FileStatus) -> &'static str {
+    match st {
+        FileStatus::Added => "added",
+        FileStatus::Removed => "removed",
+        FileStatus::Modified => "modified",
+    }
+}
+
+fn signed(n: u64, sign: char) -> String {
+    if n == 0 {
+        "0 B".into()
+    } else {
+        format!("{sign}{}", human_bytes(n))
+    }
+}
+
+fn dir_line(s: &mut String, n: &DiffNode, indent: usize) {
+    let r = &n.rollup;
+    let mut counts = Vec::new();
+    for (k, w) in [
+        (r.added, "added"),
+        (r.removed, "removed"),
+        (r.modified, "modified"),
+    ] {
+        if k > 0 {
+            counts.push(format!("{k} {w}"));
+        }
+    }
+    let _ = writeln!(
+        s,
+        "  {:>10} {:>10} {:>10}  {:indent$}{}/  ({})",
+        signed(r.added_bytes, '+'),
+        signed(r.removed_bytes, '-'),
+        human_delta(r.delta_bytes),
+        "",
+        n.path.trim_end_matches('/'),
+        counts.join(", "),
+        indent = indent * 2
+    );
+}
+
+fn dirs(s: &mut String, c: &Comparison, node: usize, level: usize, total: u64) {
+    let Some(&per) = DIRS_PER_LEVEL.get(level) else {
+        return;
+    };
+    let tree = &c.files.tree;
+    let kids: Vec<usize> = tree[node]
+        .children
+        .iter()
+        .copied()
+        .filter(|&k| tree[k].is_dir && !tree[k].children.is_empty())
+        .filter(|&k| {
+            level == 0
+                || (tree[k].rollup.churn_bytes() as f64) >= MIN_SHARE * total as f64
+                    && tree[k].rollup.churn_bytes() > 0
+        })
+        .collect();
+    for &k in kids.iter().take(per) {
+        dir_line(s, &tree[k], level);
+        dirs(s, c, k, level + 1, total);
+    }
+    if level == 0 && kids.len() > per {
+        let _ = writeln!(s, "  … and {} more directories", kids.len() - per);
+    }
+}
+
+/// The whole comparison report.
+pub fn render(c: &Comparison) -> String {
+    let mut s = render_headline(c);
+    let l = &c.layers;
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "Layers: {} shared ({}), then {} that differ:",
+        l.shared.len(),
+        human_bytes(l.shared_bytes),
+        l.rows.len()
+    );
+    if let Some(last) = l.shared.last() {
+        let _ = writeln!(
+            s,
+            "  {:>3} {:>3}  {:<8} {:>9} {:>9} {:>10}  {}",
+            last.index,
+            last.index,
+            "shared",
+            "",
+            "",
+            "",
+            cut(&last.command, COMMAND_WIDTH)
+        );
+    }
+    if !l.rows.is_empty() {
+        let _ = writeln!(
+            s,
+            "  {:>3} {:>3}  {:<8} {:>9} {:>9} {:>10}  Command",
+            "#A", "#B", "", "Size A", "Size B", "Delta"
+        );
+        for p in &l.rows {
+            layer_line(&mut s, p);
+        }
+    }
+
+    let f = &c.files;
+    let t = f.totals();
+    let _ = writeln!(s);
+    if f.changes.is_empty() {
+        let _ = writeln!(s, "Files: the final filesystems are the same.");
+    } else {
+        let _ = writeln!(
+            s,
+            "Files: {} added, {} removed, {} modified ({} metadata only); +{} in, -{} out, net {}",
+            t.added,
+            t.removed,
+            t.modified,
+            t.metadata_only,
+            human_bytes(t.added_bytes),
+            human_bytes(t.removed_bytes),
+            human_delta(t.delta_bytes)
+        );
+        let _ = writeln!(s);
+        let _ = writeln!(s, "  By directory, largest change first:");
+        let _ = writeln!(s, "  {:>10} {:>10} {:>10}  Directory", "In", "Out", "Net");
+        dirs(&mut s, c, 0, 0, t.churn_bytes());
+        let files: Vec<&FileChange> = f
+            .top_files()
+            .into_iter()
+            .filter(|x| !x.metadata_only)
+            .collect();
+        if !files.is_empty() {
+            let _ = writeln!(s);
+            let _ = writeln!(s, "  Largest file changes:");
+            for x in files.iter().take(TOP_FILES) {
+                let _ = writeln!(
+                    s,
+                    "  {:<8} {:>10}  {}  ({})",
+                    status_word(x.status),
+                    human_delta(x.delta_bytes),
+                    x.path,
+                    change_note(x)
+                );
+            }
+            if files.len() > TOP_FILES {
+                let _ = writeln!(s, "  … and {} more", files.len() - TOP_FILES);
+            }
+        }
+        let meta: Vec<&FileChange> = f.changes.iter().filter(|x| x.metadata_only).collect();
+        if !meta.is_empty() {
+            let _ = writeln!(s);
+            let _ = writeln!(s, "  Metadata-only changes:");
+            for x in meta.iter().take(TOP_METADATA) {
+                let _ = writeln!(s, "  {}  ({})", x.path, change_note(x));
+            }
+            if meta.len() > TOP_METADATA {
+                let _ = writeln!(s, "  … and {} more", meta.len() - TOP_METADATA);
+            }
+        }
+    }
+
+    let _ = writeln!(s);
+    match &c.packages {
+        None => {
+            let _ = writeln!(s, "Packages: {NO_PACKAGES}");
+        }
+        Some(p) => {
+            let _ = writeln!(
+                s,
+                "Packages: {} added, {} removed, {} upgraded, {} downgraded; net {}",
+                p.added.len(),
+                p.removed.len(),
+                p.upgraded.len(),
+                p.downgraded.len(),
+                human_delta(p.delta_bytes)
+            );
+            for (word, list) in [
+                ("added", &p.added),
+                ("removed", &p.removed),
+                ("upgraded", &p.upgraded),
+                ("downgraded", &p.downgraded),
+            ] {
+                for x in list.iter().take(TOP_FILES) {
+                    let from = x.from_version.as_deref().unwrap_or("");
+                    let to = x.to_version.as_deref().unwrap_or("");
+                    let arrow = if from.is_empty() || to.is_empty() {
+                        format!("{from}{to}")
+                    } else {
+                        format!("{from} → {to}")
+                    };
+                    let _ = writeln!(
+                        s,
+                        "  {word:<10} {:>10}  {} {} ({arrow})",
+                        human_delta(x.delta_bytes),
+                        x.manager,
+                        x.name
+                    );
+                }
+            }
+        }
+    }
+    match &c.leftovers {
+        None => {
+            let _ = writeln!(s, "Leftovers: {NO_LEFTOVERS}");
+        }
+        Some(lo) => {
+            let _ = writeln!(
+                s,
+                "Leftovers: {} new in B, {} gone; {} → {} ({})",
+                lo.new.len(),
+                lo.gone.len(),
+                human_bytes(lo.a_bytes),
+                human_bytes(lo.b_bytes),
+                human_delta(lo.delta_bytes)
+            );
+            for (word, list) in [("new", &lo.new), ("gone", &lo.gone)] {
+                for x in list.iter().take(TOP_FILES) {
+                    let _ = writeln!(
+                        s,
+                        "  {word:<5} {:>10}  {:<14} {}",
+                        human_bytes(x.bytes),
+                        x.category,
+                        x.path
+                    );
+                }
+            }
+        }
+    }
+    s
+}
+
+/// The `--ci` evaluation: headline, one line per rule, the causes of failures, the verdict.
+pub fn render_ci(c: &Comparison, rules: &[RuleOutcome]) -> String {
+    let mut s = render_headline(c);
+    let _ = writeln!(s);
+    if rules.is_empty() {
+        let _ = writeln!(
+            s,
+            "No rules given (use --max-growth SIZE|N% or --fail-on-new-leftovers)."
+        );
+    }
+    for r in rules {
+        let v = match r.verdict {
+            Verdict::Pass => "PASS",
+            Verdict::Fail => "FAIL",
+            Verdict::Skip => "SKIP",
+        };
+        let _ = writeln!(
+            s,
+            "  {v}  {:<18} limit {:<12} measured {}",
+            r.rule, r.limit, r.measured
+        );
+        for cause in &r.causes {
+            let _ = writeln!(s, "          {cause}");
+        }
+    }
+    let failed = rules.iter().filter(|r| r.verdict == Verdict::Fail).count();
+    let _ = writeln!(s);
+    if failed == 0 {
+        let _ = writeln!(s, "Result: PASS");
+    } else {
+        let _ = writeln!(s, "Result: FAIL ({failed} of {} rules)", rules.len());
+    }
+    s
+}
