@@ -544,3 +544,64 @@ fn without_verification_plain_layers_are_not_shared_but_load_the_same() {
     assert_eq!(cache.hits(), 0);
     assert_eq!(layer_facts(&warm), layer_facts(&cold));
 }
+
+#[test]
+fn a_multi_stage_rewrite_drops_the_toolchain_and_moves_the_binary() {
+    // A: single stage, toolchain and binary together. B: FROM scratch, the same binary copied
+    // to /server, a rebuilt helper at /bin/helper (same name, other content), and /bin/tool.
+    let a = ImageSpec::new("app:single").layer(base()).layer(
+        LayerSpec::new("RUN go build -o /app/server .")
+            .file_sized("usr/lib/go/bin/go", 5000, 20)
+            .file_sized("app/server", 3000, 21)
+            .file_sized("app/helper", 400, 22)
+            .file_sized("app/tool", 10, 24),
+    );
+    let b = ImageSpec::new("app:multi").layer(
+        LayerSpec::new("COPY --from=builder /app/server /server")
+            .file_sized("server", 3000, 21)
+            .file_sized("bin/helper", 300, 23)
+            .file_sized("bin/tool", 10, 24),
+    );
+    let c = compare_specs(&a, &b);
+    // no common instruction: A's two layers are removed, B's one added, none paired
+    let st: Vec<LayerStatus> = c.layers.rows.iter().map(|r| r.status).collect();
+    assert_eq!(
+        st,
+        [
+            LayerStatus::Removed,
+            LayerStatus::Removed,
+            LayerStatus::Added
+        ]
+    );
+    let moves: Vec<(&str, &str, bool, u64, u64)> = c
+        .files
+        .moves
+        .iter()
+        .map(|m| {
+            (
+                m.from.as_str(),
+                m.to.as_str(),
+                m.same_content,
+                m.from_bytes,
+                m.to_bytes,
+            )
+        })
+        .collect();
+    assert_eq!(
+        moves,
+        [
+            ("/app/server", "/server", true, 3000, 3000),
+            ("/app/helper", "/bin/helper", false, 400, 300),
+            // /bin/tool is /app/tool byte for byte, though the base's /usr/bin/tool shares its name
+            ("/app/tool", "/bin/tool", true, 10, 10),
+        ]
+    );
+    assert!(c
+        .files
+        .change("/usr/lib/go/bin/go")
+        .is_some_and(|x| x.status == FileStatus::Removed));
+    // removed: base's 8 + 1000 + 63 and A's 5000 + 3000 + 400 + 10; added: 3000 + 300 + 10
+    let t = c.files.totals();
+    assert_eq!(t.removed_bytes, 8 + 1000 + STATUS_A.len() as u64 + 8410);
+    assert_eq!(t.added_bytes, 3310);
+}

@@ -237,75 +237,94 @@ pub fn shared_prefix(a: &Image, b: &Image) -> usize {
         .count()
 }
 
-fn layer_diff(a: &Image, b: &Image, k: usize) -> LayerDiff {
-    let shared: Vec<LayerRow> = a.layers[..k].iter().map(LayerRow::of).collect();
-    let shared_bytes = shared.iter().map(|r| r.size_bytes).sum();
-    let ra: Vec<LayerRow> = a.layers[k..].iter().map(LayerRow::of).collect();
-    let rb: Vec<LayerRow> = b.layers[k..].iter().map(LayerRow::of).collect();
-    let matches = |x: &LayerRow, y: &LayerRow| {
-        (!x.diff_id.is_empty() && x.diff_id == y.diff_id) || x.command == y.command
-    };
-    // longest common subsequence: images have at most a few hundred layers
-    let (n, m) = (ra.len(), rb.len());
+/// Align two sequences by a longest common subsequence under `eq`: pairs of indices, with
+/// `None` on the side that has no partner, in order.
+fn align<T>(
+    xs: &[T],
+    ys: &[T],
+    eq: impl Fn(&T, &T) -> bool,
+) -> Vec<(Option<usize>, Option<usize>)> {
+    // images have at most a few hundred layers: the quadratic table is small
+    let (n, m) = (xs.len(), ys.len());
     let mut lcs = vec![vec![0u32; m + 1]; n + 1];
     for i in (0..n).rev() {
         for j in (0..m).rev() {
-            lcs[i][j] = if matches(&ra[i], &rb[j]) {
+            lcs[i][j] = if eq(&xs[i], &ys[j]) {
                 lcs[i + 1][j + 1] + 1
             } else {
                 lcs[i + 1][j].max(lcs[i][j + 1])
             };
         }
     }
-    let mut rows = Vec::new();
+    let mut out = Vec::with_capacity(n.max(m));
     let (mut i, mut j) = (0, 0);
-    let (mut gap_a, mut gap_b): (Vec<LayerRow>, Vec<LayerRow>) = (Vec::new(), Vec::new());
-    // unmatched layers between two matches pair up in order: a changed instruction in place
-    let flush = |rows: &mut Vec<LayerPair>, ga: &mut Vec<LayerRow>, gb: &mut Vec<LayerRow>| {
-        let mut ia = ga.drain(..);
-        let mut ib = gb.drain(..);
-        loop {
-            match (ia.next(), ib.next()) {
-                (Some(x), Some(y)) => rows.push(LayerPair {
-                    status: LayerStatus::Changed,
-                    a: Some(x),
-                    b: Some(y),
-                }),
-                (Some(x), None) => rows.push(LayerPair {
-                    status: LayerStatus::Removed,
-                    a: Some(x),
-                    b: None,
-                }),
-                (None, Some(y)) => rows.push(LayerPair {
-                    status: LayerStatus::Added,
-                    a: None,
-                    b: Some(y),
-                }),
-                (None, None) => break,
-            }
-        }
-    };
     while i < n || j < m {
-        if i < n && j < m && matches(&ra[i], &rb[j]) && lcs[i][j] == lcs[i + 1][j + 1] + 1 {
-            flush(&mut rows, &mut gap_a, &mut gap_b);
-            let status = if !ra[i].diff_id.is_empty() && ra[i].diff_id == rb[j].diff_id {
-                LayerStatus::Same
-            } else {
-                LayerStatus::Rebuilt
-            };
-            rows.push(LayerPair {
-                status,
-                a: Some(ra[i].clone()),
-                b: Some(rb[j].clone()),
-            });
+        if i < n && j < m && eq(&xs[i], &ys[j]) && lcs[i][j] == lcs[i + 1][j + 1] + 1 {
+            out.push((Some(i), Some(j)));
             i += 1;
             j += 1;
         } else if j >= m || (i < n && lcs[i + 1][j] >= lcs[i][j + 1]) {
-            gap_a.push(ra[i].clone());
+            out.push((Some(i), None));
             i += 1;
         } else {
-            gap_b.push(rb[j].clone());
+            out.push((None, Some(j)));
             j += 1;
+        }
+    }
+    out
+}
+
+/// The instruction of a cleaned command (`RUN`, `COPY`, …), for pairing changed layers.
+fn instruction(command: &str) -> &str {
+    command.split_whitespace().next().unwrap_or("")
+}
+
+fn layer_diff(a: &Image, b: &Image, k: usize) -> LayerDiff {
+    let shared: Vec<LayerRow> = a.layers[..k].iter().map(LayerRow::of).collect();
+    let shared_bytes = shared.iter().map(|r| r.size_bytes).sum();
+    let ra: Vec<LayerRow> = a.layers[k..].iter().map(LayerRow::of).collect();
+    let rb: Vec<LayerRow> = b.layers[k..].iter().map(LayerRow::of).collect();
+    let same_id = |x: &LayerRow, y: &LayerRow| !x.diff_id.is_empty() && x.diff_id == y.diff_id;
+    let mut rows = Vec::new();
+    let (mut gap_a, mut gap_b): (Vec<usize>, Vec<usize>) = (Vec::new(), Vec::new());
+    // between two matched layers, unmatched ones with the same instruction pair up as a changed
+    // instruction in place (`RUN apt-get install gcc` → `RUN apt-get install clang`); the rest
+    // are one-sided
+    let flush = |rows: &mut Vec<LayerPair>, ga: &mut Vec<usize>, gb: &mut Vec<usize>| {
+        let xs: Vec<&LayerRow> = ga.iter().map(|&i| &ra[i]).collect();
+        let ys: Vec<&LayerRow> = gb.iter().map(|&j| &rb[j]).collect();
+        for p in align(&xs, &ys, |x, y| {
+            !x.command.is_empty() && instruction(&x.command) == instruction(&y.command)
+        }) {
+            let (x, y) = (p.0.map(|i| xs[i].clone()), p.1.map(|j| ys[j].clone()));
+            let status = match (&x, &y) {
+                (Some(_), Some(_)) => LayerStatus::Changed,
+                (Some(_), None) => LayerStatus::Removed,
+                _ => LayerStatus::Added,
+            };
+            rows.push(LayerPair { status, a: x, b: y });
+        }
+        ga.clear();
+        gb.clear();
+    };
+    for p in align(&ra, &rb, |x, y| same_id(x, y) || x.command == y.command) {
+        match p {
+            (Some(i), Some(j)) => {
+                flush(&mut rows, &mut gap_a, &mut gap_b);
+                let status = if same_id(&ra[i], &rb[j]) {
+                    LayerStatus::Same
+                } else {
+                    LayerStatus::Rebuilt
+                };
+                rows.push(LayerPair {
+                    status,
+                    a: Some(ra[i].clone()),
+                    b: Some(rb[j].clone()),
+                });
+            }
+            (Some(i), None) => gap_a.push(i),
+            (None, Some(j)) => gap_b.push(j),
+            (None, None) => {}
         }
     }
     flush(&mut rows, &mut gap_a, &mut gap_b);
@@ -488,6 +507,69 @@ pub struct FileDiff {
     pub tree: Vec<DiffNode>,
     /// How many paths were looked at (the ones touched past the shared prefix).
     pub candidates: usize,
+    /// Files that left one path and arrived at another.
+    pub moves: Vec<FileMove>,
+}
+
+/// A regular file removed at one path and added at another: with the same content, or with
+/// the same name when no other removed file has it (a binary a multi-stage build copied
+/// elsewhere, often rebuilt or stripped on the way).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FileMove {
+    pub from: String,
+    pub to: String,
+    pub same_content: bool,
+    pub from_bytes: u64,
+    pub to_bytes: u64,
+}
+
+fn file_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+fn find_moves(changes: &[FileChange]) -> Vec<FileMove> {
+    let file = |s: &Option<FileState>| s.as_ref().filter(|x| x.kind == EntryKind::File).cloned();
+    let mut by_content: HashMap<(u64, u64), Vec<usize>> = HashMap::new();
+    let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, c) in changes.iter().enumerate() {
+        if let (FileStatus::Removed, Some(a)) = (c.status, file(&c.a)) {
+            if a.hash != 0 && a.size > 0 {
+                by_content.entry((a.size, a.hash)).or_default().push(i);
+            }
+            by_name.entry(file_name(&c.path)).or_default().push(i);
+        }
+    }
+    let mut used: HashSet<usize> = HashSet::new();
+    let mut out = Vec::new();
+    for c in changes {
+        let (FileStatus::Added, Some(b)) = (c.status, file(&c.b)) else {
+            continue;
+        };
+        let same = (b.hash != 0 && b.size > 0)
+            .then(|| by_content.get(&(b.size, b.hash)))
+            .flatten()
+            .and_then(|v| v.iter().copied().find(|i| !used.contains(i)));
+        let pick = same.map(|i| (i, true)).or_else(|| {
+            match by_name.get(file_name(&c.path)).map(Vec::as_slice) {
+                Some([only]) if !used.contains(only) => Some((*only, false)),
+                _ => None,
+            }
+        });
+        if let Some((i, same_content)) = pick {
+            used.insert(i);
+            let from = &changes[i];
+            out.push(FileMove {
+                from: from.path.clone(),
+                to: c.path.clone(),
+                same_content,
+                from_bytes: from.a.as_ref().map_or(0, FileState::bytes),
+                to_bytes: b.bytes(),
+            });
+        }
+    }
+    out.sort_by(|x, y| y.to_bytes.cmp(&x.to_bytes).then_with(|| x.to.cmp(&y.to)));
+    out
 }
 
 impl FileDiff {
@@ -746,10 +828,12 @@ fn file_diff(a: &Side, b: &Side, k: usize) -> FileDiff {
     }
     changes.sort_by(|x, y| path_cmp(&x.path, &y.path));
     let tree = build_tree(&changes);
+    let moves = find_moves(&changes);
     FileDiff {
         changes,
         tree,
         candidates,
+        moves,
     }
 }
 

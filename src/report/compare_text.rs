@@ -13,16 +13,20 @@ pub const DIRS_PER_LEVEL: [usize; 3] = [10, 4, 3];
 /// A directory is listed below the top level only with at least this share of the total churn.
 pub const MIN_SHARE: f64 = 0.01;
 /// How many changed files the report lists.
-pub const TOP_FILES: usize = 15;
+pub const TOP_FILES: usize = 10;
 /// How many metadata-only changes the report lists.
 pub const TOP_METADATA: usize = 5;
 /// Longest command shown before it is cut.
 pub const COMMAND_WIDTH: usize = 90;
 
+const NO_HISTORY: &str = "(no history)";
 const NO_PACKAGES: &str = "not computed (needs the package attribution of both images)";
 const NO_LEFTOVERS: &str = "not computed (needs the leftover findings of both images)";
 
 fn cut(s: &str, n: usize) -> String {
+    if s.is_empty() {
+        return NO_HISTORY.to_string();
+    }
     if s.chars().count() > n {
         s.chars().take(n - 1).collect::<String>() + "…"
     } else {
@@ -207,14 +211,6 @@ fn change_note(c: &FileChange) -> String {
     }
 }
 
-fn status_word(st: FileStatus) -> &'static str {
-    match st {
-        FileStatus::Added => "added",
-        FileStatus::Removed => "removed",
-        FileStatus::Modified => "modified",
-    }
-}
-
 fn signed(n: u64, sign: char) -> String {
     if n == 0 {
         "0 B".into()
@@ -330,19 +326,45 @@ pub fn render(c: &Comparison) -> String {
         let _ = writeln!(s, "  By directory, largest change first:");
         let _ = writeln!(s, "  {:>10} {:>10} {:>10}  Directory", "In", "Out", "Net");
         dirs(&mut s, c, 0, 0, t.churn_bytes());
-        let files: Vec<&FileChange> = f
-            .top_files()
-            .into_iter()
-            .filter(|x| !x.metadata_only)
-            .collect();
-        if !files.is_empty() {
+        if !f.moves.is_empty() {
             let _ = writeln!(s);
-            let _ = writeln!(s, "  Largest file changes:");
+            let _ = writeln!(s, "  Moved (removed at one path, added at another):");
+            for m in f.moves.iter().take(TOP_FILES) {
+                let how = if m.same_content {
+                    "same content"
+                } else {
+                    "same name, content differs"
+                };
+                let _ = writeln!(
+                    s,
+                    "  {} ({}) → {} ({})  [{how}]",
+                    m.from,
+                    human_bytes(m.from_bytes),
+                    m.to,
+                    human_bytes(m.to_bytes)
+                );
+            }
+        }
+        // the largest of each kind, so a few added files are not drowned by many removed ones
+        let top = f.top_files();
+        for (status, title) in [
+            (FileStatus::Added, "Largest additions"),
+            (FileStatus::Removed, "Largest removals"),
+            (FileStatus::Modified, "Largest modifications"),
+        ] {
+            let files: Vec<&&FileChange> = top
+                .iter()
+                .filter(|x| x.status == status && !x.metadata_only)
+                .collect();
+            if files.is_empty() {
+                continue;
+            }
+            let _ = writeln!(s);
+            let _ = writeln!(s, "  {title}:");
             for x in files.iter().take(TOP_FILES) {
                 let _ = writeln!(
                     s,
-                    "  {:<8} {:>10}  {}  ({})",
-                    status_word(x.status),
+                    "  {:>10}  {}  ({})",
                     human_delta(x.delta_bytes),
                     x.path,
                     change_note(x)
