@@ -605,3 +605,34 @@ fn a_multi_stage_rewrite_drops_the_toolchain_and_moves_the_binary() {
     assert_eq!(t.removed_bytes, 8 + 1000 + STATUS_A.len() as u64 + 8410);
     assert_eq!(t.added_bytes, 3310);
 }
+
+#[test]
+fn changes_are_found_by_node_in_either_image() {
+    let (a, b) = pair();
+    let t = tmp();
+    let ia = load(
+        t.path(),
+        "a.tar",
+        &a,
+        ArchiveFormat::DockerArchive,
+        Compression::None,
+    );
+    let ib = load(
+        t.path(),
+        "b.tar",
+        &b,
+        ArchiveFormat::DockerArchive,
+        Compression::None,
+    );
+    let (aa, ab) = (Analysis::run(&ia), Analysis::run(&ib));
+    let c = compare::compare(&Side::new(&ia, &aa), &Side::new(&ib, &ab));
+    let (by_a, by_b) = c.files.index_by_node();
+    let old = ia.paths.lookup("app/old.txt").expect("in A");
+    let new = ib.paths.lookup("app/new.txt").expect("in B");
+    let conf_b = ib.paths.lookup("etc/conf").expect("in B");
+    assert_eq!(c.files.changes[by_a[&old]].path, "/app/old.txt");
+    assert_eq!(c.files.changes[by_b[&new]].path, "/app/new.txt");
+    assert!(c.files.changes[by_b[&conf_b]].metadata_only);
+    // an unchanged path has no entry
+    assert!(!by_b.contains_key(&ib.paths.lookup("usr/bin/tool").expect("in B")));
+}

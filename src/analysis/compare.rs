@@ -634,6 +634,21 @@ impl FileDiff {
         v
     }
 
+    /// Changes by node, in A's and in B's path tables, for a tree view walking either image's
+    /// merged tree to mark the paths that differ.
+    pub fn index_by_node(&self) -> (HashMap<NodeId, usize>, HashMap<NodeId, usize>) {
+        let (mut a, mut b) = (HashMap::new(), HashMap::new());
+        for (i, c) in self.changes.iter().enumerate() {
+            if let Some(n) = c.node_a {
+                a.insert(n, i);
+            }
+            if let Some(n) = c.node_b {
+                b.insert(n, i);
+            }
+        }
+        (a, b)
+    }
+
     /// The change at a path, if it changed.
     pub fn change(&self, path: &str) -> Option<&FileChange> {
         self.changes

@@ -276,7 +276,7 @@ pub fn render(c: &Comparison) -> String {
     let _ = writeln!(s);
     let _ = writeln!(
         s,
-        "Layers: {} shared ({}), then {} that differ:",
+        "Layers: {} shared ({}), then {} differing:",
         l.shared.len(),
         human_bytes(l.shared_bytes),
         l.rows.len()
@@ -313,13 +313,13 @@ pub fn render(c: &Comparison) -> String {
     } else {
         let _ = writeln!(
             s,
-            "Files: {} added, {} removed, {} modified ({} metadata only); +{} in, -{} out, net {}",
+            "Files: {} added, {} removed, {} modified ({} metadata only); {} in, {} out, net {}",
             t.added,
             t.removed,
             t.modified,
             t.metadata_only,
-            human_bytes(t.added_bytes),
-            human_bytes(t.removed_bytes),
+            signed(t.added_bytes, '+'),
+            signed(t.removed_bytes, '-'),
             human_delta(t.delta_bytes)
         );
         let _ = writeln!(s);
