@@ -3,7 +3,8 @@
 
 use crate::analysis::compare;
 use crate::analysis::Analysis;
-use crate::cli::{Cli, LoadArgs};
+use crate::analysis::why::{WhyOptions, WhyReport};
+use crate::cli::{Cli, LoadArgs, WhyArgs};
 use crate::error::Error;
 use crate::exit_codes;
 use crate::image::Image;
@@ -61,17 +62,37 @@ fn run_cli(cli: Cli) -> anyhow::Result<i32> {
     if cli.json.is_none() && !cli.no_tui && std::io::stdout().is_terminal() {
         return crate::tui::run(&target, &cli.load);
     }
+    let why_opts = why_options(&cli.why, &cli.load)?;
     let image = load_image(&target, &cli.load)?;
     let analysis = Analysis::run(&image);
+    let why = WhyReport::run(&image, &analysis, &why_opts);
     if let Some(path) = &cli.json {
-        let bathy = report::json::bathy_report(&image, &analysis);
+        let mut bathy = report::json::bathy_report(&image, &analysis);
+        bathy.extra.extend(why.json_sections());
         write_json(path, |w| {
             report::json::write_export(&image, &analysis, &bathy, w)
         })?;
         return Ok(exit_codes::OK);
     }
     print!("{}", report::text::render(&image, &analysis));
+    println!();
+    print!("{}", why.render_text(&image));
     Ok(exit_codes::OK)
+}
+
+/// `--rules`, `--dockerfile`, `--target` and `--base` (loaded here: only its diff_ids are kept).
+pub fn why_options(args: &WhyArgs, load: &LoadArgs) -> anyhow::Result<WhyOptions> {
+    let mut o = WhyOptions::from_files(
+        args.rules.as_deref(),
+        args.dockerfile.as_deref(),
+        args.target.clone(),
+    )?;
+    if let Some(base) = &args.base {
+        let b = load_image(base, load)?;
+        o.stages.base_diff_ids = Some(b.layers.iter().map(|l| l.diff_id.clone()).collect());
+        o.stages.base_name = Some(b.display_name());
+    }
+    Ok(o)
 }
 
 /// `--ci`: evaluate the rules, write the evaluation, and exit 0 (all pass) or 1 (one failed).
@@ -237,6 +258,7 @@ pub fn load_image_cached(
         },
         progress: Some(progress.clone()),
         cache,
+        capture: Some(crate::analysis::capture::why_capture()),
     };
     let show = std::io::stderr().is_terminal();
     let done = Arc::new(std::sync::atomic::AtomicBool::new(false));

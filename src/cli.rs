@@ -32,6 +32,29 @@ pub struct Cli {
 
     #[command(flatten)]
     pub ci: crate::ci_config::CiArgs,
+
+    #[command(flatten)]
+    pub why: WhyArgs,
+}
+
+/// What "why is it big" is told besides the image.
+#[derive(Args, Debug, Clone, Default)]
+pub struct WhyArgs {
+    /// Leftover rules to add or override (YAML, same shape as assets/leftover-rules.yaml).
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+
+    /// The base image (any input form): its layers are matched by diff_id.
+    #[arg(long, value_name = "IMAGE")]
+    pub base: Option<String>,
+
+    /// The Dockerfile the image was built from, to name each layer's stage and instruction.
+    #[arg(long, value_name = "PATH")]
+    pub dockerfile: Option<PathBuf>,
+
+    /// The Dockerfile stage that was built (default: the last).
+    #[arg(long, value_name = "STAGE", requires = "dockerfile")]
+    pub target: Option<String>,
 }
 
 /// How to find and read an image; shared by every command.

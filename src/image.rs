@@ -248,6 +248,8 @@ pub struct Image {
     pub daemon: Option<DaemonInfo>,
     /// Warnings met while reading (one line each).
     pub warnings: Vec<String>,
+    /// What [`crate::source::LoadOptions::capture`] kept, by (layer index, node).
+    pub captured: std::collections::HashMap<(u32, NodeId), Vec<u8>>,
 }
 
 /// What the daemon's inspect says about an image.
@@ -281,6 +283,11 @@ impl Image {
         let raw = self.link(e.link);
         let cleaned = crate::source::layer::clean_entry_path(raw).ok()??;
         self.paths.lookup(&cleaned)
+    }
+
+    /// Captured content of `node`'s entry in `layer`, if it was captured.
+    pub fn captured(&self, layer: usize, node: NodeId) -> Option<&[u8]> {
+        self.captured.get(&(layer as u32, node)).map(|v| v.as_slice())
     }
 
     /// dive's size: sum of layer sizes.

@@ -591,3 +591,81 @@ pub fn tar_members(members: &[Member]) -> Vec<u8> {
     }
     b.into_inner().expect("in-memory tar")
 }
+
+/// A minimal 64-bit little-endian x86-64 ELF file with the given `PT_INTERP` and `DT_NEEDED`
+/// entries (and optional `DT_RUNPATH`), padded with zeros to `size` bytes when that is larger.
+/// Enough for ld.so-style dependency walks; not runnable.
+pub fn fake_elf(interp: Option<&str>, needed: &[&str], runpath: Option<&str>, size: usize) -> Vec<u8> {
+    let phnum: u16 = if interp.is_some() { 3 } else { 2 };
+    let ph_off = 64usize;
+    let mut data_off = ph_off + 56 * phnum as usize;
+    let interp_off = data_off;
+    let interp_bytes: Vec<u8> = interp.map(|i| [i.as_bytes(), b"\0"].concat()).unwrap_or_default();
+    data_off += interp_bytes.len();
+    // string table: a leading NUL, then each name
+    let strtab_off = data_off;
+    let mut strtab = vec![0u8];
+    let mut name_offs = Vec::new();
+    for n in needed {
+        name_offs.push(strtab.len() as u64);
+        strtab.extend_from_slice(n.as_bytes());
+        strtab.push(0);
+    }
+    let runpath_off = runpath.map(|r| {
+        let o = strtab.len() as u64;
+        strtab.extend_from_slice(r.as_bytes());
+        strtab.push(0);
+        o
+    });
+    data_off += strtab.len();
+    let dyn_off = (data_off + 7) & !7;
+    let mut dyns: Vec<(u64, u64)> = name_offs.iter().map(|&o| (1u64, o)).collect();
+    if let Some(o) = runpath_off {
+        dyns.push((29, o));
+    }
+    dyns.push((5, strtab_off as u64));
+    dyns.push((10, strtab.len() as u64));
+    dyns.push((0, 0));
+    let dyn_len = dyns.len() * 16;
+    let total = (dyn_off + dyn_len).max(size);
+    let mut b = vec![0u8; total];
+    b[..4].copy_from_slice(b"\x7fELF");
+    b[4] = 2; // 64-bit
+    b[5] = 1; // little endian
+    b[6] = 1;
+    let put16 = |b: &mut Vec<u8>, o: usize, v: u16| b[o..o + 2].copy_from_slice(&v.to_le_bytes());
+    let put32 = |b: &mut Vec<u8>, o: usize, v: u32| b[o..o + 4].copy_from_slice(&v.to_le_bytes());
+    let put64 = |b: &mut Vec<u8>, o: usize, v: u64| b[o..o + 8].copy_from_slice(&v.to_le_bytes());
+    put16(&mut b, 16, if interp.is_some() { 3 } else { 2 });
+    put16(&mut b, 18, 62);
+    put32(&mut b, 20, 1);
+    put64(&mut b, 32, ph_off as u64);
+    put16(&mut b, 52, 64);
+    put16(&mut b, 54, 56);
+    put16(&mut b, 56, phnum);
+    put16(&mut b, 58, 64);
+    let ph = |b: &mut Vec<u8>, i: usize, typ: u32, off: u64, len: u64| {
+        let o = ph_off + 56 * i;
+        put32(b, o, typ);
+        put32(b, o + 4, 4);
+        put64(b, o + 8, off);
+        put64(b, o + 16, off);
+        put64(b, o + 24, off);
+        put64(b, o + 32, len);
+        put64(b, o + 40, len);
+        put64(b, o + 48, 8);
+    };
+    // PT_LOAD maps the file at address 0, so addresses equal offsets
+    ph(&mut b, 0, 1, 0, total as u64);
+    ph(&mut b, 1, 2, dyn_off as u64, dyn_len as u64);
+    if interp.is_some() {
+        ph(&mut b, 2, 3, interp_off as u64, interp_bytes.len() as u64);
+    }
+    b[interp_off..interp_off + interp_bytes.len()].copy_from_slice(&interp_bytes);
+    b[strtab_off..strtab_off + strtab.len()].copy_from_slice(&strtab);
+    for (i, (t, v)) in dyns.iter().enumerate() {
+        put64(&mut b, dyn_off + 16 * i, *t);
+        put64(&mut b, dyn_off + 16 * i + 8, *v);
+    }
+    b
+}

@@ -1,10 +1,18 @@
 //! Analyses over the image model and the merged tree: dive's numbers, true waste, and (in
 //! their own modules) leftovers, stages and comparisons. No I/O and no terminal here.
 
+pub mod capture;
 pub mod compare;
 pub mod dive;
+pub mod dockerfile;
+pub mod estimates;
+pub mod fsview;
+pub mod leftovers;
+pub mod packages;
 pub mod rules;
+pub mod stages;
 pub mod waste;
+pub mod why;
 
 use crate::image::Image;
 use crate::tree::MergedTree;

@@ -288,7 +288,7 @@ impl MemberIndex {
                 } else {
                     let chained = std::io::Cursor::new(head).chain(&mut entry);
                     let layer =
-                        parse_layer_with_progress(chained, archive, &name, opts, progress.clone())?;
+                        parse_layer_with_progress(chained, archive, &name, opts.clone(), progress.clone())?;
                     parsed.insert(name.clone(), layer);
                     MemberBody::Parsed
                 }

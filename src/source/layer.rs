@@ -39,6 +39,8 @@ pub struct ParsedLayer {
     pub entries: Vec<RawEntry>,
     pub paths: String,
     pub links: String,
+    /// What the [`Capture`] kept, by entry index.
+    pub captured: Vec<(u32, Vec<u8>)>,
 }
 
 impl ParsedLayer {
@@ -53,12 +55,14 @@ impl ParsedLayer {
     }
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct LayerParseOptions {
     /// Compute sha256 of the blob and of the uncompressed stream.
     pub digests: bool,
     /// Hash the contents of regular files.
     pub content_hashes: bool,
+    /// Keep (part of) the contents of some files, during the same single read.
+    pub capture: Option<Arc<dyn Capture>>,
 }
 
 impl Default for LayerParseOptions {
@@ -66,8 +70,36 @@ impl Default for LayerParseOptions {
         LayerParseOptions {
             digests: true,
             content_hashes: true,
+            capture: None,
         }
     }
+}
+
+/// How many bytes of a file [`Capture::wants`] sees before deciding.
+pub const CAPTURE_HEAD: usize = 64 * 1024;
+
+/// Which file contents to keep while a layer is read: the model otherwise keeps only content
+/// hashes, and some analyses (package databases, ELF dependencies) need a few files' bytes.
+pub trait Capture: Send + Sync + std::fmt::Debug {
+    /// Keep this regular file? `path` is clean and relative (`var/lib/dpkg/status`); `head` is
+    /// its first bytes (all of it for files up to [`CAPTURE_HEAD`] bytes).
+    fn wants(&self, path: &str, size: u64, head: &[u8]) -> bool;
+    /// Turn the whole content of a wanted file into what the image keeps (None: nothing).
+    fn keep(&self, path: &str, content: Vec<u8>) -> Option<Vec<u8>>;
+}
+
+/// Read until `buf` is full or the reader ends.
+fn read_full<R: Read>(r: &mut R, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
 }
 
 /// sha256 computed on a thread of its own, so hashing overlaps inflating and parsing.
@@ -281,7 +313,7 @@ pub fn parse_layer_with_progress<R: Read>(
         compression: Some(compression),
         ..Default::default()
     };
-    let mut buf = vec![0u8; 64 * 1024];
+    let mut buf = vec![0u8; CAPTURE_HEAD];
     let io_err = |e: io::Error| -> String {
         let text = e.to_string();
         if e.kind() == io::ErrorKind::UnexpectedEof || text.contains("EOF") {
@@ -303,21 +335,47 @@ pub fn parse_layer_with_progress<R: Read>(
             let size = entry.size();
             let (kind, raw_path) = (h.kind, h.raw_path.clone());
             let mut hash = 0u64;
-            if kind == EntryKind::File && opts.content_hashes {
-                let mut h = Xxh3::new();
+            if kind == EntryKind::File && (opts.content_hashes || opts.capture.is_some()) {
+                let mut hasher = Xxh3::new();
+                let mut kept: Option<Vec<u8>> = None;
+                let mut first = true;
                 loop {
-                    let n = entry
-                        .read(&mut buf)
-                        .map_err(|e| merr(format!("entry {raw_path:?}: {}", io_err(e))))?;
+                    // the first read fills the buffer, so `wants` sees a whole head
+                    let n = if first {
+                        read_full(&mut entry, &mut buf)
+                    } else {
+                        entry.read(&mut buf)
+                    }
+                    .map_err(|e| merr(format!("entry {raw_path:?}: {}", io_err(e))))?;
+                    if first {
+                        first = false;
+                        if let Some(c) = &opts.capture {
+                            if c.wants(&h.path, size, &buf[..n]) {
+                                kept = Some(Vec::with_capacity(size.min(1 << 24) as usize));
+                            }
+                        }
+                    }
                     if n == 0 {
                         break;
                     }
-                    h.update(&buf[..n]);
+                    if opts.content_hashes {
+                        hasher.update(&buf[..n]);
+                    }
+                    if let Some(k) = kept.as_mut() {
+                        k.extend_from_slice(&buf[..n]);
+                    }
                 }
-                hash = h.digest();
-                // 0 means "not hashed"
-                if hash == 0 {
-                    hash = 1;
+                if let (Some(c), Some(k)) = (&opts.capture, kept) {
+                    if let Some(v) = c.keep(&h.path, k) {
+                        out.captured.push((out.entries.len() as u32, v));
+                    }
+                }
+                if opts.content_hashes {
+                    hash = hasher.digest();
+                    // 0 means "not hashed"
+                    if hash == 0 {
+                        hash = 1;
+                    }
                 }
             }
             out.push(h, size, hash, entry.raw_file_position());

@@ -11,6 +11,7 @@ use crate::image::{EntryKind, HistoryEntry, Image, Layer, LayerEntry, LinkRef};
 use crate::paths::PathTable;
 use crate::progress::Progress;
 use archive::{MemberBody, MemberIndex};
+pub use layer::Capture;
 use layer::{parse_layer_with_progress, LayerParseOptions, ParsedLayer};
 pub use layout::Selection;
 use rayon::prelude::*;
@@ -27,6 +28,8 @@ pub struct LoadOptions {
     /// Layers already read by an earlier load (by diff_id), so comparing two images that share
     /// layers reads each shared layer once.
     pub cache: Option<LayerCache>,
+    /// Files whose contents to keep in [`Image::captured`] (package databases, ELF facts).
+    pub capture: Option<Arc<dyn Capture>>,
 }
 
 impl Default for LoadOptions {
@@ -36,6 +39,7 @@ impl Default for LoadOptions {
             selection: Selection::default(),
             progress: None,
             cache: None,
+            capture: None,
         }
     }
 }
@@ -90,6 +94,7 @@ impl LoadOptions {
         LayerParseOptions {
             digests: self.verify,
             content_hashes: true,
+            capture: self.capture.clone(),
         }
     }
 }
@@ -199,8 +204,9 @@ fn load_index(mut idx: MemberIndex, source: String, opts: &LoadOptions) -> Resul
         .par_iter()
         .map(|m| {
             // without verification, an uncompressed layer in a file needs only its headers
-            if let (false, MemberBody::Range { offset, size }, Some(file)) =
-                (opts.verify, &m.body, &idx.file)
+            // (a capture needs the contents, so it takes the full read)
+            if let (false, true, MemberBody::Range { offset, size }, Some(file)) =
+                (opts.verify, opts.capture.is_none(), &m.body, &idx.file)
             {
                 let io = archive::io_at(file);
                 let f = std::fs::File::open(file).map_err(io)?;
@@ -220,7 +226,7 @@ fn load_index(mut idx: MemberIndex, source: String, opts: &LoadOptions) -> Resul
                 rd,
                 &idx.archive,
                 &m.name,
-                parse_opts,
+                parse_opts.clone(),
                 opts.progress.clone(),
             )?;
             if pl.compressed_bytes == 0 {
@@ -268,6 +274,7 @@ fn load_index(mut idx: MemberIndex, source: String, opts: &LoadOptions) -> Resul
     let mut links = String::new();
     let mut layers = Vec::with_capacity(plan.layers.len());
     let mut seen_layer: Vec<u32> = Vec::new();
+    let mut captured = std::collections::HashMap::new();
     for (i, (lp, m)) in plan.layers.iter().zip(&members).enumerate() {
         let pl = parsed_by_member
             .get(&m.name)
@@ -299,7 +306,7 @@ fn load_index(mut idx: MemberIndex, source: String, opts: &LoadOptions) -> Resul
                 }
             }
         }
-        let mut entries = Vec::with_capacity(pl.entries.len());
+        let mut entries: Vec<LayerEntry> = Vec::with_capacity(pl.entries.len());
         let mut size_bytes = 0u64;
         let stamp = i as u32 + 1;
         for re in &pl.entries {
@@ -354,6 +361,11 @@ fn load_index(mut idx: MemberIndex, source: String, opts: &LoadOptions) -> Resul
                 hash: re.hash,
                 link,
             });
+        }
+        for (ei, bytes) in &pl.captured {
+            if let Some(e) = entries.get(*ei as usize) {
+                captured.insert((i as u32, e.node), bytes.clone());
+            }
         }
         if let Some(compression) = reused_as {
             // the cached entries came from another archive's blob; this one was not read
@@ -436,6 +448,7 @@ fn load_index(mut idx: MemberIndex, source: String, opts: &LoadOptions) -> Resul
         trailing_history,
         daemon: None,
         warnings: plan.notes,
+        captured,
     })
 }
 

@@ -286,6 +286,7 @@ pub fn run(target: &str, args: &LoadArgs) -> anyhow::Result<i32> {
                 },
                 progress: Some(progress),
                 cache: None,
+                capture: Some(crate::analysis::capture::why_capture()),
             };
             let r = crate::app::resolve_and_load(&target, &args, &opts)
                 .map(|image| {
