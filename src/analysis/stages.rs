@@ -145,7 +145,7 @@ pub fn parse_time(s: &str) -> Option<i64> {
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     let days = era * 146097 + doe - 719468;
     let mut t = days * 86400 + h * 3600 + mi * 60 + se;
-    let rest = &s[19..];
+    let rest = s.get(19..).unwrap_or("");
     let rest = rest.trim_start_matches(|c: char| c == '.' || c.is_ascii_digit());
     if let Some(off) = rest.strip_prefix('+').or_else(|| rest.strip_prefix('-')) {
         let sign = if rest.starts_with('+') { 1 } else { -1 };
