@@ -11,7 +11,9 @@ use bathyscaphe::source::reference::Engine;
 use bathyscaphe::source::{load_path, load_stream, LoadOptions};
 use bathyscaphe::testkit::{filler, ArchiveFormat, Compression, ImageSpec, LayerSpec};
 use bathyscaphe::tree::MergedTree;
-use bollard::query_parameters::{BuildImageOptions, ImportImageOptions, ListImagesOptions, RemoveImageOptions};
+use bollard::query_parameters::{
+    BuildImageOptions, ImportImageOptions, ListImagesOptions, RemoveImageOptions,
+};
 use bollard::Docker;
 use common::*;
 use futures_util::StreamExt;
@@ -24,7 +26,10 @@ fn docker_tests() -> bool {
     if !on {
         // straight to the process's stderr: the harness swallows eprintln! from passing tests
         SAID.call_once(|| {
-            let _ = writeln!(std::io::stderr(), "daemon tests skipped: they need a Docker daemon and BATHY_DOCKER_TESTS=1");
+            let _ = writeln!(
+                std::io::stderr(),
+                "daemon tests skipped: they need a Docker daemon and BATHY_DOCKER_TESTS=1"
+            );
         });
     }
     on
@@ -32,7 +37,10 @@ fn docker_tests() -> bool {
 
 /// A tag no other run uses, so parallel runs and leftovers never collide.
 fn unique_tag(what: &str) -> String {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
     format!("bathy-test/{what}:{}-{nanos}", std::process::id())
 }
 
@@ -49,15 +57,31 @@ impl TestDaemon {
     fn connect() -> TestDaemon {
         let rt = tokio::runtime::Runtime::new().expect("runtime");
         let docker = rt.block_on(async {
-            Docker::connect_with_defaults().expect("docker client").negotiate_version().await.expect("dockerd answers")
+            Docker::connect_with_defaults()
+                .expect("docker client")
+                .negotiate_version()
+                .await
+                .expect("dockerd answers")
         });
-        TestDaemon { rt, docker, tags: Vec::new(), labels: Vec::new() }
+        TestDaemon {
+            rt,
+            docker,
+            tags: Vec::new(),
+            labels: Vec::new(),
+        }
     }
 
     /// `docker load` through the API (POST /images/load).
     fn import(&mut self, archive: Vec<u8>, tag: &str) {
-        let opts = ImportImageOptions { quiet: true, ..Default::default() };
-        let out: Vec<_> = self.rt.block_on(self.docker.import_image(opts, bollard::body_full(archive.into()), None).collect());
+        let opts = ImportImageOptions {
+            quiet: true,
+            ..Default::default()
+        };
+        let out: Vec<_> = self.rt.block_on(
+            self.docker
+                .import_image(opts, bollard::body_full(archive.into()), None)
+                .collect(),
+        );
         for item in out {
             let info = item.expect("import succeeds");
             assert!(info.error_detail.is_none(), "import failed: {info:?}");
@@ -77,7 +101,11 @@ impl TestDaemon {
             nocache: true,
             ..Default::default()
         };
-        let out: Vec<_> = self.rt.block_on(self.docker.build_image(opts, None, Some(bollard::body_full(context.into()))).collect());
+        let out: Vec<_> = self.rt.block_on(
+            self.docker
+                .build_image(opts, None, Some(bollard::body_full(context.into())))
+                .collect(),
+        );
         self.tags.push(tag.to_string());
         let mut log = String::new();
         for item in out {
@@ -92,16 +120,35 @@ impl TestDaemon {
 impl Drop for TestDaemon {
     fn drop(&mut self) {
         for t in &self.tags {
-            let opts = RemoveImageOptions { force: true, noprune: false, ..Default::default() };
-            let _ = self.rt.block_on(self.docker.remove_image(t, Some(opts), None));
+            let opts = RemoveImageOptions {
+                force: true,
+                noprune: false,
+                ..Default::default()
+            };
+            let _ = self
+                .rt
+                .block_on(self.docker.remove_image(t, Some(opts), None));
         }
         for label in &self.labels {
-            let filters = std::collections::HashMap::from([("label".to_string(), vec![label.clone()])]);
-            let list = ListImagesOptions { all: true, filters: Some(filters), ..Default::default() };
-            let Ok(images) = self.rt.block_on(self.docker.list_images(Some(list))) else { continue };
+            let filters =
+                std::collections::HashMap::from([("label".to_string(), vec![label.clone()])]);
+            let list = ListImagesOptions {
+                all: true,
+                filters: Some(filters),
+                ..Default::default()
+            };
+            let Ok(images) = self.rt.block_on(self.docker.list_images(Some(list))) else {
+                continue;
+            };
             for i in images {
-                let opts = RemoveImageOptions { force: true, noprune: false, ..Default::default() };
-                let _ = self.rt.block_on(self.docker.remove_image(&i.id, Some(opts), None));
+                let opts = RemoveImageOptions {
+                    force: true,
+                    noprune: false,
+                    ..Default::default()
+                };
+                let _ = self
+                    .rt
+                    .block_on(self.docker.remove_image(&i.id, Some(opts), None));
             }
         }
     }
@@ -110,7 +157,10 @@ impl Drop for TestDaemon {
 /// A report as JSON without what names where it was read from.
 fn report_without_origin(json: &str) -> serde_json::Value {
     let mut v: serde_json::Value = serde_json::from_str(json).expect("json report");
-    let b = v.get_mut("bathyscaphe").and_then(|b| b.as_object_mut()).expect("bathyscaphe object");
+    let b = v
+        .get_mut("bathyscaphe")
+        .and_then(|b| b.as_object_mut())
+        .expect("bathyscaphe object");
     b.remove("source");
     // Docker 25+ exports an OCI layout where 20.10 exported the legacy one: same image
     b.remove("format");
@@ -121,7 +171,12 @@ fn report_without_origin(json: &str) -> serde_json::Value {
     }
     // dive's layer "id" is the legacy v1 id, the name of the layer's directory in the archive:
     // `docker save` derives it anew, so it names the archive, not the layer
-    for l in v.get_mut("layer").and_then(|l| l.as_array_mut()).into_iter().flatten() {
+    for l in v
+        .get_mut("layer")
+        .and_then(|l| l.as_array_mut())
+        .into_iter()
+        .flatten()
+    {
         if let Some(l) = l.as_object_mut() {
             l.remove("id");
         }
@@ -146,9 +201,18 @@ fn imported_story(tag: &str) -> ImageSpec {
                 .hardlink("usr/bin/tool2", "usr/bin/tool"),
         )
         .layer(
-            LayerSpec::new("RUN fetch").dir("var").dir("var/cache").file_sized("var/cache/pkg.deb", 3000, 2).file_sized("etc-conf", 500, 3),
+            LayerSpec::new("RUN fetch")
+                .dir("var")
+                .dir("var/cache")
+                .file_sized("var/cache/pkg.deb", 3000, 2)
+                .file_sized("etc-conf", 500, 3),
         )
-        .layer(LayerSpec::new("RUN rm -rf /var/cache && edit").after_empty("ENV A=1").whiteout("var/cache").file_sized("etc-conf", 700, 4))
+        .layer(
+            LayerSpec::new("RUN rm -rf /var/cache && edit")
+                .after_empty("ENV A=1")
+                .whiteout("var/cache")
+                .file_sized("etc-conf", 700, 4),
+        )
         .cmd(&["/bin/tool"])
         .trailing("CMD [\"/bin/tool\"]")
 }
@@ -163,7 +227,8 @@ fn an_imported_archive_reads_the_same_through_the_daemon_as_from_disk() {
     let spec = imported_story(&tag);
     let t = tmp();
     let file = t.path().join("story.tar");
-    spec.write(&file, ArchiveFormat::DockerArchive, Compression::None).expect("write archive");
+    spec.write(&file, ArchiveFormat::DockerArchive, Compression::None)
+        .expect("write archive");
     d.import(std::fs::read(&file).expect("read archive"), &tag);
 
     let from_disk = json_report(&["--json", "-", file.to_str().expect("utf-8 path")]);
@@ -171,7 +236,11 @@ fn an_imported_archive_reads_the_same_through_the_daemon_as_from_disk() {
     let by_scheme = json_report(&["--json", "-", &format!("docker://{tag}")]);
     let by_flag = json_report(&["--json", "-", "--source", "docker", &tag]);
     let disk = report_without_origin(&from_disk);
-    assert_eq!(report_without_origin(&by_name), disk, "layers, entries, sizes and waste must not depend on where the image came from");
+    assert_eq!(
+        report_without_origin(&by_name),
+        disk,
+        "layers, entries, sizes and waste must not depend on where the image came from"
+    );
     assert_eq!(report_without_origin(&by_scheme), disk);
     assert_eq!(report_without_origin(&by_flag), disk);
 
@@ -188,7 +257,8 @@ fn an_imported_archive_reads_the_same_through_the_daemon_as_from_disk() {
     assert_eq!(b["image"]["tags"][0], tag.as_str());
 
     // what only inspect knows: the image id is the config digest
-    let img = daemon::load(Engine::Docker, &tag, &LoadOptions::default()).expect("load through the daemon");
+    let img = daemon::load(Engine::Docker, &tag, &LoadOptions::default())
+        .expect("load through the daemon");
     let info = img.daemon.as_ref().expect("daemon facts");
     assert_eq!(info.id, img.config_digest);
     assert_eq!(b["image"]["id"], info.id.as_str());
@@ -205,10 +275,18 @@ fn tags_come_from_inspect_when_the_export_has_none() {
     let mut d = TestDaemon::connect();
     let tag = unique_tag("byid");
     let spec = ImageSpec::new(&tag).layer(LayerSpec::new("ADD x /").file("x", b"by id\n"));
-    d.import(spec.archive(ArchiveFormat::DockerArchive, Compression::None), &tag);
+    d.import(
+        spec.archive(ArchiveFormat::DockerArchive, Compression::None),
+        &tag,
+    );
     let by_tag = daemon::load(Engine::Docker, &tag, &LoadOptions::default()).expect("by tag");
     // exported by id, the archive names no tag: inspect does
-    let img = daemon::load(Engine::Docker, &by_tag.config_digest, &LoadOptions::default()).expect("by id");
+    let img = daemon::load(
+        Engine::Docker,
+        &by_tag.config_digest,
+        &LoadOptions::default(),
+    )
+    .expect("by id");
     assert_eq!(img.tags, vec![tag.clone()]);
     assert_eq!(img.layers.len(), 1);
 }
@@ -250,26 +328,67 @@ COPY extra.txt /app/hello.txt\n\
 CMD [\"/app/run\"]\n"
     );
     let big = filler(30_000, 7);
-    let ctx =
-        context(&[("Dockerfile", dockerfile.as_bytes()), ("hello.txt", b"hello\n"), ("big.bin", &big), ("extra.txt", b"goodbye, world\n")]);
+    let ctx = context(&[
+        ("Dockerfile", dockerfile.as_bytes()),
+        ("hello.txt", b"hello\n"),
+        ("big.bin", &big),
+        ("extra.txt", b"goodbye, world\n"),
+    ]);
     let tag = unique_tag("build");
     d.build(ctx, &tag, &label);
 
-    let img = daemon::load(Engine::Docker, &tag, &LoadOptions::default()).expect("load the built image");
+    let img =
+        daemon::load(Engine::Docker, &tag, &LoadOptions::default()).expect("load the built image");
     // the final stage only: three COPY layers, ENV before the third, CMD after it
-    assert_eq!(img.layers.len(), 3, "{:#?}", img.layers.iter().map(|l| l.display_command()).collect::<Vec<_>>());
-    let created_by: Vec<String> =
-        img.layers.iter().map(|l| l.history.as_ref().and_then(|h| h.created_by.clone()).unwrap_or_default()).collect();
-    for (cb, dest) in created_by.iter().zip(["/app/hello.txt", "/app/data/big.bin", "/app/hello.txt"]) {
-        assert!(cb.starts_with("/bin/sh -c #(nop) COPY file:") && cb.trim_end().ends_with(&format!(" in {dest}")), "{cb}");
+    assert_eq!(
+        img.layers.len(),
+        3,
+        "{:#?}",
+        img.layers
+            .iter()
+            .map(|l| l.display_command())
+            .collect::<Vec<_>>()
+    );
+    let created_by: Vec<String> = img
+        .layers
+        .iter()
+        .map(|l| {
+            l.history
+                .as_ref()
+                .and_then(|h| h.created_by.clone())
+                .unwrap_or_default()
+        })
+        .collect();
+    for (cb, dest) in
+        created_by
+            .iter()
+            .zip(["/app/hello.txt", "/app/data/big.bin", "/app/hello.txt"])
+    {
+        assert!(
+            cb.starts_with("/bin/sh -c #(nop) COPY file:")
+                && cb.trim_end().ends_with(&format!(" in {dest}")),
+            "{cb}"
+        );
     }
     // LABEL before the first COPY, ENV before the third
     assert_eq!(img.layers[0].empty_history.len(), 1);
-    assert!(img.layers[0].empty_history[0].created_by.as_deref().unwrap_or_default().contains("LABEL bathy-test="));
+    assert!(img.layers[0].empty_history[0]
+        .created_by
+        .as_deref()
+        .unwrap_or_default()
+        .contains("LABEL bathy-test="));
     assert_eq!(img.layers[2].empty_history.len(), 1);
-    assert!(img.layers[2].empty_history[0].created_by.as_deref().unwrap_or_default().contains("ENV GREETING=hi"));
+    assert!(img.layers[2].empty_history[0]
+        .created_by
+        .as_deref()
+        .unwrap_or_default()
+        .contains("ENV GREETING=hi"));
     assert_eq!(img.trailing_history.len(), 1);
-    assert!(img.trailing_history[0].created_by.as_deref().unwrap_or_default().contains("CMD [\"/app/run\"]"));
+    assert!(img.trailing_history[0]
+        .created_by
+        .as_deref()
+        .unwrap_or_default()
+        .contains("CMD [\"/app/run\"]"));
     let run = img.config.config.as_ref().expect("run config");
     assert_eq!(run.cmd.as_deref(), Some(&["/app/run".to_string()][..]));
     assert!(run.env.iter().flatten().any(|e| e == "GREETING=hi"));
@@ -281,7 +400,9 @@ CMD [\"/app/run\"]\n"
     let tree = MergedTree::build(&img);
     let final_size = |p: &str| {
         let node = img.paths.lookup(p).unwrap_or_else(|| panic!("{p} missing"));
-        let v = tree.final_state(node).unwrap_or_else(|| panic!("{p} not in the final filesystem"));
+        let v = tree
+            .final_state(node)
+            .unwrap_or_else(|| panic!("{p} not in the final filesystem"));
         bathyscaphe::tree::entry_of(&img, v).map(|e| e.size)
     };
     assert_eq!(final_size("app/hello.txt"), Some(15));
@@ -299,7 +420,10 @@ fn a_missing_image_is_one_line_and_exit_2() {
         return;
     }
     let name = unique_tag("missing");
-    let endpoint = std::env::var("DOCKER_HOST").ok().filter(|h| !h.is_empty()).unwrap_or_else(|| "unix:///var/run/docker.sock".into());
+    let endpoint = std::env::var("DOCKER_HOST")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "unix:///var/run/docker.sock".into());
     let o = run(&[&name], Path::new(env!("CARGO_MANIFEST_DIR")));
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(
@@ -317,22 +441,40 @@ fn an_unreachable_daemon_is_one_line_and_exit_2() {
     // a socket file that nobody listens on any more
     drop(std::os::unix::net::UnixListener::bind(&dead).expect("bind"));
     let host = format!("unix://{}", dead.display());
-    let o = bathy().args(["--json", "-", "some/app:1"]).env("DOCKER_HOST", &host).output().expect("run bathy");
+    let o = bathy()
+        .args(["--json", "-", "some/app:1"])
+        .env("DOCKER_HOST", &host)
+        .output()
+        .expect("run bathy");
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(stderr(&o), format!("bathy: cannot connect to the Docker daemon at {host}: connection refused (is the daemon running?)\n"));
     assert!(stdout(&o).is_empty());
 
     let gone = format!("unix://{}", t.path().join("never.sock").display());
-    let o = bathy().args(["docker://some/app:1"]).env("DOCKER_HOST", &gone).output().expect("run bathy");
+    let o = bathy()
+        .args(["docker://some/app:1"])
+        .env("DOCKER_HOST", &gone)
+        .output()
+        .expect("run bathy");
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(stderr(&o), format!("bathy: cannot connect to the Docker daemon at {gone}: no such socket (is the daemon running?)\n"));
 
-    let o = bathy().args(["--pull", "some/app:1"]).env("DOCKER_HOST", &host).output().expect("run bathy");
+    let o = bathy()
+        .args(["--pull", "some/app:1"])
+        .env("DOCKER_HOST", &host)
+        .output()
+        .expect("run bathy");
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).starts_with("bathy: cannot connect to the Docker daemon at "), "{}", stderr(&o));
+    assert!(
+        stderr(&o).starts_with("bathy: cannot connect to the Docker daemon at "),
+        "{}",
+        stderr(&o)
+    );
 
     // and the library says the same with Error::Daemon
-    let e = Connection::open_at(Engine::Docker, &host).err().expect("no daemon there");
+    let e = Connection::open_at(Engine::Docker, &host)
+        .err()
+        .expect("no daemon there");
     assert!(matches!(e, bathyscaphe::Error::Daemon(_)));
 }
 
@@ -352,14 +494,141 @@ fn a_stream_in_small_pieces_reads_like_the_file() {
     // "not a tar" when a stream handed over fewer than 512 bytes
     let t = tmp();
     let file = t.path().join("story.tar");
-    imported_story("story:1").write(&file, ArchiveFormat::DockerArchive, Compression::None).expect("write");
+    imported_story("story:1")
+        .write(&file, ArchiveFormat::DockerArchive, Compression::None)
+        .expect("write");
     let disk = load_path(&file, &LoadOptions::default()).expect("from disk");
-    let streamed =
-        load_stream(Trickle(std::fs::File::open(&file).expect("open"), 0), "stream", &LoadOptions::default()).expect("from stream");
+    let streamed = load_stream(
+        Trickle(std::fs::File::open(&file).expect("open"), 0),
+        "stream",
+        &LoadOptions::default(),
+    )
+    .expect("from stream");
     let report = |img: &bathyscaphe::image::Image| {
         let mut r = bathyscaphe::report::json::bathy_report(img, &Analysis::run(img));
         r.source.clear();
         serde_json::to_value(r).expect("json")
     };
     assert_eq!(report(&streamed), report(&disk));
+}
+
+/// What the stand-in daemon does when asked for the export.
+#[derive(Clone, Copy)]
+enum Export {
+    /// Send this many bytes of a real archive in a chunked body, then drop the connection.
+    DieAfter(usize),
+    /// A complete, well-formed HTTP body that is not an image.
+    Garbage,
+}
+
+/// A stand-in for a daemon that fails in ways a real one cannot be made to on demand: it
+/// answers `/version` and inspect like Docker 20.10, then breaks the export. Everything else
+/// in this file talks to the real dockerd.
+fn failing_daemon(dir: &Path, archive: Vec<u8>, export: Export) -> String {
+    use std::io::BufRead;
+    let sock = dir.join("failing.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&sock).expect("bind");
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { return };
+            let mut rd = std::io::BufReader::new(conn.try_clone().expect("clone"));
+            let mut request_line = String::new();
+            if rd.read_line(&mut request_line).is_err() {
+                continue;
+            }
+            // skip the headers; bollard sends no body with these GETs
+            let mut line = String::new();
+            while rd.read_line(&mut line).is_ok_and(|n| n > 2) {
+                line.clear();
+            }
+            let path = request_line
+                .split_whitespace()
+                .nth(1)
+                .unwrap_or_default()
+                .to_string();
+            let json = |body: String| {
+                format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", body.len())
+            };
+            if path.ends_with("/version") {
+                let _ = conn.write_all(
+                    json(
+                        r#"{"Version":"20.10.0","ApiVersion":"1.41","MinAPIVersion":"1.12"}"#
+                            .into(),
+                    )
+                    .as_bytes(),
+                );
+            } else if path.ends_with("/json") {
+                let body = format!(
+                    r#"{{"Id":"sha256:{}","RepoTags":["fake/app:1"],"Size":{}}}"#,
+                    "ab".repeat(32),
+                    archive.len()
+                );
+                let _ = conn.write_all(json(body).as_bytes());
+            } else if path.ends_with("/get") {
+                let _ = conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/x-tar\r\nTransfer-Encoding: chunked\r\n\r\n");
+                let body: Vec<u8> = match export {
+                    Export::DieAfter(n) => archive[..n].to_vec(),
+                    Export::Garbage => {
+                        b"this is not a tar archive, it only looks like a body. ".repeat(40)
+                    }
+                };
+                for chunk in body.chunks(4096) {
+                    let _ = conn.write_all(format!("{:x}\r\n", chunk.len()).as_bytes());
+                    let _ = conn.write_all(chunk);
+                    let _ = conn.write_all(b"\r\n");
+                }
+                if let Export::Garbage = export {
+                    let _ = conn.write_all(b"0\r\n\r\n");
+                }
+                // DieAfter: drop the connection without the closing chunk, as a crashed daemon would
+            } else {
+                let _ = conn.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+            }
+        }
+    });
+    format!("unix://{}", sock.display())
+}
+
+#[test]
+fn a_daemon_dying_mid_stream_is_one_line_and_exit_2() {
+    let t = tmp();
+    // 50 kB of layer content, so the export is well past its first member when it stops
+    let spec = ImageSpec::new("fake/app:1")
+        .layer(LayerSpec::new("ADD big /").file_sized("big", 50_000, 9));
+    let archive = spec.archive(ArchiveFormat::DockerArchive, Compression::None);
+    let sent = archive.len() / 2;
+    let host = failing_daemon(t.path(), archive, Export::DieAfter(sent));
+    let o = bathy()
+        .args(["--json", "-", "fake/app:1"])
+        .env("DOCKER_HOST", &host)
+        .output()
+        .expect("run bathy");
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.starts_with(&format!(
+            "bathy: fake/app:1: the Docker daemon stopped sending the image after {sent} bytes: "
+        )),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(stdout(&o).is_empty());
+}
+
+#[test]
+fn a_broken_export_is_one_line_and_exit_2() {
+    let t = tmp();
+    let host = failing_daemon(t.path(), Vec::new(), Export::Garbage);
+    let o = bathy()
+        .args(["docker://fake/app:1"])
+        .env("DOCKER_HOST", &host)
+        .output()
+        .expect("run bathy");
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.starts_with("bathy: broken export from the Docker daemon: docker://fake/app:1: "),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
 }

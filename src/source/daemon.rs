@@ -258,7 +258,7 @@ impl Connection {
         Error::Daemon(format!(
             "{reference}: the {} daemon stopped sending the image after {received} bytes: {}",
             self.engine.title(),
-            one_line(&e.to_string())
+            one_line(&error_chain(&e))
         ))
     }
 }
