@@ -632,3 +632,109 @@ fn a_broken_export_is_one_line_and_exit_2() {
     );
     assert_eq!(err.lines().count(), 1, "{err}");
 }
+
+#[test]
+fn podman_sockets_are_found_as_podman_finds_them() {
+    let t = tmp();
+    // CONTAINER_HOST first
+    let host = format!("unix://{}", t.path().join("none.sock").display());
+    let o = bathy()
+        .args(["podman://app:1"])
+        .env("CONTAINER_HOST", &host)
+        .output()
+        .expect("run bathy");
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(stderr(&o), format!("bathy: cannot connect to the Podman daemon at {host}: no such socket (is the daemon running?)\n"));
+    // then the rootless socket under XDG_RUNTIME_DIR
+    std::fs::create_dir_all(t.path().join("podman")).expect("mkdir");
+    let rootless = t.path().join("podman/podman.sock");
+    drop(std::os::unix::net::UnixListener::bind(&rootless).expect("bind"));
+    let o = bathy()
+        .args(["--source", "podman", "app:1"])
+        .env_remove("CONTAINER_HOST")
+        .env("XDG_RUNTIME_DIR", t.path())
+        .output()
+        .expect("run bathy");
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o),
+        format!("bathy: cannot connect to the Podman daemon at unix://{}: connection refused (is the daemon running?)\n", rootless.display())
+    );
+}
+
+#[test]
+fn tls_needs_its_certificates() {
+    let t = tmp();
+    let o = bathy()
+        .args(["app:1"])
+        .env("DOCKER_HOST", "tcp://127.0.0.1:9")
+        .env("DOCKER_TLS_VERIFY", "1")
+        .env("DOCKER_CERT_PATH", t.path())
+        .output()
+        .expect("run bathy");
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o),
+        format!(
+            "bathy: cannot connect to the Docker daemon at tcp://127.0.0.1:9: TLS certificate {} is missing (set DOCKER_CERT_PATH)\n",
+            t.path().join("key.pem").display()
+        )
+    );
+}
+
+#[test]
+fn pull_needs_a_daemon_image_and_reports_a_failed_pull() {
+    let o = run(
+        &["--pull", "missing.tar"],
+        Path::new(env!("CARGO_MANIFEST_DIR")),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o),
+        "bathy: --pull needs an image in a daemon, not a file\n"
+    );
+    if !docker_tests() {
+        return;
+    }
+    // no registry answers here, so the pull itself fails, in one line
+    let name = unique_tag("pull");
+    let o = run(&["--pull", &name], Path::new(env!("CARGO_MANIFEST_DIR")));
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.starts_with(&format!(
+            "bathy: {name}: the Docker daemon could not pull it: "
+        )),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+}
+
+#[test]
+fn podman_scheme_reads_through_a_docker_compatible_socket() {
+    if !docker_tests() {
+        return;
+    }
+    // Podman's socket speaks the Docker API; dockerd's socket stands in for it here
+    let socket = std::env::var("DOCKER_HOST")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "unix:///var/run/docker.sock".into());
+    let mut d = TestDaemon::connect();
+    let tag = unique_tag("podman");
+    let spec = ImageSpec::new(&tag).layer(LayerSpec::new("ADD x /").file("x", b"via podman://\n"));
+    d.import(
+        spec.archive(ArchiveFormat::DockerArchive, Compression::None),
+        &tag,
+    );
+    let o = bathy()
+        .args(["--json", "-", &format!("podman://{tag}")])
+        .env("CONTAINER_HOST", &socket)
+        .output()
+        .expect("run bathy");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+    assert_eq!(v["bathyscaphe"]["source"], format!("podman://{tag}"));
+    // "via podman://\n" is 14 bytes
+    assert_eq!(v["bathyscaphe"]["finalBytes"], 14);
+}
