@@ -20,6 +20,9 @@ use std::sync::Arc;
 
 /// Seconds to wait for a daemon to start answering a request (not for a whole transfer).
 const ANSWER_TIMEOUT_SECS: u64 = 120;
+/// The same for the export: Docker 20.10 writes the whole image to its own disk before the
+/// first byte (and header) goes out, which takes minutes for a big image on a slow disk.
+const EXPORT_TIMEOUT_SECS: u64 = 3600;
 /// Body chunks (each at most a few hundred KiB from hyper) buffered between the network and the
 /// reader: enough to keep the socket busy while a layer is hashed, small enough to bound memory.
 pub const CHANNEL_CHUNKS: usize = 32;
@@ -132,7 +135,10 @@ impl Connection {
         let name = format!("{}://{reference}", self.engine.scheme());
         let mut reader = ChannelReader::spawn(
             &self.runtime,
-            self.docker.export_image(reference),
+            self.docker
+                .clone()
+                .with_timeout(std::time::Duration::from_secs(EXPORT_TIMEOUT_SECS))
+                .export_image(reference),
             CHANNEL_CHUNKS,
             opts.progress.clone(),
         );
@@ -252,6 +258,12 @@ impl Connection {
 
     /// The export broke off: the daemon died, the connection dropped, or it refused to start.
     fn stream_error(&self, reference: &str, received: u64, e: bollard::errors::Error) -> Error {
+        if let bollard::errors::Error::RequestTimeoutError = e {
+            return Error::Daemon(format!(
+                "{reference}: the {} daemon did not start sending the image within {EXPORT_TIMEOUT_SECS} s",
+                self.engine.title()
+            ));
+        }
         if received == 0 {
             return self.image_error(reference, e);
         }
