@@ -10,6 +10,7 @@ use crate::exit_codes;
 use crate::image::Image;
 use crate::progress::Progress;
 use crate::report;
+use crate::source::reference::Target;
 use crate::source::{self, LoadOptions, Selection};
 use clap::Parser;
 use std::io::{IsTerminal, Write};
@@ -249,6 +250,14 @@ pub fn load_image_cached(
     args: &LoadArgs,
     cache: Option<source::LayerCache>,
 ) -> anyhow::Result<Image> {
+    if args.pull {
+        pull_first(&Target::parse(target, args.source.as_deref())?, args)?;
+    }
+    // pulled already, with its own progress line
+    let args = &LoadArgs {
+        pull: false,
+        ..args.clone()
+    };
     let progress = Arc::new(Progress::new());
     let opts = LoadOptions {
         verify: !args.no_verify,
@@ -275,13 +284,28 @@ pub fn load_image_cached(
                 } else {
                     String::new()
                 };
-                eprint!(
-                    "\r\x1b[2Kloading: layer {}/{}, {}{}",
-                    s.layers_done,
-                    s.layers_total,
-                    report::human_bytes(s.bytes_read),
-                    total
-                );
+                if s.layers_total == 0 && s.bytes_read == 0 && s.bytes_total > 0 {
+                    // Docker 20.10 writes the whole export to its own disk before sending a byte
+                    eprint!(
+                        "\r\x1b[2Kloading: waiting for the daemon to export {}",
+                        report::human_bytes(s.bytes_total)
+                    );
+                } else if s.layers_total == 0 {
+                    // a daemon's stream: bytes received is all there is to show until the end
+                    eprint!(
+                        "\r\x1b[2Kloading: {}{}",
+                        report::human_bytes(s.bytes_read),
+                        total
+                    );
+                } else {
+                    eprint!(
+                        "\r\x1b[2Kloading: layer {}/{}, {}{}",
+                        s.layers_done,
+                        s.layers_total,
+                        report::human_bytes(s.bytes_read),
+                        total
+                    );
+                }
                 shown = true;
             }
             if shown {
@@ -297,21 +321,65 @@ pub fn load_image_cached(
     Ok(result?)
 }
 
+/// Read `target` (a path, a `scheme://` reference or a daemon image name) as `args` say; with
+/// `--pull`, have the daemon pull it first (silently: front ends that want the pull's progress
+/// call [`pull_first`] themselves).
 pub fn resolve_and_load(target: &str, args: &LoadArgs, opts: &LoadOptions) -> crate::Result<Image> {
-    let (scheme, rest) = match target.split_once("://") {
-        Some((s, r)) => (Some(s.to_string()), r.to_string()),
-        None => (args.source.clone(), target.to_string()),
-    };
-    match scheme.as_deref() {
-        None | Some("docker-archive") | Some("oci-archive") | Some("oci") | Some("file") => {
-            let p = Path::new(&rest);
-            if p.exists() || scheme.is_some() {
-                return source::load_path(p, opts);
+    match Target::parse(target, args.source.as_deref())? {
+        Target::Path(p) => source::load_path(&p, opts),
+        #[cfg(feature = "daemon")]
+        Target::Daemon { engine, reference } => {
+            if args.pull {
+                source::daemon::pull(engine, &reference, args.platform.as_deref(), |_| {})?;
             }
-            Err(Error::Usage(format!(
-                "{rest}: no such file or directory (and no daemon support in this build)"
-            )))
+            source::daemon::load(engine, &reference, opts)
         }
-        Some(other) => Err(Error::Usage(format!("{target}: unknown source {other:?}"))),
+        #[cfg(not(feature = "daemon"))]
+        Target::Daemon { reference, .. } => Err(Error::Usage(format!(
+            "{reference}: this build cannot read from a daemon"
+        ))),
+    }
+}
+
+/// `--pull`: have the daemon pull the image first, with its status on one line of a terminal.
+pub fn pull_first(target: &Target, args: &LoadArgs) -> crate::Result<()> {
+    let Target::Daemon { engine, reference } = target else {
+        return Err(Error::Usage(
+            "--pull needs an image in a daemon, not a file".into(),
+        ));
+    };
+    #[cfg(feature = "daemon")]
+    {
+        let show = std::io::stderr().is_terminal();
+        let result = source::daemon::pull(*engine, reference, args.platform.as_deref(), |status| {
+            if show {
+                let id = status
+                    .id
+                    .as_deref()
+                    .map(|i| format!("{i}: "))
+                    .unwrap_or_default();
+                let amount = match (status.current, status.total) {
+                    (Some(c), Some(t)) => {
+                        format!(" {} / {}", report::human_bytes(c), report::human_bytes(t))
+                    }
+                    _ => String::new(),
+                };
+                eprint!(
+                    "\r\x1b[2Kpulling {reference}: {id}{}{amount}",
+                    status.status
+                );
+            }
+        });
+        if show {
+            eprint!("\r\x1b[2K");
+        }
+        result
+    }
+    #[cfg(not(feature = "daemon"))]
+    {
+        let _ = (engine, args);
+        Err(Error::Usage(format!(
+            "{reference}: this build cannot read from a daemon"
+        )))
     }
 }

@@ -75,6 +75,10 @@ pub struct LoadArgs {
     /// Where the image comes from, as dive's --source: docker, podman, docker-archive, oci-archive, oci.
     #[arg(long, value_name = "SOURCE", global = true)]
     pub source: Option<String>,
+
+    /// Ask the daemon to pull the image from its registry before reading it.
+    #[arg(long, global = true)]
+    pub pull: bool,
 }
 
 #[derive(Subcommand, Debug)]

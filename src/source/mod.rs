@@ -2,9 +2,12 @@
 //! [`Image`] model. Verifies digests while reading. Writes nothing anywhere.
 
 pub mod archive;
+#[cfg(feature = "daemon")]
+pub mod daemon;
 pub mod extract;
 pub mod layer;
 pub mod layout;
+pub mod reference;
 
 use crate::error::{Error, Result};
 use crate::image::{EntryKind, HistoryEntry, Image, Layer, LayerEntry, LinkRef};
