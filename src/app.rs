@@ -2,8 +2,8 @@
 //! Errors end here as one line on stderr and exit status 2.
 
 use crate::analysis::compare;
-use crate::analysis::Analysis;
 use crate::analysis::why::{WhyOptions, WhyReport};
+use crate::analysis::Analysis;
 use crate::cli::{Cli, LoadArgs, WhyArgs};
 use crate::error::Error;
 use crate::exit_codes;
@@ -23,7 +23,8 @@ pub fn run() -> i32 {
     match run_cli(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("bathy: {e:#}");
+            // our errors already name their cause: print the chain only where it adds words
+            eprintln!("bathy: {}", one_line(&e));
             exit_codes::ERROR
         }
     }
@@ -196,6 +197,20 @@ fn run_compare(
 // and the package attribution once they land; until then those sections say "not computed".
 fn compare_side<'a>(image: &'a Image, analysis: &'a Analysis) -> compare::Side<'a> {
     compare::Side::new(image, analysis)
+}
+
+/// An error and its causes on one line, each cause once (library errors already include
+/// their source's text in their own message).
+fn one_line(e: &anyhow::Error) -> String {
+    let mut out = e.to_string();
+    for cause in e.chain().skip(1) {
+        let c = cause.to_string();
+        if !out.contains(&c) {
+            out.push_str(": ");
+            out.push_str(&c);
+        }
+    }
+    out.replace('\n', " ")
 }
 
 /// Write to FILE, or stdout for `-`.

@@ -252,3 +252,14 @@ fn a_missing_file_and_a_directory_that_is_not_a_layout() {
     let err = refuse_path(&d, t.path());
     assert!(err.contains("not an OCI image layout"), "{err}");
 }
+
+#[test]
+fn a_missing_file_is_named_once() {
+    let t = tmp();
+    let o = run(&["missing.tar"], t.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o).trim_end(),
+        "bathy: missing.tar: No such file or directory (os error 2)"
+    );
+}
