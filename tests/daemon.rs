@@ -738,3 +738,49 @@ fn podman_scheme_reads_through_a_docker_compatible_socket() {
     // "via podman://\n" is 14 bytes
     assert_eq!(v["bathyscaphe"]["finalBytes"], 14);
 }
+
+#[test]
+fn permission_denied_on_the_socket_is_one_line_and_exit_2() {
+    // a root-owned 0600 socket, and bathy run as nobody: what a user outside the docker group sees
+    let is_root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout == b"0\n")
+        .unwrap_or(false);
+    let setpriv = std::path::Path::new("/usr/bin/setpriv");
+    if !is_root || !setpriv.exists() {
+        eprintln!("skipped: needs root and setpriv to run bathy as another user");
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let t = tmp();
+    std::fs::set_permissions(t.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod dir");
+    let sock = t.path().join("root-only.sock");
+    let _listener = std::os::unix::net::UnixListener::bind(&sock).expect("bind");
+    std::fs::set_permissions(&sock, std::fs::Permissions::from_mode(0o600)).expect("chmod socket");
+    let host = format!("unix://{}", sock.display());
+    let o = std::process::Command::new(setpriv)
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            env!("CARGO_BIN_EXE_bathy"),
+            "--json",
+            "-",
+            "some/app:1",
+        ])
+        .env("DOCKER_HOST", &host)
+        .current_dir(t.path())
+        .output()
+        .expect("run bathy as nobody");
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.starts_with(&format!(
+            "bathy: permission denied on the Docker socket {host}"
+        )),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(stdout(&o).is_empty());
+}
