@@ -149,6 +149,7 @@ impl WhyReport {
             .map(|l| crate::analysis::compare::LeftoverItem {
                 category: l.category.as_str().to_string(),
                 path: l.path.clone(),
+                package: l.package.clone(),
                 bytes: l.bytes,
             })
             .collect();
