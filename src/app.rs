@@ -2,8 +2,8 @@
 //! Errors end here as one line on stderr and exit status 2.
 
 use crate::analysis::compare;
-use crate::analysis::Analysis;
 use crate::analysis::why::{WhyOptions, WhyReport};
+use crate::analysis::Analysis;
 use crate::cli::{Cli, LoadArgs, WhyArgs};
 use crate::error::Error;
 use crate::exit_codes;
@@ -183,10 +183,7 @@ fn run_compare(
         (analysis, why)
     };
     let ((aa, wa), (ab, wb)) = rayon::join(|| analyse(&ia), || analyse(&ib));
-    let c = compare::compare(
-        &compare_side(&ia, &aa, &wa),
-        &compare_side(&ib, &ab, &wb),
-    );
+    let c = compare::compare(&compare_side(&ia, &aa, &wa), &compare_side(&ib, &ab, &wb));
     let rules = gate.as_ref().map(|g| compare::evaluate(&c, g));
     if let Some(path) = json {
         let doc = report::compare_json::build(&c, rules.as_deref());

@@ -440,7 +440,10 @@ fn forbidden_leftovers_fail_only_for_the_listed_categories() {
     // ... until it is
     let (code, r) = eval(&without, "compiler,package-cache");
     assert_eq!((code, r.status), (1, Status::Fail));
-    assert_eq!(r.message, "forbidden leftovers found: package-cache (5000 B)");
+    assert_eq!(
+        r.message,
+        "forbidden leftovers found: package-cache (5000 B)"
+    );
 }
 
 #[test]
