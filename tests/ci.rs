@@ -444,6 +444,36 @@ fn forbidden_leftovers_fail_only_for_the_listed_categories() {
         r.message,
         "forbidden leftovers found: package-cache (5000 B)"
     );
+
+    // gcc installed by dpkg: cc1 goes to the gcc path rule (9000), gcc-12's other file to the
+    // package rule, whose finding names the package: 9000 + 3000 = 12000 compiler bytes
+    let dpkg = write(
+        dir.path(),
+        "dpkg.tar",
+        &ImageSpec::new("dpkg:1").layer(
+            LayerSpec::new("RUN apt-get install -y gcc-12")
+                .file_sized("usr/bin/gcc-12", 3000, 1)
+                .file_sized("usr/lib/gcc/x86_64-linux-gnu/12/cc1", 9000, 2)
+                .file(
+                    "var/lib/dpkg/status",
+                    b"Package: gcc-12\nStatus: install ok installed\nArchitecture: amd64\nVersion: 12.2.0-14\n\n",
+                )
+                .file(
+                    "var/lib/dpkg/info/gcc-12.list",
+                    b"/usr\n/usr/bin\n/usr/bin/gcc-12\n/usr/lib/gcc/x86_64-linux-gnu/12/cc1\n",
+                ),
+        ),
+    );
+    let (code, r) = eval(&dpkg, "compiler");
+    assert_eq!((code, r.status), (1, Status::Fail));
+    assert_eq!(r.message, "forbidden leftovers found: compiler (12000 B)");
+    assert_eq!(
+        r.culprits
+            .iter()
+            .map(|c| (c.name.as_str(), c.bytes))
+            .collect::<Vec<_>>(),
+        [("/usr/lib/gcc", 9000), ("/usr/bin (package gcc-12)", 3000)]
+    );
 }
 
 #[test]
