@@ -287,9 +287,7 @@ impl Image {
 
     /// Captured content of `node`'s entry in `layer`, if it was captured.
     pub fn captured(&self, layer: usize, node: NodeId) -> Option<&[u8]> {
-        self.captured
-            .get(&(layer as u32, node))
-            .map(|v| v.as_slice())
+        self.captured.get(&(layer as u32, node)).map(|v| v.as_slice())
     }
 
     /// dive's size: sum of layer sizes.

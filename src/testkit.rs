@@ -595,19 +595,12 @@ pub fn tar_members(members: &[Member]) -> Vec<u8> {
 /// A minimal 64-bit little-endian x86-64 ELF file with the given `PT_INTERP` and `DT_NEEDED`
 /// entries (and optional `DT_RUNPATH`), padded with zeros to `size` bytes when that is larger.
 /// Enough for ld.so-style dependency walks; not runnable.
-pub fn fake_elf(
-    interp: Option<&str>,
-    needed: &[&str],
-    runpath: Option<&str>,
-    size: usize,
-) -> Vec<u8> {
+pub fn fake_elf(interp: Option<&str>, needed: &[&str], runpath: Option<&str>, size: usize) -> Vec<u8> {
     let phnum: u16 = if interp.is_some() { 3 } else { 2 };
     let ph_off = 64usize;
     let mut data_off = ph_off + 56 * phnum as usize;
     let interp_off = data_off;
-    let interp_bytes: Vec<u8> = interp
-        .map(|i| [i.as_bytes(), b"\0"].concat())
-        .unwrap_or_default();
+    let interp_bytes: Vec<u8> = interp.map(|i| [i.as_bytes(), b"\0"].concat()).unwrap_or_default();
     data_off += interp_bytes.len();
     // string table: a leading NUL, then each name
     let strtab_off = data_off;

@@ -287,13 +287,8 @@ impl MemberIndex {
                     MemberBody::Bytes(Arc::new(head))
                 } else {
                     let chained = std::io::Cursor::new(head).chain(&mut entry);
-                    let layer = parse_layer_with_progress(
-                        chained,
-                        archive,
-                        &name,
-                        opts.clone(),
-                        progress.clone(),
-                    )?;
+                    let layer =
+                        parse_layer_with_progress(chained, archive, &name, opts.clone(), progress.clone())?;
                     parsed.insert(name.clone(), layer);
                     MemberBody::Parsed
                 }
