@@ -46,7 +46,14 @@ fn run_cli(cli: Cli) -> anyhow::Result<i32> {
                     fail_on_new_leftovers,
                 };
                 let ci = ci || gate.max_growth.is_some() || gate.fail_on_new_leftovers;
-                run_compare(&a, &b, json.as_deref(), ci.then_some(gate), &cli.load)
+                run_compare(
+                    &a,
+                    &b,
+                    json.as_deref(),
+                    ci.then_some(gate),
+                    &cli.load,
+                    &cli.why,
+                )
             }
         };
     }
@@ -110,10 +117,13 @@ fn run_ci(cli: &Cli, target: &str) -> anyhow::Result<i32> {
     if let Some(p) = &settings.config_file {
         eprintln!("Using CI config: {}", p.display());
     }
+    let why_opts = why_options(&cli.why, &cli.load)?;
     let image = load_image(target, &cli.load)?;
     let analysis = Analysis::run(&image);
+    let why = WhyReport::run(&image, &analysis, &why_opts);
     if let Some(path) = &cli.json {
-        let bathy = report::json::bathy_report(&image, &analysis);
+        let mut bathy = report::json::bathy_report(&image, &analysis);
+        bathy.extra.extend(why.json_sections());
         write_json(path, |w| {
             report::json::write_export(&image, &analysis, &bathy, w)
         })?;
@@ -129,11 +139,11 @@ fn run_ci(cli: &Cli, target: &str) -> anyhow::Result<i32> {
         )?)),
         None => None,
     };
-    let leftovers = rules::leftover_summary(&image, &analysis);
+    let leftovers = why.leftover_summary();
     let input = rules::RuleInput {
         image: &image,
         analysis: &analysis,
-        leftovers: leftovers.as_ref(),
+        leftovers: Some(&leftovers),
         baseline: baseline.as_ref(),
     };
     let evaluation = rules::evaluate(&settings.rules, &input);
@@ -160,12 +170,21 @@ fn run_compare(
     json: Option<&Path>,
     gate: Option<compare::Gate>,
     load: &LoadArgs,
+    why: &WhyArgs,
 ) -> anyhow::Result<i32> {
+    // only the leftovers and packages are compared: stage options (--dockerfile, --base) would
+    // cost work without changing the output, so only --rules is read
+    let why_opts = WhyOptions::from_files(why.rules.as_deref(), None, None)?;
     let cache = source::LayerCache::new();
     let ia = load_image_cached(a, load, Some(cache.clone()))?;
     let ib = load_image_cached(b, load, Some(cache))?;
-    let (aa, ab) = rayon::join(|| Analysis::run(&ia), || Analysis::run(&ib));
-    let c = compare::compare(&compare_side(&ia, &aa), &compare_side(&ib, &ab));
+    let analyse = |image: &Image| {
+        let analysis = Analysis::run(image);
+        let why = WhyReport::run(image, &analysis, &why_opts);
+        (analysis, why)
+    };
+    let ((aa, wa), (ab, wb)) = rayon::join(|| analyse(&ia), || analyse(&ib));
+    let c = compare::compare(&compare_side(&ia, &aa, &wa), &compare_side(&ib, &ab, &wb));
     let rules = gate.as_ref().map(|g| compare::evaluate(&c, g));
     if let Some(path) = json {
         let doc = report::compare_json::build(&c, rules.as_deref());
@@ -192,11 +211,16 @@ fn run_compare(
     Ok(exit_codes::OK)
 }
 
-/// One side of a comparison with the findings of the other analyses.
-// TODO(issue 6): add `.with_leftovers(..)` and `.with_packages(..)` from `analysis::leftovers`
-// and the package attribution once they land; until then those sections say "not computed".
-fn compare_side<'a>(image: &'a Image, analysis: &'a Analysis) -> compare::Side<'a> {
+/// One side of a comparison with its leftover findings and installed packages.
+fn compare_side<'a>(
+    image: &'a Image,
+    analysis: &'a Analysis,
+    why: &WhyReport,
+) -> compare::Side<'a> {
+    let (leftovers, packages) = why.compare_items();
     compare::Side::new(image, analysis)
+        .with_leftovers(leftovers)
+        .with_packages(packages)
 }
 
 /// An error and its causes on one line, each cause once (library errors already include

@@ -41,7 +41,8 @@ pub struct Cli {
 #[derive(Args, Debug, Clone, Default)]
 pub struct WhyArgs {
     /// Leftover rules to add or override (YAML, same shape as assets/leftover-rules.yaml).
-    #[arg(long, value_name = "FILE")]
+    /// With `compare`, they apply to both images.
+    #[arg(long, value_name = "FILE", global = true)]
     pub rules: Option<PathBuf>,
 
     /// The base image (any input form): its layers are matched by diff_id.

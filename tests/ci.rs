@@ -324,32 +324,195 @@ fn max_growth_against_a_baseline() {
     assert_eq!(code, 0);
 }
 
-#[test]
-fn leftover_rules_skip_until_the_analysis_exists() {
-    let dir = tmp();
-    let img = write(dir.path(), "i.tar", &one_file(10));
-    let mut args = DIVE_OFF.to_vec();
-    args.extend([
-        "--max-leftover-bytes",
-        "0",
-        "--forbidden-leftovers",
-        "compiler,package-cache",
-    ]);
-    let (code, report, _) = ci_json(dir.path(), &img, &args);
-    let report = report.expect("report");
-    for rule in [RuleId::MaxLeftoverBytes, RuleId::ForbiddenLeftovers] {
-        let r = report
-            .evaluation
-            .results
-            .iter()
-            .find(|r| r.rule == rule)
-            .expect("rule");
-        assert_eq!(
-            (r.status, r.message.as_str()),
-            (Status::Skip, "leftover analysis unavailable")
-        );
+/// An image whose leftovers are gcc's `cc1` (`compiler`, `cc1` bytes, when given) and one apt
+/// index (`package-cache`, 5000 bytes; apt's empty lock file is excluded by its rule), beside a
+/// shell and an app binary that are no leftovers.
+fn leftover_image(cc1: Option<usize>) -> ImageSpec {
+    let mut install = LayerSpec::new("RUN apt-get update && apt-get install -y gcc-12")
+        .file_sized(
+            "var/lib/apt/lists/deb.debian.org_dists_bookworm_InRelease",
+            5000,
+            2,
+        )
+        .file_sized("var/lib/apt/lists/lock", 0, 3);
+    if let Some(n) = cc1 {
+        install = install.file_sized("usr/lib/gcc/x86_64-linux-gnu/12/cc1", n, 1);
     }
+    ImageSpec::new("left:1")
+        .layer(LayerSpec::new("ADD rootfs /").file_sized("usr/bin/sh", 700, 4))
+        .layer(install)
+        .layer(LayerSpec::new("COPY server /app/server").file_sized("app/server", 3000, 5))
+        .cmd(&["/app/server"])
+}
+
+fn result_of(r: &CiReport, rule: RuleId) -> &rules::RuleResult {
+    r.evaluation
+        .results
+        .iter()
+        .find(|x| x.rule == rule)
+        .expect("rule in report")
+}
+
+#[test]
+fn max_leftover_bytes_is_strict() {
+    // leftovers = cc1 + 5000 (apt lists) against 10kB = 10000: 4999 → 9999 passes,
+    // 5000 → 10000 passes (strict), 5001 → 10001 fails; /usr/bin/sh and /app/server never count
+    check_rule(
+        RuleId::MaxLeftoverBytes,
+        "--max-leftover-bytes",
+        "10kB",
+        [
+            leftover_image(Some(4999)),
+            leftover_image(Some(5000)),
+            leftover_image(Some(5001)),
+        ],
+    );
+    // the failure measures 10001 bytes and names both findings, largest first, with their
+    // category and the layer that added them (layer 1, the RUN)
+    let dir = tmp();
+    let img = write(dir.path(), "i.tar", &leftover_image(Some(5001)));
+    let mut args = DIVE_OFF.to_vec();
+    args.extend(["--max-leftover-bytes", "10kB"]);
+    let (code, report, o) = ci_json(dir.path(), &img, &args);
+    let report = report.unwrap_or_else(|| panic!("no report: {}", stderr(&o)));
+    assert_eq!(code, 1);
+    let r = result_of(&report, RuleId::MaxLeftoverBytes);
+    assert_eq!(r.measured, Some(rules::Quantity::Bytes(10_001)));
+    assert_eq!(
+        r.culprits
+            .iter()
+            .map(|c| (c.name.as_str(), c.bytes, c.layer, c.detail.as_str()))
+            .collect::<Vec<_>>(),
+        [
+            ("/usr/lib/gcc", 5001, Some(1), "compiler"),
+            ("/var/lib/apt/lists", 5000, Some(1), "package-cache"),
+        ]
+    );
+    // an image without leftovers measures 0 and passes a 0 limit
+    let clean = write(
+        dir.path(),
+        "clean.tar",
+        &ImageSpec::new("clean:1").layer(LayerSpec::new("ADD app /").file_sized("app", 10, 1)),
+    );
+    let mut args = DIVE_OFF.to_vec();
+    args.extend(["--max-leftover-bytes", "0"]);
+    let (code, report, _) = ci_json(dir.path(), &clean, &args);
+    let report = report.expect("report");
+    let r = result_of(&report, RuleId::MaxLeftoverBytes);
+    assert_eq!(
+        (r.status, r.measured.clone()),
+        (Status::Pass, Some(rules::Quantity::Bytes(0)))
+    );
     assert_eq!(code, 0);
+}
+
+#[test]
+fn forbidden_leftovers_fail_only_for_the_listed_categories() {
+    let dir = tmp();
+    let with_cc1 = write(dir.path(), "gcc.tar", &leftover_image(Some(9000)));
+    let without = write(dir.path(), "nogcc.tar", &leftover_image(None));
+    let eval = |img: &Path, forbidden: &str| {
+        let mut args = DIVE_OFF.to_vec();
+        args.extend(["--forbidden-leftovers", forbidden]);
+        let (code, report, o) = ci_json(dir.path(), img, &args);
+        let report = report.unwrap_or_else(|| panic!("no report: {}", stderr(&o)));
+        (code, result_of(&report, RuleId::ForbiddenLeftovers).clone())
+    };
+    // cc1 is a compiler leftover: forbidden, it fails naming its 9000 bytes and path
+    let (code, r) = eval(&with_cc1, "compiler");
+    assert_eq!((code, r.status), (1, Status::Fail));
+    assert_eq!(r.message, "forbidden leftovers found: compiler (9000 B)");
+    assert_eq!(
+        r.culprits
+            .iter()
+            .map(|c| (c.name.as_str(), c.bytes))
+            .collect::<Vec<_>>(),
+        [("/usr/lib/gcc", 9000)]
+    );
+    // without cc1 the apt index is still there, but package-cache is not forbidden
+    let (code, r) = eval(&without, "compiler");
+    assert_eq!((code, r.status), (0, Status::Pass));
+    assert_eq!(
+        r.measured,
+        Some(rules::Quantity::Categories(Vec::new())),
+        "{r:?}"
+    );
+    // ... until it is
+    let (code, r) = eval(&without, "compiler,package-cache");
+    assert_eq!((code, r.status), (1, Status::Fail));
+    assert_eq!(
+        r.message,
+        "forbidden leftovers found: package-cache (5000 B)"
+    );
+
+    // gcc installed by dpkg: cc1 goes to the gcc path rule (9000), gcc-12's other file to the
+    // package rule, whose finding names the package: 9000 + 3000 = 12000 compiler bytes
+    let dpkg = write(
+        dir.path(),
+        "dpkg.tar",
+        &ImageSpec::new("dpkg:1").layer(
+            LayerSpec::new("RUN apt-get install -y gcc-12")
+                .file_sized("usr/bin/gcc-12", 3000, 1)
+                .file_sized("usr/lib/gcc/x86_64-linux-gnu/12/cc1", 9000, 2)
+                .file(
+                    "var/lib/dpkg/status",
+                    b"Package: gcc-12\nStatus: install ok installed\nArchitecture: amd64\nVersion: 12.2.0-14\n\n",
+                )
+                .file(
+                    "var/lib/dpkg/info/gcc-12.list",
+                    b"/usr\n/usr/bin\n/usr/bin/gcc-12\n/usr/lib/gcc/x86_64-linux-gnu/12/cc1\n",
+                ),
+        ),
+    );
+    let (code, r) = eval(&dpkg, "compiler");
+    assert_eq!((code, r.status), (1, Status::Fail));
+    assert_eq!(r.message, "forbidden leftovers found: compiler (12000 B)");
+    assert_eq!(
+        r.culprits
+            .iter()
+            .map(|c| (c.name.as_str(), c.bytes))
+            .collect::<Vec<_>>(),
+        [("/usr/lib/gcc", 9000), ("/usr/bin (package gcc-12)", 3000)]
+    );
+}
+
+#[test]
+fn ci_json_export_has_the_why_sections() {
+    let dir = tmp();
+    let img = write(dir.path(), "i.tar", &leftover_image(Some(9000)));
+    let mut args = DIVE_OFF.to_vec();
+    args.extend(["--json", "export.json"]);
+    let (code, _, o) = ci_json(dir.path(), &img, &args);
+    assert_eq!(code, 0, "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dir.path().join("export.json")).expect("export written"),
+    )
+    .expect("valid json");
+    let b = &v["bathyscaphe"];
+    let found: Vec<(&str, &str, u64)> = b["leftovers"]
+        .as_array()
+        .expect("leftovers")
+        .iter()
+        .map(|l| {
+            (
+                l["category"].as_str().unwrap_or(""),
+                l["path"].as_str().unwrap_or(""),
+                l["bytes"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("compiler", "/usr/lib/gcc", 9000),
+            ("package-cache", "/var/lib/apt/lists", 5000)
+        ]
+    );
+    for key in ["packages", "stages", "stageSummary", "estimates"] {
+        assert!(!b[key].is_null(), "bathyscaphe.{key} missing");
+    }
+    // final filesystem 700 + 5000 + 0 + 9000 + 3000 = 17700, without leftovers 17700 - 14000
+    assert_eq!(b["estimates"]["withoutLeftoversBytes"], 3700);
 }
 
 /// The leftover rules on a summary shaped like the leftover analysis's output.

@@ -14,16 +14,20 @@ use serde::Serialize;
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-/// A leftover finding as the comparison needs it (from `analysis::leftovers` when wired in).
+/// A leftover finding as the comparison needs it (from `WhyReport::compare_items`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LeftoverItem {
     pub category: String,
     pub path: String,
+    /// The package owning the files, for findings matched by package: several such findings
+    /// can share a directory (`/usr/bin` of gcc-12 and of g++-12) and are told apart by it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub package: Option<String>,
     pub bytes: u64,
 }
 
-/// An installed package as the comparison needs it (from the package attribution when wired in).
+/// An installed package as the comparison needs it (from `WhyReport::compare_items`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PackageItem {
@@ -1101,7 +1105,7 @@ pub struct LeftoverDiff {
 }
 
 pub fn leftover_diff(a: &[LeftoverItem], b: &[LeftoverItem]) -> LeftoverDiff {
-    let key = |x: &LeftoverItem| (x.category.clone(), x.path.clone());
+    let key = |x: &LeftoverItem| (x.category.clone(), x.path.clone(), x.package.clone());
     let ka: HashSet<_> = a.iter().map(key).collect();
     let kb: HashSet<_> = b.iter().map(key).collect();
     let mut new: Vec<LeftoverItem> = b
@@ -1115,7 +1119,12 @@ pub fn leftover_diff(a: &[LeftoverItem], b: &[LeftoverItem]) -> LeftoverDiff {
         .cloned()
         .collect();
     for v in [&mut new, &mut gone] {
-        v.sort_by(|x, y| y.bytes.cmp(&x.bytes).then_with(|| x.path.cmp(&y.path)));
+        v.sort_by(|x, y| {
+            y.bytes
+                .cmp(&x.bytes)
+                .then_with(|| x.path.cmp(&y.path))
+                .then_with(|| x.package.cmp(&y.package))
+        });
     }
     let (ab, bb) = (
         a.iter().map(|x| x.bytes).sum(),
@@ -1301,7 +1310,14 @@ pub fn evaluate(c: &Comparison, gate: &Gate) -> Vec<RuleOutcome> {
                     .new
                     .iter()
                     .take(CAUSES)
-                    .map(|x| format!("{} {} ({} B)", x.category, x.path, x.bytes))
+                    .map(|x| {
+                        let pkg = x
+                            .package
+                            .as_ref()
+                            .map(|p| format!(" (package {p})"))
+                            .unwrap_or_default();
+                        format!("{} {}{pkg} ({} B)", x.category, x.path, x.bytes)
+                    })
                     .collect(),
             },
         });
@@ -1389,20 +1405,30 @@ mod tests {
         let l = |c: &str, p: &str, b: u64| LeftoverItem {
             category: c.into(),
             path: p.into(),
+            package: None,
             bytes: b,
+        };
+        let pkg = |p: &str, b: u64| LeftoverItem {
+            package: Some(p.into()),
+            ..l("compiler", "/usr/bin", b)
         };
         let a = vec![
             l("compiler", "/usr/local/go", 200),
             l("package-cache", "/var/lib/apt/lists", 40),
+            pkg("gcc-12", 30),
         ];
         let b = vec![
             l("package-cache", "/var/lib/apt/lists", 45),
             l("vcs", "/app/.git", 7),
+            pkg("gcc-12", 30),
+            pkg("g++-12", 20),
         ];
         let d = leftover_diff(&a, &b);
-        assert_eq!(d.new, vec![l("vcs", "/app/.git", 7)]);
+        // g++-12's /usr/bin is new although gcc-12 had a finding at the same path
+        assert_eq!(d.new, vec![pkg("g++-12", 20), l("vcs", "/app/.git", 7)]);
         assert_eq!(d.gone, vec![l("compiler", "/usr/local/go", 200)]);
-        assert_eq!((d.a_bytes, d.b_bytes, d.delta_bytes), (240, 52, -188));
+        // A: 200 + 40 + 30 = 270; B: 45 + 7 + 30 + 20 = 102
+        assert_eq!((d.a_bytes, d.b_bytes, d.delta_bytes), (270, 102, -168));
     }
 
     #[test]

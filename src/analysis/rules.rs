@@ -144,8 +144,9 @@ pub struct RuleConfig {
     pub max_growth: Option<Threshold<Limit>>,
 }
 
-/// Leftovers by category (`compiler`, `package-cache`, ...), as the leftover analysis reports
-/// them; the CI rules need only totals and the largest paths.
+/// Leftovers by category (`compiler`, `package-cache`, ...), from
+/// [`crate::analysis::why::WhyReport::leftover_summary`]; the CI rules need only totals and the
+/// largest paths.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LeftoverSummary {
     pub categories: BTreeMap<String, LeftoverCategory>,
@@ -162,12 +163,6 @@ impl LeftoverSummary {
     pub fn total_bytes(&self) -> u64 {
         self.categories.values().map(|c| c.bytes).sum()
     }
-}
-
-/// The leftover analysis (issue 6, `analysis::leftovers`) is not in this build yet: the leftover
-/// rules SKIP with "leftover analysis unavailable" until this adapter returns its findings.
-pub fn leftover_summary(_image: &Image, _analysis: &Analysis) -> Option<LeftoverSummary> {
-    None
 }
 
 /// What the growth rule needs from the baseline image.
@@ -192,7 +187,8 @@ impl Baseline {
 pub struct RuleInput<'a> {
     pub image: &'a Image,
     pub analysis: &'a Analysis,
-    /// `None` while the leftover analysis is not available: its rules then SKIP.
+    /// `None` when the leftover analysis was not run (a library caller's choice): its rules then
+    /// SKIP. `bathy --ci` always runs it.
     pub leftovers: Option<&'a LeftoverSummary>,
     pub baseline: Option<&'a Baseline>,
 }

@@ -149,6 +149,7 @@ impl WhyReport {
             .map(|l| crate::analysis::compare::LeftoverItem {
                 category: l.category.as_str().to_string(),
                 path: l.path.clone(),
+                package: l.package.clone(),
                 bytes: l.bytes,
             })
             .collect();
@@ -175,8 +176,12 @@ impl WhyReport {
                 .entry(l.category.as_str().to_string())
                 .or_default();
             c.bytes += l.bytes;
-            c.paths
-                .push((l.path.clone(), l.bytes, l.layer.unwrap_or(0)));
+            // findings matched by package often share a directory (`/usr`): name the package
+            let name = match &l.package {
+                Some(p) => format!("{} (package {p})", l.path),
+                None => l.path.clone(),
+            };
+            c.paths.push((name, l.bytes, l.layer.unwrap_or(0)));
         }
         for c in s.categories.values_mut() {
             c.paths

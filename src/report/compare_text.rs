@@ -443,9 +443,14 @@ pub fn render(c: &Comparison) -> String {
             );
             for (word, list) in [("new", &lo.new), ("gone", &lo.gone)] {
                 for x in list.iter().take(TOP_FILES) {
+                    let pkg = x
+                        .package
+                        .as_ref()
+                        .map(|p| format!(" (package {p})"))
+                        .unwrap_or_default();
                     let _ = writeln!(
                         s,
-                        "  {word:<5} {:>10}  {:<14} {}",
+                        "  {word:<5} {:>10}  {:<14} {}{pkg}",
                         human_bytes(x.bytes),
                         x.category,
                         x.path
