@@ -375,7 +375,7 @@ impl MemberIndex {
         match &m.body {
             MemberBody::Bytes(b) => Ok(Some(b.as_ref().clone())),
             MemberBody::File(p) => {
-                let md = std::fs::metadata(p).map_err(io_at(&p))?;
+                let md = std::fs::metadata(p).map_err(io_at(p))?;
                 if md.len() > MAX_JSON_MEMBER {
                     return Err(Error::member(
                         &self.archive,
@@ -383,7 +383,7 @@ impl MemberIndex {
                         "too large for a manifest or config",
                     ));
                 }
-                std::fs::read(p).map(Some).map_err(io_at(&p))
+                std::fs::read(p).map(Some).map_err(io_at(p))
             }
             MemberBody::Range { size, .. } => {
                 if *size > MAX_JSON_MEMBER {
@@ -413,7 +413,7 @@ impl MemberIndex {
         match &m.body {
             MemberBody::Bytes(b) => Ok(Box::new(std::io::Cursor::new(ArcBytes(b.clone())))),
             MemberBody::File(p) => {
-                let f = File::open(p).map_err(io_at(&p))?;
+                let f = File::open(p).map_err(io_at(p))?;
                 Ok(Box::new(f))
             }
             MemberBody::Range { offset, size } => {
