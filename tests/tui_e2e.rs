@@ -28,12 +28,13 @@ impl Tmux {
         args.extend_from_slice(keys);
         self.cmd(&args);
     }
-    /// Wait until the screen contains `what`; the screen on timeout.
-    fn wait_for(&self, what: &str) -> Result<String, String> {
+    /// Wait until the screen contains all of `what` (a frame may be captured half-drawn, so
+    /// one string is not proof the rest arrived); the screen on timeout.
+    fn wait_for(&self, what: &[&str]) -> Result<String, String> {
         let start = Instant::now();
         loop {
             let s = self.capture();
-            if s.contains(what) {
+            if what.iter().all(|w| s.contains(w)) {
                 return Ok(s);
             }
             if start.elapsed() > Duration::from_secs(20) {
@@ -85,7 +86,11 @@ fn explorer_in_tmux_moves_filters_and_quits_cleanly() {
     );
 
     let s = t
-        .wait_for("Image details")
+        .wait_for(&[
+            "Image details",
+            "bathyscaphe/demo:latest",
+            "Layer 0: everything up to it",
+        ])
         .unwrap_or_else(|s| panic!("the explorer did not open:\n{s}"));
     assert!(s.contains("bathyscaphe/demo:latest"), "{s}");
     assert!(s.contains("Layer 0: everything up to it"), "{s}");
@@ -93,7 +98,7 @@ fn explorer_in_tmux_moves_filters_and_quits_cleanly() {
     // End in the layers pane: the last layer (5: chmod +x /app/server)
     t.keys(&["End"]);
     let s = t
-        .wait_for("Layer 5: everything up to it")
+        .wait_for(&["Layer 5: everything up to it", "chmod +x"])
         .unwrap_or_else(|s| panic!("no layer 5:\n{s}"));
     assert!(s.contains("chmod +x"), "{s}");
 
@@ -101,7 +106,7 @@ fn explorer_in_tmux_moves_filters_and_quits_cleanly() {
     t.keys(&["/"]);
     t.keys(&["-l", "objects"]);
     let s = t
-        .wait_for("filter matches")
+        .wait_for(&["filter matches", "Filter: objects"])
         .unwrap_or_else(|s| panic!("no filter:\n{s}"));
     // at layer 5 the cache is gone (deleted in layer 4): nothing shows
     assert!(s.contains("Filter: objects"), "{s}");
@@ -109,7 +114,7 @@ fn explorer_in_tmux_moves_filters_and_quits_cleanly() {
     // back to layer 3, where it was written: the filter keeps it and its parents
     t.keys(&["Enter", "Tab", "Tab", "k", "k"]);
     let s = t
-        .wait_for("objects.bin")
+        .wait_for(&["objects.bin", "Layer 3: everything up to it"])
         .unwrap_or_else(|s| panic!("no match at layer 3:\n{s}"));
     assert!(s.contains("Layer 3: everything up to it"), "{s}");
     let tree_rows: Vec<&str> = s.lines().filter(|l| l.contains("── ")).collect();
@@ -122,7 +127,7 @@ fn explorer_in_tmux_moves_filters_and_quits_cleanly() {
 
     t.keys(&["q"]);
     let s = t
-        .wait_for("EXIT=")
+        .wait_for(&["EXIT="])
         .unwrap_or_else(|s| panic!("bathy did not exit:\n{s}"));
     assert!(s.contains("EXIT=0"), "{s}");
     // the alternate screen is gone: the explorer's frame is not on the shell's screen
