@@ -412,6 +412,54 @@ CMD [\"/app/run\"]\n"
     assert_eq!(a.waste.shipped_bytes, 30_021);
     assert_eq!(a.waste.final_bytes, 30_015);
     assert_eq!(a.waste.wasted_bytes, 6);
+
+    // stage attribution of the real build, by the Dockerfile: both `COPY --from=build` layers
+    // are the build stage's; the last COPY is the final (unnamed, second) stage's own
+    let t = tmp();
+    let df = t.path().join("Dockerfile");
+    std::fs::write(&df, &dockerfile).expect("write Dockerfile");
+    let json = json_report(&[
+        "--json",
+        "-",
+        "--dockerfile",
+        df.to_str().expect("utf-8 path"),
+        &tag,
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&json).expect("json");
+    let stages = v["bathyscaphe"]["stages"].as_array().expect("stages");
+    assert_eq!(stages.len(), 3);
+    for (i, want_stage, want_from) in [
+        (0, "build", Some("build")),
+        (1, "build", Some("build")),
+        (2, "stage-1", None),
+    ] {
+        let s = &stages[i];
+        assert_eq!(s["origin"], "build", "{s}");
+        assert_eq!(s["stage"], want_stage, "{s}");
+        assert_eq!(s["copyFrom"].as_str(), want_from, "{s}");
+        assert_eq!(s["inferred"], false, "{s}");
+    }
+    assert!(
+        stages[0]["instruction"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("COPY --from=build /src/hello.txt /app/hello.txt"),
+        "{}",
+        stages[0]
+    );
+    assert!(
+        stages[2]["instruction"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("COPY extra.txt /app/hello.txt"),
+        "{}",
+        stages[2]
+    );
+    // without the Dockerfile the legacy builder's history says nothing of stages: inferred
+    let json = json_report(&["--json", "-", &tag]);
+    let v: serde_json::Value = serde_json::from_str(&json).expect("json");
+    let stages = v["bathyscaphe"]["stages"].as_array().expect("stages");
+    assert!(stages.iter().all(|s| s["inferred"] == true), "{stages:?}");
 }
 
 #[test]
@@ -783,4 +831,55 @@ fn permission_denied_on_the_socket_is_one_line_and_exit_2() {
     );
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(stdout(&o).is_empty());
+}
+
+#[test]
+fn a_single_stage_build_on_a_base_is_attributed_to_base_and_build() {
+    if !docker_tests() {
+        return;
+    }
+    let mut d = TestDaemon::connect();
+    // a base image of two layers, imported from a test-helper archive
+    let base = unique_tag("base");
+    d.import(
+        imported_story(&base).archive(ArchiveFormat::DockerArchive, Compression::None),
+        &base,
+    );
+    let label = unique_tag("label").replace(['/', ':'], "-");
+    let dockerfile = format!("FROM {base}\nLABEL bathy-test={label}\nCOPY app.bin /app/app.bin\n");
+    let ctx = context(&[
+        ("Dockerfile", dockerfile.as_bytes()),
+        ("app.bin", &filler(5_000, 3)),
+    ]);
+    let tag = unique_tag("single");
+    d.build(ctx, &tag, &label);
+    // the base's layers by diff_id with --base, the COPY layer is the build's
+    let json = json_report(&["--json", "-", "--base", &base, &tag]);
+    let v: serde_json::Value = serde_json::from_str(&json).expect("json");
+    let stages = v["bathyscaphe"]["stages"].as_array().expect("stages");
+    let base_layers = v["bathyscaphe"]["layers"].as_array().expect("layers").len() - 1;
+    assert_eq!(stages.len(), base_layers + 1);
+    for s in &stages[..base_layers] {
+        assert_eq!(s["origin"], "base", "{s}");
+        assert_eq!(s["inferred"], false, "{s}");
+    }
+    let last = &stages[base_layers];
+    assert_eq!(last["origin"], "build", "{last}");
+    assert!(
+        last["instruction"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("COPY"),
+        "{last}"
+    );
+    // bytes by origin: the build added exactly the 5000-byte file
+    let summary = v["bathyscaphe"]["stageSummary"]["byStage"]
+        .as_array()
+        .expect("stageSummary.byStage");
+    let build_bytes: u64 = summary
+        .iter()
+        .filter(|s| s["origin"] == "build")
+        .map(|s| s["bytes"].as_u64().unwrap_or(0))
+        .sum();
+    assert_eq!(build_bytes, 5_000);
 }
