@@ -76,17 +76,27 @@ fn run_cli(cli: Cli) -> anyhow::Result<i32> {
     let analysis = Analysis::run(&image);
     let why = WhyReport::run(&image, &analysis, &why_opts);
     if let Some(path) = &cli.json {
-        let mut bathy = report::json::bathy_report(&image, &analysis);
-        bathy.extra.extend(why.json_sections());
-        write_json(path, |w| {
-            report::json::write_export(&image, &analysis, &bathy, w)
-        })?;
+        write_report_json(path, &image, &analysis, &why)?;
         return Ok(exit_codes::OK);
     }
     print!("{}", report::text::render(&image, &analysis));
     println!();
     print!("{}", why.render_text(&image));
     Ok(exit_codes::OK)
+}
+
+/// The JSON report: dive's export, our keys, and the why-analysis sections.
+fn write_report_json(
+    path: &Path,
+    image: &Image,
+    analysis: &Analysis,
+    why: &WhyReport,
+) -> anyhow::Result<()> {
+    let mut bathy = report::json::bathy_report(image, analysis);
+    bathy.extra.extend(why.json_sections());
+    write_json(path, |w| {
+        report::json::write_export(image, analysis, &bathy, w)
+    })
 }
 
 /// `--rules`, `--dockerfile`, `--target` and `--base` (loaded here: only its diff_ids are kept).
@@ -122,11 +132,7 @@ fn run_ci(cli: &Cli, target: &str) -> anyhow::Result<i32> {
     let analysis = Analysis::run(&image);
     let why = WhyReport::run(&image, &analysis, &why_opts);
     if let Some(path) = &cli.json {
-        let mut bathy = report::json::bathy_report(&image, &analysis);
-        bathy.extra.extend(why.json_sections());
-        write_json(path, |w| {
-            report::json::write_export(&image, &analysis, &bathy, w)
-        })?;
+        write_report_json(path, &image, &analysis, &why)?;
     }
     let baseline = match &cli.ci.baseline {
         // --image picks from the main archive only
