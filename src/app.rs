@@ -175,6 +175,15 @@ fn run_compare(
     // only the leftovers and packages are compared: stage options (--dockerfile, --base) would
     // cost work without changing the output, so only --rules is read
     let why_opts = WhyOptions::from_files(why.rules.as_deref(), None, None)?;
+    // on a terminal, the compare view (the text report on a pipe, with --json, --ci or CI=true)
+    #[cfg(feature = "tui")]
+    if gate.is_none()
+        && json.is_none()
+        && std::io::stdout().is_terminal()
+        && !std::env::var("CI").is_ok_and(|v| crate::ci_config::truthy(&v))
+    {
+        return crate::tui::run_compare(a, b, load, why_opts);
+    }
     let cache = source::LayerCache::new();
     let ia = load_image_cached(a, load, Some(cache.clone()))?;
     let ib = load_image_cached(b, load, Some(cache))?;
@@ -212,7 +221,7 @@ fn run_compare(
 }
 
 /// One side of a comparison with its leftover findings and installed packages.
-fn compare_side<'a>(
+pub fn compare_side<'a>(
     image: &'a Image,
     analysis: &'a Analysis,
     why: &WhyReport,
@@ -357,7 +366,12 @@ pub fn load_image_cached(
     if let Some(t) = ticker {
         let _ = t.join();
     }
-    Ok(result?)
+    let image = result?;
+    // the loader's notes (the TUI shows them in its status line instead)
+    for n in &image.warnings {
+        eprintln!("bathy: {n}");
+    }
+    Ok(image)
 }
 
 /// Read `target` (a path, a `scheme://` reference or a daemon image name) as `args` say; with

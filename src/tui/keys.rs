@@ -13,16 +13,33 @@ pub enum Scope {
     Wasted,
     /// While typing a filter.
     Filter,
+    /// Compare view: the two layer stacks.
+    CompareLayers,
+    /// Compare view: the diff tree.
+    CompareTree,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 5] = [
+    /// Every scope, in the order of [`super::strings::HELP_SCOPES`].
+    pub const ALL: [Scope; 7] = [
+        Scope::Global,
+        Scope::Layers,
+        Scope::Tree,
+        Scope::Wasted,
+        Scope::Filter,
+        Scope::CompareLayers,
+        Scope::CompareTree,
+    ];
+    /// The scopes the explorer's help lists.
+    pub const EXPLORER: &'static [Scope] = &[
         Scope::Global,
         Scope::Layers,
         Scope::Tree,
         Scope::Wasted,
         Scope::Filter,
     ];
+    /// The scopes the compare view's help lists.
+    pub const COMPARE: &'static [Scope] = &[Scope::Global, Scope::CompareTree, Scope::Filter];
 }
 
 /// Everything a key (or a mouse gesture) can ask for; `update` gives each its meaning.
@@ -293,6 +310,56 @@ pub const BINDINGS: &[Binding] = &[
         Action::Extract,
         "extract the file to the current directory",
         Some("Extract"),
+    ),
+    // the compare view's diff tree: the explorer's tree keys where they make sense
+    b(
+        CompareTree,
+        &[k(' ')],
+        Action::ToggleCollapse,
+        "collapse / expand directory",
+        Some("Collapse"),
+    ),
+    b(
+        CompareTree,
+        &[ctrl(' ')],
+        Action::ToggleCollapseAll,
+        "collapse / expand all",
+        None,
+    ),
+    b(
+        CompareTree,
+        &[ctrl('a')],
+        Action::ToggleHide(ChangeMark::Added),
+        "hide / show added in B",
+        None,
+    ),
+    b(
+        CompareTree,
+        &[ctrl('r')],
+        Action::ToggleHide(ChangeMark::Removed),
+        "hide / show removed in B",
+        None,
+    ),
+    b(
+        CompareTree,
+        &[ctrl('m'), code(KeyCode::Enter)],
+        Action::ToggleHide(ChangeMark::Modified),
+        "hide / show modified content",
+        None,
+    ),
+    b(
+        CompareTree,
+        &[ctrl('u')],
+        Action::ToggleHide(ChangeMark::Unchanged),
+        "hide / show same content (mode/owner only)",
+        None,
+    ),
+    b(
+        CompareTree,
+        &[ctrl('o'), k('s')],
+        Action::CycleSort,
+        "sort: by impact (bytes in + out), by name",
+        Some("Sort"),
     ),
     b(
         Wasted,

@@ -2,6 +2,7 @@
 //! for raw terminal events). No terminal and no I/O here: side effects leave as [`Effect`]s
 //! for the runner, so every key can be tested by feeding events and looking at the state.
 
+use super::compare::{self as cmp, CompareView, Compared};
 use super::keys::{self, Action, Scope};
 use super::layout::{self, Areas};
 use super::strings as S;
@@ -39,6 +40,8 @@ impl Focus {
 pub enum AppEvent {
     Term(Event),
     Loaded(Box<Result<(Image, Analysis), String>>),
+    /// `bathy compare`: both images loaded, analysed and diffed.
+    Compared(Box<Result<Compared, String>>),
     Status(String),
     Tick,
 }
@@ -82,11 +85,12 @@ pub struct Explorer {
 }
 
 pub enum Screen {
+    /// One gauge per image being loaded (two for a comparison).
     Loading {
-        name: String,
-        progress: Arc<Progress>,
+        items: Vec<(String, Arc<Progress>)>,
     },
     Explore(Box<Explorer>),
+    Compare(Box<CompareView>),
     Failed(String),
 }
 
@@ -94,6 +98,8 @@ pub struct App {
     pub screen: Screen,
     pub size: Rect,
     pub help: bool,
+    /// First line of the help shown (it scrolls when it does not fit).
+    pub help_scroll: usize,
     pub quit: bool,
     pub status: Option<String>,
     pub effects: Vec<Effect>,
@@ -284,10 +290,16 @@ impl Explorer {
 
 impl App {
     pub fn loading(name: String, progress: Arc<Progress>, size: Rect) -> App {
+        App::loading_many(vec![(name, progress)], size)
+    }
+
+    /// Loading several images, a gauge each.
+    pub fn loading_many(items: Vec<(String, Arc<Progress>)>, size: Rect) -> App {
         App {
-            screen: Screen::Loading { name, progress },
+            screen: Screen::Loading { items },
             size,
             help: false,
+            help_scroll: 0,
             quit: false,
             status: None,
             effects: Vec::new(),
@@ -300,6 +312,37 @@ impl App {
         app.screen = Screen::Explore(Box::new(ex));
         app.resize(size);
         app
+    }
+
+    pub fn compare(cv: CompareView, size: Rect) -> App {
+        let mut app = App::loading_many(Vec::new(), size);
+        app.screen = Screen::Compare(Box::new(cv));
+        app.resize(size);
+        app
+    }
+
+    pub fn compare_ref(&self) -> Option<&CompareView> {
+        match &self.screen {
+            Screen::Compare(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// The key scope of what has focus.
+    pub fn scope(&self) -> Scope {
+        match &self.screen {
+            Screen::Explore(e) => e.scope(),
+            Screen::Compare(c) => c.scope(),
+            _ => Scope::Global,
+        }
+    }
+
+    /// The sections the help lists for the current view.
+    pub fn help_scopes(&self) -> &'static [Scope] {
+        match &self.screen {
+            Screen::Compare(_) => Scope::COMPARE,
+            _ => Scope::EXPLORER,
+        }
     }
 
     pub fn explorer_ref(&self) -> Option<&Explorer> {
@@ -323,8 +366,13 @@ impl App {
     pub fn resize(&mut self, size: Rect) {
         self.size = size;
         let areas = self.areas();
-        if let Some(ex) = self.explorer_mut() {
-            ex.set_viewport(&areas);
+        match &mut self.screen {
+            Screen::Explore(ex) => ex.set_viewport(&areas),
+            Screen::Compare(cv) => {
+                let a = cmp::areas(size, cv);
+                cv.set_viewport(&a);
+            }
+            _ => {}
         }
     }
 
@@ -340,13 +388,36 @@ pub fn update(app: &mut App, action: Action) {
         return;
     }
     if app.help {
-        if matches!(action, Action::Help | Action::CloseHelp) {
-            app.help = false;
+        let max = super::help::max_scroll(app.size, app.help_scopes());
+        let page = (app.size.height as usize).saturating_sub(6).max(1);
+        let s = app.help_scroll;
+        app.help_scroll = match action {
+            Action::Help | Action::CloseHelp => {
+                app.help = false;
+                0
+            }
+            Action::Up => s.saturating_sub(1),
+            Action::Down => s + 1,
+            Action::PageUp => s.saturating_sub(page),
+            Action::PageDown => s + page,
+            Action::Home => 0,
+            Action::End => max,
+            _ => s,
         }
+        .min(max);
         return;
     }
     if action == Action::Help {
         app.help = true;
+        app.help_scroll = 0;
+        return;
+    }
+    let size = app.size;
+    if let Screen::Compare(cv) = &mut app.screen {
+        let areas = cmp::areas(size, cv);
+        if let Some(s) = cmp::update(cv, action, &areas) {
+            app.status = Some(s);
+        }
         return;
     }
     let areas = app.areas();
@@ -504,10 +575,27 @@ pub fn handle_event(app: &mut App, ev: AppEvent) {
         AppEvent::Status(s) => app.status = Some(s),
         AppEvent::Loaded(r) => match *r {
             Ok((image, analysis)) => {
-                if let Some(w) = image.warnings.first() {
-                    app.status = Some(w.clone());
+                // the loader's notes (which image of several was read, …) go to the status
+                // line: stderr would write over the screen
+                if !image.warnings.is_empty() {
+                    app.status = Some(image.warnings.join("; "));
                 }
                 app.screen = Screen::Explore(Box::new(Explorer::new(image, analysis)));
+                let size = app.size;
+                app.resize(size);
+                app.clear = true;
+            }
+            Err(e) => {
+                app.screen = Screen::Failed(e);
+                app.quit = true;
+            }
+        },
+        AppEvent::Compared(r) => match *r {
+            Ok(c) => {
+                if !c.notes.is_empty() {
+                    app.status = Some(c.notes.join("; "));
+                }
+                app.screen = Screen::Compare(Box::new(CompareView::new(c.comparison)));
                 let size = app.size;
                 app.resize(size);
                 app.clear = true;
@@ -531,15 +619,22 @@ pub fn handle_key(app: &mut App, k: KeyEvent) {
     if app.help {
         if keys::HELP_CLOSE.iter().any(|h| h.code == k.code) {
             update(app, Action::CloseHelp);
-        } else if let Some(Action::Quit) = keys::lookup(Scope::Global, &k) {
-            update(app, Action::Quit);
+        } else if let Some(
+            a @ (Action::Quit
+            | Action::Up
+            | Action::Down
+            | Action::PageUp
+            | Action::PageDown
+            | Action::Home
+            | Action::End),
+        ) = keys::lookup(Scope::Global, &k)
+        {
+            // the move keys scroll the help when it does not fit
+            update(app, a);
         }
         return;
     }
-    let scope = app
-        .explorer_ref()
-        .map(|e| e.scope())
-        .unwrap_or(Scope::Global);
+    let scope = app.scope();
     if let Some(a) = keys::lookup(scope, &k) {
         app.status = None;
         update(app, a);
@@ -548,6 +643,12 @@ pub fn handle_key(app: &mut App, k: KeyEvent) {
 
 fn handle_mouse(app: &mut App, m: MouseEvent) {
     if app.help {
+        return;
+    }
+    let size = app.size;
+    if let Screen::Compare(cv) = &mut app.screen {
+        let areas = cmp::areas(size, cv);
+        cmp::mouse(cv, m, &areas);
         return;
     }
     let areas = app.areas();
@@ -616,6 +717,9 @@ fn handle_mouse(app: &mut App, m: MouseEvent) {
 pub fn status_text(app: &App) -> Option<String> {
     if let Some(s) = &app.status {
         return Some(s.clone());
+    }
+    if let Some(cv) = app.compare_ref() {
+        return cmp::status(cv);
     }
     let ex = app.explorer_ref()?;
     let n = ex.tree.filter_match_count()?;
