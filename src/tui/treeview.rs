@@ -117,6 +117,42 @@ impl Sizes {
     }
 }
 
+/// For each directory `layer` removes, the file bytes under it at the layer below. Everything
+/// under a removed directory is among the layer's changes (removed with it), so the layer's
+/// changes alone give the sums: their cost, not the tree's size.
+fn removed_held(cx: Ctx, layer: usize) -> HashMap<NodeId, u64> {
+    let mut held = HashMap::new();
+    if layer == 0 {
+        return held;
+    }
+    let gone = |n: NodeId| cx.merged.state_at(n, layer).is_some_and(|v| !v.present());
+    for &n in cx.merged.changed_in(layer) {
+        if gone(n) && !cx.image.paths.children(n).is_empty() {
+            held.insert(n, 0u64);
+        }
+    }
+    if held.is_empty() {
+        return held;
+    }
+    for &m in cx.merged.changed_in(layer) {
+        if !gone(m) {
+            continue;
+        }
+        let old = file_bytes(cx.image, cx.merged.state_at(m, layer - 1));
+        if old == 0 {
+            continue;
+        }
+        let mut cur = cx.image.paths.parent(m);
+        while let Some(p) = cur {
+            if let Some(h) = held.get_mut(&p) {
+                *h += old;
+            }
+            cur = cx.image.paths.parent(p);
+        }
+    }
+    held
+}
+
 /// Ordered children of a node: borrowed from the path table (name order) or a cached sort.
 pub enum Children<'a> {
     Borrowed(&'a [NodeId]),
@@ -158,6 +194,9 @@ pub struct TreeView {
     gen: u32,
     restrictive: bool,
     sizes: Sizes,
+    /// What each directory the selected layer removed held at the layer below (its subtree's
+    /// file bytes there): the sizes above only know what is present.
+    removed_held: HashMap<NodeId, u64>,
     /// First layer holding a wasted copy of the node (u32::MAX: none).
     wasted_first: Vec<u32>,
     wasted_nodes: Vec<NodeId>,
@@ -199,6 +238,7 @@ impl TreeView {
                 applied: 0,
                 total: vec![0; n],
             },
+            removed_held: HashMap::new(),
             wasted_first,
             wasted_nodes,
             sorted: RefCell::new(HashMap::new()),
@@ -213,6 +253,7 @@ impl TreeView {
 
     pub fn set_layer(&mut self, cx: Ctx, layer: usize) {
         self.layer = layer.min(cx.merged.layer_count().saturating_sub(1));
+        self.removed_held = removed_held(cx, self.layer);
         self.refresh(cx);
     }
 
@@ -455,6 +496,9 @@ impl TreeView {
     pub fn size(&self, cx: Ctx, n: NodeId) -> u64 {
         let v = self.version(cx, n);
         if v.is_some_and(|v| !v.present()) && self.layer > 0 {
+            if let Some(&held) = self.removed_held.get(&n) {
+                return held;
+            }
             return match cx.merged.state_at(n, self.layer - 1) {
                 Some(old) if old.entry != IMPLICIT => file_bytes(cx.image, Some(old)),
                 _ => 0,
