@@ -760,3 +760,55 @@ fn tui_text(t: &Terminal<TestBackend>) -> String {
     }
     s
 }
+
+#[test]
+fn typed_substrings_match_exactly_what_a_full_path_search_finds() {
+    // deep paths, repeated names, multibyte names: the windowed scan and the narrowing must
+    // agree with `path.contains(pattern)` on every path, at every keystroke
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("f.tar");
+    ImageSpec::new("f:1")
+        .layer(
+            LayerSpec::new("ADD / /")
+                .file("usr/lib/python3/site-packages/pkg/module.py", b"x")
+                .file("usr/lib/python3/site-packages/pkg/data/módulo.txt", b"y")
+                .file("usr/share/doc/pkg/README", b"z")
+                .file("srv/app/lib/pkg-lib.so", b"w")
+                .file("srv/ünï/cödé/pkg", b"v"),
+        )
+        .write(&path, ArchiveFormat::DockerArchive, Compression::None)
+        .unwrap();
+    let image = load_path(&path, &LoadOptions::default()).unwrap();
+    let analysis = Analysis::run(&image);
+    let mut a = App::explorer(Explorer::new(image, analysis), Rect::new(0, 0, 100, 30));
+    for pattern in [
+        "pkg/d",
+        "lib/pkg",
+        "site-packages/pkg/m",
+        "ünï/cö",
+        "s/p",
+        "/srv/a",
+    ] {
+        press(&mut a, vec![ch('/')]);
+        for c in pattern.chars() {
+            press(&mut a, vec![ch(c)]);
+            let typed = ex(&a).filter_input.clone().unwrap();
+            let e = ex(&a);
+            let want: Vec<String> = (1..e.image.paths.len() as u32)
+                .map(|n| e.image.paths.path(n))
+                .filter(|p| p.contains(typed.as_str()))
+                .collect();
+            let n = e.tree.filter_match_count().unwrap();
+            assert_eq!(n, want.len(), "{typed:?}: {want:?}");
+        }
+        // the rows are the matches and their parents
+        let shown = rows(&a);
+        for p in &shown {
+            assert!(
+                p.contains(pattern) || shown.iter().any(|q| q.starts_with(&format!("{p}/"))),
+                "{pattern:?}: {p}"
+            );
+        }
+        press(&mut a, vec![key(KeyCode::Esc, KeyModifiers::NONE)]);
+    }
+}
