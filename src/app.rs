@@ -69,7 +69,7 @@ fn run_cli(cli: Cli) -> anyhow::Result<i32> {
     }
     #[cfg(feature = "tui")]
     if cli.json.is_none() && !cli.no_tui && std::io::stdout().is_terminal() {
-        return crate::tui::run(&target, &cli.load);
+        return crate::tui::run(&target, &cli.load, &cli.why);
     }
     let why_opts = why_options(&cli.why, &cli.load)?;
     let image = load_image(&target, &cli.load)?;
@@ -91,13 +91,22 @@ fn run_cli(cli: Cli) -> anyhow::Result<i32> {
 
 /// `--rules`, `--dockerfile`, `--target` and `--base` (loaded here: only its diff_ids are kept).
 pub fn why_options(args: &WhyArgs, load: &LoadArgs) -> anyhow::Result<WhyOptions> {
+    why_options_with(args, |base| load_image(base, load))
+}
+
+/// [`why_options`] loading the base image with `load_base` (the explorer's loads quietly: its
+/// screen is the terminal).
+pub fn why_options_with(
+    args: &WhyArgs,
+    load_base: impl FnOnce(&str) -> anyhow::Result<Image>,
+) -> anyhow::Result<WhyOptions> {
     let mut o = WhyOptions::from_files(
         args.rules.as_deref(),
         args.dockerfile.as_deref(),
         args.target.clone(),
     )?;
     if let Some(base) = &args.base {
-        let b = load_image(base, load)?;
+        let b = load_base(base)?;
         o.stages.base_diff_ids = Some(b.layers.iter().map(|l| l.diff_id.clone()).collect());
         o.stages.base_name = Some(b.display_name());
     }

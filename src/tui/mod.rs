@@ -25,10 +25,11 @@ pub mod state;
 pub mod strings;
 pub mod theme;
 pub mod treeview;
+pub mod why;
 
 use crate::analysis::why::{WhyOptions, WhyReport};
 use crate::analysis::Analysis;
-use crate::cli::LoadArgs;
+use crate::cli::{LoadArgs, WhyArgs};
 use crate::progress::Progress;
 use crate::source::{LoadOptions, Selection};
 use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
@@ -59,9 +60,13 @@ pub fn draw(f: &mut Frame, app: &App) {
         Screen::Failed(msg) => f.render_widget(Paragraph::new(msg.as_str()), area),
         Screen::Explore(ex) => {
             let a = layout::areas(area, Some(ex));
-            layers::render(f, a.layers, ex);
-            layer_details::render(f, a.layer_details, ex);
-            image_details::render(f, a.image_details, ex);
+            if ex.why_open {
+                why::render(f, a.why, ex);
+            } else {
+                layers::render(f, a.layers, ex);
+                layer_details::render(f, a.layer_details, ex);
+                image_details::render(f, a.image_details, ex);
+            }
             file_tree::render(f, a.tree, a.tree_list, ex);
             keybar::render(f, a.keybar, app);
         }
@@ -342,14 +347,15 @@ fn exit_status(app: App) -> anyhow::Result<i32> {
 
 /// Open the explorer on `target`. Returns the exit status; a load error comes back as an error
 /// after the terminal is restored.
-pub fn run(target: &str, args: &LoadArgs) -> anyhow::Result<i32> {
+pub fn run(target: &str, args: &LoadArgs, why: &WhyArgs) -> anyhow::Result<i32> {
     let progress = Arc::new(Progress::new());
     let (tx, rx) = mpsc::channel::<AppEvent>();
     {
-        let (tx, target, args, progress) = (
+        let (tx, target, args, why, progress) = (
             tx.clone(),
             target.to_string(),
             args.clone(),
+            why.clone(),
             progress.clone(),
         );
         std::thread::spawn(move || {
@@ -360,7 +366,20 @@ pub fn run(target: &str, args: &LoadArgs) -> anyhow::Result<i32> {
                     (image, a)
                 })
                 .map_err(|e| e.to_string());
+            // "why is it big" rides along: its options may load a base image (quietly: the
+            // terminal is the explorer's)
+            let report = r.as_ref().ok().map(|(image, a)| {
+                crate::app::why_options_with(&why, |base| {
+                    let o = load_options(&args, Arc::new(Progress::new()), None);
+                    Ok(crate::app::resolve_and_load(base, &args, &o)?)
+                })
+                .map(|o| WhyReport::run(image, a, &o))
+                .map_err(|e| format!("{e:#}"))
+            });
             let _ = tx.send(AppEvent::Loaded(Box::new(r)));
+            if let Some(w) = report {
+                let _ = tx.send(AppEvent::Why(Box::new(w)));
+            }
         });
     }
     let src = SourceRef {

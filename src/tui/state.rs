@@ -7,6 +7,8 @@ use super::keys::{self, Action, Scope};
 use super::layout::{self, Areas};
 use super::strings as S;
 use super::treeview::{Ctx, Dir, LayerMode, SortOrder, TreeView};
+use super::why::{WhyLine, WhyTarget};
+use crate::analysis::why::WhyReport;
 use crate::analysis::Analysis;
 use crate::image::{EntryKind, Image};
 use crate::paths::{NodeId, ROOT};
@@ -23,15 +25,20 @@ pub enum Focus {
     Layers,
     Tree,
     Wasted,
+    /// The "why is it big" pane, in place of the layers and details while open.
+    Why,
 }
 
 impl Focus {
     pub const ORDER: [Focus; 3] = [Focus::Layers, Focus::Tree, Focus::Wasted];
+    /// `Tab` order while "why is it big" is open.
+    pub const WHY_ORDER: [Focus; 2] = [Focus::Why, Focus::Tree];
     pub fn scope(self) -> Scope {
         match self {
             Focus::Layers => Scope::Layers,
             Focus::Tree => Scope::Tree,
             Focus::Wasted => Scope::Wasted,
+            Focus::Why => Scope::Why,
         }
     }
 }
@@ -40,6 +47,8 @@ impl Focus {
 pub enum AppEvent {
     Term(Event),
     Loaded(Box<Result<(Image, Analysis), String>>),
+    /// "Why is it big" for the loaded image (computed after it, sent after `Loaded`).
+    Why(Box<Result<WhyReport, String>>),
     /// `bathy compare`: both images loaded, analysed and diffed.
     Compared(Box<Result<Compared, String>>),
     Status(String),
@@ -82,6 +91,11 @@ pub struct Explorer {
     pub wasted_sel: usize,
     /// The filter being typed (None: not typing).
     pub filter_input: Option<String>,
+    /// "Why is it big" (None: still being computed) and its pane's lines.
+    pub why: Option<Result<WhyReport, String>>,
+    pub why_lines: Vec<WhyLine>,
+    pub why_open: bool,
+    pub why_sel: usize,
 }
 
 pub enum Screen {
@@ -147,9 +161,37 @@ impl Explorer {
             wasted,
             wasted_sel: 0,
             filter_input: None,
+            why: None,
+            why_lines: Vec::new(),
+            why_open: false,
+            why_sel: 0,
         };
         ex.select_layer(0);
         ex
+    }
+
+    /// Take the "why is it big" report (or why it failed).
+    pub fn set_why(&mut self, r: Result<WhyReport, String>) {
+        self.why_lines = match &r {
+            Ok(w) => super::why::lines(&self.image, w),
+            Err(_) => Vec::new(),
+        };
+        // start on the first line that leads somewhere
+        self.why_sel = self
+            .why_lines
+            .iter()
+            .position(|l| l.target != WhyTarget::None)
+            .unwrap_or(0);
+        self.why = Some(r);
+    }
+
+    /// The panes `Tab` cycles through.
+    pub fn focus_order(&self) -> &'static [Focus] {
+        if self.why_open {
+            &Focus::WHY_ORDER
+        } else {
+            &Focus::ORDER
+        }
     }
 
     pub fn cx(&self) -> Ctx<'_> {
@@ -212,6 +254,10 @@ impl Explorer {
                 self.wasted_sel =
                     (self.wasted_sel as isize + delta).clamp(0, (n - 1).max(0)) as usize;
             }
+            Focus::Why => {
+                let n = self.why_lines.len() as isize;
+                self.why_sel = (self.why_sel as isize + delta).clamp(0, (n - 1).max(0)) as usize;
+            }
             Focus::Tree => {
                 let (t, cx) = self.tree_cx();
                 if delta > 0 {
@@ -229,24 +275,55 @@ impl Explorer {
             Focus::Layers => areas.layers.height,
             Focus::Tree => areas.tree_list.height,
             Focus::Wasted => areas.image_details.height,
+            Focus::Why => areas.why.height,
         };
         (h as isize - 3).max(1)
     }
 
     fn jump_to_wasted(&mut self) -> Option<String> {
         let row = self.wasted.get(self.wasted_sel)?.clone();
-        let Some(node) = row.node else {
-            return Some(S::fill(S::JUMP_MISSING, &[("path", &row.path)]));
+        self.jump_to(row.node, &row.path, row.layer)
+    }
+
+    /// Show `path` in the tree at `layer`, everything up to it, nothing hidden.
+    fn jump_to(&mut self, node: Option<NodeId>, path: &str, layer: usize) -> Option<String> {
+        let Some(node) = node else {
+            return Some(S::fill(S::JUMP_MISSING, &[("path", path)]));
         };
         self.filter_input = None;
-        self.select_layer(row.layer);
+        self.select_layer(layer);
         let (t, cx) = self.tree_cx();
         t.set_filter(cx, "");
         t.hide = [false; 4];
+        t.wasted_only = false;
         t.set_mode(cx, LayerMode::Aggregated);
         t.reveal(cx, node);
         self.focus = Focus::Tree;
-        None
+        (self.tree.cursor != node).then(|| {
+            S::fill(
+                S::WHY_NOT_AT_LAYER,
+                &[("path", path), ("layer", &layer.to_string())],
+            )
+        })
+    }
+
+    /// `Enter` in "why is it big": a path at its layer, or a layer's changes.
+    fn jump_to_why(&mut self) -> Option<String> {
+        match self.why_lines.get(self.why_sel)?.target.clone() {
+            WhyTarget::None => None,
+            WhyTarget::Path { node, path, layer } => self.jump_to(node, &path, layer),
+            WhyTarget::Layer(l) => {
+                self.filter_input = None;
+                self.select_layer(l);
+                let (t, cx) = self.tree_cx();
+                t.set_filter(cx, "");
+                t.hide = [false; 4];
+                t.wasted_only = false;
+                t.set_mode(cx, LayerMode::ChangesOnly);
+                self.focus = Focus::Tree;
+                None
+            }
+        }
     }
 
     fn extract(&mut self) -> Result<Effect, String> {
@@ -428,17 +505,25 @@ pub fn update(app: &mut App, action: Action) {
     let mut status: Option<String> = None;
     match action {
         Action::NextPane | Action::PrevPane => {
-            let i = Focus::ORDER
-                .iter()
-                .position(|&f| f == ex.focus)
-                .unwrap_or(0);
-            let n = Focus::ORDER.len();
+            let order = ex.focus_order();
+            let i = order.iter().position(|&f| f == ex.focus).unwrap_or(0);
+            let n = order.len();
             let j = if action == Action::NextPane {
                 (i + 1) % n
             } else {
                 (i + n - 1) % n
             };
-            ex.focus = Focus::ORDER[j];
+            ex.focus = order[j];
+        }
+        Action::ToggleWhy => {
+            ex.why_open = !ex.why_open;
+            ex.focus = if ex.why_open {
+                Focus::Why
+            } else {
+                Focus::Layers
+            };
+            // the panes changed size
+            app.clear = true;
         }
         Action::Up => ex.move_by(-1, &areas),
         Action::Down => ex.move_by(1, &areas),
@@ -459,6 +544,13 @@ pub fn update(app: &mut App, action: Action) {
                         0
                     } else {
                         ex.wasted.len().saturating_sub(1)
+                    }
+                }
+                Focus::Why => {
+                    ex.why_sel = if first {
+                        0
+                    } else {
+                        ex.why_lines.len().saturating_sub(1)
                     }
                 }
                 Focus::Tree => {
@@ -560,7 +652,13 @@ pub fn update(app: &mut App, action: Action) {
             }
             Err(e) => status = Some(e),
         },
-        Action::Jump => status = ex.jump_to_wasted(),
+        Action::Jump => {
+            status = if ex.focus == Focus::Why {
+                ex.jump_to_why()
+            } else {
+                ex.jump_to_wasted()
+            }
+        }
         Action::Quit | Action::Help | Action::CloseHelp => {}
     }
     if status.is_some() {
@@ -590,6 +688,11 @@ pub fn handle_event(app: &mut App, ev: AppEvent) {
                 app.quit = true;
             }
         },
+        AppEvent::Why(r) => {
+            if let Some(ex) = app.explorer_mut() {
+                ex.set_why(*r);
+            }
+        }
         AppEvent::Compared(r) => match *r {
             Ok(c) => {
                 if !c.notes.is_empty() {
@@ -657,7 +760,9 @@ fn handle_mouse(app: &mut App, m: MouseEvent) {
         return;
     };
     let ex = ex.as_mut();
-    let pane = if areas.layers.contains(pos) {
+    let pane = if areas.why.contains(pos) {
+        Focus::Why
+    } else if areas.layers.contains(pos) {
         Focus::Layers
     } else if areas.tree.contains(pos) {
         Focus::Tree
@@ -681,6 +786,11 @@ fn handle_mouse(app: &mut App, m: MouseEvent) {
                         super::image_details::wasted_at_row(ex, areas.image_details, m.row)
                     {
                         ex.wasted_sel = i;
+                    }
+                }
+                Focus::Why => {
+                    if let Some(i) = super::why::line_at_row(ex, areas.why, m.row) {
+                        ex.why_sel = i;
                     }
                 }
                 Focus::Tree => {

@@ -42,7 +42,7 @@ pub const ANALYSING: &str = "Analysing…";
 pub const LOADING_HINT: &str = "q quits";
 
 /// Titles of the help's sections, in the order of `keys::Scope::ALL`.
-pub const HELP_SCOPES: [(&str, &str); 7] = [
+pub const HELP_SCOPES: [(&str, &str); 9] = [
     ("Global", "Everywhere"),
     ("Layers", "Layers pane"),
     ("Tree", "File tree pane"),
@@ -50,6 +50,8 @@ pub const HELP_SCOPES: [(&str, &str); 7] = [
     ("Filter", "While typing a filter"),
     ("CompareLayers", "Layers (A and B side by side)"),
     ("CompareTree", "Files: B against A"),
+    ("Why", "Why is it big"),
+    ("Explorer", "Layers, tree and details"),
 ];
 pub const HELP_MORE: &str = " ↓ more: j/k, PgDn ";
 pub const HELP_TOP: &str = " ↑ PgUp, Home ";
@@ -100,3 +102,23 @@ pub const CMP_SORT_IMPACT: &str = " by impact ";
 pub const CMP_SORT_NAME: &str = " by name ";
 pub const CMP_NO_CHANGES: &str = "The final filesystems are the same.";
 pub const CMP_LOADING: &str = "Comparing {a} and {b}";
+
+// ---- "why is it big" (explorer, `b`) ------------------------------------------------------
+
+pub const WHY_TITLE: &str = " Why is it big ";
+pub const WHY_COMPUTING: &str = "Looking for leftovers, packages and stages…";
+pub const WHY_FAILED: &str = "why is it big: {err}";
+pub const WHY_NO_CONTENTS: &str =
+    "(read without file contents: package databases and ELF facts are not available)";
+pub const WHY_LEFTOVERS: &str = "Leftovers: {total}";
+pub const WHY_NO_LEFTOVERS: &str = "Leftovers: none found";
+pub const WHY_PACKAGES: &str = "Largest packages: {n} installed, {tools} build tools ({bytes})";
+pub const WHY_STAGES: &str = "Stages ({method})";
+pub const WHY_ESTIMATES: &str = "Estimates";
+pub const WHY_FINAL: &str = "final filesystem";
+pub const WHY_WITHOUT_LEFTOVERS: &str = "without leftovers";
+pub const WHY_CLOSURE: &str = "runtime closure of {prog}: {bytes} in {files} files, fits {base}";
+pub const WHY_NO_CLOSURE: &str = "runtime closure: not estimated";
+pub const WHY_BUILD_TOOL: &str = "build tool";
+pub const WHY_TOTAL_STAGE: &str = "total {origin}{stage}: {bytes} in {n} layers";
+pub const WHY_NOT_AT_LAYER: &str = "{path} is not in the tree at layer {layer}";
