@@ -85,7 +85,7 @@ pub fn lines(image: &Image, r: &WhyReport) -> Vec<WhyLine> {
             out.push(line(
                 Finding,
                 format!(
-                    "{:>8} {:<13} {:<4} {path}  {}",
+                    "{:>8} {:<14} {:<4} {path}  {}",
                     human(l.bytes),
                     l.category.as_str(),
                     layer_col(l.layer),
