@@ -69,7 +69,7 @@ fn run_cli(cli: Cli) -> anyhow::Result<i32> {
     }
     #[cfg(feature = "tui")]
     if cli.json.is_none() && !cli.no_tui && std::io::stdout().is_terminal() {
-        return crate::tui::run(&target, &cli.load);
+        return crate::tui::run(&target, &cli.load, &cli.why);
     }
     let why_opts = why_options(&cli.why, &cli.load)?;
     let image = load_image(&target, &cli.load)?;
@@ -101,13 +101,22 @@ fn write_report_json(
 
 /// `--rules`, `--dockerfile`, `--target` and `--base` (loaded here: only its diff_ids are kept).
 pub fn why_options(args: &WhyArgs, load: &LoadArgs) -> anyhow::Result<WhyOptions> {
+    why_options_with(args, |base| load_image(base, load))
+}
+
+/// [`why_options`] loading the base image with `load_base` (the explorer's loads quietly: its
+/// screen is the terminal).
+pub fn why_options_with(
+    args: &WhyArgs,
+    load_base: impl FnOnce(&str) -> anyhow::Result<Image>,
+) -> anyhow::Result<WhyOptions> {
     let mut o = WhyOptions::from_files(
         args.rules.as_deref(),
         args.dockerfile.as_deref(),
         args.target.clone(),
     )?;
     if let Some(base) = &args.base {
-        let b = load_image(base, load)?;
+        let b = load_base(base)?;
         o.stages.base_diff_ids = Some(b.layers.iter().map(|l| l.diff_id.clone()).collect());
         o.stages.base_name = Some(b.display_name());
     }
@@ -181,6 +190,15 @@ fn run_compare(
     // only the leftovers and packages are compared: stage options (--dockerfile, --base) would
     // cost work without changing the output, so only --rules is read
     let why_opts = WhyOptions::from_files(why.rules.as_deref(), None, None)?;
+    // on a terminal, the compare view (the text report on a pipe, with --json, --ci or CI=true)
+    #[cfg(feature = "tui")]
+    if gate.is_none()
+        && json.is_none()
+        && std::io::stdout().is_terminal()
+        && !std::env::var("CI").is_ok_and(|v| crate::ci_config::truthy(&v))
+    {
+        return crate::tui::run_compare(a, b, load, why_opts);
+    }
     let cache = source::LayerCache::new();
     let ia = load_image_cached(a, load, Some(cache.clone()))?;
     let ib = load_image_cached(b, load, Some(cache))?;
@@ -218,7 +236,7 @@ fn run_compare(
 }
 
 /// One side of a comparison with its leftover findings and installed packages.
-fn compare_side<'a>(
+pub fn compare_side<'a>(
     image: &'a Image,
     analysis: &'a Analysis,
     why: &WhyReport,
@@ -363,7 +381,12 @@ pub fn load_image_cached(
     if let Some(t) = ticker {
         let _ = t.join();
     }
-    Ok(result?)
+    let image = result?;
+    // the loader's notes (the TUI shows them in its status line instead)
+    for n in &image.warnings {
+        eprintln!("bathy: {n}");
+    }
+    Ok(image)
 }
 
 /// Read `target` (a path, a `scheme://` reference or a daemon image name) as `args` say; with

@@ -339,6 +339,15 @@ fn directory_sizes_follow_the_layer_both_ways() {
     );
     assert_eq!(size_of(&a, "etc"), 108);
     assert_eq!(size_of(&a, "bin"), 1000);
+    // layer 2 removes var/cache/apt: it shows what it held at layer 1 (curl.deb, 3000 bytes),
+    // while var/cache, still there, holds nothing any more
+    press(&mut a, vec![ch('j'), ch('j')]);
+    assert_eq!(ex(&a).layer, 2);
+    assert_eq!(size_of(&a, "var/cache/apt"), 3000);
+    assert_eq!(size_of(&a, "var/cache/apt/curl.deb"), 3000);
+    assert_eq!(size_of(&a, "var/cache"), 0);
+    press(&mut a, vec![ch('j')]);
+    assert_eq!(size_of(&a, "var/cache"), 0);
 }
 
 #[test]
@@ -693,5 +702,113 @@ fn extract_to_refuses_to_overwrite_or_leave_the_directory() {
         std::os::unix::fs::symlink(&outside, dir.path().join("link")).unwrap();
         assert!(tui::extract_to(dir.path(), "link", b"x").is_err());
         assert!(!outside.exists());
+    }
+}
+
+// ---- small fixes: help at 80x24, loader notes ------------------------------------------------
+
+#[test]
+fn help_at_80x24_scrolls_to_its_last_notes() {
+    let mut a = app(80, 24);
+    press(&mut a, vec![ch('?')]);
+    let first = tui_text(&screen(&a, 80, 24));
+    assert!(first.contains("more: j/k"), "{first}");
+    assert!(!first.contains("While filtering"), "{first}");
+    // End (or j/PgDn as often as needed) shows the last notes, in full
+    press(&mut a, vec![key(KeyCode::End, KeyModifiers::NONE)]);
+    assert!(a.help, "moving does not close the help");
+    let t = screen(&a, 80, 24);
+    let s = tui_text(&t);
+    assert!(s.contains("the wheel scrolls."), "{s}");
+    assert!(s.contains("substring when not a valid"), "{s}");
+    insta::assert_snapshot!("help_80x24_end", t.backend());
+    press(
+        &mut a,
+        vec![ch('k'), key(KeyCode::Home, KeyModifiers::NONE)],
+    );
+    assert_eq!(a.help_scroll, 0);
+    press(&mut a, vec![ch('j'), ch('j')]);
+    assert_eq!(a.help_scroll, 2);
+    press(&mut a, vec![ch('?')]);
+    assert!(!a.help);
+    assert_eq!(ex(&a).layer, 0, "the scroll keys did not reach the layers");
+}
+
+#[test]
+fn loader_notes_go_to_the_status_line() {
+    let mut a = App::loading(
+        "x.tar".into(),
+        Arc::new(Progress::new()),
+        Rect::new(0, 0, 100, 30),
+    );
+    let e = explorer();
+    let (mut image, analysis) = (e.image, e.analysis);
+    image.warnings = vec!["x.tar holds 2 images; reading app:1".into()];
+    handle_event(&mut a, AppEvent::Loaded(Box::new(Ok((image, analysis)))));
+    let s = tui_text(&screen(&a, 100, 30));
+    assert!(s.contains("x.tar holds 2 images; reading app:1"), "{s}");
+}
+
+fn tui_text(t: &Terminal<TestBackend>) -> String {
+    let b = t.backend().buffer();
+    let mut s = String::new();
+    for y in 0..b.area.height {
+        for x in 0..b.area.width {
+            s.push_str(b[(x, y)].symbol());
+        }
+        s.push('\n');
+    }
+    s
+}
+
+#[test]
+fn typed_substrings_match_exactly_what_a_full_path_search_finds() {
+    // deep paths, repeated names, multibyte names: the windowed scan and the narrowing must
+    // agree with `path.contains(pattern)` on every path, at every keystroke
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("f.tar");
+    ImageSpec::new("f:1")
+        .layer(
+            LayerSpec::new("ADD / /")
+                .file("usr/lib/python3/site-packages/pkg/module.py", b"x")
+                .file("usr/lib/python3/site-packages/pkg/data/módulo.txt", b"y")
+                .file("usr/share/doc/pkg/README", b"z")
+                .file("srv/app/lib/pkg-lib.so", b"w")
+                .file("srv/ünï/cödé/pkg", b"v"),
+        )
+        .write(&path, ArchiveFormat::DockerArchive, Compression::None)
+        .unwrap();
+    let image = load_path(&path, &LoadOptions::default()).unwrap();
+    let analysis = Analysis::run(&image);
+    let mut a = App::explorer(Explorer::new(image, analysis), Rect::new(0, 0, 100, 30));
+    for pattern in [
+        "pkg/d",
+        "lib/pkg",
+        "site-packages/pkg/m",
+        "ünï/cö",
+        "s/p",
+        "/srv/a",
+    ] {
+        press(&mut a, vec![ch('/')]);
+        for c in pattern.chars() {
+            press(&mut a, vec![ch(c)]);
+            let typed = ex(&a).filter_input.clone().unwrap();
+            let e = ex(&a);
+            let want: Vec<String> = (1..e.image.paths.len() as u32)
+                .map(|n| e.image.paths.path(n))
+                .filter(|p| p.contains(typed.as_str()))
+                .collect();
+            let n = e.tree.filter_match_count().unwrap();
+            assert_eq!(n, want.len(), "{typed:?}: {want:?}");
+        }
+        // the rows are the matches and their parents
+        let shown = rows(&a);
+        for p in &shown {
+            assert!(
+                p.contains(pattern) || shown.iter().any(|q| q.starts_with(&format!("{p}/"))),
+                "{pattern:?}: {p}"
+            );
+        }
+        press(&mut a, vec![key(KeyCode::Esc, KeyModifiers::NONE)]);
     }
 }

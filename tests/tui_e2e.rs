@@ -133,3 +133,114 @@ fn explorer_in_tmux_moves_filters_and_quits_cleanly() {
     // the alternate screen is gone: the explorer's frame is not on the shell's screen
     assert!(!s.contains("Image details"), "{s}");
 }
+
+/// `bathy compare A B` on a terminal opens the compare view: the diff tree, a filter, the
+/// layers pane, quit; the shell gets its screen back.
+#[test]
+fn compare_view_in_tmux_filters_shows_layers_and_quits_cleanly() {
+    use bathyscaphe::testkit::{ArchiveFormat, Compression, ImageSpec, LayerSpec};
+    if Command::new("tmux").arg("-V").output().is_err() {
+        eprintln!("SKIPPED: tmux is not installed (the CI script installs it)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let base = || {
+        LayerSpec::new("ADD rootfs /")
+            .dir("etc")
+            .file("etc/os-release", b"ID=demo\n")
+    };
+    ImageSpec::new("app:1")
+        .layer(base())
+        .layer(
+            LayerSpec::new("COPY app /app")
+                .file_sized("app/server", 5000, 1)
+                .file_sized("app/old.txt", 100, 2),
+        )
+        .write(
+            &dir.path().join("a.tar"),
+            ArchiveFormat::DockerArchive,
+            Compression::None,
+        )
+        .unwrap();
+    ImageSpec::new("app:2")
+        .layer(base())
+        .layer(
+            LayerSpec::new("COPY app /app")
+                .file_sized("app/server", 6000, 3)
+                .file_sized("app/new.txt", 200, 4),
+        )
+        .layer(LayerSpec::new("RUN chmod 600 /etc/os-release").file_mode(
+            "etc/os-release",
+            b"ID=demo\n",
+            0o600,
+        ))
+        .write(
+            &dir.path().join("b.tar"),
+            ArchiveFormat::OciArchive,
+            Compression::Gzip,
+        )
+        .unwrap();
+    let bin = env!("CARGO_BIN_EXE_bathy");
+    // its own server: the explorer's test may run at the same time
+    let t = Tmux {
+        socket: format!("bathy-e2e-compare-{}", std::process::id()),
+    };
+    // CI=true asks for the text report instead of the view
+    let shell = format!(
+        "cd '{}' && env -u CI '{bin}' compare a.tar b.tar; echo EXIT=$?; sleep 60",
+        dir.path().display()
+    );
+    let out = t.cmd(&[
+        "new-session",
+        "-d",
+        "-s",
+        "e2e",
+        "-x",
+        "100",
+        "-y",
+        "30",
+        &shell,
+    ]);
+    assert!(
+        out.status.success(),
+        "tmux: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s = t
+        .wait_for(&["Files: 4 changed", "added", "os-release  mode 0644 → 0600"])
+        .unwrap_or_else(|s| panic!("the compare view did not open:\n{s}"));
+    // 1 shared layer; COPY rebuilt; the chmod layer only in B
+    assert!(s.contains("A app:1  →  B app:2"), "{s}");
+    assert!(s.contains("rebuilt"), "{s}");
+    assert!(s.contains("added"), "{s}");
+    assert!(s.contains("os-release  mode 0644 → 0600"), "{s}");
+
+    t.keys(&["/"]);
+    t.keys(&["-l", "txt"]);
+    let s = t
+        .wait_for(&["filter matches 2 paths", "old.txt"])
+        .unwrap_or_else(|s| panic!("no filter:\n{s}"));
+    let rows: Vec<&str> = s
+        .lines()
+        .filter(|l| l.contains("├── ") || l.contains("└── "))
+        .collect();
+    assert_eq!(rows.len(), 3, "app/, new.txt, old.txt:\n{s}");
+    assert!(!s.contains("server"), "{s}");
+
+    // the layers pane: the last row is B's chmod layer, its command in full below
+    t.keys(&["Enter", "Tab", "End"]);
+    let s = t
+        .wait_for(&[
+            "B: RUN chmod 600 /etc/os-release",
+            "A: (no layer on this side)",
+        ])
+        .unwrap_or_else(|s| panic!("no layer selection:\n{s}"));
+    assert!(s.contains("A: (no layer on this side)"), "{s}");
+
+    t.keys(&["q"]);
+    let s = t
+        .wait_for(&["EXIT="])
+        .unwrap_or_else(|s| panic!("bathy did not exit:\n{s}"));
+    assert!(s.contains("EXIT=0"), "{s}");
+    assert!(!s.contains("Files: 4 changed"), "{s}");
+}

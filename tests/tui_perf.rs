@@ -150,15 +150,43 @@ fn one_million_entries_stay_under_16ms_per_frame() {
         &mut app,
         Action::ToggleHide(bathyscaphe::tree::ChangeMark::Unchanged),
     );
-    frame(&mut app, Action::StartFilter);
-    time("filter: first character over 1M paths", 1, || {
-        frame(&mut app, Action::FilterInput('f'))
-    });
-    time("filter: next characters (narrowing)", 3, || {
-        for c in ['0', '0'] {
-            frame(&mut app, Action::FilterInput(c));
+    // each keystroke timed on its own (its prefix typed untimed first), median of 5
+    let mut key_ms = |app: &mut App, prefix: &str, key: char, label: &str| -> f64 {
+        let mut v = Vec::new();
+        for _ in 0..5 {
+            frame(app, Action::FilterCancel);
+            frame(app, Action::StartFilter);
+            for c in prefix.chars() {
+                frame(app, Action::FilterInput(c));
+            }
+            let t = Instant::now();
+            frame(app, Action::FilterInput(key));
+            v.push(t.elapsed().as_secs_f64() * 1000.0);
         }
-    });
+        v.sort_by(|a, b| a.total_cmp(b));
+        println!("{label:<58} {:>8.3} ms", v[2]);
+        v[2]
+    };
+    let mut filter_worst: f64 = 0.0;
+    for (prefix, key, label) in [
+        ("", 'f', "filter: `f` over 1M paths (1M match)"),
+        ("f", '0', "filter: `f0` narrows the 1M matches (1M match)"),
+        ("f0", '0', "filter: `f00` narrows (100k match)"),
+        ("f00", '0', "filter: `f000` narrows (10k match)"),
+        ("", '/', "filter: `/` over 1M paths (1M match)"),
+        ("/", 'f', "filter: `/f` (1M match: scanned again)"),
+        ("/f", '0', "filter: `/f0` (1M match: scanned again)"),
+        ("/f0", '0', "filter: `/f00` (100k match: scanned again)"),
+        ("d00", '1', "filter: `d001` narrows (10k match)"),
+    ] {
+        filter_worst = filter_worst.max(key_ms(&mut app, prefix, key, label));
+    }
+    println!("worst filter keystroke: {filter_worst:.3} ms");
+    frame(&mut app, Action::FilterCancel);
+    frame(&mut app, Action::StartFilter);
+    for c in "f00".chars() {
+        frame(&mut app, Action::FilterInput(c));
+    }
     time("filter: cursor down with filter on", 100, || {
         frame(&mut app, Action::Down)
     });

@@ -134,9 +134,7 @@ fn load_index(mut idx: MemberIndex, source: String, opts: &LoadOptions) -> Resul
             return Err(e);
         }
     };
-    for n in &plan.notes {
-        eprintln!("bathy: {n}");
-    }
+    // the notes travel in `Image::warnings`: each front end shows them its own way
     // resolve every layer member first, so a missing one fails before any work
     let mut members = Vec::with_capacity(plan.layers.len());
     for l in &plan.layers {

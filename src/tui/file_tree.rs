@@ -21,12 +21,17 @@ const MARKS: [ChangeMark; 4] = [
     ChangeMark::Unchanged,
 ];
 
-fn legend(ex: &Explorer) -> Line<'static> {
+/// `■ added ■ modified …` with the hidden marks struck through; shared with the compare view.
+pub fn legend_spans(
+    hide: &[bool; 4],
+    labels: &[&str; 4],
+    style_of: fn(ChangeMark) -> Style,
+) -> Vec<Span<'static>> {
     let mut spans = vec![Span::raw(" ")];
     for (i, m) in MARKS.iter().enumerate() {
-        let hidden = ex.tree.hide[mark_index(*m)];
-        let mut style = theme::mark(*m);
-        let mut text = format!("■ {}", S::LEGEND[i]);
+        let hidden = hide[mark_index(*m)];
+        let mut style = style_of(*m);
+        let mut text = format!("■ {}", labels[i]);
         if hidden {
             style = style.add_modifier(Modifier::CROSSED_OUT | Modifier::DIM);
             text.push_str(S::LEGEND_HIDDEN_SUFFIX);
@@ -34,6 +39,11 @@ fn legend(ex: &Explorer) -> Line<'static> {
         spans.push(Span::styled(text, style));
         spans.push(Span::raw(" "));
     }
+    spans
+}
+
+fn legend(ex: &Explorer) -> Line<'static> {
+    let mut spans = legend_spans(&ex.tree.hide, &S::LEGEND, theme::mark);
     if ex.tree.wasted_only {
         spans.push(Span::styled(S::WASTED_ONLY, theme::waste()));
     }
@@ -41,6 +51,26 @@ fn legend(ex: &Explorer) -> Line<'static> {
         spans.push(Span::styled(S::SORT_SIZE, theme::label()));
     }
     Line::from(spans)
+}
+
+/// The filter at the bottom right: being typed (with a cursor), or in force.
+pub fn filter_title(input: Option<&str>, active: Option<&str>) -> Option<Line<'static>> {
+    if let Some(p) = input {
+        return Some(
+            Line::from(vec![
+                Span::styled(S::FILTER_PROMPT, theme::warn()),
+                Span::raw(format!("{p}▏")),
+            ])
+            .right_aligned(),
+        );
+    }
+    active.map(|p| {
+        Line::from(vec![
+            Span::styled(S::FILTER_ACTIVE, theme::warn()),
+            Span::raw(format!("{p} ")),
+        ])
+        .right_aligned()
+    })
 }
 
 /// One row's text: attributes, tree guides, name (and link target).
@@ -103,22 +133,8 @@ pub fn render(f: &mut Frame, area: Rect, list: Rect, ex: &Explorer) {
         .title(title)
         .border_style(theme::border(focused))
         .title_bottom(legend(ex));
-    if let Some(p) = &ex.filter_input {
-        block = block.title_bottom(
-            Line::from(vec![
-                Span::styled(S::FILTER_PROMPT, theme::warn()),
-                Span::raw(format!("{p}▏")),
-            ])
-            .right_aligned(),
-        );
-    } else if let Some(p) = ex.tree.filter_pattern() {
-        block = block.title_bottom(
-            Line::from(vec![
-                Span::styled(S::FILTER_ACTIVE, theme::warn()),
-                Span::raw(format!("{p} ")),
-            ])
-            .right_aligned(),
-        );
+    if let Some(l) = filter_title(ex.filter_input.as_deref(), ex.tree.filter_pattern()) {
+        block = block.title_bottom(l);
     }
     let inner = block.inner(area);
     f.render_widget(block, area);

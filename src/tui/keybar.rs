@@ -1,6 +1,6 @@
 //! The bottom line: the keys of the focused pane (from the key map) and the latest message.
 
-use super::keys::{self, Scope};
+use super::keys;
 use super::state::{status_text, App};
 use super::theme;
 use ratatui::layout::Rect;
@@ -9,10 +9,7 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 pub fn render(f: &mut Frame, area: Rect, app: &App) {
-    let scope = app
-        .explorer_ref()
-        .map(|e| e.scope())
-        .unwrap_or(Scope::Global);
+    let scope = app.scope();
     let mut spans = Vec::new();
     let mut bar = keys::bar(scope);
     // `? Help` first, so the way to every key is always on screen

@@ -13,16 +13,45 @@ pub enum Scope {
     Wasted,
     /// While typing a filter.
     Filter,
+    /// Compare view: the two layer stacks.
+    CompareLayers,
+    /// Compare view: the diff tree.
+    CompareTree,
+    /// Explorer: the "why is it big" pane.
+    Why,
+    /// Explorer: every pane but "why is it big" (after the pane's own, before `Global`).
+    Explorer,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 5] = [
+    /// Every scope, in the order of [`super::strings::HELP_SCOPES`].
+    pub const ALL: [Scope; 9] = [
         Scope::Global,
         Scope::Layers,
         Scope::Tree,
         Scope::Wasted,
         Scope::Filter,
+        Scope::CompareLayers,
+        Scope::CompareTree,
+        Scope::Why,
+        Scope::Explorer,
     ];
+    /// The scopes the explorer's help lists.
+    pub const EXPLORER: &'static [Scope] = &[
+        Scope::Global,
+        Scope::Explorer,
+        Scope::Layers,
+        Scope::Tree,
+        Scope::Wasted,
+        Scope::Why,
+        Scope::Filter,
+    ];
+    /// The explorer's panes that share the `Explorer` bindings.
+    pub fn in_explorer(self) -> bool {
+        matches!(self, Scope::Layers | Scope::Tree | Scope::Wasted)
+    }
+    /// The scopes the compare view's help lists.
+    pub const COMPARE: &'static [Scope] = &[Scope::Global, Scope::CompareTree, Scope::Filter];
 }
 
 /// Everything a key (or a mouse gesture) can ask for; `update` gives each its meaning.
@@ -54,6 +83,8 @@ pub enum Action {
     WastedOnly,
     Extract,
     Jump,
+    /// Explorer: open / close the "why is it big" pane.
+    ToggleWhy,
     Help,
     CloseHelp,
     FilterDone,
@@ -295,6 +326,77 @@ pub const BINDINGS: &[Binding] = &[
         Some("Extract"),
     ),
     b(
+        Explorer,
+        &[k('b')],
+        Action::ToggleWhy,
+        "why is it big: leftovers, packages, stages",
+        Some("Why big"),
+    ),
+    b(
+        Why,
+        &[code(KeyCode::Enter)],
+        Action::Jump,
+        "show the finding in the tree, at its layer",
+        Some("Show in tree"),
+    ),
+    b(
+        Why,
+        &[k('b'), code(KeyCode::Esc)],
+        Action::ToggleWhy,
+        "back to layers and details",
+        Some("Close"),
+    ),
+    // the compare view's diff tree: the explorer's tree keys where they make sense
+    b(
+        CompareTree,
+        &[k(' ')],
+        Action::ToggleCollapse,
+        "collapse / expand directory",
+        Some("Collapse"),
+    ),
+    b(
+        CompareTree,
+        &[ctrl(' ')],
+        Action::ToggleCollapseAll,
+        "collapse / expand all",
+        None,
+    ),
+    b(
+        CompareTree,
+        &[ctrl('a')],
+        Action::ToggleHide(ChangeMark::Added),
+        "hide / show added in B",
+        None,
+    ),
+    b(
+        CompareTree,
+        &[ctrl('r')],
+        Action::ToggleHide(ChangeMark::Removed),
+        "hide / show removed in B",
+        None,
+    ),
+    b(
+        CompareTree,
+        &[ctrl('m'), code(KeyCode::Enter)],
+        Action::ToggleHide(ChangeMark::Modified),
+        "hide / show modified content",
+        None,
+    ),
+    b(
+        CompareTree,
+        &[ctrl('u')],
+        Action::ToggleHide(ChangeMark::Unchanged),
+        "hide / show same content (mode/owner only)",
+        None,
+    ),
+    b(
+        CompareTree,
+        &[ctrl('o'), k('s')],
+        Action::CycleSort,
+        "sort: by impact (bytes in + out), by name",
+        Some("Sort"),
+    ),
+    b(
         Wasted,
         &[code(KeyCode::Enter)],
         Action::Jump,
@@ -418,6 +520,11 @@ pub fn lookup(scope: Scope, ev: &KeyEvent) -> Option<Action> {
     BINDINGS
         .iter()
         .filter(|b| b.scope == scope)
+        .chain(
+            BINDINGS
+                .iter()
+                .filter(|b| b.scope == Explorer && scope.in_explorer()),
+        )
         .chain(BINDINGS.iter().filter(|b| b.scope == Global))
         .find(|b| b.keys.iter().any(|k| k.matches(ev)))
         .map(|b| b.action)
@@ -428,6 +535,11 @@ pub fn bar(scope: Scope) -> Vec<&'static Binding> {
     BINDINGS
         .iter()
         .filter(|b| b.bar.is_some() && b.scope == scope)
+        .chain(
+            BINDINGS
+                .iter()
+                .filter(|b| b.bar.is_some() && b.scope == Explorer && scope.in_explorer()),
+        )
         .chain(
             BINDINGS
                 .iter()

@@ -13,6 +13,8 @@ pub struct Areas {
     /// The tree's rows (inside its border, below its header).
     pub tree_list: Rect,
     pub keybar: Rect,
+    /// "Why is it big", in place of the left column while open (else empty).
+    pub why: Rect,
 }
 
 /// Height of the layer details pane (border, digest, diff_id, created/entries, 3 command lines).
@@ -26,9 +28,13 @@ pub fn areas(size: Rect, ex: Option<&Explorer>) -> Areas {
         1.min(size.height),
     );
     let main = Rect::new(size.x, size.y, size.width, size.height.saturating_sub(1));
-    let left_w = (main.width * 2 / 5)
+    let mut left_w = (main.width * 2 / 5)
         .max(main.width.min(40))
         .min(main.width.saturating_sub(30).max(main.width / 2));
+    if ex.is_some_and(|e| e.why_open) {
+        // findings are long lines (size, category, layer, path, command): more room for them
+        left_w = left_w.max(main.width * 11 / 20);
+    }
     let left = Rect::new(main.x, main.y, left_w, main.height);
     let tree = Rect::new(main.x + left_w, main.y, main.width - left_w, main.height);
     let rows = ex
@@ -60,6 +66,15 @@ pub fn areas(size: Rect, ex: Option<&Explorer>) -> Areas {
         inner.width,
         inner.height.saturating_sub(1),
     );
+    if ex.is_some_and(|e| e.why_open) {
+        return Areas {
+            tree,
+            tree_list,
+            keybar,
+            why: left,
+            ..Default::default()
+        };
+    }
     Areas {
         layers,
         layer_details,
@@ -67,6 +82,7 @@ pub fn areas(size: Rect, ex: Option<&Explorer>) -> Areas {
         tree,
         tree_list,
         keybar,
+        why: Rect::default(),
     }
 }
 

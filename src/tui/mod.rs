@@ -8,8 +8,11 @@
 //!
 //! Adding a view (e.g. "why is it big", compare): add a `Focus` variant (and a `Scope` with its
 //! bindings in `keys::BINDINGS`), a file with `render(f, area, &Explorer)`, a rectangle in
-//! `layout::areas`, and the view's state on `Explorer`; `update` gets its actions.
+//! `layout::areas`, and the view's state on `Explorer`; `update` gets its actions. A whole other
+//! screen (as `compare`) is a `Screen` variant with its own module, areas and `update`, sharing
+//! the key map, strings, theme, key bar, help and terminal handling.
 
+pub mod compare;
 pub mod file_tree;
 pub mod help;
 pub mod image_details;
@@ -22,9 +25,11 @@ pub mod state;
 pub mod strings;
 pub mod theme;
 pub mod treeview;
+pub mod why;
 
+use crate::analysis::why::{WhyOptions, WhyReport};
 use crate::analysis::Analysis;
-use crate::cli::LoadArgs;
+use crate::cli::{LoadArgs, WhyArgs};
 use crate::progress::Progress;
 use crate::source::{LoadOptions, Selection};
 use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
@@ -51,30 +56,55 @@ const TICK: Duration = Duration::from_millis(100);
 pub fn draw(f: &mut Frame, app: &App) {
     let area = f.area();
     match &app.screen {
-        Screen::Loading { name, progress } => draw_loading(f, area, name, progress),
+        Screen::Loading { items } => draw_loading(f, area, items),
         Screen::Failed(msg) => f.render_widget(Paragraph::new(msg.as_str()), area),
         Screen::Explore(ex) => {
             let a = layout::areas(area, Some(ex));
-            layers::render(f, a.layers, ex);
-            layer_details::render(f, a.layer_details, ex);
-            image_details::render(f, a.image_details, ex);
+            if ex.why_open {
+                why::render(f, a.why, ex);
+            } else {
+                layers::render(f, a.layers, ex);
+                layer_details::render(f, a.layer_details, ex);
+                image_details::render(f, a.image_details, ex);
+            }
             file_tree::render(f, a.tree, a.tree_list, ex);
             keybar::render(f, a.keybar, app);
         }
+        Screen::Compare(cv) => {
+            compare::draw(f, area, cv);
+            keybar::render(f, compare::areas(area, cv).keybar, app);
+        }
     }
     if app.help {
-        help::render(f, area);
+        help::render(f, area, app.help_scopes(), app.help_scroll);
     }
 }
 
-fn draw_loading(f: &mut Frame, area: Rect, name: &str, progress: &Progress) {
-    let s = progress.snapshot();
-    let popup = layout::centered(area, 70, 7);
+/// Lines per image in the loading popup: its name, a gap, its gauge, a gap.
+const LOADING_ITEM_H: u16 = 4;
+
+fn draw_loading(f: &mut Frame, area: Rect, items: &[(String, Arc<Progress>)]) {
+    let n = items.len().max(1) as u16;
+    let popup = layout::centered(area, 70, 3 + LOADING_ITEM_H * n);
     let block = Block::default()
         .borders(Borders::ALL)
         .title(S::LOADING_TITLE);
     let inner = block.inner(popup);
     f.render_widget(block, popup);
+    for (i, (name, progress)) in items.iter().enumerate() {
+        let y = inner.y + LOADING_ITEM_H * i as u16;
+        draw_gauge(f, Rect::new(inner.x, y, inner.width, 3), name, progress);
+    }
+    f.render_widget(
+        Paragraph::new(Line::styled(S::LOADING_HINT, theme::dim())),
+        Rect::new(inner.x, inner.y + LOADING_ITEM_H * n, inner.width, 1),
+    );
+}
+
+/// One image's name and gauge (layers and bytes read, then "Analysing…").
+fn draw_gauge(f: &mut Frame, area: Rect, name: &str, progress: &Progress) {
+    let s = progress.snapshot();
+    let inner = area;
     let title = S::fill(S::LOADING, &[("name", name)]);
     f.render_widget(
         Paragraph::new(Line::raw(title)),
@@ -116,10 +146,6 @@ fn draw_loading(f: &mut Frame, area: Rect, name: &str, progress: &Progress) {
         .label(label)
         .gauge_style(theme::label());
     f.render_widget(gauge, Rect::new(inner.x, inner.y + 2, inner.width, 1));
-    f.render_widget(
-        Paragraph::new(Line::styled(S::LOADING_HINT, theme::dim())),
-        Rect::new(inner.x, inner.y + 4, inner.width, 1),
-    );
 }
 
 /// The main loop: draw, wait for an event, update, run effects; until `app.quit`.
@@ -265,36 +291,95 @@ fn run_extract(src: SourceRef, e: Effect, tx: Sender<AppEvent>) {
     });
 }
 
+/// How the TUI reads an image: the command line's choices, the gauge's counters, and a cache
+/// of parsed layers when two images share some.
+fn load_options(
+    args: &LoadArgs,
+    progress: Arc<Progress>,
+    cache: Option<crate::source::LayerCache>,
+) -> LoadOptions {
+    LoadOptions {
+        verify: !args.no_verify,
+        selection: Selection {
+            image: args.select_image.clone(),
+            platform: args.platform.clone(),
+        },
+        progress: Some(progress),
+        cache,
+        // package databases and ELF facts for "why is it big"
+        capture: Some(crate::analysis::capture::why_capture()),
+    }
+}
+
+/// Take the terminal, run the loop on the app `make_app` builds for its size until it quits,
+/// and give the terminal back (also on an error or a panic).
+fn run_terminal(
+    tx: Sender<AppEvent>,
+    rx: Receiver<AppEvent>,
+    make_app: impl FnOnce(Rect) -> App,
+    effects: impl FnMut(Effect),
+) -> anyhow::Result<App> {
+    let guard = TerminalGuard::enter()?;
+    let mut terminal = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
+    terminal.clear()?;
+    let size = terminal.size()?;
+    std::thread::spawn(move || {
+        while let Ok(ev) = crossterm::event::read() {
+            if tx.send(AppEvent::Term(ev)).is_err() {
+                break;
+            }
+        }
+    });
+    let mut app = make_app(Rect::new(0, 0, size.width, size.height));
+    let result = run_loop(&mut terminal, &mut app, &rx, effects);
+    drop(guard);
+    result?;
+    Ok(app)
+}
+
+/// A load error comes back as an error (printed after the terminal is restored).
+fn exit_status(app: App) -> anyhow::Result<i32> {
+    match app.screen {
+        Screen::Failed(msg) => Err(anyhow::anyhow!(msg)),
+        _ => Ok(crate::exit_codes::OK),
+    }
+}
+
 /// Open the explorer on `target`. Returns the exit status; a load error comes back as an error
 /// after the terminal is restored.
-pub fn run(target: &str, args: &LoadArgs) -> anyhow::Result<i32> {
+pub fn run(target: &str, args: &LoadArgs, why: &WhyArgs) -> anyhow::Result<i32> {
     let progress = Arc::new(Progress::new());
     let (tx, rx) = mpsc::channel::<AppEvent>();
     {
-        let (tx, target, args, progress) = (
+        let (tx, target, args, why, progress) = (
             tx.clone(),
             target.to_string(),
             args.clone(),
+            why.clone(),
             progress.clone(),
         );
         std::thread::spawn(move || {
-            let opts = LoadOptions {
-                verify: !args.no_verify,
-                selection: Selection {
-                    image: args.select_image.clone(),
-                    platform: args.platform.clone(),
-                },
-                progress: Some(progress),
-                cache: None,
-                capture: Some(crate::analysis::capture::why_capture()),
-            };
+            let opts = load_options(&args, progress, None);
             let r = crate::app::resolve_and_load(&target, &args, &opts)
                 .map(|image| {
                     let a = Analysis::run(&image);
                     (image, a)
                 })
                 .map_err(|e| e.to_string());
+            // "why is it big" rides along: its options may load a base image (quietly: the
+            // terminal is the explorer's)
+            let report = r.as_ref().ok().map(|(image, a)| {
+                crate::app::why_options_with(&why, |base| {
+                    let o = load_options(&args, Arc::new(Progress::new()), None);
+                    Ok(crate::app::resolve_and_load(base, &args, &o)?)
+                })
+                .map(|o| WhyReport::run(image, a, &o))
+                .map_err(|e| format!("{e:#}"))
+            });
             let _ = tx.send(AppEvent::Loaded(Box::new(r)));
+            if let Some(w) = report {
+                let _ = tx.send(AppEvent::Why(Box::new(w)));
+            }
         });
     }
     let src = SourceRef {
@@ -304,32 +389,68 @@ pub fn run(target: &str, args: &LoadArgs) -> anyhow::Result<i32> {
             platform: args.platform.clone(),
         },
     };
-    let guard = TerminalGuard::enter()?;
-    let mut terminal = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
-    terminal.clear()?;
-    let size = terminal.size()?;
+    let name = target.to_string();
+    let app = run_terminal(
+        tx.clone(),
+        rx,
+        |size| App::loading(name, progress, size),
+        |e| run_extract(src.clone(), e, tx.clone()),
+    )?;
+    exit_status(app)
+}
+
+/// Load, analyse and diff two images for the compare view (shared layers are read once), with
+/// their leftovers and packages as `bathy compare` has them.
+pub fn load_comparison(
+    a: &str,
+    b: &str,
+    args: &LoadArgs,
+    why: &WhyOptions,
+    progress: (Arc<Progress>, Arc<Progress>),
+) -> Result<compare::Compared, String> {
+    let cache = crate::source::LayerCache::new();
+    let load = |t: &str, p: Arc<Progress>| {
+        crate::app::resolve_and_load(t, args, &load_options(args, p, Some(cache.clone())))
+            .map_err(|e| e.to_string())
+    };
+    let ia = load(a, progress.0)?;
+    let ib = load(b, progress.1)?;
+    let analyse = |image: &crate::image::Image| {
+        let analysis = Analysis::run(image);
+        let report = WhyReport::run(image, &analysis, why);
+        (analysis, report)
+    };
+    let ((aa, wa), (ab, wb)) = rayon::join(|| analyse(&ia), || analyse(&ib));
+    let comparison = crate::analysis::compare::compare(
+        &crate::app::compare_side(&ia, &aa, &wa),
+        &crate::app::compare_side(&ib, &ab, &wb),
+    );
+    let notes = [("A", &ia), ("B", &ib)]
+        .iter()
+        .flat_map(|(side, img)| img.warnings.iter().map(move |w| format!("{side}: {w}")))
+        .collect();
+    Ok(compare::Compared { comparison, notes })
+}
+
+/// Open the compare view on images `a` and `b`: both load in the background, a gauge each.
+pub fn run_compare(a: &str, b: &str, args: &LoadArgs, why: WhyOptions) -> anyhow::Result<i32> {
+    let (pa, pb) = (Arc::new(Progress::new()), Arc::new(Progress::new()));
+    let (tx, rx) = mpsc::channel::<AppEvent>();
     {
-        let tx = tx.clone();
+        let (tx, a, b, args, pa, pb) = (
+            tx.clone(),
+            a.to_string(),
+            b.to_string(),
+            args.clone(),
+            pa.clone(),
+            pb.clone(),
+        );
         std::thread::spawn(move || {
-            while let Ok(ev) = crossterm::event::read() {
-                if tx.send(AppEvent::Term(ev)).is_err() {
-                    break;
-                }
-            }
+            let r = load_comparison(&a, &b, &args, &why, (pa, pb));
+            let _ = tx.send(AppEvent::Compared(Box::new(r)));
         });
     }
-    let mut app = App::loading(
-        target.to_string(),
-        progress,
-        Rect::new(0, 0, size.width, size.height),
-    );
-    let result = run_loop(&mut terminal, &mut app, &rx, |e| {
-        run_extract(src.clone(), e, tx.clone())
-    });
-    drop(guard);
-    result?;
-    match app.screen {
-        Screen::Failed(msg) => Err(anyhow::anyhow!(msg)),
-        _ => Ok(crate::exit_codes::OK),
-    }
+    let items = vec![(format!("A: {a}"), pa), (format!("B: {b}"), pb)];
+    let app = run_terminal(tx, rx, |size| App::loading_many(items, size), |_| {})?;
+    exit_status(app)
 }

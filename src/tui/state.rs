@@ -2,10 +2,13 @@
 //! for raw terminal events). No terminal and no I/O here: side effects leave as [`Effect`]s
 //! for the runner, so every key can be tested by feeding events and looking at the state.
 
+use super::compare::{self as cmp, CompareView, Compared};
 use super::keys::{self, Action, Scope};
 use super::layout::{self, Areas};
 use super::strings as S;
 use super::treeview::{Ctx, Dir, LayerMode, SortOrder, TreeView};
+use super::why::{WhyLine, WhyTarget};
+use crate::analysis::why::WhyReport;
 use crate::analysis::Analysis;
 use crate::image::{EntryKind, Image};
 use crate::paths::{NodeId, ROOT};
@@ -22,15 +25,20 @@ pub enum Focus {
     Layers,
     Tree,
     Wasted,
+    /// The "why is it big" pane, in place of the layers and details while open.
+    Why,
 }
 
 impl Focus {
     pub const ORDER: [Focus; 3] = [Focus::Layers, Focus::Tree, Focus::Wasted];
+    /// `Tab` order while "why is it big" is open.
+    pub const WHY_ORDER: [Focus; 2] = [Focus::Why, Focus::Tree];
     pub fn scope(self) -> Scope {
         match self {
             Focus::Layers => Scope::Layers,
             Focus::Tree => Scope::Tree,
             Focus::Wasted => Scope::Wasted,
+            Focus::Why => Scope::Why,
         }
     }
 }
@@ -39,6 +47,10 @@ impl Focus {
 pub enum AppEvent {
     Term(Event),
     Loaded(Box<Result<(Image, Analysis), String>>),
+    /// "Why is it big" for the loaded image (computed after it, sent after `Loaded`).
+    Why(Box<Result<WhyReport, String>>),
+    /// `bathy compare`: both images loaded, analysed and diffed.
+    Compared(Box<Result<Compared, String>>),
     Status(String),
     Tick,
 }
@@ -79,14 +91,20 @@ pub struct Explorer {
     pub wasted_sel: usize,
     /// The filter being typed (None: not typing).
     pub filter_input: Option<String>,
+    /// "Why is it big" (None: still being computed) and its pane's lines.
+    pub why: Option<Result<WhyReport, String>>,
+    pub why_lines: Vec<WhyLine>,
+    pub why_open: bool,
+    pub why_sel: usize,
 }
 
 pub enum Screen {
+    /// One gauge per image being loaded (two for a comparison).
     Loading {
-        name: String,
-        progress: Arc<Progress>,
+        items: Vec<(String, Arc<Progress>)>,
     },
     Explore(Box<Explorer>),
+    Compare(Box<CompareView>),
     Failed(String),
 }
 
@@ -94,6 +112,8 @@ pub struct App {
     pub screen: Screen,
     pub size: Rect,
     pub help: bool,
+    /// First line of the help shown (it scrolls when it does not fit).
+    pub help_scroll: usize,
     pub quit: bool,
     pub status: Option<String>,
     pub effects: Vec<Effect>,
@@ -141,9 +161,37 @@ impl Explorer {
             wasted,
             wasted_sel: 0,
             filter_input: None,
+            why: None,
+            why_lines: Vec::new(),
+            why_open: false,
+            why_sel: 0,
         };
         ex.select_layer(0);
         ex
+    }
+
+    /// Take the "why is it big" report (or why it failed).
+    pub fn set_why(&mut self, r: Result<WhyReport, String>) {
+        self.why_lines = match &r {
+            Ok(w) => super::why::lines(&self.image, w),
+            Err(_) => Vec::new(),
+        };
+        // start on the first line that leads somewhere
+        self.why_sel = self
+            .why_lines
+            .iter()
+            .position(|l| l.target != WhyTarget::None)
+            .unwrap_or(0);
+        self.why = Some(r);
+    }
+
+    /// The panes `Tab` cycles through.
+    pub fn focus_order(&self) -> &'static [Focus] {
+        if self.why_open {
+            &Focus::WHY_ORDER
+        } else {
+            &Focus::ORDER
+        }
     }
 
     pub fn cx(&self) -> Ctx<'_> {
@@ -206,6 +254,10 @@ impl Explorer {
                 self.wasted_sel =
                     (self.wasted_sel as isize + delta).clamp(0, (n - 1).max(0)) as usize;
             }
+            Focus::Why => {
+                let n = self.why_lines.len() as isize;
+                self.why_sel = (self.why_sel as isize + delta).clamp(0, (n - 1).max(0)) as usize;
+            }
             Focus::Tree => {
                 let (t, cx) = self.tree_cx();
                 if delta > 0 {
@@ -223,24 +275,55 @@ impl Explorer {
             Focus::Layers => areas.layers.height,
             Focus::Tree => areas.tree_list.height,
             Focus::Wasted => areas.image_details.height,
+            Focus::Why => areas.why.height,
         };
         (h as isize - 3).max(1)
     }
 
     fn jump_to_wasted(&mut self) -> Option<String> {
         let row = self.wasted.get(self.wasted_sel)?.clone();
-        let Some(node) = row.node else {
-            return Some(S::fill(S::JUMP_MISSING, &[("path", &row.path)]));
+        self.jump_to(row.node, &row.path, row.layer)
+    }
+
+    /// Show `path` in the tree at `layer`, everything up to it, nothing hidden.
+    fn jump_to(&mut self, node: Option<NodeId>, path: &str, layer: usize) -> Option<String> {
+        let Some(node) = node else {
+            return Some(S::fill(S::JUMP_MISSING, &[("path", path)]));
         };
         self.filter_input = None;
-        self.select_layer(row.layer);
+        self.select_layer(layer);
         let (t, cx) = self.tree_cx();
         t.set_filter(cx, "");
         t.hide = [false; 4];
+        t.wasted_only = false;
         t.set_mode(cx, LayerMode::Aggregated);
         t.reveal(cx, node);
         self.focus = Focus::Tree;
-        None
+        (self.tree.cursor != node).then(|| {
+            S::fill(
+                S::WHY_NOT_AT_LAYER,
+                &[("path", path), ("layer", &layer.to_string())],
+            )
+        })
+    }
+
+    /// `Enter` in "why is it big": a path at its layer, or a layer's changes.
+    fn jump_to_why(&mut self) -> Option<String> {
+        match self.why_lines.get(self.why_sel)?.target.clone() {
+            WhyTarget::None => None,
+            WhyTarget::Path { node, path, layer } => self.jump_to(node, &path, layer),
+            WhyTarget::Layer(l) => {
+                self.filter_input = None;
+                self.select_layer(l);
+                let (t, cx) = self.tree_cx();
+                t.set_filter(cx, "");
+                t.hide = [false; 4];
+                t.wasted_only = false;
+                t.set_mode(cx, LayerMode::ChangesOnly);
+                self.focus = Focus::Tree;
+                None
+            }
+        }
     }
 
     fn extract(&mut self) -> Result<Effect, String> {
@@ -284,10 +367,16 @@ impl Explorer {
 
 impl App {
     pub fn loading(name: String, progress: Arc<Progress>, size: Rect) -> App {
+        App::loading_many(vec![(name, progress)], size)
+    }
+
+    /// Loading several images, a gauge each.
+    pub fn loading_many(items: Vec<(String, Arc<Progress>)>, size: Rect) -> App {
         App {
-            screen: Screen::Loading { name, progress },
+            screen: Screen::Loading { items },
             size,
             help: false,
+            help_scroll: 0,
             quit: false,
             status: None,
             effects: Vec::new(),
@@ -300,6 +389,37 @@ impl App {
         app.screen = Screen::Explore(Box::new(ex));
         app.resize(size);
         app
+    }
+
+    pub fn compare(cv: CompareView, size: Rect) -> App {
+        let mut app = App::loading_many(Vec::new(), size);
+        app.screen = Screen::Compare(Box::new(cv));
+        app.resize(size);
+        app
+    }
+
+    pub fn compare_ref(&self) -> Option<&CompareView> {
+        match &self.screen {
+            Screen::Compare(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// The key scope of what has focus.
+    pub fn scope(&self) -> Scope {
+        match &self.screen {
+            Screen::Explore(e) => e.scope(),
+            Screen::Compare(c) => c.scope(),
+            _ => Scope::Global,
+        }
+    }
+
+    /// The sections the help lists for the current view.
+    pub fn help_scopes(&self) -> &'static [Scope] {
+        match &self.screen {
+            Screen::Compare(_) => Scope::COMPARE,
+            _ => Scope::EXPLORER,
+        }
     }
 
     pub fn explorer_ref(&self) -> Option<&Explorer> {
@@ -323,8 +443,13 @@ impl App {
     pub fn resize(&mut self, size: Rect) {
         self.size = size;
         let areas = self.areas();
-        if let Some(ex) = self.explorer_mut() {
-            ex.set_viewport(&areas);
+        match &mut self.screen {
+            Screen::Explore(ex) => ex.set_viewport(&areas),
+            Screen::Compare(cv) => {
+                let a = cmp::areas(size, cv);
+                cv.set_viewport(&a);
+            }
+            _ => {}
         }
     }
 
@@ -340,13 +465,36 @@ pub fn update(app: &mut App, action: Action) {
         return;
     }
     if app.help {
-        if matches!(action, Action::Help | Action::CloseHelp) {
-            app.help = false;
+        let max = super::help::max_scroll(app.size, app.help_scopes());
+        let page = (app.size.height as usize).saturating_sub(6).max(1);
+        let s = app.help_scroll;
+        app.help_scroll = match action {
+            Action::Help | Action::CloseHelp => {
+                app.help = false;
+                0
+            }
+            Action::Up => s.saturating_sub(1),
+            Action::Down => s + 1,
+            Action::PageUp => s.saturating_sub(page),
+            Action::PageDown => s + page,
+            Action::Home => 0,
+            Action::End => max,
+            _ => s,
         }
+        .min(max);
         return;
     }
     if action == Action::Help {
         app.help = true;
+        app.help_scroll = 0;
+        return;
+    }
+    let size = app.size;
+    if let Screen::Compare(cv) = &mut app.screen {
+        let areas = cmp::areas(size, cv);
+        if let Some(s) = cmp::update(cv, action, &areas) {
+            app.status = Some(s);
+        }
         return;
     }
     let areas = app.areas();
@@ -357,17 +505,25 @@ pub fn update(app: &mut App, action: Action) {
     let mut status: Option<String> = None;
     match action {
         Action::NextPane | Action::PrevPane => {
-            let i = Focus::ORDER
-                .iter()
-                .position(|&f| f == ex.focus)
-                .unwrap_or(0);
-            let n = Focus::ORDER.len();
+            let order = ex.focus_order();
+            let i = order.iter().position(|&f| f == ex.focus).unwrap_or(0);
+            let n = order.len();
             let j = if action == Action::NextPane {
                 (i + 1) % n
             } else {
                 (i + n - 1) % n
             };
-            ex.focus = Focus::ORDER[j];
+            ex.focus = order[j];
+        }
+        Action::ToggleWhy => {
+            ex.why_open = !ex.why_open;
+            ex.focus = if ex.why_open {
+                Focus::Why
+            } else {
+                Focus::Layers
+            };
+            // the panes changed size
+            app.clear = true;
         }
         Action::Up => ex.move_by(-1, &areas),
         Action::Down => ex.move_by(1, &areas),
@@ -388,6 +544,13 @@ pub fn update(app: &mut App, action: Action) {
                         0
                     } else {
                         ex.wasted.len().saturating_sub(1)
+                    }
+                }
+                Focus::Why => {
+                    ex.why_sel = if first {
+                        0
+                    } else {
+                        ex.why_lines.len().saturating_sub(1)
                     }
                 }
                 Focus::Tree => {
@@ -489,7 +652,13 @@ pub fn update(app: &mut App, action: Action) {
             }
             Err(e) => status = Some(e),
         },
-        Action::Jump => status = ex.jump_to_wasted(),
+        Action::Jump => {
+            status = if ex.focus == Focus::Why {
+                ex.jump_to_why()
+            } else {
+                ex.jump_to_wasted()
+            }
+        }
         Action::Quit | Action::Help | Action::CloseHelp => {}
     }
     if status.is_some() {
@@ -504,10 +673,32 @@ pub fn handle_event(app: &mut App, ev: AppEvent) {
         AppEvent::Status(s) => app.status = Some(s),
         AppEvent::Loaded(r) => match *r {
             Ok((image, analysis)) => {
-                if let Some(w) = image.warnings.first() {
-                    app.status = Some(w.clone());
+                // the loader's notes (which image of several was read, …) go to the status
+                // line: stderr would write over the screen
+                if !image.warnings.is_empty() {
+                    app.status = Some(image.warnings.join("; "));
                 }
                 app.screen = Screen::Explore(Box::new(Explorer::new(image, analysis)));
+                let size = app.size;
+                app.resize(size);
+                app.clear = true;
+            }
+            Err(e) => {
+                app.screen = Screen::Failed(e);
+                app.quit = true;
+            }
+        },
+        AppEvent::Why(r) => {
+            if let Some(ex) = app.explorer_mut() {
+                ex.set_why(*r);
+            }
+        }
+        AppEvent::Compared(r) => match *r {
+            Ok(c) => {
+                if !c.notes.is_empty() {
+                    app.status = Some(c.notes.join("; "));
+                }
+                app.screen = Screen::Compare(Box::new(CompareView::new(c.comparison)));
                 let size = app.size;
                 app.resize(size);
                 app.clear = true;
@@ -531,15 +722,22 @@ pub fn handle_key(app: &mut App, k: KeyEvent) {
     if app.help {
         if keys::HELP_CLOSE.iter().any(|h| h.code == k.code) {
             update(app, Action::CloseHelp);
-        } else if let Some(Action::Quit) = keys::lookup(Scope::Global, &k) {
-            update(app, Action::Quit);
+        } else if let Some(
+            a @ (Action::Quit
+            | Action::Up
+            | Action::Down
+            | Action::PageUp
+            | Action::PageDown
+            | Action::Home
+            | Action::End),
+        ) = keys::lookup(Scope::Global, &k)
+        {
+            // the move keys scroll the help when it does not fit
+            update(app, a);
         }
         return;
     }
-    let scope = app
-        .explorer_ref()
-        .map(|e| e.scope())
-        .unwrap_or(Scope::Global);
+    let scope = app.scope();
     if let Some(a) = keys::lookup(scope, &k) {
         app.status = None;
         update(app, a);
@@ -550,13 +748,21 @@ fn handle_mouse(app: &mut App, m: MouseEvent) {
     if app.help {
         return;
     }
+    let size = app.size;
+    if let Screen::Compare(cv) = &mut app.screen {
+        let areas = cmp::areas(size, cv);
+        cmp::mouse(cv, m, &areas);
+        return;
+    }
     let areas = app.areas();
     let pos = Position::new(m.column, m.row);
     let Screen::Explore(ex) = &mut app.screen else {
         return;
     };
     let ex = ex.as_mut();
-    let pane = if areas.layers.contains(pos) {
+    let pane = if areas.why.contains(pos) {
+        Focus::Why
+    } else if areas.layers.contains(pos) {
         Focus::Layers
     } else if areas.tree.contains(pos) {
         Focus::Tree
@@ -580,6 +786,11 @@ fn handle_mouse(app: &mut App, m: MouseEvent) {
                         super::image_details::wasted_at_row(ex, areas.image_details, m.row)
                     {
                         ex.wasted_sel = i;
+                    }
+                }
+                Focus::Why => {
+                    if let Some(i) = super::why::line_at_row(ex, areas.why, m.row) {
+                        ex.why_sel = i;
                     }
                 }
                 Focus::Tree => {
@@ -616,6 +827,9 @@ fn handle_mouse(app: &mut App, m: MouseEvent) {
 pub fn status_text(app: &App) -> Option<String> {
     if let Some(s) = &app.status {
         return Some(s.clone());
+    }
+    if let Some(cv) = app.compare_ref() {
+        return cmp::status(cv);
     }
     let ex = app.explorer_ref()?;
     let n = ex.tree.filter_match_count()?;

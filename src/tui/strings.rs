@@ -41,13 +41,20 @@ pub const LOADING_LAYERS: &str = "layer {done}/{total}";
 pub const ANALYSING: &str = "Analysing…";
 pub const LOADING_HINT: &str = "q quits";
 
-pub const HELP_SCOPES: [(&str, &str); 5] = [
+/// Titles of the help's sections, in the order of `keys::Scope::ALL`.
+pub const HELP_SCOPES: [(&str, &str); 9] = [
     ("Global", "Everywhere"),
     ("Layers", "Layers pane"),
     ("Tree", "File tree pane"),
     ("Wasted", "Image details: wasted paths"),
     ("Filter", "While typing a filter"),
+    ("CompareLayers", "Layers (A and B side by side)"),
+    ("CompareTree", "Files: B against A"),
+    ("Why", "Why is it big"),
+    ("Explorer", "Layers, tree and details"),
 ];
+pub const HELP_MORE: &str = " ↓ more: j/k, PgDn ";
+pub const HELP_TOP: &str = " ↑ PgUp, Home ";
 pub const HELP_MOUSE: &str = "Mouse: click focuses a pane and selects a row; the wheel scrolls.";
 pub const HELP_TYPE: &str = "While filtering, any other key is part of the pattern (regex, or substring when not a valid regex).";
 
@@ -66,3 +73,52 @@ pub fn fill(template: &str, vars: &[(&str, &str)]) -> String {
     }
     s
 }
+
+// ---- the compare view (`bathy compare A B` on a terminal) --------------------------------
+
+pub const CMP_TITLE: &str = " compare ";
+pub const CMP_SHARED: &str = "shared layers: {n} ({bytes})";
+pub const CMP_SIZE: &str = "Size";
+pub const CMP_COMPRESSED: &str = "Compressed";
+pub const CMP_LAYERS: &str = "Layers";
+pub const CMP_FINAL: &str = "Final files";
+pub const CMP_WASTE: &str = "True waste";
+pub const CMP_EFFICIENCY: &str = "Efficiency";
+pub const CMP_LEFTOVERS: &str = "Leftovers";
+pub const CMP_POINTS: &str = "{d} pt";
+pub const CMP_LAYERS_TITLE: &str = " Layers: A {a} │ B {b} ";
+pub const CMP_LAYERS_HEADER: [&str; 6] = ["", "#", "Size", "A", "B", "B − A"];
+/// By `LayerKind`: shared prefix, then the pair statuses.
+pub const CMP_LAYER_STATUS: [&str; 6] =
+    ["shared", "same", "rebuilt", "changed", "added", "removed"];
+pub const CMP_NO_HISTORY: &str = "(no history)";
+pub const CMP_NO_LAYER: &str = "(no layer on this side)";
+pub const CMP_FILES_TITLE: &str = " Files: {n} changed from A to B, {in} in, {out} out ";
+pub const CMP_FILES_HEADER: [&str; 4] = ["B − A", "In", "Out", "Path"];
+/// Marks before a changed path: added, modified, removed, same content (mode/owner only).
+pub const CMP_MARK_CHARS: [char; 4] = ['+', '~', '-', '='];
+pub const CMP_LEGEND: [&str; 4] = ["added", "modified", "removed", "mode/owner only"];
+pub const CMP_SORT_IMPACT: &str = " by impact ";
+pub const CMP_SORT_NAME: &str = " by name ";
+pub const CMP_NO_CHANGES: &str = "The final filesystems are the same.";
+pub const CMP_LOADING: &str = "Comparing {a} and {b}";
+
+// ---- "why is it big" (explorer, `b`) ------------------------------------------------------
+
+pub const WHY_TITLE: &str = " Why is it big ";
+pub const WHY_COMPUTING: &str = "Looking for leftovers, packages and stages…";
+pub const WHY_FAILED: &str = "why is it big: {err}";
+pub const WHY_NO_CONTENTS: &str =
+    "(read without file contents: package databases and ELF facts are not available)";
+pub const WHY_LEFTOVERS: &str = "Leftovers: {total}";
+pub const WHY_NO_LEFTOVERS: &str = "Leftovers: none found";
+pub const WHY_PACKAGES: &str = "Largest packages: {n} installed, {tools} build tools ({bytes})";
+pub const WHY_STAGES: &str = "Stages ({method})";
+pub const WHY_ESTIMATES: &str = "Estimates";
+pub const WHY_FINAL: &str = "final filesystem";
+pub const WHY_WITHOUT_LEFTOVERS: &str = "without leftovers";
+pub const WHY_CLOSURE: &str = "runtime closure of {prog}: {bytes} in {files} files, fits {base}";
+pub const WHY_NO_CLOSURE: &str = "runtime closure: not estimated";
+pub const WHY_BUILD_TOOL: &str = "build tool";
+pub const WHY_TOTAL_STAGE: &str = "total {origin}{stage}: {bytes} in {n} layers";
+pub const WHY_NOT_AT_LAYER: &str = "{path} is not in the tree at layer {layer}";

@@ -51,3 +51,18 @@ pub fn warn() -> Style {
 pub fn waste() -> Style {
     Style::new().fg(Color::Magenta)
 }
+
+/// A delta that makes the image better (smaller, more efficient).
+pub fn better() -> Style {
+    Style::new().fg(Color::Green)
+}
+
+/// A delta that makes the image worse.
+pub fn worse() -> Style {
+    Style::new().fg(Color::Red)
+}
+
+/// A path whose content is the same, only its mode or owner changed.
+pub fn metadata() -> Style {
+    Style::new().fg(Color::Blue)
+}

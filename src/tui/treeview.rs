@@ -8,6 +8,7 @@ use crate::analysis::Analysis;
 use crate::image::{EntryKind, Image};
 use crate::paths::{NodeId, ROOT};
 use crate::tree::{entry_of, ChangeMark, MergedTree, Version, ABSENT, IMPLICIT};
+use memchr::memmem::Finder;
 use regex::Regex;
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
@@ -117,6 +118,185 @@ impl Sizes {
     }
 }
 
+/// A plain substring, tested one path component at a time. A path contains it if its parent's
+/// path does, or if an occurrence ends in the last name: for a pattern without `/` that
+/// occurrence lies in the name; with one, the path's last `/` must be the pattern's last `/`,
+/// so the name starts with what follows it and the parent's path ends with what precedes it.
+struct Substring<'p> {
+    /// Pattern without `/`: searched for in each name (searcher built once).
+    in_name: Option<Finder<'p>>,
+    /// Pattern with `/`: (before its last `/`, after it).
+    split: (&'p str, &'p str),
+}
+
+impl<'p> Substring<'p> {
+    fn new(pattern: &'p str) -> Self {
+        match pattern.rsplit_once('/') {
+            None => Substring {
+                in_name: Some(Finder::new(pattern)),
+                split: ("", ""),
+            },
+            Some(split) => Substring {
+                in_name: None,
+                split,
+            },
+        }
+    }
+
+    /// Bytes of the parent's path the test reads (its suffix).
+    fn reach(&self) -> usize {
+        self.split.0.len()
+    }
+
+    /// Does an occurrence end in `name`, given (a suffix of at least `reach` bytes of) the
+    /// parent's path?
+    fn ends_in(&self, parent_tail: &str, name: &str) -> bool {
+        match &self.in_name {
+            Some(f) => f.find(name.as_bytes()).is_some(),
+            None => name.starts_with(self.split.1) && parent_tail.ends_with(self.split.0),
+        }
+    }
+}
+
+/// Every path containing `pattern`, depth first in name order, with one path buffer and one
+/// test per node on its name (and its parent's path's end).
+fn scan_literal(cx: Ctx, pattern: &str) -> Vec<NodeId> {
+    let paths = &cx.image.paths;
+    let sub = Substring::new(pattern);
+    let mut matches = Vec::new();
+    let mut buf = String::new();
+    let mut stack: Vec<(NodeId, usize, bool)> = paths
+        .children(ROOT)
+        .iter()
+        .rev()
+        .map(|&c| (c, 0, false))
+        .collect();
+    while let Some((n, len, parent_matched)) = stack.pop() {
+        buf.truncate(len);
+        let name = paths.name(n);
+        let m = parent_matched || sub.ends_in(&buf, name);
+        if m {
+            matches.push(n);
+        }
+        let children = paths.children(n);
+        if !children.is_empty() {
+            buf.push('/');
+            buf.push_str(name);
+            let l = buf.len();
+            for &c in children.iter().rev() {
+                stack.push((c, l, m));
+            }
+        }
+    }
+    matches
+}
+
+/// Every path the regex matches, depth first in name order, with one path buffer.
+fn scan_regex(cx: Ctx, regex: &Regex) -> Vec<NodeId> {
+    let paths = &cx.image.paths;
+    let mut matches = Vec::new();
+    let mut buf = String::new();
+    let mut stack: Vec<(NodeId, usize)> =
+        paths.children(ROOT).iter().rev().map(|&c| (c, 0)).collect();
+    while let Some((n, len)) = stack.pop() {
+        buf.truncate(len);
+        buf.push('/');
+        buf.push_str(paths.name(n));
+        if regex.is_match(&buf) {
+            matches.push(n);
+        }
+        let l = buf.len();
+        for &c in paths.children(n).iter().rev() {
+            stack.push((c, l));
+        }
+    }
+    matches
+}
+
+/// The previous matches (of a substring `pattern` contains) that contain `pattern`. In depth-
+/// first order a match's matching ancestors come before it: one of them on the stack means a
+/// match; else only the node's name (and a few names above it) are read, not its path.
+fn narrow_literal(cx: Ctx, prev: Vec<NodeId>, pattern: &str) -> Vec<NodeId> {
+    let paths = &cx.image.paths;
+    let sub = Substring::new(pattern);
+    let within = |n: NodeId, anc: NodeId| {
+        paths.preorder_rank(anc) <= paths.preorder_rank(n)
+            && paths.postorder_rank(anc) >= paths.postorder_rank(n)
+    };
+    let mut out = Vec::new();
+    let mut matched: Vec<NodeId> = Vec::new();
+    let mut names: Vec<&str> = Vec::new();
+    let mut tail = String::new();
+    for n in prev {
+        while matched.last().is_some_and(|&a| !within(n, a)) {
+            matched.pop();
+        }
+        let hit = !matched.is_empty() || {
+            // the parent's path's last `reach` bytes (or all of it)
+            names.clear();
+            let mut have = 0;
+            let mut cur = paths.parent(n);
+            while have < sub.reach() {
+                match cur {
+                    Some(p) if p != ROOT => {
+                        names.push(paths.name(p));
+                        have += paths.name(p).len() + 1;
+                        cur = paths.parent(p);
+                    }
+                    _ => break,
+                }
+            }
+            tail.clear();
+            for name in names.iter().rev() {
+                tail.push('/');
+                tail.push_str(name);
+            }
+            sub.ends_in(&tail, paths.name(n))
+        };
+        if hit {
+            out.push(n);
+            matched.push(n);
+        }
+    }
+    out
+}
+
+/// For each directory `layer` removes, the file bytes under it at the layer below. Everything
+/// under a removed directory is among the layer's changes (removed with it), so the layer's
+/// changes alone give the sums: their cost, not the tree's size.
+fn removed_held(cx: Ctx, layer: usize) -> HashMap<NodeId, u64> {
+    let mut held = HashMap::new();
+    if layer == 0 {
+        return held;
+    }
+    let gone = |n: NodeId| cx.merged.state_at(n, layer).is_some_and(|v| !v.present());
+    for &n in cx.merged.changed_in(layer) {
+        if gone(n) && !cx.image.paths.children(n).is_empty() {
+            held.insert(n, 0u64);
+        }
+    }
+    if held.is_empty() {
+        return held;
+    }
+    for &m in cx.merged.changed_in(layer) {
+        if !gone(m) {
+            continue;
+        }
+        let old = file_bytes(cx.image, cx.merged.state_at(m, layer - 1));
+        if old == 0 {
+            continue;
+        }
+        let mut cur = cx.image.paths.parent(m);
+        while let Some(p) = cur {
+            if let Some(h) = held.get_mut(&p) {
+                *h += old;
+            }
+            cur = cx.image.paths.parent(p);
+        }
+    }
+    held
+}
+
 /// Ordered children of a node: borrowed from the path table (name order) or a cached sort.
 pub enum Children<'a> {
     Borrowed(&'a [NodeId]),
@@ -158,6 +338,9 @@ pub struct TreeView {
     gen: u32,
     restrictive: bool,
     sizes: Sizes,
+    /// What each directory the selected layer removed held at the layer below (its subtree's
+    /// file bytes there): the sizes above only know what is present.
+    removed_held: HashMap<NodeId, u64>,
     /// First layer holding a wasted copy of the node (u32::MAX: none).
     wasted_first: Vec<u32>,
     wasted_nodes: Vec<NodeId>,
@@ -199,6 +382,7 @@ impl TreeView {
                 applied: 0,
                 total: vec![0; n],
             },
+            removed_held: HashMap::new(),
             wasted_first,
             wasted_nodes,
             sorted: RefCell::new(HashMap::new()),
@@ -213,6 +397,7 @@ impl TreeView {
 
     pub fn set_layer(&mut self, cx: Ctx, layer: usize) {
         self.layer = layer.min(cx.merged.layer_count().saturating_sub(1));
+        self.removed_held = removed_held(cx, self.layer);
         self.refresh(cx);
     }
 
@@ -242,7 +427,11 @@ impl TreeView {
     }
 
     /// Match paths against `pattern`: a regex, or a plain substring when it is not a valid one.
-    /// Typing more of a plain substring only narrows the previous matches.
+    ///
+    /// A plain substring is cheap to test: a path contains it if its parent's path does, or
+    /// else only where an occurrence ends in the last name (see [`Substring`]), so no node is
+    /// tested on its whole path. Typing more of a substring (the new pattern contains the old
+    /// one) only narrows the previous matches.
     pub fn set_filter(&mut self, cx: Ctx, pattern: &str) {
         if pattern.is_empty() {
             self.filter = None;
@@ -252,42 +441,22 @@ impl TreeView {
         let literal = regex::escape(pattern) == pattern;
         let regex = Regex::new(pattern).or_else(|_| Regex::new(&regex::escape(pattern)));
         let Ok(regex) = regex else { return };
-        // narrowing rebuilds each match's path: worth it only when the matches are few
-        let narrowing = match &self.filter {
-            Some(f) => {
-                f.literal
-                    && literal
-                    && pattern.contains(f.pattern.as_str())
-                    && f.matches.len() < cx.image.paths.len() / 8
-            }
-            None => false,
-        };
-        let mut matches = Vec::new();
-        let paths = &cx.image.paths;
-        if narrowing {
+        // with a `/`, narrowing reads a few names above each match: a fresh scan (one path
+        // buffer for all) is cheaper while most paths still match
+        let narrowing = self.filter.as_ref().is_some_and(|f| {
+            f.literal
+                && literal
+                && pattern.contains(f.pattern.as_str())
+                && (!pattern.contains('/') || f.matches.len() < cx.image.paths.len() / 4)
+        });
+        let matches = if narrowing {
             let prev = self.filter.take().map(|f| f.matches).unwrap_or_default();
-            matches = prev
-                .into_iter()
-                .filter(|&n| regex.is_match(&paths.path(n)))
-                .collect();
+            narrow_literal(cx, prev, pattern)
+        } else if literal {
+            scan_literal(cx, pattern)
         } else {
-            // depth-first with one path buffer: no string per node is kept
-            let mut buf = String::new();
-            let mut stack: Vec<(NodeId, usize)> =
-                paths.children(ROOT).iter().rev().map(|&c| (c, 0)).collect();
-            while let Some((n, len)) = stack.pop() {
-                buf.truncate(len);
-                buf.push('/');
-                buf.push_str(paths.name(n));
-                if regex.is_match(&buf) {
-                    matches.push(n);
-                }
-                let l = buf.len();
-                for &c in paths.children(n).iter().rev() {
-                    stack.push((c, l));
-                }
-            }
-        }
+            scan_regex(cx, &regex)
+        };
         self.filter = Some(Filter {
             pattern: pattern.to_string(),
             regex,
@@ -424,16 +593,7 @@ impl TreeView {
         if self.wasted_only && self.wasted_first[n as usize] as usize > self.layer {
             return false;
         }
-        if let Some(f) = &self.filter {
-            if f.matches
-                .binary_search_by_key(&cx.image.paths.preorder_rank(n), |&m| {
-                    cx.image.paths.preorder_rank(m)
-                })
-                .is_err()
-            {
-                return false;
-            }
-        }
+        // with a filter on, the candidates are its matches: nothing to check for it here
         if self.hide.iter().any(|&h| h) && self.hide[mark_index(self.mark(cx, n))] {
             return false;
         }
@@ -455,6 +615,9 @@ impl TreeView {
     pub fn size(&self, cx: Ctx, n: NodeId) -> u64 {
         let v = self.version(cx, n);
         if v.is_some_and(|v| !v.present()) && self.layer > 0 {
+            if let Some(&held) = self.removed_held.get(&n) {
+                return held;
+            }
             return match cx.merged.state_at(n, self.layer - 1) {
                 Some(old) if old.entry != IMPLICIT => file_bytes(cx.image, Some(old)),
                 _ => 0,
