@@ -812,3 +812,15 @@ fn typed_substrings_match_exactly_what_a_full_path_search_finds() {
         press(&mut a, vec![key(KeyCode::Esc, KeyModifiers::NONE)]);
     }
 }
+
+#[test]
+fn rows_that_appear_above_the_first_row_show_when_the_layer_changes() {
+    // at layer 0 the tree starts with /bin; layer 3 adds /app, which sorts before it: with the
+    // cursor still on the first page, the new rows must not hide above the top
+    // a short terminal, so the tree is longer than its pane
+    let mut a = app(100, 12);
+    assert_eq!(rows(&a)[0], "/bin");
+    press(&mut a, vec![key(KeyCode::End, KeyModifiers::NONE)]);
+    assert_eq!(ex(&a).layer, 3);
+    assert_eq!(rows(&a)[0], "/app");
+}

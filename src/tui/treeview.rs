@@ -795,6 +795,23 @@ impl TreeView {
         if !self.reachable(cx, self.top) {
             self.top = c;
         }
+        // rows that appeared above the top (a layer adding /app above /bin) stay hidden unless
+        // the view goes back to the first row whenever the cursor fits on the first page
+        if let Some(first) = self.first(cx) {
+            let mut lines = 0;
+            let mut cur = Some(first);
+            while let Some(n) = cur {
+                lines += self.row_height(cx, n);
+                if lines > self.view_h.max(1) {
+                    break;
+                }
+                if n == self.cursor {
+                    self.top = first;
+                    break;
+                }
+                cur = self.next(cx, n);
+            }
+        }
         self.scroll_to_cursor(cx, Dir::Center);
     }
 
