@@ -187,8 +187,22 @@ pub fn glob_to_regex(glob: &str) -> String {
     out
 }
 
+/// Compiled name globs, shared: every package is matched against every rule's globs, and
+/// compiling a regex costs far more than matching one (this was most of `WhyReport::run`).
 fn name_glob(g: &str) -> Option<Regex> {
-    Regex::new(&format!("^{}$", glob_to_regex(g))).ok()
+    static CACHE: std::sync::OnceLock<std::sync::Mutex<HashMap<String, Option<Regex>>>> =
+        std::sync::OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Ok(map) = cache.lock() {
+        if let Some(re) = map.get(g) {
+            return re.clone();
+        }
+    }
+    let re = Regex::new(&format!("^{}$", glob_to_regex(g))).ok();
+    if let Ok(mut map) = cache.lock() {
+        map.insert(g.to_string(), re.clone());
+    }
+    re
 }
 
 /// Does a list of name globs take `name`? Entries starting with `!` take it back out.
