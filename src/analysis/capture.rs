@@ -4,6 +4,7 @@
 use crate::source::Capture;
 use goblin::elf::{dynamic::Dynamic, program_header, Elf, ProgramHeader};
 use goblin::strtab::Strtab;
+use std::ops::Range;
 use std::sync::Arc;
 
 /// Text files above this size are not kept (a dpkg status of 5000 packages is ~10 MB).
@@ -60,6 +61,22 @@ impl Capture for WhyCapture {
         size <= cap && is_wanted_text(path)
     }
 
+    fn ranges(&self, _path: &str, _size: u64, head: &[u8]) -> Option<Vec<Range<u64>>> {
+        if head.starts_with(ELF_MAGIC) {
+            elf_ranges(head)
+        } else {
+            None
+        }
+    }
+
+    fn keep_parts(&self, _path: &str, parts: Vec<(u64, Vec<u8>)>) -> Option<Vec<u8>> {
+        Some(
+            ElfFacts::parse_parts(&parts)
+                .map(|f| f.encode())
+                .unwrap_or_else(|| ELF_TAG.to_vec()),
+        )
+    }
+
     fn keep(&self, _path: &str, content: Vec<u8>) -> Option<Vec<u8>> {
         if content.starts_with(ELF_MAGIC) {
             return Some(
@@ -78,6 +95,56 @@ impl Capture for WhyCapture {
         }
         Some(content)
     }
+}
+
+/// The ELF header and program headers read from a file's first bytes.
+fn headers(head: &[u8]) -> Option<(goblin::container::Ctx, Vec<ProgramHeader>)> {
+    let header = Elf::parse_header(head).ok()?;
+    let ctx = goblin::container::Ctx::new(header.container().ok()?, header.endianness().ok()?);
+    let phdrs =
+        ProgramHeader::parse(head, header.e_phoff as usize, header.e_phnum as usize, ctx).ok()?;
+    Some((ctx, phdrs))
+}
+
+/// The spans of an ELF file its facts come from, known from the head alone (None: the
+/// program headers lie outside the head; buffer the whole file). The dynamic string table's
+/// place is only known once the dynamic section is read, which comes after it in the file, so
+/// the segments that hold it in the linkers' layouts (the first `PT_LOAD`, or after an
+/// executable first one, the read-only ones) are kept while they stream past; a static file
+/// keeps nothing beyond the head. A table found elsewhere gives no `needed` (as a bad one).
+fn elf_ranges(head: &[u8]) -> Option<Vec<Range<u64>>> {
+    let (_, phdrs) = headers(head)?;
+    let span = |ph: &ProgramHeader| ph.p_offset..ph.p_offset.saturating_add(ph.p_filesz);
+    let mut out = vec![0..head.len() as u64];
+    let dynamic = phdrs.iter().any(|p| p.p_type == program_header::PT_DYNAMIC);
+    for ph in &phdrs {
+        match ph.p_type {
+            program_header::PT_INTERP | program_header::PT_DYNAMIC => out.push(span(ph)),
+            _ => {}
+        }
+    }
+    if dynamic {
+        let loads = phdrs.iter().filter(|p| p.p_type == program_header::PT_LOAD);
+        let (x, w) = (program_header::PF_X, program_header::PF_W);
+        let first = loads.clone().min_by_key(|p| p.p_offset);
+        if let Some(first) = first {
+            out.push(span(first));
+        }
+        // a read-only first segment holds the table (GNU ld, lld: headers, .dynsym, .dynstr);
+        // after an executable one (Go's own linker, old GNU ld) it may be a later read-only one
+        if first.is_none_or(|f| f.p_flags & x != 0) {
+            out.extend(loads.filter(|p| p.p_flags & (x | w) == 0).map(span));
+        }
+    }
+    Some(out)
+}
+
+/// Bytes `off..off+len` of a file of which only `parts` (offset, bytes) were kept.
+fn span_at(parts: &[(u64, Vec<u8>)], off: u64, len: u64) -> Option<&[u8]> {
+    let (start, bytes) = parts.iter().rev().find(|(s, _)| *s <= off)?;
+    let a = usize::try_from(off - start).ok()?;
+    let b = a.checked_add(usize::try_from(len).ok()?)?;
+    bytes.get(a..b)
 }
 
 /// What ld.so needs to know about an ELF file.
@@ -135,6 +202,91 @@ impl ElfFacts {
                 facts.runpath = if runpath.is_empty() { rpath } else { runpath };
             }
         }
+        Some(facts)
+    }
+
+    /// The same facts as [`ElfFacts::parse`] from the spans [`elf_ranges`] chose.
+    pub fn parse_parts(parts: &[(u64, Vec<u8>)]) -> Option<ElfFacts> {
+        let head = parts.first().filter(|p| p.0 == 0).map(|p| &p.1[..])?;
+        let (ctx, phdrs) = headers(head)?;
+        let (wide, le) = (ctx.container.is_big(), ctx.le.is_little());
+        let word = |b: &[u8]| -> u64 {
+            match (wide, le) {
+                (true, true) => u64::from_le_bytes(b.try_into().unwrap_or_default()),
+                (true, false) => u64::from_be_bytes(b.try_into().unwrap_or_default()),
+                (false, true) => u32::from_le_bytes(b.try_into().unwrap_or_default()) as u64,
+                (false, false) => u32::from_be_bytes(b.try_into().unwrap_or_default()) as u64,
+            }
+        };
+        let mut facts = ElfFacts::default();
+        for ph in &phdrs {
+            if ph.p_type == program_header::PT_INTERP && ph.p_filesz > 1 {
+                let raw = span_at(parts, ph.p_offset, ph.p_filesz - 1)?;
+                let raw = raw.split(|&b| b == 0).next().unwrap_or(raw);
+                facts.interp = std::str::from_utf8(raw).ok().map(str::to_string);
+            }
+        }
+        let Some(dph) = phdrs
+            .iter()
+            .find(|p| p.p_type == program_header::PT_DYNAMIC)
+        else {
+            return Some(facts);
+        };
+        let w = if wide { 8 } else { 4 };
+        let Some(raw) = span_at(parts, dph.p_offset, dph.p_filesz) else {
+            return Some(facts);
+        };
+        let mut dyns: Vec<(u64, u64)> = Vec::new();
+        for e in raw.chunks_exact(2 * w) {
+            let (tag, val) = (word(&e[..w]), word(&e[w..]));
+            if tag == goblin::elf::dynamic::DT_NULL {
+                break;
+            }
+            dyns.push((tag, val));
+        }
+        let get = |t: u64| dyns.iter().find(|d| d.0 == t).map(|d| d.1);
+        use goblin::elf::dynamic::{
+            DT_NEEDED, DT_RPATH, DT_RUNPATH, DT_SONAME, DT_STRSZ, DT_STRTAB,
+        };
+        let (Some(addr), Some(strsz)) = (get(DT_STRTAB), get(DT_STRSZ)) else {
+            return Some(facts);
+        };
+        // the table's virtual address, through the PT_LOAD that maps it, to a file offset
+        let Some(stroff) = phdrs
+            .iter()
+            .filter(|p| p.p_type == program_header::PT_LOAD)
+            .find(|p| addr >= p.p_vaddr && addr < p.p_vaddr.saturating_add(p.p_memsz))
+            .map(|p| addr - p.p_vaddr + p.p_offset)
+        else {
+            return Some(facts);
+        };
+        let Some(strtab) = span_at(parts, stroff, strsz) else {
+            return Some(facts);
+        };
+        let string = |i: u64| -> Option<String> {
+            let rest = strtab.get(usize::try_from(i).ok()?..)?;
+            let s = rest.split(|&b| b == 0).next().unwrap_or(rest);
+            std::str::from_utf8(s).ok().map(str::to_string)
+        };
+        let (mut rpath, mut runpath) = (Vec::new(), Vec::new());
+        for &(tag, val) in &dyns {
+            match tag {
+                DT_NEEDED => facts.needed.extend(string(val)),
+                DT_SONAME => facts.soname = string(val),
+                DT_RPATH | DT_RUNPATH => {
+                    let list = if tag == DT_RPATH {
+                        &mut rpath
+                    } else {
+                        &mut runpath
+                    };
+                    if let Some(p) = string(val) {
+                        list.extend(p.split(':').filter(|s| !s.is_empty()).map(str::to_string));
+                    }
+                }
+                _ => {}
+            }
+        }
+        facts.runpath = if runpath.is_empty() { rpath } else { runpath };
         Some(facts)
     }
 
@@ -237,5 +389,82 @@ mod fake_elf_tests {
         let s = ElfFacts::parse(&crate::testkit::fake_elf(None, &[], None, 100))
             .expect("static parses");
         assert_eq!(s, ElfFacts::default());
+    }
+}
+
+#[cfg(test)]
+mod span_tests {
+    use super::*;
+    use crate::source::Capture;
+
+    /// What the layer reader keeps of `bytes` for the spans `ranges` asks for.
+    fn kept_parts(bytes: &[u8]) -> Option<Vec<(u64, Vec<u8>)>> {
+        let head = &bytes[..bytes.len().min(crate::source::layer::CAPTURE_HEAD)];
+        let mut r = WhyCapture.ranges("f", bytes.len() as u64, head)?;
+        r.sort_by_key(|x| x.start);
+        let mut merged: Vec<Range<u64>> = Vec::new();
+        for x in r.into_iter().filter(|x| x.start < x.end) {
+            match merged.last_mut() {
+                Some(l) if x.start <= l.end => l.end = l.end.max(x.end),
+                _ => merged.push(x),
+            }
+        }
+        Some(
+            merged
+                .into_iter()
+                .filter(|x| x.start < bytes.len() as u64)
+                .map(|x| {
+                    let end = x.end.min(bytes.len() as u64);
+                    (x.start, bytes[x.start as usize..end as usize].to_vec())
+                })
+                .collect(),
+        )
+    }
+
+    fn same_as_whole(bytes: &[u8]) -> ElfFacts {
+        let parts = kept_parts(bytes).expect("phdrs in the head");
+        let kept: usize = parts.iter().map(|p| p.1.len()).sum();
+        assert!(kept <= bytes.len());
+        let f = ElfFacts::parse_parts(&parts).expect("parses");
+        assert_eq!(Some(f.clone()), ElfFacts::parse(bytes));
+        f
+    }
+
+    #[test]
+    fn spans_of_testkit_elfs_give_the_whole_file_facts() {
+        // bigger than the 64 KiB head (the fake's one PT_LOAD spans the whole file)
+        let b = crate::testkit::fake_elf(
+            Some("/lib/ld-musl-x86_64.so.1"),
+            &["libz.so.1", "libc.musl-x86_64.so.1"],
+            Some("/opt/lib:/usr/local/lib"),
+            200_000,
+        );
+        let f = same_as_whole(&b);
+        assert_eq!(f.needed, vec!["libz.so.1", "libc.musl-x86_64.so.1"]);
+        assert_eq!(f.runpath, vec!["/opt/lib", "/usr/local/lib"]);
+        let s = same_as_whole(&crate::testkit::fake_elf(None, &[], None, 100));
+        assert_eq!(s, ElfFacts::default());
+    }
+
+    #[test]
+    fn spans_of_real_binaries_give_the_whole_file_facts() {
+        for p in [
+            "/bin/ls",
+            "/usr/sbin/dockerd",
+            "/usr/lib/x86_64-linux-gnu/libstdc++.so.6",
+            "/usr/lib/x86_64-linux-gnu/libc.so.6",
+        ] {
+            let Ok(bytes) = std::fs::read(p) else {
+                continue;
+            };
+            let f = same_as_whole(&bytes);
+            assert!(!f.needed.is_empty() || f.soname.is_some(), "{p}: {f:?}");
+        }
+        // a static file keeps its head only: the fake with its PT_DYNAMIC (2nd phdr) nulled
+        let mut stat = crate::testkit::fake_elf(None, &[], None, 300_000);
+        stat[64 + 56..64 + 56 + 4].copy_from_slice(&0u32.to_le_bytes());
+        let parts = kept_parts(&stat).expect("headers");
+        assert_eq!(parts.len(), 1);
+        assert_eq!(parts[0].1.len(), crate::source::layer::CAPTURE_HEAD);
     }
 }

@@ -7,6 +7,7 @@ use crate::image::{Compression, EntryKind};
 use crate::progress::Progress;
 use sha2::{Digest, Sha256};
 use std::io::{self, BufRead, BufReader, Read};
+use std::ops::Range;
 use std::sync::Arc;
 use xxhash_rust::xxh3::Xxh3;
 
@@ -86,6 +87,54 @@ pub trait Capture: Send + Sync + std::fmt::Debug {
     fn wants(&self, path: &str, size: u64, head: &[u8]) -> bool;
     /// Turn the whole content of a wanted file into what the image keeps (None: nothing).
     fn keep(&self, path: &str, content: Vec<u8>) -> Option<Vec<u8>>;
+    /// For a wanted file: keep only these byte ranges instead of the whole content (None: all).
+    /// Big files whose analysis needs a few known spans (ELF headers) then cost no buffer.
+    fn ranges(&self, _path: &str, _size: u64, _head: &[u8]) -> Option<Vec<Range<u64>>> {
+        None
+    }
+    /// Like `keep`, for a file read by `ranges`: the kept spans as (offset, bytes), sorted,
+    /// disjoint, and clipped to the file.
+    fn keep_parts(&self, _path: &str, _parts: Vec<(u64, Vec<u8>)>) -> Option<Vec<u8>> {
+        None
+    }
+}
+
+/// Sort and merge ranges (touching ones too), dropping empty ones.
+fn merge_ranges(mut r: Vec<Range<u64>>) -> Vec<Range<u64>> {
+    r.retain(|x| x.start < x.end);
+    r.sort_by_key(|x| x.start);
+    let mut out: Vec<Range<u64>> = Vec::with_capacity(r.len());
+    for x in r {
+        match out.last_mut() {
+            Some(last) if x.start <= last.end => last.end = last.end.max(x.end),
+            _ => out.push(x),
+        }
+    }
+    out
+}
+
+/// What is being kept of a wanted file while it streams past.
+enum Kept {
+    Whole(Vec<u8>),
+    Parts(Vec<Range<u64>>, Vec<(u64, Vec<u8>)>),
+}
+
+impl Kept {
+    /// Take the chunk that starts at file offset `pos`.
+    fn take(&mut self, pos: u64, chunk: &[u8]) {
+        match self {
+            Kept::Whole(v) => v.extend_from_slice(chunk),
+            Kept::Parts(ranges, parts) => {
+                let end = pos + chunk.len() as u64;
+                for (r, (_, bytes)) in ranges.iter().zip(parts.iter_mut()) {
+                    let (a, b) = (r.start.max(pos), r.end.min(end));
+                    if a < b {
+                        bytes.extend_from_slice(&chunk[(a - pos) as usize..(b - pos) as usize]);
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Read until `buf` is full or the reader ends.
@@ -337,8 +386,9 @@ pub fn parse_layer_with_progress<R: Read>(
             let mut hash = 0u64;
             if kind == EntryKind::File && (opts.content_hashes || opts.capture.is_some()) {
                 let mut hasher = Xxh3::new();
-                let mut kept: Option<Vec<u8>> = None;
+                let mut kept: Option<Kept> = None;
                 let mut first = true;
+                let mut pos = 0u64;
                 loop {
                     // the first read fills the buffer, so `wants` sees a whole head
                     let n = if first {
@@ -351,7 +401,17 @@ pub fn parse_layer_with_progress<R: Read>(
                         first = false;
                         if let Some(c) = &opts.capture {
                             if c.wants(&h.path, size, &buf[..n]) {
-                                kept = Some(Vec::with_capacity(size.min(1 << 24) as usize));
+                                kept = Some(match c.ranges(&h.path, size, &buf[..n]) {
+                                    Some(r) => {
+                                        let r = merge_ranges(r);
+                                        let parts =
+                                            r.iter().map(|x| (x.start, Vec::new())).collect();
+                                        Kept::Parts(r, parts)
+                                    }
+                                    None => {
+                                        Kept::Whole(Vec::with_capacity(size.min(1 << 24) as usize))
+                                    }
+                                });
                             }
                         }
                     }
@@ -362,11 +422,20 @@ pub fn parse_layer_with_progress<R: Read>(
                         hasher.update(&buf[..n]);
                     }
                     if let Some(k) = kept.as_mut() {
-                        k.extend_from_slice(&buf[..n]);
+                        k.take(pos, &buf[..n]);
                     }
+                    pos += n as u64;
                 }
                 if let (Some(c), Some(k)) = (&opts.capture, kept) {
-                    if let Some(v) = c.keep(&h.path, k) {
+                    let v = match k {
+                        Kept::Whole(k) => c.keep(&h.path, k),
+                        Kept::Parts(_, mut parts) => {
+                            // ranges past the end of the file stay empty
+                            parts.retain(|p| !p.1.is_empty());
+                            c.keep_parts(&h.path, parts)
+                        }
+                    };
+                    if let Some(v) = v {
                         out.captured.push((out.entries.len() as u32, v));
                     }
                 }
