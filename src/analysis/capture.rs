@@ -115,7 +115,8 @@ fn headers(head: &[u8]) -> Option<(goblin::container::Ctx, Vec<ProgramHeader>)> 
 fn elf_ranges(head: &[u8]) -> Option<Vec<Range<u64>>> {
     let (_, phdrs) = headers(head)?;
     let span = |ph: &ProgramHeader| ph.p_offset..ph.p_offset.saturating_add(ph.p_filesz);
-    let mut out = vec![0..head.len() as u64];
+    let mut out: Vec<Range<u64>> = Vec::with_capacity(phdrs.len() + 1);
+    out.push(0..head.len() as u64);
     let dynamic = phdrs.iter().any(|p| p.p_type == program_header::PT_DYNAMIC);
     for ph in &phdrs {
         match ph.p_type {
