@@ -101,7 +101,7 @@ fn write_report_json(
 
 /// `--rules`, `--dockerfile`, `--target` and `--base` (loaded here: only its diff_ids are kept).
 pub fn why_options(args: &WhyArgs, load: &LoadArgs) -> anyhow::Result<WhyOptions> {
-    why_options_with(args, |base| load_image(base, load))
+    why_options_with(args, |base| load_image_layers(base, load))
 }
 
 /// [`why_options`] loading the base image with `load_base` (the explorer's loads quietly: its
@@ -145,7 +145,7 @@ fn run_ci(cli: &Cli, target: &str) -> anyhow::Result<i32> {
     }
     let baseline = match &cli.ci.baseline {
         // --image picks from the main archive only
-        Some(b) => Some(rules::Baseline::of(&load_image(
+        Some(b) => Some(rules::Baseline::of(&load_image_layers(
             b,
             &LoadArgs {
                 select_image: None,
@@ -304,7 +304,13 @@ pub fn write_json(
 
 /// Load an image named on the command line, with a progress line on a terminal.
 pub fn load_image(target: &str, args: &LoadArgs) -> anyhow::Result<Image> {
-    load_image_cached(target, args, None)
+    load_image_with(target, args, None, true)
+}
+
+/// [`load_image`] for an image only its layers are wanted of (a `--base` or `--baseline`):
+/// no file contents are captured for the why-analyses, so `--no-verify` stays header-only.
+pub fn load_image_layers(target: &str, args: &LoadArgs) -> anyhow::Result<Image> {
+    load_image_with(target, args, None, false)
 }
 
 /// [`load_image`], reusing (and filling) a cache of parsed layers shared with other loads.
@@ -312,6 +318,15 @@ pub fn load_image_cached(
     target: &str,
     args: &LoadArgs,
     cache: Option<source::LayerCache>,
+) -> anyhow::Result<Image> {
+    load_image_with(target, args, cache, true)
+}
+
+fn load_image_with(
+    target: &str,
+    args: &LoadArgs,
+    cache: Option<source::LayerCache>,
+    capture: bool,
 ) -> anyhow::Result<Image> {
     if args.pull {
         pull_first(&Target::parse(target, args.source.as_deref())?, args)?;
@@ -330,7 +345,7 @@ pub fn load_image_cached(
         },
         progress: Some(progress.clone()),
         cache,
-        capture: Some(crate::analysis::capture::why_capture()),
+        capture: capture.then(crate::analysis::capture::why_capture),
     };
     let show = std::io::stderr().is_terminal();
     let done = Arc::new(std::sync::atomic::AtomicBool::new(false));

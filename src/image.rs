@@ -63,6 +63,20 @@ impl EntryKind {
     pub fn is_dir(self) -> bool {
         self == EntryKind::Dir
     }
+
+    /// The kind in words, as reports show a type change (`file → dir`).
+    pub fn name(self) -> &'static str {
+        match self {
+            EntryKind::File => "file",
+            EntryKind::Dir => "dir",
+            EntryKind::Symlink => "symlink",
+            EntryKind::Hardlink => "hardlink",
+            EntryKind::CharDevice => "char device",
+            EntryKind::BlockDevice => "block device",
+            EntryKind::Fifo => "fifo",
+            _ => "other",
+        }
+    }
 }
 
 /// Index into [`Image::links`]: offset and length of a link target.

@@ -4,7 +4,6 @@
 use crate::analysis::compare::{
     Comparison, DiffNode, FileChange, FileStatus, LayerPair, LayerStatus, RuleOutcome, Verdict,
 };
-use crate::image::EntryKind;
 use crate::report::{human_bytes, human_delta};
 use std::fmt::Write;
 
@@ -39,19 +38,6 @@ fn pct(a: u64, d: i64) -> String {
         return String::new();
     }
     format!(" ({:+.1}%)", 100.0 * d as f64 / a as f64)
-}
-
-fn kind_name(k: EntryKind) -> &'static str {
-    match k {
-        EntryKind::File => "file",
-        EntryKind::Dir => "dir",
-        EntryKind::Symlink => "symlink",
-        EntryKind::Hardlink => "hardlink",
-        EntryKind::CharDevice => "char device",
-        EntryKind::BlockDevice => "block device",
-        EntryKind::Fifo => "fifo",
-        _ => "other",
-    }
 }
 
 /// The headline table alone (also the top of the `--ci` output).
@@ -184,8 +170,8 @@ fn layer_line(s: &mut String, p: &LayerPair) {
 fn change_note(c: &FileChange) -> String {
     let (a, b) = (c.a.as_ref(), c.b.as_ref());
     match c.status {
-        FileStatus::Added => b.map(|x| kind_name(x.kind).to_string()).unwrap_or_default(),
-        FileStatus::Removed => a.map(|x| kind_name(x.kind).to_string()).unwrap_or_default(),
+        FileStatus::Added => b.map(|x| x.kind.name().to_string()).unwrap_or_default(),
+        FileStatus::Removed => a.map(|x| x.kind.name().to_string()).unwrap_or_default(),
         FileStatus::Modified => {
             let (Some(a), Some(b)) = (a, b) else {
                 return String::new();
@@ -193,7 +179,7 @@ fn change_note(c: &FileChange) -> String {
             let mut parts = Vec::new();
             for what in &c.changed {
                 parts.push(match *what {
-                    "type" => format!("type {} → {}", kind_name(a.kind), kind_name(b.kind)),
+                    "type" => format!("type {} → {}", a.kind.name(), b.kind.name()),
                     "content" => {
                         format!("content {} → {}", human_bytes(a.size), human_bytes(b.size))
                     }

@@ -285,20 +285,26 @@ impl Explorer {
         self.jump_to(row.node, &row.path, row.layer)
     }
 
-    /// Show `path` in the tree at `layer`, everything up to it, nothing hidden.
-    fn jump_to(&mut self, node: Option<NodeId>, path: &str, layer: usize) -> Option<String> {
-        let Some(node) = node else {
-            return Some(S::fill(S::JUMP_MISSING, &[("path", path)]));
-        };
+    /// Focus the tree at `layer` in `mode`, with no filter and nothing hidden.
+    fn show_layer(&mut self, layer: usize, mode: LayerMode) {
         self.filter_input = None;
         self.select_layer(layer);
         let (t, cx) = self.tree_cx();
         t.set_filter(cx, "");
         t.hide = [false; 4];
         t.wasted_only = false;
-        t.set_mode(cx, LayerMode::Aggregated);
-        t.reveal(cx, node);
+        t.set_mode(cx, mode);
         self.focus = Focus::Tree;
+    }
+
+    /// Show `path` in the tree at `layer`, everything up to it, nothing hidden.
+    fn jump_to(&mut self, node: Option<NodeId>, path: &str, layer: usize) -> Option<String> {
+        let Some(node) = node else {
+            return Some(S::fill(S::JUMP_MISSING, &[("path", path)]));
+        };
+        self.show_layer(layer, LayerMode::Aggregated);
+        let (t, cx) = self.tree_cx();
+        t.reveal(cx, node);
         (self.tree.cursor != node).then(|| {
             S::fill(
                 S::WHY_NOT_AT_LAYER,
@@ -313,14 +319,7 @@ impl Explorer {
             WhyTarget::None => None,
             WhyTarget::Path { node, path, layer } => self.jump_to(node, &path, layer),
             WhyTarget::Layer(l) => {
-                self.filter_input = None;
-                self.select_layer(l);
-                let (t, cx) = self.tree_cx();
-                t.set_filter(cx, "");
-                t.hide = [false; 4];
-                t.wasted_only = false;
-                t.set_mode(cx, LayerMode::ChangesOnly);
-                self.focus = Focus::Tree;
+                self.show_layer(l, LayerMode::ChangesOnly);
                 None
             }
         }

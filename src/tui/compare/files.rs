@@ -5,7 +5,6 @@
 use super::CompareView;
 use super::{difftree::mark_of, CompareFocus};
 use crate::analysis::compare::{FileChange, FileState, FileStatus};
-use crate::image::EntryKind;
 use crate::report::{human_bytes, human_delta};
 use crate::tree::ChangeMark;
 use crate::tui::file_tree::{filter_title, legend_spans};
@@ -18,19 +17,6 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 use ratatui::Frame;
 
-fn kind_name(k: EntryKind) -> &'static str {
-    match k {
-        EntryKind::File => "file",
-        EntryKind::Dir => "dir",
-        EntryKind::Symlink => "symlink",
-        EntryKind::Hardlink => "hardlink",
-        EntryKind::CharDevice => "char device",
-        EntryKind::BlockDevice => "block device",
-        EntryKind::Fifo => "fifo",
-        _ => "other",
-    }
-}
-
 /// What changed at a modified path: `mode 0644 → 0600`, `type file → dir`, `content`, …
 pub fn details(c: &FileChange) -> String {
     let (Some(a), Some(b)) = (&c.a, &c.b) else {
@@ -38,7 +24,7 @@ pub fn details(c: &FileChange) -> String {
     };
     let one = |what: &str, a: &FileState, b: &FileState| -> String {
         match what {
-            "type" => format!("type {} → {}", kind_name(a.kind), kind_name(b.kind)),
+            "type" => format!("type {} → {}", a.kind.name(), b.kind.name()),
             "mode" => format!("mode {:04o} → {:04o}", a.mode, b.mode),
             "owner" => format!("owner {}:{} → {}:{}", a.uid, a.gid, b.uid, b.gid),
             "link" => format!("link {} → {}", a.link, b.link),
