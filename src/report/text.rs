@@ -39,10 +39,10 @@ pub fn render(image: &Image, a: &Analysis) -> String {
                 "",
                 "",
                 "",
-                h.display_command()
+                h.label()
             );
         }
-        let mut cmd = l.display_command();
+        let mut cmd = l.label();
         if cmd.chars().count() > 100 {
             cmd = cmd.chars().take(99).collect::<String>() + "…";
         }

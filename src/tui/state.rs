@@ -18,6 +18,12 @@ use crate::tree::entry_of;
 use crossterm::event::{Event, KeyEvent, KeyEventKind, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::{Position, Rect};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How long a message stays in the key bar (any key clears it sooner).
+pub const STATUS_TTL: Duration = Duration::from_secs(6);
+/// Keys kept while the image loads, applied once it is ready.
+const PENDING_KEYS_MAX: usize = 256;
 
 /// The panes that take focus, in `Tab` order (dive's: layers, then the tree).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,16 +73,90 @@ pub enum Effect {
     },
 }
 
-/// One wasted path of the image details list.
+/// One path of the Image details list: its true waste and dive's figures for it.
 #[derive(Clone, Debug)]
 pub struct WastedRow {
     pub path: String,
     pub node: Option<NodeId>,
+    /// True waste: bytes of its copies nobody sees at the end.
     pub bytes: u64,
     /// Regular-file copies of the path shipped across all layers.
     pub copies: usize,
-    /// The first layer holding a wasted copy: where the jump goes.
+    /// dive's count and total for the path (0: dive does not list it).
+    pub dive_count: usize,
+    pub dive_bytes: u64,
+    /// The first layer holding a wasted copy (else the first holding the path): where the
+    /// jump goes.
     pub layer: usize,
+}
+
+/// The Image details list: every path with true waste or in dive's inefficient files, with
+/// both figures; largest true waste first, then dive's largest.
+fn wasted_rows(image: &Image, analysis: &Analysis) -> Vec<WastedRow> {
+    let mut rows: Vec<WastedRow> = analysis
+        .waste
+        .wasted_paths(image)
+        .into_iter()
+        .map(|w| WastedRow {
+            node: image.paths.lookup(&w.path),
+            layer: w.layers.iter().copied().min().unwrap_or(usize::MAX),
+            path: w.path,
+            bytes: w.bytes,
+            copies: 0,
+            dive_count: 0,
+            dive_bytes: 0,
+        })
+        .collect();
+    let mut by_path: std::collections::HashMap<String, usize> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.path.clone(), i))
+        .collect();
+    for f in &analysis.dive.inefficient_files {
+        let i = *by_path.entry(f.path.clone()).or_insert_with(|| {
+            rows.push(WastedRow {
+                node: image.paths.lookup(&f.path),
+                layer: usize::MAX,
+                path: f.path.clone(),
+                bytes: 0,
+                copies: 0,
+                dive_count: 0,
+                dive_bytes: 0,
+            });
+            rows.len() - 1
+        });
+        rows[i].dive_count = f.count;
+        rows[i].dive_bytes = f.cumulative_bytes;
+    }
+    let idx: std::collections::HashMap<NodeId, usize> = rows
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| r.node.map(|n| (n, i)))
+        .collect();
+    for l in &image.layers {
+        for e in &l.entries {
+            if let Some(&i) = idx.get(&e.node) {
+                if e.kind == EntryKind::File {
+                    rows[i].copies += 1;
+                }
+                if rows[i].layer == usize::MAX {
+                    rows[i].layer = l.index;
+                }
+            }
+        }
+    }
+    for r in &mut rows {
+        if r.layer == usize::MAX {
+            r.layer = 0;
+        }
+    }
+    rows.sort_by(|a, b| {
+        b.bytes
+            .cmp(&a.bytes)
+            .then(b.dive_bytes.cmp(&a.dive_bytes))
+            .then_with(|| a.path.cmp(&b.path))
+    });
+    rows
 }
 
 /// A loaded image being explored.
@@ -96,6 +176,8 @@ pub struct Explorer {
     pub why_lines: Vec<WhyLine>,
     pub why_open: bool,
     pub why_sel: usize,
+    /// Where `i` goes back to from Image details.
+    pub focus_before_details: Focus,
 }
 
 pub enum Screen {
@@ -115,8 +197,14 @@ pub struct App {
     /// First line of the help shown (it scrolls when it does not fit).
     pub help_scroll: usize,
     pub quit: bool,
+    /// The latest message, shown in the key bar until `status_until` or the next key.
     pub status: Option<String>,
+    pub status_until: Option<Instant>,
     pub effects: Vec<Effect>,
+    /// Keys typed while loading, applied when the image is ready.
+    pub pending_keys: Vec<KeyEvent>,
+    /// Frames drawn by the main loop (it draws on events and progress only).
+    pub frames: u64,
     /// Redraw everything next frame (something else may have written to the terminal).
     pub clear: bool,
 }
@@ -125,33 +213,7 @@ impl Explorer {
     pub fn new(image: Image, analysis: Analysis) -> Explorer {
         let cx = Ctx::new(&image, &analysis);
         let tree = TreeView::new(cx, &analysis);
-        let mut wasted: Vec<WastedRow> = analysis
-            .waste
-            .wasted_paths(&image)
-            .into_iter()
-            .map(|w| WastedRow {
-                node: image.paths.lookup(&w.path),
-                layer: w.layers.iter().copied().min().unwrap_or(0),
-                path: w.path,
-                bytes: w.bytes,
-                copies: 0,
-            })
-            .collect();
-        let mut idx = std::collections::HashMap::new();
-        for (i, w) in wasted.iter().enumerate() {
-            if let Some(n) = w.node {
-                idx.insert(n, i);
-            }
-        }
-        for l in &image.layers {
-            for e in &l.entries {
-                if e.kind == EntryKind::File {
-                    if let Some(&i) = idx.get(&e.node) {
-                        wasted[i].copies += 1;
-                    }
-                }
-            }
-        }
+        let wasted = wasted_rows(&image, &analysis);
         let mut ex = Explorer {
             image,
             analysis,
@@ -165,6 +227,7 @@ impl Explorer {
             why_lines: Vec::new(),
             why_open: false,
             why_sel: 0,
+            focus_before_details: Focus::Layers,
         };
         ex.select_layer(0);
         ex
@@ -185,7 +248,17 @@ impl Explorer {
         self.why = Some(r);
     }
 
-    /// The panes `Tab` cycles through.
+    /// Where `Tab` goes: Layers ⇄ tree as in dive (⇄ "why is it big" while it is open);
+    /// from Image details, to the tree.
+    fn next_pane(&self) -> Focus {
+        match self.focus {
+            Focus::Tree if self.why_open => Focus::Why,
+            Focus::Tree => Focus::Layers,
+            Focus::Layers | Focus::Wasted | Focus::Why => Focus::Tree,
+        }
+    }
+
+    /// The panes `Shift-Tab` cycles through.
     pub fn focus_order(&self) -> &'static [Focus] {
         if self.why_open {
             &Focus::WHY_ORDER
@@ -297,18 +370,28 @@ impl Explorer {
         self.focus = Focus::Tree;
     }
 
-    /// Show `path` in the tree at `layer`, everything up to it, nothing hidden.
+    /// Show `path` in the tree at `layer`, centred, keeping the user's mode, filter and
+    /// hidden marks; a setting that hides the path is lifted, and the message says which.
     fn jump_to(&mut self, node: Option<NodeId>, path: &str, layer: usize) -> Option<String> {
         let Some(node) = node else {
             return Some(S::fill(S::JUMP_MISSING, &[("path", path)]));
         };
-        self.show_layer(layer, LayerMode::Aggregated);
+        self.filter_input = None;
+        self.select_layer(layer);
+        self.focus = Focus::Tree;
         let (t, cx) = self.tree_cx();
+        let lifted = t.lift_settings_hiding(cx, node);
         t.reveal(cx, node);
-        (self.tree.cursor != node).then(|| {
-            S::fill(
+        if self.tree.cursor != node {
+            return Some(S::fill(
                 S::WHY_NOT_AT_LAYER,
                 &[("path", path), ("layer", &layer.to_string())],
+            ));
+        }
+        (!lifted.is_empty()).then(|| {
+            S::fill(
+                S::JUMP_LIFTED,
+                &[("what", &lifted.join(", ")), ("path", path)],
             )
         })
     }
@@ -378,7 +461,10 @@ impl App {
             help_scroll: 0,
             quit: false,
             status: None,
+            status_until: None,
             effects: Vec::new(),
+            pending_keys: Vec::new(),
+            frames: 0,
             clear: false,
         }
     }
@@ -455,6 +541,53 @@ impl App {
     pub fn take_effects(&mut self) -> Vec<Effect> {
         std::mem::take(&mut self.effects)
     }
+
+    /// Show a message in the key bar for a while.
+    pub fn set_status(&mut self, msg: String) {
+        self.status = Some(msg);
+        self.status_until = Some(Instant::now() + STATUS_TTL);
+    }
+
+    pub fn clear_status(&mut self) {
+        self.status = None;
+        self.status_until = None;
+    }
+
+    /// Drop the message once its time is up; true when that changed the screen.
+    pub fn expire_status(&mut self, now: Instant) -> bool {
+        if self.status_until.is_some_and(|t| now >= t) {
+            self.clear_status();
+            return true;
+        }
+        false
+    }
+
+    /// How long the loop may sleep before something changes on screen by itself: the
+    /// loading gauge moves, a message expires. None: only an event changes anything.
+    pub fn wake_in(&self, now: Instant, tick: Duration) -> Option<Duration> {
+        let loading = matches!(self.screen, Screen::Loading { .. });
+        let status = self.status_until.map(|t| t.saturating_duration_since(now));
+        match (loading, status) {
+            (true, Some(s)) => Some(s.min(tick)),
+            (true, None) => Some(tick),
+            (false, s) => s,
+        }
+    }
+
+    /// What the loading gauges show (empty once loaded): the loop redraws when it moves.
+    pub fn progress_snapshot(&self) -> Vec<crate::progress::ProgressSnapshot> {
+        match &self.screen {
+            Screen::Loading { items } => items.iter().map(|(_, p)| p.snapshot()).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Apply the keys typed while loading, now that there is something to apply them to.
+    fn replay_pending_keys(&mut self) {
+        for k in std::mem::take(&mut self.pending_keys) {
+            handle_key(self, k);
+        }
+    }
 }
 
 /// Apply one action.
@@ -492,7 +625,7 @@ pub fn update(app: &mut App, action: Action) {
     if let Screen::Compare(cv) = &mut app.screen {
         let areas = cmp::areas(size, cv);
         if let Some(s) = cmp::update(cv, action, &areas) {
-            app.status = Some(s);
+            app.set_status(s);
         }
         return;
     }
@@ -503,16 +636,30 @@ pub fn update(app: &mut App, action: Action) {
     let ex = ex.as_mut();
     let mut status: Option<String> = None;
     match action {
-        Action::NextPane | Action::PrevPane => {
+        Action::NextPane => ex.focus = ex.next_pane(),
+        Action::PrevPane => {
             let order = ex.focus_order();
             let i = order.iter().position(|&f| f == ex.focus).unwrap_or(0);
-            let n = order.len();
-            let j = if action == Action::NextPane {
-                (i + 1) % n
-            } else {
-                (i + n - 1) % n
-            };
-            ex.focus = order[j];
+            ex.focus = order[(i + order.len() - 1) % order.len()];
+        }
+        Action::FocusDetails => {
+            if ex.focus == Focus::Wasted {
+                ex.focus = ex.focus_before_details;
+            } else if !ex.why_open {
+                ex.focus_before_details = ex.focus;
+                ex.focus = Focus::Wasted;
+            }
+        }
+        Action::Back => {
+            if let Some(p) = ex.tree.filter_pattern().map(str::to_string) {
+                let (t, cx) = ex.tree_cx();
+                t.set_filter(cx, "");
+                status = Some(S::fill(S::FILTER_CLEARED, &[("pattern", &p)]));
+            } else if ex.why_open {
+                ex.why_open = false;
+                ex.focus = Focus::Layers;
+                app.clear = true;
+            }
         }
         Action::ToggleWhy => {
             ex.why_open = !ex.why_open;
@@ -622,7 +769,7 @@ pub fn update(app: &mut App, action: Action) {
         }
         Action::ToggleAttributes => {
             let (t, cx) = ex.tree_cx();
-            t.show_attrs = !t.show_attrs;
+            t.attrs = Some(!t.shows_attrs());
             t.scroll_to_cursor(cx, Dir::Center);
         }
         Action::ToggleWrap => {
@@ -660,27 +807,31 @@ pub fn update(app: &mut App, action: Action) {
         }
         Action::Quit | Action::Help | Action::CloseHelp => {}
     }
-    if status.is_some() {
-        app.status = status;
+    if let Some(s) = status {
+        app.set_status(s);
     }
 }
 
-/// Turn a terminal (or loader) event into state changes.
-pub fn handle_event(app: &mut App, ev: AppEvent) {
+/// Turn a terminal (or loader) event into state changes. False when nothing on screen can
+/// have changed (a tick with no message expiring, the mouse moving), so the loop need not
+/// draw.
+pub fn handle_event(app: &mut App, ev: AppEvent) -> bool {
     match ev {
-        AppEvent::Tick => {}
-        AppEvent::Status(s) => app.status = Some(s),
+        AppEvent::Tick => return app.expire_status(Instant::now()),
+        AppEvent::Term(Event::Mouse(m)) if m.kind == MouseEventKind::Moved => return false,
+        AppEvent::Status(s) => app.set_status(s),
         AppEvent::Loaded(r) => match *r {
             Ok((image, analysis)) => {
                 // the loader's notes (which image of several was read, …) go to the status
                 // line: stderr would write over the screen
                 if !image.warnings.is_empty() {
-                    app.status = Some(image.warnings.join("; "));
+                    app.set_status(image.warnings.join("; "));
                 }
                 app.screen = Screen::Explore(Box::new(Explorer::new(image, analysis)));
                 let size = app.size;
                 app.resize(size);
                 app.clear = true;
+                app.replay_pending_keys();
             }
             Err(e) => {
                 app.screen = Screen::Failed(e);
@@ -695,12 +846,13 @@ pub fn handle_event(app: &mut App, ev: AppEvent) {
         AppEvent::Compared(r) => match *r {
             Ok(c) => {
                 if !c.notes.is_empty() {
-                    app.status = Some(c.notes.join("; "));
+                    app.set_status(c.notes.join("; "));
                 }
                 app.screen = Screen::Compare(Box::new(CompareView::new(c.comparison)));
                 let size = app.size;
                 app.resize(size);
                 app.clear = true;
+                app.replay_pending_keys();
             }
             Err(e) => {
                 app.screen = Screen::Failed(e);
@@ -712,6 +864,7 @@ pub fn handle_event(app: &mut App, ev: AppEvent) {
         AppEvent::Term(Event::Mouse(m)) => handle_mouse(app, m),
         AppEvent::Term(_) => {}
     }
+    true
 }
 
 pub fn handle_key(app: &mut App, k: KeyEvent) {
@@ -736,9 +889,18 @@ pub fn handle_key(app: &mut App, k: KeyEvent) {
         }
         return;
     }
+    if matches!(app.screen, Screen::Loading { .. }) {
+        // nothing to apply keys to yet: keep them (quitting still quits at once)
+        if keys::lookup(Scope::Global, &k) == Some(Action::Quit) {
+            update(app, Action::Quit);
+        } else if app.pending_keys.len() < PENDING_KEYS_MAX {
+            app.pending_keys.push(k);
+        }
+        return;
+    }
     let scope = app.scope();
     if let Some(a) = keys::lookup(scope, &k) {
-        app.status = None;
+        app.clear_status();
         update(app, a);
     }
 }
@@ -822,17 +984,9 @@ fn handle_mouse(app: &mut App, m: MouseEvent) {
     }
 }
 
-/// The status line text: a message, or what the filter matched.
+/// The key bar's message, while it lasts (what a filter matches is in the tree's title).
 pub fn status_text(app: &App) -> Option<String> {
-    if let Some(s) = &app.status {
-        return Some(s.clone());
-    }
-    if let Some(cv) = app.compare_ref() {
-        return cmp::status(cv);
-    }
-    let ex = app.explorer_ref()?;
-    let n = ex.tree.filter_match_count()?;
-    Some(S::fill(S::FILTER_MATCHES, &[("n", &n.to_string())]))
+    app.status.clone()
 }
 
 pub fn human(n: u64) -> String {

@@ -131,7 +131,11 @@ pub fn render(f: &mut Frame, area: Rect, list: Rect, cv: &CompareView) {
         .title(title)
         .border_style(theme::border(focused))
         .title_bottom(Line::from(legend));
-    if let Some(l) = filter_title(cv.filter_input.as_deref(), cv.tree.filter_pattern()) {
+    if let Some(l) = filter_title(
+        cv.filter_input.as_deref(),
+        cv.tree.filter_pattern(),
+        cv.tree.filter_match_count(),
+    ) {
         block = block.title_bottom(l);
     }
     let inner = block.inner(area);
