@@ -32,8 +32,9 @@ pub fn middle(s: &str, w: usize) -> String {
     }
     let name_len = s.rsplit('/').next().map(width).unwrap_or(0);
     let keep = w - 1;
-    // the tail keeps the last component, and at least half of what is kept
-    let tail = name_len.max(keep / 2).min(keep);
+    // the tail keeps the last component and at least half of what is kept; the head keeps a
+    // quarter even when the name alone is longer (where the path starts still shows)
+    let tail = name_len.max(keep / 2).min(keep - keep / 4);
     let head = keep - tail;
     let chars: Vec<char> = s.chars().collect();
     let mut out: String = chars[..head].iter().collect();

@@ -10,8 +10,19 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui::Frame;
 
-/// Narrowest column: a key and most help texts on one line.
-const COL_W: u16 = 50;
+/// Narrowest column, used when the text would not fit the height otherwise.
+const COL_W: u16 = 46;
+
+/// Columns a binding's line takes unwrapped: the key column and the longest help text.
+fn natural_w(scopes: &[Scope]) -> u16 {
+    let longest = BINDINGS
+        .iter()
+        .filter(|b| scopes.contains(&b.scope))
+        .map(|b| b.help.chars().count())
+        .max()
+        .unwrap_or(0);
+    (key_w() + longest + 2) as u16
+}
 
 /// Width of the key column: the longest key label, and a space.
 fn key_w() -> usize {
@@ -108,11 +119,20 @@ fn geometry(area: Rect, scopes: &[Scope]) -> Geometry {
         popup.width.saturating_sub(2),
         popup.height.saturating_sub(2),
     );
-    // as many columns as are at least COL_W wide: the text spreads over the whole width
-    let ncols = (inner.width / COL_W).max(1) as usize;
-    let col_w = inner.width / ncols as u16;
-    let columns = split(lines(scopes, col_w.saturating_sub(1) as usize), ncols);
+    // as many columns as hold a binding's line unwrapped, so the text spreads over the whole
+    // width; more (down to COL_W wide) when that is still too tall
     let h = inner.height.max(1) as usize;
+    let most = (inner.width / COL_W).max(1);
+    let mut ncols = (inner.width / natural_w(scopes)).clamp(1, most);
+    let layout = |n: u16| {
+        let col_w = inner.width / n;
+        (col_w, split(lines(scopes, col_w.saturating_sub(1) as usize), n as usize))
+    };
+    let (mut col_w, mut columns) = layout(ncols);
+    while ncols < most && columns.iter().map(Vec::len).max().unwrap_or(0) > h {
+        ncols += 1;
+        (col_w, columns) = layout(ncols);
+    }
     let per_col = columns.iter().map(Vec::len).max().unwrap_or(0);
     Geometry {
         popup,

@@ -32,7 +32,7 @@ pub const IMG_SIZE: &str = "Size";
 pub const IMG_COMPRESSED: &str = "compressed";
 pub const IMG_TRUE_WASTE: &str = "True waste";
 pub const IMG_DIVE_WASTED: &str = "dive's wasted";
-pub const IMG_EFFICIENCY: &str = "efficiency";
+pub const IMG_EFFICIENCY: &str = "dive's efficiency";
 pub const IMG_NO_WASTE: &str = "No wasted bytes: every shipped file is visible at the end.";
 
 pub const LEGEND: [&str; 4] = ["added", "modified", "removed", "unchanged"];
@@ -70,7 +70,7 @@ pub const HELP_SCOPES: [(&str, &str); 9] = [
 ];
 pub const HELP_MORE: &str = " ↓ more: j/k, PgDn ";
 pub const HELP_TOP: &str = " ↑ PgUp, Home ";
-pub const HELP_WASTE: &str = "True waste counts the bytes of every file copy nobody sees in the final filesystem, once. dive's wasted bytes count every copy of a path that occurs in 2 or more layers, the visible copy included (and a removed directory's contents), so it is larger: \"Wasted\" and \"Copies\" are ours, \"dive\" and \"dive sum\" are dive's count and total.";
+pub const HELP_WASTE: &str = "True waste counts once the bytes of every file copy nobody sees in the final filesystem. dive's wasted bytes add up every copy of a path found in 2 or more layers, the visible copy included, and count a deleted directory only if the layer below had an entry for it: the two differ either way. \"Wasted\" and \"Copies\" are ours; \"dive\" and \"dive total\" are dive's count and total.";
 pub const HELP_MOUSE: &str = "Mouse: click focuses a pane and selects a row; the wheel scrolls.";
 pub const HELP_TYPE: &str = "While filtering, any other key is part of the pattern (regex, or substring when not a valid regex).";
 
