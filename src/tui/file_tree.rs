@@ -197,19 +197,24 @@ pub fn render(f: &mut Frame, area: Rect, list: Rect, ex: &Explorer) {
         title = S::fill(short, &[("n", &layer)]);
     }
     let room = (area.width as usize).saturating_sub(cut::width(&title) + 4);
-    let mut block = Block::default()
-        .borders(Borders::ALL)
-        .title(title)
-        .border_style(theme::border(focused))
-        .title_bottom(legend(ex));
-    if let Some(p) = cursor_title(ex, room) {
-        block = block.title(p);
-    }
-    if let Some(l) = filter_title(
+    let filter = filter_title(
         ex.filter_input.as_deref(),
         ex.tree.filter_pattern(),
         ex.tree.filter_match_count(),
-    ) {
+    );
+    let legend = legend(ex);
+    let mut block = Block::default()
+        .borders(Borders::ALL)
+        .title(title)
+        .border_style(theme::border(focused));
+    // the legend gives way to the filter when both do not fit
+    if filter.as_ref().is_none_or(|f| f.width() + legend.width() + 3 <= area.width as usize) {
+        block = block.title_bottom(legend);
+    }
+    if let Some(p) = cursor_title(ex, room) {
+        block = block.title(p);
+    }
+    if let Some(l) = filter {
         block = block.title_bottom(l);
     }
     let inner = block.inner(area);

@@ -39,8 +39,8 @@ use crossterm::terminal::{
 };
 use ratatui::backend::{Backend, CrosstermBackend};
 use ratatui::layout::Rect;
-use ratatui::text::Line;
-use ratatui::widgets::{Block, Borders, Gauge, Paragraph};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
 use ratatui::{Frame, Terminal};
 use state::{App, AppEvent, Effect, Screen};
 use std::io::Write;
@@ -145,11 +145,13 @@ fn draw_gauge(f: &mut Frame, area: Rect, name: &str, progress: &Progress) {
     };
     let fig_w = (cut::width(&figure) as u16 + 2).min(area.width / 2);
     let bar = Rect::new(area.x, area.y + 1, area.width - fig_w, 1);
+    let filled = (ratio * bar.width as f64).round() as usize;
+    let rest = (bar.width as usize).saturating_sub(filled);
     f.render_widget(
-        Gauge::default()
-            .ratio(ratio)
-            .label("")
-            .gauge_style(theme::label()),
+        Paragraph::new(Line::from(vec![
+            Span::styled("█".repeat(filled), theme::label()),
+            Span::styled("░".repeat(rest), theme::dim()),
+        ])),
         bar,
     );
     f.render_widget(
