@@ -19,6 +19,8 @@ pub mod demo;
 pub mod exit_codes;
 pub mod report;
 pub mod testkit;
+pub mod text_fit;
 pub mod tree;
 #[cfg(feature = "tui")]
 pub mod tui;
+pub mod units;
