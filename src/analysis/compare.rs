@@ -1142,7 +1142,7 @@ pub struct LeftoverDiff {
 }
 
 pub fn leftover_diff(a: &[LeftoverItem], b: &[LeftoverItem]) -> LeftoverDiff {
-    let key = |x: &LeftoverItem| (x.category.clone(), x.path.clone(), x.package.clone());
+    let key = |x: &LeftoverItem| (x.category, x.path.clone(), x.package.clone());
     let ka: HashSet<_> = a.iter().map(key).collect();
     let kb: HashSet<_> = b.iter().map(key).collect();
     let mut new: Vec<LeftoverItem> = b
