@@ -168,7 +168,14 @@ fn run_ci(cli: &Cli, target: &str) -> anyhow::Result<i32> {
         std::io::stdout().is_terminal(),
         std::env::var_os("NO_COLOR").as_deref(),
     );
-    let out = report::ci::render_outputs(&cli.ci, &evaluation, &cwd, target, color);
+    let out = report::ci::render_outputs(
+        cli.ci.ci_format,
+        cli.ci.ci_report.as_deref(),
+        &evaluation,
+        &cwd,
+        target,
+        color,
+    );
     if let Some((path, text)) = &out.report_file {
         write_output(path, text)?;
     }

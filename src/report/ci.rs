@@ -4,7 +4,7 @@
 
 use crate::analysis::ci_rules::{CiRule, CiRuleResult, Evaluation, Gate, Status};
 use crate::analysis::compare::Comparison;
-use crate::ci_config::{CiArgs, CiFormat};
+use crate::ci_config::CiFormat;
 use crate::report::compare_text::render_headline;
 use crate::units::human_bytes;
 use serde::{Deserialize, Serialize};
@@ -61,23 +61,25 @@ pub struct CiOutputs {
 
 /// Render the evaluation for `--ci-format`/`--ci-report`: the chosen format goes to the file,
 /// and the (possibly colored) text evaluation to stdout so logs stay readable; without a file
-/// the chosen format goes to stdout. SARIF results point at `Dockerfile` when `cwd` has one.
+/// (or with `-`) the chosen format goes to stdout. SARIF results point at `Dockerfile` when
+/// `cwd` has one, else at `target`.
 pub fn render_outputs(
-    args: &CiArgs,
+    format: Option<CiFormat>,
+    report_file: Option<&Path>,
     e: &Evaluation,
     cwd: &Path,
     target: &str,
     color: bool,
 ) -> CiOutputs {
-    let format = args.ci_format.unwrap_or_default();
+    let format = format.unwrap_or_default();
     let artifact = if cwd.join("Dockerfile").is_file() {
         "Dockerfile"
     } else {
         target
     };
-    match &args.ci_report {
+    match report_file {
         Some(path) if path.as_os_str() != "-" => CiOutputs {
-            report_file: Some((path.clone(), render(format, e, false, artifact))),
+            report_file: Some((path.to_path_buf(), render(format, e, false, artifact))),
             stdout: render(CiFormat::Text, e, color, artifact),
         },
         _ => CiOutputs {
