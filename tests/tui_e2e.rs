@@ -3,6 +3,8 @@
 #![cfg(feature = "tui")]
 #![allow(clippy::unwrap_used)]
 
+mod common;
+use common::{require_tool, TMUX};
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -62,12 +64,7 @@ impl Drop for Tmux {
 
 #[test]
 fn explorer_in_tmux_moves_filters_survives_resizes_and_quits_cleanly() {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "tmux is not installed: under CI=true this test must run"
-        );
-        eprintln!("SKIPPED: tmux is not installed (the CI script installs it)");
+    if !require_tool(&TMUX) {
         return;
     }
     let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo.tar");
@@ -165,8 +162,7 @@ fn explorer_in_tmux_moves_filters_survives_resizes_and_quits_cleanly() {
 #[test]
 fn compare_view_in_tmux_filters_shows_layers_and_quits_cleanly() {
     use bathyscaphe::testkit::{ArchiveFormat, Compression, ImageSpec, LayerSpec};
-    if Command::new("tmux").arg("-V").output().is_err() {
-        eprintln!("SKIPPED: tmux is not installed (the CI script installs it)");
+    if !require_tool(&TMUX) {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -6,6 +6,7 @@ use super::state::{human, Explorer, Focus};
 use super::strings as S;
 use super::theme;
 use super::cut;
+use crate::text_fit;
 use super::treeview::{continuation_indent, mark_index, permissions, LayerMode, SortOrder};
 use crate::paths::NodeId;
 use crate::tree::{entry_of, ChangeMark};
@@ -166,7 +167,7 @@ fn details_line(ex: &Explorer, w: usize) -> Line<'static> {
     if let Some(v) = t.version(cx, n).filter(|v| v.entry != crate::tree::IMPLICIT) {
         text.push_str(&S::fill(S::TREE_DETAIL_LAYER, &[("n", &v.layer.to_string())]));
     }
-    Line::styled(cut::end(&text, w), theme::label())
+    Line::styled(text_fit::truncate(&text, w), theme::label())
 }
 
 /// Columns the cursor's path gets in the title before the title itself is shortened.
@@ -179,7 +180,7 @@ fn cursor_title(ex: &Explorer, room: usize) -> Option<Line<'static>> {
         p.push('/');
     }
     (room > 8).then(|| {
-        Line::styled(format!(" {} ", cut::middle(&p, room - 2)), theme::label()).right_aligned()
+        Line::styled(format!(" {} ", text_fit::middle_cut_path(&p, room - 2)), theme::label()).right_aligned()
     })
 }
 

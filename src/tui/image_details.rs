@@ -5,6 +5,7 @@
 //! middle.
 
 use super::cut;
+use crate::text_fit;
 use super::state::{human, Explorer, Focus, WastedRow};
 use super::strings as S;
 use super::theme;
@@ -77,7 +78,7 @@ fn summary(ex: &Explorer, w: usize) -> Vec<Line<'static>> {
     if img.tags.len() > 1 {
         name = format!("{name} (+{})", img.tags[1..].join(", "));
     }
-    let name = cut::end(&name, w.saturating_sub(LABEL_W));
+    let name = text_fit::truncate(&name, w.saturating_sub(LABEL_W));
     let plain = Style::new();
     let mut lines = flow(&[(S::IMG_NAME, name, plain)], w);
     lines.extend(flow(
@@ -132,7 +133,7 @@ fn list_line(cells: [&str; 5], w: usize) -> String {
         ));
     }
     let room = w.saturating_sub(cut::width(&s));
-    s.push_str(&cut::middle(cells[4], room));
+    s.push_str(&text_fit::middle_cut_path(cells[4], room));
     s
 }
 

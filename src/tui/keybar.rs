@@ -1,6 +1,7 @@
 //! The bottom line: the keys of the focused pane (from the key map) and the latest message.
 
 use super::cut;
+use crate::text_fit;
 use super::keys;
 use super::state::{status_text, App};
 use super::theme;
@@ -22,7 +23,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App) {
     // that still fit stay whole (never a cut label under the message)
     let msg = status_text(app).unwrap_or_default();
     let help_w = bar.first().map(|b| entry_width(b)).unwrap_or(0);
-    let msg = cut::end(&msg, w.saturating_sub(help_w + 1));
+    let msg = text_fit::truncate(&msg, w.saturating_sub(help_w + 1));
     let msg_w = cut::width(&msg);
     let mut room = w.saturating_sub(if msg_w > 0 { msg_w + 1 } else { 0 });
     let mut spans = Vec::new();

@@ -4,6 +4,7 @@
 //! narrow pane drops the compressed column, and commands end in "…".
 
 use super::cut;
+use crate::text_fit;
 use super::state::{human, Explorer, Focus};
 use super::strings as S;
 use super::theme;
@@ -103,7 +104,7 @@ fn format_row(numbers: &[String; 4], command: &str, w: usize) -> String {
             NUMBERS_W,
         )
     };
-    format!("{lead}{}", cut::end(command, w.saturating_sub(used)))
+    format!("{lead}{}", text_fit::truncate(command, w.saturating_sub(used)))
 }
 
 /// First row shown, so that the selected layer is on screen with the steps after it (the

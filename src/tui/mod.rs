@@ -31,6 +31,7 @@ pub mod why;
 use crate::analysis::why::{WhyOptions, WhyReport};
 use crate::analysis::Analysis;
 use crate::cli::{LoadArgs, WhyArgs};
+use crate::text_fit;
 use crate::progress::Progress;
 use crate::source::{LoadOptions, Selection};
 use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
@@ -117,7 +118,7 @@ fn draw_gauge(f: &mut Frame, area: Rect, name: &str, progress: &Progress) {
     let line = |dy: u16| Rect::new(area.x, area.y + dy, area.width, 1);
     let title = S::fill(S::LOADING, &[("name", name)]);
     f.render_widget(
-        Paragraph::new(Line::raw(cut::end(&title, area.width as usize))),
+        Paragraph::new(Line::raw(text_fit::truncate(&title, area.width as usize))),
         line(0),
     );
     let analysing = s.layers_total > 0 && s.layers_done >= s.layers_total;
@@ -130,7 +131,7 @@ fn draw_gauge(f: &mut Frame, area: Rect, name: &str, progress: &Progress) {
     } else {
         0.0
     };
-    let human = crate::report::human_bytes;
+    let human = crate::units::human_bytes;
     let figure = if analysing {
         S::ANALYSING.to_string()
     } else if s.bytes_total > 0 {
@@ -319,7 +320,7 @@ fn run_extract(src: SourceRef, e: Effect, tx: Sender<AppEvent>) {
                             &[
                                 ("path", &path),
                                 ("name", &name),
-                                ("size", &crate::report::human_bytes(size)),
+                                ("size", &crate::units::human_bytes(size)),
                             ],
                         ),
                         Err(m) => m,
