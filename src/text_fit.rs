@@ -99,7 +99,10 @@ mod tests {
             middle_cut_path(&format!("{lists}i18n_Translation-en"), 30),
         );
         assert_ne!(a, b);
-        assert!(a.starts_with("/var/l") && a.ends_with("binary-amd64_Packages"), "{a}");
+        assert!(
+            a.starts_with("/var/l") && a.ends_with("binary-amd64_Packages"),
+            "{a}"
+        );
         // chars, not bytes: twelve-byte names are four wide
         let cut = middle_cut_path("/données/über/日本語か.txt", 14);
         assert_eq!(cut.chars().count(), 14);

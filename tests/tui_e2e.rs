@@ -100,7 +100,10 @@ fn explorer_in_tmux_moves_filters_survives_resizes_and_quits_cleanly() {
         .unwrap_or_else(|s| panic!("the explorer did not open at 80x24:\n{s}"));
     // at 80 columns the attribute columns make room for the names
     assert!(!s.contains("Permission"), "{s}");
-    assert!(s.contains("ca-certificates.crt") || s.contains("os-release"), "{s}");
+    assert!(
+        s.contains("ca-certificates.crt") || s.contains("os-release"),
+        "{s}"
+    );
 
     // End in the layers pane: the last layer (5: chmod +x /app/server)
     t.keys(&["End"]);
@@ -114,7 +117,8 @@ fn explorer_in_tmux_moves_filters_survives_resizes_and_quits_cleanly() {
         .unwrap_or_else(|s| panic!("no redraw at 200x60:\n{s}"));
     assert_eq!(s.lines().count(), 60, "{s}");
     assert!(
-        s.lines().any(|l| l.chars().count() == 200 && l.ends_with('┐')),
+        s.lines()
+            .any(|l| l.chars().count() == 200 && l.ends_with('┐')),
         "the tree's border reaches column 200:\n{s}"
     );
 

@@ -149,7 +149,10 @@ fn i01_help_covers_the_screen_and_uses_its_width() {
         "{s}"
     );
     // and help texts are not wrapped at ~50 columns: a long one stays on one line
-    assert!(s.contains("why is it big: leftovers, packages, stages"), "{s}");
+    assert!(
+        s.contains("why is it big: leftovers, packages, stages"),
+        "{s}"
+    );
 }
 
 #[test]
@@ -208,10 +211,7 @@ fn i04_attributes_hide_by_themselves_on_a_narrow_tree() {
 #[test]
 fn i05_wrapped_names_continue_under_the_name() {
     let mut a = app(80, 24);
-    press(
-        &mut a,
-        vec![code(KeyCode::Tab), ctrl('p'), ch('/')],
-    );
+    press(&mut a, vec![code(KeyCode::Tab), ctrl('p'), ch('/')]);
     typed(&mut a, "Packages");
     press(&mut a, vec![code(KeyCode::Enter)]);
     let areas = a.areas();
@@ -268,7 +268,12 @@ fn i07_messages_expire_and_never_cut_a_key_label() {
     let t = screen(&a, 80, 24);
     let bar = region(&t, Rect::new(0, 23, 80, 1)).remove(0);
     assert!(bar.contains("extracted /etc/os-release"), "{bar}");
-    let keys = bar.split("extracted").next().unwrap().trim_end().to_string();
+    let keys = bar
+        .split("extracted")
+        .next()
+        .unwrap()
+        .trim_end()
+        .to_string();
     for b in bathyscaphe::tui::keys::bar(a.scope()) {
         let label = b.bar.unwrap();
         let first = label.split(' ').next().unwrap();
@@ -277,7 +282,11 @@ fn i07_messages_expire_and_never_cut_a_key_label() {
         }
     }
     let now = Instant::now();
-    assert!(a.wake_in(now, std::time::Duration::from_millis(100)).unwrap() <= STATUS_TTL);
+    assert!(
+        a.wake_in(now, std::time::Duration::from_millis(100))
+            .unwrap()
+            <= STATUS_TTL
+    );
     assert!(!a.expire_status(now));
     assert!(a.expire_status(now + STATUS_TTL));
     assert_eq!(a.status, None);
@@ -347,7 +356,10 @@ fn i11_jumps_centre_the_target_and_keep_the_settings() {
         .collect();
     assert!(rows.contains(&"/var".to_string()), "{rows:?}");
     let s = text(&screen(&a, 100, 30));
-    assert!(s.contains("binary-amd64_Packages ┐") || s.contains("Packages ┐"), "{s}");
+    assert!(
+        s.contains("binary-amd64_Packages ┐") || s.contains("Packages ┐"),
+        "{s}"
+    );
 
     // a filter that hides it is lifted, and the message says so
     let mut a = app(100, 30);
@@ -358,7 +370,10 @@ fn i11_jumps_centre_the_target_and_keep_the_settings() {
     let e = ex(&a);
     assert!(e.cursor_path().unwrap().ends_with("binary-amd64_Packages"));
     assert_eq!(e.tree.filter_pattern(), None);
-    assert!(e.tree.hide[3], "the user's hidden unmodified paths stay hidden");
+    assert!(
+        e.tree.hide[3],
+        "the user's hidden unmodified paths stay hidden"
+    );
     let msg = a.status.clone().unwrap();
     assert!(msg.contains("filter 'go-1' lifted"), "{msg}");
 
@@ -397,11 +412,17 @@ fn i15_a_filtered_directory_shows_the_sum_of_its_matches() {
     assert_eq!(e.tree.shown_size(cx, usr), 8700);
     assert_eq!(e.tree.size(cx, usr), 10700);
     assert_eq!(e.tree.shown_size(cx, node(&a, "usr/share")), 700);
-    assert_eq!(e.tree.shown_size(cx, node(&a, "usr/lib/go-1.19/bin/go")), 5000);
+    assert_eq!(
+        e.tree.shown_size(cx, node(&a, "usr/lib/go-1.19/bin/go")),
+        5000
+    );
     // the whole size is in the details line under the rows
     press(&mut a, vec![code(KeyCode::Enter), code(KeyCode::Home)]);
     let s = text(&screen(&a, 100, 30));
-    assert!(s.contains("10.7 kB in all · 8.7 kB match the filter"), "{s}");
+    assert!(
+        s.contains("10.7 kB in all · 8.7 kB match the filter"),
+        "{s}"
+    );
 }
 
 #[test]
@@ -421,7 +442,10 @@ fn i17_keys_typed_while_loading_apply_once_loaded() {
         Arc::new(Progress::new()),
         Rect::new(0, 0, 100, 30),
     );
-    press(&mut a, vec![code(KeyCode::End), code(KeyCode::Tab), ch('w')]);
+    press(
+        &mut a,
+        vec![code(KeyCode::End), code(KeyCode::Tab), ch('w')],
+    );
     assert!(!a.quit);
     assert_eq!(a.pending_keys.len(), 3);
     let s = text(&screen(&a, 100, 30));
@@ -522,7 +546,10 @@ fn i21_a_layer_without_history_has_one_label_everywhere() {
     image.layers[0].history.as_mut().unwrap().comment = Some("debootstrap minbase".into());
     assert_eq!(image.layers[0].label(), "(imported: debootstrap minbase)");
     let report = bathyscaphe::report::text::render(&image, &analysis);
-    assert!(report.contains("(imported: debootstrap minbase)"), "{report}");
+    assert!(
+        report.contains("(imported: debootstrap minbase)"),
+        "{report}"
+    );
     let b = App::explorer(Explorer::new(image, analysis), Rect::new(0, 0, 200, 60));
     let s = text(&screen(&b, 200, 60));
     assert!(s.contains("(imported: debootstrap minbase)"), "{s}");
@@ -583,7 +610,8 @@ fn readme_spelling(label: &str) -> String {
 
 #[test]
 fn readme_key_table_and_help_list_the_same_keys() {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     let section = readme
         .split("## The explorer")
         .nth(1)
@@ -603,7 +631,10 @@ fn readme_key_table_and_help_list_the_same_keys() {
     }
     // every key the explorer's help lists
     let mut in_help = std::collections::BTreeSet::new();
-    for b in BINDINGS.iter().filter(|b| Scope::EXPLORER.contains(&b.scope)) {
+    for b in BINDINGS
+        .iter()
+        .filter(|b| Scope::EXPLORER.contains(&b.scope))
+    {
         for k in b.keys {
             in_help.insert(readme_spelling(&k.label()));
         }
@@ -616,7 +647,10 @@ fn readme_key_table_and_help_list_the_same_keys() {
     let mut a = app(200, 60);
     press(&mut a, vec![ch('?')]);
     let s = text(&screen(&a, 200, 60));
-    for b in BINDINGS.iter().filter(|b| Scope::EXPLORER.contains(&b.scope)) {
+    for b in BINDINGS
+        .iter()
+        .filter(|b| Scope::EXPLORER.contains(&b.scope))
+    {
         let l = bathyscaphe::tui::keys::keys_label(b);
         assert!(s.contains(&l), "{l} not in the help:\n{s}");
     }

@@ -2,13 +2,13 @@
 //! changes), with permissions, owner, size and name, coloured by change mark. Draws only the
 //! rows on screen, asking the tree model for them one by one.
 
+use super::cut;
 use super::state::{human, Explorer, Focus};
 use super::strings as S;
 use super::theme;
-use super::cut;
-use crate::text_fit;
 use super::treeview::{continuation_indent, mark_index, permissions, LayerMode, SortOrder};
 use crate::paths::NodeId;
+use crate::text_fit;
 use crate::tree::{entry_of, ChangeMark};
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
@@ -63,7 +63,12 @@ pub fn filter_title(
     matches: Option<usize>,
 ) -> Option<Line<'static>> {
     let count = matches
-        .map(|n| format!("· {} ", S::fill(S::FILTER_MATCHES, &[("n", &n.to_string())])))
+        .map(|n| {
+            format!(
+                "· {} ",
+                S::fill(S::FILTER_MATCHES, &[("n", &n.to_string())])
+            )
+        })
         .unwrap_or_default();
     if let Some(p) = input {
         return Some(
@@ -139,7 +144,11 @@ fn wrap_row(s: &str, indent: usize, w: usize) -> Vec<String> {
     let indent = continuation_indent(indent, w);
     let mut out = vec![chars[..w].iter().collect::<String>()];
     for c in chars[w..].chunks(w - indent) {
-        out.push(format!("{}{}", " ".repeat(indent), c.iter().collect::<String>()));
+        out.push(format!(
+            "{}{}",
+            " ".repeat(indent),
+            c.iter().collect::<String>()
+        ));
     }
     out
 }
@@ -164,8 +173,14 @@ fn details_line(ex: &Explorer, w: usize) -> Line<'static> {
     }
     let (perms, owner) = attributes(ex, n);
     text.push_str(&format!(" · {perms} {owner}"));
-    if let Some(v) = t.version(cx, n).filter(|v| v.entry != crate::tree::IMPLICIT) {
-        text.push_str(&S::fill(S::TREE_DETAIL_LAYER, &[("n", &v.layer.to_string())]));
+    if let Some(v) = t
+        .version(cx, n)
+        .filter(|v| v.entry != crate::tree::IMPLICIT)
+    {
+        text.push_str(&S::fill(
+            S::TREE_DETAIL_LAYER,
+            &[("n", &v.layer.to_string())],
+        ));
     }
     Line::styled(text_fit::truncate(&text, w), theme::label())
 }
@@ -180,7 +195,11 @@ fn cursor_title(ex: &Explorer, room: usize) -> Option<Line<'static>> {
         p.push('/');
     }
     (room > 8).then(|| {
-        Line::styled(format!(" {} ", text_fit::middle_cut_path(&p, room - 2)), theme::label()).right_aligned()
+        Line::styled(
+            format!(" {} ", text_fit::middle_cut_path(&p, room - 2)),
+            theme::label(),
+        )
+        .right_aligned()
     })
 }
 
@@ -209,7 +228,10 @@ pub fn render(f: &mut Frame, area: Rect, list: Rect, ex: &Explorer) {
         .title(title)
         .border_style(theme::border(focused));
     // the legend gives way to the filter when both do not fit
-    if filter.as_ref().is_none_or(|f| f.width() + legend.width() + 3 <= area.width as usize) {
+    if filter
+        .as_ref()
+        .is_none_or(|f| f.width() + legend.width() + 3 <= area.width as usize)
+    {
         block = block.title_bottom(legend);
     }
     if let Some(p) = cursor_title(ex, room) {

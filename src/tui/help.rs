@@ -1,8 +1,8 @@
 //! The `?` overlay: every binding of the view's key map, grouped by where it works, flowed into
 //! as many columns as fit; when that is still too tall (80x24) it scrolls with the move keys.
 
-use super::keys::{self, Scope, BINDINGS};
 use super::cut::wrap;
+use super::keys::{self, Scope, BINDINGS};
 use super::strings as S;
 use super::theme;
 use ratatui::layout::Rect;
@@ -126,7 +126,10 @@ fn geometry(area: Rect, scopes: &[Scope]) -> Geometry {
     let mut ncols = (inner.width / natural_w(scopes)).clamp(1, most);
     let layout = |n: u16| {
         let col_w = inner.width / n;
-        (col_w, split(lines(scopes, col_w.saturating_sub(1) as usize), n as usize))
+        (
+            col_w,
+            split(lines(scopes, col_w.saturating_sub(1) as usize), n as usize),
+        )
     };
     let (mut col_w, mut columns) = layout(ncols);
     while ncols < most && columns.iter().map(Vec::len).max().unwrap_or(0) > h {

@@ -5,10 +5,10 @@
 //! middle.
 
 use super::cut;
-use crate::text_fit;
 use super::state::{human, Explorer, Focus, WastedRow};
 use super::strings as S;
 use super::theme;
+use crate::text_fit;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};

@@ -1,10 +1,10 @@
 //! The bottom line: the keys of the focused pane (from the key map) and the latest message.
 
 use super::cut;
-use crate::text_fit;
 use super::keys;
 use super::state::{status_text, App};
 use super::theme;
+use crate::text_fit;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;

@@ -4,11 +4,11 @@
 //! narrow pane drops the compressed column, and commands end in "…".
 
 use super::cut;
-use crate::text_fit;
 use super::state::{human, Explorer, Focus};
 use super::strings as S;
 use super::theme;
 use crate::image::HistoryEntry;
+use crate::text_fit;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
@@ -97,14 +97,20 @@ fn format_row(numbers: &[String; 4], command: &str, w: usize) -> String {
     let narrow = w < NUMBERS_W + COMMAND_MIN_W;
     let n = numbers;
     let (lead, used) = if narrow {
-        (format!("{:>3} {:>7} {:>7}  ", n[0], n[1], n[3]), NUMBERS_NARROW_W)
+        (
+            format!("{:>3} {:>7} {:>7}  ", n[0], n[1], n[3]),
+            NUMBERS_NARROW_W,
+        )
     } else {
         (
             format!("{:>3} {:>7} {:>7} {:>7}  ", n[0], n[1], n[2], n[3]),
             NUMBERS_W,
         )
     };
-    format!("{lead}{}", text_fit::truncate(command, w.saturating_sub(used)))
+    format!(
+        "{lead}{}",
+        text_fit::truncate(command, w.saturating_sub(used))
+    )
 }
 
 /// First row shown, so that the selected layer is on screen with the steps after it (the
@@ -151,7 +157,10 @@ pub fn render(f: &mut Frame, area: Rect, ex: &Explorer) {
         )));
     }
     if rows.len() > off + vis {
-        let more = S::fill(S::MORE_BELOW, &[("n", &(rows.len() - off - vis).to_string())]);
+        let more = S::fill(
+            S::MORE_BELOW,
+            &[("n", &(rows.len() - off - vis).to_string())],
+        );
         let block = block.title_bottom(Line::styled(more, theme::dim()).right_aligned());
         f.render_widget(Paragraph::new(lines).block(block), area);
         return;

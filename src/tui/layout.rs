@@ -27,7 +27,9 @@ const DETAILS_MIN_H: u16 = 6;
 /// the screen (at least 40 columns) and what leaves the tree its attributes and
 /// [`NAME_ROOM`] columns for names; wider while "why is it big" is open.
 fn left_width(w: u16, ex: Option<&Explorer>) -> u16 {
-    let min = (w * 2 / 5).max(w.min(40)).min(w.saturating_sub(30).max(w / 2));
+    let min = (w * 2 / 5)
+        .max(w.min(40))
+        .min(w.saturating_sub(30).max(w / 2));
     let tree_need = (ATTRS_WIDTH + NAME_ROOM + 2) as u16;
     let max = w.saturating_sub(tree_need.max(w * 2 / 5)).max(min);
     let need = ex.map(super::layers::width_needed).unwrap_or(0) as u16;

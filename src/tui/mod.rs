@@ -31,9 +31,9 @@ pub mod why;
 use crate::analysis::why::{WhyOptions, WhyReport};
 use crate::analysis::Analysis;
 use crate::cli::{LoadArgs, WhyArgs};
-use crate::text_fit;
 use crate::progress::Progress;
 use crate::source::{LoadOptions, Selection};
+use crate::text_fit;
 use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
 use crossterm::terminal::{
     disable_raw_mode, enable_raw_mode, EnterAlternateScreen, LeaveAlternateScreen,
@@ -167,10 +167,7 @@ fn draw_gauge(f: &mut Frame, area: Rect, name: &str, progress: &Progress) {
             ("entries", &s.entries.to_string()),
         ],
     );
-    f.render_widget(
-        Paragraph::new(Line::styled(layers, theme::dim())),
-        line(2),
-    );
+    f.render_widget(Paragraph::new(Line::styled(layers, theme::dim())), line(2));
 }
 
 /// The main loop: draw, wait for an event, update, run effects; until `app.quit`.

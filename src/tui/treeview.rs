@@ -937,8 +937,7 @@ impl TreeView {
     /// Are the permission and uid:gid columns shown? The user's choice, else only when the
     /// names keep [`NAME_ROOM`] columns beside them.
     pub fn shows_attrs(&self) -> bool {
-        self.attrs
-            .unwrap_or(self.view_w >= ATTRS_WIDTH + NAME_ROOM)
+        self.attrs.unwrap_or(self.view_w >= ATTRS_WIDTH + NAME_ROOM)
     }
 
     pub fn link_suffix(&self, cx: Ctx, n: NodeId) -> String {
@@ -1126,10 +1125,11 @@ impl TreeView {
             lifted.push(LIFTED_CHANGES_ONLY.to_string());
         }
         if let Some(f) = &self.filter {
-            if f.matches.binary_search_by_key(&cx.image.paths.preorder_rank(n), |&m| {
-                cx.image.paths.preorder_rank(m)
-            })
-            .is_err()
+            if f.matches
+                .binary_search_by_key(&cx.image.paths.preorder_rank(n), |&m| {
+                    cx.image.paths.preorder_rank(m)
+                })
+                .is_err()
             {
                 lifted.push(format!("{} '{}'", LIFTED_FILTER, f.pattern));
                 self.filter = None;

@@ -280,7 +280,6 @@ pub fn mouse(cv: &mut CompareView, m: MouseEvent, areas: &Areas) {
     }
 }
 
-
 pub fn draw(f: &mut Frame, size: Rect, cv: &CompareView) {
     let a = areas(size, cv);
     headline::render(f, a.headline, &cv.c);
