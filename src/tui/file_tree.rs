@@ -56,36 +56,43 @@ fn legend(ex: &Explorer) -> Line<'static> {
 }
 
 /// The filter at the bottom right: being typed (with a cursor), or in force; with how many
-/// paths it matches (its own place: the key bar's messages come and go).
+/// paths it matches (its own place: the key bar's messages come and go). In `room` columns:
+/// the hint, then the count give way before the pattern is cut.
 pub fn filter_title(
     input: Option<&str>,
     active: Option<&str>,
     matches: Option<usize>,
+    room: usize,
 ) -> Option<Line<'static>> {
     let count = matches
-        .map(|n| {
-            format!(
-                "· {} ",
-                S::fill(S::FILTER_MATCHES, &[("n", &n.to_string())])
-            )
-        })
+        .map(|n| format!("· {} ", S::fill(S::FILTER_MATCHES, &[("n", &n.to_string())])))
         .unwrap_or_default();
-    if let Some(p) = input {
-        return Some(
-            Line::from(vec![
-                Span::styled(S::FILTER_PROMPT, theme::warn()),
-                Span::raw(format!("{p}▏ {count}")),
-            ])
-            .right_aligned(),
-        );
-    }
-    active.map(|p| {
+    let (label, pattern, hint) = match (input, active) {
+        (Some(p), _) => (S::FILTER_PROMPT, format!("{p}▏ "), String::new()),
+        (None, Some(p)) => (
+            S::FILTER_ACTIVE,
+            format!("{p} "),
+            format!("· {} ", S::FILTER_KEPT_HINT),
+        ),
+        (None, None) => return None,
+    };
+    let fits = |parts: &[&str]| {
+        cut::width(label) + parts.iter().map(|p| cut::width(p)).sum::<usize>() <= room
+    };
+    let tail = if fits(&[&pattern, &count, &hint]) {
+        format!("{pattern}{count}{hint}")
+    } else if fits(&[&pattern, &count]) {
+        format!("{pattern}{count}")
+    } else {
+        text_fit::truncate(&pattern, room.saturating_sub(cut::width(label)))
+    };
+    Some(
         Line::from(vec![
-            Span::styled(S::FILTER_ACTIVE, theme::warn()),
-            Span::raw(format!("{p} {count}· {} ", S::FILTER_KEPT_HINT)),
+            Span::styled(label, theme::warn()),
+            Span::raw(tail),
         ])
-        .right_aligned()
-    })
+        .right_aligned(),
+    )
 }
 
 /// One row's text: attributes, tree guides, name (and link target).
@@ -221,6 +228,7 @@ pub fn render(f: &mut Frame, area: Rect, list: Rect, ex: &Explorer) {
         ex.filter_input.as_deref(),
         ex.tree.filter_pattern(),
         ex.tree.filter_match_count(),
+        (area.width as usize).saturating_sub(3),
     );
     let legend = legend(ex);
     let mut block = Block::default()

@@ -135,6 +135,7 @@ pub fn render(f: &mut Frame, area: Rect, list: Rect, cv: &CompareView) {
         cv.filter_input.as_deref(),
         cv.tree.filter_pattern(),
         cv.tree.filter_match_count(),
+        (area.width as usize).saturating_sub(3),
     ) {
         block = block.title_bottom(l);
     }
