@@ -401,13 +401,16 @@ mod span_tests {
     use crate::testkit::{compress, filler, Compression, LayerSpec};
     use std::sync::Mutex;
 
+    /// The kept spans of one file: (offset, bytes), as `keep_parts` gets them.
+    type Parts = Vec<(u64, Vec<u8>)>;
+
     /// A capture that asks for what `inner` asks for (or, with `spans`, for those spans of
     /// every file) and records the parts the layer reader hands to `keep_parts`.
     #[derive(Debug)]
     struct Recording<C: Capture> {
         inner: C,
         spans: Option<Vec<Range<u64>>>,
-        parts: Mutex<Vec<Vec<(u64, Vec<u8>)>>>,
+        parts: Mutex<Vec<Parts>>,
     }
 
     impl<C: Capture> Capture for Recording<C> {
