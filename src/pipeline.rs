@@ -155,7 +155,8 @@ impl Watch {
     pub fn counting(progress: Arc<Progress>) -> Watch {
         Watch {
             progress: Some(progress),
-            ..Watch::default()
+            #[cfg(feature = "daemon")]
+            on_pull: None,
         }
     }
 
