@@ -14,7 +14,7 @@ use clap::Parser;
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{mpsc, Arc};
 
 /// Run the program; returns the exit status.
 pub fn run() -> i32 {
@@ -274,7 +274,8 @@ struct StatusLine {
     /// Set once the daemon reports on a pull.
     #[cfg_attr(not(feature = "daemon"), allow(dead_code))]
     pulling: Arc<AtomicBool>,
-    done: Arc<AtomicBool>,
+    /// Dropped to stop the ticker (which wakes at once, not at its next tick).
+    stop: Option<mpsc::Sender<()>>,
     ticker: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -294,13 +295,15 @@ impl StatusLine {
     fn start(loads: usize) -> StatusLine {
         let progress: Vec<_> = (0..loads).map(|_| Arc::new(Progress::new())).collect();
         let pulling = Arc::new(AtomicBool::new(false));
-        let done = Arc::new(AtomicBool::new(false));
+        let (stop, stopped) = mpsc::channel::<()>();
         let ticker = std::io::stderr().is_terminal().then(|| {
-            let (progress, pulling, done) = (progress.clone(), pulling.clone(), done.clone());
+            let (progress, pulling) = (progress.clone(), pulling.clone());
             std::thread::spawn(move || {
                 let mut shown = false;
-                while !done.load(Ordering::Relaxed) {
-                    std::thread::sleep(std::time::Duration::from_millis(150));
+                // a load done within the first tick shows nothing
+                while let Err(mpsc::RecvTimeoutError::Timeout) =
+                    stopped.recv_timeout(std::time::Duration::from_millis(150))
+                {
                     // the load under way: the last one that has started
                     let s = progress
                         .iter()
@@ -322,7 +325,7 @@ impl StatusLine {
         StatusLine {
             progress,
             pulling,
-            done,
+            stop: Some(stop),
             ticker,
         }
     }
@@ -345,7 +348,7 @@ impl StatusLine {
 
 impl Drop for StatusLine {
     fn drop(&mut self) {
-        self.done.store(true, Ordering::Relaxed);
+        self.stop.take();
         if let Some(t) = self.ticker.take() {
             let _ = t.join();
         }
