@@ -101,8 +101,8 @@ impl LoadConfig {
         &self.selection
     }
 
-    /// The same, choosing no image by name: a CI `--baseline` is read from the main archive
-    /// only, where `--image` picks from the image under test's archive.
+    /// The same, choosing no image by name: for a CI `--baseline`, since `--image` names an
+    /// image of the archive under test, not of the baseline's.
     pub fn without_image_choice(&self) -> LoadConfig {
         LoadConfig {
             selection: Selection {
