@@ -16,10 +16,12 @@ pub mod analysis;
 pub mod ci_config;
 pub mod cli;
 pub mod cli_front;
+#[cfg(feature = "testkit")]
 pub mod demo;
 pub mod exit_codes;
 pub mod pipeline;
 pub mod report;
+#[cfg(feature = "testkit")]
 pub mod testkit;
 pub mod tree;
 #[cfg(feature = "tui")]
