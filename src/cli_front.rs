@@ -2,7 +2,6 @@
 //! write text, JSON or a CI evaluation (or open the explorer on a terminal). Errors end here as
 //! one line on stderr and exit status 2.
 
-use crate::analysis::compare;
 use crate::cli::{Cli, WhyArgs};
 use crate::error::Error;
 use crate::exit_codes;
@@ -41,11 +40,12 @@ fn run_cli(cli: Cli) -> anyhow::Result<i32> {
                 max_growth,
                 fail_on_new_leftovers,
             } => {
-                let gate = compare::Gate {
+                let gate = crate::analysis::ci_rules::CiThresholds {
                     max_growth,
-                    fail_on_new_leftovers,
+                    no_new_leftovers: fail_on_new_leftovers,
+                    ..Default::default()
                 };
-                let ci = ci || gate.max_growth.is_some() || gate.fail_on_new_leftovers;
+                let ci = ci || gate.max_growth.is_some() || gate.no_new_leftovers;
                 run_compare(
                     &a,
                     &b,
@@ -116,7 +116,7 @@ fn print_notes<'a>(notes: impl Iterator<Item = &'a String>) {
 
 /// `--ci`: evaluate the rules, write the evaluation, and exit 0 (all pass) or 1 (one failed).
 fn run_ci(cli: &Cli, config: &LoadConfig, target: &str) -> anyhow::Result<i32> {
-    use crate::analysis::rules;
+    use crate::analysis::ci_rules as rules;
     use crate::ci_config;
     let cwd = std::env::current_dir()?;
     // the config first: a bad one should not cost an image load
@@ -140,18 +140,26 @@ fn run_ci(cli: &Cli, config: &LoadConfig, target: &str) -> anyhow::Result<i32> {
         None => None,
     };
     let leftovers = a.why.leftover_summary();
-    let input = rules::RuleInput {
+    let input = rules::CiInput {
         image: &a.image,
         analysis: &a.analysis,
         leftovers: Some(&leftovers),
         baseline: baseline.as_ref(),
+        comparison: None,
     };
     let evaluation = rules::evaluate(&settings.rules, &input);
     let color = ci_config::use_color(
         std::io::stdout().is_terminal(),
         std::env::var_os("NO_COLOR").as_deref(),
     );
-    let out = ci_config::render_outputs(&cli.ci, &evaluation, &cwd, target, color);
+    let out = report::ci::render_outputs(
+        cli.ci.ci_format,
+        cli.ci.ci_report.as_deref(),
+        &evaluation,
+        &cwd,
+        target,
+        color,
+    );
     if let Some((path, text)) = &out.report_file {
         write_output(path, text)?;
     }
@@ -168,7 +176,7 @@ fn run_compare(
     a: &str,
     b: &str,
     json: Option<&Path>,
-    gate: Option<compare::Gate>,
+    gate: Option<crate::analysis::ci_rules::CiThresholds>,
     config: &LoadConfig,
     why: &WhyArgs,
 ) -> anyhow::Result<i32> {
@@ -182,24 +190,24 @@ fn run_compare(
     {
         return crate::tui::run_compare(a, b, config, why_opts);
     }
-    let pair = watched_pair(|wa, wb| pipeline::compare_images(a, b, config, &why_opts, [wa, wb]))?;
+    let pair = watched_pair(|wa, wb| {
+        pipeline::compare_images(a, b, config, &why_opts, gate.as_ref(), [wa, wb])
+    })?;
     print_notes(pair.notes.iter().flatten());
     let c = pair.comparison;
-    let rules = gate.as_ref().map(|g| compare::evaluate(&c, g));
     if let Some(path) = json {
-        let doc = report::compare_json::build(&c, rules.as_deref());
+        let doc = report::compare_json::build(&c, pair.evaluation.as_ref());
         write_json(path, |w| serde_json::to_writer_pretty(w, &doc))?;
     }
-    if let Some(rules) = &rules {
+    if let Some(e) = &pair.evaluation {
         // with --json - the JSON is the output; the evaluation goes to stderr
-        let text = report::compare_text::render_ci(&c, rules);
+        let text = report::ci::compare_text(&c, e);
         if json.is_some_and(|p| p.as_os_str() == "-") {
             eprint!("{text}");
         } else {
             print!("{text}");
         }
-        let failed = rules.iter().any(|r| r.verdict == compare::Verdict::Fail);
-        return Ok(if failed {
+        return Ok(if !e.pass {
             exit_codes::RULE_FAILED
         } else {
             exit_codes::OK
@@ -358,7 +366,7 @@ impl Drop for StatusLine {
 /// The status line while loading.
 fn loading_line(s: &ProgressSnapshot) -> String {
     let total = if s.bytes_total > 0 {
-        format!(" / {}", report::human_bytes(s.bytes_total))
+        format!(" / {}", crate::units::human_bytes(s.bytes_total))
     } else {
         String::new()
     };
@@ -366,17 +374,21 @@ fn loading_line(s: &ProgressSnapshot) -> String {
         // Docker 20.10 writes the whole export to its own disk before sending a byte
         format!(
             "loading: waiting for the daemon to export {}",
-            report::human_bytes(s.bytes_total)
+            crate::units::human_bytes(s.bytes_total)
         )
     } else if s.layers_total == 0 {
         // a daemon's stream: bytes received is all there is to show until the end
-        format!("loading: {}{}", report::human_bytes(s.bytes_read), total)
+        format!(
+            "loading: {}{}",
+            crate::units::human_bytes(s.bytes_read),
+            total
+        )
     } else {
         format!(
             "loading: layer {}/{}, {}{}",
             s.layers_done,
             s.layers_total,
-            report::human_bytes(s.bytes_read),
+            crate::units::human_bytes(s.bytes_read),
             total
         )
     }
@@ -392,7 +404,11 @@ fn pull_line(reference: &str, status: &pipeline::PullStatus) -> String {
         .unwrap_or_default();
     let amount = match (status.current, status.total) {
         (Some(c), Some(t)) => {
-            format!(" {} / {}", report::human_bytes(c), report::human_bytes(t))
+            format!(
+                " {} / {}",
+                crate::units::human_bytes(c),
+                crate::units::human_bytes(t)
+            )
         }
         _ => String::new(),
     };

@@ -23,6 +23,8 @@ pub mod pipeline;
 pub mod report;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+pub mod text_fit;
 pub mod tree;
 #[cfg(feature = "tui")]
 pub mod tui;
+pub mod units;

@@ -3,6 +3,7 @@
 //! analysed, and the results go to a front end (`cli_front`, `tui`). Nothing here prints:
 //! progress goes through a [`Watch`], and the loaders' notes stay on the values they describe.
 
+use crate::analysis::ci_rules::{self, CiThresholds, Evaluation};
 use crate::analysis::compare::{self, Comparison};
 use crate::analysis::why::{WhyOptions, WhyReport};
 use crate::analysis::Analysis;
@@ -255,17 +256,20 @@ pub fn analyse(image: Image, why: &WhyOptions) -> Analysed {
 /// Two images compared, and what their loaders noted about each.
 pub struct ComparedPair {
     pub comparison: Comparison,
+    /// The CI gate's verdict, when one was asked for.
+    pub evaluation: Option<Evaluation>,
     /// The loaders' notes on A and on B (which image of several was read, …).
     pub notes: [Vec<String>; 2],
 }
 
-/// Load `a` and `b` (shared layers read once), analyse both and diff them with their
-/// leftovers and packages; `watch` follows the load of A and of B.
+/// Load `a` and `b` (shared layers read once), analyse both, diff them with their leftovers
+/// and packages, and evaluate `gate` on the pair; `watch` follows the load of A and of B.
 pub fn compare_images(
     a: &str,
     b: &str,
     config: &LoadConfig,
     why: &WhyOptions,
+    gate: Option<&CiThresholds>,
     watch: [&Watch; 2],
 ) -> Result<ComparedPair> {
     let cache = LayerCache::new();
@@ -274,8 +278,11 @@ pub fn compare_images(
     watch[1].check_cancelled()?;
     let (aa, ab) = rayon::join(|| analyse(ia, why), || analyse(ib, why));
     let comparison = compare::compare(&compare_side(&aa), &compare_side(&ab));
+    let evaluation = gate
+        .map(|g| ci_rules::evaluate_comparison(g, &aa.image, &ab.image, &ab.analysis, &comparison));
     Ok(ComparedPair {
         comparison,
+        evaluation,
         notes: [aa.image.warnings, ab.image.warnings],
     })
 }

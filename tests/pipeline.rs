@@ -102,6 +102,7 @@ fn a_comparison_keeps_each_sides_notes_apart() {
         one.to_str().unwrap(),
         &config(None),
         &Default::default(),
+        None,
         [&w0, &w1],
     )
     .unwrap();
@@ -143,6 +144,7 @@ fn a_cancelled_load_does_not_start_and_a_comparison_stops_before_b() {
         one.to_str().unwrap(),
         &config(None),
         &Default::default(),
+        None,
         [&Watch::default(), &w],
     );
     assert!(matches!(r, Err(Error::Cancelled)));

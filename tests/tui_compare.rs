@@ -84,6 +84,7 @@ fn compared() -> Compared {
         pb.to_str().unwrap(),
         &LoadConfig::from_args(&LoadArgs::default()),
         &Default::default(),
+        None,
         [&watch[0], &watch[1]],
     )
     .unwrap();
