@@ -215,6 +215,10 @@ struct Tap<R> {
 
 impl<R: Read> Read for Tap<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.progress.as_ref().is_some_and(|p| p.cancelled()) {
+            // not `Interrupted`: readers retry that kind, and the load must end
+            return Err(io::Error::other("cancelled"));
+        }
         let n = self.inner.read(buf)?;
         if let Some(s) = self.sha.as_mut() {
             s.update(&buf[..n]);
