@@ -65,7 +65,12 @@ pub fn filter_title(
     room: usize,
 ) -> Option<Line<'static>> {
     let count = matches
-        .map(|n| format!("· {} ", S::fill(S::FILTER_MATCHES, &[("n", &n.to_string())])))
+        .map(|n| {
+            format!(
+                "· {} ",
+                S::fill(S::FILTER_MATCHES, &[("n", &n.to_string())])
+            )
+        })
         .unwrap_or_default();
     let (label, pattern, hint) = match (input, active) {
         (Some(p), _) => (S::FILTER_PROMPT, format!("{p}▏ "), String::new()),
@@ -86,13 +91,7 @@ pub fn filter_title(
     } else {
         text_fit::truncate(&pattern, room.saturating_sub(cut::width(label)))
     };
-    Some(
-        Line::from(vec![
-            Span::styled(label, theme::warn()),
-            Span::raw(tail),
-        ])
-        .right_aligned(),
-    )
+    Some(Line::from(vec![Span::styled(label, theme::warn()), Span::raw(tail)]).right_aligned())
 }
 
 /// One row's text: attributes, tree guides, name (and link target).

@@ -408,6 +408,139 @@ impl Explorer {
         }
     }
 
+    /// The move keys, in the focused pane.
+    fn move_action(&mut self, action: Action, areas: &Areas) {
+        match action {
+            Action::Up => self.move_by(-1, areas),
+            Action::Down => self.move_by(1, areas),
+            Action::PageUp => {
+                let p = self.page(areas);
+                self.move_by(-p, areas)
+            }
+            Action::PageDown => {
+                let p = self.page(areas);
+                self.move_by(p, areas)
+            }
+            Action::Home | Action::End => {
+                let first = action == Action::Home;
+                match self.focus {
+                    Focus::Layers => self.select_layer(if first { 0 } else { usize::MAX }),
+                    Focus::Wasted => {
+                        self.wasted_sel = if first {
+                            0
+                        } else {
+                            self.wasted.len().saturating_sub(1)
+                        }
+                    }
+                    Focus::Why => {
+                        self.why_sel = if first {
+                            0
+                        } else {
+                            self.why_lines.len().saturating_sub(1)
+                        }
+                    }
+                    Focus::Tree => {
+                        let (t, cx) = self.tree_cx();
+                        if first {
+                            t.home(cx)
+                        } else {
+                            t.end(cx)
+                        }
+                    }
+                }
+            }
+            Action::Left | Action::Right => {
+                if self.focus == Focus::Tree {
+                    let (t, cx) = self.tree_cx();
+                    if action == Action::Left {
+                        t.left(cx)
+                    } else {
+                        t.right(cx)
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The tree's own keys: modes, collapsing, the filter, hiding, sorting, wrapping.
+    fn tree_action(&mut self, action: Action) {
+        match action {
+            Action::LayerChangesOnly | Action::LayerAggregated => {
+                let mode = if action == Action::LayerChangesOnly {
+                    LayerMode::ChangesOnly
+                } else {
+                    LayerMode::Aggregated
+                };
+                let (t, cx) = self.tree_cx();
+                t.set_mode(cx, mode);
+            }
+            Action::ToggleCollapse => {
+                let (t, cx) = self.tree_cx();
+                let c = t.cursor;
+                t.toggle_collapse(cx, c);
+            }
+            Action::ToggleCollapseAll => {
+                let (t, cx) = self.tree_cx();
+                t.toggle_collapse_all(cx);
+            }
+            Action::StartFilter => {
+                self.focus = Focus::Tree;
+                self.filter_input = Some(self.tree.filter_pattern().unwrap_or("").to_string());
+            }
+            Action::FilterInput(c) => {
+                if let Some(s) = self.filter_input.as_mut() {
+                    s.push(c);
+                    let p = s.clone();
+                    let (t, cx) = self.tree_cx();
+                    t.set_filter(cx, &p);
+                }
+            }
+            Action::FilterBackspace => {
+                if let Some(s) = self.filter_input.as_mut() {
+                    s.pop();
+                    let p = s.clone();
+                    let (t, cx) = self.tree_cx();
+                    t.set_filter(cx, &p);
+                }
+            }
+            Action::FilterDone => self.filter_input = None,
+            Action::FilterCancel => {
+                self.filter_input = None;
+                let (t, cx) = self.tree_cx();
+                t.set_filter(cx, "");
+            }
+            Action::ToggleHide(m) => {
+                let (t, cx) = self.tree_cx();
+                t.toggle_hide(cx, m);
+            }
+            Action::ToggleAttributes => {
+                let (t, cx) = self.tree_cx();
+                t.attrs = Some(!t.shows_attrs());
+                t.scroll_to_cursor(cx, Dir::Center);
+            }
+            Action::ToggleWrap => {
+                let (t, cx) = self.tree_cx();
+                t.wrap = !t.wrap;
+                t.scroll_to_cursor(cx, Dir::Center);
+            }
+            Action::CycleSort | Action::SortBySize => {
+                let (t, cx) = self.tree_cx();
+                let next = if t.sort == SortOrder::Name {
+                    SortOrder::SizeDesc
+                } else {
+                    SortOrder::Name
+                };
+                t.set_sort(cx, next);
+            }
+            Action::WastedOnly => {
+                let (t, cx) = self.tree_cx();
+                t.toggle_wasted_only(cx);
+            }
+            _ => {}
+        }
+    }
+
     fn extract(&mut self) -> Result<Effect, String> {
         let n = self.tree.cursor;
         let cx = self.cx();
@@ -667,125 +800,14 @@ pub fn update(app: &mut App, action: Action) {
             // the panes changed size
             app.clear = true;
         }
-        Action::Up => ex.move_by(-1, &areas),
-        Action::Down => ex.move_by(1, &areas),
-        Action::PageUp => {
-            let p = ex.page(&areas);
-            ex.move_by(-p, &areas)
-        }
-        Action::PageDown => {
-            let p = ex.page(&areas);
-            ex.move_by(p, &areas)
-        }
-        Action::Home | Action::End => {
-            let first = action == Action::Home;
-            match ex.focus {
-                Focus::Layers => ex.select_layer(if first { 0 } else { usize::MAX }),
-                Focus::Wasted => {
-                    ex.wasted_sel = if first {
-                        0
-                    } else {
-                        ex.wasted.len().saturating_sub(1)
-                    }
-                }
-                Focus::Why => {
-                    ex.why_sel = if first {
-                        0
-                    } else {
-                        ex.why_lines.len().saturating_sub(1)
-                    }
-                }
-                Focus::Tree => {
-                    let (t, cx) = ex.tree_cx();
-                    if first {
-                        t.home(cx)
-                    } else {
-                        t.end(cx)
-                    }
-                }
-            }
-        }
-        Action::Left | Action::Right => {
-            if ex.focus == Focus::Tree {
-                let (t, cx) = ex.tree_cx();
-                if action == Action::Left {
-                    t.left(cx)
-                } else {
-                    t.right(cx)
-                }
-            }
-        }
-        Action::LayerChangesOnly | Action::LayerAggregated => {
-            let mode = if action == Action::LayerChangesOnly {
-                LayerMode::ChangesOnly
-            } else {
-                LayerMode::Aggregated
-            };
-            let (t, cx) = ex.tree_cx();
-            t.set_mode(cx, mode);
-        }
-        Action::ToggleCollapse => {
-            let (t, cx) = ex.tree_cx();
-            let c = t.cursor;
-            t.toggle_collapse(cx, c);
-        }
-        Action::ToggleCollapseAll => {
-            let (t, cx) = ex.tree_cx();
-            t.toggle_collapse_all(cx);
-        }
-        Action::StartFilter => {
-            ex.focus = Focus::Tree;
-            ex.filter_input = Some(ex.tree.filter_pattern().unwrap_or("").to_string());
-        }
-        Action::FilterInput(c) => {
-            if let Some(s) = ex.filter_input.as_mut() {
-                s.push(c);
-                let p = s.clone();
-                let (t, cx) = ex.tree_cx();
-                t.set_filter(cx, &p);
-            }
-        }
-        Action::FilterBackspace => {
-            if let Some(s) = ex.filter_input.as_mut() {
-                s.pop();
-                let p = s.clone();
-                let (t, cx) = ex.tree_cx();
-                t.set_filter(cx, &p);
-            }
-        }
-        Action::FilterDone => ex.filter_input = None,
-        Action::FilterCancel => {
-            ex.filter_input = None;
-            let (t, cx) = ex.tree_cx();
-            t.set_filter(cx, "");
-        }
-        Action::ToggleHide(m) => {
-            let (t, cx) = ex.tree_cx();
-            t.toggle_hide(cx, m);
-        }
-        Action::ToggleAttributes => {
-            let (t, cx) = ex.tree_cx();
-            t.attrs = Some(!t.shows_attrs());
-            t.scroll_to_cursor(cx, Dir::Center);
-        }
-        Action::ToggleWrap => {
-            let (t, cx) = ex.tree_cx();
-            t.wrap = !t.wrap;
-            t.scroll_to_cursor(cx, Dir::Center);
-        }
-        Action::CycleSort | Action::SortBySize => {
-            let (t, cx) = ex.tree_cx();
-            let next = if t.sort == SortOrder::Name {
-                SortOrder::SizeDesc
-            } else {
-                SortOrder::Name
-            };
-            t.set_sort(cx, next);
-        }
-        Action::WastedOnly => {
-            let (t, cx) = ex.tree_cx();
-            t.toggle_wasted_only(cx);
-        }
+        Action::Up
+        | Action::Down
+        | Action::PageUp
+        | Action::PageDown
+        | Action::Home
+        | Action::End
+        | Action::Left
+        | Action::Right => ex.move_action(action, &areas),
         Action::Extract => match ex.extract() {
             Ok(eff) => {
                 let Effect::Extract { path, .. } = &eff;
@@ -802,6 +824,7 @@ pub fn update(app: &mut App, action: Action) {
             }
         }
         Action::Quit | Action::Help | Action::CloseHelp => {}
+        _ => ex.tree_action(action),
     }
     if let Some(s) = status {
         app.set_status(s);
