@@ -81,7 +81,10 @@ fn run_cli(cli: Cli) -> anyhow::Result<i32> {
     }
     print!("{}", report::text::render(&image, &analysis));
     println!();
-    print!("{}", why.render_text(&image));
+    print!(
+        "{}",
+        report::text::render_why(&report::why::WhyView::new(&why))
+    );
     Ok(exit_codes::OK)
 }
 
@@ -93,7 +96,7 @@ fn write_report_json(
     why: &WhyReport,
 ) -> anyhow::Result<()> {
     let mut bathy = report::json::bathy_report(image, analysis);
-    bathy.extra.extend(why.json_sections());
+    bathy.why = Some(why.into());
     write_json(path, |w| {
         report::json::write_export(image, analysis, &bathy, w)
     })
