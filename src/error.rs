@@ -41,6 +41,14 @@ pub enum Error {
 
     #[error("{what}: {message}")]
     Config { what: String, message: String },
+
+    /// A leftover rule (`--rules FILE`) that cannot be used: which file, which rule, why.
+    #[error("{file}: rule {rule}: {message}")]
+    LeftoverRule {
+        file: String,
+        rule: String,
+        message: String,
+    },
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
