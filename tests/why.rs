@@ -963,7 +963,8 @@ fn fifty_long_user_globs_match_and_built_in_rules_still_fire() {
         )
         .write(&img, ArchiveFormat::DockerArchive, Compression::None)
         .expect("write");
-    let mut yaml = String::from("rules:\n  - id: many-vendored\n    category: source\n    paths:\n");
+    let mut yaml =
+        String::from("rules:\n  - id: many-vendored\n    category: source\n    paths:\n");
     for i in 0..50 {
         let q = ["?".repeat(100), "?".repeat(100), "?".repeat(100)].join("-");
         yaml += &format!("      - '/opt/vendor-{i:02}/**/{q}-*/**/*.{{c,h,cc,hh,cpp,hpp}}'\n");

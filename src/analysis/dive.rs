@@ -112,7 +112,11 @@ impl DiveTreeBuilder {
         self.stamp += 1;
         let stamp = self.stamp;
         let mut nodes: Vec<NodeId> = Vec::new();
-        let entries = image.layers.get(layer).map(|l| &l.entries[..]).unwrap_or(&[]);
+        let entries = image
+            .layers
+            .get(layer)
+            .map(|l| &l.entries[..])
+            .unwrap_or(&[]);
         for (i, e) in entries.iter().enumerate() {
             if is_dropped(image, e.node) {
                 continue;

@@ -404,7 +404,12 @@ impl<'a, 'b> Closure<'a, 'b> {
             Runtime::Native => {}
         }
         // native code the runtime and the app load: every ELF file collected so far
-        let elfs: Vec<NodeId> = self.nodes.iter().copied().filter(|&n| self.is_elf(n)).collect();
+        let elfs: Vec<NodeId> = self
+            .nodes
+            .iter()
+            .copied()
+            .filter(|&n| self.is_elf(n))
+            .collect();
         for n in elfs {
             self.add_elf(n);
         }
@@ -450,7 +455,11 @@ impl<'a, 'b> Closure<'a, 'b> {
     /// A script runs its shebang interpreter (through `/usr/bin/env`), which gets the script
     /// as its argument.
     fn shebang(&mut self, run: &mut Run, prog_path: &str, start: &StartConfig) {
-        let Some(line) = self.fs.captured(run.node).filter(|c| c.starts_with(SHEBANG_TAG)) else {
+        let Some(line) = self
+            .fs
+            .captured(run.node)
+            .filter(|c| c.starts_with(SHEBANG_TAG))
+        else {
             return;
         };
         let line = String::from_utf8_lossy(&line[2..]).trim().to_string();

@@ -337,7 +337,12 @@ impl PathRules {
                     subtree,
                 });
             }
-            excludes.push(r.exclude.iter().filter_map(|g| name_regex(g).ok()).collect());
+            excludes.push(
+                r.exclude
+                    .iter()
+                    .filter_map(|g| name_regex(g).ok())
+                    .collect(),
+            );
         }
         PathRules {
             matcher: PathMatcher::new(&sources),

@@ -1,14 +1,14 @@
 //! The JSON report: every key of dive's `--json` export with dive's meaning, plus ours under
 //! `bathyscaphe`. Wire types of their own, so the schema is explicit (docs/json.md).
 
+use crate::analysis::dive::{DiveLayerTree, DiveTreeBuilder};
 use crate::analysis::leftovers::{Leftover, Severity};
 use crate::analysis::packages::Package;
 use crate::analysis::why::WhyReport;
-use crate::analysis::dive::{DiveLayerTree, DiveTreeBuilder};
 use crate::analysis::Analysis;
-use crate::report::why::origin_word;
 use crate::image::{EntryKind, HistoryEntry, Image, LayerEntry};
 use crate::paths::NodeId;
+use crate::report::why::origin_word;
 use serde::{Deserialize, Serialize};
 
 #[derive(Serialize, Deserialize, Debug, Clone)]

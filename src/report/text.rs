@@ -226,11 +226,7 @@ fn why_stages(s: &mut String, st: &StageSection) {
         );
     }
     for t in &st.totals {
-        let stage = t
-            .stage
-            .clone()
-            .map(|x| format!(" {x}"))
-            .unwrap_or_default();
+        let stage = t.stage.clone().map(|x| format!(" {x}")).unwrap_or_default();
         let _ = writeln!(
             s,
             "  total {}{stage}: {} in {} layers",

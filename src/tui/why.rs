@@ -13,12 +13,12 @@ use crate::report::why::{
     origin_total_words, origin_word, EstimateSection, LeftoverSection, PackageSection,
     StageSection, WhyView,
 };
-use LineKind::{Finding, Heading, Note};
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Borders, Paragraph};
 use ratatui::Frame;
+use LineKind::{Finding, Heading, Note};
 
 /// How many packages the pane lists.
 pub const TOP_PACKAGES: usize = 15;
