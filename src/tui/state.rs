@@ -178,6 +178,8 @@ pub struct Explorer {
     pub why_sel: usize,
     /// Where `i` goes back to from Image details.
     pub focus_before_details: Focus,
+    /// The tree's mode before a jump from "why is it big" changed it: restored on closing.
+    pub mode_before_why: Option<LayerMode>,
 }
 
 pub enum Screen {
@@ -228,6 +230,7 @@ impl Explorer {
             why_open: false,
             why_sel: 0,
             focus_before_details: Focus::Layers,
+            mode_before_why: None,
         };
         ex.select_layer(0);
         ex
@@ -327,10 +330,7 @@ impl Explorer {
                 self.wasted_sel =
                     (self.wasted_sel as isize + delta).clamp(0, (n - 1).max(0)) as usize;
             }
-            Focus::Why => {
-                let n = self.why_lines.len() as isize;
-                self.why_sel = (self.why_sel as isize + delta).clamp(0, (n - 1).max(0)) as usize;
-            }
+            Focus::Why => self.move_why(delta),
             Focus::Tree => {
                 let (t, cx) = self.tree_cx();
                 if delta > 0 {
@@ -341,6 +341,37 @@ impl Explorer {
             }
         }
         let _ = areas;
+    }
+
+    /// Close "why is it big": back to the layers, in the tree's mode from before its jumps.
+    fn close_why(&mut self) {
+        self.why_open = false;
+        self.focus = Focus::Layers;
+        if let Some(m) = self.mode_before_why.take() {
+            let (t, cx) = self.tree_cx();
+            t.set_mode(cx, m);
+        }
+    }
+
+    /// The "why is it big" lines `Enter` acts on (headers and notes are passed over).
+    fn why_actionable(&self) -> Vec<usize> {
+        self.why_lines
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.target != WhyTarget::None)
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// Move `delta` actionable lines in "why is it big", stopping at the first and last.
+    fn move_why(&mut self, delta: isize) {
+        let acts = self.why_actionable();
+        if acts.is_empty() {
+            return;
+        }
+        let at = acts.partition_point(|&i| i < self.why_sel) as isize;
+        let j = (at + delta).clamp(0, acts.len() as isize - 1) as usize;
+        self.why_sel = acts[j];
     }
 
     fn page(&self, areas: &Areas) -> isize {
@@ -402,8 +433,27 @@ impl Explorer {
             WhyTarget::None => None,
             WhyTarget::Path { node, path, layer } => self.jump_to(node, &path, layer),
             WhyTarget::Layer(l) => {
+                // the user's mode comes back when "why is it big" closes
+                self.mode_before_why.get_or_insert(self.tree.mode);
                 self.show_layer(l, LayerMode::ChangesOnly);
                 None
+            }
+            WhyTarget::Package { name, nodes, layer } => {
+                // its files alone, at the layer that installed it, in the user's mode
+                self.filter_input = None;
+                self.select_layer(layer);
+                self.focus = Focus::Tree;
+                let label = S::fill(S::PACKAGE_FILTER, &[("name", &name)]);
+                let (t, cx) = self.tree_cx();
+                t.set_node_filter(cx, &label, &nodes);
+                let first = t.first(cx);
+                if let Some(n) = first {
+                    t.reveal(cx, n);
+                }
+                Some(S::fill(
+                    S::PACKAGE_SHOWN,
+                    &[("name", &name), ("n", &nodes.len().to_string())],
+                ))
             }
         }
     }
@@ -433,10 +483,10 @@ impl Explorer {
                         }
                     }
                     Focus::Why => {
-                        self.why_sel = if first {
-                            0
-                        } else {
-                            self.why_lines.len().saturating_sub(1)
+                        let acts = self.why_actionable();
+                        let pick = if first { acts.first() } else { acts.last() };
+                        if let Some(&i) = pick {
+                            self.why_sel = i;
                         }
                     }
                     Focus::Tree => {
@@ -785,18 +835,17 @@ pub fn update(app: &mut App, action: Action) {
                 t.set_filter(cx, "");
                 status = Some(S::fill(S::FILTER_CLEARED, &[("pattern", &p)]));
             } else if ex.why_open {
-                ex.why_open = false;
-                ex.focus = Focus::Layers;
+                ex.close_why();
                 app.clear = true;
             }
         }
         Action::ToggleWhy => {
-            ex.why_open = !ex.why_open;
-            ex.focus = if ex.why_open {
-                Focus::Why
+            if ex.why_open {
+                ex.close_why();
             } else {
-                Focus::Layers
-            };
+                ex.why_open = true;
+                ex.focus = Focus::Why;
+            }
             // the panes changed size
             app.clear = true;
         }
@@ -969,7 +1018,10 @@ fn handle_mouse(app: &mut App, m: MouseEvent) {
                     }
                 }
                 Focus::Why => {
-                    if let Some(i) = super::why::line_at_row(ex, areas.why, m.row) {
+                    // only a row that acts takes the cursor
+                    if let Some(i) = super::why::line_at_row(ex, areas.why, m.row)
+                        .filter(|&i| ex.why_lines[i].target != WhyTarget::None)
+                    {
                         ex.why_sel = i;
                     }
                 }

@@ -80,6 +80,9 @@ pub const EXTRACT_EXISTS: &str = "./{name} exists: not overwriting it";
 pub const EXTRACT_FAILED: &str = "extract failed: {err}";
 pub const EXTRACTING: &str = "extracting {path}…";
 pub const JUMP_MISSING: &str = "{path} is not in the tree";
+pub const PACKAGE_FILTER: &str = "package {name}";
+pub const PACKAGE_SHOWN: &str =
+    "{name}: its {n} files, at the layer that installed it (Esc: all files)";
 pub const JUMP_LIFTED: &str = "{what} lifted to show {path}";
 /// How a lifted setting is named in [`JUMP_LIFTED`].
 pub const LIFTED_CHANGES_ONLY: &str = "changes only";

@@ -489,6 +489,25 @@ impl TreeView {
         self.refresh(cx);
     }
 
+    /// Show only `nodes` (and the directories leading to them) as a filter named `label`: a
+    /// package's own files. Typing a filter afterwards starts from the label as a pattern.
+    pub fn set_node_filter(&mut self, cx: Ctx, label: &str, nodes: &[NodeId]) {
+        let mut matches = nodes.to_vec();
+        matches.sort_unstable_by_key(|&n| cx.image.paths.preorder_rank(n));
+        matches.dedup();
+        // never matches a path: the node list is the filter
+        let Ok(regex) = Regex::new("[^\\s\\S]") else {
+            return;
+        };
+        self.filter = Some(Filter {
+            pattern: label.to_string(),
+            regex,
+            literal: false,
+            matches,
+        });
+        self.refresh(cx);
+    }
+
     pub fn is_collapsed(&self, n: NodeId) -> bool {
         self.collapse_all ^ self.toggled.contains(&n)
     }
