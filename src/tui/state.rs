@@ -499,14 +499,12 @@ impl Explorer {
                     }
                 }
             }
-            Action::Left | Action::Right => {
-                if self.focus == Focus::Tree {
-                    let (t, cx) = self.tree_cx();
-                    if action == Action::Left {
-                        t.left(cx)
-                    } else {
-                        t.right(cx)
-                    }
+            Action::Left | Action::Right if self.focus == Focus::Tree => {
+                let (t, cx) = self.tree_cx();
+                if action == Action::Left {
+                    t.left(cx)
+                } else {
+                    t.right(cx)
                 }
             }
             _ => {}
