@@ -421,6 +421,31 @@ pub fn resolve_and_load(target: &str, args: &LoadArgs, opts: &LoadOptions) -> cr
         Target::Daemon { reference, .. } => Err(Error::Usage(format!(
             "{reference}: this build cannot read from a daemon"
         ))),
+        Target::Registry { reference } => load_from_registry(&reference, args, opts),
+    }
+}
+
+/// `registry://…`: straight from the registry, no daemon.
+fn load_from_registry(
+    reference: &str,
+    args: &LoadArgs,
+    opts: &LoadOptions,
+) -> crate::Result<Image> {
+    #[cfg(feature = "registry")]
+    {
+        let settings = source::registry::RegistrySettings {
+            insecure: args.insecure_registry.clone(),
+            cert_dir: args.cert_dir.clone(),
+            credentials: None,
+        };
+        source::registry::load(reference, &settings, opts)
+    }
+    #[cfg(not(feature = "registry"))]
+    {
+        let _ = (args, opts);
+        Err(Error::Usage(format!(
+            "registry://{reference}: this build cannot read from a registry"
+        )))
     }
 }
 
@@ -428,7 +453,7 @@ pub fn resolve_and_load(target: &str, args: &LoadArgs, opts: &LoadOptions) -> cr
 pub fn pull_first(target: &Target, args: &LoadArgs) -> crate::Result<()> {
     let Target::Daemon { engine, reference } = target else {
         return Err(Error::Usage(
-            "--pull needs an image in a daemon, not a file".into(),
+            "--pull needs an image in a daemon, not a file or a registry".into(),
         ));
     };
     #[cfg(feature = "daemon")]

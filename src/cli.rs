@@ -73,13 +73,21 @@ pub struct LoadArgs {
     #[arg(long, value_name = "OS/ARCH", global = true)]
     pub platform: Option<String>,
 
-    /// Where the image comes from, as dive's --source: docker, podman, docker-archive, oci-archive, oci.
+    /// Where the image comes from, as dive's --source: docker, podman, registry, docker-archive, oci-archive, oci.
     #[arg(long, value_name = "SOURCE", global = true)]
     pub source: Option<String>,
 
     /// Ask the daemon to pull the image from its registry before reading it.
     #[arg(long, global = true)]
     pub pull: bool,
+
+    /// Reach this registry (HOST[:PORT]) over plain HTTP or unverified TLS, as docker's daemon option. Repeatable.
+    #[arg(long, value_name = "HOST[:PORT]", global = true)]
+    pub insecure_registry: Vec<String>,
+
+    /// Registry CAs (*.crt) and client certificate (*.cert + *.key) from DIR instead of certs.d.
+    #[arg(long, value_name = "DIR", global = true)]
+    pub cert_dir: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]

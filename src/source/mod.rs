@@ -8,6 +8,8 @@ pub mod extract;
 pub mod layer;
 pub mod layout;
 pub mod reference;
+#[cfg(feature = "registry")]
+pub mod registry;
 
 use crate::error::{Error, Result};
 use crate::image::{EntryKind, HistoryEntry, Image, Layer, LayerEntry, LinkRef};
@@ -119,7 +121,11 @@ pub fn load_stream<R: std::io::Read>(reader: R, name: &str, opts: &LoadOptions) 
     load_index(idx, name.to_string(), opts)
 }
 
-fn load_index(mut idx: MemberIndex, source: String, opts: &LoadOptions) -> Result<Image> {
+pub(crate) fn load_index(
+    mut idx: MemberIndex,
+    source: String,
+    opts: &LoadOptions,
+) -> Result<Image> {
     let plan = match layout::plan(&idx, &opts.selection, opts.verify) {
         Ok(p) => p,
         Err(e) => {
