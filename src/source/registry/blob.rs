@@ -16,6 +16,22 @@ use std::sync::Arc;
 pub struct Fetcher {
     pub session: Arc<Session>,
     pub progress: Option<Arc<Progress>>,
+    /// The first transfer that failed for good, said plainly: the layer reader would wrap it
+    /// in a decoder's words ("corrupt gzip layer"), which blame the blob for the network.
+    pub failure: Arc<std::sync::Mutex<Option<String>>>,
+}
+
+impl Fetcher {
+    pub fn new(session: Arc<Session>, progress: Option<Arc<Progress>>) -> Fetcher {
+        Fetcher {
+            session,
+            progress,
+            failure: Arc::default(),
+        }
+    }
+    pub fn take_failure(&self) -> Option<String> {
+        self.failure.lock().ok().and_then(|mut f| f.take())
+    }
 }
 
 impl std::fmt::Debug for Fetcher {
@@ -35,6 +51,7 @@ impl BlobFetcher for Fetcher {
             received: 0,
             resumed: false,
             progress: self.progress.clone(),
+            failure: self.failure.clone(),
         }))
     }
 }
@@ -48,27 +65,37 @@ pub struct BlobReader {
     received: u64,
     resumed: bool,
     progress: Option<Arc<Progress>>,
+    failure: Arc<std::sync::Mutex<Option<String>>>,
 }
 
 impl BlobReader {
+    /// Record the failure for [`Fetcher::take_failure`] and hand it to the reader.
+    fn give_up(&self, message: String) -> io::Error {
+        if let Ok(mut f) = self.failure.lock() {
+            f.get_or_insert_with(|| format!("layer {}: {message}", self.digest));
+        }
+        io::Error::other(message)
+    }
+
     /// The transfer broke (`why`): ask once for the rest, then give up naming the layer.
     fn resume(&mut self, why: String) -> io::Result<()> {
         self.resp = None;
         let at = format!("after {} of {} bytes", self.received, self.size);
         if self.resumed {
-            return Err(io::Error::other(format!(
-                "the registry stopped sending {at} again after a resume: {why}"
+            return Err(self.give_up(format!(
+                "the registry stopped sending {at} again after a resume ({why})"
             )));
         }
         self.resumed = true;
-        let resp = self
-            .session
-            .blob(&self.digest, self.received)
-            .map_err(|e| {
-                io::Error::other(format!(
-                    "stopped sending {at} ({why}); resuming failed: {e}"
-                ))
-            })?;
+        let resp = match self.session.blob(&self.digest, self.received) {
+            Ok(r) => r,
+            Err(e) => {
+                let e = self.session.strip_context(&e, &self.digest);
+                return Err(self.give_up(format!(
+                    "the registry stopped sending {at} ({why}); resuming failed: {e}"
+                )));
+            }
+        };
         let mut resp = resp;
         if resp.status() == StatusCode::PARTIAL_CONTENT {
             let start = resp
@@ -79,8 +106,8 @@ impl BlobReader {
                 .and_then(|v| v.split('-').next())
                 .and_then(|v| v.trim().parse::<u64>().ok());
             if start != Some(self.received) {
-                return Err(io::Error::other(format!(
-                    "stopped sending {at} ({why}); the resumed answer starts elsewhere"
+                return Err(self.give_up(format!(
+                    "the registry stopped sending {at} ({why}); the resumed answer starts elsewhere"
                 )));
             }
         } else {
@@ -88,8 +115,8 @@ impl BlobReader {
             let skip = self.received;
             let skipped = io::copy(&mut (&mut resp).take(skip), &mut io::sink())?;
             if skipped != skip {
-                return Err(io::Error::other(format!(
-                    "stopped sending {at} ({why}), and the retry ended sooner"
+                return Err(self.give_up(format!(
+                    "the registry stopped sending {at} ({why}), and the retry ended sooner"
                 )));
             }
         }
@@ -120,7 +147,7 @@ impl Read for BlobReader {
                         self.resp = None;
                         Ok(0)
                     }
-                    Ok(_) => Err(io::Error::other(format!(
+                    Ok(_) => Err(self.give_up(format!(
                         "the registry sent more than the {} bytes the manifest declares",
                         self.size
                     ))),

@@ -47,6 +47,15 @@ pub enum Want<'a> {
     Blob(&'a str),
 }
 
+impl Want<'_> {
+    fn describe(self) -> String {
+        match self {
+            Want::Manifest(r) => format!("manifest {r}"),
+            Want::Blob(d) => format!("blob {d}"),
+        }
+    }
+}
+
 impl Session {
     pub fn open(name: ImageName, settings: &RegistrySettings) -> Result<Session> {
         let context = name.context();
@@ -95,6 +104,17 @@ impl Session {
             self.base = base_url("http", self.name.api_host(), &self.name.context())?;
         }
         Ok(())
+    }
+
+    /// An error of ours without its `context: blob DIGEST: ` start, to nest in another.
+    pub fn strip_context(&self, e: &Error, digest: &str) -> String {
+        let s = e.to_string();
+        let s = s
+            .strip_prefix(&format!("{}: ", self.name.context()))
+            .unwrap_or(&s);
+        s.strip_prefix(&format!("blob {digest}: "))
+            .unwrap_or(s)
+            .to_string()
     }
 
     /// `context: message`, the shape of every registry error.
@@ -149,7 +169,7 @@ impl Session {
         let mut answered = false;
         loop {
             let auth = self.auth.lock().ok().and_then(|a| a.clone());
-            let resp = self.send_following(url.clone(), accept, from, auth)?;
+            let resp = self.send_following(url.clone(), accept, from, auth, want)?;
             if resp.status() == StatusCode::UNAUTHORIZED && !answered {
                 answered = true;
                 let challenge = resp
@@ -175,6 +195,7 @@ impl Session {
         accept: &[&str],
         from: Option<u64>,
         auth: Option<HeaderValue>,
+        want: Want,
     ) -> Result<Response> {
         let mut with_auth = true;
         for _ in 0..=MAX_REDIRECTS {
@@ -185,7 +206,9 @@ impl Session {
             if let (true, Some(a)) = (with_auth, &auth) {
                 req = req.header(AUTHORIZATION, a.clone());
             }
-            let resp = req.send().map_err(|e| self.fail(describe(&e)))?;
+            let resp = req
+                .send()
+                .map_err(|e| self.fail(format!("{}: {}", want.describe(), describe(&e))))?;
             if !resp.status().is_redirection() {
                 return Ok(resp);
             }
@@ -319,10 +342,7 @@ impl Session {
             .and_then(|v| v.to_str().ok())
             .map(|v| one_line(v, 40));
         let detail = error_detail(resp);
-        let what = match want {
-            Want::Manifest(r) => format!("manifest {r}"),
-            Want::Blob(d) => format!("blob {d}"),
-        };
+        let what = want.describe();
         let msg = match status.as_u16() {
             401 => format!(
                 "{what}: authentication failed (401); credentials: {}",

@@ -96,7 +96,9 @@ pub fn resolve(session: &Session, platform: Option<&str>) -> Result<Resolved> {
         let doc: Document = serde_json::from_slice(&bytes)
             .map_err(|e| session.fail(format!("manifest {reference}: invalid JSON: {e}")))?;
         let media = doc.media_type.clone().or(header_type).unwrap_or_default();
-        if doc.schema_version == Some(1) || media.contains("manifest.v1+") {
+        if doc.schema_version == Some(1)
+            || media.starts_with("application/vnd.docker.distribution.manifest.v1")
+        {
             return Err(session.fail(format!(
                 "manifest {reference}: Docker schema 1 manifests are not supported (push the image again with a current tool)"
             )));

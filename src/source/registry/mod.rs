@@ -48,17 +48,19 @@ pub fn load(reference: &str, settings: &RegistrySettings, opts: &LoadOptions) ->
     let session = Arc::new(Session::open(name, settings)?);
     let resolved = manifest::resolve(&session, opts.selection.platform.as_deref())?;
     let config = session.small_blob(&resolved.config.digest, manifest::MAX_CONFIG)?;
-    let idx = member_index(&session, &resolved, config, opts)?;
+    let fetcher = blob::Fetcher::new(session.clone(), opts.progress.clone());
+    let idx = member_index(&session, &resolved, config, &fetcher)?;
     // the name chose the image and the resolver its platform: the planner sees one candidate
     let load_opts = LoadOptions {
         selection: Selection::default(),
         ..opts.clone()
     };
-    let mut image = super::load_index(
-        idx,
-        format!("registry://{}", session.name.full()),
-        &load_opts,
-    )?;
+    let source = format!("registry://{}", session.name.full());
+    let loaded = super::load_index(idx, source, &load_opts);
+    if let Some(f) = fetcher.take_failure() {
+        return Err(session.fail(f));
+    }
+    let mut image = loaded?;
     image.format = InputFormat::Registry;
     Ok(image)
 }
@@ -68,7 +70,7 @@ fn member_index(
     session: &Arc<Session>,
     resolved: &manifest::Resolved,
     config: Vec<u8>,
-    opts: &LoadOptions,
+    fetcher: &blob::Fetcher,
 ) -> Result<MemberIndex> {
     let mut members = HashMap::new();
     let mut put = |name: String, size: u64, body: MemberBody| {
@@ -93,10 +95,7 @@ fn member_index(
     put(blob_member(&resolved.digest), n, b);
     let (n, b) = bytes(config);
     put(blob_member(&resolved.config.digest), n, b);
-    let fetcher: Arc<dyn super::archive::BlobFetcher> = Arc::new(blob::Fetcher {
-        session: session.clone(),
-        progress: opts.progress.clone(),
-    });
+    let fetcher: Arc<dyn super::archive::BlobFetcher> = Arc::new(fetcher.clone());
     for l in &resolved.layers {
         if l.size == 0 {
             return Err(session.fail(format!("layer {}: the manifest gives no size", l.digest)));
