@@ -41,6 +41,11 @@ impl ImageName {
             }
             _ => (HUB.to_string(), name.to_string()),
         };
+        if let Some((_, port)) = registry.split_once(':') {
+            if port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(bad("the registry's port is not a number"));
+            }
+        }
         let registry = match registry.as_str() {
             "index.docker.io" | "registry-1.docker.io" => HUB.to_string(),
             _ => registry,

@@ -217,8 +217,7 @@ mod tests {
             client: None,
         };
         let e = client_config("registry r, repository x", &files)
-            .err()
-            .expect("fails")
+            .expect_err("fails")
             .to_string();
         assert!(e.contains("ca.crt") && e.contains("registry r"), "{e}");
     }
