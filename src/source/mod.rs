@@ -6,6 +6,7 @@ pub mod archive;
 pub mod daemon;
 pub mod extract;
 pub mod layer;
+pub mod layer_store;
 pub mod layout;
 pub mod reference;
 #[cfg(feature = "registry")]
