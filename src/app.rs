@@ -346,6 +346,7 @@ fn load_image_with(
         progress: Some(progress.clone()),
         cache,
         capture: capture.then(crate::analysis::capture::why_capture),
+        store: layer_store(args),
     };
     let show = std::io::stderr().is_terminal();
     let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -423,6 +424,22 @@ pub fn resolve_and_load(target: &str, args: &LoadArgs, opts: &LoadOptions) -> cr
         ))),
         Target::Registry { reference } => load_from_registry(&reference, args, opts),
     }
+}
+
+/// The on-disk layer cache the arguments ask for: `--cache-dir`, else the default place;
+/// none with `--no-cache` or when no place is known.
+pub fn layer_store(args: &LoadArgs) -> Option<Arc<source::layer_store::LayerStore>> {
+    if args.no_cache {
+        return None;
+    }
+    let dir = args
+        .cache_dir
+        .clone()
+        .or_else(source::layer_store::LayerStore::default_dir)?;
+    Some(Arc::new(source::layer_store::LayerStore::new(
+        dir,
+        source::layer_store::DEFAULT_MAX_BYTES,
+    )))
 }
 
 /// `registry://…`: straight from the registry, no daemon.

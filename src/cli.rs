@@ -88,6 +88,14 @@ pub struct LoadArgs {
     /// Registry CAs (*.crt) and client certificate (*.cert + *.key) from DIR instead of certs.d.
     #[arg(long, value_name = "DIR", global = true)]
     pub cert_dir: Option<PathBuf>,
+
+    /// Keep parsed layers in DIR (default: $BATHY_CACHE_DIR, else $XDG_CACHE_HOME/bathy).
+    #[arg(long, value_name = "DIR", global = true, conflicts_with = "no_cache")]
+    pub cache_dir: Option<PathBuf>,
+
+    /// Neither read nor write the layer cache.
+    #[arg(long, global = true)]
+    pub no_cache: bool,
 }
 
 #[derive(Subcommand, Debug)]

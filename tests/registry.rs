@@ -673,3 +673,183 @@ fn compare_reads_registry_images_on_either_side() {
     let j = json_of(&out);
     assert!(!j.to_string().contains("app/bin"), "{j}");
 }
+
+/// The same app, tags differing only in their last layer.
+fn release(tag: &str, last: u64) -> ImageSpec {
+    ImageSpec::new(tag)
+        .layer(
+            LayerSpec::new("ADD rootfs /")
+                .file("etc/os-release", b"ID=test\n")
+                .file_sized("usr/lib/big.so", 300_000, 1),
+        )
+        .layer(LayerSpec::new("RUN deps").file_sized("usr/lib/deps.so", 100_000, 2))
+        .layer(LayerSpec::new("COPY app /app").file_sized("app/bin", 50_000, last))
+}
+
+fn blob_gets(proxy: &Proxy) -> Vec<String> {
+    proxy
+        .seen()
+        .into_iter()
+        .filter(|r| r.method == "GET" && r.path.contains("/blobs/"))
+        .map(|r| r.path)
+        .collect()
+}
+
+#[test]
+fn the_layer_cache_changes_no_number_and_the_next_tag_downloads_one_layer() {
+    let Some(s) = setup() else { return };
+    let (one, two) = (release("rel:1", 10), release("rel:2", 11));
+    for (tag, spec) in [("1", &one), ("2", &two)] {
+        push_members(
+            &s.pusher.host(),
+            "rel",
+            tag,
+            &spec.members(ArchiveFormat::OciArchive, Compression::Gzip),
+            false,
+        );
+    }
+    let proxy = Proxy::start(s.pusher.port, Rules::default());
+    let host = proxy.host();
+    let cache = s.path().join("cache");
+    let c = cache.display().to_string();
+    let run = |tag: &str| {
+        let target = format!("registry://{host}/rel:{tag}");
+        let out = bathy(
+            &[
+                &target,
+                "--insecure-registry",
+                &host,
+                "--cache-dir",
+                &c,
+                "--json",
+                "-",
+            ],
+            s.path(),
+            None,
+        );
+        json_of(&out);
+        out.stdout
+    };
+    let cold = run("1");
+    assert_eq!(blob_gets(&proxy).len(), 4, "config and three layers");
+    let warm = run("1");
+    assert!(cold == warm, "cold and warm JSON byte for byte");
+    assert_eq!(blob_gets(&proxy).len(), 5, "warm: the config only");
+    // the next tag: its config and its one new layer
+    let before = blob_gets(&proxy).len();
+    let next = run("2");
+    let fetched: Vec<String> = blob_gets(&proxy)[before..].to_vec();
+    let new_layer = layer_digests(&two, Compression::Gzip)[2].clone();
+    assert_eq!(fetched.len(), 2, "{fetched:?}");
+    assert!(
+        fetched.iter().any(|p| p.ends_with(&new_layer)),
+        "{fetched:?}"
+    );
+    // and it reads as it does with no cache at all
+    let target = format!("registry://{host}/rel:2");
+    let uncached = bathy(
+        &[
+            &target,
+            "--insecure-registry",
+            &host,
+            "--no-cache",
+            "--json",
+            "-",
+        ],
+        s.path(),
+        None,
+    );
+    json_of(&uncached);
+    assert!(
+        next == uncached.stdout,
+        "cached and uncached JSON byte for byte"
+    );
+}
+
+#[test]
+fn two_processes_share_one_cache() {
+    let Some(s) = setup() else { return };
+    let spec = release("pair:1", 20);
+    push_members(
+        &s.pusher.host(),
+        "pair",
+        "1",
+        &spec.members(ArchiveFormat::OciArchive, Compression::Gzip),
+        false,
+    );
+    let host = s.pusher.host();
+    let target = format!("registry://{host}/pair:1");
+    let cache = s.path().join("shared-cache");
+    let c = cache.display().to_string();
+    let args = [
+        target.as_str(),
+        "--insecure-registry",
+        &host,
+        "--cache-dir",
+        &c,
+        "--json",
+        "-",
+    ];
+    let outs: Vec<Output> = std::thread::scope(|sc| {
+        let hs: Vec<_> = (0..2)
+            .map(|_| sc.spawn(|| bathy(&args, s.path(), None)))
+            .collect();
+        hs.into_iter().map(|h| h.join().expect("thread")).collect()
+    });
+    let first = json_of(&outs[0]);
+    assert_eq!(first, json_of(&outs[1]));
+    assert!(outs[0].stdout == outs[1].stdout);
+    let warm = bathy(&args, s.path(), None);
+    assert!(warm.stdout == outs[0].stdout, "warm run byte for byte");
+    let entries: Vec<_> = std::fs::read_dir(cache.join("layers"))
+        .expect("cache written")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .collect();
+    assert_eq!(
+        entries.len(),
+        3,
+        "one entry per layer, no temporaries: {entries:?}"
+    );
+}
+
+#[test]
+fn archives_use_the_cache_and_still_check_their_blobs() {
+    let Some(s) = setup() else { return };
+    let spec = release("arch:1", 30);
+    let archive = s.path().join("arch.tar");
+    spec.write(&archive, ArchiveFormat::DockerOciArchive, Compression::Gzip)
+        .expect("write");
+    let a = archive.display().to_string();
+    let c = s.path().join("cache").display().to_string();
+    let run = |extra: &[&str]| {
+        let mut args = vec![a.as_str(), "--cache-dir", c.as_str(), "--json", "-"];
+        args.extend_from_slice(extra);
+        bathy(&args, s.path(), None)
+    };
+    let cold = run(&[]);
+    json_of(&cold);
+    let stored = std::fs::read_dir(s.path().join("cache/layers"))
+        .expect("cache written")
+        .count();
+    assert_eq!(stored, 3, "one entry per layer");
+    let text = |o: &Output| String::from_utf8_lossy(&o.stdout).to_string();
+    let warm = run(&[]);
+    assert_eq!(text(&cold), text(&warm));
+    let uncached = bathy(&[&a, "--no-cache", "--json", "-"], s.path(), None);
+    assert_eq!(text(&cold), text(&uncached));
+    // a blob changed in place under the same name is still caught on a warm cache
+    let mut members = spec.members(ArchiveFormat::DockerOciArchive, Compression::Gzip);
+    let victim = members
+        .iter_mut()
+        .find(|m| m.name.starts_with("blobs/") && m.data.len() > 50_000 && m.data[0] == 0x1f)
+        .expect("a gzip layer blob");
+    let n = victim.data.len();
+    victim.data[n / 2] ^= 0xff;
+    std::fs::write(&archive, bathyscaphe::testkit::tar_members(&members)).expect("write");
+    let line = failure(&run(&[]));
+    assert!(
+        line.contains("mismatch") || line.contains("corrupt"),
+        "{line}"
+    );
+}

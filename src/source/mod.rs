@@ -21,6 +21,7 @@ pub use layer::Capture;
 use layer::{parse_layer_with_progress, LayerParseOptions, ParsedLayer};
 pub use layout::Selection;
 use rayon::prelude::*;
+use std::io::Read;
 use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -36,6 +37,8 @@ pub struct LoadOptions {
     pub cache: Option<LayerCache>,
     /// Files whose contents to keep in [`Image::captured`] (package databases, ELF facts).
     pub capture: Option<Arc<dyn Capture>>,
+    /// Parsed layers kept on disk between runs (`--cache-dir`, `--no-cache`).
+    pub store: Option<Arc<layer_store::LayerStore>>,
 }
 
 impl Default for LoadOptions {
@@ -46,6 +49,7 @@ impl Default for LoadOptions {
             progress: None,
             cache: None,
             capture: None,
+            store: None,
         }
     }
 }
@@ -198,6 +202,15 @@ pub(crate) fn load_index(
             }
             continue;
         }
+        let key = store_key(&plan.layers[i], diff_ids.get(i), opts);
+        if let Some(pl) = stored_layer(&idx, m, key.as_ref(), opts)? {
+            parsed_by_member.insert(m.name.clone(), Arc::new(pl));
+            if let Some(p) = &opts.progress {
+                p.layers_done.fetch_add(1, Ordering::Relaxed);
+                p.add_read(m.size);
+            }
+            continue;
+        }
         if let MemberBody::Parsed = m.body {
             let pl = idx
                 .parsed
@@ -260,6 +273,17 @@ pub(crate) fn load_index(
                 .or_else(|| i.and_then(|i| diff_ids.get(i).cloned()))
             {
                 cache.insert(d, pl.clone());
+            }
+        }
+        if let (true, Some(store)) = (shareable, &opts.store) {
+            let i = members.iter().position(|m| m.name == name);
+            if let Some(k) = i.and_then(|i| store_key(&plan.layers[i], diff_ids.get(i), opts)) {
+                // only a parse that checked both digests may stand in for a later read
+                if pl.blob_sha256.as_ref() == Some(&k.blob)
+                    && pl.diff_sha256.as_ref() == Some(&k.diff_id)
+                {
+                    store.put(&k, &pl);
+                }
             }
         }
         parsed_by_member.insert(name, pl);
@@ -458,6 +482,69 @@ pub(crate) fn load_index(
         warnings: plan.notes,
         captured,
     })
+}
+
+/// The on-disk cache's key for a layer: its blob digest and diff_id, both sha256 and known
+/// before reading (a legacy `docker save` names no blob digest: its layers are not cached).
+fn store_key(
+    lp: &layout::LayerPlan,
+    diff_id: Option<&String>,
+    opts: &LoadOptions,
+) -> Option<layer_store::LayerKey> {
+    opts.store.as_ref()?;
+    let blob = lp
+        .expected_blob
+        .clone()
+        .filter(|b| b.starts_with("sha256:"))?;
+    let diff_id = diff_id.filter(|d| d.starts_with("sha256:"))?.clone();
+    Some(layer_store::LayerKey {
+        blob,
+        diff_id,
+        capture: opts.capture.is_some(),
+    })
+}
+
+/// The layer from the on-disk cache, when it holds it. A registry's blob is addressed by its
+/// digest, so a hit is not downloaded at all; a blob in a file is still hashed (its compressed
+/// bytes only, no inflating or parsing), so a changed file is never trusted, and with
+/// `--no-verify` a file's layers are read as before.
+fn stored_layer(
+    idx: &MemberIndex,
+    m: &archive::Member,
+    key: Option<&layer_store::LayerKey>,
+    opts: &LoadOptions,
+) -> Result<Option<ParsedLayer>> {
+    let (Some(store), Some(key)) = (&opts.store, key) else {
+        return Ok(None);
+    };
+    let remote = matches!(m.body, MemberBody::Remote(_));
+    // a stream was parsed as it came; a file unverified is read (headers only) as asked
+    if matches!(m.body, MemberBody::Parsed) || (!remote && !opts.verify) {
+        return Ok(None);
+    }
+    let Some(pl) = store.get(key) else {
+        return Ok(None);
+    };
+    if !remote {
+        use sha2::Digest;
+        let mut rd = idx.open(m)?;
+        let mut h = sha2::Sha256::new();
+        let mut buf = vec![0u8; 256 * 1024];
+        loop {
+            let n = rd
+                .read(&mut buf)
+                .map_err(|e| Error::member(&idx.archive, &m.name, format!("read failed: {e}")))?;
+            if n == 0 {
+                break;
+            }
+            h.update(&buf[..n]);
+        }
+        if format!("sha256:{}", hex::encode(h.finalize())) != key.blob {
+            // read it the long way, which reports the mismatch
+            return Ok(None);
+        }
+    }
+    Ok(Some(pl))
 }
 
 /// Header-only layers left file contents unhashed: hash the files whose path occurs in more

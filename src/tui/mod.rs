@@ -308,6 +308,7 @@ fn load_options(
         cache,
         // package databases and ELF facts for "why is it big"
         capture: Some(crate::analysis::capture::why_capture()),
+        store: crate::app::layer_store(args),
     }
 }
 
