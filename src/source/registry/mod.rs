@@ -57,6 +57,9 @@ pub fn load(reference: &str, settings: &RegistrySettings, opts: &LoadOptions) ->
     };
     let source = format!("registry://{}", session.name.full());
     let loaded = super::load_index(idx, source, &load_opts);
+    if loaded.is_err() && opts.progress.as_ref().is_some_and(|p| p.cancelled()) {
+        return Err(crate::error::Error::Cancelled);
+    }
     if let Some(f) = fetcher.take_failure() {
         return Err(session.fail(f));
     }
