@@ -153,7 +153,7 @@ impl LoadConfig {
         let t = Target::parse(target, self.source.as_deref())?;
         if self.pull && !matches!(t, Target::Daemon { .. }) {
             return Err(Error::Usage(
-                "--pull needs an image in a daemon, not a file or a registry".into(),
+                "--pull needs an image in a daemon, not a file".into(),
             ));
         }
         Ok(t)
