@@ -35,8 +35,9 @@ impl LayerKey {
         use sha2::Digest;
         let mut h = sha2::Sha256::new();
         let text = format!(
-            "{FORMAT}\n{}\n{}\n{}\n{}\n",
+            "{FORMAT}\n{}\n{}\n{}\n{}\n{}\n",
             env!("CARGO_PKG_VERSION"),
+            build_identity(),
             self.blob,
             self.diff_id,
             self.capture
@@ -44,6 +45,26 @@ impl LayerKey {
         h.update(text.as_bytes());
         format!("{}.layer", hex::encode(h.finalize()))
     }
+}
+
+/// This build of the program: what a parse keeps (the capture rules, the hashing) may change
+/// between builds of one version, so an entry is only good for the build that wrote it. The
+/// executable's size and modification time stand for the build; unknown, the version alone.
+fn build_identity() -> &'static str {
+    static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ID.get_or_init(|| {
+        std::env::current_exe()
+            .and_then(std::fs::metadata)
+            .map(|md| {
+                let t = md
+                    .modified()
+                    .ok()
+                    .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
+                    .map_or(0, |d| d.as_nanos());
+                format!("{}-{t}", md.len())
+            })
+            .unwrap_or_default()
+    })
 }
 
 #[derive(Clone, Debug)]
