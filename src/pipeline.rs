@@ -255,7 +255,7 @@ fn load_from_registry(reference: &str, config: &LoadConfig, opts: &LoadOptions) 
     }
     #[cfg(not(feature = "registry"))]
     {
-        let _ = (config, opts);
+        let _ = (&config.registry.insecure, &config.registry.cert_dir, opts);
         Err(Error::Usage(format!(
             "registry://{reference}: this build cannot read from a registry"
         )))
