@@ -12,8 +12,11 @@ cd "$(dirname "$0")/.."
 IMAGE=${1:?an OCI archive to push (e.g. go-single-stage.oci-gzip.tar)}
 WORK=${2:-target/bench/registry}
 rm -rf "$WORK" && mkdir -p "$WORK/store"
-cargo build --release -q --bin bathy
-BATHY=$PWD/target/release/bathy
+# BATHY=path/to/bathy skips the build
+if [ -z "${BATHY:-}" ]; then
+  cargo build --release -q --bin bathy
+  BATHY=$PWD/target/release/bathy
+fi
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 HOST=127.0.0.1:$PORT
 cat >"$WORK/registry.yml" <<EOF
@@ -35,8 +38,8 @@ skopeo copy -q --insecure-policy --dest-tls-verify=false "oci-archive:$IMAGE" "d
 
 measure() { # label, command...: prints "label seconds max_rss_MB"
   local label=$1; shift
-  /usr/bin/time -f "%e %M" -o "$WORK/time" "$@" >/dev/null 2>"$WORK/err.$label" || {
-    echo "$label failed:"; cat "$WORK/err.$label"; exit 1; }
+  /usr/bin/time -f "%e %M" -o "$WORK/time" "$@" >/dev/null 2>"$WORK/err.${label//[^a-z]/_}" || {
+    echo "$label failed:"; cat "$WORK/err.${label//[^a-z]/_}"; exit 1; }
   read -r secs kb <"$WORK/time"
   printf '%-40s %8.2f s %8d MB\n' "$label" "$secs" $((kb / 1024))
 }
@@ -56,7 +59,8 @@ python3 - "$HOST" <<'PY'
 import hashlib, io, json, sys, tarfile, urllib.request, gzip
 host = sys.argv[1]
 def req(method, path, data=None, headers=None):
-    r = urllib.request.Request(f"http://{host}{path}", data=data, method=method, headers=headers or {})
+    url = path if path.startswith("http") else f"http://{host}{path}"
+    r = urllib.request.Request(url, data=data, method=method, headers=headers or {})
     return urllib.request.urlopen(r)
 accept = "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json"
 m = json.load(req("GET", "/v2/bench/manifests/1", headers={"Accept": accept}))
