@@ -36,12 +36,12 @@ fn write(dir: &Path, format: Option<ArchiveFormat>, c: Compression) -> String {
     match format {
         Some(f) => {
             let p = dir.join("image.tar");
-            spec().write(&p, f, c).unwrap();
+            spec().write(&p, f, c).expect("write the archive");
             p.display().to_string()
         }
         None => {
             let p = dir.join("layout");
-            spec().write_oci_dir(&p, c).unwrap();
+            spec().write_oci_dir(&p, c).expect("write the layout");
             p.display().to_string()
         }
     }
