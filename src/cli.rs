@@ -62,4 +62,27 @@ pub enum Command {
         #[arg(long)]
         fail_on_new_leftovers: bool,
     },
+    /// Write one file's bytes (the version visible at a layer) to stdout; escaped on a terminal.
+    Cat {
+        /// The image: an archive path or an OCI layout directory.
+        image: String,
+        /// The file's path in the image (symlinks are followed inside the image).
+        path: String,
+        /// The layer (0 = the first) whose filesystem to read; default: the last (the final filesystem).
+        #[arg(long, value_name = "N")]
+        layer: Option<usize>,
+    },
+    /// Print a unified diff of one file between two layers (default: its last two versions).
+    Diff {
+        /// The image: an archive path or an OCI layout directory.
+        image: String,
+        /// The file's path in the image.
+        path: String,
+        /// The layer whose version is the old side (default: the version before --to's).
+        #[arg(long, value_name = "N")]
+        from: Option<usize>,
+        /// The layer whose version is the new side (default: the last version).
+        #[arg(long, value_name = "M")]
+        to: Option<usize>,
+    },
 }

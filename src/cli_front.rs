@@ -55,6 +55,15 @@ fn run_cli(cli: Cli) -> anyhow::Result<i32> {
                     &cli.why,
                 )
             }
+            crate::cli::Command::Cat { image, path, layer } => {
+                run_cat(&image, &path, layer, &config)
+            }
+            crate::cli::Command::Diff {
+                image,
+                path,
+                from,
+                to,
+            } => run_diff(&image, &path, from, to, &config),
         };
     }
     let Some(target) = cli.image.clone() else {
@@ -416,4 +425,96 @@ fn pull_line(reference: &str, status: &pipeline::PullStatus) -> String {
         _ => String::new(),
     };
     format!("pulling {reference}: {id}{}{amount}", status.status)
+}
+
+/// `bathy cat`: the file's bytes as they are, or escaped when stdout is a terminal (contents
+/// never reach a terminal raw).
+fn run_cat(
+    target: &str,
+    path: &str,
+    layer: Option<usize>,
+    config: &LoadConfig,
+) -> anyhow::Result<i32> {
+    let files = watched(|w| crate::contents::open(target, config, w))?;
+    print_notes(files.image.warnings.iter());
+    let layer = layer.unwrap_or(files.top());
+    let (node, v) = files.visible(path, layer)?;
+    let mut r = files.read(node, &v)?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if out.is_terminal() {
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut carry = Vec::new();
+        loop {
+            let n = std::io::Read::read(&mut r, &mut buf)?;
+            if n == 0 {
+                break;
+            }
+            carry.extend_from_slice(&buf[..n]);
+            // keep an incomplete UTF-8 sequence at the end for the next read
+            let keep = incomplete_utf8_tail(&carry);
+            let cut = carry.len() - keep;
+            out.write_all(crate::contents::escape_text(&carry[..cut]).as_bytes())?;
+            carry.drain(..cut);
+        }
+        out.write_all(crate::contents::escape_text(&carry).as_bytes())?;
+    } else {
+        std::io::copy(&mut r, &mut out)?;
+    }
+    out.flush()?;
+    Ok(exit_codes::OK)
+}
+
+/// How many bytes at the end of `b` start a UTF-8 sequence that is not complete yet.
+fn incomplete_utf8_tail(b: &[u8]) -> usize {
+    for k in 1..=3.min(b.len()) {
+        let c = b[b.len() - k];
+        if c & 0xc0 != 0x80 {
+            let need = match c {
+                0xc0..=0xdf => 2,
+                0xe0..=0xef => 3,
+                0xf0..=0xf7 => 4,
+                _ => 1,
+            };
+            return if need > k { k } else { 0 };
+        }
+    }
+    0
+}
+
+/// `bathy diff`: a unified diff of the path's versions visible at two layers; exit 0 either way.
+fn run_diff(
+    target: &str,
+    path: &str,
+    from: Option<usize>,
+    to: Option<usize>,
+    config: &LoadConfig,
+) -> anyhow::Result<i32> {
+    let files = watched(|w| crate::contents::open(target, config, w))?;
+    print_notes(files.image.warnings.iter());
+    let top = files.top();
+    let node = files.node_for_diff(path, to.unwrap_or(top))?;
+    let versions = files.versions(node);
+    let (from_i, to_i) = crate::contents::diff_pair(&versions, from, to);
+    let old = from_i.and_then(|i| versions.get(i));
+    let new = versions.get(to_i);
+    let label = |v: Option<&crate::contents::FileVersion>| match v {
+        Some(v) if v.size.is_some() => format!("layer {}", v.layer),
+        Some(v) => format!("layer {}, removed", v.layer),
+        None => "nothing before".to_string(),
+    };
+    let a = files.bytes_for_diff(node, old)?;
+    let b = files.bytes_for_diff(node, new)?;
+    let shown = files.image.paths.path(node);
+    let text = crate::contents::unified_diff(&shown, (&label(old), &a), (&label(new), &b));
+    if text.is_empty() {
+        eprintln!(
+            "bathy: {}: {} and {} are the same",
+            crate::contents::escape_text(shown.as_bytes()),
+            label(old),
+            label(new)
+        );
+    }
+    print!("{text}");
+    Ok(exit_codes::OK)
 }

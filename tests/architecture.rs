@@ -30,6 +30,8 @@ const LAYERS: &[&[&str]] = &[
     &["report"],
     // arguments → load options → images → analyses, for every front end
     &["pipeline"],
+    // one file's versions and bytes across the layers (cat, diff, the viewer)
+    &["contents"],
     // front ends: argument types, the explorer, the command line's dispatch
     &["cli"],
     &["tui"],

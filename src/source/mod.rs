@@ -1,6 +1,7 @@
 //! Reading images: from an archive file, an OCI layout directory or a tar stream, into the
 //! [`Image`] model. Verifies digests while reading. Writes nothing anywhere.
 
+pub mod access;
 pub mod archive;
 #[cfg(feature = "daemon")]
 pub mod daemon;

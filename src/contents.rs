@@ -1,0 +1,344 @@
+//! One file's contents across the layers: which version is visible at a layer (symlinks
+//! followed inside the image, never out of it), every version of a path, their bytes read
+//! back from the image (through [`crate::source::access`]), a unified diff between two of
+//! them, and the one way hostile bytes are made safe for a terminal. For `bathy cat`,
+//! `bathy diff` and the explorer's viewer; prints nothing.
+
+use crate::error::{Error, Result};
+use crate::image::{EntryKind, Image};
+use crate::paths::{NodeId, ROOT};
+use crate::pipeline::{self, Keep, LoadConfig, Watch};
+use crate::source::access::{EntryReader, LayerFiles};
+use crate::source::reference::Target;
+use crate::tree::{entry_of, MergedTree};
+use std::io::Read;
+
+/// Symlinks followed while resolving one path, at most (Linux's limit).
+const MAX_SYMLINKS: usize = 40;
+/// A version larger than this is not diffed (both sides are held in memory to diff them).
+pub const MAX_DIFF_BYTES: u64 = 64 << 20;
+
+/// An image opened for reading file contents: its model, its merged tree, and its layers
+/// indexed for single-file reads.
+pub struct ImageFiles {
+    pub image: Image,
+    pub tree: MergedTree,
+    files: LayerFiles,
+}
+
+/// What a path is at one layer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileVersion {
+    /// The layer whose entry this is (or which removed the path).
+    pub layer: usize,
+    /// The file's bytes by its header; None: removed by this layer (or not a regular file).
+    pub size: Option<u64>,
+}
+
+/// Load `target` (an archive or layout directory; a daemon's image has no file to reopen)
+/// and index its layers for reading files.
+pub fn open(target: &str, config: &LoadConfig, watch: &Watch) -> Result<ImageFiles> {
+    let path = match config.target(target)? {
+        Target::Path(p) => p,
+        Target::Daemon { reference, .. } => {
+            return Err(Error::Usage(format!(
+                "{reference}: reading a file's bytes needs the image as an archive or OCI \
+                 layout (a daemon's image is read once as a stream): `docker save` it first"
+            )))
+        }
+    };
+    let image = pipeline::load(target, config, Keep::LayersOnly, watch)?;
+    let tree = MergedTree::build(&image);
+    let files = LayerFiles::open(&path, config.selection())?;
+    Ok(ImageFiles { image, tree, files })
+}
+
+/// Follow `path` at `layer` through the merged tree: each symlink met on the way is resolved
+/// inside the image (absolute targets from the image's root); a target that climbs above the
+/// root is refused, as is a loop.
+pub fn resolve(image: &Image, tree: &MergedTree, path: &str, layer: usize) -> Result<NodeId> {
+    let mut todo: Vec<String> = components(path).rev().map(str::to_string).collect();
+    let mut node = ROOT;
+    let mut hops = 0;
+    while let Some(comp) = todo.pop() {
+        if comp == ".." {
+            node = image.paths.parent(node).ok_or_else(|| {
+                Error::Usage(format!(
+                    "{path}: a symlink on the way leads out of the image"
+                ))
+            })?;
+            continue;
+        }
+        let child = image
+            .paths
+            .child(node, &comp)
+            .filter(|&c| tree.state_at(c, layer).is_some_and(|v| v.present()));
+        let Some(child) = child else {
+            return Err(Error::Usage(format!(
+                "{path}: no such file at layer {layer}{}",
+                removed_note(image, tree, node, &comp, layer)
+            )));
+        };
+        let entry = tree.state_at(child, layer).and_then(|v| entry_of(image, v));
+        match entry {
+            Some(e) if e.kind == EntryKind::Symlink => {
+                hops += 1;
+                if hops > MAX_SYMLINKS {
+                    return Err(Error::Usage(format!("{path}: too many symlinks (a loop?)")));
+                }
+                let target = image.link(e.link);
+                todo.extend(components(target).rev().map(str::to_string));
+                if !target.starts_with('/') {
+                    continue; // relative: from the link's directory, where `node` still is
+                }
+                node = ROOT;
+            }
+            _ => node = child,
+        }
+    }
+    Ok(node)
+}
+
+fn components(p: &str) -> impl DoubleEndedIterator<Item = &str> {
+    p.split('/').filter(|c| !c.is_empty() && *c != ".")
+}
+
+/// ", removed by layer N" when `name` under `dir` was there before `layer` and is not now.
+fn removed_note(image: &Image, tree: &MergedTree, dir: NodeId, name: &str, layer: usize) -> String {
+    let Some(node) = image.paths.child(dir, name) else {
+        return String::new();
+    };
+    match tree.state_at(node, layer) {
+        Some(v) if !v.present() => format!(", removed by layer {}", v.layer),
+        _ => String::new(),
+    }
+}
+
+impl ImageFiles {
+    /// The last layer's index (the final filesystem).
+    pub fn top(&self) -> usize {
+        self.image.layers.len().saturating_sub(1)
+    }
+
+    /// The version of `path` visible at `layer` (symlinks followed); an error when the path
+    /// is missing there, names the layer that removed it.
+    pub fn visible(&self, path: &str, layer: usize) -> Result<(NodeId, FileVersion)> {
+        if layer >= self.image.layers.len() {
+            return Err(Error::Usage(format!(
+                "there is no layer {layer} (the image has {})",
+                self.image.layers.len()
+            )));
+        }
+        let node = resolve(&self.image, &self.tree, path, layer)?;
+        let v = self
+            .tree
+            .state_at(node, layer)
+            .ok_or_else(|| Error::Usage(format!("{path}: no such file at layer {layer}")))?;
+        Ok((node, self.version(node, v)))
+    }
+
+    fn version(&self, node: NodeId, v: crate::tree::Version) -> FileVersion {
+        let size = entry_of(&self.image, v).and_then(|e| match e.kind {
+            EntryKind::File => Some(e.size),
+            EntryKind::Hardlink => self.hardlink_size(v.layer as usize, e),
+            _ => None,
+        });
+        let _ = node;
+        FileVersion {
+            layer: v.layer as usize,
+            size,
+        }
+    }
+
+    fn hardlink_size(&self, layer: usize, e: &crate::image::LayerEntry) -> Option<u64> {
+        let t = self.image.hardlink_target(e)?;
+        let v = self.tree.state_at(t, layer)?;
+        entry_of(&self.image, v).map(|t| t.size)
+    }
+
+    /// Every version of `node` in layer order: each layer that wrote or removed it.
+    pub fn versions(&self, node: NodeId) -> Vec<FileVersion> {
+        self.tree
+            .versions(node)
+            .iter()
+            .map(|&v| self.version(node, v))
+            .collect()
+    }
+
+    /// Is the path a regular file (or a hardlink to one) at `v`?
+    fn check_file(&self, node: NodeId, v: &FileVersion) -> Result<()> {
+        let path = self.image.paths.path(node);
+        let st = self.tree.state_at(node, v.layer);
+        match st.and_then(|s| entry_of(&self.image, s)) {
+            _ if st.is_some_and(|s| !s.present()) => Err(Error::Usage(format!(
+                "{path} was removed by layer {}",
+                v.layer
+            ))),
+            Some(e) if matches!(e.kind, EntryKind::File | EntryKind::Hardlink) => Ok(()),
+            Some(e) => Err(Error::Usage(format!(
+                "{path} is a {} at layer {}, not a file",
+                e.kind.name(),
+                v.layer
+            ))),
+            None => Err(Error::Usage(format!("{path} is a directory, not a file"))),
+        }
+    }
+
+    /// A reader over the bytes of `node`'s version `v`. A hardlink reads the version of its
+    /// target visible at that layer (usually an entry of the same layer).
+    pub fn read(&self, node: NodeId, v: &FileVersion) -> Result<EntryReader> {
+        self.check_file(node, v)?;
+        let st = self.tree.state_at(node, v.layer);
+        let mut at = (node, v.layer);
+        if let Some(e) = st.and_then(|s| entry_of(&self.image, s)) {
+            if let Some(t) = self.image.hardlink_target(e) {
+                let tv = self.tree.state_at(t, v.layer).filter(|tv| tv.present());
+                let tv = tv.ok_or_else(|| {
+                    Error::Usage(format!(
+                        "{}: its hardlink target is not in the image",
+                        self.image.paths.path(node)
+                    ))
+                })?;
+                at = (t, tv.layer as usize);
+            }
+        }
+        self.files.entry(at.1, &self.image.paths.path(at.0))
+    }
+
+    /// The node `bathy diff` shows: `path` resolved at `layer`, or, when it is missing there
+    /// (removed), the path as written, if the image ever had it.
+    pub fn node_for_diff(&self, path: &str, layer: usize) -> Result<NodeId> {
+        match self.visible(path, layer) {
+            Ok((node, _)) => Ok(node),
+            Err(e) => self
+                .image
+                .paths
+                .lookup(path)
+                .filter(|&n| !self.tree.versions(n).is_empty())
+                .ok_or(e),
+        }
+    }
+
+    /// The bytes of a version for diffing: empty for a removed or absent one; an error above
+    /// [`MAX_DIFF_BYTES`].
+    pub fn bytes_for_diff(&self, node: NodeId, v: Option<&FileVersion>) -> Result<Vec<u8>> {
+        let Some(v) = v.filter(|v| v.size.is_some()) else {
+            return Ok(Vec::new());
+        };
+        let path = self.image.paths.path(node);
+        if v.size.unwrap_or(0) > MAX_DIFF_BYTES {
+            return Err(Error::Usage(format!(
+                "{path} at layer {} is {} bytes: too large to diff (at most {MAX_DIFF_BYTES})",
+                v.layer,
+                v.size.unwrap_or(0)
+            )));
+        }
+        let mut out = Vec::new();
+        self.read(node, v)?
+            .read_to_end(&mut out)
+            .map_err(|e| Error::Usage(e.to_string()))?;
+        Ok(out)
+    }
+}
+
+/// The pair `bathy diff` compares: `from` and `to` are layers (the versions visible there);
+/// by default the last two versions of the path. `None` on the left: nothing before.
+pub fn diff_pair(
+    versions: &[FileVersion],
+    from: Option<usize>,
+    to: Option<usize>,
+) -> (Option<usize>, usize) {
+    let visible = |layer: usize| versions.iter().rposition(|v| v.layer <= layer);
+    let last = versions.len().saturating_sub(1);
+    let to_i = to.and_then(visible).unwrap_or(last);
+    let from_i = match from {
+        Some(l) => visible(l),
+        None => to_i.checked_sub(1),
+    };
+    (from_i, to_i)
+}
+
+/// A unified diff of two versions' bytes, titled by their layers; binary contents (NUL bytes)
+/// are compared by size only. Every line is escaped for a terminal.
+pub fn unified_diff(path: &str, old: (&str, &[u8]), new: (&str, &[u8])) -> String {
+    if old.1 == new.1 {
+        return String::new();
+    }
+    if is_binary(old.1) || is_binary(new.1) {
+        return format!(
+            "Binary file {} differs: {} ({} bytes) → {} ({} bytes)\n",
+            escape_text(path.as_bytes()),
+            old.0,
+            old.1.len(),
+            new.0,
+            new.1.len()
+        );
+    }
+    let a = escape_text(old.1);
+    let b = escape_text(new.1);
+    let diff = similar::TextDiff::from_lines(&a, &b);
+    let p = escape_text(path.as_bytes());
+    diff.unified_diff()
+        .context_radius(3)
+        .header(&format!("{p} ({})", old.0), &format!("{p} ({})", new.0))
+        .to_string()
+}
+
+/// Does this look like binary data (a NUL in its first 8 KiB, as git decides)?
+pub fn is_binary(bytes: &[u8]) -> bool {
+    memchr::memchr(0, &bytes[..bytes.len().min(8192)]).is_some()
+}
+
+/// Bytes made safe for a terminal: UTF-8 text kept, newlines and tabs kept, every other
+/// control character (ESC, CR, BEL, C1 controls, DEL) as `\xNN` or `\u{…}`, and bytes that are
+/// not UTF-8 as `\xNN`. The one escaping for file contents and names shown by `bathy diff`,
+/// `bathy cat` on a terminal and the viewer.
+pub fn escape_text(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '\n' | '\t' => out.push(c),
+                c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                    out.push_str(&format!("\\x{:02x}", c as u32))
+                }
+                c if c.is_control() || is_bidi_control(c) => {
+                    out.push_str(&format!("\\u{{{:x}}}", c as u32))
+                }
+                c => out.push(c),
+            }
+        }
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    out
+}
+
+/// Characters that reorder the text around them (the "Trojan Source" ones).
+fn is_bidi_control(c: char) -> bool {
+    matches!(c as u32, 0x202a..=0x202e | 0x2066..=0x2069 | 0x200e | 0x200f | 0x061c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_controls_and_invalid_utf8() {
+        assert_eq!(escape_text(b"a\x1b[2Jb\tc\n"), "a\\x1b[2Jb\tc\n");
+        assert_eq!(escape_text(b"\xff\xfeok"), "\\xff\\xfeok");
+        assert_eq!(escape_text("é\u{202e}".as_bytes()), "é\\u{202e}");
+        assert_eq!(escape_text(b"\r\x07\x7f"), "\\x0d\\x07\\x7f");
+        assert_eq!(escape_text("\u{9b}".as_bytes()), "\\u{9b}");
+    }
+
+    #[test]
+    fn diff_pair_defaults_to_the_last_two_versions() {
+        let v = |layer, size| FileVersion { layer, size };
+        let vs = [v(0, Some(1)), v(2, Some(2)), v(4, None)];
+        assert_eq!(diff_pair(&vs, None, None), (Some(1), 2));
+        assert_eq!(diff_pair(&vs, Some(1), Some(3)), (Some(0), 1));
+        assert_eq!(diff_pair(&vs[..1], None, None), (None, 0));
+    }
+}

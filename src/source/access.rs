@@ -1,0 +1,226 @@
+//! Read one file of one layer back out of an image, as a stream of its bytes, without keeping
+//! the layer: `bathy cat`, `bathy diff` and the explorer's viewer. An uncompressed layer is
+//! walked header by header, seeking over contents, and read at the entry's offset; a gzip or
+//! zstd layer is inflated up to the entry and the entry's bytes are then handed out as they
+//! are inflated (nothing before the entry is kept). Never writes anything.
+
+use crate::error::{Error, Result};
+use crate::image::Compression;
+use crate::paths::clean_entry_path;
+use crate::source::archive::{MemberBody, MemberIndex};
+use crate::source::layer::FileRange;
+use crate::source::layout::{self, ImagePlan, Selection};
+use flate2::bufread::MultiGzDecoder;
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
+use std::path::Path;
+
+/// An image archive (or OCI layout directory) opened for reading single files: its members
+/// indexed and its manifest planned once, so each file read opens only its own layer.
+pub struct LayerFiles {
+    idx: MemberIndex,
+    plan: ImagePlan,
+}
+
+/// One entry's bytes as they are read: exactly the size its header declares, or an error
+/// naming the entry when the layer ends first (a declared size larger than the data).
+pub struct EntryReader {
+    inner: Box<dyn Read + Send>,
+    size: u64,
+    left: u64,
+    what: String,
+}
+
+impl EntryReader {
+    /// The size the tar header declares.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+}
+
+impl Read for EntryReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.left == 0 || buf.is_empty() {
+            return Ok(0);
+        }
+        let want = buf.len().min(self.left.min(usize::MAX as u64) as usize);
+        let n = self.inner.read(&mut buf[..want])?;
+        if n == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!(
+                    "{}: the layer ends {} bytes before the {} bytes its header declares",
+                    self.what, self.left, self.size
+                ),
+            ));
+        }
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
+/// Counts the bytes read through it, so the tar walk knows where the stream stands.
+struct Counting<R> {
+    inner: R,
+    pos: u64,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl LayerFiles {
+    /// Index `source` (an archive or an OCI layout directory) and pick its image by `selection`,
+    /// as loading does.
+    pub fn open(source: &Path, selection: &Selection) -> Result<LayerFiles> {
+        let md = std::fs::metadata(source).map_err(|e| Error::Io {
+            path: source.to_path_buf(),
+            source: e,
+        })?;
+        let idx = if md.is_dir() {
+            MemberIndex::from_dir(source)?
+        } else {
+            MemberIndex::from_tar_file(source)?
+        };
+        let plan = layout::plan(&idx, selection, false)?;
+        Ok(LayerFiles { idx, plan })
+    }
+
+    /// The bytes of the regular file `path` as stored in layer `layer` (manifest order).
+    pub fn entry(&self, layer: usize, path: &str) -> Result<EntryReader> {
+        let lp =
+            self.plan.layers.get(layer).ok_or_else(|| {
+                Error::not_image(&self.idx.archive, format!("has no layer {layer}"))
+            })?;
+        let m = self.idx.resolve(&lp.member)?.ok_or_else(|| {
+            Error::member(
+                &self.idx.archive,
+                &lp.member,
+                "layer listed in the manifest is missing from the archive",
+            )
+        })?;
+        let want = clean_entry_path(path.trim_start_matches('/'))
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        let merr = |msg: String| Error::member(&self.idx.archive, &lp.member, msg);
+        let what = format!("{}: {}: {path}", self.idx.archive, lp.member);
+        // an uncompressed layer inside a tar archive: walk headers, seek over contents
+        if let (MemberBody::Range { offset, size }, Some(file)) = (&m.body, &self.idx.file) {
+            let f = std::fs::File::open(file).map_err(|e| Error::Io {
+                path: file.clone(),
+                source: e,
+            })?;
+            let mut r = FileRange::new(f, *offset, *size).map_err(|e| merr(e.to_string()))?;
+            if crate::source::layer::is_plain_tar(&mut r).map_err(|e| merr(e.to_string()))? {
+                return seek_to_entry(r, &want, path, what).map_err(merr);
+            }
+        }
+        let mut buffered = BufReader::with_capacity(256 * 1024, self.idx.open(&m)?);
+        let head = buffered
+            .fill_buf()
+            .map_err(|e| merr(format!("read failed: {e}")))?;
+        let decoded: Box<dyn Read + Send> = match Compression::sniff(head) {
+            Compression::Gzip => Box::new(MultiGzDecoder::new(buffered)),
+            Compression::Zstd => Box::new(
+                zstd::stream::read::Decoder::with_buffer(buffered)
+                    .map_err(|e| merr(format!("corrupt zstd stream: {e}")))?,
+            ),
+            Compression::None => Box::new(buffered),
+        };
+        stream_to_entry(decoded, &want, path, what).map_err(merr)
+    }
+}
+
+/// Does this tar entry stand for `want` (a cleaned path)? Errors on a match that is not a
+/// regular file.
+fn is_wanted<R: Read>(
+    entry: &tar::Entry<'_, R>,
+    want: &str,
+    path: &str,
+) -> std::result::Result<bool, String> {
+    let raw = entry.path_bytes();
+    let Ok(raw) = std::str::from_utf8(&raw) else {
+        return Ok(false);
+    };
+    if clean_entry_path(raw).ok().flatten().as_deref() != Some(want) {
+        return Ok(false);
+    }
+    if !entry.header().entry_type().is_file() {
+        return Err(format!("{path} is not a regular file in this layer"));
+    }
+    Ok(true)
+}
+
+/// Find `want` in an uncompressed layer by its headers and read its bytes at their offset.
+fn seek_to_entry(
+    mut r: FileRange,
+    want: &str,
+    path: &str,
+    what: String,
+) -> std::result::Result<EntryReader, String> {
+    let mut found = None;
+    {
+        let mut ar = tar::Archive::new(&mut r);
+        let entries = ar.entries_with_seek().map_err(|e| e.to_string())?;
+        for entry in entries {
+            let entry = entry.map_err(|e| format!("corrupt tar layer ({e})"))?;
+            if is_wanted(&entry, want, path)? {
+                found = Some((entry.raw_file_position(), entry.size()));
+                break;
+            }
+        }
+    }
+    let (offset, size) = found.ok_or_else(|| format!("{path} is not in this layer"))?;
+    r.seek(SeekFrom::Start(offset)).map_err(|e| e.to_string())?;
+    Ok(EntryReader {
+        inner: Box::new(r),
+        size,
+        left: size,
+        what,
+    })
+}
+
+/// Inflate a layer up to `want`'s header and hand out its bytes from there on.
+fn stream_to_entry(
+    decoded: Box<dyn Read + Send>,
+    want: &str,
+    path: &str,
+    what: String,
+) -> std::result::Result<EntryReader, String> {
+    let mut ar = tar::Archive::new(Counting {
+        inner: decoded,
+        pos: 0,
+    });
+    let mut found = None;
+    {
+        let entries = ar.entries().map_err(|e| e.to_string())?;
+        for entry in entries {
+            let entry = entry.map_err(|e| format!("corrupt tar layer ({e})"))?;
+            if is_wanted(&entry, want, path)? {
+                found = Some((entry.raw_file_position(), entry.size()));
+                break;
+            }
+        }
+    }
+    let (offset, size) = found.ok_or_else(|| format!("{path} is not in this layer"))?;
+    let mut rest = ar.into_inner();
+    // the tar reader stops right after the entry's header; should it have read further,
+    // the entry's first bytes are gone and the read must say so rather than return others
+    if rest.pos > offset {
+        return Err(format!(
+            "{path}: could not stop the layer's reader at the entry"
+        ));
+    }
+    let gap = offset - rest.pos;
+    io::copy(&mut (&mut rest).take(gap), &mut io::sink()).map_err(|e| e.to_string())?;
+    Ok(EntryReader {
+        inner: Box::new(rest.inner),
+        size,
+        left: size,
+        what,
+    })
+}

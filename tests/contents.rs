@@ -1,0 +1,193 @@
+//! `bathy cat` and `bathy diff` through the binary, on test-helper images in every layout and
+//! compression: the bytes printed are the bytes the helper wrote.
+
+mod common;
+
+use bathyscaphe::testkit::{filler, ArchiveFormat, Compression, ImageSpec, LayerSpec};
+use common::{run, stderr, stdout};
+use std::path::Path;
+
+const CONF_V1: &[u8] = b"port=80\nhost=a\nmode=slow\n";
+const CONF_V2: &[u8] = b"port=8080\nhost=a\nmode=slow\n";
+
+/// Layer 0 writes the config and a binary; layer 1 rewrites the config; layer 2 removes the
+/// binary and adds links; layer 3 touches nothing of them.
+fn spec() -> ImageSpec {
+    ImageSpec::new("contents:1")
+        .layer(
+            LayerSpec::new("ADD rootfs /")
+                .file("etc/app.conf", CONF_V1)
+                .file_sized("bin/tool", 70_000, 7)
+                .file("etc/hostile\x1b[31m", b"red\x1b[2J\xff\n"),
+        )
+        .layer(LayerSpec::new("RUN edit").file("etc/app.conf", CONF_V2))
+        .layer(
+            LayerSpec::new("RUN rm")
+                .whiteout("bin/tool")
+                .symlink("etc/current.conf", "app.conf")
+                .symlink("etc/abs.conf", "/etc/app.conf")
+                .symlink("etc/escape", "../../../../../etc/passwd")
+                .hardlink("etc/hard.conf", "etc/app.conf"),
+        )
+        .layer(LayerSpec::new("RUN true").file("tmp/x", b"x"))
+}
+
+fn write(dir: &Path, format: Option<ArchiveFormat>, c: Compression) -> String {
+    match format {
+        Some(f) => {
+            let p = dir.join("image.tar");
+            spec().write(&p, f, c).expect("write the archive");
+            p.display().to_string()
+        }
+        None => {
+            let p = dir.join("layout");
+            spec().write_oci_dir(&p, c).expect("write the layout");
+            p.display().to_string()
+        }
+    }
+}
+
+fn cases() -> Vec<(Option<ArchiveFormat>, Compression)> {
+    let mut v = Vec::new();
+    for f in [
+        Some(ArchiveFormat::DockerArchive),
+        Some(ArchiveFormat::DockerOciArchive),
+        Some(ArchiveFormat::OciArchive),
+        Some(ArchiveFormat::Kaniko),
+        None,
+    ] {
+        for c in [Compression::None, Compression::Gzip, Compression::Zstd] {
+            v.push((f, c));
+        }
+    }
+    v
+}
+
+#[test]
+fn cat_prints_the_bytes_the_helper_wrote_in_every_layout_and_compression() {
+    for (f, c) in cases() {
+        let t = tempfile::tempdir().unwrap();
+        let img = write(t.path(), f, c);
+        let case = format!("{f:?} {c:?}");
+        let cat = |args: &[&str]| {
+            let mut a = vec!["cat", img.as_str()];
+            a.extend_from_slice(args);
+            run(&a, t.path())
+        };
+        let o = cat(&["/etc/app.conf"]);
+        assert!(o.status.success(), "{case}: {}", stderr(&o));
+        assert_eq!(o.stdout, CONF_V2, "{case}");
+        let o = cat(&["/etc/app.conf", "--layer", "0"]);
+        assert_eq!(o.stdout, CONF_V1, "{case}");
+        let o = cat(&["/bin/tool", "--layer", "1"]);
+        assert_eq!(o.stdout, filler(70_000, 7), "{case}");
+        // through a relative symlink, an absolute one and a hardlink
+        for p in ["/etc/current.conf", "/etc/abs.conf", "/etc/hard.conf"] {
+            let o = cat(&[p]);
+            assert_eq!(o.stdout, CONF_V2, "{case} {p}: {}", stderr(&o));
+        }
+        // hostile name and contents: not a terminal, so the bytes as they are
+        let o = cat(&["/etc/hostile\x1b[31m"]);
+        assert_eq!(o.stdout, b"red\x1b[2J\xff\n", "{case}");
+    }
+}
+
+#[test]
+fn cat_of_a_removed_file_names_the_layer_that_removed_it() {
+    let t = tempfile::tempdir().unwrap();
+    let img = write(t.path(), Some(ArchiveFormat::OciArchive), Compression::Gzip);
+    let o = run(&["cat", &img, "/bin/tool"], t.path());
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(e.contains("removed by layer 2"), "{e}");
+    assert_eq!(e.lines().count(), 1, "{e}");
+    assert!(o.stdout.is_empty());
+}
+
+#[test]
+fn cat_refuses_a_symlink_out_of_the_image() {
+    let t = tempfile::tempdir().unwrap();
+    let img = write(
+        t.path(),
+        Some(ArchiveFormat::DockerArchive),
+        Compression::None,
+    );
+    let o = run(&["cat", &img, "/etc/escape"], t.path());
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(stderr(&o).contains("out of the image"), "{}", stderr(&o));
+    assert!(o.stdout.is_empty(), "nothing of the host is printed");
+}
+
+#[test]
+fn cat_of_a_directory_or_missing_path_is_one_error_line() {
+    let t = tempfile::tempdir().unwrap();
+    let img = write(t.path(), Some(ArchiveFormat::OciArchive), Compression::Zstd);
+    for p in ["/etc", "/nope", "/etc/app.conf/x"] {
+        let o = run(&["cat", &img, p], t.path());
+        assert_eq!(o.status.code(), Some(2), "{p}");
+        assert_eq!(stderr(&o).lines().count(), 1, "{p}: {}", stderr(&o));
+    }
+    let o = run(&["cat", &img, "/etc/app.conf", "--layer", "9"], t.path());
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn diff_shows_the_last_change_by_default_in_every_layout_and_compression() {
+    // by hand: line 1 changed from port=80 to port=8080, the other two lines are context
+    let want = "--- /etc/app.conf (layer 0)\n+++ /etc/app.conf (layer 1)\n@@ -1,3 +1,3 @@\n\
+                -port=80\n+port=8080\n host=a\n mode=slow\n";
+    for (f, c) in cases() {
+        let t = tempfile::tempdir().unwrap();
+        let img = write(t.path(), f, c);
+        let o = run(&["diff", &img, "/etc/app.conf"], t.path());
+        assert!(o.status.success(), "{f:?} {c:?}: {}", stderr(&o));
+        assert_eq!(stdout(&o), want, "{f:?} {c:?}");
+    }
+}
+
+#[test]
+fn diff_between_chosen_layers_and_of_a_removal() {
+    let t = tempfile::tempdir().unwrap();
+    let img = write(
+        t.path(),
+        Some(ArchiveFormat::DockerArchive),
+        Compression::Gzip,
+    );
+    // --to 0: the first version against nothing
+    let o = run(&["diff", &img, "/etc/app.conf", "--to", "0"], t.path());
+    assert_eq!(
+        stdout(&o),
+        "--- /etc/app.conf (nothing before)\n+++ /etc/app.conf (layer 0)\n@@ -0,0 +1,3 @@\n\
+         +port=80\n+host=a\n+mode=slow\n"
+    );
+    // the same version on both sides: nothing on stdout, a note on stderr
+    let o = run(
+        &["diff", &img, "/etc/app.conf", "--from", "2", "--to", "3"],
+        t.path(),
+    );
+    assert!(o.status.success());
+    assert!(o.stdout.is_empty());
+    assert!(stderr(&o).contains("are the same"), "{}", stderr(&o));
+    // a removed binary: compared by size
+    let o = run(
+        &["diff", &img, "/bin/tool", "--from", "1", "--to", "2"],
+        t.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    // the helper's filler is text: every line removed
+    let out = stdout(&o);
+    let head = "--- /bin/tool (layer 0)\n+++ /bin/tool (layer 2, removed)\n@@ -1 +0,0 @@\n-";
+    assert!(out.starts_with(head), "{}", &out[..out.len().min(200)]);
+}
+
+#[test]
+fn diff_escapes_hostile_contents() {
+    let t = tempfile::tempdir().unwrap();
+    let img = write(t.path(), Some(ArchiveFormat::OciArchive), Compression::None);
+    let o = run(&["diff", &img, "/etc/hostile\x1b[31m"], t.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(!out.contains('\x1b'), "{out:?}");
+    assert!(out.contains("+red\\x1b[2J\\xff"), "{out:?}");
+    assert!(out.contains("/etc/hostile\\x1b[31m"), "{out:?}");
+}
