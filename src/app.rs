@@ -346,6 +346,7 @@ fn load_image_with(
         progress: Some(progress.clone()),
         cache,
         capture: capture.then(crate::analysis::capture::why_capture),
+        verified_cache: source::verified::default_path(),
     };
     let show = std::io::stderr().is_terminal();
     let done = Arc::new(std::sync::atomic::AtomicBool::new(false));

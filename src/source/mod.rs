@@ -5,9 +5,13 @@ pub mod archive;
 #[cfg(feature = "daemon")]
 pub mod daemon;
 pub mod extract;
+#[cfg(feature = "isal")]
+mod inflate;
 pub mod layer;
 pub mod layout;
+mod reading;
 pub mod reference;
+pub mod verified;
 
 use crate::error::{Error, Result};
 use crate::image::{EntryKind, HistoryEntry, Image, Layer, LayerEntry, LinkRef};
@@ -15,7 +19,7 @@ use crate::paths::PathTable;
 use crate::progress::Progress;
 use archive::{MemberBody, MemberIndex};
 pub use layer::Capture;
-use layer::{parse_layer_with_progress, LayerParseOptions, ParsedLayer};
+use layer::{LayerParseOptions, ParsedLayer};
 pub use layout::Selection;
 use rayon::prelude::*;
 use std::path::Path;
@@ -33,6 +37,9 @@ pub struct LoadOptions {
     pub cache: Option<LayerCache>,
     /// Files whose contents to keep in [`Image::captured`] (package databases, ELF facts).
     pub capture: Option<Arc<dyn Capture>>,
+    /// A file of digests computed by earlier loads ([`verified::default_path`]): a blob of an
+    /// unchanged archive file found there is not hashed again. None: hash every blob.
+    pub verified_cache: Option<std::path::PathBuf>,
 }
 
 impl Default for LoadOptions {
@@ -43,6 +50,7 @@ impl Default for LoadOptions {
             progress: None,
             cache: None,
             capture: None,
+            verified_cache: None,
         }
     }
 }
@@ -93,7 +101,7 @@ impl LayerCache {
 }
 
 impl LoadOptions {
-    fn parse_opts(&self) -> LayerParseOptions {
+    pub(crate) fn parse_opts(&self) -> LayerParseOptions {
         LayerParseOptions {
             digests: self.verify,
             content_hashes: true,
@@ -156,7 +164,6 @@ fn load_index(mut idx: MemberIndex, source: String, opts: &LoadOptions) -> Resul
             .sum();
         p.bytes_total.fetch_add(total, Ordering::Relaxed);
     }
-    let parse_opts = opts.parse_opts();
     let diff_ids = plan
         .config
         .rootfs
@@ -201,48 +208,13 @@ fn load_index(mut idx: MemberIndex, source: String, opts: &LoadOptions) -> Resul
             todo.push(m);
         }
     }
-    let results: Vec<Result<(String, ParsedLayer, bool)>> = todo
-        .par_iter()
-        .map(|m| {
-            // without verification, an uncompressed layer in a file needs only its headers
-            // (a capture needs the contents, so it takes the full read)
-            if let (false, true, MemberBody::Range { offset, size }, Some(file)) =
-                (opts.verify, opts.capture.is_none(), &m.body, &idx.file)
-            {
-                let io = archive::io_at(file);
-                let f = std::fs::File::open(file).map_err(io)?;
-                let mut range = layer::FileRange::new(f, *offset, *size).map_err(io)?;
-                if layer::is_plain_tar(&mut range).map_err(io)? {
-                    let pl = layer::parse_layer_headers(range, &idx.archive, &m.name)?;
-                    if let Some(p) = &opts.progress {
-                        p.layers_done.fetch_add(1, Ordering::Relaxed);
-                        p.add_read(*size);
-                    }
-                    // contents unhashed, to be hashed from this archive's plain blob: not shareable
-                    return Ok((m.name.clone(), pl, false));
-                }
-            }
-            let rd = idx.open(m)?;
-            let mut pl = parse_layer_with_progress(
-                rd,
-                &idx.archive,
-                &m.name,
-                parse_opts.clone(),
-                opts.progress.clone(),
-            )?;
-            if pl.compressed_bytes == 0 {
-                pl.compressed_bytes = m.size;
-            }
-            if let Some(p) = &opts.progress {
-                p.layers_done.fetch_add(1, Ordering::Relaxed);
-                p.entries
-                    .fetch_add(pl.entries.len() as u64, Ordering::Relaxed);
-            }
-            Ok((m.name.clone(), pl, true))
-        })
-        .collect();
-    for r in results {
-        let (name, pl, shareable) = r?;
+    let verified = opts
+        .verified_cache
+        .as_deref()
+        .filter(|_| opts.verify)
+        .map(verified::VerifiedCache::load);
+    let results = reading::read_members(&idx, &todo, opts, verified.as_ref())?;
+    for (name, pl, shareable) in results {
         let pl = Arc::new(pl);
         if let (true, Some(cache)) = (shareable, &opts.cache) {
             // the verified diff_id, else (with --no-verify) the one the config claims
@@ -435,6 +407,10 @@ fn load_index(mut idx: MemberIndex, source: String, opts: &LoadOptions) -> Resul
         paths.len(),
     )?;
     drop(parsed_by_member);
+    // every digest checked out: remember the ones computed now
+    if let Some(v) = &verified {
+        v.save();
+    }
     paths.finish();
     let trailing_history = pair_history(&plan.config.history, &mut layers);
     Ok(Image {
@@ -520,10 +496,10 @@ fn hash_deferred(
                     format!("read failed: {e}"),
                 )
             };
-            let mut f = std::fs::File::open(file).map_err(io)?;
+            let f = std::fs::File::open(file).map_err(io)?;
             let mut out = Vec::with_capacity(wanted.len());
             for (k, off, len) in wanted {
-                out.push((k, layer::hash_range(&mut f, off, len).map_err(io)?));
+                out.push((k, layer::hash_range(&f, off, len).map_err(io)?));
             }
             Ok((i, out))
         })

@@ -308,6 +308,7 @@ fn load_options(
         cache,
         // package databases and ELF facts for "why is it big"
         capture: Some(crate::analysis::capture::why_capture()),
+        verified_cache: crate::source::verified::default_path(),
     }
 }
 
