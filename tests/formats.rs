@@ -191,7 +191,9 @@ fn picks_one_image_of_several_and_one_platform_of_an_index() {
 
 #[test]
 fn dives_fixtures_give_dives_numbers_and_all_fixtures_load() {
-    let Some(fx) = shared_fixtures() else { return };
+    let Some(fx) = require_shared_fixtures() else {
+        return;
+    };
     let img = load_path(
         &fx.join("dive/test-docker-image.tar"),
         &LoadOptions::default(),

@@ -3,6 +3,8 @@
 #![cfg(feature = "tui")]
 #![allow(clippy::unwrap_used)]
 
+mod common;
+use common::{require_tool, TMUX};
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -54,8 +56,7 @@ impl Drop for Tmux {
 
 #[test]
 fn explorer_in_tmux_moves_filters_and_quits_cleanly() {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        eprintln!("SKIPPED: tmux is not installed (the CI script installs it)");
+    if !require_tool(&TMUX) {
         return;
     }
     let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo.tar");
@@ -139,8 +140,7 @@ fn explorer_in_tmux_moves_filters_and_quits_cleanly() {
 #[test]
 fn compare_view_in_tmux_filters_shows_layers_and_quits_cleanly() {
     use bathyscaphe::testkit::{ArchiveFormat, Compression, ImageSpec, LayerSpec};
-    if Command::new("tmux").arg("-V").output().is_err() {
-        eprintln!("SKIPPED: tmux is not installed (the CI script installs it)");
+    if !require_tool(&TMUX) {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

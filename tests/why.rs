@@ -784,7 +784,9 @@ fn dockerfile_matches_legacy_history_and_credits_copy_from_to_its_stage() {
 /// The real builders' archives in ../shared/fixtures/builders.
 #[test]
 fn real_builder_histories_from_fixtures() {
-    let Some(fx) = shared_fixtures() else { return };
+    let Some(fx) = require_shared_fixtures() else {
+        return;
+    };
     let b = fx.join("builders");
     let legacy = load_path(
         &b.join("docker-legacy-go-multi-stage.docker.tar"),

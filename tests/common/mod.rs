@@ -1,11 +1,16 @@
-//! Shared test plumbing: run the binary, find the shared fixtures, load testkit images.
+//! Shared test plumbing: run the binary, load testkit images, and ask for what a test needs
+//! from outside the repository (`require`: tools, a daemon, the shared fixtures).
 #![allow(dead_code)]
+
+pub mod require;
+#[allow(unused_imports)]
+pub use require::*;
 
 use bathyscaphe::analysis::Analysis;
 use bathyscaphe::image::Image;
 use bathyscaphe::source::{load_path, LoadOptions};
 use bathyscaphe::testkit::{ArchiveFormat, Compression, ImageSpec};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 pub fn bathy() -> Command {
@@ -28,17 +33,6 @@ pub fn stderr(o: &Output) -> String {
 
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).to_string()
-}
-
-/// `../shared/fixtures` next to the repository, when present (CI has it; a user's clone may not).
-pub fn shared_fixtures() -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures");
-    if p.is_dir() {
-        Some(p)
-    } else {
-        eprintln!("skipped: ../shared/fixtures is absent");
-        None
-    }
 }
 
 /// Write `spec` in `format` into `dir` and load it back.
