@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 
 /// A layer read: its member name, what was parsed, and whether its entries may be shared with
 /// other loads by diff_id (header-only reads leave contents unhashed: not shareable).
-pub type ReadLayer = (String, ParsedLayer, bool);
+pub type MemberRead = (String, ParsedLayer, bool);
 
 enum Job {
     /// Headers (and what the capture asks for) of a plain tar at `offset` of the archive file.
@@ -45,7 +45,7 @@ pub fn read_members(
     todo: &[&Member],
     opts: &LoadOptions,
     verified: Option<&VerifiedCache>,
-) -> Result<Vec<ReadLayer>> {
+) -> Result<Vec<MemberRead>> {
     let file = match &idx.file {
         Some(p) => {
             let f = std::fs::File::open(p).map_err(archive::io_at(p))?;
@@ -157,6 +157,12 @@ fn run(
     job: Job,
 ) -> (usize, bool, Result<Done>) {
     let progress = opts.progress.as_deref();
+    if progress.is_some_and(|p| p.cancelled()) {
+        let at = match job {
+            Job::Headers { at, .. } | Job::Sha { at, .. } | Job::Stream { at, .. } => at,
+        };
+        return (at, false, Err(read_failed(idx, todo[at], std::io::Error::other("cancelled"))));
+    }
     match job {
         Job::Headers { at, offset, size } => {
             let m = todo[at];
@@ -185,7 +191,8 @@ fn run(
             let r = file
                 .ok_or_else(|| Error::member(&idx.archive, &m.name, "no archive file"))
                 .and_then(|f| {
-                    layer::sha256_range(f, offset, size).map_err(|e| read_failed(idx, m, e))
+                    layer::sha256_range(f, offset, size, progress)
+                        .map_err(|e| read_failed(idx, m, e))
                 })
                 .map(|d| {
                     if let Some(p) = progress {

@@ -13,8 +13,8 @@ use crate::analysis::Analysis;
 use crate::image::{EntryKind, Image};
 use crate::paths::{NodeId, ROOT};
 use crate::progress::Progress;
-use crate::report::human_bytes;
 use crate::tree::entry_of;
+use crate::units::human_bytes;
 use crossterm::event::{Event, KeyEvent, KeyEventKind, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::{Position, Rect};
 use std::sync::Arc;
@@ -338,11 +338,7 @@ impl Explorer {
         let (layer, path, size) = match e.kind {
             EntryKind::File => (v.layer as usize, self.image.paths.path(n), e.size),
             EntryKind::Hardlink => {
-                let t = self
-                    .image
-                    .paths
-                    .lookup(self.image.link(e.link))
-                    .ok_or(S::EXTRACT_NOT_FILE)?;
+                let t = self.image.hardlink_target(e).ok_or(S::EXTRACT_NOT_FILE)?;
                 let tv = self
                     .analysis
                     .merged
