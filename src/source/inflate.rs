@@ -43,7 +43,10 @@ fn corrupt(code: i32) -> io::Error {
         isal::ISAL_INCORRECT_CHECKSUM => "gzip CRC-32 or length mismatch",
         _ => "inflate failed",
     };
-    io::Error::new(io::ErrorKind::InvalidData, format!("{what} (ISA-L code {code})"))
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("{what} (ISA-L code {code})"),
+    )
 }
 
 impl<R: BufRead> Read for IsalGzDecoder<R> {
@@ -122,7 +125,9 @@ mod tests {
 
     #[test]
     fn inflates_what_flate2_deflates_and_concatenated_members() {
-        let a: Vec<u8> = (0..300_000u32).flat_map(|i| (i % 251).to_le_bytes()).collect();
+        let a: Vec<u8> = (0..300_000u32)
+            .flat_map(|i| (i % 251).to_le_bytes())
+            .collect();
         let mut both = gz(&a);
         both.extend_from_slice(&gz(b"second member"));
         let mut want = a.clone();
@@ -132,7 +137,9 @@ mod tests {
 
     #[test]
     fn refuses_truncated_and_damaged_streams() {
-        let data: Vec<u8> = (0..100_000u32).flat_map(|i| (i % 7).to_le_bytes()).collect();
+        let data: Vec<u8> = (0..100_000u32)
+            .flat_map(|i| (i % 7).to_le_bytes())
+            .collect();
         let z = gz(&data);
         let cut = inflate(&z[..z.len() - 3]).expect_err("truncated");
         assert_eq!(cut.kind(), io::ErrorKind::UnexpectedEof);

@@ -602,8 +602,8 @@ impl FileRange {
         if n == 0 {
             return Ok(0);
         }
-        let in_window = at >= self.window_at
-            && at + n as u64 <= self.window_at + self.window.len() as u64;
+        let in_window =
+            at >= self.window_at && at + n as u64 <= self.window_at + self.window.len() as u64;
         if !in_window {
             if n >= WINDOW {
                 // a big read goes straight to the caller's buffer

@@ -161,7 +161,15 @@ fn run(
         let at = match job {
             Job::Headers { at, .. } | Job::Sha { at, .. } | Job::Stream { at, .. } => at,
         };
-        return (at, false, Err(read_failed(idx, todo[at], std::io::Error::other("cancelled"))));
+        return (
+            at,
+            false,
+            Err(read_failed(
+                idx,
+                todo[at],
+                std::io::Error::other("cancelled"),
+            )),
+        );
     }
     match job {
         Job::Headers { at, offset, size } => {
@@ -215,13 +223,8 @@ fn stream(idx: &MemberIndex, m: &Member, opts: &LoadOptions, digests: bool) -> R
     let rd = idx.open(m)?;
     let mut parse_opts = opts.parse_opts();
     parse_opts.digests = digests;
-    let mut pl = parse_layer_with_progress(
-        rd,
-        &idx.archive,
-        &m.name,
-        parse_opts,
-        opts.progress.clone(),
-    )?;
+    let mut pl =
+        parse_layer_with_progress(rd, &idx.archive, &m.name, parse_opts, opts.progress.clone())?;
     if pl.compressed_bytes == 0 {
         pl.compressed_bytes = m.size;
     }

@@ -88,7 +88,8 @@ impl VerifiedCache {
         };
         for line in text.lines() {
             let mut f = line.split(' ');
-            let (Some(key), Some(blob), Some(diff), None) = (f.next(), f.next(), f.next(), f.next())
+            let (Some(key), Some(blob), Some(diff), None) =
+                (f.next(), f.next(), f.next(), f.next())
             else {
                 continue;
             };
@@ -184,7 +185,8 @@ mod tests {
             .append(true)
             .open(&path)
             .expect("open");
-        f.write_all(b"garbage line\nk sha256:zz -\n").expect("write");
+        f.write_all(b"garbage line\nk sha256:zz -\n")
+            .expect("write");
         let again = VerifiedCache::load(&path);
         assert_eq!(again.known.len(), 2);
         assert_eq!(
