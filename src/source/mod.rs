@@ -19,7 +19,7 @@ use crate::paths::{clean_entry_path, PathTable, ROOT};
 use crate::progress::Progress;
 use archive::{MemberBody, MemberIndex};
 pub use layer::Capture;
-use layer::{parse_layer_with_progress, LayerParseOptions, ParsedLayer};
+use layer::{LayerParseOptions, ParsedLayer};
 pub use layout::Selection;
 use rayon::prelude::*;
 use std::path::Path;
