@@ -54,9 +54,12 @@ pub fn read_members(
         }
         None => None,
     };
-    // a compare keeps every content hash (its layers are shared by diff_id); without one, or
-    // without verification nor capture as before, plain layers are read by their headers
-    let headers_only = opts.cache.is_none() || (!opts.verify && opts.capture.is_none());
+    // plain layers are read by their headers where no analysis needs every file's content
+    // hash: a single image's analyses (capture set, no cache) compare contents only at paths
+    // found in more than one layer; a compare (cache set) or a plain library load keeps every
+    // hash, except without verification nor capture, as before
+    let headers_only = (opts.cache.is_none() && opts.capture.is_some())
+        || (!opts.verify && opts.capture.is_none());
     let mut jobs = Vec::new();
     let mut keys: Vec<Option<BlobKey>> = Vec::with_capacity(todo.len());
     let mut plain = vec![false; todo.len()];
