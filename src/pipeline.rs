@@ -166,6 +166,7 @@ impl LoadConfig {
             progress: watch.progress.clone(),
             cache,
             capture: (keep == Keep::Contents).then(crate::analysis::capture::why_capture),
+            verified_cache: crate::source::verified::default_path(),
             store: self.store.clone(),
         }
     }

@@ -46,6 +46,10 @@ pub fn is_wanted_text(path: &str) -> bool {
 }
 
 impl Capture for WhyCapture {
+    fn may_want(&self, path: &str, _size: u64, sniff: &[u8]) -> bool {
+        sniff.starts_with(ELF_MAGIC) || sniff.starts_with(SHEBANG_TAG) || is_wanted_text(path)
+    }
+
     fn wants(&self, path: &str, size: u64, head: &[u8]) -> bool {
         if head.starts_with(ELF_MAGIC) {
             return size <= ELF_CAP;

