@@ -46,6 +46,13 @@ pub fn open(target: &str, config: &LoadConfig, watch: &Watch) -> Result<ImageFil
                  layout (a daemon's image is read once as a stream): `docker save` it first"
             )))
         }
+        Target::Registry { reference } => {
+            return Err(Error::Usage(format!(
+                "{reference}: reading a file's bytes needs the image as an archive or OCI \
+                 layout (a registry's image is read once as a stream): `skopeo copy` it to \
+                 oci-archive: first"
+            )))
+        }
     };
     let image = pipeline::load(target, config, Keep::LayersOnly, watch)?;
     let tree = MergedTree::build(&image);

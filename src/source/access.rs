@@ -114,7 +114,7 @@ impl LayerFiles {
                 path: file.clone(),
                 source: e,
             })?;
-            let mut r = FileRange::new(f, *offset, *size).map_err(|e| merr(e.to_string()))?;
+            let mut r = FileRange::new(std::sync::Arc::new(f), *offset, *size);
             if crate::source::layer::is_plain_tar(&mut r).map_err(|e| merr(e.to_string()))? {
                 return seek_to_entry(r, &want, path, what).map_err(merr);
             }
