@@ -30,7 +30,10 @@ pub fn parse_ratio(text: &str) -> Result<f64, String> {
     let v = go_parse_float(text).ok_or_else(|| format!("{} is not a number", quoted(text)))?;
     // dive's range check lets NaN through, which would make a rule pass on anything
     if v.is_nan() || !(0.0..=1.0).contains(&v) {
-        return Err(format!("{} is outside the allowed range (0-1)", quoted(text)));
+        return Err(format!(
+            "{} is outside the allowed range (0-1)",
+            quoted(text)
+        ));
     }
     Ok(v)
 }
@@ -66,8 +69,8 @@ pub fn parse_bytes(text: &str) -> Result<u64, String> {
     let value = go_parse_float(&number)
         .ok_or_else(|| format!("{} is not a size (e.g. 20MB, 20MiB, 1024)", quoted(text)))?;
     let unit = text[end..].trim().to_lowercase();
-    let multiplier =
-        unit_multiplier(&unit).ok_or_else(|| format!("{}: unknown size unit {}", quoted(text), quoted(&unit)))?;
+    let multiplier = unit_multiplier(&unit)
+        .ok_or_else(|| format!("{}: unknown size unit {}", quoted(text), quoted(&unit)))?;
     let bytes = value * multiplier as f64;
     if bytes >= u64::MAX as f64 {
         return Err(format!("{} is too large", quoted(text)));

@@ -72,17 +72,32 @@ fn no_raw_control_characters_in_any_human_readable_output() {
     let df = df.to_str().unwrap();
     let cases: Vec<(&str, Vec<&str>, bool)> = vec![
         ("text report", vec!["--no-tui", a], false),
-        ("text with Dockerfile", vec!["--no-tui", "--dockerfile", df, a], false),
+        (
+            "text with Dockerfile",
+            vec!["--no-tui", "--dockerfile", df, a],
+            false,
+        ),
         ("compare text", vec!["compare", a, b], false),
         (
             "compare --ci",
             vec!["compare", a, b, "--max-growth", "1B"],
             false,
         ),
-        ("--ci text", vec!["--ci", "--lowest-efficiency", "0.99", a], false),
+        (
+            "--ci text",
+            vec!["--ci", "--lowest-efficiency", "0.99", a],
+            false,
+        ),
         (
             "--ci github",
-            vec!["--ci", "--ci-format", "github", "--lowest-efficiency", "0.99", a],
+            vec![
+                "--ci",
+                "--ci-format",
+                "github",
+                "--lowest-efficiency",
+                "0.99",
+                a,
+            ],
             true,
         ),
     ];
@@ -116,7 +131,10 @@ fn the_several_images_note_is_one_escaped_line() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let err = stderr(&o);
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains("holds 2 images") && err.contains("one\\n:1"), "{err}");
+    assert!(
+        err.contains("holds 2 images") && err.contains("one\\n:1"),
+        "{err}"
+    );
 }
 
 /// Run with stdout a pipe whose reader is gone before bathy writes.
@@ -176,13 +194,21 @@ fn a_huge_value_is_not_echoed_whole() {
     let cfg = t.path().join("ci.yaml");
     std::fs::write(&cfg, format!("rules:\n  lowestEfficiency: \"{huge}x\"\n")).unwrap();
     let o = run(
-        &["--ci", "--ci-config", cfg.to_str().unwrap(), a.to_str().unwrap()],
+        &[
+            "--ci",
+            "--ci-config",
+            cfg.to_str().unwrap(),
+            a.to_str().unwrap(),
+        ],
         t.path(),
     );
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     let err = stderr(&o);
     assert!(err.len() < 2100, "{} bytes", err.len());
-    assert!(err.contains('…') && err.contains("lowestEfficiency"), "{err}");
+    assert!(
+        err.contains('…') && err.contains("lowest-efficiency"),
+        "{err}"
+    );
     assert!(!err.contains('\x1b'), "{err}");
 }
 
@@ -200,7 +226,10 @@ fn a_long_ld_so_conf_is_read_in_linear_time() {
     let spec = ImageSpec::new("ld:1")
         .layer(
             LayerSpec::new("base")
-                .file("lib64/ld-linux-x86-64.so.2", &fake_elf(None, &[], None, 1000))
+                .file(
+                    "lib64/ld-linux-x86-64.so.2",
+                    &fake_elf(None, &[], None, 1000),
+                )
                 .file("etc/ld.so.conf", conf.as_bytes())
                 .file(&last, &fake_elf(None, &[], None, 3000))
                 .file(
@@ -217,9 +246,94 @@ fn a_long_ld_so_conf_is_read_in_linear_time() {
         t.path(),
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let doc: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
     let e = &doc["bathyscaphe"]["estimates"];
     // the program 4000 + libfoo 3000 + the loader 1000
     assert_eq!(e["runtimeClosureBytes"], 8000, "{e}");
+}
+
+/// `.dive-ci` and `--rules` nested 100,000 deep: refused at once, one line naming the file.
+#[test]
+fn deeply_nested_yaml_is_refused_early() {
+    let t = tmp();
+    let a = write(t.path(), "a.tar", &hostile("a:1"));
+    let deep = t.path().join("deep.yaml");
+    std::fs::write(&deep, format!("rules:\n  x: {}", "[".repeat(100_000))).unwrap();
+    let deep = deep.to_str().unwrap();
+    let a = a.to_str().unwrap();
+    for args in [
+        vec!["--ci", "--ci-config", deep, a],
+        vec!["--no-tui", "--rules", deep, a],
+    ] {
+        let o = run(&args, t.path());
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.contains("deep.yaml") && err.contains("nested more than"),
+            "{err}"
+        );
+    }
+}
+
+/// A `.dive-ci` that is a directory, a dangling symlink or a FIFO is an error saying what it
+/// is; an unknown top-level key warns, naming it; `--max-growth` without `--baseline` says why
+/// it skipped.
+#[test]
+fn ci_config_that_is_not_a_file_and_unknown_keys() {
+    let a = {
+        let t = tmp();
+        let p = write(t.path(), "a.tar", &hostile("a:1"));
+        let bytes = std::fs::read(p).unwrap();
+        (t, bytes)
+    };
+    let make = |setup: &dyn Fn(&Path)| {
+        let t = tmp();
+        std::fs::write(t.path().join("a.tar"), &a.1).unwrap();
+        setup(t.path());
+        t
+    };
+    let cases: Vec<(&str, Box<dyn Fn(&Path)>)> = vec![
+        (
+            "a directory",
+            Box::new(|d: &Path| std::fs::create_dir(d.join(".dive-ci")).unwrap()),
+        ),
+        (
+            "a dangling symlink",
+            Box::new(|d: &Path| std::os::unix::fs::symlink("nowhere", d.join(".dive-ci")).unwrap()),
+        ),
+        (
+            "not a regular file",
+            Box::new(|d: &Path| {
+                let p = d.join(".dive-ci");
+                let ok = std::process::Command::new("mkfifo")
+                    .arg(&p)
+                    .status()
+                    .unwrap();
+                assert!(ok.success());
+            }),
+        ),
+    ];
+    for (what, setup) in cases {
+        let t = make(&*setup);
+        let o = run(&["--ci", "a.tar"], t.path());
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{what}: {err}");
+        assert!(
+            err.contains(".dive-ci") && err.contains(what),
+            "{what}: {err}"
+        );
+        let o = run(&["--ci", "--ci-config", ".dive-ci", "a.tar"], t.path());
+        assert!(stderr(&o).contains(what), "{what}: {}", stderr(&o));
+    }
+    let t = make(&|d: &Path| {
+        std::fs::write(d.join(".dive-ci"), "rule:\n  lowestEfficiency: 0.5\n").unwrap()
+    });
+    let o = run(&["--ci", "--max-growth", "1MB", "a.tar"], t.path());
+    let err = stderr(&o);
+    assert!(err.contains("unknown top-level key \"rule\""), "{err}");
+    let out = stdout(&o);
+    let line = out.lines().find(|l| l.contains("max-growth")).unwrap();
+    assert!(line.contains("SKIP"), "{out}");
+    assert!(out.contains("no baseline image given"), "{out}");
 }

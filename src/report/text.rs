@@ -19,7 +19,12 @@ pub fn render(image: &Image, a: &Analysis) -> String {
     let w = &a.waste;
     let d = &a.dive;
     let _ = writeln!(s, "Image:   {}", esc(&image.display_name()));
-    let _ = writeln!(s, "Source:  {} ({})", esc(&image.source), image.format.as_str());
+    let _ = writeln!(
+        s,
+        "Source:  {} ({})",
+        esc(&image.source),
+        image.format.as_str()
+    );
     let _ = writeln!(
         s,
         "Size:    {} uncompressed, {} compressed, {} layers, {} entries",
@@ -224,7 +229,11 @@ fn why_stages(s: &mut String, st: &StageSection) {
         );
     }
     for t in &st.totals {
-        let stage = t.stage.as_deref().map(|x| format!(" {}", esc(x))).unwrap_or_default();
+        let stage = t
+            .stage
+            .as_deref()
+            .map(|x| format!(" {}", esc(x)))
+            .unwrap_or_default();
         let _ = writeln!(
             s,
             "  total {}{stage}: {} in {} layers",
