@@ -293,7 +293,8 @@ fn ci_config_that_is_not_a_file_and_unknown_keys() {
         setup(t.path());
         t
     };
-    let cases: Vec<(&str, Box<dyn Fn(&Path)>)> = vec![
+    type Setup = Box<dyn Fn(&Path)>;
+    let cases: Vec<(&str, Setup)> = vec![
         (
             "a directory",
             Box::new(|d: &Path| std::fs::create_dir(d.join(".dive-ci")).unwrap()),
