@@ -338,3 +338,18 @@ fn ci_config_that_is_not_a_file_and_unknown_keys() {
     assert!(line.contains("SKIP"), "{out}");
     assert!(out.contains("no baseline image given"), "{out}");
 }
+
+/// The explorer's extract writes the file under its real name and speaks of it escaped.
+#[cfg(feature = "tui")]
+#[test]
+fn extract_names_the_real_file_escaped() {
+    let dir = tmp();
+    let name = "a\x1b]0;t\x07b";
+    bathyscaphe::tui::extract_to(dir.path(), name, b"x").unwrap();
+    assert_eq!(std::fs::read(dir.path().join(name)).unwrap(), b"x");
+    let err = bathyscaphe::tui::extract_to(dir.path(), name, b"y").unwrap_err();
+    assert!(
+        err.contains("a\\x1b]0;t\\x07b") && !err.contains('\x1b'),
+        "{err}"
+    );
+}
