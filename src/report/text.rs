@@ -49,10 +49,10 @@ pub fn render(image: &Image, a: &Analysis) -> String {
                 "",
                 "",
                 "",
-                esc(&h.display_command())
+                esc(&h.label())
             );
         }
-        let cmd = shown(&l.display_command(), 100);
+        let cmd = shown(&l.label(), 100);
         let _ = writeln!(
             s,
             "  {:>3}  {:>9}  {:>10}  {:>9}  {}",
