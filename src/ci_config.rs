@@ -370,7 +370,8 @@ fn apply_file(
             .map_err(|e| cfg_err(e.to_string()))?
             .unwrap_or_default()
     };
-    for key in cfg.other.keys() {
+    // dive's example config lists its plugins at the top: dive's key, not a typo
+    for key in cfg.other.keys().filter(|k| *k != "plugins") {
         warnings.push(format!(
             "{name}: ignoring unknown top-level key {}",
             crate::text_fit::quoted(key)
