@@ -39,6 +39,10 @@ pub enum Error {
     #[error("{0}")]
     Daemon(String),
 
+    /// A registry refused or broke off; the message names the registry and repository.
+    #[error("{0}")]
+    Registry(String),
+
     #[error("{what}: {message}")]
     Config { what: String, message: String },
 

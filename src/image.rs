@@ -18,6 +18,8 @@ pub enum InputFormat {
     OciDir,
     /// kaniko tarball: `manifest.json` listing `*.tar.gz` layers.
     Kaniko,
+    /// Read from a registry over the distribution API.
+    Registry,
 }
 
 impl InputFormat {
@@ -28,6 +30,7 @@ impl InputFormat {
             InputFormat::OciArchive => "oci-archive",
             InputFormat::OciDir => "oci-dir",
             InputFormat::Kaniko => "kaniko",
+            InputFormat::Registry => "registry",
         }
     }
 }
