@@ -234,6 +234,9 @@ struct FileRules {
 struct FileConfig {
     #[serde(default)]
     rules: Option<FileRules>,
+    /// Top-level keys we do not know (a typo of `rules:`): warned about, naming the key.
+    #[serde(flatten)]
+    other: BTreeMap<String, serde_norway::Value>,
 }
 
 /// A key that is present: its scalar as written (`0.95`, `20Mb`, `false`); null or empty is ""
@@ -275,15 +278,24 @@ pub fn load(args: &CiArgs, cwd: &Path) -> crate::Result<CiSettings> {
     let mut warnings = Vec::new();
     let path = match &args.ci_config {
         Some(p) => {
-            if !p.is_file() {
-                return Err(Error::Config {
-                    what: p.display().to_string(),
-                    message: "no such CI config file".into(),
-                });
-            }
+            config_file_kind(p)?;
             Some(p.clone())
         }
-        None => Some(cwd.join(DEFAULT_CONFIG_FILE)).filter(|p| p.is_file()),
+        // `.dive-ci` is optional, but one that is there and not a file is a mistake to report
+        None => {
+            let p = cwd.join(DEFAULT_CONFIG_FILE);
+            match config_file_kind(&p) {
+                Ok(()) => Some(p),
+                Err(_) if std::fs::symlink_metadata(&p).is_err() => None,
+                Err(Error::Config { message, .. }) => {
+                    return Err(Error::Config {
+                        what: DEFAULT_CONFIG_FILE.into(),
+                        message,
+                    })
+                }
+                Err(e) => return Err(e),
+            }
+        }
     };
     let shown = args
         .ci_config
@@ -309,6 +321,32 @@ pub fn load(args: &CiArgs, cwd: &Path) -> crate::Result<CiSettings> {
     })
 }
 
+/// A CI config path must name a regular file (through symlinks): anything else is refused by
+/// what it is, before it is opened (a FIFO would block the read).
+fn config_file_kind(p: &Path) -> crate::Result<()> {
+    let err = |message: &str| Error::Config {
+        what: p.display().to_string(),
+        message: message.into(),
+    };
+    let Ok(link) = std::fs::symlink_metadata(p) else {
+        return Err(err("no such CI config file"));
+    };
+    let Ok(meta) = std::fs::metadata(p) else {
+        return Err(err("a dangling symlink, not a CI config file"));
+    };
+    if meta.is_file() {
+        return Ok(());
+    }
+    let what = if meta.is_dir() {
+        "a directory, not a CI config file"
+    } else if link.file_type().is_symlink() {
+        "a symlink to something that is not a file, not a CI config file"
+    } else {
+        "not a regular file (a FIFO, socket or device), not a CI config file"
+    };
+    Err(err(what))
+}
+
 /// Parse a `.dive-ci` text into `raw`; `name` is how errors call the file.
 fn apply_file(
     raw: &mut RawRules,
@@ -320,6 +358,7 @@ fn apply_file(
         what: name.to_string(),
         message,
     };
+    crate::analysis::leftovers::check_yaml_nesting(text).map_err(cfg_err)?;
     // an empty file (or only comments) is no document at all: defaults, as dive
     let cfg: FileConfig = if text
         .lines()
@@ -331,6 +370,13 @@ fn apply_file(
             .map_err(|e| cfg_err(e.to_string()))?
             .unwrap_or_default()
     };
+    // dive's example config lists its plugins at the top: dive's key, not a typo
+    for key in cfg.other.keys().filter(|k| *k != "plugins") {
+        warnings.push(format!(
+            "{name}: ignoring unknown top-level key {}",
+            crate::text_fit::quoted(key)
+        ));
+    }
     let Some(rules) = cfg.rules else {
         return Ok(());
     };

@@ -9,6 +9,7 @@ use crate::image::Image;
 use crate::pipeline::{self, Analysed, Keep, LoadConfig, Watch};
 use crate::progress::{Progress, ProgressSnapshot};
 use crate::report;
+use crate::text_fit::{escape_controls, truncate};
 use clap::Parser;
 use std::io::{IsTerminal, Write};
 use std::path::Path;
@@ -20,12 +21,55 @@ pub fn run() -> i32 {
     let cli = Cli::parse();
     match run_cli(cli) {
         Ok(code) => code,
+        // the reader has all it wanted: end quietly, as `cat` does
+        Err(e) if e.downcast_ref::<StdoutClosed>().is_some() => exit_codes::STDOUT_CLOSED,
         Err(e) => {
             // our errors already name their cause: print the chain only where it adds words
-            eprintln!("bathy: {}", one_line(&e));
+            say(&one_line(&e));
             exit_codes::ERROR
         }
     }
+}
+
+/// The longest line bathy writes on stderr: a message quoting a huge input stays readable.
+const STDERR_LINE_MAX: usize = 2000;
+
+/// One line on stderr, prefixed `bathy: `: control characters escaped (names, tags and daemon
+/// messages come from untrusted input), cut to [`STDERR_LINE_MAX`]. A closed stderr is ignored:
+/// there is nobody left to tell.
+pub fn say(line: &str) {
+    let line = truncate(&escape_controls(line), STDERR_LINE_MAX);
+    let _ = writeln!(std::io::stderr().lock(), "bathy: {line}");
+}
+
+/// stdout was closed by its reader; [`run`] ends quietly on it.
+#[derive(Debug)]
+struct StdoutClosed;
+
+impl std::fmt::Display for StdoutClosed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("stdout closed")
+    }
+}
+
+impl std::error::Error for StdoutClosed {}
+
+/// An error writing stdout, as [`run`] reports it: a closed pipe is [`StdoutClosed`], anything
+/// else names the output.
+fn stdout_error(kind: std::io::ErrorKind, e: impl std::fmt::Display) -> anyhow::Error {
+    if kind == std::io::ErrorKind::BrokenPipe {
+        anyhow::Error::new(StdoutClosed)
+    } else {
+        anyhow::anyhow!("writing to stdout: {e}")
+    }
+}
+
+/// Everything bathy writes on stdout (but the explorer's screen) goes through here.
+fn print_out(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| stdout_error(e.kind(), e))
 }
 
 fn run_cli(cli: Cli) -> anyhow::Result<i32> {
@@ -85,12 +129,11 @@ fn run_cli(cli: Cli) -> anyhow::Result<i32> {
         write_report_json(path, &a)?;
         return Ok(exit_codes::OK);
     }
-    print!("{}", report::text::render(&a.image, &a.analysis));
-    println!();
-    print!(
-        "{}",
+    print_out(&format!(
+        "{}\n{}",
+        report::text::render(&a.image, &a.analysis),
         report::text::render_why(&report::why::WhyView::new(&a.why))
-    );
+    ))?;
     Ok(exit_codes::OK)
 }
 
@@ -122,7 +165,7 @@ fn load_image(target: &str, config: &LoadConfig, keep: Keep) -> anyhow::Result<I
 /// The loaders' notes (the explorer shows them in its status line instead).
 fn print_notes<'a>(notes: impl Iterator<Item = &'a String>) {
     for n in notes {
-        eprintln!("bathy: {n}");
+        say(n);
     }
 }
 
@@ -134,10 +177,11 @@ fn run_ci(cli: &Cli, config: &LoadConfig, target: &str) -> anyhow::Result<i32> {
     // the config first: a bad one should not cost an image load
     let settings = ci_config::load(&cli.ci, &cwd)?;
     for w in &settings.warnings {
-        eprintln!("bathy: warning: {w}");
+        say(&format!("warning: {w}"));
     }
     if let Some(p) = &settings.config_file {
-        eprintln!("Using CI config: {}", p.display());
+        let line = format!("Using CI config: {}", p.display());
+        let _ = writeln!(std::io::stderr(), "{}", escape_controls(&line));
     }
     let a = load_analysed(target, config, &cli.why)?;
     if let Some(path) = &cli.json {
@@ -215,9 +259,9 @@ fn run_compare(
         // with --json - the JSON is the output; the evaluation goes to stderr
         let text = report::ci::compare_text(&c, e);
         if json.is_some_and(|p| p.as_os_str() == "-") {
-            eprint!("{text}");
+            let _ = std::io::stderr().lock().write_all(text.as_bytes());
         } else {
-            print!("{text}");
+            print_out(&text)?;
         }
         return Ok(if !e.pass {
             exit_codes::RULE_FAILED
@@ -226,7 +270,7 @@ fn run_compare(
         });
     }
     if json.is_none() {
-        print!("{}", report::compare_text::render(&c));
+        print_out(&report::compare_text::render(&c))?;
     }
     Ok(exit_codes::OK)
 }
@@ -248,10 +292,7 @@ fn one_line(e: &anyhow::Error) -> String {
 /// Write to FILE, or stdout for `-`.
 pub fn write_output(path: &Path, text: &str) -> anyhow::Result<()> {
     if path.as_os_str() == "-" {
-        let mut out = std::io::stdout().lock();
-        out.write_all(text.as_bytes())?;
-        out.write_all(b"\n")?;
-        return Ok(());
+        return print_out(&format!("{text}\n"));
     }
     std::fs::write(path, format!("{text}\n")).map_err(|e| Error::Io {
         path: path.to_path_buf(),
@@ -265,25 +306,34 @@ pub fn write_json(
     path: &Path,
     f: impl FnOnce(&mut dyn Write) -> serde_json::Result<()>,
 ) -> anyhow::Result<()> {
+    let named = |e: std::io::Error| -> anyhow::Error {
+        Error::Io {
+            path: path.to_path_buf(),
+            source: e,
+        }
+        .into()
+    };
+    // a write error inside serde is an I/O error of the output (the documents themselves
+    // always serialise)
+    let serde_io = |e: serde_json::Error| {
+        let kind = e.io_error_kind().unwrap_or(std::io::ErrorKind::Other);
+        std::io::Error::new(kind, e.to_string())
+    };
     if path.as_os_str() == "-" {
         let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-        f(&mut out)?;
-        out.write_all(b"\n")?;
-        out.flush()?;
-        return Ok(());
+        return f(&mut out)
+            .map_err(serde_io)
+            .and_then(|()| out.write_all(b"\n"))
+            .and_then(|()| out.flush())
+            .map_err(|e| stdout_error(e.kind(), e));
     }
-    let file = std::fs::File::create(path).map_err(|e| Error::Io {
-        path: path.to_path_buf(),
-        source: e,
-    })?;
+    let file = std::fs::File::create(path).map_err(named)?;
     let mut out = std::io::BufWriter::new(file);
-    f(&mut out)?;
-    out.write_all(b"\n")?;
-    out.flush().map_err(|e| Error::Io {
-        path: path.to_path_buf(),
-        source: e,
-    })?;
-    Ok(())
+    f(&mut out)
+        .map_err(serde_io)
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush())
+        .map_err(named)
 }
 
 /// The one line on a terminal's stderr that follows the loads of a command: the progress of
@@ -424,7 +474,9 @@ fn pull_line(reference: &str, status: &pipeline::PullStatus) -> String {
         }
         _ => String::new(),
     };
-    format!("pulling {reference}: {id}{}{amount}", status.status)
+    let line = format!("pulling {reference}: {id}{}{amount}", status.status);
+    // the daemon's words on a terminal: escaped, and cut so they stay one line
+    truncate(&escape_controls(&line), 200)
 }
 
 /// `bathy cat`: the file's bytes as they are, or escaped when stdout is a terminal (contents

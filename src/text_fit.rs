@@ -1,9 +1,49 @@
-//! Fitting text into a width: cut with `…` at the end, or in the middle of a path so its file
-//! name stays. The bottom layer: imports nothing of ours.
+//! Text made fit for a human: control characters shown as visible escapes, and text cut to a
+//! width with `…` at the end, or in the middle of a path so its file name stays. The bottom
+//! layer: imports nothing of ours.
+//!
+//! Names, commands and tags come from untrusted images: every human-readable renderer (text
+//! report, compare text, CI text, stderr) passes them through [`escape_controls`] (or [`shown`])
+//! so that no ESC sequence reaches a terminal and no CR/LF forges a line in a CI log.
 //!
 //! Widths are counted in chars, not bytes (a cut never splits a UTF-8 sequence). A char is taken
 //! as one column: the core must not depend on the terminal stack for a width table, and the
 //! names images hold are overwhelmingly narrow.
+
+/// `s` with every control character (C0, DEL, C1) written as a visible escape: `\n`, `\r`,
+/// `\t`, `\x1b`, `\u{9b}`. Borrowed unchanged when there is none (the common case).
+pub fn escape_controls(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x80 && c.is_control() => {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            }
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Untrusted text as shown to a human: control characters escaped, then cut to `max` chars.
+pub fn shown(s: &str, max: usize) -> String {
+    truncate(&escape_controls(s), max)
+}
+
+/// How much of a quoted input value a message repeats (a 200 MB value is not echoed whole).
+pub const QUOTE_MAX: usize = 200;
+
+/// An input value quoted in a message: escaped, cut to [`QUOTE_MAX`] chars, in quotes.
+pub fn quoted(s: &str) -> String {
+    format!("\"{}\"", shown(s, QUOTE_MAX))
+}
 
 /// `s` in at most `max` chars: unchanged when it fits, else its first `max - 1` chars and `…`.
 pub fn truncate(s: &str, max: usize) -> String {
@@ -59,6 +99,19 @@ pub fn middle_cut_path(path: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn controls_are_escaped_visibly() {
+        assert_eq!(escape_controls("plain/name é"), "plain/name é");
+        assert_eq!(
+            escape_controls("x\n::error title=y::z\r\t\x1b]0;t\x07\u{9b}2J\x7f"),
+            "x\\n::error title=y::z\\r\\t\\x1b]0;t\\x07\\u{9b}2J\\x7f"
+        );
+        assert_eq!(shown("a\x1bbcdef", 6), "a\\x1b…");
+        let q = quoted(&"v".repeat(1_000_000));
+        assert_eq!(q.chars().count(), QUOTE_MAX + 2);
+        assert!(q.ends_with("…\""));
+    }
 
     #[test]
     fn truncate_counts_chars_not_bytes() {

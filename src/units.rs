@@ -1,9 +1,13 @@
 //! Sizes and ratios: the one grammar for reading them (CI thresholds, flags, `.dive-ci`) and the
-//! one way of writing them (reports, the explorer). The bottom layer: imports nothing of ours.
+//! one way of writing them (reports, the explorer). Imports only `text_fit` (for quoting input).
 //!
 //! Reading follows dive, so that a `.dive-ci` tuned for dive means the same here: sizes as
 //! go-humanize's `ParseBytes`, numbers as Go's `strconv.ParseFloat`. docs/ci.md holds the
 //! grammar with a table of examples that a test checks against [`parse_limit`].
+//!
+//! Errors quote the input through [`quoted`]: escaped and cut, a 200 MB value is not echoed.
+
+use crate::text_fit::quoted;
 
 /// A size limit: absolute bytes, or a fraction of a reference size (`5%` is 0.05).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -23,10 +27,13 @@ fn go_parse_float(text: &str) -> Option<f64> {
 
 /// A ratio between 0 and 1 (`0.9`), parsed as Go's `strconv.ParseFloat` would.
 pub fn parse_ratio(text: &str) -> Result<f64, String> {
-    let v = go_parse_float(text).ok_or_else(|| format!("{text:?} is not a number"))?;
+    let v = go_parse_float(text).ok_or_else(|| format!("{} is not a number", quoted(text)))?;
     // dive's range check lets NaN through, which would make a rule pass on anything
     if v.is_nan() || !(0.0..=1.0).contains(&v) {
-        return Err(format!("{text:?} is outside the allowed range (0-1)"));
+        return Err(format!(
+            "{} is outside the allowed range (0-1)",
+            quoted(text)
+        ));
     }
     Ok(v)
 }
@@ -60,13 +67,13 @@ pub fn parse_bytes(text: &str) -> Result<u64, String> {
         .unwrap_or(text.len());
     let number: String = text[..end].chars().filter(|&c| c != ',').collect();
     let value = go_parse_float(&number)
-        .ok_or_else(|| format!("{text:?} is not a size (e.g. 20MB, 20MiB, 1024)"))?;
+        .ok_or_else(|| format!("{} is not a size (e.g. 20MB, 20MiB, 1024)", quoted(text)))?;
     let unit = text[end..].trim().to_lowercase();
-    let multiplier =
-        unit_multiplier(&unit).ok_or_else(|| format!("{text:?}: unknown size unit {unit:?}"))?;
+    let multiplier = unit_multiplier(&unit)
+        .ok_or_else(|| format!("{}: unknown size unit {}", quoted(text), quoted(&unit)))?;
     let bytes = value * multiplier as f64;
     if bytes >= u64::MAX as f64 {
-        return Err(format!("{text:?} is too large"));
+        return Err(format!("{} is too large", quoted(text)));
     }
     // Go's uint64(f) truncates toward zero
     Ok(bytes as u64)
@@ -77,7 +84,7 @@ pub fn parse_limit(text: &str) -> Result<Limit, String> {
     if let Some(p) = text.trim().strip_suffix('%') {
         let v = go_parse_float(p.trim())
             .filter(|v| v.is_finite() && *v >= 0.0)
-            .ok_or_else(|| format!("{text:?} is not a percentage (e.g. 5%)"))?;
+            .ok_or_else(|| format!("{} is not a percentage (e.g. 5%)", quoted(text)))?;
         return Ok(Limit::Fraction(v / 100.0));
     }
     parse_bytes(text).map(Limit::Bytes)
@@ -126,6 +133,18 @@ pub fn round4(r: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_huge_value_is_quoted_cut_and_escaped() {
+        let huge = format!("9\x1b{}", "9".repeat(10_000_000));
+        for e in [
+            parse_ratio(&huge).unwrap_err(),
+            parse_limit(&format!("{huge}x")).unwrap_err(),
+        ] {
+            assert!(e.len() < 1000, "{} bytes", e.len());
+            assert!(e.contains("\\x1b") && !e.contains('\x1b'), "{e}");
+        }
+    }
 
     #[test]
     fn sizes_parse_as_go_humanize() {

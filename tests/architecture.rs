@@ -17,8 +17,10 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[&[&str]] = &[
     // vocabulary every layer may speak
     &["error", "exit_codes"],
-    // sizes: parse and format (one grammar); text fitted to a width
-    &["units", "text_fit"],
+    // text made fit for a human: control characters escaped, cut to a width
+    &["text_fit"],
+    // sizes: parse and format (one grammar); messages quote input through text_fit
+    &["units"],
     &["paths"],
     &["image"],
     &["progress"],

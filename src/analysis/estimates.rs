@@ -693,13 +693,15 @@ fn ld_so_conf_dirs(fs: &FinalFs) -> Vec<String> {
             }
         }
     }
+    // order kept (ld.so searches in it), duplicates found in a set: the file can be long
+    let mut seen = HashSet::new();
     for t in texts {
         for line in t.lines() {
             let l = line.split('#').next().unwrap_or("").trim();
             if l.is_empty() || l.starts_with("include") {
                 continue;
             }
-            if l.starts_with('/') && !dirs.contains(&l.to_string()) {
+            if l.starts_with('/') && seen.insert(l.to_string()) {
                 dirs.push(l.to_string());
             }
         }

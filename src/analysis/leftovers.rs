@@ -115,6 +115,62 @@ pub struct RuleSet {
     pub rules: Vec<Rule>,
 }
 
+/// The deepest nesting a YAML input of ours (`--rules`, `.dive-ci`) may have: theirs is 3 or 4.
+pub const MAX_YAML_NESTING: usize = 64;
+
+/// Refuse YAML nested deeper than [`MAX_YAML_NESTING`] before a parser sees it: the parser
+/// spends seconds per 100,000 levels before its own recursion limit stops it. A conservative
+/// scan: flow brackets outside quotes and comments, block sequences (`- - -`) on one line, and
+/// indentation (a level costs at least a column).
+pub fn check_yaml_nesting(text: &str) -> std::result::Result<(), String> {
+    let too_deep = |line: usize| {
+        Err(format!(
+            "line {}: nested more than {MAX_YAML_NESTING} levels deep",
+            line + 1
+        ))
+    };
+    let mut flow = 0usize;
+    for (ln, line) in text.lines().enumerate() {
+        let body = line.trim_start_matches(' ');
+        let mut block = (line.len() - body.len()) / 2;
+        let mut rest = body;
+        while let Some(r) = rest.strip_prefix('-') {
+            if !(r.is_empty() || r.starts_with(' ')) {
+                break;
+            }
+            block += 1;
+            rest = r.trim_start_matches(' ');
+        }
+        let mut quote: Option<char> = None;
+        let mut prev = ' ';
+        let mut escaped = false;
+        for c in rest.chars() {
+            match (quote, c) {
+                (Some('"'), '\\') if !escaped => escaped = true,
+                (Some(q), c) => {
+                    if c == q && !escaped {
+                        quote = None;
+                    }
+                    escaped = false;
+                }
+                (None, '"' | '\'') => quote = Some(c),
+                (None, '#') if prev == ' ' => break,
+                (None, '[' | '{') => flow += 1,
+                (None, ']' | '}') => flow = flow.saturating_sub(1),
+                _ => {}
+            }
+            prev = c;
+            if flow + block > MAX_YAML_NESTING {
+                return too_deep(ln);
+            }
+        }
+        if flow + block > MAX_YAML_NESTING {
+            return too_deep(ln);
+        }
+    }
+    Ok(())
+}
+
 impl RuleSet {
     pub fn builtin() -> RuleSet {
         // the built-in file is tested; a broken one is a build defect, not input
@@ -123,6 +179,7 @@ impl RuleSet {
 
     /// A rules file's text; every glob must compile (`origin` names the file in errors).
     pub fn parse(text: &str, origin: &str) -> Result<RuleSet> {
+        check_yaml_nesting(text).map_err(|e| Error::Usage(format!("{origin}: {e}")))?;
         let set: RuleSet = serde_norway::from_str(text)
             .map_err(|e| Error::Usage(format!("{origin}: bad rules file: {e}")))?;
         set.check(origin)?;
@@ -750,6 +807,27 @@ mod tests {
             assert_eq!(Category::from_name(c.as_str()), Some(c));
         }
         assert_eq!(Category::from_name("compilers"), None);
+    }
+
+    #[test]
+    fn deep_yaml_is_refused_before_parsing() {
+        for deep in [
+            "[".repeat(100_000),
+            "{a: ".repeat(100_000),
+            format!("rules:\n{}x", "- ".repeat(100_000)),
+        ] {
+            let e = RuleSet::parse(&deep, "r.yaml").unwrap_err().to_string();
+            assert!(
+                e.starts_with("r.yaml: line ") && e.contains("nested more than 64"),
+                "{e}"
+            );
+        }
+        // brackets in quotes and comments are not nesting; the built-in rules pass
+        assert!(
+            check_yaml_nesting(&format!("a: \"{}\" # {}", "[".repeat(100), "{".repeat(100)))
+                .is_ok()
+        );
+        assert!(check_yaml_nesting(BUILTIN_RULES).is_ok());
     }
 
     #[test]

@@ -6,6 +6,7 @@ use crate::analysis::ci_rules::{CiRule, CiRuleResult, Evaluation, Gate, Status};
 use crate::analysis::compare::Comparison;
 use crate::ci_config::CiFormat;
 use crate::report::compare_text::render_headline;
+use crate::text_fit::escape_controls as esc;
 use crate::units::human_bytes;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write;
@@ -140,7 +141,7 @@ pub fn text(e: &Evaluation, color: bool) -> String {
     let st = Style { on: color };
     let m = &e.measures;
     let mut s = String::new();
-    let _ = writeln!(s, "{} {}", st.bold("Image:"), e.image);
+    let _ = writeln!(s, "{} {}", st.bold("Image:"), esc(&e.image));
     let _ = writeln!(s, "{}", st.bold("Analysis:"));
     let _ = writeln!(
         s,
@@ -191,20 +192,20 @@ pub fn text(e: &Evaluation, color: bool) -> String {
             "  {}  {:<key_w$}  {:<16}  {}",
             st.status(r.status),
             r.rule.key(),
-            threshold,
-            measured
+            esc(&threshold),
+            esc(&measured)
         );
         let indent = " ".repeat(8);
         if !r.message.is_empty() && r.configured.is_some() {
-            let _ = writeln!(s, "{indent}{}", r.message);
+            let _ = writeln!(s, "{indent}{}", esc(&r.message));
         }
         for c in &r.culprits {
             let _ = writeln!(
                 s,
                 "{indent}  {:>9}  {}  ({})",
                 human_bytes(c.bytes),
-                c.name,
-                c.detail
+                esc(&c.name),
+                esc(&c.detail)
             );
         }
     }
@@ -410,11 +411,14 @@ pub fn sarif(e: &Evaluation, artifact: &str) -> String {
     serde_json::to_string_pretty(&doc).unwrap_or_default()
 }
 
-/// GitHub's escaping for a workflow command's message.
+/// GitHub's escaping for a workflow command's message; other control characters (an ESC
+/// would reach the log raw) as everywhere a human reads.
 fn gh_data(s: &str) -> String {
-    s.replace('%', "%25")
+    let s = s
+        .replace('%', "%25")
         .replace('\r', "%0D")
-        .replace('\n', "%0A")
+        .replace('\n', "%0A");
+    esc(&s).into_owned()
 }
 
 /// ... and for its properties.
@@ -511,11 +515,11 @@ pub fn compare_text(c: &Comparison, e: &Evaluation) -> String {
             "  {}  {:<18} limit {:<12} measured {}",
             r.status.label(),
             r.rule.key(),
-            r.configured.as_deref().unwrap_or_default(),
-            compare_measured(r)
+            esc(r.configured.as_deref().unwrap_or_default()),
+            esc(&compare_measured(r))
         );
         for cause in compare_causes(r) {
-            let _ = writeln!(s, "          {cause}");
+            let _ = writeln!(s, "          {}", esc(&cause));
         }
     }
     let failed = rules.iter().filter(|r| r.status == Status::Fail).count();

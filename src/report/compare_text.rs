@@ -6,7 +6,7 @@ use crate::analysis::compare::{
     ChangeKind, Comparison, DiffNode, FileChange, FileDiff, FileStatus, LayerDiff, LayerPair,
     LayerStatus, LeftoverDiff, PackageDiff,
 };
-use crate::text_fit::truncate;
+use crate::text_fit::{escape_controls as esc, shown};
 use crate::units::{human_bytes, human_delta};
 use std::fmt::Write;
 
@@ -30,7 +30,7 @@ fn command(s: &str) -> String {
     if s.is_empty() {
         return NO_HISTORY.to_string();
     }
-    truncate(s, COMMAND_WIDTH)
+    shown(s, COMMAND_WIDTH)
 }
 
 fn pct(a: u64, d: i64) -> String {
@@ -44,8 +44,8 @@ fn pct(a: u64, d: i64) -> String {
 pub fn render_headline(c: &Comparison) -> String {
     let mut s = String::new();
     let (a, b, d) = (&c.headline.a, &c.headline.b, &c.headline.delta);
-    let _ = writeln!(s, "A: {} ({})", a.name, a.source);
-    let _ = writeln!(s, "B: {} ({})", b.name, b.source);
+    let _ = writeln!(s, "A: {} ({})", esc(&a.name), esc(&a.source));
+    let _ = writeln!(s, "B: {} ({})", esc(&b.name), esc(&b.source));
     let _ = writeln!(s);
     let row = |s: &mut String, label: &str, x: String, y: String, z: String| {
         let _ = writeln!(s, "  {label:<12} {x:>12} {y:>12}  {z}");
@@ -187,7 +187,7 @@ fn change_note(c: &FileChange) -> String {
                     ChangeKind::Owner => {
                         format!("owner {}:{} → {}:{}", a.uid, a.gid, b.uid, b.gid)
                     }
-                    ChangeKind::Link => format!("link {} → {}", a.link, b.link),
+                    ChangeKind::Link => format!("link {} → {}", esc(&a.link), esc(&b.link)),
                 });
             }
             if c.metadata_only {
@@ -225,7 +225,7 @@ fn dir_line(s: &mut String, n: &DiffNode, indent: usize) {
         signed(r.removed_bytes, '-'),
         human_delta(r.delta_bytes),
         "",
-        n.path.trim_end_matches('/'),
+        esc(n.path.trim_end_matches('/')),
         counts.join(", "),
         indent = indent * 2
     );
@@ -356,9 +356,9 @@ fn moves(s: &mut String, f: &FileDiff) {
         let _ = writeln!(
             s,
             "  {} ({}) → {} ({})  [{how}]",
-            m.from,
+            esc(&m.from),
             human_bytes(m.from_bytes),
-            m.to,
+            esc(&m.to),
             human_bytes(m.to_bytes)
         );
     }
@@ -386,7 +386,7 @@ fn largest_changes(s: &mut String, f: &FileDiff) {
                 s,
                 "  {:>10}  {}  ({})",
                 human_delta(x.delta_bytes),
-                x.path,
+                esc(&x.path),
                 change_note(x)
             );
         }
@@ -404,7 +404,7 @@ fn metadata_changes(s: &mut String, f: &FileDiff) {
     let _ = writeln!(s);
     let _ = writeln!(s, "  Metadata-only changes:");
     for x in meta.iter().take(TOP_METADATA) {
-        let _ = writeln!(s, "  {}  ({})", x.path, change_note(x));
+        let _ = writeln!(s, "  {}  ({})", esc(&x.path), change_note(x));
     }
     if meta.len() > TOP_METADATA {
         let _ = writeln!(s, "  … and {} more", meta.len() - TOP_METADATA);
@@ -431,16 +431,16 @@ fn packages(s: &mut String, p: &PackageDiff) {
             let from = x.from_version.as_deref().unwrap_or("");
             let to = x.to_version.as_deref().unwrap_or("");
             let arrow = if from.is_empty() || to.is_empty() {
-                format!("{from}{to}")
+                format!("{}{}", esc(from), esc(to))
             } else {
-                format!("{from} → {to}")
+                format!("{} → {}", esc(from), esc(to))
             };
             let _ = writeln!(
                 s,
                 "  {word:<10} {:>10}  {} {} ({arrow})",
                 human_delta(x.delta_bytes),
                 x.manager.as_str(),
-                x.name
+                esc(&x.name)
             );
         }
     }
@@ -461,14 +461,14 @@ fn leftovers(s: &mut String, lo: &LeftoverDiff) {
             let pkg = x
                 .package
                 .as_ref()
-                .map(|p| format!(" (package {p})"))
+                .map(|p| format!(" (package {})", esc(p)))
                 .unwrap_or_default();
             let _ = writeln!(
                 s,
                 "  {word:<5} {:>10}  {:<14} {}{pkg}",
                 human_bytes(x.bytes),
                 x.category.as_str(),
-                x.path
+                esc(&x.path)
             );
         }
     }

@@ -7,7 +7,7 @@ use crate::report::why::{
     origin_total_words, origin_word, EstimateSection, LeftoverSection, PackageSection,
     StageSection, WhyView,
 };
-use crate::text_fit::truncate;
+use crate::text_fit::{escape_controls as esc, shown};
 use crate::units::human_bytes;
 use std::fmt::Write;
 
@@ -18,8 +18,13 @@ pub fn render(image: &Image, a: &Analysis) -> String {
     let mut s = String::new();
     let w = &a.waste;
     let d = &a.dive;
-    let _ = writeln!(s, "Image:   {}", image.display_name());
-    let _ = writeln!(s, "Source:  {} ({})", image.source, image.format.as_str());
+    let _ = writeln!(s, "Image:   {}", esc(&image.display_name()));
+    let _ = writeln!(
+        s,
+        "Source:  {} ({})",
+        esc(&image.source),
+        image.format.as_str()
+    );
     let _ = writeln!(
         s,
         "Size:    {} uncompressed, {} compressed, {} layers, {} entries",
@@ -44,10 +49,10 @@ pub fn render(image: &Image, a: &Analysis) -> String {
                 "",
                 "",
                 "",
-                h.label()
+                esc(&h.label())
             );
         }
-        let cmd = crate::text_fit::truncate(&l.label(), 100);
+        let cmd = shown(&l.label(), 100);
         let _ = writeln!(
             s,
             "  {:>3}  {:>9}  {:>10}  {:>9}  {}",
@@ -92,7 +97,7 @@ pub fn render(image: &Image, a: &Analysis) -> String {
                 s,
                 "  {:>9}  {}  (layer {})",
                 human_bytes(p.bytes),
-                p.path,
+                esc(&p.path),
                 layers.join(", ")
             );
         }
@@ -145,9 +150,9 @@ fn why_leftovers(s: &mut String, l: &LeftoverSection) {
         "Bytes", "Category", "Layer", "Path"
     );
     for r in l.rows.iter().take(TOP) {
-        let mut path = r.path.clone();
+        let mut path = esc(&r.path).into_owned();
         if let Some(p) = &r.package {
-            path = format!("{path} (package {p})");
+            path = format!("{path} (package {})", esc(p));
         }
         let layer = r.layer.map(|x| x.to_string()).unwrap_or_default();
         let _ = writeln!(
@@ -164,7 +169,7 @@ fn why_leftovers(s: &mut String, l: &LeftoverSection) {
         let _ = writeln!(s, "  … and {} more findings", l.rows.len() - TOP);
     }
     for a in &l.recommendations {
-        let _ = writeln!(s, "  → {a}");
+        let _ = writeln!(s, "  → {}", esc(a));
     }
 }
 
@@ -184,8 +189,8 @@ fn why_packages(s: &mut String, p: &PackageSection) {
             "  {:>9}  {:<6} {} {} (layer {layer}){tool}",
             human_bytes(r.bytes),
             r.manager.as_str(),
-            r.name,
-            r.version
+            esc(&r.name),
+            esc(&r.version)
         );
     }
     if let Some(removed) = &p.removed {
@@ -202,7 +207,7 @@ fn why_packages(s: &mut String, p: &PackageSection) {
                 "  {:>9}  {:<6} {} (installed in layer {layer})",
                 human_bytes(r.shipped_bytes),
                 r.manager.as_str(),
-                r.name
+                esc(&r.name)
             );
         }
     }
@@ -224,7 +229,11 @@ fn why_stages(s: &mut String, st: &StageSection) {
         );
     }
     for t in &st.totals {
-        let stage = t.stage.clone().map(|x| format!(" {x}")).unwrap_or_default();
+        let stage = t
+            .stage
+            .as_deref()
+            .map(|x| format!(" {}", esc(x)))
+            .unwrap_or_default();
         let _ = writeln!(
             s,
             "  total {}{stage}: {} in {} layers",
@@ -251,10 +260,10 @@ fn why_estimates(s: &mut String, e: &EstimateSection) {
             let _ = writeln!(
                 s,
                 "  runtime closure of {}: {} in {} files, fits {}",
-                c.program,
+                esc(&c.program),
                 human_bytes(c.bytes),
                 c.files,
-                c.base
+                esc(&c.base)
             );
         }
         None => {
@@ -262,11 +271,11 @@ fn why_estimates(s: &mut String, e: &EstimateSection) {
         }
     }
     for a in &e.assumptions {
-        let _ = writeln!(s, "    - {a}");
+        let _ = writeln!(s, "    - {}", esc(a));
     }
 }
 
-/// `s` on one line, cut to `n` characters with "…".
+/// `s` on one line (control characters escaped), cut to `n` characters with "…".
 fn short(s: &str, n: usize) -> String {
-    truncate(&s.replace('\n', " "), n)
+    shown(s, n)
 }

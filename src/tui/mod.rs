@@ -275,6 +275,7 @@ struct SourceRef {
 
 /// Write the bytes of one entry to `dir/name`: never over an existing file, never outside `dir`.
 pub fn extract_to(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, String> {
+    use crate::text_fit::escape_controls;
     if name.is_empty() || name == "." || name == ".." || name.contains('/') || name.contains('\0') {
         return Err(S::fill(
             S::EXTRACT_FAILED,
@@ -290,7 +291,10 @@ pub fn extract_to(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, Strin
     {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            return Err(S::fill(S::EXTRACT_EXISTS, &[("name", name)]))
+            return Err(S::fill(
+                S::EXTRACT_EXISTS,
+                &[("name", &escape_controls(name))],
+            ))
         }
         Err(e) => return Err(S::fill(S::EXTRACT_FAILED, &[("err", &e.to_string())])),
     };
@@ -300,6 +304,7 @@ pub fn extract_to(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, Strin
 }
 
 fn run_extract(src: SourceRef, e: Effect, tx: Sender<AppEvent>) {
+    use crate::text_fit::escape_controls;
     std::thread::spawn(move || {
         let Effect::Extract {
             layer,
@@ -314,9 +319,11 @@ fn run_extract(src: SourceRef, e: Effect, tx: Sender<AppEvent>) {
                     match extract_to(&dir, &name, &bytes) {
                         Ok(_) => S::fill(
                             S::EXTRACT_DONE,
+                            // the real names, escaped: a terminal would drop or obey a
+                            // control character and show a name that is not on disk
                             &[
-                                ("path", &path),
-                                ("name", &name),
+                                ("path", &escape_controls(&path)),
+                                ("name", &escape_controls(&name)),
                                 ("size", &crate::units::human_bytes(size)),
                             ],
                         ),
