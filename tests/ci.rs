@@ -545,6 +545,7 @@ fn leftover_rules_on_a_summary() {
         ci_rules::evaluate(
             cfg,
             &CiInput {
+                findings: None,
                 image: &image,
                 analysis: &analysis,
                 leftovers: Some(s),

@@ -10,6 +10,8 @@ pub mod estimates;
 pub mod fsview;
 pub mod leftovers;
 pub mod packages;
+pub mod findings;
+pub mod secrets;
 pub mod stages;
 pub mod waste;
 pub mod why;

@@ -11,7 +11,7 @@ use crate::image::Image;
 use crate::paths::NodeId;
 use crate::report::why::{
     origin_total_words, origin_word, EstimateSection, LeftoverSection, PackageSection,
-    StageSection, WhyView,
+    FindingRow, StageSection, WhyView,
 };
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -77,7 +77,32 @@ pub fn lines(image: &Image, r: &WhyReport) -> Vec<WhyLine> {
     stage_lines(&mut out, &v.stages);
     out.push(line(Note, String::new(), WhyTarget::None));
     estimate_lines(&mut out, &v.estimates);
+    if !v.findings.is_empty() {
+        out.push(line(Note, String::new(), WhyTarget::None));
+        finding_lines(&mut out, image, &v.findings, last);
+    }
     out
+}
+
+/// Secrets and risky files: the view's headline, then its fix.
+fn finding_lines(out: &mut Vec<WhyLine>, image: &Image, rows: &[FindingRow], last: usize) {
+    out.push(line(
+        Heading,
+        format!("Security: {} findings", rows.len()),
+        WhyTarget::None,
+    ));
+    for r in rows {
+        let target = match &r.path {
+            Some(p) => WhyTarget::Path {
+                node: image.paths.lookup(p),
+                path: p.clone(),
+                layer: r.layer.unwrap_or(last),
+            },
+            None => WhyTarget::None,
+        };
+        out.push(line(Finding, r.headline.clone(), target));
+        out.push(line(Note, format!("  → {}", r.fix), WhyTarget::None));
+    }
 }
 
 fn leftover_lines(out: &mut Vec<WhyLine>, image: &Image, l: &LeftoverSection, last: usize) {
