@@ -423,7 +423,9 @@ fn validate(raw: &RawRules) -> crate::Result<CiThresholds> {
             CiRule::ForbiddenLeftovers => {
                 cfg.forbidden_leftovers = parse_categories(value).map_err(bad)?
             }
-            CiRule::ForbiddenFindings => cfg.forbidden_findings = parse_checks(value).map_err(bad)?,
+            CiRule::ForbiddenFindings => {
+                cfg.forbidden_findings = parse_checks(value).map_err(bad)?
+            }
             // a rule of `bathy compare --ci` only: no flag or key of ours sets it
             CiRule::NoNewLeftovers => {}
         }

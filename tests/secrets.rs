@@ -25,7 +25,8 @@ VTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u+qKhbwKfBstIs+bMY2Zkp18gnTxK\n\
 -----END RSA PRIVATE KEY-----\n";
 const NPM_TOKEN: &str = "npm_T0kenValueThatMustNeverLeak1234";
 const KUBE_TOKEN: &str = "eyJhbGciOiJSUzI1NiIsImtpZCI6IkubeTokenValue";
-const PROSE: &str = "Keys\n====\nA PRIVATE KEY begins with a line such as -----BEGIN RSA PRIVATE KEY-----\n\
+const PROSE: &str =
+    "Keys\n====\nA PRIVATE KEY begins with a line such as -----BEGIN RSA PRIVATE KEY-----\n\
 and must never be copied into an image.\n";
 
 fn fp(material: &[&str]) -> String {
@@ -43,10 +44,7 @@ fn fp(material: &[&str]) -> String {
 
 /// Every secret byte string no output may contain.
 fn secret_bytes() -> Vec<&'static str> {
-    let mut v: Vec<&str> = KEY
-        .lines()
-        .filter(|l| !l.starts_with("-----"))
-        .collect();
+    let mut v: Vec<&str> = KEY.lines().filter(|l| !l.starts_with("-----")).collect();
     v.extend([NPM_TOKEN, KUBE_TOKEN]);
     v
 }
@@ -114,15 +112,39 @@ fn every_finding_with_its_layer_presence_kind_and_fingerprint() {
         got,
         vec![
             (Secret, Some("/app/.npmrc"), Some(1), Presence::Visible),
-            (Secret, Some("/root/.kube/config"), Some(1), Presence::Visible),
-            (Secret, Some("/root/.ssh/id_rsa"), Some(1), Presence::DeletedIn(2)),
+            (
+                Secret,
+                Some("/root/.kube/config"),
+                Some(1),
+                Presence::Visible
+            ),
+            (
+                Secret,
+                Some("/root/.ssh/id_rsa"),
+                Some(1),
+                Presence::DeletedIn(2)
+            ),
             (RootUser, None, None, Presence::Visible),
             (Setuid, Some("/usr/bin/sudo"), Some(0), Presence::Visible),
-            (WorldWritable, Some("/app/data.txt"), Some(1), Presence::Visible),
-            (UnknownOwner, Some("/app/owned.bin"), Some(1), Presence::Visible),
+            (
+                WorldWritable,
+                Some("/app/data.txt"),
+                Some(1),
+                Presence::Visible
+            ),
+            (
+                UnknownOwner,
+                Some("/app/owned.bin"),
+                Some(1),
+                Presence::Visible
+            ),
         ]
     );
-    let secrets: Vec<&Detected> = r.findings.iter().filter_map(|f| f.secret.as_ref()).collect();
+    let secrets: Vec<&Detected> = r
+        .findings
+        .iter()
+        .filter_map(|f| f.secret.as_ref())
+        .collect();
     assert_eq!(
         secrets,
         vec![
@@ -165,7 +187,7 @@ impl Capture for Recording {
     fn keep(&self, path: &str, content: Vec<u8>) -> Option<Vec<u8>> {
         self.kept_bytes
             .lock()
-            .unwrap()
+            .expect("test value")
             .push((path.to_string(), content.len()));
         self.inner.keep(path, content)
     }
@@ -174,7 +196,10 @@ impl Capture for Recording {
     }
     fn keep_parts(&self, path: &str, parts: Vec<(u64, Vec<u8>)>) -> Option<Vec<u8>> {
         let n = parts.iter().map(|p| p.1.len()).sum();
-        self.kept_bytes.lock().unwrap().push((path.to_string(), n));
+        self.kept_bytes
+            .lock()
+            .expect("test value")
+            .push((path.to_string(), n));
         self.inner.keep_parts(path, parts)
     }
 }
@@ -184,7 +209,7 @@ fn a_one_gigabyte_env_file_is_read_by_its_head_only() {
     const SIZE: u64 = 1 << 30;
     let head = b"DATABASE_URL=postgres://app:VerySecretPassword@db/app\n";
     let mut h = tar::Header::new_gnu();
-    h.set_path("app/.env").unwrap();
+    h.set_path("app/.env").expect("test value");
     h.set_size(SIZE);
     h.set_mode(0o644);
     h.set_entry_type(tar::EntryType::Regular);
@@ -203,10 +228,11 @@ fn a_one_gigabyte_env_file_is_read_by_its_head_only() {
         content_hashes: false,
         capture: Some(rec.clone()),
     };
-    let parsed = parse_layer_with_progress(layer, "gen", "layer.tar", opts, None).unwrap();
+    let parsed =
+        parse_layer_with_progress(layer, "gen", "layer.tar", opts, None).expect("test value");
     assert_eq!(parsed.entries.len(), 1);
     assert_eq!(parsed.entries[0].size, SIZE);
-    let kept = rec.kept_bytes.lock().unwrap().clone();
+    let kept = rec.kept_bytes.lock().expect("test value").clone();
     assert_eq!(kept, vec![("app/.env".to_string(), 64 * 1024)]);
     let d = Detected::decode(&parsed.captured[0].1).expect("a finding");
     assert_eq!(d.kind, SecretKind::EnvFile);
@@ -214,12 +240,12 @@ fn a_one_gigabyte_env_file_is_read_by_its_head_only() {
 }
 
 fn all_outputs(dir: &Path, image: &Path) -> Vec<(String, String)> {
-    let img = image.to_str().unwrap();
+    let img = image.to_str().expect("test value");
     let mut out = Vec::new();
     let o = run(&[img, "--no-tui"], dir);
     out.push(("text".to_string(), stdout(&o)));
     let json = dir.join("r.json");
-    let o = run(&[img, "--json", json.to_str().unwrap()], dir);
+    let o = run(&[img, "--json", json.to_str().expect("test value")], dir);
     assert!(o.status.success(), "{}", stderr(&o));
     out.push((
         "json".to_string(),
@@ -255,7 +281,10 @@ fn every_format_names_the_findings_and_none_holds_a_secret() {
         }
     }
     // the text report says the deleted key still ships
-    let o = run(&[image.to_str().unwrap(), "--no-tui"], dir.path());
+    let o = run(
+        &[image.to_str().expect("test value"), "--no-tui"],
+        dir.path(),
+    );
     assert!(stdout(&o).contains("/root/.ssh/id_rsa (layer 1, deleted in layer 2, still shipped)"));
     // the explorer's why pane shows them, from the same view
     let (img, r) = report(dir.path(), &spec(None));
@@ -274,7 +303,7 @@ fn every_format_names_the_findings_and_none_holds_a_secret() {
 fn the_ci_rule_fails_on_listed_checks_only() {
     let dir = tmp();
     let image = write(dir.path(), "s.tar", &spec(Some("app")));
-    let img = image.to_str().unwrap();
+    let img = image.to_str().expect("test value");
     let dive_off = [
         "--lowestEfficiency",
         "off",
@@ -290,11 +319,11 @@ fn the_ci_rule_fails_on_listed_checks_only() {
             .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(&o), stderr(&o)));
         let rule = v["results"]
             .as_array()
-            .unwrap()
+            .expect("test value")
             .iter()
             .find(|r| r["rule"] == "forbidden-findings")
             .cloned()
-            .unwrap();
+            .expect("test value");
         (o.status.code(), rule)
     };
     // the defaults: secret and world-writable
@@ -302,7 +331,10 @@ fn the_ci_rule_fails_on_listed_checks_only() {
     assert_eq!(code, Some(1));
     assert_eq!(rule["measured"]["value"], 4, "{rule}");
     let (code, rule) = ci(&["--forbidden-findings", "setuid,unknown-owner"]);
-    assert_eq!((code, rule["measured"]["value"].clone()), (Some(1), 2.into()));
+    assert_eq!(
+        (code, rule["measured"]["value"].clone()),
+        (Some(1), 2.into())
+    );
     let (code, _) = ci(&["--forbidden-findings", "root-user"]);
     assert_eq!(code, Some(0), "USER app is not root");
     let (code, rule) = ci(&["--forbidden-findings", "disabled"]);
@@ -312,11 +344,21 @@ fn the_ci_rule_fails_on_listed_checks_only() {
         dir.path().join(".dive-ci"),
         "rules:\n  forbidden-findings: [secret]\n",
     )
-    .unwrap();
+    .expect("test value");
     let (code, rule) = ci(&[]);
-    assert_eq!((code, rule["measured"]["value"].clone()), (Some(1), 3.into()));
+    assert_eq!(
+        (code, rule["measured"]["value"].clone()),
+        (Some(1), 3.into())
+    );
     // a bad check name: one line, exit 2
-    let o = run(&[img, "--ci", "--forbidden-findings", "secrets"], dir.path());
+    let o = run(
+        &[img, "--ci", "--forbidden-findings", "secrets"],
+        dir.path(),
+    );
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("unknown check \"secrets\""), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("unknown check \"secrets\""),
+        "{}",
+        stderr(&o)
+    );
 }

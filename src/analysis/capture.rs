@@ -79,7 +79,8 @@ impl Capture for WhyCapture {
     fn ranges(&self, path: &str, size: u64, head: &[u8]) -> Option<Vec<Range<u64>>> {
         if secret_candidate(path, size, head) {
             // only the head: a 1 GB `.env` costs 64 KiB
-            return Some(vec![0..SECRET_HEAD.min(size)]);
+            let head: Range<u64> = 0..SECRET_HEAD.min(size);
+            return Some(vec![head]);
         }
         if head.starts_with(ELF_MAGIC) {
             elf_ranges(head)

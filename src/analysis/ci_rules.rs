@@ -826,7 +826,12 @@ fn forbidden_findings(cfg: &CiThresholds, input: &CiInput) -> CiRuleResult {
     let configured: Vec<&str> = cfg.forbidden_findings.iter().map(|c| c.as_str()).collect();
     let configured = configured.join(",");
     let Some(findings) = input.findings else {
-        return skipped(rule, &configured, Quantity::Count(0), "security checks unavailable");
+        return skipped(
+            rule,
+            &configured,
+            Quantity::Count(0),
+            "security checks unavailable",
+        );
     };
     let found: Vec<&Finding> = findings
         .iter()
@@ -855,7 +860,11 @@ fn forbidden_findings(cfg: &CiThresholds, input: &CiInput) -> CiRuleResult {
 fn finding_culprit(f: &Finding) -> Culprit {
     let mut detail = f.check.as_str().to_string();
     if let Some(d) = &f.secret {
-        detail = format!("{detail} {} (fingerprint {})", d.kind.as_str(), d.fingerprint);
+        detail = format!(
+            "{detail} {} (fingerprint {})",
+            d.kind.as_str(),
+            d.fingerprint
+        );
     }
     if f.presence != Presence::Visible {
         detail = format!("{detail}, {}", f.presence.describe());

@@ -106,7 +106,11 @@ impl Finding {
     pub fn headline(&self) -> String {
         let mut s = self.check.as_str().to_string();
         if let Some(d) = &self.secret {
-            s.push_str(&format!(" {} (fingerprint {})", d.kind.as_str(), d.fingerprint));
+            s.push_str(&format!(
+                " {} (fingerprint {})",
+                d.kind.as_str(),
+                d.fingerprint
+            ));
         }
         if let Some(p) = &self.path {
             s.push_str(&format!(" {p}"));

@@ -371,7 +371,8 @@ mod tests {
         assert_eq!(d.fingerprint, want);
         let prose = "A PRIVATE KEY starts with -----BEGIN RSA PRIVATE KEY----- and ends\nwith -----END RSA PRIVATE KEY-----; never copy one.\n";
         assert_eq!(scan("docs/server.key", prose.as_bytes()), None);
-        let markers_only = "-----BEGIN RSA PRIVATE KEY-----\n(paste it here)\n-----END RSA PRIVATE KEY-----\n";
+        let markers_only =
+            "-----BEGIN RSA PRIVATE KEY-----\n(paste it here)\n-----END RSA PRIVATE KEY-----\n";
         assert_eq!(scan("x.pem", markers_only.as_bytes()), None);
     }
 
@@ -384,7 +385,8 @@ mod tests {
         );
         let env_ref = "//r.example/:_authToken=${NPM_TOKEN}\n";
         assert_eq!(scan("app/.npmrc", env_ref.as_bytes()), None);
-        let kube = "apiVersion: v1\nkind: Config\nusers:\n- name: ci\n  user:\n    token: eyJhbGciOi\n";
+        let kube =
+            "apiVersion: v1\nkind: Config\nusers:\n- name: ci\n  user:\n    token: eyJhbGciOi\n";
         assert_eq!(
             scan("root/.kube/config", kube.as_bytes()).map(|d| d.kind),
             Some(SecretKind::Kubeconfig)

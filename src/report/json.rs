@@ -2,9 +2,9 @@
 //! `bathyscaphe`. Wire types of their own, so the schema is explicit (docs/json.md).
 
 use crate::analysis::dive::{DiveLayerTree, DiveTreeBuilder};
+use crate::analysis::findings::{Finding, Presence};
 use crate::analysis::leftovers::{Leftover, Severity};
 use crate::analysis::packages::Package;
-use crate::analysis::findings::{Finding, Presence};
 use crate::analysis::why::WhyReport;
 use crate::analysis::Analysis;
 use crate::image::{EntryKind, HistoryEntry, Image, LayerEntry};

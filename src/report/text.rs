@@ -4,8 +4,8 @@
 use crate::analysis::Analysis;
 use crate::image::Image;
 use crate::report::why::{
-    origin_total_words, origin_word, EstimateSection, LeftoverSection, PackageSection,
-    FindingRow, StageSection, WhyView,
+    origin_total_words, origin_word, EstimateSection, FindingRow, LeftoverSection, PackageSection,
+    StageSection, WhyView,
 };
 use crate::text_fit::truncate;
 use crate::units::human_bytes;

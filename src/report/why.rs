@@ -208,7 +208,10 @@ impl WhyView {
                     headline: f.headline(),
                     instruction: f.instruction.clone(),
                     fix: f.fix(),
-                    path: f.path.as_ref().map(|p| p.trim_start_matches('/').to_string()),
+                    path: f
+                        .path
+                        .as_ref()
+                        .map(|p| p.trim_start_matches('/').to_string()),
                     layer: f.layer,
                 })
                 .collect(),

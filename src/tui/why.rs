@@ -10,8 +10,8 @@ use crate::analysis::why::WhyReport;
 use crate::image::Image;
 use crate::paths::NodeId;
 use crate::report::why::{
-    origin_total_words, origin_word, EstimateSection, LeftoverSection, PackageSection,
-    FindingRow, StageSection, WhyView,
+    origin_total_words, origin_word, EstimateSection, FindingRow, LeftoverSection, PackageSection,
+    StageSection, WhyView,
 };
 use ratatui::layout::Rect;
 use ratatui::style::Style;
