@@ -334,3 +334,59 @@ fn the_pane_shows_the_text_reports_recommendations_and_removed_packages() {
     assert!(make.text.contains("L3"), "{}", make.text);
     assert_eq!(make.target, WhyTarget::Layer(3));
 }
+
+// ---- issue 13, items 12 and 13 ---------------------------------------------------------------
+
+#[test]
+fn i12_a_package_row_shows_its_own_files_at_its_layer_and_the_mode_comes_back() {
+    let mut a = app(120, 34);
+    press(&mut a, vec![ch('b')]);
+    while !matches!(target(&a), WhyTarget::Package { ref name, .. } if name == "gcc-12") {
+        let before = ex(&a).why_sel;
+        press(&mut a, vec![ch('j')]);
+        assert_ne!(ex(&a).why_sel, before, "no gcc-12 row");
+    }
+    press(&mut a, vec![key(KeyCode::Enter)]);
+    let e = ex(&a);
+    assert_eq!(e.layer, 1);
+    // the user's mode stays; only gcc-12's two files (and their directories) show
+    assert_eq!(e.tree.mode, LayerMode::Aggregated);
+    let files: Vec<String> = e
+        .tree
+        .rows(e.cx())
+        .into_iter()
+        .filter(|&n| !e.tree.is_dir(e.cx(), n))
+        .map(|n| e.image.paths.path(n))
+        .collect();
+    assert_eq!(
+        files,
+        ["/usr/bin/gcc-12", "/usr/lib/gcc/x86_64-linux-gnu/12/cc1"]
+    );
+    // a stage line switches to that layer's changes; closing the pane gives the mode back
+    press(&mut a, vec![key(KeyCode::Tab)]);
+    while !matches!(target(&a), WhyTarget::Layer(_)) {
+        press(&mut a, vec![ch('j')]);
+    }
+    press(&mut a, vec![key(KeyCode::Enter)]);
+    assert_eq!(ex(&a).tree.mode, LayerMode::ChangesOnly);
+    press(&mut a, vec![ch('b')]);
+    assert!(!ex(&a).why_open);
+    assert_eq!(ex(&a).tree.mode, LayerMode::Aggregated);
+}
+
+#[test]
+fn i13_the_cursor_only_stops_on_rows_that_act() {
+    let mut a = app(120, 34);
+    press(&mut a, vec![ch('b'), key(KeyCode::Home)]);
+    let n = ex(&a).why_lines.len();
+    for _ in 0..n + 2 {
+        assert_ne!(target(&a), WhyTarget::None, "line {}", ex(&a).why_sel);
+        press(&mut a, vec![ch('j')]);
+    }
+    press(&mut a, vec![key(KeyCode::End)]);
+    assert_ne!(target(&a), WhyTarget::None);
+    for _ in 0..n + 2 {
+        press(&mut a, vec![ch('k')]);
+        assert_ne!(target(&a), WhyTarget::None, "line {}", ex(&a).why_sel);
+    }
+}

@@ -44,10 +44,10 @@ pub fn render(image: &Image, a: &Analysis) -> String {
                 "",
                 "",
                 "",
-                h.display_command()
+                h.label()
             );
         }
-        let cmd = crate::text_fit::truncate(&l.display_command(), 100);
+        let cmd = crate::text_fit::truncate(&l.label(), 100);
         let _ = writeln!(
             s,
             "  {:>3}  {:>9}  {:>10}  {:>9}  {}",

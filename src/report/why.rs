@@ -87,6 +87,8 @@ pub struct PackageRow {
     pub build_tool: bool,
     /// The package's directory (npm, python), for showing it.
     pub dir: Option<NodeId>,
+    /// Its final regular files (the explorer shows them alone).
+    pub nodes: Vec<NodeId>,
 }
 
 #[derive(Clone, Debug)]
@@ -289,6 +291,7 @@ fn package_section(r: &WhyReport) -> Option<PackageSection> {
                 layer: p.layer,
                 build_tool: p.build_tool,
                 dir: p.dir,
+                nodes: p.nodes.clone(),
             })
             .collect(),
         removed,

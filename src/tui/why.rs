@@ -35,6 +35,12 @@ pub enum WhyTarget {
     },
     /// A layer, its changes shown in the tree.
     Layer(usize),
+    /// A package's own files, shown alone in the tree at the layer that installed it.
+    Package {
+        name: String,
+        nodes: Vec<NodeId>,
+        layer: usize,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -170,6 +176,11 @@ fn package_lines(out: &mut Vec<WhyLine>, image: &Image, p: &PackageSection, last
             (Some(d), l) => WhyTarget::Path {
                 node: Some(d),
                 path: image.paths.path(d),
+                layer: l.unwrap_or(last),
+            },
+            (None, l) if !r.nodes.is_empty() => WhyTarget::Package {
+                name: r.name.clone(),
+                nodes: r.nodes.clone(),
                 layer: l.unwrap_or(last),
             },
             (None, Some(l)) => WhyTarget::Layer(l),
