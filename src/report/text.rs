@@ -135,7 +135,12 @@ fn why_findings(s: &mut String, rows: &[FindingRow]) {
         let _ = writeln!(s, "Security: no secrets or risky files found");
         return;
     }
-    let _ = writeln!(s, "Security: {} findings", rows.len());
+    let _ = writeln!(
+        s,
+        "Security: {} finding{}",
+        rows.len(),
+        if rows.len() == 1 { "" } else { "s" }
+    );
     for r in rows {
         let _ = writeln!(s, "  {}", r.headline);
         if r.layer.is_some() && !r.instruction.is_empty() {

@@ -94,7 +94,11 @@ pub fn lines(image: &Image, r: &WhyReport) -> Vec<WhyLine> {
 fn finding_lines(out: &mut Vec<WhyLine>, image: &Image, rows: &[FindingRow], last: usize) {
     out.push(line(
         Heading,
-        format!("Security: {} findings", rows.len()),
+        format!(
+            "Security: {} finding{}",
+            rows.len(),
+            if rows.len() == 1 { "" } else { "s" }
+        ),
         WhyTarget::None,
     ));
     for r in rows {
