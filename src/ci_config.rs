@@ -7,6 +7,7 @@
 //! dive means the same here.
 
 use crate::analysis::ci_rules::{CiRule, CiThresholds, Threshold};
+use crate::analysis::findings::Check;
 use crate::analysis::leftovers::Category;
 use crate::error::Error;
 use crate::units::{parse_bytes, parse_limit, parse_ratio};
@@ -22,6 +23,8 @@ pub const DEFAULT_CONFIG_FILE: &str = ".dive-ci";
 pub const DEFAULT_LOWEST_EFFICIENCY: &str = "0.9";
 pub const DEFAULT_HIGHEST_WASTED_BYTES: &str = "disabled";
 pub const DEFAULT_HIGHEST_USER_WASTED_PERCENT: &str = "0.1";
+/// Security checks that fail `--ci` unless configured otherwise (reasons in docs/ci.md).
+pub const DEFAULT_FORBIDDEN_FINDINGS: &str = "secret,world-writable";
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
 pub enum CiFormat {
@@ -107,6 +110,12 @@ pub struct CiArgs {
     #[arg(long, value_name = "CATEGORIES")]
     pub forbidden_leftovers: Option<String>,
 
+    /// Fail when any of these security checks finds something (comma-separated: secret,
+    /// root-user, setuid, world-writable, unknown-owner; default secret,world-writable;
+    /// `disabled` turns it off).
+    #[arg(long, value_name = "CHECKS")]
+    pub forbidden_findings: Option<String>,
+
     /// Fail when the image grew past --baseline by more than SIZE or PERCENT% of the baseline.
     #[arg(long, value_name = "SIZE|PERCENT%")]
     pub max_growth: Option<String>,
@@ -126,7 +135,7 @@ impl CiArgs {
             || self.baseline.is_some()
     }
 
-    fn rule_flags(&self) -> [(CiRule, Option<&String>); 9] {
+    fn rule_flags(&self) -> [(CiRule, Option<&String>); 10] {
         [
             (CiRule::LowestEfficiency, self.lowest_efficiency.as_ref()),
             (
@@ -145,6 +154,7 @@ impl CiArgs {
                 CiRule::ForbiddenLeftovers,
                 self.forbidden_leftovers.as_ref(),
             ),
+            (CiRule::ForbiddenFindings, self.forbidden_findings.as_ref()),
             (CiRule::MaxGrowth, self.max_growth.as_ref()),
         ]
     }
@@ -184,7 +194,11 @@ impl RawRules {
         );
         values.insert(
             CiRule::HighestUserWastedPercent,
-            (DEFAULT_HIGHEST_USER_WASTED_PERCENT.to_string(), d),
+            (DEFAULT_HIGHEST_USER_WASTED_PERCENT.to_string(), d.clone()),
+        );
+        values.insert(
+            CiRule::ForbiddenFindings,
+            (DEFAULT_FORBIDDEN_FINDINGS.to_string(), d),
         );
         RawRules { values }
     }
@@ -223,6 +237,8 @@ struct FileRules {
     max_leftover_bytes: Option<String>,
     #[serde(default, deserialize_with = "present_list")]
     forbidden_leftovers: Option<String>,
+    #[serde(default, deserialize_with = "present_list")]
+    forbidden_findings: Option<String>,
     #[serde(default, deserialize_with = "present")]
     max_growth: Option<String>,
     /// Keys we do not know: dive plugins (`plugin1/rule1`) and typos.
@@ -393,6 +409,7 @@ fn apply_file(
         (CiRule::MaxCompressedSize, rules.max_compressed_size),
         (CiRule::MaxLeftoverBytes, rules.max_leftover_bytes),
         (CiRule::ForbiddenLeftovers, rules.forbidden_leftovers),
+        (CiRule::ForbiddenFindings, rules.forbidden_findings),
         (CiRule::MaxGrowth, rules.max_growth),
     ];
     for (rule, value) in fields {
@@ -452,6 +469,9 @@ fn validate(raw: &RawRules) -> crate::Result<CiThresholds> {
             CiRule::ForbiddenLeftovers => {
                 cfg.forbidden_leftovers = parse_categories(value).map_err(bad)?
             }
+            CiRule::ForbiddenFindings => {
+                cfg.forbidden_findings = parse_checks(value).map_err(bad)?
+            }
             // a rule of `bathy compare --ci` only: no flag or key of ours sets it
             CiRule::NoNewLeftovers => {}
         }
@@ -463,6 +483,24 @@ fn validate(raw: &RawRules) -> crate::Result<CiThresholds> {
 pub fn is_disabled(value: &str) -> bool {
     let v = value.trim().to_lowercase();
     v.is_empty() || v == "disabled" || v == "off" || v == "false"
+}
+
+/// Comma-separated security checks, each one `analysis::findings` knows.
+pub fn parse_checks(text: &str) -> Result<Vec<Check>, String> {
+    let mut out: Vec<Check> = Vec::new();
+    for name in text.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+        let Some(c) = Check::from_name(name) else {
+            let known: Vec<&str> = Check::ALL.iter().map(|c| c.as_str()).collect();
+            return Err(format!(
+                "unknown check {name:?} (known: {})",
+                known.join(", ")
+            ));
+        };
+        if !out.contains(&c) {
+            out.push(c);
+        }
+    }
+    Ok(out)
 }
 
 /// Comma-separated leftover categories, each one the leftover analysis knows.

@@ -200,6 +200,7 @@ fn run_ci(cli: &Cli, config: &LoadConfig, target: &str) -> anyhow::Result<i32> {
         image: &a.image,
         analysis: &a.analysis,
         leftovers: Some(&leftovers),
+        findings: Some(&a.why.findings),
         baseline: baseline.as_ref(),
         comparison: None,
     };

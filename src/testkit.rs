@@ -293,6 +293,8 @@ pub struct ImageSpec {
     pub trailing: Vec<String>,
     /// `os/arch[/variant]` (OCI index entries and config).
     pub platform: Option<String>,
+    /// The config's `User` (absent: none, the container runs as root).
+    pub user: Option<String>,
 }
 
 /// A member of the outer archive, for tests that corrupt one before writing.
@@ -326,6 +328,10 @@ impl ImageSpec {
             tag: tag.to_string(),
             ..Default::default()
         }
+    }
+    pub fn user(mut self, u: &str) -> Self {
+        self.user = Some(u.to_string());
+        self
     }
     pub fn layer(mut self, l: LayerSpec) -> Self {
         self.layers.push(l);
@@ -407,6 +413,10 @@ impl ImageSpec {
         });
         if let Some(v) = variant {
             cfg["variant"] = json!(v);
+        }
+        // only when set: the configs (and image ids) of every other fixture stay as they were
+        if let Some(u) = &self.user {
+            cfg["config"]["User"] = json!(u);
         }
         serde_json::to_vec(&cfg).expect("json")
     }

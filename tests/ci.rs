@@ -545,6 +545,7 @@ fn leftover_rules_on_a_summary() {
         ci_rules::evaluate(
             cfg,
             &CiInput {
+                findings: None,
                 image: &image,
                 analysis: &analysis,
                 leftovers: Some(s),
@@ -696,7 +697,8 @@ fn camel_and_kebab_spellings_in_the_file() {
         std::fs::write(dir.path().join(".dive-ci"), text).expect("write config");
         let (code, report, _) = ci_json(dir.path(), &img, &[]);
         let report = report.expect("report");
-        assert_eq!(report.summary.pass, 3, "{text}");
+        // dive's three, and forbidden-findings (on by default: nothing found)
+        assert_eq!(report.summary.pass, 4, "{text}");
         assert_eq!(code, 0, "{text}");
     }
     std::fs::write(
@@ -813,7 +815,7 @@ fn text_evaluation_names_rule_threshold_measure_and_culprits() {
     // the culprit: /a, 1000 bytes hidden, from layer 0
     assert!(out.contains("1.0 kB  /a  (layer 0)"), "{out}");
     assert!(
-        out.contains("Result: FAIL  [pass:0 fail:3 skip:6]"),
+        out.contains("Result: FAIL  [pass:1 fail:3 skip:6]"),
         "{out}"
     );
 }
@@ -848,7 +850,7 @@ fn junit_report_file_has_one_testcase_per_rule() {
     assert_eq!(root.tag_name().name(), "testsuites");
     assert_eq!(
         (root.attribute("tests"), root.attribute("failures")),
-        (Some("9"), Some("2"))
+        (Some("10"), Some("2"))
     );
     let suites: Vec<_> = root.children().filter(|n| n.is_element()).collect();
     assert_eq!(suites.len(), 1);
@@ -860,8 +862,9 @@ fn junit_report_file_has_one_testcase_per_rule() {
         .filter(|n| n.has_tag_name("testcase"))
         .collect();
     assert_eq!(cases.len(), Gate::Image.rules().count());
-    assert_eq!(suite.attribute("tests"), Some("9"));
-    // fail: lowest-efficiency, highest-user-wasted-percent; pass: max-image-size; skip: the other 6
+    assert_eq!(suite.attribute("tests"), Some("10"));
+    // fail: lowest-efficiency, highest-user-wasted-percent; pass: max-image-size,
+    // forbidden-findings; skip: the other 6
     assert_eq!(suite.attribute("failures"), Some("2"));
     assert_eq!(suite.attribute("skipped"), Some("6"));
     assert_eq!(suite.attribute("errors"), Some("0"));
@@ -1013,7 +1016,7 @@ fn json_report_round_trips_through_serde() {
     assert_eq!(growth.measured, Some(ci_rules::Quantity::DeltaBytes(7990)));
     assert_eq!(
         report.summary.pass + report.summary.fail + report.summary.skip,
-        9
+        10
     );
 }
 
@@ -1043,7 +1046,7 @@ fn github_annotations() {
     assert!(lines.contains(&"::error title=bathy ci%3A lowest-efficiency::image efficiency is too low (efficiency=0.875 < threshold=0.9) (threshold 0.9, measured 0.875)%0A/a (2000 bytes, 2 copies)"), "{out}");
     assert_eq!(
         lines.last(),
-        Some(&"::notice title=bathy ci::FAIL for ci:test [pass:0 fail:2 skip:7]")
+        Some(&"::notice title=bathy ci::FAIL for ci:test [pass:1 fail:2 skip:7]")
     );
 }
 

@@ -1,6 +1,8 @@
 //! The few file contents the "why is it big" analyses need, kept while layers are read once:
-//! package databases, manifests, and for ELF files only the facts ld.so would use.
+//! package databases, manifests, the account list, for ELF files only the facts ld.so would
+//! use, and for secret candidates only the kind and fingerprint of what they hold.
 
+use crate::analysis::secrets::{self, SECRET_HEAD};
 use crate::source::Capture;
 use goblin::elf::{dynamic::Dynamic, program_header, Elf, ProgramHeader};
 use goblin::strtab::Strtab;
@@ -38,11 +40,21 @@ pub fn is_wanted_text(path: &str) -> bool {
         || path == "lib/apk/db/installed"
         || path == "var/lib/apt/extended_states"
         || path == "etc/apk/world"
+        || path == "etc/passwd"
         || path == "etc/ld.so.conf"
         || (path.starts_with("etc/ld.so.conf.d/") && name.ends_with(".conf"))
         || name == "package.json"
         || (name == "RECORD" && path.contains(".dist-info/"))
         || (name == "installed-files.txt" && path.contains(".egg-info/"))
+}
+
+/// Is this file read for the secrets it may hold? (Programs, scripts and the files the other
+/// analyses read are not.)
+fn secret_candidate(path: &str, size: u64, head: &[u8]) -> bool {
+    !head.starts_with(ELF_MAGIC)
+        && !head.starts_with(SHEBANG_TAG)
+        && !is_wanted_text(path)
+        && secrets::is_candidate(path, size, head)
 }
 
 impl Capture for WhyCapture {
@@ -51,6 +63,9 @@ impl Capture for WhyCapture {
     }
 
     fn wants(&self, path: &str, size: u64, head: &[u8]) -> bool {
+        if secret_candidate(path, size, head) {
+            return true;
+        }
         if head.starts_with(ELF_MAGIC) {
             return size <= ELF_CAP;
         }
@@ -65,7 +80,12 @@ impl Capture for WhyCapture {
         size <= cap && is_wanted_text(path)
     }
 
-    fn ranges(&self, _path: &str, _size: u64, head: &[u8]) -> Option<Vec<Range<u64>>> {
+    fn ranges(&self, path: &str, size: u64, head: &[u8]) -> Option<Vec<Range<u64>>> {
+        if secret_candidate(path, size, head) {
+            // only the head: a 1 GB `.env` costs 64 KiB
+            let head: Range<u64> = 0..SECRET_HEAD.min(size);
+            return Some(vec![head]);
+        }
         if head.starts_with(ELF_MAGIC) {
             elf_ranges(head)
         } else {
@@ -73,7 +93,12 @@ impl Capture for WhyCapture {
         }
     }
 
-    fn keep_parts(&self, _path: &str, parts: Vec<(u64, Vec<u8>)>) -> Option<Vec<u8>> {
+    fn keep_parts(&self, path: &str, parts: Vec<(u64, Vec<u8>)>) -> Option<Vec<u8>> {
+        let head = parts.first().filter(|p| p.0 == 0).map(|p| &p.1[..])?;
+        if !head.starts_with(ELF_MAGIC) {
+            // a secret candidate: keep what it holds, never its bytes
+            return secrets::scan(path, head).map(|d| d.encode());
+        }
         Some(
             ElfFacts::parse_parts(&parts)
                 .map(|f| f.encode())

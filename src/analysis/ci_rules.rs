@@ -8,6 +8,7 @@
 //! threshold, so a value exactly at the threshold passes.
 
 use crate::analysis::compare::Comparison;
+use crate::analysis::findings::{Check, Finding, Presence};
 use crate::analysis::leftovers::Category;
 use crate::analysis::Analysis;
 use crate::image::Image;
@@ -33,6 +34,7 @@ pub enum CiRule {
     MaxCompressedSize,
     MaxLeftoverBytes,
     ForbiddenLeftovers,
+    ForbiddenFindings,
     MaxGrowth,
     NoNewLeftovers,
 }
@@ -67,7 +69,7 @@ pub struct CiRuleInfo {
     pub summary: &'static str,
 }
 
-pub const CI_RULES: [CiRuleInfo; 10] = [
+pub const CI_RULES: [CiRuleInfo; 11] = [
     CiRuleInfo {
         id: CiRule::LowestEfficiency,
         key: "lowest-efficiency",
@@ -123,6 +125,13 @@ pub const CI_RULES: [CiRuleInfo; 10] = [
         dive_name: None,
         gates: IMAGE,
         summary: "the listed leftover categories must not appear at all",
+    },
+    CiRuleInfo {
+        id: CiRule::ForbiddenFindings,
+        key: "forbidden-findings",
+        dive_name: None,
+        gates: IMAGE,
+        summary: "the listed security checks (secret, root-user, setuid, world-writable, unknown-owner) must find nothing",
     },
     CiRuleInfo {
         id: CiRule::MaxGrowth,
@@ -186,6 +195,8 @@ pub struct CiThresholds {
     pub max_leftover_bytes: Option<Threshold<u64>>,
     /// Empty: disabled.
     pub forbidden_leftovers: Vec<Category>,
+    /// Security checks that must find nothing (empty: disabled).
+    pub forbidden_findings: Vec<Check>,
     pub max_growth: Option<Threshold<Limit>>,
     /// Compare only: no leftover finding in B that A does not have.
     pub no_new_leftovers: bool,
@@ -237,6 +248,8 @@ pub struct CiInput<'a> {
     /// `None` when the leftover analysis was not run (a library caller's choice): its rules then
     /// SKIP. `bathy --ci` always runs it.
     pub leftovers: Option<&'a LeftoverSummary>,
+    /// The security findings (`analysis::findings`); `None`: not computed, its rule SKIPs.
+    pub findings: Option<&'a [Finding]>,
     pub baseline: Option<&'a Baseline>,
     /// With `bathy compare A B --ci`: A compared with this image (B); A is then the baseline.
     /// Its presence picks the compare gate.
@@ -428,6 +441,7 @@ pub fn evaluate_comparison(
             image: b,
             analysis: b_analysis,
             leftovers: None,
+            findings: None,
             baseline: Some(&baseline),
             comparison: Some(comparison),
         },
@@ -444,6 +458,7 @@ fn evaluate_rule(rule: CiRule, cfg: &CiThresholds, input: &CiInput) -> CiRuleRes
         CiRule::MaxCompressedSize => max_size(rule, cfg.max_compressed_size.as_ref(), input),
         CiRule::MaxLeftoverBytes => max_leftover_bytes(cfg, input),
         CiRule::ForbiddenLeftovers => forbidden_leftovers(cfg, input),
+        CiRule::ForbiddenFindings => forbidden_findings(cfg, input),
         CiRule::MaxGrowth => max_growth(cfg, input),
         CiRule::NoNewLeftovers => no_new_leftovers(cfg, input),
     }
@@ -800,6 +815,74 @@ fn forbidden_leftovers(cfg: &CiThresholds, input: &CiInput) -> CiRuleResult {
         failed,
     );
     with_culprits(r, || leftover_culprits(summary, Some(&found)))
+}
+
+/// Every finding of a forbidden check is named (not only the first few): each is a thing to fix.
+fn forbidden_findings(cfg: &CiThresholds, input: &CiInput) -> CiRuleResult {
+    let rule = CiRule::ForbiddenFindings;
+    if cfg.forbidden_findings.is_empty() {
+        return disabled(rule);
+    }
+    let configured: Vec<&str> = cfg.forbidden_findings.iter().map(|c| c.as_str()).collect();
+    let configured = configured.join(",");
+    let Some(findings) = input.findings else {
+        return skipped(
+            rule,
+            &configured,
+            Quantity::Count(0),
+            "security checks unavailable",
+        );
+    };
+    let found: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| cfg.forbidden_findings.contains(&f.check))
+        .collect();
+    let failed = (!found.is_empty()).then(|| {
+        let mut by_check: Vec<String> = Vec::new();
+        for c in &cfg.forbidden_findings {
+            let n = found.iter().filter(|f| f.check == *c).count();
+            if n > 0 {
+                by_check.push(format!("{} ({n})", c.as_str()));
+            }
+        }
+        format!("forbidden findings: {}", by_check.join(", "))
+    });
+    let r = outcome(
+        rule,
+        &configured,
+        Quantity::Count(0),
+        Some(Quantity::Count(found.len() as u64)),
+        failed,
+    );
+    with_culprits(r, || found.iter().map(|f| finding_culprit(f)).collect())
+}
+
+fn finding_culprit(f: &Finding) -> Culprit {
+    let mut detail = f.check.as_str().to_string();
+    if let Some(d) = &f.secret {
+        detail = format!(
+            "{detail} {} (fingerprint {})",
+            d.kind.as_str(),
+            d.fingerprint
+        );
+    }
+    if f.presence != Presence::Visible {
+        detail = format!("{detail}, {}", f.presence.describe());
+    }
+    if !f.detail.is_empty() {
+        detail = format!("{detail}: {}", f.detail);
+    }
+    Culprit {
+        kind: if f.path.is_some() {
+            CulpritKind::Path
+        } else {
+            CulpritKind::Layer
+        },
+        name: f.path.clone().unwrap_or_else(|| f.instruction.clone()),
+        bytes: 0,
+        layer: f.layer,
+        detail,
+    }
 }
 
 fn max_growth(cfg: &CiThresholds, input: &CiInput) -> CiRuleResult {

@@ -4,6 +4,7 @@
 
 use crate::analysis::dockerfile::Dockerfile;
 use crate::analysis::estimates::{estimate, Estimates};
+use crate::analysis::findings::{self, Finding};
 use crate::analysis::fsview::FinalFs;
 use crate::analysis::leftovers::{self, Category, Context, Leftover, RuleSet};
 use crate::analysis::packages::{self, npm_apps, npm_production_closure, Manager, Package};
@@ -56,6 +57,8 @@ pub struct WhyReport {
     pub estimates: Estimates,
     /// The image was read without `capture`, so package databases and ELF facts are missing.
     pub no_contents: bool,
+    /// Secrets in any layer and risky files (`analysis::findings`).
+    pub findings: Vec<Finding>,
 }
 
 impl WhyReport {
@@ -119,6 +122,7 @@ impl WhyReport {
             stages,
             estimates,
             no_contents: image.captured.is_empty(),
+            findings: findings::find(image, &analysis.merged),
         }
     }
 

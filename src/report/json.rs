@@ -2,6 +2,7 @@
 //! `bathyscaphe`. Wire types of their own, so the schema is explicit (docs/json.md).
 
 use crate::analysis::dive::{DiveLayerTree, DiveTreeBuilder};
+use crate::analysis::findings::{Finding, Presence};
 use crate::analysis::leftovers::{Leftover, Severity};
 use crate::analysis::packages::Package;
 use crate::analysis::why::WhyReport;
@@ -94,6 +95,7 @@ pub struct BathyReport {
 #[serde(rename_all = "camelCase")]
 pub struct WhyJson {
     pub estimates: EstimatesJson,
+    pub findings: Vec<FindingJson>,
     pub leftovers: Vec<LeftoverJson>,
     pub packages: Vec<PackageJson>,
     pub stage_summary: StageSummaryJson,
@@ -111,6 +113,48 @@ pub struct EstimatesJson {
     pub runtime_closure_bytes: Option<u64>,
     pub runtime_closure_files: u64,
     pub without_leftovers_bytes: u64,
+}
+
+/// `bathyscaphe.findings[]`: secrets (kind and fingerprint, never the value) and risky files.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct FindingJson {
+    pub check: String,
+    pub detail: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
+    pub fix: String,
+    pub instruction: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    pub layer: Option<usize>,
+    pub path: Option<String>,
+    /// `visible`, `deleted` or `replaced` (the last two: hidden by `removedInLayer`, still shipped).
+    pub presence: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removed_in_layer: Option<usize>,
+}
+
+impl From<&Finding> for FindingJson {
+    fn from(f: &Finding) -> Self {
+        let (presence, removed) = match f.presence {
+            Presence::Visible => ("visible", None),
+            Presence::DeletedIn(l) => ("deleted", Some(l)),
+            Presence::ReplacedIn(l) => ("replaced", Some(l)),
+        };
+        FindingJson {
+            check: f.check.as_str().to_string(),
+            detail: f.detail.clone(),
+            fingerprint: f.secret.as_ref().map(|d| d.fingerprint.clone()),
+            fix: f.fix().to_string(),
+            instruction: f.instruction.clone(),
+            kind: f.secret.as_ref().map(|d| d.kind.as_str().to_string()),
+            layer: f.layer,
+            path: f.path.clone(),
+            presence: presence.to_string(),
+            removed_in_layer: removed,
+        }
+    }
 }
 
 /// `bathyscaphe.leftovers[]`.
@@ -192,6 +236,7 @@ impl From<&WhyReport> for WhyJson {
                 runtime_closure_files: e.runtime_closure_files,
                 without_leftovers_bytes: e.without_leftovers_bytes,
             },
+            findings: r.findings.iter().map(FindingJson::from).collect(),
             leftovers: r.leftovers.iter().map(LeftoverJson::from).collect(),
             packages: r.packages.iter().map(PackageJson::from).collect(),
             stage_summary: StageSummaryJson {

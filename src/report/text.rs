@@ -4,7 +4,7 @@
 use crate::analysis::Analysis;
 use crate::image::Image;
 use crate::report::why::{
-    origin_total_words, origin_word, EstimateSection, LeftoverSection, PackageSection,
+    origin_total_words, origin_word, EstimateSection, FindingRow, LeftoverSection, PackageSection,
     StageSection, WhyView,
 };
 use crate::text_fit::{escape_controls as esc, shown};
@@ -130,7 +130,29 @@ pub fn render_why(v: &WhyView) -> String {
     why_stages(&mut s, &v.stages);
     let _ = writeln!(s);
     why_estimates(&mut s, &v.estimates);
+    let _ = writeln!(s);
+    why_findings(&mut s, &v.findings);
     s
+}
+
+fn why_findings(s: &mut String, rows: &[FindingRow]) {
+    if rows.is_empty() {
+        let _ = writeln!(s, "Security: no secrets or risky files found");
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "Security: {} finding{}",
+        rows.len(),
+        if rows.len() == 1 { "" } else { "s" }
+    );
+    for r in rows {
+        let _ = writeln!(s, "  {}", r.headline);
+        if r.layer.is_some() && !r.instruction.is_empty() {
+            let _ = writeln!(s, "      added by: {}", short(&r.instruction, 80));
+        }
+        let _ = writeln!(s, "      → {}", r.fix);
+    }
 }
 
 fn why_leftovers(s: &mut String, l: &LeftoverSection) {

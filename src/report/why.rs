@@ -2,6 +2,7 @@
 //! shipped" findings and estimates that the text report and the explorer's pane both show.
 //! Computed once from a `WhyReport`; it decides what is shown, the renderers only lay it out.
 
+use crate::analysis::findings::Check;
 use crate::analysis::leftovers::Category;
 use crate::analysis::packages::Manager;
 use crate::analysis::stages::Origin;
@@ -23,6 +24,22 @@ pub struct WhyView {
     pub packages: Option<PackageSection>,
     pub stages: StageSection,
     pub estimates: EstimateSection,
+    /// Secrets and risky files, in check order (empty: none).
+    pub findings: Vec<FindingRow>,
+}
+
+/// One security finding as shown: what and where, then what to do.
+#[derive(Clone, Debug)]
+pub struct FindingRow {
+    pub check: Check,
+    /// `secret private-key (fingerprint 1a2b3c4d) /root/.ssh/id_rsa (layer 1, deleted in layer 2, still shipped)`.
+    pub headline: String,
+    /// The instruction that added it.
+    pub instruction: String,
+    pub fix: &'static str,
+    /// Relative path in the tree, when the finding is a path.
+    pub path: Option<String>,
+    pub layer: Option<usize>,
 }
 
 #[derive(Clone, Debug)]
@@ -185,6 +202,21 @@ impl WhyView {
                     .collect(),
             },
             estimates: estimate_section(r),
+            findings: r
+                .findings
+                .iter()
+                .map(|f| FindingRow {
+                    check: f.check,
+                    headline: f.headline(),
+                    instruction: f.instruction.clone(),
+                    fix: f.fix(),
+                    path: f
+                        .path
+                        .as_ref()
+                        .map(|p| p.trim_start_matches('/').to_string()),
+                    layer: f.layer,
+                })
+                .collect(),
         }
     }
 }

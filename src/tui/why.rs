@@ -10,7 +10,7 @@ use crate::analysis::why::WhyReport;
 use crate::image::Image;
 use crate::paths::NodeId;
 use crate::report::why::{
-    origin_total_words, origin_word, EstimateSection, LeftoverSection, PackageSection,
+    origin_total_words, origin_word, EstimateSection, FindingRow, LeftoverSection, PackageSection,
     StageSection, WhyView,
 };
 use ratatui::layout::Rect;
@@ -83,7 +83,36 @@ pub fn lines(image: &Image, r: &WhyReport) -> Vec<WhyLine> {
     stage_lines(&mut out, &v.stages);
     out.push(line(Note, String::new(), WhyTarget::None));
     estimate_lines(&mut out, &v.estimates);
+    if !v.findings.is_empty() {
+        out.push(line(Note, String::new(), WhyTarget::None));
+        finding_lines(&mut out, image, &v.findings, last);
+    }
     out
+}
+
+/// Secrets and risky files: the view's headline, then its fix.
+fn finding_lines(out: &mut Vec<WhyLine>, image: &Image, rows: &[FindingRow], last: usize) {
+    out.push(line(
+        Heading,
+        format!(
+            "Security: {} finding{}",
+            rows.len(),
+            if rows.len() == 1 { "" } else { "s" }
+        ),
+        WhyTarget::None,
+    ));
+    for r in rows {
+        let target = match &r.path {
+            Some(p) => WhyTarget::Path {
+                node: image.paths.lookup(p),
+                path: p.clone(),
+                layer: r.layer.unwrap_or(last),
+            },
+            None => WhyTarget::None,
+        };
+        out.push(line(Finding, r.headline.clone(), target));
+        out.push(line(Note, format!("  → {}", r.fix), WhyTarget::None));
+    }
 }
 
 fn leftover_lines(out: &mut Vec<WhyLine>, image: &Image, l: &LeftoverSection, last: usize) {
