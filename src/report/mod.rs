@@ -6,6 +6,7 @@ pub mod compare_json;
 pub mod compare_text;
 pub mod json;
 pub mod text;
+pub mod treemap;
 
 /// `1234567` → `1.2 MB` (SI units, as dive prints sizes).
 pub fn human_bytes(n: u64) -> String {
