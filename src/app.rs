@@ -41,11 +41,12 @@ fn run_cli(cli: Cli) -> anyhow::Result<i32> {
                 max_growth,
                 fail_on_new_leftovers,
             } => {
-                let gate = compare::Gate {
+                let gate = crate::analysis::ci_rules::CiThresholds {
                     max_growth,
-                    fail_on_new_leftovers,
+                    no_new_leftovers: fail_on_new_leftovers,
+                    ..Default::default()
                 };
-                let ci = ci || gate.max_growth.is_some() || gate.fail_on_new_leftovers;
+                let ci = ci || gate.max_growth.is_some() || gate.no_new_leftovers;
                 run_compare(
                     &a,
                     &b,
@@ -125,7 +126,7 @@ pub fn why_options_with(
 
 /// `--ci`: evaluate the rules, write the evaluation, and exit 0 (all pass) or 1 (one failed).
 fn run_ci(cli: &Cli, target: &str) -> anyhow::Result<i32> {
-    use crate::analysis::rules;
+    use crate::analysis::ci_rules as rules;
     use crate::ci_config;
     let cwd = std::env::current_dir()?;
     // the config first: a bad one should not cost an image load
@@ -155,18 +156,26 @@ fn run_ci(cli: &Cli, target: &str) -> anyhow::Result<i32> {
         None => None,
     };
     let leftovers = why.leftover_summary();
-    let input = rules::RuleInput {
+    let input = rules::CiInput {
         image: &image,
         analysis: &analysis,
         leftovers: Some(&leftovers),
         baseline: baseline.as_ref(),
+        comparison: None,
     };
     let evaluation = rules::evaluate(&settings.rules, &input);
     let color = ci_config::use_color(
         std::io::stdout().is_terminal(),
         std::env::var_os("NO_COLOR").as_deref(),
     );
-    let out = ci_config::render_outputs(&cli.ci, &evaluation, &cwd, target, color);
+    let out = report::ci::render_outputs(
+        cli.ci.ci_format,
+        cli.ci.ci_report.as_deref(),
+        &evaluation,
+        &cwd,
+        target,
+        color,
+    );
     if let Some((path, text)) = &out.report_file {
         write_output(path, text)?;
     }
@@ -183,7 +192,7 @@ fn run_compare(
     a: &str,
     b: &str,
     json: Option<&Path>,
-    gate: Option<compare::Gate>,
+    gate: Option<crate::analysis::ci_rules::CiThresholds>,
     load: &LoadArgs,
     why: &WhyArgs,
 ) -> anyhow::Result<i32> {
@@ -209,21 +218,22 @@ fn run_compare(
     };
     let ((aa, wa), (ab, wb)) = rayon::join(|| analyse(&ia), || analyse(&ib));
     let c = compare::compare(&compare_side(&ia, &aa, &wa), &compare_side(&ib, &ab, &wb));
-    let rules = gate.as_ref().map(|g| compare::evaluate(&c, g));
+    let evaluation = gate
+        .as_ref()
+        .map(|g| crate::analysis::ci_rules::evaluate_comparison(g, &ia, &ib, &ab, &c));
     if let Some(path) = json {
-        let doc = report::compare_json::build(&c, rules.as_deref());
+        let doc = report::compare_json::build(&c, evaluation.as_ref());
         write_json(path, |w| serde_json::to_writer_pretty(w, &doc))?;
     }
-    if let Some(rules) = &rules {
+    if let Some(e) = &evaluation {
         // with --json - the JSON is the output; the evaluation goes to stderr
-        let text = report::compare_text::render_ci(&c, rules);
+        let text = report::ci::compare_text(&c, e);
         if json.is_some_and(|p| p.as_os_str() == "-") {
             eprint!("{text}");
         } else {
             print!("{text}");
         }
-        let failed = rules.iter().any(|r| r.verdict == compare::Verdict::Fail);
-        return Ok(if failed {
+        return Ok(if !e.pass {
             exit_codes::RULE_FAILED
         } else {
             exit_codes::OK
@@ -358,7 +368,7 @@ fn load_image_with(
                 std::thread::sleep(std::time::Duration::from_millis(150));
                 let s = progress.snapshot();
                 let total = if s.bytes_total > 0 {
-                    format!(" / {}", report::human_bytes(s.bytes_total))
+                    format!(" / {}", crate::units::human_bytes(s.bytes_total))
                 } else {
                     String::new()
                 };
@@ -366,13 +376,13 @@ fn load_image_with(
                     // Docker 20.10 writes the whole export to its own disk before sending a byte
                     eprint!(
                         "\r\x1b[2Kloading: waiting for the daemon to export {}",
-                        report::human_bytes(s.bytes_total)
+                        crate::units::human_bytes(s.bytes_total)
                     );
                 } else if s.layers_total == 0 {
                     // a daemon's stream: bytes received is all there is to show until the end
                     eprint!(
                         "\r\x1b[2Kloading: {}{}",
-                        report::human_bytes(s.bytes_read),
+                        crate::units::human_bytes(s.bytes_read),
                         total
                     );
                 } else {
@@ -380,7 +390,7 @@ fn load_image_with(
                         "\r\x1b[2Kloading: layer {}/{}, {}{}",
                         s.layers_done,
                         s.layers_total,
-                        report::human_bytes(s.bytes_read),
+                        crate::units::human_bytes(s.bytes_read),
                         total
                     );
                 }
@@ -443,7 +453,11 @@ pub fn pull_first(target: &Target, args: &LoadArgs) -> crate::Result<()> {
                     .unwrap_or_default();
                 let amount = match (status.current, status.total) {
                     (Some(c), Some(t)) => {
-                        format!(" {} / {}", report::human_bytes(c), report::human_bytes(t))
+                        format!(
+                            " {} / {}",
+                            crate::units::human_bytes(c),
+                            crate::units::human_bytes(t)
+                        )
                     }
                     _ => String::new(),
                 };

@@ -1,13 +1,15 @@
 //! `--ci` settings: the flags, dive's `.dive-ci` file, and the validation that turns their text
-//! into a [`RuleConfig`]. Reads the config file; loads no image and prints nothing.
+//! into [`CiThresholds`]. Reads the config file; loads no image, prints nothing and renders
+//! nothing (`report::ci` writes the evaluation).
 //!
 //! Order, as dive 0.13.1 does it: defaults, then the file (keys it lacks keep their defaults),
-//! then flags. Values are parsed the way dive parses them (Go's `ParseFloat`, go-humanize's
-//! `ParseBytes`), so a `.dive-ci` tuned for dive means the same here.
+//! then flags. Values are read by `units`, the way dive reads them, so a `.dive-ci` tuned for
+//! dive means the same here.
 
-use crate::analysis::rules::{Evaluation, Limit, RuleConfig, RuleId, Threshold};
+use crate::analysis::ci_rules::{CiRule, CiThresholds, Threshold};
+use crate::analysis::leftovers::Category;
 use crate::error::Error;
-use crate::report;
+use crate::units::{parse_bytes, parse_limit, parse_ratio};
 use clap::{Args, ValueEnum};
 use serde::{Deserialize, Deserializer};
 use std::collections::BTreeMap;
@@ -20,17 +22,6 @@ pub const DEFAULT_CONFIG_FILE: &str = ".dive-ci";
 pub const DEFAULT_LOWEST_EFFICIENCY: &str = "0.9";
 pub const DEFAULT_HIGHEST_WASTED_BYTES: &str = "disabled";
 pub const DEFAULT_HIGHEST_USER_WASTED_PERCENT: &str = "0.1";
-
-/// The leftover categories the leftover analysis reports (`forbidden-leftovers` names them).
-pub const LEFTOVER_CATEGORIES: [&str; 7] = [
-    "compiler",
-    "dev-files",
-    "package-cache",
-    "dev-dependency",
-    "source",
-    "vcs",
-    "docs",
-];
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
 pub enum CiFormat {
@@ -45,54 +36,6 @@ pub enum CiFormat {
     Sarif,
     /// GitHub Actions workflow commands (annotations).
     Github,
-}
-
-impl CiFormat {
-    /// The evaluation in this format; `color` only matters for text. `artifact` is the file
-    /// SARIF results point at.
-    pub fn render(self, e: &Evaluation, color: bool, artifact: &str) -> String {
-        match self {
-            CiFormat::Text => report::ci::text(e, color),
-            CiFormat::Json => report::ci::json(e),
-            CiFormat::Junit => report::ci::junit(e),
-            CiFormat::Sarif => report::ci::sarif(e, artifact),
-            CiFormat::Github => report::ci::github(e),
-        }
-    }
-}
-
-/// What `--ci` writes: the report file (with `--ci-report FILE`) and stdout.
-pub struct CiOutputs {
-    pub report_file: Option<(PathBuf, String)>,
-    pub stdout: String,
-}
-
-/// Render the evaluation for `--ci-format`/`--ci-report`: the chosen format goes to the file,
-/// and the (possibly colored) text evaluation to stdout so logs stay readable; without a file
-/// the chosen format goes to stdout. SARIF results point at `Dockerfile` when `cwd` has one.
-pub fn render_outputs(
-    args: &CiArgs,
-    e: &Evaluation,
-    cwd: &Path,
-    target: &str,
-    color: bool,
-) -> CiOutputs {
-    let format = args.ci_format.unwrap_or_default();
-    let artifact = if cwd.join("Dockerfile").is_file() {
-        "Dockerfile"
-    } else {
-        target
-    };
-    match &args.ci_report {
-        Some(path) if path.as_os_str() != "-" => CiOutputs {
-            report_file: Some((path.clone(), format.render(e, false, artifact))),
-            stdout: CiFormat::Text.render(e, color, artifact),
-        },
-        _ => CiOutputs {
-            report_file: None,
-            stdout: format.render(e, color, artifact),
-        },
-    }
 }
 
 /// Colors on a terminal only, and never when `NO_COLOR` is set to something (no-color.org).
@@ -183,26 +126,26 @@ impl CiArgs {
             || self.baseline.is_some()
     }
 
-    fn rule_flags(&self) -> [(RuleId, Option<&String>); 9] {
+    fn rule_flags(&self) -> [(CiRule, Option<&String>); 9] {
         [
-            (RuleId::LowestEfficiency, self.lowest_efficiency.as_ref()),
+            (CiRule::LowestEfficiency, self.lowest_efficiency.as_ref()),
             (
-                RuleId::HighestWastedBytes,
+                CiRule::HighestWastedBytes,
                 self.highest_wasted_bytes.as_ref(),
             ),
             (
-                RuleId::HighestUserWastedPercent,
+                CiRule::HighestUserWastedPercent,
                 self.highest_user_wasted_percent.as_ref(),
             ),
-            (RuleId::MaxTrueWaste, self.max_true_waste.as_ref()),
-            (RuleId::MaxImageSize, self.max_image_size.as_ref()),
-            (RuleId::MaxCompressedSize, self.max_compressed_size.as_ref()),
-            (RuleId::MaxLeftoverBytes, self.max_leftover_bytes.as_ref()),
+            (CiRule::MaxTrueWaste, self.max_true_waste.as_ref()),
+            (CiRule::MaxImageSize, self.max_image_size.as_ref()),
+            (CiRule::MaxCompressedSize, self.max_compressed_size.as_ref()),
+            (CiRule::MaxLeftoverBytes, self.max_leftover_bytes.as_ref()),
             (
-                RuleId::ForbiddenLeftovers,
+                CiRule::ForbiddenLeftovers,
                 self.forbidden_leftovers.as_ref(),
             ),
-            (RuleId::MaxGrowth, self.max_growth.as_ref()),
+            (CiRule::MaxGrowth, self.max_growth.as_ref()),
         ]
     }
 
@@ -224,7 +167,7 @@ pub fn truthy(v: &str) -> bool {
 /// The rule settings as text, with where each came from, before validation.
 #[derive(Clone, Debug, PartialEq)]
 struct RawRules {
-    values: BTreeMap<RuleId, (String, String)>,
+    values: BTreeMap<CiRule, (String, String)>,
 }
 
 impl RawRules {
@@ -232,20 +175,20 @@ impl RawRules {
         let mut values = BTreeMap::new();
         let d = "default".to_string();
         values.insert(
-            RuleId::LowestEfficiency,
+            CiRule::LowestEfficiency,
             (DEFAULT_LOWEST_EFFICIENCY.to_string(), d.clone()),
         );
         values.insert(
-            RuleId::HighestWastedBytes,
+            CiRule::HighestWastedBytes,
             (DEFAULT_HIGHEST_WASTED_BYTES.to_string(), d.clone()),
         );
         values.insert(
-            RuleId::HighestUserWastedPercent,
+            CiRule::HighestUserWastedPercent,
             (DEFAULT_HIGHEST_USER_WASTED_PERCENT.to_string(), d),
         );
         RawRules { values }
     }
-    fn set(&mut self, rule: RuleId, value: String, from: String) {
+    fn set(&mut self, rule: CiRule, value: String, from: String) {
         self.values.insert(rule, (value, from));
     }
 }
@@ -319,7 +262,7 @@ fn present_list<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Er
 /// The validated settings and the notes worth printing (which file was read, ignored keys).
 #[derive(Debug)]
 pub struct CiSettings {
-    pub rules: RuleConfig,
+    pub rules: CiThresholds,
     /// The config file read, as the user would name it (`.dive-ci`, or the --ci-config path).
     pub config_file: Option<PathBuf>,
     pub warnings: Vec<String>,
@@ -393,18 +336,18 @@ fn apply_file(
     };
     let from = |key: &str| format!("{name}: rules.{key}");
     let fields = [
-        (RuleId::LowestEfficiency, rules.lowest_efficiency),
-        (RuleId::HighestWastedBytes, rules.highest_wasted_bytes),
+        (CiRule::LowestEfficiency, rules.lowest_efficiency),
+        (CiRule::HighestWastedBytes, rules.highest_wasted_bytes),
         (
-            RuleId::HighestUserWastedPercent,
+            CiRule::HighestUserWastedPercent,
             rules.highest_user_wasted_percent,
         ),
-        (RuleId::MaxTrueWaste, rules.max_true_waste),
-        (RuleId::MaxImageSize, rules.max_image_size),
-        (RuleId::MaxCompressedSize, rules.max_compressed_size),
-        (RuleId::MaxLeftoverBytes, rules.max_leftover_bytes),
-        (RuleId::ForbiddenLeftovers, rules.forbidden_leftovers),
-        (RuleId::MaxGrowth, rules.max_growth),
+        (CiRule::MaxTrueWaste, rules.max_true_waste),
+        (CiRule::MaxImageSize, rules.max_image_size),
+        (CiRule::MaxCompressedSize, rules.max_compressed_size),
+        (CiRule::MaxLeftoverBytes, rules.max_leftover_bytes),
+        (CiRule::ForbiddenLeftovers, rules.forbidden_leftovers),
+        (CiRule::MaxGrowth, rules.max_growth),
     ];
     for (rule, value) in fields {
         if let Some(v) = value {
@@ -420,8 +363,8 @@ fn apply_file(
     Ok(())
 }
 
-fn validate(raw: &RawRules) -> crate::Result<RuleConfig> {
-    let mut cfg = RuleConfig::default();
+fn validate(raw: &RawRules) -> crate::Result<CiThresholds> {
+    let mut cfg = CiThresholds::default();
     for (&rule, (value, from)) in &raw.values {
         let bad = |message: String| Error::Config {
             what: from.clone(),
@@ -432,37 +375,39 @@ fn validate(raw: &RawRules) -> crate::Result<RuleConfig> {
         }
         let text = value.clone();
         match rule {
-            RuleId::LowestEfficiency => {
+            CiRule::LowestEfficiency => {
                 cfg.lowest_efficiency = Some(Threshold::new(parse_ratio(value).map_err(bad)?, text))
             }
-            RuleId::HighestUserWastedPercent => {
+            CiRule::HighestUserWastedPercent => {
                 cfg.highest_user_wasted_percent =
                     Some(Threshold::new(parse_ratio(value).map_err(bad)?, text))
             }
-            RuleId::HighestWastedBytes => {
+            CiRule::HighestWastedBytes => {
                 cfg.highest_wasted_bytes =
                     Some(Threshold::new(parse_bytes(value).map_err(bad)?, text))
             }
-            RuleId::MaxImageSize => {
+            CiRule::MaxImageSize => {
                 cfg.max_image_size = Some(Threshold::new(parse_bytes(value).map_err(bad)?, text))
             }
-            RuleId::MaxCompressedSize => {
+            CiRule::MaxCompressedSize => {
                 cfg.max_compressed_size =
                     Some(Threshold::new(parse_bytes(value).map_err(bad)?, text))
             }
-            RuleId::MaxLeftoverBytes => {
+            CiRule::MaxLeftoverBytes => {
                 cfg.max_leftover_bytes =
                     Some(Threshold::new(parse_bytes(value).map_err(bad)?, text))
             }
-            RuleId::MaxTrueWaste => {
+            CiRule::MaxTrueWaste => {
                 cfg.max_true_waste = Some(Threshold::new(parse_limit(value).map_err(bad)?, text))
             }
-            RuleId::MaxGrowth => {
+            CiRule::MaxGrowth => {
                 cfg.max_growth = Some(Threshold::new(parse_limit(value).map_err(bad)?, text))
             }
-            RuleId::ForbiddenLeftovers => {
+            CiRule::ForbiddenLeftovers => {
                 cfg.forbidden_leftovers = parse_categories(value).map_err(bad)?
             }
+            // a rule of `bathy compare --ci` only: no flag or key of ours sets it
+            CiRule::NoNewLeftovers => {}
         }
     }
     Ok(cfg)
@@ -474,85 +419,19 @@ pub fn is_disabled(value: &str) -> bool {
     v.is_empty() || v == "disabled" || v == "off" || v == "false"
 }
 
-/// A ratio between 0 and 1, parsed as Go's `strconv.ParseFloat` would.
-pub fn parse_ratio(text: &str) -> Result<f64, String> {
-    let v = go_parse_float(text).ok_or_else(|| format!("{text:?} is not a number"))?;
-    // dive's range check lets NaN through, which would make the rule pass on anything
-    if v.is_nan() || !(0.0..=1.0).contains(&v) {
-        return Err(format!("{text:?} is outside the allowed range (0-1)"));
-    }
-    Ok(v)
-}
-
-/// Go's `ParseFloat` accepts what Rust's does for decimal input (signs, exponents, `inf`,
-/// `nan`), but not surrounding spaces; neither do we.
-fn go_parse_float(text: &str) -> Option<f64> {
-    if text.is_empty() || text.trim() != text {
-        return None;
-    }
-    text.parse::<f64>().ok()
-}
-
-/// A size in bytes, parsed as go-humanize's `ParseBytes` (which dive uses): digits, `.` and `,`
-/// (dropped), then an optional unit, case-insensitive, spaces allowed before it: `20MB` is
-/// 20·10^6, `20MiB` 20·2^20, `20M` 20·10^6, `1024` bytes. Fractions of a byte are truncated.
-pub fn parse_bytes(text: &str) -> Result<u64, String> {
-    let end = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ','))
-        .unwrap_or(text.len());
-    let number: String = text[..end].chars().filter(|&c| c != ',').collect();
-    let value = go_parse_float(&number)
-        .ok_or_else(|| format!("{text:?} is not a size (e.g. 20MB, 20MiB, 1024)"))?;
-    let unit = text[end..].trim().to_lowercase();
-    let multiplier: u64 = match unit.as_str() {
-        "" | "b" => 1,
-        "k" | "kb" => 1_000,
-        "ki" | "kib" => 1 << 10,
-        "m" | "mb" => 1_000_000,
-        "mi" | "mib" => 1 << 20,
-        "g" | "gb" => 1_000_000_000,
-        "gi" | "gib" => 1 << 30,
-        "t" | "tb" => 1_000_000_000_000,
-        "ti" | "tib" => 1 << 40,
-        "p" | "pb" => 1_000_000_000_000_000,
-        "pi" | "pib" => 1 << 50,
-        "e" | "eb" => 1_000_000_000_000_000_000,
-        "ei" | "eib" => 1 << 60,
-        _ => return Err(format!("{text:?}: unknown size unit {unit:?}")),
-    };
-    let bytes = value * multiplier as f64;
-    if bytes >= u64::MAX as f64 {
-        return Err(format!("{text:?} is too large"));
-    }
-    // Go's uint64(f) truncates toward zero
-    Ok(bytes as u64)
-}
-
-/// A size (`20MB`) or a percentage (`5%`, a fraction of a reference size).
-pub fn parse_limit(text: &str) -> Result<Limit, String> {
-    if let Some(p) = text.trim().strip_suffix('%') {
-        let v = go_parse_float(p.trim())
-            .ok_or_else(|| format!("{text:?} is not a percentage (e.g. 5%)"))?;
-        if !v.is_finite() || v < 0.0 {
-            return Err(format!("{text:?} is not a percentage (e.g. 5%)"));
-        }
-        return Ok(Limit::Fraction(v / 100.0));
-    }
-    parse_bytes(text).map(Limit::Bytes)
-}
-
 /// Comma-separated leftover categories, each one the leftover analysis knows.
-pub fn parse_categories(text: &str) -> Result<Vec<String>, String> {
-    let mut out: Vec<String> = Vec::new();
-    for c in text.split(',').map(str::trim).filter(|c| !c.is_empty()) {
-        if !LEFTOVER_CATEGORIES.contains(&c) {
+pub fn parse_categories(text: &str) -> Result<Vec<Category>, String> {
+    let mut out: Vec<Category> = Vec::new();
+    for name in text.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+        let Some(c) = Category::from_name(name) else {
+            let known: Vec<&str> = Category::ALL.iter().map(|c| c.as_str()).collect();
             return Err(format!(
-                "unknown leftover category {c:?} (known: {})",
-                LEFTOVER_CATEGORIES.join(", ")
+                "unknown leftover category {name:?} (known: {})",
+                known.join(", ")
             ));
-        }
-        if !out.iter().any(|x| x == c) {
-            out.push(c.to_string());
+        };
+        if !out.contains(&c) {
+            out.push(c);
         }
     }
     Ok(out)
@@ -563,38 +442,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sizes_parse_as_go_humanize() {
-        assert_eq!(parse_bytes("20MB"), Ok(20_000_000));
-        assert_eq!(parse_bytes("20Mb"), Ok(20_000_000));
-        assert_eq!(parse_bytes("20mb"), Ok(20_000_000));
-        // 20 · 2^20 = 20 · 1048576
-        assert_eq!(parse_bytes("20MiB"), Ok(20_971_520));
-        assert_eq!(parse_bytes("20 MiB"), Ok(20_971_520));
-        assert_eq!(parse_bytes("20M"), Ok(20_000_000));
-        assert_eq!(parse_bytes("1024"), Ok(1024));
-        assert_eq!(parse_bytes("1,000"), Ok(1000));
-        // 32.025 · 1000; 0.032 · 1048576 = 33554.432, truncated
-        assert_eq!(parse_bytes("32.025kB"), Ok(32_025));
-        assert_eq!(parse_bytes("0.032mib"), Ok(33_554));
-        assert_eq!(parse_bytes("1.5"), Ok(1));
-        for bad in ["1e5", "abc", " 5", "", "-5MB", "5 parsecs", "20EiB"] {
-            assert!(parse_bytes(bad).is_err(), "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn ratios_and_limits() {
-        assert_eq!(parse_ratio("0.9"), Ok(0.9));
-        assert_eq!(parse_ratio("1"), Ok(1.0));
-        assert_eq!(parse_ratio("+0.5"), Ok(0.5));
-        for bad in ["1.5", "-0.1", "nan", "0.9 ", "x"] {
-            assert!(parse_ratio(bad).is_err(), "{bad:?}");
-        }
+    fn limits_take_the_one_size_grammar() {
+        use crate::units::Limit;
         assert_eq!(parse_limit("5%"), Ok(Limit::Fraction(0.05)));
-        assert_eq!(parse_limit("12.5 %"), Ok(Limit::Fraction(0.125)));
-        assert_eq!(parse_limit("2MB"), Ok(Limit::Bytes(2_000_000)));
-        assert!(parse_limit("-5%").is_err());
-        assert!(parse_limit("%").is_err());
+        assert_eq!(parse_bytes("1,000kB"), Ok(1_000_000));
     }
 
     #[test]
@@ -611,12 +462,12 @@ mod tests {
     fn categories_are_checked() {
         assert_eq!(
             parse_categories("compiler, package-cache,compiler"),
-            Ok(vec!["compiler".to_string(), "package-cache".to_string()])
+            Ok(vec![Category::Compiler, Category::PackageCache])
         );
         assert!(parse_categories("compilers").is_err());
     }
 
-    fn from_file(text: &str) -> crate::Result<(RuleConfig, Vec<String>)> {
+    fn from_file(text: &str) -> crate::Result<(CiThresholds, Vec<String>)> {
         let mut raw = RawRules::defaults();
         let mut w = Vec::new();
         apply_file(&mut raw, text, ".dive-ci", &mut w)?;
@@ -649,13 +500,19 @@ mod tests {
         assert_eq!(cfg.highest_user_wasted_percent, None);
         assert_eq!(
             cfg.max_true_waste.map(|t| t.value),
-            Some(Limit::Fraction(0.1))
+            Some(crate::units::Limit::Fraction(0.1))
         );
         assert_eq!(cfg.max_image_size.map(|t| t.value), Some(50_000_000));
         assert_eq!(cfg.max_compressed_size.map(|t| t.value), Some(20_000_000));
         assert_eq!(cfg.max_leftover_bytes.map(|t| t.value), Some(0));
-        assert_eq!(cfg.forbidden_leftovers, vec!["compiler", "package-cache"]);
-        assert_eq!(cfg.max_growth.map(|t| t.value), Some(Limit::Fraction(0.05)));
+        assert_eq!(
+            cfg.forbidden_leftovers,
+            vec![Category::Compiler, Category::PackageCache]
+        );
+        assert_eq!(
+            cfg.max_growth.map(|t| t.value),
+            Some(crate::units::Limit::Fraction(0.05))
+        );
         assert_eq!(
             warnings,
             vec![".dive-ci: ignoring unknown rule \"max-imag-size\""]

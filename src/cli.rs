@@ -96,9 +96,9 @@ pub enum Command {
         /// Gate a pipeline: print the evaluation and exit 1 when a rule fails (2 on an error).
         #[arg(long)]
         ci: bool,
-        /// Fail when B is larger than A by more than this: bytes (20MB = 20·10^6, 20MiB = 20·2^20) or a percentage of A (5%). Implies --ci.
-        #[arg(long, value_name = "SIZE|N%", value_parser = clap::value_parser!(crate::analysis::compare::GrowthLimit))]
-        max_growth: Option<crate::analysis::compare::GrowthLimit>,
+        /// Fail when B is larger than A by more than this: bytes (20MB = 20·10^6, 20MiB = 20·2^20; the sizes of docs/ci.md) or a percentage of A (5%). Implies --ci.
+        #[arg(long, value_name = "SIZE|N%", value_parser = clap::value_parser!(crate::analysis::ci_rules::Threshold<crate::units::Limit>))]
+        max_growth: Option<crate::analysis::ci_rules::Threshold<crate::units::Limit>>,
         /// Fail when B has build-tool leftovers that A does not. Implies --ci.
         #[arg(long)]
         fail_on_new_leftovers: bool,

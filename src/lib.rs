@@ -21,6 +21,8 @@ pub mod exit_codes;
 pub mod report;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+pub mod text_fit;
 pub mod tree;
 #[cfg(feature = "tui")]
 pub mod tui;
+pub mod units;

@@ -17,8 +17,8 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[&[&str]] = &[
     // vocabulary every layer may speak
     &["error", "exit_codes"],
-    // sizes: parse and format (one grammar)
-    &["units"],
+    // sizes: parse and format (one grammar); text fitted to a width
+    &["units", "text_fit"],
     &["paths"],
     &["image"],
     &["progress"],
@@ -50,16 +50,6 @@ const TEMPORARILY_ALLOWED: &[(&str, &str, &str)] = &[
         "source",
         "Image looks hardlink targets up through source::layer::clean_entry_path; \
          the targets are to be resolved once at load",
-    ),
-    (
-        "analysis",
-        "report",
-        "analysis formats sizes with report::human_bytes; formatting moves to units",
-    ),
-    (
-        "ci_config",
-        "report",
-        "CiFormat::render picks a report renderer; output choice moves out of ci_config",
     ),
     (
         "tui",

@@ -3,10 +3,11 @@
 //! on dive's test image gives dive's verdicts; the machine formats hold their structure.
 
 mod common;
-use bathyscaphe::analysis::rules::{
-    self, Evaluation, LeftoverCategory, LeftoverSummary, RuleConfig, RuleId, RuleInput, Status,
-    Threshold,
+use bathyscaphe::analysis::ci_rules::{
+    self, CiInput, CiRule, CiThresholds, Evaluation, Gate, LeftoverCategory, LeftoverSummary,
+    Status, Threshold,
 };
+use bathyscaphe::analysis::leftovers::Category;
 use bathyscaphe::analysis::Analysis;
 use bathyscaphe::report::ci::CiReport;
 use bathyscaphe::testkit::{ArchiveFormat, Compression, ImageSpec, LayerSpec};
@@ -36,7 +37,7 @@ fn ci_json(dir: &Path, image: &Path, args: &[&str]) -> (i32, Option<CiReport>, O
     (o.status.code().unwrap_or(-1), report, o)
 }
 
-fn status_of(r: &CiReport, rule: RuleId) -> Status {
+fn status_of(r: &CiReport, rule: CiRule) -> Status {
     r.evaluation
         .results
         .iter()
@@ -56,7 +57,7 @@ const DIVE_OFF: [&str; 6] = [
 ];
 
 /// Three images for one rule and one threshold: below (pass), at (pass), just past (fail).
-fn check_rule(rule: RuleId, flag: &str, threshold: &str, images: [ImageSpec; 3]) {
+fn check_rule(rule: CiRule, flag: &str, threshold: &str, images: [ImageSpec; 3]) {
     let dir = tmp();
     let expected = [(Status::Pass, 0), (Status::Pass, 0), (Status::Fail, 1)];
     for (i, (spec, (status, code))) in images.iter().zip(expected).enumerate() {
@@ -108,7 +109,7 @@ fn lowest_efficiency_is_strict() {
     // efficiency = (1000 + y + 3000) / (2000 + y + 3000): y=7000 → 11000/12000 = 0.9167;
     // y=3000 → 7000/8000 = 0.875 exactly; y=2999 → 6999/7999 = 0.87498 < 0.875
     check_rule(
-        RuleId::LowestEfficiency,
+        CiRule::LowestEfficiency,
         "--lowestEfficiency",
         "0.875",
         [
@@ -130,19 +131,19 @@ fn highest_wasted_bytes_is_strict() {
         ]
     };
     check_rule(
-        RuleId::HighestWastedBytes,
+        CiRule::HighestWastedBytes,
         "--highestWastedBytes",
         "2kB",
         images(),
     );
     check_rule(
-        RuleId::HighestWastedBytes,
+        CiRule::HighestWastedBytes,
         "--highestWastedBytes",
         "2000",
         images(),
     );
     check_rule(
-        RuleId::HighestWastedBytes,
+        CiRule::HighestWastedBytes,
         "--highestWastedBytes",
         "2 KB",
         images(),
@@ -153,7 +154,7 @@ fn highest_wasted_bytes_is_strict() {
 fn highest_user_wasted_percent_is_strict() {
     // (x1+x2) / (x2+z) = 2000 / (1000+z): z=5000 → 0.333; z=3000 → 0.5; z=2999 → 2000/3999 = 0.50013
     check_rule(
-        RuleId::HighestUserWastedPercent,
+        CiRule::HighestUserWastedPercent,
         "--highestUserWastedPercent",
         "0.5",
         [
@@ -176,7 +177,7 @@ fn user_wasted_percent_of_no_user_bytes_passes_as_in_dive() {
     let (code, report, _) = ci_json(dir.path(), &img, &["--highestUserWastedPercent", "0"]);
     let report = report.expect("report");
     assert_eq!(
-        status_of(&report, RuleId::HighestUserWastedPercent),
+        status_of(&report, CiRule::HighestUserWastedPercent),
         Status::Pass
     );
     assert_eq!(report.evaluation.measures.user_wasted_percent, None);
@@ -187,7 +188,7 @@ fn user_wasted_percent_of_no_user_bytes_passes_as_in_dive() {
 fn max_true_waste_bytes_and_percent() {
     // true waste = x1: 999, 1000, 1001 against 1000 bytes
     check_rule(
-        RuleId::MaxTrueWaste,
+        CiRule::MaxTrueWaste,
         "--max-true-waste",
         "1000",
         [
@@ -199,7 +200,7 @@ fn max_true_waste_bytes_and_percent() {
     // x1 / (x1+x2+y+z) = 1000 / (1000+1000+3000+z): z=5001 → 1000/10001 < 10%;
     // z=5000 → 1000/10000 = 10%; z=4999 → 1000/9999 > 10%
     check_rule(
-        RuleId::MaxTrueWaste,
+        CiRule::MaxTrueWaste,
         "--max-true-waste",
         "10%",
         [
@@ -218,7 +219,7 @@ fn one_file(n: usize) -> ImageSpec {
 fn max_image_size_is_strict() {
     // size = the file's bytes: 9999, 10000, 10001 against 10kB = 10000
     check_rule(
-        RuleId::MaxImageSize,
+        CiRule::MaxImageSize,
         "--max-image-size",
         "10kB",
         [one_file(9999), one_file(10_000), one_file(10_001)],
@@ -230,7 +231,7 @@ fn max_compressed_size_is_strict() {
     // an uncompressed layer blob is the tar itself: 512-byte header + content padded to 512 +
     // 1024 bytes of end marker. 0 bytes → 1536; 512 → 2048; 513 → 512 + 1024 + 1024 = 2560
     check_rule(
-        RuleId::MaxCompressedSize,
+        CiRule::MaxCompressedSize,
         "--max-compressed-size",
         "2KiB",
         [one_file(0), one_file(512), one_file(513)],
@@ -266,7 +267,7 @@ fn max_growth_against_a_baseline() {
             let (got, report, o) = ci_json(dir.path(), &img, &args);
             let report = report.unwrap_or_else(|| panic!("no report: {}", stderr(&o)));
             assert_eq!(
-                status_of(&report, RuleId::MaxGrowth),
+                status_of(&report, CiRule::MaxGrowth),
                 status,
                 "{limit} n={n}"
             );
@@ -277,7 +278,7 @@ fn max_growth_against_a_baseline() {
                     .evaluation
                     .results
                     .iter()
-                    .find(|r| r.rule == RuleId::MaxGrowth)
+                    .find(|r| r.rule == CiRule::MaxGrowth)
                     .expect("rule");
                 assert_eq!(r.culprits.len(), 1);
                 assert_eq!((r.culprits[0].layer, r.culprits[0].bytes), (Some(1), 1001));
@@ -300,7 +301,7 @@ fn max_growth_against_a_baseline() {
         ]);
         let (code, report, _) = ci_json(dir.path(), img, &args);
         assert_eq!(
-            status_of(&report.expect("report"), RuleId::MaxGrowth),
+            status_of(&report.expect("report"), CiRule::MaxGrowth),
             Status::Pass
         );
         assert_eq!(code, 0);
@@ -315,7 +316,7 @@ fn max_growth_against_a_baseline() {
         .evaluation
         .results
         .iter()
-        .find(|r| r.rule == RuleId::MaxGrowth)
+        .find(|r| r.rule == CiRule::MaxGrowth)
         .expect("rule");
     assert_eq!(
         (r.status, r.message.as_str()),
@@ -345,7 +346,7 @@ fn leftover_image(cc1: Option<usize>) -> ImageSpec {
         .cmd(&["/app/server"])
 }
 
-fn result_of(r: &CiReport, rule: RuleId) -> &rules::RuleResult {
+fn result_of(r: &CiReport, rule: CiRule) -> &ci_rules::CiRuleResult {
     r.evaluation
         .results
         .iter()
@@ -358,7 +359,7 @@ fn max_leftover_bytes_is_strict() {
     // leftovers = cc1 + 5000 (apt lists) against 10kB = 10000: 4999 → 9999 passes,
     // 5000 → 10000 passes (strict), 5001 → 10001 fails; /usr/bin/sh and /app/server never count
     check_rule(
-        RuleId::MaxLeftoverBytes,
+        CiRule::MaxLeftoverBytes,
         "--max-leftover-bytes",
         "10kB",
         [
@@ -376,8 +377,8 @@ fn max_leftover_bytes_is_strict() {
     let (code, report, o) = ci_json(dir.path(), &img, &args);
     let report = report.unwrap_or_else(|| panic!("no report: {}", stderr(&o)));
     assert_eq!(code, 1);
-    let r = result_of(&report, RuleId::MaxLeftoverBytes);
-    assert_eq!(r.measured, Some(rules::Quantity::Bytes(10_001)));
+    let r = result_of(&report, CiRule::MaxLeftoverBytes);
+    assert_eq!(r.measured, Some(ci_rules::Quantity::Bytes(10_001)));
     assert_eq!(
         r.culprits
             .iter()
@@ -398,10 +399,10 @@ fn max_leftover_bytes_is_strict() {
     args.extend(["--max-leftover-bytes", "0"]);
     let (code, report, _) = ci_json(dir.path(), &clean, &args);
     let report = report.expect("report");
-    let r = result_of(&report, RuleId::MaxLeftoverBytes);
+    let r = result_of(&report, CiRule::MaxLeftoverBytes);
     assert_eq!(
         (r.status, r.measured.clone()),
-        (Status::Pass, Some(rules::Quantity::Bytes(0)))
+        (Status::Pass, Some(ci_rules::Quantity::Bytes(0)))
     );
     assert_eq!(code, 0);
 }
@@ -416,7 +417,7 @@ fn forbidden_leftovers_fail_only_for_the_listed_categories() {
         args.extend(["--forbidden-leftovers", forbidden]);
         let (code, report, o) = ci_json(dir.path(), img, &args);
         let report = report.unwrap_or_else(|| panic!("no report: {}", stderr(&o)));
-        (code, result_of(&report, RuleId::ForbiddenLeftovers).clone())
+        (code, result_of(&report, CiRule::ForbiddenLeftovers).clone())
     };
     // cc1 is a compiler leftover: forbidden, it fails naming its 9000 bytes and path
     let (code, r) = eval(&with_cc1, "compiler");
@@ -434,7 +435,7 @@ fn forbidden_leftovers_fail_only_for_the_listed_categories() {
     assert_eq!((code, r.status), (0, Status::Pass));
     assert_eq!(
         r.measured,
-        Some(rules::Quantity::Categories(Vec::new())),
+        Some(ci_rules::Quantity::Categories(Vec::new())),
         "{r:?}"
     );
     // ... until it is
@@ -523,14 +524,14 @@ fn leftover_rules_on_a_summary() {
     let summary = |compiler: u64| LeftoverSummary {
         categories: [
             (
-                "compiler".to_string(),
+                Category::Compiler,
                 LeftoverCategory {
                     bytes: compiler,
                     paths: vec![("/usr/bin/gcc".into(), compiler, 0)],
                 },
             ),
             (
-                "package-cache".to_string(),
+                Category::PackageCache,
                 LeftoverCategory {
                     bytes: 500,
                     paths: vec![("/var/cache/apt/x.deb".into(), 500, 0)],
@@ -540,38 +541,39 @@ fn leftover_rules_on_a_summary() {
         .into_iter()
         .collect(),
     };
-    let eval = |cfg: &RuleConfig, s: &LeftoverSummary| -> Evaluation {
-        rules::evaluate(
+    let eval = |cfg: &CiThresholds, s: &LeftoverSummary| -> Evaluation {
+        ci_rules::evaluate(
             cfg,
-            &RuleInput {
+            &CiInput {
                 image: &image,
                 analysis: &analysis,
                 leftovers: Some(s),
                 baseline: None,
+                comparison: None,
             },
         )
     };
     let status =
-        |e: &Evaluation, rule: RuleId| e.results.iter().find(|r| r.rule == rule).map(|r| r.status);
+        |e: &Evaluation, rule: CiRule| e.results.iter().find(|r| r.rule == rule).map(|r| r.status);
     // total = compiler + 500 against 2000: 1499 → 1999, 1500 → 2000, 1501 → 2001
-    let cfg = RuleConfig {
+    let cfg = CiThresholds {
         max_leftover_bytes: Some(Threshold::new(2000, "2000")),
-        ..RuleConfig::default()
+        ..CiThresholds::default()
     };
     assert_eq!(
-        status(&eval(&cfg, &summary(1499)), RuleId::MaxLeftoverBytes),
+        status(&eval(&cfg, &summary(1499)), CiRule::MaxLeftoverBytes),
         Some(Status::Pass)
     );
     assert_eq!(
-        status(&eval(&cfg, &summary(1500)), RuleId::MaxLeftoverBytes),
+        status(&eval(&cfg, &summary(1500)), CiRule::MaxLeftoverBytes),
         Some(Status::Pass)
     );
     let failed = eval(&cfg, &summary(1501));
     assert_eq!(
-        status(&failed, RuleId::MaxLeftoverBytes),
+        status(&failed, CiRule::MaxLeftoverBytes),
         Some(Status::Fail)
     );
-    let culprits = &failed.results[RuleId::MaxLeftoverBytes as usize].culprits;
+    let culprits = &failed.results[CiRule::MaxLeftoverBytes as usize].culprits;
     assert_eq!(
         culprits
             .iter()
@@ -580,22 +582,22 @@ fn leftover_rules_on_a_summary() {
         [("/usr/bin/gcc", 1501), ("/var/cache/apt/x.deb", 500)]
     );
     // forbidden categories: absent passes, present fails naming only the forbidden ones
-    let cfg = RuleConfig {
-        forbidden_leftovers: vec!["compiler".into(), "vcs".into()],
-        ..RuleConfig::default()
+    let cfg = CiThresholds {
+        forbidden_leftovers: vec![Category::Compiler, Category::Vcs],
+        ..CiThresholds::default()
     };
     let mut clean = summary(0);
-    clean.categories.remove("compiler");
+    clean.categories.remove(&Category::Compiler);
     assert_eq!(
-        status(&eval(&cfg, &clean), RuleId::ForbiddenLeftovers),
+        status(&eval(&cfg, &clean), CiRule::ForbiddenLeftovers),
         Some(Status::Pass)
     );
     let failed = eval(&cfg, &summary(1));
     assert_eq!(
-        status(&failed, RuleId::ForbiddenLeftovers),
+        status(&failed, CiRule::ForbiddenLeftovers),
         Some(Status::Fail)
     );
-    let r = &failed.results[RuleId::ForbiddenLeftovers as usize];
+    let r = &failed.results[CiRule::ForbiddenLeftovers as usize];
     assert_eq!(r.message, "forbidden leftovers found: compiler (1 B)");
     assert_eq!(
         r.culprits
@@ -625,9 +627,9 @@ fn dives_example_config_gives_dives_verdicts() {
     let (code, report, o) = ci_json(dir.path(), &image, &[]);
     let report = report.unwrap_or_else(|| panic!("no report: {}", stderr(&o)));
     for rule in [
-        RuleId::LowestEfficiency,
-        RuleId::HighestWastedBytes,
-        RuleId::HighestUserWastedPercent,
+        CiRule::LowestEfficiency,
+        CiRule::HighestWastedBytes,
+        CiRule::HighestUserWastedPercent,
     ] {
         assert_eq!(status_of(&report, rule), Status::Pass, "{rule:?}");
     }
@@ -655,10 +657,10 @@ fn dives_defaults_give_dives_verdicts() {
     let dir = tmp();
     let (code, report, _) = ci_json(dir.path(), &image, &[]);
     let report = report.expect("report");
-    assert_eq!(status_of(&report, RuleId::LowestEfficiency), Status::Pass);
-    assert_eq!(status_of(&report, RuleId::HighestWastedBytes), Status::Skip);
+    assert_eq!(status_of(&report, CiRule::LowestEfficiency), Status::Pass);
+    assert_eq!(status_of(&report, CiRule::HighestWastedBytes), Status::Skip);
     assert_eq!(
-        status_of(&report, RuleId::HighestUserWastedPercent),
+        status_of(&report, CiRule::HighestUserWastedPercent),
         Status::Fail
     );
     assert_eq!(report.evaluation.measures.efficiency, 0.9844212134184309);
@@ -676,7 +678,7 @@ fn flags_win_over_the_file() {
     // the file's 0.5 passes 0.4835; the flag's 0.4 does not (dive 0.13.1 does the same)
     let (code, report, _) = ci_json(dir.path(), &image, &["--highestUserWastedPercent", "0.4"]);
     assert_eq!(
-        status_of(&report.expect("report"), RuleId::HighestUserWastedPercent),
+        status_of(&report.expect("report"), CiRule::HighestUserWastedPercent),
         Status::Fail
     );
     assert_eq!(code, 1);
@@ -857,7 +859,7 @@ fn junit_report_file_has_one_testcase_per_rule() {
         .children()
         .filter(|n| n.has_tag_name("testcase"))
         .collect();
-    assert_eq!(cases.len(), rules::RULES.len());
+    assert_eq!(cases.len(), Gate::Image.rules().count());
     assert_eq!(suite.attribute("tests"), Some("9"));
     // fail: lowest-efficiency, highest-user-wasted-percent; pass: max-image-size; skip: the other 6
     assert_eq!(suite.attribute("failures"), Some("2"));
@@ -927,7 +929,7 @@ fn sarif_report_follows_the_2_1_0_structure() {
         .collect();
     assert_eq!(
         rule_ids,
-        rules::RULES.iter().map(|r| r.key).collect::<Vec<_>>()
+        Gate::Image.rules().map(|r| r.key).collect::<Vec<_>>()
     );
     let results = runs[0]["results"].as_array().expect("results");
     assert_eq!(results.len(), rule_ids.len());
@@ -1006,9 +1008,9 @@ fn json_report_round_trips_through_serde() {
         .evaluation
         .results
         .iter()
-        .find(|r| r.rule == RuleId::MaxGrowth)
+        .find(|r| r.rule == CiRule::MaxGrowth)
         .expect("growth");
-    assert_eq!(growth.measured, Some(rules::Quantity::DeltaBytes(7990)));
+    assert_eq!(growth.measured, Some(ci_rules::Quantity::DeltaBytes(7990)));
     assert_eq!(
         report.summary.pass + report.summary.fail + report.summary.skip,
         9
@@ -1071,9 +1073,9 @@ fn same_verdicts_as_real_dive() {
         let (code, report, _) = ci_json(dir.path(), &img, &[]);
         let report = report.expect("report");
         for (rule, dive_name) in [
-            (RuleId::LowestEfficiency, "lowestEfficiency"),
-            (RuleId::HighestWastedBytes, "highestWastedBytes"),
-            (RuleId::HighestUserWastedPercent, "highestUserWastedPercent"),
+            (CiRule::LowestEfficiency, "lowestEfficiency"),
+            (CiRule::HighestWastedBytes, "highestWastedBytes"),
+            (CiRule::HighestUserWastedPercent, "highestUserWastedPercent"),
         ] {
             let line = dive_out
                 .lines()

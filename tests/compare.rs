@@ -129,7 +129,7 @@ fn final_filesystems_diff_exactly() {
             (
                 x.path.as_str(),
                 x.status,
-                x.changed.clone(),
+                x.changed.iter().map(|k| k.as_str()).collect(),
                 x.metadata_only,
                 x.delta_bytes,
             )
@@ -359,7 +359,13 @@ fn different_bases_still_diff_correctly_without_a_shared_prefix() {
         .files
         .changes
         .iter()
-        .map(|x| (x.path.as_str(), x.changed.clone(), x.delta_bytes))
+        .map(|x| {
+            (
+                x.path.as_str(),
+                x.changed.iter().map(|k| k.as_str()).collect(),
+                x.delta_bytes,
+            )
+        })
         .collect();
     // same size (7 bytes), different hash: content changed, delta 0
     assert_eq!(got, vec![("/etc/os-release", vec!["content"], 0)]);
@@ -382,7 +388,7 @@ fn whiteouts_and_owner_changes_in_the_last_layer() {
             (
                 x.path.as_str(),
                 x.status,
-                x.changed.clone(),
+                x.changed.iter().map(|k| k.as_str()).collect(),
                 x.metadata_only,
                 x.delta_bytes,
             )
@@ -431,7 +437,7 @@ fn packages_and_leftovers_compare_only_when_both_sides_have_them() {
     // attribution lands; until then the package upgrade is fed in by hand.
     let p = |v: &str| {
         vec![PackageItem {
-            manager: "dpkg".into(),
+            manager: bathyscaphe::analysis::packages::Manager::Dpkg,
             name: "curl".into(),
             version: v.into(),
             bytes: 2000,

@@ -239,6 +239,28 @@ fn ci_growth_limits_are_strict_and_set_the_exit_status() {
     assert!(stdout(&o).contains("PASS  max-growth"));
 }
 
+/// `--max-growth` reads sizes as `bathy IMAGE --ci` and dive do (issue 10): thousands commas are
+/// dropped, fractions of a byte truncated (not rounded), PB/EB known.
+#[test]
+fn growth_limits_take_the_one_size_grammar() {
+    let t = tmp();
+    write_pair(t.path());
+    // growth 1202 B; `1,201.9` is 1201 bytes (rounding would have made it 1202, a pass)
+    for (limit, code) in [("1,202", 0), ("1,201.9", 1), ("1PB", 0), ("1EiB", 0)] {
+        let o = run(
+            &["compare", "a.tar", "b.tar", "--ci", "--max-growth", limit],
+            t.path(),
+        );
+        assert_eq!(
+            o.status.code(),
+            Some(code),
+            "--max-growth {limit}: {}{}",
+            stdout(&o),
+            stderr(&o)
+        );
+    }
+}
+
 #[test]
 fn ci_with_json_on_stdout_keeps_stdout_pure_json() {
     let t = tmp();

@@ -6,6 +6,8 @@
 //! only if some layer past the prefix touched it on one side. Those paths
 //! ([`MergedTree::changed_in`]) are the only ones compared.
 
+use crate::analysis::leftovers::Category;
+use crate::analysis::packages::Manager;
 use crate::analysis::Analysis;
 use crate::image::{EntryKind, Image, Layer};
 use crate::paths::{NodeId, PathTable, ROOT};
@@ -18,7 +20,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LeftoverItem {
-    pub category: String,
+    pub category: Category,
     pub path: String,
     /// The package owning the files, for findings matched by package: several such findings
     /// can share a directory (`/usr/bin` of gcc-12 and of g++-12) and are told apart by it.
@@ -31,7 +33,7 @@ pub struct LeftoverItem {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PackageItem {
-    pub manager: String,
+    pub manager: Manager,
     pub name: String,
     pub version: String,
     pub bytes: u64,
@@ -388,6 +390,41 @@ fn octal<S: serde::Serializer>(mode: &u32, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&format!("{mode:04o}"))
 }
 
+/// What differs at a path modified on both sides.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChangeKind {
+    /// File, directory, symlink, ... became another kind.
+    Type,
+    Content,
+    /// Permission bits.
+    Mode,
+    /// uid or gid.
+    Owner,
+    /// Symlink or hardlink target.
+    Link,
+}
+
+impl ChangeKind {
+    /// As in JSON: `type`, `content`, `mode`, `owner`, `link`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::Type => "type",
+            ChangeKind::Content => "content",
+            ChangeKind::Mode => "mode",
+            ChangeKind::Owner => "owner",
+            ChangeKind::Link => "link",
+        }
+    }
+    /// Whether the path holds something else now (not only other metadata).
+    pub fn is_substantive(self) -> bool {
+        matches!(
+            self,
+            ChangeKind::Type | ChangeKind::Content | ChangeKind::Link
+        )
+    }
+}
+
 /// One path that differs.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -397,7 +434,7 @@ pub struct FileChange {
     pub a: Option<FileState>,
     pub b: Option<FileState>,
     /// For modified paths, what differs: any of `type`, `content`, `mode`, `owner`, `link`.
-    pub changed: Vec<&'static str>,
+    pub changed: Vec<ChangeKind>,
     /// Modified, but the type, content and link target are the same (mode/owner only).
     pub metadata_only: bool,
     pub delta_bytes: i64,
@@ -622,7 +659,8 @@ impl FileDiff {
             .changes
             .iter()
             .filter(|c| {
-                !c.is_dir() || (c.a.is_some() && c.b.is_some() && c.changed.contains(&"type"))
+                !c.is_dir()
+                    || (c.a.is_some() && c.b.is_some() && c.changed.contains(&ChangeKind::Type))
             })
             .collect();
         v.sort_by(|x, y| {
@@ -743,29 +781,29 @@ fn final_state(image: &Image, merged: &MergedTree, node: Option<NodeId>) -> Opti
 
 /// What differs between two present states; empty when nothing does. The rules of
 /// [`tree::same_content`], across two images: an implicit directory matches any directory.
-fn differences(a: &FileState, b: &FileState) -> Vec<&'static str> {
+fn differences(a: &FileState, b: &FileState) -> Vec<ChangeKind> {
     let mut v = Vec::new();
     if a.kind != b.kind {
-        v.push("type");
+        v.push(ChangeKind::Type);
     }
     if a.kind == EntryKind::File && b.kind == EntryKind::File {
         // a hash of 0 means "not hashed": then only the size can tell
         let hashes_differ = a.hash != 0 && b.hash != 0 && a.hash != b.hash;
         if a.size != b.size || hashes_differ {
-            v.push("content");
+            v.push(ChangeKind::Content);
         }
     }
     if a.implicit() || b.implicit() {
         return v;
     }
     if a.mode != b.mode {
-        v.push("mode");
+        v.push(ChangeKind::Mode);
     }
     if a.uid != b.uid || a.gid != b.gid {
-        v.push("owner");
+        v.push(ChangeKind::Owner);
     }
     if a.link != b.link {
-        v.push("link");
+        v.push(ChangeKind::Link);
     }
     v
 }
@@ -825,10 +863,8 @@ fn file_diff(a: &Side, b: &Side, k: usize) -> FileDiff {
                 (FileStatus::Modified, d)
             }
         };
-        let metadata_only = status == FileStatus::Modified
-            && !changed
-                .iter()
-                .any(|c| matches!(*c, "type" | "content" | "link"));
+        let metadata_only =
+            status == FileStatus::Modified && !changed.iter().any(|c| c.is_substantive());
         let delta_bytes = delta(
             sa.as_ref().map_or(0, FileState::bytes),
             sb.as_ref().map_or(0, FileState::bytes),
@@ -933,7 +969,7 @@ fn build_tree(changes: &[FileChange]) -> Vec<DiffNode> {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PackageChange {
-    pub manager: String,
+    pub manager: Manager,
     pub name: String,
     pub from_version: Option<String>,
     pub to_version: Option<String>,
@@ -955,11 +991,12 @@ pub struct PackageDiff {
 /// Compare packages by (manager, name). A name installed twice (e.g. two site-packages) counts
 /// once, with its bytes summed and its first version.
 pub fn package_diff(a: &[PackageItem], b: &[PackageItem]) -> PackageDiff {
-    fn index(v: &[PackageItem]) -> BTreeMap<(String, String), (String, u64)> {
-        let mut m: BTreeMap<(String, String), (String, u64)> = BTreeMap::new();
+    type Index = BTreeMap<(Manager, String), (String, u64)>;
+    fn index(v: &[PackageItem]) -> Index {
+        let mut m: Index = BTreeMap::new();
         for p in v {
             let e = m
-                .entry((p.manager.clone(), p.name.clone()))
+                .entry((p.manager, p.name.clone()))
                 .or_insert_with(|| (p.version.clone(), 0));
             e.1 += p.bytes;
         }
@@ -973,10 +1010,10 @@ pub fn package_diff(a: &[PackageItem], b: &[PackageItem]) -> PackageDiff {
         downgraded: vec![],
         delta_bytes: 0,
     };
-    let change = |k: &(String, String), x: Option<&(String, u64)>, y: Option<&(String, u64)>| {
+    let change = |k: &(Manager, String), x: Option<&(String, u64)>, y: Option<&(String, u64)>| {
         let (fb, tb) = (x.map_or(0, |v| v.1), y.map_or(0, |v| v.1));
         PackageChange {
-            manager: k.0.clone(),
+            manager: k.0,
             name: k.1.clone(),
             from_version: x.map(|v| v.0.clone()),
             to_version: y.map(|v| v.0.clone()),
@@ -1000,8 +1037,7 @@ pub fn package_diff(a: &[PackageItem], b: &[PackageItem]) -> PackageDiff {
             d.added.push(change(k, None, Some(y)));
         }
     }
-    let total =
-        |m: &BTreeMap<(String, String), (String, u64)>| m.values().map(|v| v.1).sum::<u64>();
+    let total = |m: &Index| m.values().map(|v| v.1).sum::<u64>();
     d.delta_bytes = delta(total(&ma), total(&mb));
     for v in [
         &mut d.added,
@@ -1014,6 +1050,7 @@ pub fn package_diff(a: &[PackageItem], b: &[PackageItem]) -> PackageDiff {
                 .unsigned_abs()
                 .cmp(&x.delta_bytes.unsigned_abs())
                 .then_with(|| x.name.cmp(&y.name))
+                .then_with(|| x.manager.as_str().cmp(y.manager.as_str()))
         });
     }
     d
@@ -1105,7 +1142,7 @@ pub struct LeftoverDiff {
 }
 
 pub fn leftover_diff(a: &[LeftoverItem], b: &[LeftoverItem]) -> LeftoverDiff {
-    let key = |x: &LeftoverItem| (x.category.clone(), x.path.clone(), x.package.clone());
+    let key = |x: &LeftoverItem| (x.category, x.path.clone(), x.package.clone());
     let ka: HashSet<_> = a.iter().map(key).collect();
     let kb: HashSet<_> = b.iter().map(key).collect();
     let mut new: Vec<LeftoverItem> = b
@@ -1159,197 +1196,9 @@ pub fn compare(a: &Side, b: &Side) -> Comparison {
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// CI gate
-
-/// `--max-growth`: bytes (`20MB` = 20·10^6, `20MiB` = 20·2^20, plain `1024`) or a percentage
-/// of A's size (`5%`).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum GrowthLimit {
-    Bytes(u64),
-    Percent(f64),
-}
-
-impl std::str::FromStr for GrowthLimit {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        let t = s.trim();
-        if let Some(p) = t.strip_suffix('%') {
-            let v: f64 = p
-                .trim()
-                .parse()
-                .map_err(|_| format!("{s:?} is not a percentage (like 5%)"))?;
-            if !v.is_finite() || v < 0.0 {
-                return Err(format!("{s:?}: a growth limit must be 0 or more"));
-            }
-            return Ok(GrowthLimit::Percent(v));
-        }
-        parse_size(t).map(GrowthLimit::Bytes)
-    }
-}
-
-impl std::fmt::Display for GrowthLimit {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            GrowthLimit::Bytes(b) => write!(f, "{b} B"),
-            GrowthLimit::Percent(p) => write!(f, "{p}%"),
-        }
-    }
-}
-
-/// A size as dive reads one: a number with an optional unit, case-insensitive; `kB`/`MB`/`GB`/
-/// `TB` are powers of 1000, `KiB`/`MiB`/`GiB`/`TiB` powers of 1024, `B` or nothing bytes.
-pub fn parse_size(s: &str) -> Result<u64, String> {
-    let t = s.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let v: f64 = num
-        .parse()
-        .map_err(|_| format!("{s:?} is not a size (like 20MB or 20MiB)"))?;
-    let mult: f64 = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1.0,
-        "k" | "kb" => 1e3,
-        "m" | "mb" => 1e6,
-        "g" | "gb" => 1e9,
-        "t" | "tb" => 1e12,
-        "ki" | "kib" => 1024.0,
-        "mi" | "mib" => 1024.0 * 1024.0,
-        "gi" | "gib" => 1024.0 * 1024.0 * 1024.0,
-        "ti" | "tib" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
-        u => {
-            return Err(format!(
-                "{s:?}: unknown size unit {u:?} (use B, kB, MB, GB, KiB, MiB, GiB)"
-            ))
-        }
-    };
-    Ok((v * mult).round() as u64)
-}
-
-/// The rules of `bathy compare --ci`.
-#[derive(Clone, Debug, Default)]
-pub struct Gate {
-    pub max_growth: Option<GrowthLimit>,
-    pub fail_on_new_leftovers: bool,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum Verdict {
-    Pass,
-    Fail,
-    Skip,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RuleOutcome {
-    pub rule: &'static str,
-    pub limit: String,
-    pub measured: String,
-    pub verdict: Verdict,
-    /// For a failure, what caused it (largest first).
-    pub causes: Vec<String>,
-}
-
-/// How many causes a failed rule names.
-pub const CAUSES: usize = 5;
-
-/// Evaluate the gate. Comparisons are strict, as dive's: growth exactly at the limit passes.
-pub fn evaluate(c: &Comparison, gate: &Gate) -> Vec<RuleOutcome> {
-    let mut out = Vec::new();
-    if let Some(limit) = gate.max_growth {
-        let d = c.headline.delta.size_bytes;
-        let (fail, measured) = match limit {
-            GrowthLimit::Bytes(max) => (d > 0 && d as u64 > max, format!("{} B", d)),
-            GrowthLimit::Percent(max) => match c.headline.delta.size_percent {
-                Some(p) => (p > max, format!("{p:.2}%")),
-                // growth from an empty image is infinite unless there is none
-                None => (d > 0, if d > 0 { "inf%".into() } else { "0%".into() }),
-            },
-        };
-        let causes = if fail {
-            c.files
-                .top_files()
-                .into_iter()
-                .filter(|f| f.delta_bytes > 0)
-                .take(CAUSES)
-                .map(|f| format!("{} {:+} B", f.path, f.delta_bytes))
-                .collect()
-        } else {
-            Vec::new()
-        };
-        out.push(RuleOutcome {
-            rule: "max-growth",
-            limit: limit.to_string(),
-            measured,
-            verdict: if fail { Verdict::Fail } else { Verdict::Pass },
-            causes,
-        });
-    }
-    if gate.fail_on_new_leftovers {
-        out.push(match &c.leftovers {
-            None => RuleOutcome {
-                rule: "no-new-leftovers",
-                limit: "0".into(),
-                measured: "leftover analysis unavailable".into(),
-                verdict: Verdict::Skip,
-                causes: Vec::new(),
-            },
-            Some(l) => RuleOutcome {
-                rule: "no-new-leftovers",
-                limit: "0".into(),
-                measured: l.new.len().to_string(),
-                verdict: if l.new.is_empty() {
-                    Verdict::Pass
-                } else {
-                    Verdict::Fail
-                },
-                causes: l
-                    .new
-                    .iter()
-                    .take(CAUSES)
-                    .map(|x| {
-                        let pkg = x
-                            .package
-                            .as_ref()
-                            .map(|p| format!(" (package {p})"))
-                            .unwrap_or_default();
-                        format!("{} {}{pkg} ({} B)", x.category, x.path, x.bytes)
-                    })
-                    .collect(),
-            },
-        });
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sizes_and_percentages_parse_like_dive() {
-        assert_eq!(
-            "20MB".parse::<GrowthLimit>(),
-            Ok(GrowthLimit::Bytes(20_000_000))
-        );
-        assert_eq!(
-            "20MiB".parse::<GrowthLimit>(),
-            Ok(GrowthLimit::Bytes(20 * 1024 * 1024))
-        );
-        assert_eq!(
-            "20mib".parse::<GrowthLimit>(),
-            Ok(GrowthLimit::Bytes(20_971_520))
-        );
-        assert_eq!("1024".parse::<GrowthLimit>(), Ok(GrowthLimit::Bytes(1024)));
-        assert_eq!("1.5kB".parse::<GrowthLimit>(), Ok(GrowthLimit::Bytes(1500)));
-        assert_eq!("5%".parse::<GrowthLimit>(), Ok(GrowthLimit::Percent(5.0)));
-        assert!("5 parsecs".parse::<GrowthLimit>().is_err());
-        assert!("-5%".parse::<GrowthLimit>().is_err());
-        assert!("MB".parse::<GrowthLimit>().is_err());
-    }
 
     #[test]
     fn versions_order_as_dpkg_orders_them() {
@@ -1366,7 +1215,7 @@ mod tests {
     #[test]
     fn packages_split_into_added_removed_upgraded_downgraded() {
         let p = |n: &str, v: &str, b: u64| PackageItem {
-            manager: "dpkg".into(),
+            manager: Manager::Dpkg,
             name: n.into(),
             version: v.into(),
             bytes: b,
@@ -1402,31 +1251,34 @@ mod tests {
 
     #[test]
     fn leftovers_new_and_gone_by_category_and_path() {
-        let l = |c: &str, p: &str, b: u64| LeftoverItem {
-            category: c.into(),
+        let l = |c: Category, p: &str, b: u64| LeftoverItem {
+            category: c,
             path: p.into(),
             package: None,
             bytes: b,
         };
         let pkg = |p: &str, b: u64| LeftoverItem {
             package: Some(p.into()),
-            ..l("compiler", "/usr/bin", b)
+            ..l(Category::Compiler, "/usr/bin", b)
         };
         let a = vec![
-            l("compiler", "/usr/local/go", 200),
-            l("package-cache", "/var/lib/apt/lists", 40),
+            l(Category::Compiler, "/usr/local/go", 200),
+            l(Category::PackageCache, "/var/lib/apt/lists", 40),
             pkg("gcc-12", 30),
         ];
         let b = vec![
-            l("package-cache", "/var/lib/apt/lists", 45),
-            l("vcs", "/app/.git", 7),
+            l(Category::PackageCache, "/var/lib/apt/lists", 45),
+            l(Category::Vcs, "/app/.git", 7),
             pkg("gcc-12", 30),
             pkg("g++-12", 20),
         ];
         let d = leftover_diff(&a, &b);
         // g++-12's /usr/bin is new although gcc-12 had a finding at the same path
-        assert_eq!(d.new, vec![pkg("g++-12", 20), l("vcs", "/app/.git", 7)]);
-        assert_eq!(d.gone, vec![l("compiler", "/usr/local/go", 200)]);
+        assert_eq!(
+            d.new,
+            vec![pkg("g++-12", 20), l(Category::Vcs, "/app/.git", 7)]
+        );
+        assert_eq!(d.gone, vec![l(Category::Compiler, "/usr/local/go", 200)]);
         // A: 200 + 40 + 30 = 270; B: 45 + 7 + 30 + 20 = 102
         assert_eq!((d.a_bytes, d.b_bytes, d.delta_bytes), (270, 102, -168));
     }

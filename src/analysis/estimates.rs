@@ -8,7 +8,7 @@ use crate::analysis::leftovers::Leftover;
 use crate::analysis::packages::{npm_apps, npm_production_closure};
 use crate::image::EntryKind;
 use crate::paths::NodeId;
-use crate::report::human_bytes;
+use crate::units::human_bytes;
 use serde::Serialize;
 use std::collections::{BTreeSet, HashSet};
 

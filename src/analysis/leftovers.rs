@@ -29,6 +29,22 @@ pub enum Category {
 }
 
 impl Category {
+    /// Every category, in declaration order (the `all_categories_listed` test keeps it whole).
+    pub const ALL: [Category; 7] = [
+        Category::Compiler,
+        Category::DevFiles,
+        Category::PackageCache,
+        Category::DevDependency,
+        Category::Source,
+        Category::Vcs,
+        Category::Docs,
+    ];
+
+    /// The category written `name` (`package-cache`), as in rules files and reports.
+    pub fn from_name(name: &str) -> Option<Category> {
+        Category::ALL.into_iter().find(|c| c.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Category::Compiler => "compiler",
@@ -605,6 +621,25 @@ fn dev_dependencies(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn all_categories_listed() {
+        for (i, c) in Category::ALL.into_iter().enumerate() {
+            // a new variant does not compile here until it is given its place in ALL
+            let place = match c {
+                Category::Compiler => 0,
+                Category::DevFiles => 1,
+                Category::PackageCache => 2,
+                Category::DevDependency => 3,
+                Category::Source => 4,
+                Category::Vcs => 5,
+                Category::Docs => 6,
+            };
+            assert_eq!(place, i, "{c:?}");
+            assert_eq!(Category::from_name(c.as_str()), Some(c));
+        }
+        assert_eq!(Category::from_name("compilers"), None);
+    }
 
     #[test]
     fn builtin_rules_parse() {

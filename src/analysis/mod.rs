@@ -2,6 +2,7 @@
 //! their own modules) leftovers, stages and comparisons. No I/O and no terminal here.
 
 pub mod capture;
+pub mod ci_rules;
 pub mod compare;
 pub mod dive;
 pub mod dockerfile;
@@ -9,7 +10,6 @@ pub mod estimates;
 pub mod fsview;
 pub mod leftovers;
 pub mod packages;
-pub mod rules;
 pub mod stages;
 pub mod waste;
 pub mod why;

@@ -9,7 +9,7 @@ use crate::analysis::packages::{self, npm_apps, npm_production_closure, Manager,
 use crate::analysis::stages::{self, StageOptions, StageReport};
 use crate::analysis::Analysis;
 use crate::image::Image;
-use crate::report::human_bytes;
+use crate::units::human_bytes;
 use serde::Serialize;
 use std::fmt::Write;
 
@@ -147,7 +147,7 @@ impl WhyReport {
             .leftovers
             .iter()
             .map(|l| crate::analysis::compare::LeftoverItem {
-                category: l.category.as_str().to_string(),
+                category: l.category,
                 path: l.path.clone(),
                 package: l.package.clone(),
                 bytes: l.bytes,
@@ -158,7 +158,7 @@ impl WhyReport {
             .iter()
             .filter(|p| !p.removed)
             .map(|p| crate::analysis::compare::PackageItem {
-                manager: p.manager.as_str().to_string(),
+                manager: p.manager,
                 name: p.name.clone(),
                 version: p.version.clone(),
                 bytes: p.bytes,
@@ -167,14 +167,11 @@ impl WhyReport {
         (l, p)
     }
 
-    /// The leftovers as the CI rules take them (`rules::RuleInput::leftovers`).
-    pub fn leftover_summary(&self) -> crate::analysis::rules::LeftoverSummary {
-        let mut s = crate::analysis::rules::LeftoverSummary::default();
+    /// The leftovers as the CI rules take them (`ci_rules::CiInput::leftovers`).
+    pub fn leftover_summary(&self) -> crate::analysis::ci_rules::LeftoverSummary {
+        let mut s = crate::analysis::ci_rules::LeftoverSummary::default();
         for l in &self.leftovers {
-            let c = s
-                .categories
-                .entry(l.category.as_str().to_string())
-                .or_default();
+            let c = s.categories.entry(l.category).or_default();
             c.bytes += l.bytes;
             // findings matched by package often share a directory (`/usr`): name the package
             let name = match &l.package {
@@ -403,12 +400,7 @@ impl WhyReport {
 pub const TOP: usize = 15;
 
 fn short(s: &str, n: usize) -> String {
-    let s = s.replace('\n', " ");
-    if s.chars().count() > n {
-        s.chars().take(n - 1).collect::<String>() + "…"
-    } else {
-        s
-    }
+    crate::text_fit::truncate(&s.replace('\n', " "), n)
 }
 
 /// `bathyscaphe.leftovers[]` as documented in docs/json.md.

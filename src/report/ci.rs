@@ -1,11 +1,15 @@
 //! The CI evaluation in every output format: readable text (optionally colored), JSON, JUnit
-//! XML, SARIF 2.1.0 and GitHub workflow commands. Formats only; the verdicts come from
-//! `analysis::rules`.
+//! XML, SARIF 2.1.0 and GitHub workflow commands for `bathy IMAGE --ci`, and the text of
+//! `bathy compare A B --ci`. Formats only; the verdicts come from `analysis::ci_rules`.
 
-use crate::analysis::rules::{Evaluation, RuleId, RuleResult, Status, RULES};
-use crate::report::human_bytes;
+use crate::analysis::ci_rules::{CiRule, CiRuleResult, Evaluation, Gate, Status};
+use crate::analysis::compare::Comparison;
+use crate::ci_config::CiFormat;
+use crate::report::compare_text::render_headline;
+use crate::units::human_bytes;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write;
+use std::path::{Path, PathBuf};
 
 pub const TOOL_NAME: &str = "bathyscaphe";
 /// Where each rule is explained (shipped with the sources).
@@ -34,6 +38,54 @@ pub fn summary(e: &Evaluation) -> Summary {
         pass: e.count(Status::Pass),
         fail: e.count(Status::Fail),
         skip: e.count(Status::Skip),
+    }
+}
+
+/// The evaluation in `format`; `color` only matters for text. `artifact` is the file SARIF
+/// results point at.
+pub fn render(format: CiFormat, e: &Evaluation, color: bool, artifact: &str) -> String {
+    match format {
+        CiFormat::Text => text(e, color),
+        CiFormat::Json => json(e),
+        CiFormat::Junit => junit(e),
+        CiFormat::Sarif => sarif(e, artifact),
+        CiFormat::Github => github(e),
+    }
+}
+
+/// What `--ci` writes: the report file (with `--ci-report FILE`) and stdout.
+pub struct CiOutputs {
+    pub report_file: Option<(PathBuf, String)>,
+    pub stdout: String,
+}
+
+/// Render the evaluation for `--ci-format`/`--ci-report`: the chosen format goes to the file,
+/// and the (possibly colored) text evaluation to stdout so logs stay readable; without a file
+/// (or with `-`) the chosen format goes to stdout. SARIF results point at `Dockerfile` when
+/// `cwd` has one, else at `target`.
+pub fn render_outputs(
+    format: Option<CiFormat>,
+    report_file: Option<&Path>,
+    e: &Evaluation,
+    cwd: &Path,
+    target: &str,
+    color: bool,
+) -> CiOutputs {
+    let format = format.unwrap_or_default();
+    let artifact = if cwd.join("Dockerfile").is_file() {
+        "Dockerfile"
+    } else {
+        target
+    };
+    match report_file {
+        Some(path) if path.as_os_str() != "-" => CiOutputs {
+            report_file: Some((path.to_path_buf(), render(format, e, false, artifact))),
+            stdout: render(CiFormat::Text, e, color, artifact),
+        },
+        _ => CiOutputs {
+            report_file: None,
+            stdout: render(format, e, color, artifact),
+        },
     }
 }
 
@@ -74,12 +126,12 @@ impl Style {
     }
 }
 
-fn is_dive_rule(r: RuleId) -> bool {
+fn is_dive_rule(r: CiRule) -> bool {
     r.info().dive_name.is_some()
 }
 
 /// Disabled rules of ours go on one line; dive's own are always listed, as dive does.
-fn listed(r: &RuleResult) -> bool {
+fn listed(r: &CiRuleResult) -> bool {
     r.configured.is_some() || is_dive_rule(r.rule)
 }
 
@@ -121,7 +173,7 @@ pub fn text(e: &Evaluation, color: bool) -> String {
     );
     let _ = writeln!(s);
     let _ = writeln!(s, "{}", st.bold("Rules:"));
-    let key_w = RULES.iter().map(|r| r.key.len()).max().unwrap_or(0);
+    let key_w = Gate::Image.rules().map(|r| r.key.len()).max().unwrap_or(0);
     let _ = writeln!(
         s,
         "  {:<4}  {:<key_w$}  {:<16}  MEASURED",
@@ -205,7 +257,7 @@ fn xml_escape(s: &str) -> String {
 }
 
 /// One line per culprit, for failure bodies.
-fn culprit_lines(r: &RuleResult) -> String {
+fn culprit_lines(r: &CiRuleResult) -> String {
     r.culprits
         .iter()
         .map(|c| format!("{} ({} bytes, {})", c.name, c.bytes, c.detail))
@@ -213,7 +265,7 @@ fn culprit_lines(r: &RuleResult) -> String {
         .join("\n")
 }
 
-fn threshold_and_measured(r: &RuleResult) -> String {
+fn threshold_and_measured(r: &CiRuleResult) -> String {
     format!(
         "threshold {}, measured {}",
         r.configured.as_deref().unwrap_or("disabled"),
@@ -290,8 +342,9 @@ pub fn junit(e: &Evaluation) -> String {
 /// there is one, else the image.
 pub fn sarif(e: &Evaluation, artifact: &str) -> String {
     use serde_json::json;
-    let rules: Vec<serde_json::Value> = RULES
-        .iter()
+    // image rules only, in CiRule order: a result's index in this list is its CiRule number
+    let rules: Vec<serde_json::Value> = Gate::Image
+        .rules()
         .map(|r| {
             json!({
                 "id": r.key,
@@ -412,6 +465,66 @@ pub fn github(e: &Evaluation) -> String {
             e.image, sum.pass, sum.fail, sum.skip
         ))
     );
+    s
+}
+
+/// The measured value of a compare rule as one string (what failed to measure, when nothing was).
+pub fn compare_measured(r: &CiRuleResult) -> String {
+    r.measured
+        .as_ref()
+        .map(|q| q.display())
+        .unwrap_or_else(|| r.message.clone())
+}
+
+/// The culprits of a compare rule, one line each: `/app/server +1000 B` (a file that grew),
+/// `compiler /usr/lib/gcc (9000 B)` (a new leftover).
+pub fn compare_causes(r: &CiRuleResult) -> Vec<String> {
+    r.culprits
+        .iter()
+        .map(|c| match r.rule {
+            CiRule::NoNewLeftovers => format!("{} {} ({} B)", c.detail, c.name, c.bytes),
+            _ => format!("{} +{} B", c.name, c.bytes),
+        })
+        .collect()
+}
+
+/// The rules a compare evaluation lists: the configured ones.
+pub fn compare_rules(e: &Evaluation) -> impl Iterator<Item = &CiRuleResult> {
+    e.results.iter().filter(|r| r.configured.is_some())
+}
+
+/// `bathy compare A B --ci`: the headline, one line per configured rule with the causes of
+/// failures under it, the verdict.
+pub fn compare_text(c: &Comparison, e: &Evaluation) -> String {
+    let mut s = render_headline(c);
+    let _ = writeln!(s);
+    let rules: Vec<&CiRuleResult> = compare_rules(e).collect();
+    if rules.is_empty() {
+        let _ = writeln!(
+            s,
+            "No rules given (use --max-growth SIZE|N% or --fail-on-new-leftovers)."
+        );
+    }
+    for r in &rules {
+        let _ = writeln!(
+            s,
+            "  {}  {:<18} limit {:<12} measured {}",
+            r.status.label(),
+            r.rule.key(),
+            r.configured.as_deref().unwrap_or_default(),
+            compare_measured(r)
+        );
+        for cause in compare_causes(r) {
+            let _ = writeln!(s, "          {cause}");
+        }
+    }
+    let failed = rules.iter().filter(|r| r.status == Status::Fail).count();
+    let _ = writeln!(s);
+    if failed == 0 {
+        let _ = writeln!(s, "Result: PASS");
+    } else {
+        let _ = writeln!(s, "Result: FAIL ({failed} of {} rules)", rules.len());
+    }
     s
 }
 

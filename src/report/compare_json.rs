@@ -1,10 +1,11 @@
 //! The JSON of `bathy compare --json`: the comparison as wire types (docs/json.md, "compare"),
 //! with the diff tree given as a list of directories. Formats only.
 
+use crate::analysis::ci_rules::{Evaluation, Status};
 use crate::analysis::compare::{
-    Comparison, FileChange, Headline, LayerDiff, LeftoverDiff, PackageDiff, Rollup, RuleOutcome,
-    Verdict,
+    Comparison, FileChange, Headline, LayerDiff, LeftoverDiff, PackageDiff, Rollup,
 };
+use crate::report::ci::{compare_causes, compare_measured, compare_rules};
 use serde::Serialize;
 
 #[derive(Serialize)]
@@ -18,7 +19,7 @@ pub struct CompareDoc<'a> {
     pub leftovers: &'a Option<LeftoverDiff>,
     /// Present with `--ci`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub ci: Option<CiOut<'a>>,
+    pub ci: Option<CiOut>,
 }
 
 #[derive(Serialize)]
@@ -41,12 +42,59 @@ pub struct DirOut<'a> {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct CiOut<'a> {
+pub struct CiOut {
     pub passed: bool,
-    pub rules: &'a [RuleOutcome],
+    /// The configured rules.
+    pub rules: Vec<RuleOut>,
 }
 
-pub fn build<'a>(c: &'a Comparison, rules: Option<&'a [RuleOutcome]>) -> CompareDoc<'a> {
+/// One rule of the compare gate, as the text evaluation shows it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RuleOut {
+    pub rule: &'static str,
+    /// The threshold as written (`5%`, `20MB`).
+    pub limit: String,
+    pub measured: String,
+    pub verdict: Verdict,
+    /// For a failure, what caused it (largest first).
+    pub causes: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Verdict {
+    Pass,
+    Fail,
+    Skip,
+}
+
+impl From<Status> for Verdict {
+    fn from(s: Status) -> Verdict {
+        match s {
+            Status::Pass => Verdict::Pass,
+            Status::Fail => Verdict::Fail,
+            Status::Skip => Verdict::Skip,
+        }
+    }
+}
+
+fn ci_out(e: &Evaluation) -> CiOut {
+    CiOut {
+        passed: e.pass,
+        rules: compare_rules(e)
+            .map(|r| RuleOut {
+                rule: r.rule.key(),
+                limit: r.configured.clone().unwrap_or_default(),
+                measured: compare_measured(r),
+                verdict: r.status.into(),
+                causes: compare_causes(r),
+            })
+            .collect(),
+    }
+}
+
+pub fn build<'a>(c: &'a Comparison, ci: Option<&Evaluation>) -> CompareDoc<'a> {
     let mut dirs: Vec<_> = c.files.tree.iter().skip(1).filter(|n| n.is_dir).collect();
     dirs.sort_by(|x, y| {
         y.rollup
@@ -72,9 +120,6 @@ pub fn build<'a>(c: &'a Comparison, rules: Option<&'a [RuleOutcome]>) -> Compare
         },
         packages: &c.packages,
         leftovers: &c.leftovers,
-        ci: rules.map(|r| CiOut {
-            passed: r.iter().all(|o| o.verdict != Verdict::Fail),
-            rules: r,
-        }),
+        ci: ci.map(ci_out),
     }
 }

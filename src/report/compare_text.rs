@@ -1,10 +1,13 @@
-//! The plain-text report of `bathy compare` and of its `--ci` evaluation: headline table,
-//! layers past the shared prefix, files by directory and by size, packages, leftovers.
+//! The plain-text report of `bathy compare`: headline table (also the top of the `--ci`
+//! evaluation, see `report::ci`), layers past the shared prefix, files by directory and by
+//! size, packages, leftovers.
 
 use crate::analysis::compare::{
-    Comparison, DiffNode, FileChange, FileStatus, LayerPair, LayerStatus, RuleOutcome, Verdict,
+    ChangeKind, Comparison, DiffNode, FileChange, FileDiff, FileStatus, LayerDiff, LayerPair,
+    LayerStatus, LeftoverDiff, PackageDiff,
 };
-use crate::report::{human_bytes, human_delta};
+use crate::text_fit::truncate;
+use crate::units::{human_bytes, human_delta};
 use std::fmt::Write;
 
 /// How many directories per level (top level, then below) the report lists.
@@ -22,15 +25,12 @@ const NO_HISTORY: &str = "(no history)";
 const NO_PACKAGES: &str = "not computed (needs the package attribution of both images)";
 const NO_LEFTOVERS: &str = "not computed (needs the leftover findings of both images)";
 
-fn cut(s: &str, n: usize) -> String {
+/// A layer's command for a table row.
+fn command(s: &str) -> String {
     if s.is_empty() {
         return NO_HISTORY.to_string();
     }
-    if s.chars().count() > n {
-        s.chars().take(n - 1).collect::<String>() + "…"
-    } else {
-        s.to_string()
-    }
+    truncate(s, COMMAND_WIDTH)
 }
 
 fn pct(a: u64, d: i64) -> String {
@@ -151,17 +151,17 @@ fn layer_line(s: &mut String, p: &LayerPair) {
     match (&p.a, &p.b) {
         // a changed instruction: both commands, one above the other, so the difference shows
         (Some(x), Some(y)) if x.command != y.command => {
-            let _ = writeln!(s, "{head}A: {}", cut(&x.command, COMMAND_WIDTH));
+            let _ = writeln!(s, "{head}A: {}", command(&x.command));
             let _ = writeln!(
                 s,
                 "{:width$}B: {}",
                 "",
-                cut(&y.command, COMMAND_WIDTH),
+                command(&y.command),
                 width = head.chars().count()
             );
         }
         (Some(x), _) | (None, Some(x)) => {
-            let _ = writeln!(s, "{head}{}", cut(&x.command, COMMAND_WIDTH));
+            let _ = writeln!(s, "{head}{}", command(&x.command));
         }
         (None, None) => {}
     }
@@ -178,15 +178,16 @@ fn change_note(c: &FileChange) -> String {
             };
             let mut parts = Vec::new();
             for what in &c.changed {
-                parts.push(match *what {
-                    "type" => format!("type {} → {}", a.kind.name(), b.kind.name()),
-                    "content" => {
+                parts.push(match what {
+                    ChangeKind::Type => format!("type {} → {}", a.kind.name(), b.kind.name()),
+                    ChangeKind::Content => {
                         format!("content {} → {}", human_bytes(a.size), human_bytes(b.size))
                     }
-                    "mode" => format!("mode {:04o} → {:04o}", a.mode, b.mode),
-                    "owner" => format!("owner {}:{} → {}:{}", a.uid, a.gid, b.uid, b.gid),
-                    "link" => format!("link {} → {}", a.link, b.link),
-                    other => other.to_string(),
+                    ChangeKind::Mode => format!("mode {:04o} → {:04o}", a.mode, b.mode),
+                    ChangeKind::Owner => {
+                        format!("owner {}:{} → {}:{}", a.uid, a.gid, b.uid, b.gid)
+                    }
+                    ChangeKind::Link => format!("link {} → {}", a.link, b.link),
                 });
             }
             if c.metadata_only {
@@ -258,7 +259,31 @@ fn dirs(s: &mut String, c: &Comparison, node: usize, level: usize, total: u64) {
 /// The whole comparison report.
 pub fn render(c: &Comparison) -> String {
     let mut s = render_headline(c);
-    let l = &c.layers;
+    layers(&mut s, &c.layers);
+    let _ = writeln!(s);
+    if c.files.changes.is_empty() {
+        let _ = writeln!(s, "Files: the final filesystems are the same.");
+    } else {
+        files(&mut s, c);
+    }
+    let _ = writeln!(s);
+    match &c.packages {
+        None => {
+            let _ = writeln!(s, "Packages: {NO_PACKAGES}");
+        }
+        Some(p) => packages(&mut s, p),
+    }
+    match &c.leftovers {
+        None => {
+            let _ = writeln!(s, "Leftovers: {NO_LEFTOVERS}");
+        }
+        Some(lo) => leftovers(&mut s, lo),
+    }
+    s
+}
+
+/// The shared prefix (its last layer) and the aligned layers after it.
+fn layers(s: &mut String, l: &LayerDiff) {
     let _ = writeln!(s);
     let _ = writeln!(
         s,
@@ -277,7 +302,7 @@ pub fn render(c: &Comparison) -> String {
             "",
             "",
             "",
-            cut(&last.command, COMMAND_WIDTH)
+            command(&last.command)
         );
     }
     if !l.rows.is_empty() {
@@ -287,198 +312,164 @@ pub fn render(c: &Comparison) -> String {
             "#A", "#B", "", "Size A", "Size B", "Delta"
         );
         for p in &l.rows {
-            layer_line(&mut s, p);
+            layer_line(s, p);
         }
     }
-
-    let f = &c.files;
-    let t = f.totals();
-    let _ = writeln!(s);
-    if f.changes.is_empty() {
-        let _ = writeln!(s, "Files: the final filesystems are the same.");
-    } else {
-        let _ = writeln!(
-            s,
-            "Files: {} added, {} removed, {} modified ({} metadata only); {} in, {} out, net {}",
-            t.added,
-            t.removed,
-            t.modified,
-            t.metadata_only,
-            signed(t.added_bytes, '+'),
-            signed(t.removed_bytes, '-'),
-            human_delta(t.delta_bytes)
-        );
-        let _ = writeln!(s);
-        let _ = writeln!(s, "  By directory, largest change first:");
-        let _ = writeln!(s, "  {:>10} {:>10} {:>10}  Directory", "In", "Out", "Net");
-        dirs(&mut s, c, 0, 0, t.churn_bytes());
-        if !f.moves.is_empty() {
-            let _ = writeln!(s);
-            let _ = writeln!(s, "  Moved (removed at one path, added at another):");
-            for m in f.moves.iter().take(TOP_FILES) {
-                let how = if m.same_content {
-                    "same content"
-                } else {
-                    "same name, content differs"
-                };
-                let _ = writeln!(
-                    s,
-                    "  {} ({}) → {} ({})  [{how}]",
-                    m.from,
-                    human_bytes(m.from_bytes),
-                    m.to,
-                    human_bytes(m.to_bytes)
-                );
-            }
-        }
-        // the largest of each kind, so a few added files are not drowned by many removed ones
-        let top = f.top_files();
-        for (status, title) in [
-            (FileStatus::Added, "Largest additions"),
-            (FileStatus::Removed, "Largest removals"),
-            (FileStatus::Modified, "Largest modifications"),
-        ] {
-            let files: Vec<&&FileChange> = top
-                .iter()
-                .filter(|x| x.status == status && !x.metadata_only)
-                .collect();
-            if files.is_empty() {
-                continue;
-            }
-            let _ = writeln!(s);
-            let _ = writeln!(s, "  {title}:");
-            for x in files.iter().take(TOP_FILES) {
-                let _ = writeln!(
-                    s,
-                    "  {:>10}  {}  ({})",
-                    human_delta(x.delta_bytes),
-                    x.path,
-                    change_note(x)
-                );
-            }
-            if files.len() > TOP_FILES {
-                let _ = writeln!(s, "  … and {} more", files.len() - TOP_FILES);
-            }
-        }
-        let meta: Vec<&FileChange> = f.changes.iter().filter(|x| x.metadata_only).collect();
-        if !meta.is_empty() {
-            let _ = writeln!(s);
-            let _ = writeln!(s, "  Metadata-only changes:");
-            for x in meta.iter().take(TOP_METADATA) {
-                let _ = writeln!(s, "  {}  ({})", x.path, change_note(x));
-            }
-            if meta.len() > TOP_METADATA {
-                let _ = writeln!(s, "  … and {} more", meta.len() - TOP_METADATA);
-            }
-        }
-    }
-
-    let _ = writeln!(s);
-    match &c.packages {
-        None => {
-            let _ = writeln!(s, "Packages: {NO_PACKAGES}");
-        }
-        Some(p) => {
-            let _ = writeln!(
-                s,
-                "Packages: {} added, {} removed, {} upgraded, {} downgraded; net {}",
-                p.added.len(),
-                p.removed.len(),
-                p.upgraded.len(),
-                p.downgraded.len(),
-                human_delta(p.delta_bytes)
-            );
-            for (word, list) in [
-                ("added", &p.added),
-                ("removed", &p.removed),
-                ("upgraded", &p.upgraded),
-                ("downgraded", &p.downgraded),
-            ] {
-                for x in list.iter().take(TOP_FILES) {
-                    let from = x.from_version.as_deref().unwrap_or("");
-                    let to = x.to_version.as_deref().unwrap_or("");
-                    let arrow = if from.is_empty() || to.is_empty() {
-                        format!("{from}{to}")
-                    } else {
-                        format!("{from} → {to}")
-                    };
-                    let _ = writeln!(
-                        s,
-                        "  {word:<10} {:>10}  {} {} ({arrow})",
-                        human_delta(x.delta_bytes),
-                        x.manager,
-                        x.name
-                    );
-                }
-            }
-        }
-    }
-    match &c.leftovers {
-        None => {
-            let _ = writeln!(s, "Leftovers: {NO_LEFTOVERS}");
-        }
-        Some(lo) => {
-            let _ = writeln!(
-                s,
-                "Leftovers: {} new in B, {} gone; {} → {} ({})",
-                lo.new.len(),
-                lo.gone.len(),
-                human_bytes(lo.a_bytes),
-                human_bytes(lo.b_bytes),
-                human_delta(lo.delta_bytes)
-            );
-            for (word, list) in [("new", &lo.new), ("gone", &lo.gone)] {
-                for x in list.iter().take(TOP_FILES) {
-                    let pkg = x
-                        .package
-                        .as_ref()
-                        .map(|p| format!(" (package {p})"))
-                        .unwrap_or_default();
-                    let _ = writeln!(
-                        s,
-                        "  {word:<5} {:>10}  {:<14} {}{pkg}",
-                        human_bytes(x.bytes),
-                        x.category,
-                        x.path
-                    );
-                }
-            }
-        }
-    }
-    s
 }
 
-/// The `--ci` evaluation: headline, one line per rule, the causes of failures, the verdict.
-pub fn render_ci(c: &Comparison, rules: &[RuleOutcome]) -> String {
-    let mut s = render_headline(c);
+/// The file diff: totals, directories, moves, the largest changes, metadata-only changes.
+fn files(s: &mut String, c: &Comparison) {
+    let f = &c.files;
+    let t = f.totals();
+    let _ = writeln!(
+        s,
+        "Files: {} added, {} removed, {} modified ({} metadata only); {} in, {} out, net {}",
+        t.added,
+        t.removed,
+        t.modified,
+        t.metadata_only,
+        signed(t.added_bytes, '+'),
+        signed(t.removed_bytes, '-'),
+        human_delta(t.delta_bytes)
+    );
     let _ = writeln!(s);
-    if rules.is_empty() {
-        let _ = writeln!(
-            s,
-            "No rules given (use --max-growth SIZE|N% or --fail-on-new-leftovers)."
-        );
+    let _ = writeln!(s, "  By directory, largest change first:");
+    let _ = writeln!(s, "  {:>10} {:>10} {:>10}  Directory", "In", "Out", "Net");
+    dirs(s, c, 0, 0, t.churn_bytes());
+    moves(s, f);
+    largest_changes(s, f);
+    metadata_changes(s, f);
+}
+
+fn moves(s: &mut String, f: &FileDiff) {
+    if f.moves.is_empty() {
+        return;
     }
-    for r in rules {
-        let v = match r.verdict {
-            Verdict::Pass => "PASS",
-            Verdict::Fail => "FAIL",
-            Verdict::Skip => "SKIP",
+    let _ = writeln!(s);
+    let _ = writeln!(s, "  Moved (removed at one path, added at another):");
+    for m in f.moves.iter().take(TOP_FILES) {
+        let how = if m.same_content {
+            "same content"
+        } else {
+            "same name, content differs"
         };
         let _ = writeln!(
             s,
-            "  {v}  {:<18} limit {:<12} measured {}",
-            r.rule, r.limit, r.measured
+            "  {} ({}) → {} ({})  [{how}]",
+            m.from,
+            human_bytes(m.from_bytes),
+            m.to,
+            human_bytes(m.to_bytes)
         );
-        for cause in &r.causes {
-            let _ = writeln!(s, "          {cause}");
+    }
+}
+
+/// The largest of each kind, so a few added files are not drowned by many removed ones.
+fn largest_changes(s: &mut String, f: &FileDiff) {
+    let top = f.top_files();
+    for (status, title) in [
+        (FileStatus::Added, "Largest additions"),
+        (FileStatus::Removed, "Largest removals"),
+        (FileStatus::Modified, "Largest modifications"),
+    ] {
+        let files: Vec<&&FileChange> = top
+            .iter()
+            .filter(|x| x.status == status && !x.metadata_only)
+            .collect();
+        if files.is_empty() {
+            continue;
+        }
+        let _ = writeln!(s);
+        let _ = writeln!(s, "  {title}:");
+        for x in files.iter().take(TOP_FILES) {
+            let _ = writeln!(
+                s,
+                "  {:>10}  {}  ({})",
+                human_delta(x.delta_bytes),
+                x.path,
+                change_note(x)
+            );
+        }
+        if files.len() > TOP_FILES {
+            let _ = writeln!(s, "  … and {} more", files.len() - TOP_FILES);
         }
     }
-    let failed = rules.iter().filter(|r| r.verdict == Verdict::Fail).count();
-    let _ = writeln!(s);
-    if failed == 0 {
-        let _ = writeln!(s, "Result: PASS");
-    } else {
-        let _ = writeln!(s, "Result: FAIL ({failed} of {} rules)", rules.len());
+}
+
+fn metadata_changes(s: &mut String, f: &FileDiff) {
+    let meta: Vec<&FileChange> = f.changes.iter().filter(|x| x.metadata_only).collect();
+    if meta.is_empty() {
+        return;
     }
-    s
+    let _ = writeln!(s);
+    let _ = writeln!(s, "  Metadata-only changes:");
+    for x in meta.iter().take(TOP_METADATA) {
+        let _ = writeln!(s, "  {}  ({})", x.path, change_note(x));
+    }
+    if meta.len() > TOP_METADATA {
+        let _ = writeln!(s, "  … and {} more", meta.len() - TOP_METADATA);
+    }
+}
+
+fn packages(s: &mut String, p: &PackageDiff) {
+    let _ = writeln!(
+        s,
+        "Packages: {} added, {} removed, {} upgraded, {} downgraded; net {}",
+        p.added.len(),
+        p.removed.len(),
+        p.upgraded.len(),
+        p.downgraded.len(),
+        human_delta(p.delta_bytes)
+    );
+    for (word, list) in [
+        ("added", &p.added),
+        ("removed", &p.removed),
+        ("upgraded", &p.upgraded),
+        ("downgraded", &p.downgraded),
+    ] {
+        for x in list.iter().take(TOP_FILES) {
+            let from = x.from_version.as_deref().unwrap_or("");
+            let to = x.to_version.as_deref().unwrap_or("");
+            let arrow = if from.is_empty() || to.is_empty() {
+                format!("{from}{to}")
+            } else {
+                format!("{from} → {to}")
+            };
+            let _ = writeln!(
+                s,
+                "  {word:<10} {:>10}  {} {} ({arrow})",
+                human_delta(x.delta_bytes),
+                x.manager.as_str(),
+                x.name
+            );
+        }
+    }
+}
+
+fn leftovers(s: &mut String, lo: &LeftoverDiff) {
+    let _ = writeln!(
+        s,
+        "Leftovers: {} new in B, {} gone; {} → {} ({})",
+        lo.new.len(),
+        lo.gone.len(),
+        human_bytes(lo.a_bytes),
+        human_bytes(lo.b_bytes),
+        human_delta(lo.delta_bytes)
+    );
+    for (word, list) in [("new", &lo.new), ("gone", &lo.gone)] {
+        for x in list.iter().take(TOP_FILES) {
+            let pkg = x
+                .package
+                .as_ref()
+                .map(|p| format!(" (package {p})"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                s,
+                "  {word:<5} {:>10}  {:<14} {}{pkg}",
+                human_bytes(x.bytes),
+                x.category.as_str(),
+                x.path
+            );
+        }
+    }
 }

@@ -3,7 +3,7 @@
 
 use crate::analysis::Analysis;
 use crate::image::Image;
-use crate::report::human_bytes;
+use crate::units::human_bytes;
 use std::fmt::Write;
 
 /// How many wasted paths the text report lists.
@@ -42,10 +42,7 @@ pub fn render(image: &Image, a: &Analysis) -> String {
                 h.display_command()
             );
         }
-        let mut cmd = l.display_command();
-        if cmd.chars().count() > 100 {
-            cmd = cmd.chars().take(99).collect::<String>() + "…";
-        }
+        let cmd = crate::text_fit::truncate(&l.display_command(), 100);
         let _ = writeln!(
             s,
             "  {:>3}  {:>9}  {:>10}  {:>9}  {}",

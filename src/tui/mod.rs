@@ -130,11 +130,11 @@ fn draw_gauge(f: &mut Frame, area: Rect, name: &str, progress: &Progress) {
     let bytes = if s.bytes_total > 0 {
         format!(
             "{} / {}",
-            crate::report::human_bytes(s.bytes_read),
-            crate::report::human_bytes(s.bytes_total)
+            crate::units::human_bytes(s.bytes_read),
+            crate::units::human_bytes(s.bytes_total)
         )
     } else {
-        crate::report::human_bytes(s.bytes_read)
+        crate::units::human_bytes(s.bytes_read)
     };
     let label = if analysing {
         S::ANALYSING.to_string()
@@ -279,7 +279,7 @@ fn run_extract(src: SourceRef, e: Effect, tx: Sender<AppEvent>) {
                             &[
                                 ("path", &path),
                                 ("name", &name),
-                                ("size", &crate::report::human_bytes(size)),
+                                ("size", &crate::units::human_bytes(size)),
                             ],
                         ),
                         Err(m) => m,

@@ -5,12 +5,12 @@
 use super::CompareView;
 use super::{difftree::mark_of, CompareFocus};
 use crate::analysis::compare::{FileChange, FileState, FileStatus};
-use crate::report::{human_bytes, human_delta};
 use crate::tree::ChangeMark;
 use crate::tui::file_tree::{filter_title, legend_spans};
 use crate::tui::strings as S;
 use crate::tui::theme;
 use crate::tui::treeview::SortOrder;
+use crate::units::{human_bytes, human_delta};
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
@@ -33,7 +33,7 @@ pub fn details(c: &FileChange) -> String {
     };
     c.changed
         .iter()
-        .map(|w| one(w, a, b))
+        .map(|w| one(w.as_str(), a, b))
         .collect::<Vec<_>>()
         .join(", ")
 }

@@ -3,9 +3,9 @@
 //! many lines as the width needs.
 
 use crate::analysis::compare::Comparison;
-use crate::report::{human_bytes, human_delta};
 use crate::tui::strings as S;
 use crate::tui::theme;
+use crate::units::{human_bytes, human_delta};
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};

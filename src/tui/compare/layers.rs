@@ -4,10 +4,11 @@
 
 use super::{CompareFocus, CompareView, LayerKind, LayerLine, COMMAND_LINES};
 use crate::analysis::compare::{LayerRow, LayerStatus};
-use crate::report::{human_bytes, human_delta};
+use crate::text_fit::fit;
 use crate::tree::ChangeMark;
 use crate::tui::strings as S;
 use crate::tui::theme;
+use crate::units::{human_bytes, human_delta};
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
@@ -38,20 +39,6 @@ fn style(k: LayerKind) -> Style {
         }
         LayerKind::Pair(LayerStatus::Added) => theme::mark(ChangeMark::Added),
         LayerKind::Pair(LayerStatus::Removed) => theme::mark(ChangeMark::Removed),
-    }
-}
-
-/// `w` characters: cut with `…`, or padded.
-fn fit(s: &str, w: usize) -> String {
-    let n = s.chars().count();
-    if n > w {
-        let mut t: String = s.chars().take(w.saturating_sub(1)).collect();
-        if w > 0 {
-            t.push('…');
-        }
-        t
-    } else {
-        format!("{s}{}", " ".repeat(w - n))
     }
 }
 

@@ -1,23 +1,30 @@
-//! CI rules: thresholds over an analysed image, evaluated to PASS/FAIL/SKIP with the paths or
-//! layers behind each failure. Pure: no config files, no I/O, no report formatting here.
+//! CI rules (not the leftover rules of `leftovers`): thresholds over an analysed image, or over
+//! a comparison of two, evaluated to PASS/FAIL/SKIP with the paths or layers behind each failure.
+//! One gate for `bathy IMAGE --ci` and `bathy compare A B --ci`. Pure: no config files, no I/O,
+//! no report formatting here.
 //!
 //! dive's three rules keep dive's semantics exactly (strict comparisons, NaN user-wasted percent
 //! passes); ours follow the same convention: a rule fails only when the measure is *past* its
 //! threshold, so a value exactly at the threshold passes.
 
+use crate::analysis::compare::Comparison;
+use crate::analysis::leftovers::Category;
 use crate::analysis::Analysis;
 use crate::image::Image;
-use crate::report::human_bytes;
+use crate::text_fit::truncate;
+use crate::units::{human_bytes, parse_limit, percent, round4};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+
+pub use crate::units::Limit;
 
 /// How many paths or layers a failure lists.
 pub const TOP_CULPRITS: usize = 5;
 
-/// Every rule, in evaluation and report order.
+/// Every CI rule, in evaluation and report order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum RuleId {
+pub enum CiRule {
     LowestEfficiency,
     HighestWastedBytes,
     HighestUserWastedPercent,
@@ -27,90 +34,120 @@ pub enum RuleId {
     MaxLeftoverBytes,
     ForbiddenLeftovers,
     MaxGrowth,
+    NoNewLeftovers,
 }
 
+/// Which command a gate judges: one image (`bathy IMAGE --ci`, against an optional baseline) or
+/// a comparison (`bathy compare A B --ci`, B against A).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Gate {
+    Image,
+    Compare,
+}
+
+impl Gate {
+    /// The rules this gate evaluates, in report order.
+    pub fn rules(self) -> impl Iterator<Item = &'static CiRuleInfo> {
+        CI_RULES.iter().filter(move |r| r.gates.contains(&self))
+    }
+}
+
+const IMAGE: &[Gate] = &[Gate::Image];
+const BOTH: &[Gate] = &[Gate::Image, Gate::Compare];
+
 /// What a rule is called and what it checks, as data for every report format.
-pub struct RuleInfo {
-    pub id: RuleId,
+pub struct CiRuleInfo {
+    pub id: CiRule,
     /// The key in `.dive-ci` under `rules:` and in reports.
     pub key: &'static str,
     /// dive's camelCase name (config key and flag), for dive's own rules.
     pub dive_name: Option<&'static str>,
+    /// The gates that evaluate it.
+    pub gates: &'static [Gate],
     pub summary: &'static str,
 }
 
-pub const RULES: [RuleInfo; 9] = [
-    RuleInfo {
-        id: RuleId::LowestEfficiency,
+pub const CI_RULES: [CiRuleInfo; 10] = [
+    CiRuleInfo {
+        id: CiRule::LowestEfficiency,
         key: "lowest-efficiency",
         dive_name: Some("lowestEfficiency"),
+        gates: IMAGE,
         summary: "dive's efficiency score (0-1) must not be below the threshold",
     },
-    RuleInfo {
-        id: RuleId::HighestWastedBytes,
+    CiRuleInfo {
+        id: CiRule::HighestWastedBytes,
         key: "highest-wasted-bytes",
         dive_name: Some("highestWastedBytes"),
+        gates: IMAGE,
         summary: "dive's wasted bytes (all copies of paths written more than once) must not exceed the threshold",
     },
-    RuleInfo {
-        id: RuleId::HighestUserWastedPercent,
+    CiRuleInfo {
+        id: CiRule::HighestUserWastedPercent,
         key: "highest-user-wasted-percent",
         dive_name: Some("highestUserWastedPercent"),
+        gates: IMAGE,
         summary: "dive's wasted bytes over the bytes of all layers but the first (0-1) must not exceed the threshold",
     },
-    RuleInfo {
-        id: RuleId::MaxTrueWaste,
+    CiRuleInfo {
+        id: CiRule::MaxTrueWaste,
         key: "max-true-waste",
         dive_name: None,
+        gates: IMAGE,
         summary: "bytes shipped in some layer but invisible in the final filesystem must not exceed the threshold (bytes, or % of the image size)",
     },
-    RuleInfo {
-        id: RuleId::MaxImageSize,
+    CiRuleInfo {
+        id: CiRule::MaxImageSize,
         key: "max-image-size",
         dive_name: None,
+        gates: IMAGE,
         summary: "the uncompressed image size must not exceed the threshold",
     },
-    RuleInfo {
-        id: RuleId::MaxCompressedSize,
+    CiRuleInfo {
+        id: CiRule::MaxCompressedSize,
         key: "max-compressed-size",
         dive_name: None,
+        gates: IMAGE,
         summary: "the compressed size of the layers must not exceed the threshold",
     },
-    RuleInfo {
-        id: RuleId::MaxLeftoverBytes,
+    CiRuleInfo {
+        id: CiRule::MaxLeftoverBytes,
         key: "max-leftover-bytes",
         dive_name: None,
+        gates: IMAGE,
         summary: "build-tool leftovers (compilers, caches, dev files, ...) must not exceed the threshold",
     },
-    RuleInfo {
-        id: RuleId::ForbiddenLeftovers,
+    CiRuleInfo {
+        id: CiRule::ForbiddenLeftovers,
         key: "forbidden-leftovers",
         dive_name: None,
+        gates: IMAGE,
         summary: "the listed leftover categories must not appear at all",
     },
-    RuleInfo {
-        id: RuleId::MaxGrowth,
+    CiRuleInfo {
+        id: CiRule::MaxGrowth,
         key: "max-growth",
         dive_name: None,
+        gates: BOTH,
         summary: "the image must not grow past the baseline image by more than the threshold (bytes, or % of the baseline)",
+    },
+    CiRuleInfo {
+        id: CiRule::NoNewLeftovers,
+        key: "no-new-leftovers",
+        dive_name: None,
+        gates: &[Gate::Compare],
+        summary: "B must not have build-tool leftovers that A does not have (same category, path and owning package)",
     },
 ];
 
-impl RuleId {
-    pub fn info(self) -> &'static RuleInfo {
-        // RULES is in RuleId order
-        &RULES[self as usize]
+impl CiRule {
+    pub fn info(self) -> &'static CiRuleInfo {
+        // CI_RULES is in CiRule order
+        &CI_RULES[self as usize]
     }
     pub fn key(self) -> &'static str {
         self.info().key
     }
-}
-
-/// A size limit: absolute bytes, or a fraction of a reference size (`5%` is 0.05).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Limit {
-    Bytes(u64),
-    Fraction(f64),
 }
 
 /// A configured threshold and the text it was written as (shown in reports).
@@ -129,9 +166,17 @@ impl<T> Threshold<T> {
     }
 }
 
-/// The validated rule set; `None` is a disabled rule.
+/// A limit flag (`--max-growth 5%`) read by the one size grammar, keeping the text as written.
+impl std::str::FromStr for Threshold<Limit> {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        parse_limit(s).map(|v| Threshold::new(v, s))
+    }
+}
+
+/// The validated thresholds of every CI rule; `None` (or empty, or false) is a disabled rule.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct RuleConfig {
+pub struct CiThresholds {
     pub lowest_efficiency: Option<Threshold<f64>>,
     pub highest_wasted_bytes: Option<Threshold<u64>>,
     pub highest_user_wasted_percent: Option<Threshold<f64>>,
@@ -140,16 +185,18 @@ pub struct RuleConfig {
     pub max_compressed_size: Option<Threshold<u64>>,
     pub max_leftover_bytes: Option<Threshold<u64>>,
     /// Empty: disabled.
-    pub forbidden_leftovers: Vec<String>,
+    pub forbidden_leftovers: Vec<Category>,
     pub max_growth: Option<Threshold<Limit>>,
+    /// Compare only: no leftover finding in B that A does not have.
+    pub no_new_leftovers: bool,
 }
 
-/// Leftovers by category (`compiler`, `package-cache`, ...), from
+/// Leftovers by category, from
 /// [`crate::analysis::why::WhyReport::leftover_summary`]; the CI rules need only totals and the
 /// largest paths.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LeftoverSummary {
-    pub categories: BTreeMap<String, LeftoverCategory>,
+    pub categories: BTreeMap<Category, LeftoverCategory>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -184,13 +231,26 @@ impl Baseline {
 }
 
 /// Everything the rules look at.
-pub struct RuleInput<'a> {
+pub struct CiInput<'a> {
     pub image: &'a Image,
     pub analysis: &'a Analysis,
     /// `None` when the leftover analysis was not run (a library caller's choice): its rules then
     /// SKIP. `bathy --ci` always runs it.
     pub leftovers: Option<&'a LeftoverSummary>,
     pub baseline: Option<&'a Baseline>,
+    /// With `bathy compare A B --ci`: A compared with this image (B); A is then the baseline.
+    /// Its presence picks the compare gate.
+    pub comparison: Option<&'a Comparison>,
+}
+
+impl CiInput<'_> {
+    pub fn gate(&self) -> Gate {
+        if self.comparison.is_some() {
+            Gate::Compare
+        } else {
+            Gate::Image
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -222,7 +282,9 @@ pub enum Quantity {
     Bytes(u64),
     /// A size change, negative when the image shrank.
     DeltaBytes(i64),
-    Categories(Vec<String>),
+    Categories(Vec<Category>),
+    /// How many findings.
+    Count(u64),
 }
 
 impl Quantity {
@@ -230,7 +292,7 @@ impl Quantity {
     pub fn display(&self) -> String {
         match self {
             Quantity::Ratio(r) => format!("{}", round4(*r)),
-            Quantity::Fraction(f) => percent_text(*f),
+            Quantity::Fraction(f) => percent(*f),
             Quantity::Bytes(b) => bytes_text(*b),
             Quantity::DeltaBytes(d) => {
                 if *d >= 0 {
@@ -240,13 +302,14 @@ impl Quantity {
                 }
             }
             Quantity::Categories(c) if c.is_empty() => "none".to_string(),
-            Quantity::Categories(c) => c.join(", "),
+            Quantity::Categories(c) => join_categories(c, ", "),
+            Quantity::Count(n) => n.to_string(),
         }
     }
 }
 
-fn round4(r: f64) -> f64 {
-    (r * 10_000.0).round() / 10_000.0
+fn join_categories(c: &[Category], sep: &str) -> String {
+    c.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(sep)
 }
 
 fn bytes_text(b: u64) -> String {
@@ -281,8 +344,8 @@ pub enum CulpritKind {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct RuleResult {
-    pub rule: RuleId,
+pub struct CiRuleResult {
+    pub rule: CiRule,
     pub status: Status,
     /// The threshold as configured (`20MB`, `0.9`, `5%`); `None` when the rule is disabled.
     pub configured: Option<String>,
@@ -314,7 +377,7 @@ pub struct Evaluation {
     pub image: String,
     pub pass: bool,
     pub measures: Measures,
-    pub results: Vec<RuleResult>,
+    pub results: Vec<CiRuleResult>,
 }
 
 impl Evaluation {
@@ -323,8 +386,9 @@ impl Evaluation {
     }
 }
 
-/// Evaluate every rule of `cfg` on one image.
-pub fn evaluate(cfg: &RuleConfig, input: &RuleInput) -> Evaluation {
+/// Evaluate every rule of the input's gate: every rule of `cfg` on one image, or the compare
+/// rules on a comparison (the others are not listed at all).
+pub fn evaluate(cfg: &CiThresholds, input: &CiInput) -> Evaluation {
     let d = &input.analysis.dive;
     let image = input.image;
     let measures = Measures {
@@ -335,21 +399,11 @@ pub fn evaluate(cfg: &RuleConfig, input: &RuleInput) -> Evaluation {
         size_bytes: d.size_bytes,
         compressed_bytes: image.compressed_bytes(),
     };
-    let results = vec![
-        lowest_efficiency(cfg, input),
-        highest_wasted_bytes(cfg, input),
-        highest_user_wasted_percent(cfg, input),
-        max_true_waste(cfg, input),
-        max_size(RuleId::MaxImageSize, cfg.max_image_size.as_ref(), input),
-        max_size(
-            RuleId::MaxCompressedSize,
-            cfg.max_compressed_size.as_ref(),
-            input,
-        ),
-        max_leftover_bytes(cfg, input),
-        forbidden_leftovers(cfg, input),
-        max_growth(cfg, input),
-    ];
+    let results: Vec<CiRuleResult> = input
+        .gate()
+        .rules()
+        .map(|r| evaluate_rule(r.id, cfg, input))
+        .collect();
     let pass = results.iter().all(|r| r.status != Status::Fail);
     Evaluation {
         image: image.display_name(),
@@ -359,8 +413,44 @@ pub fn evaluate(cfg: &RuleConfig, input: &RuleInput) -> Evaluation {
     }
 }
 
-fn disabled(rule: RuleId) -> RuleResult {
-    RuleResult {
+/// The compare gate: B against A, through the same rules as one image against a baseline.
+pub fn evaluate_comparison(
+    cfg: &CiThresholds,
+    a: &Image,
+    b: &Image,
+    b_analysis: &Analysis,
+    comparison: &Comparison,
+) -> Evaluation {
+    let baseline = Baseline::of(a);
+    evaluate(
+        cfg,
+        &CiInput {
+            image: b,
+            analysis: b_analysis,
+            leftovers: None,
+            baseline: Some(&baseline),
+            comparison: Some(comparison),
+        },
+    )
+}
+
+fn evaluate_rule(rule: CiRule, cfg: &CiThresholds, input: &CiInput) -> CiRuleResult {
+    match rule {
+        CiRule::LowestEfficiency => lowest_efficiency(cfg, input),
+        CiRule::HighestWastedBytes => highest_wasted_bytes(cfg, input),
+        CiRule::HighestUserWastedPercent => highest_user_wasted_percent(cfg, input),
+        CiRule::MaxTrueWaste => max_true_waste(cfg, input),
+        CiRule::MaxImageSize => max_size(rule, cfg.max_image_size.as_ref(), input),
+        CiRule::MaxCompressedSize => max_size(rule, cfg.max_compressed_size.as_ref(), input),
+        CiRule::MaxLeftoverBytes => max_leftover_bytes(cfg, input),
+        CiRule::ForbiddenLeftovers => forbidden_leftovers(cfg, input),
+        CiRule::MaxGrowth => max_growth(cfg, input),
+        CiRule::NoNewLeftovers => no_new_leftovers(cfg, input),
+    }
+}
+
+fn disabled(rule: CiRule) -> CiRuleResult {
+    CiRuleResult {
         rule,
         status: Status::Skip,
         configured: None,
@@ -372,17 +462,17 @@ fn disabled(rule: RuleId) -> RuleResult {
 }
 
 fn outcome(
-    rule: RuleId,
+    rule: CiRule,
     configured: &str,
     threshold: Quantity,
     measured: Option<Quantity>,
     failed: Option<String>,
-) -> RuleResult {
+) -> CiRuleResult {
     let (status, message) = match failed {
         Some(m) => (Status::Fail, m),
         None => (Status::Pass, String::new()),
     };
-    RuleResult {
+    CiRuleResult {
         rule,
         status,
         configured: Some(configured.to_string()),
@@ -393,8 +483,8 @@ fn outcome(
     }
 }
 
-fn skipped(rule: RuleId, configured: &str, threshold: Quantity, why: &str) -> RuleResult {
-    RuleResult {
+fn skipped(rule: CiRule, configured: &str, threshold: Quantity, why: &str) -> CiRuleResult {
+    CiRuleResult {
         rule,
         status: Status::Skip,
         configured: Some(configured.to_string()),
@@ -406,7 +496,7 @@ fn skipped(rule: RuleId, configured: &str, threshold: Quantity, why: &str) -> Ru
 }
 
 /// dive's inefficient files, largest first: what its three rules are about.
-fn dive_culprits(input: &RuleInput) -> Vec<Culprit> {
+fn dive_culprits(input: &CiInput) -> Vec<Culprit> {
     input
         .analysis
         .dive
@@ -423,15 +513,15 @@ fn dive_culprits(input: &RuleInput) -> Vec<Culprit> {
         .collect()
 }
 
-fn with_culprits(mut r: RuleResult, culprits: impl FnOnce() -> Vec<Culprit>) -> RuleResult {
+fn with_culprits(mut r: CiRuleResult, culprits: impl FnOnce() -> Vec<Culprit>) -> CiRuleResult {
     if r.status == Status::Fail {
         r.culprits = culprits();
     }
     r
 }
 
-fn lowest_efficiency(cfg: &RuleConfig, input: &RuleInput) -> RuleResult {
-    let rule = RuleId::LowestEfficiency;
+fn lowest_efficiency(cfg: &CiThresholds, input: &CiInput) -> CiRuleResult {
+    let rule = CiRule::LowestEfficiency;
     let Some(t) = &cfg.lowest_efficiency else {
         return disabled(rule);
     };
@@ -455,8 +545,8 @@ fn lowest_efficiency(cfg: &RuleConfig, input: &RuleInput) -> RuleResult {
     )
 }
 
-fn highest_wasted_bytes(cfg: &RuleConfig, input: &RuleInput) -> RuleResult {
-    let rule = RuleId::HighestWastedBytes;
+fn highest_wasted_bytes(cfg: &CiThresholds, input: &CiInput) -> CiRuleResult {
+    let rule = CiRule::HighestWastedBytes;
     let Some(t) = &cfg.highest_wasted_bytes else {
         return disabled(rule);
     };
@@ -479,8 +569,8 @@ fn highest_wasted_bytes(cfg: &RuleConfig, input: &RuleInput) -> RuleResult {
     )
 }
 
-fn highest_user_wasted_percent(cfg: &RuleConfig, input: &RuleInput) -> RuleResult {
-    let rule = RuleId::HighestUserWastedPercent;
+fn highest_user_wasted_percent(cfg: &CiThresholds, input: &CiInput) -> CiRuleResult {
+    let rule = CiRule::HighestUserWastedPercent;
     let Some(t) = &cfg.highest_user_wasted_percent else {
         return disabled(rule);
     };
@@ -516,12 +606,8 @@ fn fraction(part: f64, whole: u64) -> f64 {
     }
 }
 
-fn percent_text(f: f64) -> String {
-    format!("{}%", round4(f * 100.0))
-}
-
-fn max_true_waste(cfg: &RuleConfig, input: &RuleInput) -> RuleResult {
-    let rule = RuleId::MaxTrueWaste;
+fn max_true_waste(cfg: &CiThresholds, input: &CiInput) -> CiRuleResult {
+    let rule = CiRule::MaxTrueWaste;
     let Some(t) = &cfg.max_true_waste else {
         return disabled(rule);
     };
@@ -544,8 +630,8 @@ fn max_true_waste(cfg: &RuleConfig, input: &RuleInput) -> RuleResult {
             let failed = (f > max).then(|| {
                 format!(
                     "{} of the image ({wasted} of {size} bytes) is shipped but invisible in the final filesystem (> {} allowed)",
-                    percent_text(f),
-                    percent_text(max)
+                    percent(f),
+                    percent(max)
                 )
             });
             outcome(
@@ -583,18 +669,12 @@ fn layer_culprits<'a>(
     bytes: impl Fn(&crate::image::Layer) -> u64,
 ) -> Vec<Culprit> {
     let mut v: Vec<Culprit> = layers
-        .map(|l| {
-            let mut cmd = l.display_command();
-            if cmd.chars().count() > 80 {
-                cmd = cmd.chars().take(79).collect::<String>() + "…";
-            }
-            Culprit {
-                kind: CulpritKind::Layer,
-                name: format!("layer {}", l.index),
-                bytes: bytes(l),
-                layer: Some(l.index),
-                detail: cmd,
-            }
+        .map(|l| Culprit {
+            kind: CulpritKind::Layer,
+            name: format!("layer {}", l.index),
+            bytes: bytes(l),
+            layer: Some(l.index),
+            detail: truncate(&l.display_command(), 80),
         })
         .collect();
     // largest first, then in layer order
@@ -603,9 +683,9 @@ fn layer_culprits<'a>(
     v
 }
 
-fn max_size(rule: RuleId, t: Option<&Threshold<u64>>, input: &RuleInput) -> RuleResult {
+fn max_size(rule: CiRule, t: Option<&Threshold<u64>>, input: &CiInput) -> CiRuleResult {
     let Some(t) = t else { return disabled(rule) };
-    let compressed = rule == RuleId::MaxCompressedSize;
+    let compressed = rule == CiRule::MaxCompressedSize;
     let (size, what) = if compressed {
         (
             input.image.compressed_bytes(),
@@ -633,7 +713,7 @@ fn max_size(rule: RuleId, t: Option<&Threshold<u64>>, input: &RuleInput) -> Rule
 
 const NO_LEFTOVERS: &str = "leftover analysis unavailable";
 
-fn leftover_culprits(summary: &LeftoverSummary, only: Option<&[String]>) -> Vec<Culprit> {
+fn leftover_culprits(summary: &LeftoverSummary, only: Option<&[Category]>) -> Vec<Culprit> {
     let mut v: Vec<Culprit> = summary
         .categories
         .iter()
@@ -644,7 +724,7 @@ fn leftover_culprits(summary: &LeftoverSummary, only: Option<&[String]>) -> Vec<
                 name: p.clone(),
                 bytes: *b,
                 layer: Some(*l),
-                detail: name.clone(),
+                detail: name.as_str().to_string(),
             })
         })
         .collect();
@@ -653,8 +733,8 @@ fn leftover_culprits(summary: &LeftoverSummary, only: Option<&[String]>) -> Vec<
     v
 }
 
-fn max_leftover_bytes(cfg: &RuleConfig, input: &RuleInput) -> RuleResult {
-    let rule = RuleId::MaxLeftoverBytes;
+fn max_leftover_bytes(cfg: &CiThresholds, input: &CiInput) -> CiRuleResult {
+    let rule = CiRule::MaxLeftoverBytes;
     let Some(t) = &cfg.max_leftover_bytes else {
         return disabled(rule);
     };
@@ -678,17 +758,17 @@ fn max_leftover_bytes(cfg: &RuleConfig, input: &RuleInput) -> RuleResult {
     with_culprits(r, || leftover_culprits(summary, None))
 }
 
-fn forbidden_leftovers(cfg: &RuleConfig, input: &RuleInput) -> RuleResult {
-    let rule = RuleId::ForbiddenLeftovers;
+fn forbidden_leftovers(cfg: &CiThresholds, input: &CiInput) -> CiRuleResult {
+    let rule = CiRule::ForbiddenLeftovers;
     if cfg.forbidden_leftovers.is_empty() {
         return disabled(rule);
     }
-    let configured = cfg.forbidden_leftovers.join(",");
+    let configured = join_categories(&cfg.forbidden_leftovers, ",");
     let threshold = Quantity::Categories(cfg.forbidden_leftovers.clone());
     let Some(summary) = input.leftovers else {
         return skipped(rule, &configured, threshold, NO_LEFTOVERS);
     };
-    let found: Vec<String> = cfg
+    let found: Vec<Category> = cfg
         .forbidden_leftovers
         .iter()
         .filter(|c| {
@@ -697,14 +777,15 @@ fn forbidden_leftovers(cfg: &RuleConfig, input: &RuleInput) -> RuleResult {
                 .get(*c)
                 .is_some_and(|x| x.bytes > 0 || !x.paths.is_empty())
         })
-        .cloned()
+        .copied()
         .collect();
     let failed = (!found.is_empty()).then(|| {
         let parts: Vec<String> = found
             .iter()
             .map(|c| {
                 format!(
-                    "{c} ({} B)",
+                    "{} ({} B)",
+                    c.as_str(),
                     summary.categories.get(c).map(|x| x.bytes).unwrap_or(0)
                 )
             })
@@ -721,8 +802,8 @@ fn forbidden_leftovers(cfg: &RuleConfig, input: &RuleInput) -> RuleResult {
     with_culprits(r, || leftover_culprits(summary, Some(&found)))
 }
 
-fn max_growth(cfg: &RuleConfig, input: &RuleInput) -> RuleResult {
-    let rule = RuleId::MaxGrowth;
+fn max_growth(cfg: &CiThresholds, input: &CiInput) -> CiRuleResult {
+    let rule = CiRule::MaxGrowth;
     let Some(t) = &cfg.max_growth else {
         return disabled(rule);
     };
@@ -766,10 +847,10 @@ fn max_growth(cfg: &RuleConfig, input: &RuleInput) -> RuleResult {
             let failed = (f > max).then(|| {
                 format!(
                     "grew by {} over {} ({} → {size} bytes; > {} allowed)",
-                    percent_text(f),
+                    percent(f),
                     base.name,
                     base.size_bytes,
-                    percent_text(max)
+                    percent(max)
                 )
             });
             outcome(
@@ -781,14 +862,75 @@ fn max_growth(cfg: &RuleConfig, input: &RuleInput) -> RuleResult {
             )
         }
     };
+    with_culprits(r, || match input.comparison {
+        Some(c) => grown_files(c),
+        None => {
+            // the layers the baseline does not have are where the growth came from
+            let new_layers = input
+                .image
+                .layers
+                .iter()
+                .filter(|l| !base.diff_ids.contains(&l.diff_id));
+            layer_culprits(new_layers, |l| l.size_bytes)
+        }
+    })
+}
+
+/// With a comparison at hand, the files that grew most say more than the new layers.
+fn grown_files(c: &Comparison) -> Vec<Culprit> {
+    c.files
+        .top_files()
+        .into_iter()
+        .filter(|f| f.delta_bytes > 0)
+        .take(TOP_CULPRITS)
+        .map(|f| Culprit {
+            kind: CulpritKind::Path,
+            name: f.path.clone(),
+            bytes: f.delta_bytes.unsigned_abs(),
+            layer: f.b.as_ref().and_then(|b| b.layer),
+            detail: "grew".to_string(),
+        })
+        .collect()
+}
+
+fn no_new_leftovers(cfg: &CiThresholds, input: &CiInput) -> CiRuleResult {
+    let rule = CiRule::NoNewLeftovers;
+    if !cfg.no_new_leftovers {
+        return disabled(rule);
+    }
+    let Some(l) = input.comparison.and_then(|c| c.leftovers.as_ref()) else {
+        return skipped(rule, "0", Quantity::Count(0), NO_LEFTOVERS);
+    };
+    let failed = (!l.new.is_empty()).then(|| {
+        format!(
+            "{} leftover findings that the baseline does not have ({} bytes)",
+            l.new.len(),
+            l.new.iter().map(|x| x.bytes).sum::<u64>()
+        )
+    });
+    let r = outcome(
+        rule,
+        "0",
+        Quantity::Count(0),
+        Some(Quantity::Count(l.new.len() as u64)),
+        failed,
+    );
     with_culprits(r, || {
-        // the layers the baseline does not have are where the growth came from
-        let new_layers = input
-            .image
-            .layers
+        l.new
             .iter()
-            .filter(|l| !base.diff_ids.contains(&l.diff_id));
-        layer_culprits(new_layers, |l| l.size_bytes)
+            .take(TOP_CULPRITS)
+            .map(|x| Culprit {
+                kind: CulpritKind::Path,
+                // as the leftover rules of one image name a finding matched by package
+                name: match &x.package {
+                    Some(p) => format!("{} (package {p})", x.path),
+                    None => x.path.clone(),
+                },
+                bytes: x.bytes,
+                layer: None,
+                detail: x.category.as_str().to_string(),
+            })
+            .collect()
     })
 }
 
@@ -798,7 +940,7 @@ mod tests {
 
     #[test]
     fn rule_table_is_in_id_order() {
-        for (i, r) in RULES.iter().enumerate() {
+        for (i, r) in CI_RULES.iter().enumerate() {
             assert_eq!(r.id as usize, i, "{}", r.key);
             assert_eq!(r.id.key(), r.key);
         }
