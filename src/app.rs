@@ -37,6 +37,7 @@ fn run_cli(cli: Cli) -> anyhow::Result<i32> {
                 a,
                 b,
                 json,
+                html,
                 ci,
                 max_growth,
                 fail_on_new_leftovers,
@@ -50,7 +51,10 @@ fn run_cli(cli: Cli) -> anyhow::Result<i32> {
                 run_compare(
                     &a,
                     &b,
-                    json.as_deref(),
+                    Outputs {
+                        json: json.as_deref(),
+                        html: html.as_deref(),
+                    },
                     ci.then_some(gate),
                     &cli.load,
                     &cli.why,
@@ -61,7 +65,7 @@ fn run_cli(cli: Cli) -> anyhow::Result<i32> {
     let Some(target) = cli.image.clone() else {
         return Err(anyhow::anyhow!("no image given"));
     };
-    let other_output = cli.json.is_some() || cli.no_tui;
+    let other_output = cli.json.is_some() || cli.html.is_some() || cli.no_tui;
     if cli
         .ci
         .enabled(std::env::var("CI").ok().as_deref(), other_output)
@@ -69,15 +73,20 @@ fn run_cli(cli: Cli) -> anyhow::Result<i32> {
         return run_ci(&cli, &target);
     }
     #[cfg(feature = "tui")]
-    if cli.json.is_none() && !cli.no_tui && std::io::stdout().is_terminal() {
+    if !other_output && std::io::stdout().is_terminal() {
         return crate::tui::run(&target, &cli.load, &cli.why);
     }
     let why_opts = why_options(&cli.why, &cli.load)?;
     let image = load_image(&target, &cli.load)?;
     let analysis = Analysis::run(&image);
     let why = WhyReport::run(&image, &analysis, &why_opts);
+    if let Some(path) = &cli.html {
+        write_output(path, &report::html::render_image(&image, &analysis, &why))?;
+    }
     if let Some(path) = &cli.json {
         write_report_json(path, &image, &analysis, &why)?;
+    }
+    if cli.json.is_some() || cli.html.is_some() {
         return Ok(exit_codes::OK);
     }
     print!("{}", report::text::render(&image, &analysis));
@@ -144,6 +153,9 @@ fn run_ci(cli: &Cli, target: &str) -> anyhow::Result<i32> {
     if let Some(path) = &cli.json {
         write_report_json(path, &image, &analysis, &why)?;
     }
+    if let Some(path) = &cli.html {
+        write_output(path, &report::html::render_image(&image, &analysis, &why))?;
+    }
     let baseline = match &cli.ci.baseline {
         // --image picks from the main archive only
         Some(b) => Some(rules::Baseline::of(&load_image_layers(
@@ -188,10 +200,16 @@ fn run_ci(cli: &Cli, target: &str) -> anyhow::Result<i32> {
 }
 
 /// `bathy compare A B`: load both (shared layers read once), analyse, diff, report or gate.
+/// Files a compare writes besides its text on stdout.
+struct Outputs<'a> {
+    json: Option<&'a Path>,
+    html: Option<&'a Path>,
+}
+
 fn run_compare(
     a: &str,
     b: &str,
-    json: Option<&Path>,
+    out: Outputs,
     gate: Option<crate::analysis::ci_rules::CiThresholds>,
     load: &LoadArgs,
     why: &WhyArgs,
@@ -199,10 +217,12 @@ fn run_compare(
     // only the leftovers and packages are compared: stage options (--dockerfile, --base) would
     // cost work without changing the output, so only --rules is read
     let why_opts = WhyOptions::from_files(why.rules.as_deref(), None, None)?;
+    let Outputs { json, html } = out;
     // on a terminal, the compare view (the text report on a pipe, with --json, --ci or CI=true)
     #[cfg(feature = "tui")]
     if gate.is_none()
         && json.is_none()
+        && html.is_none()
         && std::io::stdout().is_terminal()
         && !std::env::var("CI").is_ok_and(|v| crate::ci_config::truthy(&v))
     {
@@ -225,6 +245,9 @@ fn run_compare(
         let doc = report::compare_json::build(&c, evaluation.as_ref());
         write_json(path, |w| serde_json::to_writer_pretty(w, &doc))?;
     }
+    if let Some(path) = html {
+        write_output(path, &report::html::render_compare(&c))?;
+    }
     if let Some(e) = &evaluation {
         // with --json - the JSON is the output; the evaluation goes to stderr
         let text = report::ci::compare_text(&c, e);
@@ -239,7 +262,7 @@ fn run_compare(
             exit_codes::OK
         });
     }
-    if json.is_none() {
+    if json.is_none() && html.is_none() {
         print!("{}", report::compare_text::render(&c));
     }
     Ok(exit_codes::OK)
