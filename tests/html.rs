@@ -204,3 +204,47 @@ fn chromium_draws_the_demo_and_the_hostile_image() {
         assert_eq!((top, h), (4, hits), "search {query:?}");
     }
 }
+
+#[test]
+fn chromium_draws_a_comparison_of_hostile_images() {
+    if !require_tool(&CHROMIUM) {
+        return;
+    }
+    let t = tmp();
+    let (a, b) = (t.path().join("a.tar"), t.path().join("b.tar"));
+    hostile_spec()
+        .write(&a, ArchiveFormat::DockerArchive, Compression::None)
+        .unwrap();
+    // B: one more layer that adds a hostile name under /grow and deletes /docs/readme
+    hostile_spec()
+        .layer(
+            LayerSpec::new("/bin/sh -c #(nop) COPY grow /grow")
+                .dir("grow")
+                .file_sized(&format!("grow/{IMG}"), 40_000, 7)
+                .whiteout("docs/readme"),
+        )
+        .write(&b, ArchiveFormat::DockerArchive, Compression::None)
+        .unwrap();
+    let html = t.path().join("compare.html");
+    let o = run(
+        &[
+            "compare",
+            a.to_str().unwrap(),
+            b.to_str().unwrap(),
+            "--html",
+            html.to_str().unwrap(),
+        ],
+        t.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(!page.contains("<img"), "a name became an element");
+    assert!(page.contains("<th>Size</th>"), "the headline is a table");
+    let profile = t.path().join("profile");
+    // what changed: /grow (grew) and /docs (shrank)
+    for (query, hits) in [("", 0), ("readme", 1), ("onerror", 1)] {
+        let (title, top, h) = open(&html, query, &profile);
+        assert_eq!(title, "bathy compare: hostile/names:1 → hostile/names:1");
+        assert_eq!((top, h), (2, hits), "search {query:?}");
+    }
+}
