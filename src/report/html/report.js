@@ -89,17 +89,31 @@
       place(el, row);
       var bg = colour(row);
       el.style.background = bg;
+      var w = (row[X1] - row[X0]) / UNIT * wpx, h = (row[Y1] - row[Y0]) / UNIT * hpx;
       if (row[KIND] === DIR) {
+        // the directory's own children below its label strip, labelled where they have room
+        var inner = document.createElement('div');
+        inner.className = 'tm-inner';
+        if (h > 40) inner.style.top = '16px';
+        el.appendChild(inner);
+        var ih = h > 40 ? h - 16 : h;
         for (var g = row[FIRST]; g < row[FIRST] + row[COUNT]; g++) {
-          var sub = document.createElement('div');
+          var sub = document.createElement('div'), sr = N[g];
           sub.className = 'tm-sub';
           sub.dataset.i = String(g);
-          place(sub, N[g]);
-          sub.style.background = colour(N[g]);
-          el.appendChild(sub);
+          place(sub, sr);
+          var sbg = colour(sr);
+          sub.style.background = sbg;
+          if (h > 40 && (sr[X1] - sr[X0]) / UNIT * w > 48 && (sr[Y1] - sr[Y0]) / UNIT * ih > 14) {
+            var sl = document.createElement('span');
+            sl.className = 'tm-label';
+            sl.textContent = label(g) + ' ' + fmt(sr[BYTES]);
+            sl.style.color = ink(sbg);
+            sub.appendChild(sl);
+          }
+          inner.appendChild(sub);
         }
       }
-      var w = (row[X1] - row[X0]) / UNIT * wpx, h = (row[Y1] - row[Y0]) / UNIT * hpx;
       if (w > 36 && h > 14) {
         var lab = document.createElement('span');
         lab.className = 'tm-label';
@@ -119,6 +133,7 @@
     state.dataset.hits = String(hitCount);
     state.dataset.matches = String(matches);
     state.dataset.path = pathOf(cur);
+    if (!state.dataset.ready) state.dataset.ms = String(Math.round(performance.now()));
     state.dataset.ready = '1';
   }
 
@@ -215,7 +230,15 @@
   var input = document.getElementById('tm-search');
   input.addEventListener('input', function () { search(input.value); });
   window.addEventListener('resize', draw);
-  // a search given in the address (report.html#q=gcc) is run at once: links can point at it
-  var m = /^#q=(.*)$/.exec(location.hash);
-  if (m) { input.value = decodeURIComponent(m[1]); search(input.value); } else draw();
+  // the address can ask for a search and a colouring: report.html#q=gcc&c=category
+  var want = {};
+  location.hash.replace(/^#/, '').split('&').forEach(function (kv) {
+    var k = kv.indexOf('=');
+    if (k > 0) want[kv.slice(0, k)] = decodeURIComponent(kv.slice(k + 1));
+  });
+  if (want.c && sel.querySelector('option[value="' + want.c.replace(/[^a-z]/g, '') + '"]')) {
+    sel.value = want.c.replace(/[^a-z]/g, '');
+    mode = sel.value;
+  }
+  if (want.q) { input.value = want.q; search(input.value); } else draw();
 })();

@@ -16,7 +16,7 @@ use std::collections::HashMap;
 pub const ASPECT: f64 = 1.6;
 /// Items smaller than the tree's total over this fold into "N smaller files": with at most
 /// this many kept items per level the page stays small for any image.
-pub const FOLD_DIVISOR: u64 = 20_000;
+pub const FOLD_DIVISOR: u64 = 50_000;
 
 /// Row kinds.
 const FILE: u8 = 0;
