@@ -248,3 +248,25 @@ fn chromium_draws_a_comparison_of_hostile_images() {
         assert_eq!((top, h), (2, hits), "search {query:?}");
     }
 }
+
+#[test]
+fn ci_gate_and_html_come_from_one_run() {
+    let t = tmp();
+    let html = t.path().join("r.html");
+    let demo = manifest("assets/demo.tar");
+    // the demo wastes 100 kB of 685 kB: a 5% true-waste limit fails, and the page is written
+    let o = run(
+        &[
+            demo.to_str().unwrap(),
+            "--ci",
+            "--max-true-waste",
+            "5%",
+            "--html",
+            html.to_str().unwrap(),
+        ],
+        t.path(),
+    );
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("<h2>Wasted paths</h2>"));
+}
