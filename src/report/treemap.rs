@@ -197,8 +197,8 @@ pub fn layout<K: Copy>(
         if folded.files > 0 || folded.bytes > 0 {
             items.push((None, folded));
         }
-        // the fold node is no larger than any kept one only by chance: sort again
-        items.sort_by(|a, b| b.1.bytes.cmp(&a.1.bytes));
+        // the fold node may outweigh kept items (many small files): sort again
+        items.sort_by_key(|i| std::cmp::Reverse(i.1.bytes));
         let weights: Vec<u64> = items.iter().map(|i| i.1.bytes).collect();
         let rects = squarify(&weights, bounds);
         nodes[next].first = nodes.len() as u32;
@@ -220,7 +220,7 @@ pub fn layout<K: Copy>(
 /// Split `kids` (sorted here, largest first) into those kept and the total of those under
 /// `threshold`.
 pub fn fold<K: Copy>(kids: &mut [(K, Size)], threshold: u64) -> (Vec<(K, Size)>, Size) {
-    kids.sort_by(|a, b| b.1.bytes.cmp(&a.1.bytes));
+    kids.sort_by_key(|k| std::cmp::Reverse(k.1.bytes));
     let mut folded = Size { bytes: 0, files: 0 };
     let mut kept = Vec::new();
     for &(k, s) in kids.iter() {
