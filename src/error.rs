@@ -45,6 +45,13 @@ pub enum Error {
     /// The front end asked the load to stop (the user quit while it ran).
     #[error("cancelled")]
     Cancelled,
+    /// A leftover rule (`--rules FILE`) that cannot be used: which file, which rule, why.
+    #[error("{file}: rule {rule}: {message}")]
+    LeftoverRule {
+        file: String,
+        rule: String,
+        message: String,
+    },
 }
 
 pub type Result<T> = std::result::Result<T, Error>;

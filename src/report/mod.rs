@@ -9,4 +9,4 @@ pub mod html;
 pub mod json;
 pub mod text;
 pub mod treemap;
-pub mod why; // TEMP until main has whyview
+pub mod why;

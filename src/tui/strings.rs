@@ -113,6 +113,9 @@ pub const WHY_NO_CONTENTS: &str =
 pub const WHY_LEFTOVERS: &str = "Leftovers: {total}";
 pub const WHY_NO_LEFTOVERS: &str = "Leftovers: none found";
 pub const WHY_PACKAGES: &str = "Largest packages: {n} installed, {tools} build tools ({bytes})";
+pub const WHY_RECOMMENDATION: &str = "→ {advice}";
+pub const WHY_REMOVED: &str =
+    "Removed later but still shipped in lower layers: {n} packages, {bytes}";
 pub const WHY_STAGES: &str = "Stages ({method})";
 pub const WHY_ESTIMATES: &str = "Estimates";
 pub const WHY_FINAL: &str = "final filesystem";
