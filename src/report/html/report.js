@@ -184,9 +184,11 @@
     function line(text, cls) { var d = document.createElement('div'); d.textContent = text; if (cls) d.className = cls; t.appendChild(d); }
     line(pathOf(i), 'tip-path');
     line(fmt(r[BYTES]) + ' (' + r[BYTES] + ' bytes)' + (r[KIND] === DIR || r[KIND] === FOLDED ? ', ' + r[FILES] + ' files' : ''));
-    if (D.kind === 'compare') {
+    if (r[KIND] === FOLDED) {
+      line('files under ' + fmt(D.threshold) + ' each, folded');
+    } else if (D.kind === 'compare') {
       line('added ' + fmt(r[A]) + ', removed ' + fmt(r[A + 1]) + ', change ' + signed(r[A + 2]));
-    } else if (r[KIND] !== FOLDED) {
+    } else {
       var own = r[A], big = r[A + 1];
       if (own >= 0) line('added by layer ' + own + ': ' + D.layers[own]);
       if (r[KIND] === DIR && big >= 0) line('largest file from layer ' + big);
