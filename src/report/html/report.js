@@ -185,7 +185,7 @@
     line(pathOf(i), 'tip-path');
     line(fmt(r[BYTES]) + ' (' + r[BYTES] + ' bytes)' + (r[KIND] === DIR || r[KIND] === FOLDED ? ', ' + r[FILES] + ' files' : ''));
     if (r[KIND] === FOLDED) {
-      line('files under ' + fmt(D.threshold) + ' each, folded');
+      line('files and directories under ' + fmt(D.threshold) + ' each, folded together');
     } else if (D.kind === 'compare') {
       line('added ' + fmt(r[A]) + ', removed ' + fmt(r[A + 1]) + ', change ' + signed(r[A + 2]));
     } else {
