@@ -30,6 +30,11 @@ pub struct Cli {
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
 
+    /// Write the HTML report (one self-contained page with a treemap) to FILE; combines with
+    /// `--json` and `--ci` (one analysis, several outputs).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+
     /// Print the text report even on a terminal (no explorer).
     #[arg(long)]
     pub no_tui: bool,
@@ -52,6 +57,9 @@ pub enum Command {
         /// Write the comparison as JSON to FILE (`-` for stdout).
         #[arg(long, value_name = "FILE")]
         json: Option<PathBuf>,
+        /// Write the comparison as one self-contained HTML page to FILE.
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
         /// Gate a pipeline: print the evaluation and exit 1 when a rule fails (2 on an error).
         #[arg(long)]
         ci: bool,

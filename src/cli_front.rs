@@ -80,6 +80,7 @@ fn run_cli(cli: Cli) -> anyhow::Result<i32> {
                 a,
                 b,
                 json,
+                html,
                 ci,
                 max_growth,
                 fail_on_new_leftovers,
@@ -93,7 +94,10 @@ fn run_cli(cli: Cli) -> anyhow::Result<i32> {
                 run_compare(
                     &a,
                     &b,
-                    json.as_deref(),
+                    Outputs {
+                        json: json.as_deref(),
+                        html: html.as_deref(),
+                    },
                     ci.then_some(gate),
                     &config,
                     &cli.why,
@@ -113,7 +117,7 @@ fn run_cli(cli: Cli) -> anyhow::Result<i32> {
     let Some(target) = cli.image.clone() else {
         return Err(anyhow::anyhow!("no image given"));
     };
-    let other_output = cli.json.is_some() || cli.no_tui;
+    let other_output = cli.json.is_some() || cli.html.is_some() || cli.no_tui;
     if cli
         .ci
         .enabled(std::env::var("CI").ok().as_deref(), other_output)
@@ -121,12 +125,20 @@ fn run_cli(cli: Cli) -> anyhow::Result<i32> {
         return run_ci(&cli, &config, &target);
     }
     #[cfg(feature = "tui")]
-    if cli.json.is_none() && !cli.no_tui && std::io::stdout().is_terminal() {
+    if !other_output && std::io::stdout().is_terminal() {
         return crate::tui::run(&target, &config, &cli.why);
     }
     let a = load_analysed(&target, &config, &cli.why)?;
     if let Some(path) = &cli.json {
         write_report_json(path, &a)?;
+    }
+    if let Some(path) = &cli.html {
+        write_output(
+            path,
+            &report::html::render_image(&a.image, &a.analysis, &a.why),
+        )?;
+    }
+    if cli.json.is_some() || cli.html.is_some() {
         return Ok(exit_codes::OK);
     }
     print_out(&format!(
@@ -187,6 +199,12 @@ fn run_ci(cli: &Cli, config: &LoadConfig, target: &str) -> anyhow::Result<i32> {
     if let Some(path) = &cli.json {
         write_report_json(path, &a)?;
     }
+    if let Some(path) = &cli.html {
+        write_output(
+            path,
+            &report::html::render_image(&a.image, &a.analysis, &a.why),
+        )?;
+    }
     let baseline = match &cli.ci.baseline {
         Some(b) => Some(rules::Baseline::of(&load_image(
             b,
@@ -229,19 +247,27 @@ fn run_ci(cli: &Cli, config: &LoadConfig, target: &str) -> anyhow::Result<i32> {
 }
 
 /// `bathy compare A B`: load both (shared layers read once), analyse, diff, report or gate.
+/// Files a compare writes besides its text on stdout.
+struct Outputs<'a> {
+    json: Option<&'a Path>,
+    html: Option<&'a Path>,
+}
+
 fn run_compare(
     a: &str,
     b: &str,
-    json: Option<&Path>,
+    out: Outputs,
     gate: Option<crate::analysis::ci_rules::CiThresholds>,
     config: &LoadConfig,
     why: &WhyArgs,
 ) -> anyhow::Result<i32> {
     let why_opts = pipeline::compare_why_options(why)?;
+    let Outputs { json, html } = out;
     // on a terminal, the compare view (the text report on a pipe, with --json, --ci or CI=true)
     #[cfg(feature = "tui")]
     if gate.is_none()
         && json.is_none()
+        && html.is_none()
         && std::io::stdout().is_terminal()
         && !std::env::var("CI").is_ok_and(|v| crate::ci_config::truthy(&v))
     {
@@ -255,6 +281,9 @@ fn run_compare(
     if let Some(path) = json {
         let doc = report::compare_json::build(&c, pair.evaluation.as_ref());
         write_json(path, |w| serde_json::to_writer_pretty(w, &doc))?;
+    }
+    if let Some(path) = html {
+        write_output(path, &report::html::render_compare(&c))?;
     }
     if let Some(e) = &pair.evaluation {
         // with --json - the JSON is the output; the evaluation goes to stderr
@@ -270,7 +299,7 @@ fn run_compare(
             exit_codes::OK
         });
     }
-    if json.is_none() {
+    if json.is_none() && html.is_none() {
         print_out(&report::compare_text::render(&c))?;
     }
     Ok(exit_codes::OK)

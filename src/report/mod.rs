@@ -5,6 +5,8 @@
 pub mod ci;
 pub mod compare_json;
 pub mod compare_text;
+pub mod html;
 pub mod json;
 pub mod text;
+pub mod treemap;
 pub mod why;

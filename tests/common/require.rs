@@ -40,6 +40,12 @@ pub const SCRIPT: Tool = Tool {
     version_arg: "--version",
     install: "apt-get install bsdutils",
 };
+/// Debian's Chromium, run headless to open the HTML report.
+pub const CHROMIUM: Tool = Tool {
+    name: "chromium",
+    version_arg: "--version",
+    install: "apt-get install chromium",
+};
 pub const SETPRIV: Tool = Tool {
     name: "setpriv",
     version_arg: "--version",
