@@ -461,15 +461,7 @@ pub fn images_members(
     compression: Compression,
 ) -> Vec<Member> {
     let mut out: Vec<Member> = Vec::new();
-    let push = |out: &mut Vec<Member>, name: String, data: Vec<u8>| {
-        if !out.iter().any(|m| m.name == name) {
-            out.push(Member {
-                name,
-                data,
-                symlink: None,
-            });
-        }
-    };
+    let push = push_member;
     let mut manifest = Vec::new();
     let mut index_manifests = Vec::new();
     for spec in specs {
@@ -478,23 +470,9 @@ pub fn images_members(
         let chex = sha(&config);
         match format {
             ArchiveFormat::DockerArchive => {
-                let mut layer_names = Vec::new();
-                let mut parent = String::new();
-                for t in &tars {
-                    let id = sha(format!("{parent}{}", sha(t)).as_bytes());
-                    let blob = compress(t, compression);
-                    push(&mut out, format!("{id}/VERSION"), b"1.0".to_vec());
-                    push(
-                        &mut out,
-                        format!("{id}/json"),
-                        serde_json::to_vec(&json!({"id": id, "parent": parent})).expect("json"),
-                    );
-                    push(&mut out, format!("{id}/layer.tar"), blob);
-                    layer_names.push(format!("{id}/layer.tar"));
-                    parent = id;
-                }
+                let names = docker_layer_members(&mut out, &tars, compression);
                 push(&mut out, format!("{chex}.json"), config.clone());
-                manifest.push(json!({"Config": format!("{chex}.json"), "RepoTags": [spec.tag], "Layers": layer_names}));
+                manifest.push(json!({"Config": format!("{chex}.json"), "RepoTags": [spec.tag], "Layers": names}));
             }
             ArchiveFormat::Kaniko => {
                 let mut layer_names = Vec::new();
@@ -575,6 +553,42 @@ pub fn images_members(
         );
     }
     out
+}
+
+/// Add `name` unless a member of that name is there already (layers shared between images).
+fn push_member(out: &mut Vec<Member>, name: String, data: Vec<u8>) {
+    if !out.iter().any(|m| m.name == name) {
+        out.push(Member {
+            name,
+            data,
+            symlink: None,
+        });
+    }
+}
+
+/// The legacy `docker save` layer directories (`<id>/VERSION`, `json`, `layer.tar`) for `tars`;
+/// returns the layer member names in order.
+fn docker_layer_members(
+    out: &mut Vec<Member>,
+    tars: &[Vec<u8>],
+    compression: Compression,
+) -> Vec<String> {
+    let mut layer_names = Vec::new();
+    let mut parent = String::new();
+    for t in tars {
+        let id = sha(format!("{parent}{}", sha(t)).as_bytes());
+        let blob = compress(t, compression);
+        push_member(out, format!("{id}/VERSION"), b"1.0".to_vec());
+        push_member(
+            out,
+            format!("{id}/json"),
+            serde_json::to_vec(&json!({"id": id, "parent": parent})).expect("json"),
+        );
+        push_member(out, format!("{id}/layer.tar"), blob);
+        layer_names.push(format!("{id}/layer.tar"));
+        parent = id;
+    }
+    layer_names
 }
 
 /// Tar a list of members.

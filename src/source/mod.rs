@@ -13,9 +13,9 @@ pub mod layer_store;
 pub mod layout;
 mod reading;
 pub mod reference;
-pub mod verified;
 #[cfg(feature = "registry")]
 pub mod registry;
+pub mod verified;
 
 use crate::error::{Error, Result};
 use crate::image::{Compression, EntryKind, HistoryEntry, Image, Layer, LayerEntry, LinkRef};

@@ -91,6 +91,15 @@ pub fn require_shared_fixtures() -> Option<PathBuf> {
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures"));
     let ok = dir.join("README.md").is_file();
+    if !ok && std::env::var_os("BATHY_CI_WITHOUT_FIXTURES").is_some() {
+        // .ci/run found no fixtures on this CI machine and said so in the log: data it cannot
+        // make, unlike the tools it installs, so the skip is listed rather than failed
+        record_skip(&format!(
+            "{}: needs the shared fixtures (absent on this CI machine)",
+            current_test()
+        ));
+        return None;
+    }
     require(
         ok,
         &format!("the shared fixtures in {}", dir.display()),
