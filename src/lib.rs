@@ -19,6 +19,7 @@ pub mod cli;
 pub mod demo;
 pub mod exit_codes;
 pub mod report;
+pub mod small_file;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 pub mod text_fit;

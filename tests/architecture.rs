@@ -19,6 +19,8 @@ const LAYERS: &[&[&str]] = &[
     &["error", "exit_codes"],
     // sizes: parse and format (one grammar); text fitted to a width
     &["units", "text_fit"],
+    // small files read with a cap, devices and FIFOs refused by name
+    &["small_file"],
     &["paths"],
     &["image"],
     &["progress"],

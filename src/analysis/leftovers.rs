@@ -127,10 +127,7 @@ impl RuleSet {
     }
 
     pub fn load(path: &Path) -> Result<RuleSet> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
-            path: path.to_path_buf(),
-            source: e,
-        })?;
+        let text = crate::small_file::read_capped_text(path, crate::small_file::MAX_TEXT)?;
         Self::parse(&text, &path.display().to_string())
     }
 
