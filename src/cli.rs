@@ -1,7 +1,11 @@
-//! Command-line arguments as clap types; `app` turns them into work. Nothing here reads images.
+//! Command-line arguments as clap types; `cli_front` turns them into work through `pipeline`.
+//! Nothing here reads images.
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 use std::path::PathBuf;
+
+/// The argument groups the pipeline reads, flattened into the command line here.
+pub use crate::pipeline::{LoadArgs, WhyArgs};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -35,51 +39,6 @@ pub struct Cli {
 
     #[command(flatten)]
     pub why: WhyArgs,
-}
-
-/// What "why is it big" is told besides the image.
-#[derive(Args, Debug, Clone, Default)]
-pub struct WhyArgs {
-    /// Leftover rules to add or override (YAML, same shape as assets/leftover-rules.yaml).
-    /// With `compare`, they apply to both images.
-    #[arg(long, value_name = "FILE", global = true)]
-    pub rules: Option<PathBuf>,
-
-    /// The base image (any input form): its layers are matched by diff_id.
-    #[arg(long, value_name = "IMAGE")]
-    pub base: Option<String>,
-
-    /// The Dockerfile the image was built from, to name each layer's stage and instruction.
-    #[arg(long, value_name = "PATH")]
-    pub dockerfile: Option<PathBuf>,
-
-    /// The Dockerfile stage that was built (default: the last).
-    #[arg(long, value_name = "STAGE", requires = "dockerfile")]
-    pub target: Option<String>,
-}
-
-/// How to find and read an image; shared by every command.
-#[derive(Args, Debug, Clone, Default)]
-pub struct LoadArgs {
-    /// Skip checking layers against their digests.
-    #[arg(long, global = true)]
-    pub no_verify: bool,
-
-    /// Which image of an archive holding several (NAME:TAG or digest).
-    #[arg(long = "image", value_name = "NAME:TAG", global = true)]
-    pub select_image: Option<String>,
-
-    /// Which platform of a multi-platform index (e.g. linux/arm64); default: the host's.
-    #[arg(long, value_name = "OS/ARCH", global = true)]
-    pub platform: Option<String>,
-
-    /// Where the image comes from, as dive's --source: docker, podman, docker-archive, oci-archive, oci.
-    #[arg(long, value_name = "SOURCE", global = true)]
-    pub source: Option<String>,
-
-    /// Ask the daemon to pull the image from its registry before reading it.
-    #[arg(long, global = true)]
-    pub pull: bool,
 }
 
 #[derive(Subcommand, Debug)]

@@ -41,6 +41,10 @@ pub enum Error {
 
     #[error("{what}: {message}")]
     Config { what: String, message: String },
+
+    /// The front end asked the load to stop (the user quit while it ran).
+    #[error("cancelled")]
+    Cancelled,
 }
 
 pub type Result<T> = std::result::Result<T, Error>;

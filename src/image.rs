@@ -1,7 +1,7 @@
 //! The image model: layers in manifest order, each with its tar entries as compact records over
 //! interned paths, plus the config's history. Built by `source`; read by `tree` and `analysis`.
 
-use crate::paths::{NodeId, PathTable};
+use crate::paths::{NodeId, PathTable, ROOT};
 use serde::{Deserialize, Serialize};
 
 /// Which layout an image was read from.
@@ -39,6 +39,29 @@ pub enum Compression {
     None,
     Gzip,
     Zstd,
+}
+
+impl Compression {
+    /// A blob's compression from its first bytes (gzip and zstd magic numbers; anything else
+    /// is taken for a plain tar). Four bytes suffice.
+    pub fn sniff(head: &[u8]) -> Compression {
+        if head.starts_with(&[0x1f, 0x8b]) {
+            Compression::Gzip
+        } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+            Compression::Zstd
+        } else {
+            Compression::None
+        }
+    }
+
+    /// The name reports use (`none`, `gzip`, `zstd`), as serde writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Compression::None => "none",
+            Compression::Gzip => "gzip",
+            Compression::Zstd => "zstd",
+        }
+    }
 }
 
 /// What a tar entry is.
@@ -103,6 +126,9 @@ pub struct LayerEntry {
     /// Fast content hash of regular files (0 when not hashed).
     pub hash: u64,
     pub link: LinkRef,
+    /// A hardlink's target, cleaned and interned once at load ([`ROOT`] for every other kind:
+    /// the root is never a hardlink's target). Read it with [`Image::hardlink_target`].
+    pub link_node: NodeId,
 }
 
 /// One step of the config's history.
@@ -220,6 +246,8 @@ pub struct Layer {
     pub size_bytes: u64,
     /// The history step that made this layer.
     pub history: Option<HistoryEntry>,
+    /// Where that step is in [`ImageConfig::history`].
+    pub history_index: Option<usize>,
     /// The `empty_layer` history steps right before this layer.
     pub empty_history: Vec<HistoryEntry>,
     pub entries: Vec<LayerEntry>,
@@ -292,11 +320,9 @@ impl Image {
         self.paths.child(parent, target)
     }
 
-    /// The node a hardlink entry points at (its target cleaned like an entry name).
+    /// The node a hardlink entry points at (its target cleaned like an entry name, at load).
     pub fn hardlink_target(&self, e: &LayerEntry) -> Option<NodeId> {
-        let raw = self.link(e.link);
-        let cleaned = crate::source::layer::clean_entry_path(raw).ok()??;
-        self.paths.lookup(&cleaned)
+        (e.kind == EntryKind::Hardlink && e.link_node != ROOT).then_some(e.link_node)
     }
 
     /// Captured content of `node`'s entry in `layer`, if it was captured.

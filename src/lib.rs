@@ -2,7 +2,8 @@
 //!
 //! One way through: [`source`] reads archives and daemons into the [`image`] model; [`tree`]
 //! merges layers by the OCI rules; [`analysis`] measures waste (dive's numbers and true waste);
-//! [`report`] writes text and JSON. Front ends (CLI, TUI) sit on top.
+//! [`report`] writes text and JSON; [`pipeline`] turns the arguments into loads and analyses
+//! and hands the results to a front end: [`cli_front`] (text, JSON, CI) or the explorer (`tui`).
 
 pub mod error;
 pub mod image;
@@ -12,12 +13,13 @@ pub mod source;
 
 pub use error::{Error, Result};
 pub mod analysis;
-pub mod app;
 pub mod ci_config;
 pub mod cli;
+pub mod cli_front;
 #[cfg(feature = "testkit")]
 pub mod demo;
 pub mod exit_codes;
+pub mod pipeline;
 pub mod report;
 pub mod small_file;
 #[cfg(feature = "testkit")]

@@ -293,17 +293,32 @@ impl PathTable {
             cur = self.nodes[cur as usize].parent;
         }
     }
+}
 
-    /// Approximate heap bytes held.
-    pub fn heap_bytes(&self) -> usize {
-        self.nodes.capacity() * std::mem::size_of::<PathNode>()
-            + self.names.capacity()
-            + self.index.capacity() * 4
-            + self.child_start.capacity() * 4
-            + self.child_list.capacity() * 4
-            + self.preorder.capacity() * 4
-            + self.postorder.capacity() * 4
+/// Clean a tar path: drop leading `./`, trailing `/`, `.` components. `None` for the root
+/// itself. `..` components and absolute paths are bad input.
+pub fn clean_entry_path(raw: &str) -> std::result::Result<Option<String>, String> {
+    // kaniko writes the root as "/": that is the root, not an escape
+    if raw.starts_with('/')
+        && !raw.trim_matches('/').is_empty()
+        && raw.trim_start_matches('/') != "."
+    {
+        return Err(format!("entry {raw:?} has an absolute path"));
     }
+    let mut out = String::with_capacity(raw.len());
+    for comp in raw.split('/') {
+        match comp {
+            "" | "." => continue,
+            ".." => return Err(format!("entry {raw:?} climbs out of the layer with '..'")),
+            c => {
+                if !out.is_empty() {
+                    out.push('/');
+                }
+                out.push_str(c);
+            }
+        }
+    }
+    Ok(if out.is_empty() { None } else { Some(out) })
 }
 
 #[cfg(test)]
@@ -327,5 +342,21 @@ mod tests {
         assert!(t.preorder_rank(b) < t.preorder_rank(c));
         assert!(t.is_within(c, etc));
         assert!(!t.is_within(b, c));
+    }
+
+    #[test]
+    fn cleans_paths_like_dive_and_refuses_escapes() {
+        assert_eq!(
+            clean_entry_path("./etc/passwd").unwrap().as_deref(),
+            Some("etc/passwd")
+        );
+        assert_eq!(
+            clean_entry_path("usr/lib/").unwrap().as_deref(),
+            Some("usr/lib")
+        );
+        assert_eq!(clean_entry_path("./").unwrap(), None);
+        assert!(clean_entry_path("/etc/passwd").is_err());
+        assert_eq!(clean_entry_path("/").unwrap(), None);
+        assert!(clean_entry_path("a/../../etc").is_err());
     }
 }

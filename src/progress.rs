@@ -11,8 +11,9 @@ pub struct Progress {
     pub bytes_total: AtomicU64,
     pub bytes_read: AtomicU64,
     pub entries: AtomicU64,
-    /// Set by a watcher to ask the loader to stop early.
-    pub cancel: AtomicBool,
+    /// Set by the watcher (the explorer, when the user quits while images load); the loaders
+    /// check it as they read and stop with an error.
+    cancelled: AtomicBool,
 }
 
 impl Progress {
@@ -31,8 +32,12 @@ impl Progress {
             entries: self.entries.load(Ordering::Relaxed),
         }
     }
+    /// Ask the loader to stop.
+    pub fn cancel(&self) {
+        self.cancelled.store(true, Ordering::Relaxed);
+    }
     pub fn cancelled(&self) -> bool {
-        self.cancel.load(Ordering::Relaxed)
+        self.cancelled.load(Ordering::Relaxed)
     }
 }
 

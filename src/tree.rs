@@ -271,17 +271,6 @@ impl MergedTree {
             }
         })
     }
-
-    /// Approximate heap bytes held.
-    pub fn heap_bytes(&self) -> usize {
-        self.starts.capacity() * 4
-            + self.versions.capacity() * std::mem::size_of::<Version>()
-            + self
-                .layer_changes
-                .iter()
-                .map(|v| v.capacity() * 4)
-                .sum::<usize>()
-    }
 }
 
 /// The entry a version points at (None for implicit directories and absent paths).

@@ -4,7 +4,7 @@
 #![cfg(feature = "tui")]
 #![allow(clippy::unwrap_used)]
 
-use bathyscaphe::cli::LoadArgs;
+use bathyscaphe::pipeline::{self, LoadArgs, LoadConfig, Watch};
 use bathyscaphe::progress::Progress;
 use bathyscaphe::testkit::{ArchiveFormat, Compression, ImageSpec, LayerSpec};
 use bathyscaphe::tree::ChangeMark;
@@ -75,14 +75,20 @@ fn compared() -> Compared {
     b.write(&pb, ArchiveFormat::DockerOciArchive, Compression::Gzip)
         .unwrap();
     let progress = (Arc::new(Progress::new()), Arc::new(Progress::new()));
-    let r = tui::load_comparison(
+    let watch = [
+        Watch::counting(progress.0.clone()),
+        Watch::counting(progress.1.clone()),
+    ];
+    let pair = pipeline::compare_images(
         pa.to_str().unwrap(),
         pb.to_str().unwrap(),
-        &LoadArgs::default(),
+        &LoadConfig::from_args(&LoadArgs::default()),
         &Default::default(),
-        progress.clone(),
+        None,
+        [&watch[0], &watch[1]],
     )
     .unwrap();
+    let r = tui::for_view(pair);
     // both gauges saw their image: A 3 layers, B 4
     assert_eq!(progress.0.layers_total.load(Ordering::Relaxed), 3);
     assert_eq!(progress.1.layers_total.load(Ordering::Relaxed), 4);

@@ -533,6 +533,8 @@ fn image_with_history(history: Vec<HistoryEntry>) -> Image {
     }
     let d = tmp();
     let mut img = load(d.path(), &spec);
+    // history is paired with layers once, at load: pair the replaced history again
+    img.trailing_history = bathyscaphe::source::pair_history(&history, &mut img.layers);
     img.config.history = history;
     img
 }

@@ -396,30 +396,111 @@ mod fake_elf_tests {
 #[cfg(test)]
 mod span_tests {
     use super::*;
+    use crate::source::layer::{parse_layer_with_progress, LayerParseOptions, CAPTURE_HEAD};
     use crate::source::Capture;
+    use crate::testkit::{compress, filler, Compression, LayerSpec};
+    use std::sync::Mutex;
 
-    /// What the layer reader keeps of `bytes` for the spans `ranges` asks for.
-    fn kept_parts(bytes: &[u8]) -> Option<Vec<(u64, Vec<u8>)>> {
-        let head = &bytes[..bytes.len().min(crate::source::layer::CAPTURE_HEAD)];
-        let mut r = WhyCapture.ranges("f", bytes.len() as u64, head)?;
-        r.sort_by_key(|x| x.start);
-        let mut merged: Vec<Range<u64>> = Vec::new();
-        for x in r.into_iter().filter(|x| x.start < x.end) {
-            match merged.last_mut() {
-                Some(l) if x.start <= l.end => l.end = l.end.max(x.end),
-                _ => merged.push(x),
-            }
+    /// The kept spans of one file: (offset, bytes), as `keep_parts` gets them.
+    type Parts = Vec<(u64, Vec<u8>)>;
+
+    /// A capture that asks for what `inner` asks for (or, with `spans`, for those spans of
+    /// every file) and records the parts the layer reader hands to `keep_parts`.
+    #[derive(Debug)]
+    struct Recording<C: Capture> {
+        inner: C,
+        spans: Option<Vec<Range<u64>>>,
+        parts: Mutex<Vec<Parts>>,
+    }
+
+    impl<C: Capture> Capture for Recording<C> {
+        fn wants(&self, path: &str, size: u64, head: &[u8]) -> bool {
+            self.spans.is_some() || self.inner.wants(path, size, head)
         }
-        Some(
-            merged
-                .into_iter()
-                .filter(|x| x.start < bytes.len() as u64)
-                .map(|x| {
-                    let end = x.end.min(bytes.len() as u64);
-                    (x.start, bytes[x.start as usize..end as usize].to_vec())
-                })
-                .collect(),
-        )
+        fn keep(&self, path: &str, content: Vec<u8>) -> Option<Vec<u8>> {
+            self.inner.keep(path, content)
+        }
+        fn ranges(&self, path: &str, size: u64, head: &[u8]) -> Option<Vec<Range<u64>>> {
+            self.spans
+                .clone()
+                .or_else(|| self.inner.ranges(path, size, head))
+        }
+        fn keep_parts(&self, path: &str, parts: Vec<(u64, Vec<u8>)>) -> Option<Vec<u8>> {
+            self.parts.lock().expect("lock").push(parts.clone());
+            self.inner.keep_parts(path, parts)
+        }
+    }
+
+    /// What the layer reader keeps of a file holding `bytes`, read from a layer compressed
+    /// with `c` (its reads cut the file into chunks the spans straddle).
+    fn read_parts(
+        bytes: &[u8],
+        c: Compression,
+        spans: Option<Vec<Range<u64>>>,
+    ) -> Option<Vec<(u64, Vec<u8>)>> {
+        let layer = compress(&LayerSpec::new("x").file("f", bytes).tar(), c);
+        let rec = Arc::new(Recording {
+            inner: WhyCapture,
+            spans,
+            parts: Mutex::new(Vec::new()),
+        });
+        // no digests or content hashes: only the capture's path through the reader is tested
+        let opts = LayerParseOptions {
+            digests: false,
+            content_hashes: false,
+            capture: Some(rec.clone()),
+        };
+        let pl = parse_layer_with_progress(&layer[..], "test", "layer", opts, None)
+            .expect("layer reads");
+        assert_eq!(pl.entries.len(), 1);
+        let mut got = rec.parts.lock().expect("lock").clone();
+        assert!(got.len() <= 1, "one file, kept once");
+        got.pop()
+    }
+
+    /// What the layer reader keeps of `bytes` for the spans `ranges` asks for; each part is the
+    /// file's own bytes at its offset, whatever the compression.
+    fn kept_parts(bytes: &[u8]) -> Option<Vec<(u64, Vec<u8>)>> {
+        let parts = read_parts(bytes, Compression::None, None)?;
+        for (off, b) in &parts {
+            assert_eq!(&bytes[*off as usize..*off as usize + b.len()], &b[..]);
+        }
+        // a big real binary is read plain only: inflating it would only slow the test
+        if bytes.len() < 1 << 20 {
+            assert_eq!(
+                read_parts(bytes, Compression::Gzip, None).as_ref(),
+                Some(&parts)
+            );
+        }
+        Some(parts)
+    }
+
+    #[test]
+    fn the_reader_keeps_spans_across_its_read_chunks() {
+        // 300 000 bytes cross four 64 KiB read chunks; the spans straddle chunk ends, overlap,
+        // touch, are empty or run past the end of the file
+        let bytes = filler(300_000, 7);
+        let c = CAPTURE_HEAD as u64;
+        let spans = vec![
+            10..70_000,
+            65_530..65_540,
+            70_000..70_100,
+            2 * c - 72..2 * c + 28,
+            200_000..200_000,
+            299_990..400_000,
+            500_000..600_000,
+        ];
+        let b = |r: Range<usize>| bytes[r].to_vec();
+        let c = c as usize;
+        let want = vec![
+            (10, b(10..70_100)),
+            (2 * c as u64 - 72, b(2 * c - 72..2 * c + 28)),
+            (299_990, b(299_990..300_000)),
+        ];
+        for comp in [Compression::None, Compression::Gzip, Compression::Zstd] {
+            let got = read_parts(&bytes, comp, Some(spans.clone()));
+            assert_eq!(got.as_ref(), Some(&want), "{comp:?}");
+        }
     }
 
     fn same_as_whole(bytes: &[u8]) -> ElfFacts {

@@ -4,6 +4,7 @@
 use crate::image::{EntryKind, Image, LayerEntry};
 use crate::paths::{NodeId, ROOT};
 use crate::tree::{entry_of, MergedTree};
+use std::collections::BTreeMap;
 
 /// Symlink hops before a lookup gives up (Linux's limit is 40).
 const MAX_HOPS: usize = 40;
@@ -93,8 +94,7 @@ impl<'a> FinalFs<'a> {
                 }
                 if e.kind == EntryKind::Hardlink && is_last {
                     // a hardlink is its target's content
-                    let t = self.image.link(e.link).to_string();
-                    cur = self.image.paths.lookup(&t).unwrap_or(next);
+                    cur = self.image.hardlink_target(e).unwrap_or(next);
                     continue;
                 }
             }
@@ -115,22 +115,6 @@ impl<'a> FinalFs<'a> {
         }
     }
 
-    /// Regular-file bytes and files below `node` (the node itself when it is a file).
-    pub fn subtree_bytes(&self, node: NodeId) -> (u64, u64) {
-        let (mut bytes, mut files) = (0u64, 0u64);
-        let mut add = |n: NodeId| {
-            if let Some((_, e)) = self.entry(n) {
-                if e.kind == EntryKind::File {
-                    bytes += e.size;
-                    files += 1;
-                }
-            }
-        };
-        add(node);
-        self.walk(node, add);
-        (bytes, files)
-    }
-
     /// Every present regular file of the final filesystem.
     pub fn files(&self) -> Vec<NodeId> {
         let mut v = Vec::new();
@@ -141,6 +125,14 @@ impl<'a> FinalFs<'a> {
         });
         v
     }
+}
+
+/// The layer holding the most of some bytes (ties: the lowest layer), from bytes per layer.
+pub fn heaviest_layer(per_layer: &BTreeMap<usize, u64>) -> Option<usize> {
+    per_layer
+        .iter()
+        .max_by_key(|(l, b)| (**b, usize::MAX - **l))
+        .map(|(l, _)| *l)
 }
 
 fn split(path: &str) -> Vec<String> {

@@ -2,7 +2,7 @@
 //! its build stage (toolchains, dev files, caches, devDependencies, sources, VCS, docs).
 //! The rules are data (`assets/leftover-rules.yaml`, plus `--rules FILE`).
 
-use crate::analysis::fsview::FinalFs;
+use crate::analysis::fsview::{heaviest_layer, FinalFs};
 use crate::analysis::packages::{npm_apps, npm_production_closure, Manager, Package};
 use crate::error::{Error, Result};
 use crate::image::{EntryKind, Image};
@@ -505,10 +505,7 @@ fn finding(
             }
         }
     }
-    let layer = per_layer
-        .iter()
-        .max_by_key(|(l, b)| (**b, usize::MAX - **l))
-        .map(|(l, _)| *l);
+    let layer = heaviest_layer(&per_layer);
     Leftover {
         category,
         rule: rule.to_string(),

@@ -1,7 +1,7 @@
 //! Package attribution: read the package databases of the image (dpkg, apk, Python RECORDs,
 //! npm package.json) and map their files to final bytes, install layer and removal.
 
-use crate::analysis::fsview::{join, FinalFs};
+use crate::analysis::fsview::{heaviest_layer, join, FinalFs};
 use crate::analysis::waste::TrueWaste;
 use crate::image::EntryKind;
 use crate::paths::NodeId;
@@ -185,10 +185,7 @@ fn attribute(fs: &FinalFs, p: &mut Package, paths: impl Iterator<Item = String>)
         *per_layer.entry(layer).or_default() += e.size;
     }
     if p.layer.is_none() {
-        p.layer = per_layer
-            .iter()
-            .max_by_key(|(l, b)| (**b, usize::MAX - **l))
-            .map(|(l, _)| *l);
+        p.layer = heaviest_layer(&per_layer);
     }
 }
 
@@ -579,10 +576,7 @@ fn npm(fs: &FinalFs, captured: &[(NodeId, String, &[u8])]) -> Vec<Package> {
                 }
             }
         }
-        p.layer = per_layer
-            .iter()
-            .max_by_key(|(l, b)| (**b, usize::MAX - **l))
-            .map(|(l, _)| *l);
+        p.layer = heaviest_layer(&per_layer);
         out.push(p);
     }
     out

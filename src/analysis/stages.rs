@@ -236,19 +236,6 @@ fn human_duration(s: i64) -> String {
     }
 }
 
-/// The history index of each layer (pairing as `source::pair_history` does).
-fn layer_history_index(image: &Image) -> Vec<Option<usize>> {
-    let mut out = vec![None; image.layers.len()];
-    let mut li = 0;
-    for (hi, h) in image.config.history.iter().enumerate() {
-        if !h.empty_layer && li < out.len() {
-            out[li] = Some(hi);
-            li += 1;
-        }
-    }
-    out
-}
-
 /// How well a history step matches a Dockerfile instruction (0: not at all).
 fn match_score(h: &HistoryEntry, kind: &str, args: &str) -> u32 {
     let hk = history_kind(h);
@@ -273,8 +260,180 @@ fn match_score(h: &HistoryEntry, kind: &str, args: &str) -> u32 {
     score
 }
 
-/// One history step's attribution: (origin, stage, instruction, copy_from, inferred).
-type Step = (Origin, Option<String>, String, Option<String>, bool);
+/// One history step's attribution.
+#[derive(Clone, Debug)]
+struct Step {
+    origin: Origin,
+    /// The stage (or base image) credited.
+    stage: Option<String>,
+    instruction: String,
+    copy_from: Option<String>,
+    /// Guessed from history rather than known.
+    inferred: bool,
+}
+
+impl Step {
+    /// What history alone says: a build step, no stage yet.
+    fn from_history(h: &HistoryEntry) -> Step {
+        Step {
+            origin: Origin::Build,
+            stage: None,
+            instruction: history_text(h),
+            copy_from: history_copy_from(h),
+            inferred: true,
+        }
+    }
+}
+
+/// Where the base image ends in history, and how that was found.
+struct Boundary {
+    /// Layers known to be the base image's (`--base`), when known.
+    known_base_layers: Option<usize>,
+    /// Index into history of the base image's last step.
+    last_base_step: Option<usize>,
+    method: String,
+}
+
+/// The base boundary: known from the base image's diff_ids, else inferred from history.
+fn base_boundary(image: &Image, opts: &StageOptions, base_name: Option<&str>) -> Boundary {
+    let Some(ids) = &opts.base_diff_ids else {
+        let (last_base_step, method) = infer_base_boundary(&image.config.history);
+        return Boundary {
+            known_base_layers: None,
+            last_base_step,
+            method,
+        };
+    };
+    let n = image
+        .layers
+        .iter()
+        .zip(ids)
+        .take_while(|(l, id)| l.diff_id == **id)
+        .count();
+    let given = base_name.unwrap_or("given");
+    let method = if n == ids.len() {
+        format!("base image {given}: its {n} layers match by diff_id")
+    } else {
+        format!(
+            "base image {given}: only {n} of its {} layers match by diff_id",
+            ids.len()
+        )
+    };
+    // the history step of the n-th layer
+    let last_base_step = n
+        .checked_sub(1)
+        .and_then(|l| image.layers.get(l))
+        .and_then(|l| l.history_index);
+    Boundary {
+        known_base_layers: Some(n),
+        last_base_step,
+        method,
+    }
+}
+
+/// Align history from `start` with the Dockerfile's instructions (best-scoring LCS) and
+/// credit each matched step with its stage and instruction. Returns the first matched step.
+fn align_dockerfile(
+    df: &Dockerfile,
+    chain: &[&crate::analysis::dockerfile::Stage],
+    history: &[HistoryEntry],
+    start: usize,
+    steps: &mut [Step],
+) -> Option<usize> {
+    let expected: Vec<(String, &crate::analysis::dockerfile::Instruction)> = chain
+        .iter()
+        .flat_map(|s| s.instructions.iter().map(move |i| (s.label(), i)))
+        .collect();
+    let h = &history[start..];
+    let (n, m) = (h.len(), expected.len());
+    let score = |i: usize, j: usize| match_score(&h[i], &expected[j].1.kind, &expected[j].1.args);
+    let mut dp = vec![vec![0u32; m + 1]; n + 1];
+    for i in (0..n).rev() {
+        for j in (0..m).rev() {
+            let s = score(i, j);
+            let diag = if s > 0 { dp[i + 1][j + 1] + s } else { 0 };
+            dp[i][j] = dp[i + 1][j].max(dp[i][j + 1]).max(diag);
+        }
+    }
+    let (mut i, mut j) = (0, 0);
+    let mut first_match: Option<usize> = None;
+    while i < n && j < m {
+        let s = score(i, j);
+        if s > 0 && dp[i][j] == dp[i + 1][j + 1] + s {
+            let (stage, ins) = &expected[j];
+            let copy_from = ins.from.clone();
+            let credited = copy_from.as_deref().map(|f| {
+                df.stage(f)
+                    .map(|s| s.label())
+                    .unwrap_or_else(|| f.to_string())
+            });
+            steps[start + i] = Step {
+                origin: Origin::Build,
+                stage: credited.or(Some(stage.clone())),
+                instruction: ins.text(),
+                copy_from,
+                inferred: false,
+            };
+            first_match.get_or_insert(start + i);
+            i += 1;
+            j += 1;
+        } else if dp[i + 1][j] >= dp[i][j + 1] {
+            i += 1;
+        } else {
+            j += 1;
+        }
+    }
+    first_match
+}
+
+/// Credit steps from a Dockerfile. Returns whether any step matched; may name the base image
+/// (the root stage's `FROM`) and, when the base was not known, say how it was found.
+fn credit_dockerfile(
+    df: &Dockerfile,
+    opts: &StageOptions,
+    history: &[HistoryEntry],
+    bound: &mut Boundary,
+    base_name: &mut Option<String>,
+    steps: &mut [Step],
+) -> bool {
+    let Ok(chain) = df.chain(opts.target.as_deref()) else {
+        bound.method += " (the Dockerfile target was not found)";
+        return false;
+    };
+    let root_from = chain.first().map(|s| s.from.clone()).unwrap_or_default();
+    if base_name.is_none() && !root_from.eq_ignore_ascii_case("scratch") {
+        *base_name = Some(root_from);
+    }
+    // history after a known base; all of it when the base is only inferred
+    let start = match bound.known_base_layers {
+        Some(_) => bound.last_base_step.map(|b| b + 1).unwrap_or(0),
+        None => 0,
+    };
+    let Some(fm) = align_dockerfile(df, &chain, history, start, steps) else {
+        return false;
+    };
+    // unmatched steps after the first match: the stage of the step before them
+    let mut last_stage = None;
+    for step in steps.iter_mut().skip(fm) {
+        if step.inferred {
+            step.stage = last_stage.clone();
+        } else if step.copy_from.is_none() {
+            last_stage = step.stage.clone();
+        }
+    }
+    if bound.known_base_layers.is_none() {
+        for s in steps.iter_mut().take(fm) {
+            s.origin = Origin::Base;
+            s.stage = base_name.clone();
+            s.inferred = false;
+        }
+        bound.method = format!(
+            "Dockerfile: history before its first instruction is the base image ({})",
+            base_name.as_deref().unwrap_or("scratch")
+        );
+    }
+    true
+}
 
 /// Attribute every layer.
 pub fn attribute(image: &Image, opts: &StageOptions) -> StageReport {
@@ -285,209 +444,87 @@ pub fn attribute(image: &Image, opts: &StageOptions) -> StageReport {
         .as_ref()
         .and_then(|c| c.labels.as_ref())
         .and_then(|l| l.get(BASE_NAME_LABEL).cloned());
-    // per history step: (origin, stage, instruction, copy_from, inferred)
-    let mut steps: Vec<Step> = history
-        .iter()
-        .map(|h| {
-            (
-                Origin::Build,
-                None,
-                history_text(h),
-                history_copy_from(h),
-                true,
-            )
-        })
-        .collect();
-    let mut method;
-    let mut base_name = opts.base_name.clone().or(label_base.clone());
-    let hidx = layer_history_index(image);
-
-    // the base boundary: known from the base image's diff_ids, else inferred
-    let mut known_base_layers: Option<usize> = None;
-    if let Some(ids) = &opts.base_diff_ids {
-        let n = image
-            .layers
-            .iter()
-            .zip(ids)
-            .take_while(|(l, id)| l.diff_id == **id)
-            .count();
-        known_base_layers = Some(n);
-        method = if n == ids.len() {
-            format!(
-                "base image {}: its {n} layers match by diff_id",
-                base_name.as_deref().unwrap_or("given")
-            )
-        } else {
-            format!(
-                "base image {}: only {n} of its {} layers match by diff_id",
-                base_name.as_deref().unwrap_or("given"),
-                ids.len()
-            )
-        };
-    } else {
-        method = String::new();
-    }
-    let boundary: Option<usize> = match known_base_layers {
-        Some(0) => None,
-        Some(n) => {
-            // the last history step of the n-th layer, plus empty steps right after it that are not ours
-            hidx.get(n - 1).copied().flatten()
-        }
-        None => {
-            let (b, m) = infer_base_boundary(history);
-            method = m;
-            b
-        }
+    let mut steps: Vec<Step> = history.iter().map(Step::from_history).collect();
+    let mut base_name = opts.base_name.clone().or(label_base);
+    let mut bound = base_boundary(image, opts, base_name.as_deref());
+    let matched_any = match &opts.dockerfile {
+        Some(df) => credit_dockerfile(df, opts, history, &mut bound, &mut base_name, &mut steps),
+        None => false,
     };
-
-    let mut matched_any = false;
-    if let Some(df) = &opts.dockerfile {
-        if let Ok(chain) = df.chain(opts.target.as_deref()) {
-            let root_from = chain.first().map(|s| s.from.clone()).unwrap_or_default();
-            if base_name.is_none() && !root_from.eq_ignore_ascii_case("scratch") {
-                base_name = Some(root_from);
-            }
-            let expected: Vec<(String, &crate::analysis::dockerfile::Instruction)> = chain
-                .iter()
-                .flat_map(|s| s.instructions.iter().map(move |i| (s.label(), i)))
-                .collect();
-            // align history (after the known base) with the instructions: best-scoring LCS
-            let start = if known_base_layers.is_some() {
-                boundary.map(|b| b + 1).unwrap_or(0)
-            } else {
-                0
-            };
-            let h = &history[start..];
-            let (n, m) = (h.len(), expected.len());
-            let mut dp = vec![vec![0u32; m + 1]; n + 1];
-            for i in (0..n).rev() {
-                for j in (0..m).rev() {
-                    let s = match_score(&h[i], &expected[j].1.kind, &expected[j].1.args);
-                    let diag = if s > 0 { dp[i + 1][j + 1] + s } else { 0 };
-                    dp[i][j] = dp[i + 1][j].max(dp[i][j + 1]).max(diag);
-                }
-            }
-            let (mut i, mut j) = (0, 0);
-            let mut first_match: Option<usize> = None;
-            while i < n && j < m {
-                let s = match_score(&h[i], &expected[j].1.kind, &expected[j].1.args);
-                if s > 0 && dp[i][j] == dp[i + 1][j + 1] + s {
-                    let (stage, ins) = &expected[j];
-                    let copy_from = ins.from.clone();
-                    let credited = copy_from.as_deref().map(|f| {
-                        df.stage(f)
-                            .map(|s| s.label())
-                            .unwrap_or_else(|| f.to_string())
-                    });
-                    steps[start + i] = (
-                        Origin::Build,
-                        credited.or(Some(stage.clone())),
-                        ins.text(),
-                        copy_from,
-                        false,
-                    );
-                    first_match.get_or_insert(start + i);
-                    i += 1;
-                    j += 1;
-                } else if dp[i + 1][j] >= dp[i][j + 1] {
-                    i += 1;
-                } else {
-                    j += 1;
-                }
-            }
-            if let Some(fm) = first_match {
-                matched_any = true;
-                // unmatched steps after the first match: the stage of the step before them
-                let mut last_stage = None;
-                for step in steps.iter_mut().skip(fm) {
-                    if step.4 {
-                        step.1 = last_stage.clone();
-                    } else if step.3.is_none() {
-                        last_stage = step.1.clone();
-                    }
-                }
-                if known_base_layers.is_none() {
-                    for s in steps.iter_mut().take(fm) {
-                        s.0 = Origin::Base;
-                        s.1 = base_name.clone();
-                        s.4 = false;
-                    }
-                    method = format!(
-                        "Dockerfile: history before its first instruction is the base image ({})",
-                        base_name.as_deref().unwrap_or("scratch")
-                    );
-                }
-            }
-        } else {
-            method += " (the Dockerfile target was not found)";
-        }
-    }
-    if let Some(b) = boundary {
-        if !(matched_any && known_base_layers.is_none()) {
+    if let Some(b) = bound.last_base_step {
+        if !(matched_any && bound.known_base_layers.is_none()) {
             for s in steps.iter_mut().take(b + 1) {
-                s.0 = Origin::Base;
-                s.1 = base_name.clone();
-                s.4 = known_base_layers.is_none();
+                s.origin = Origin::Base;
+                s.stage = base_name.clone();
+                s.inferred = bound.known_base_layers.is_none();
             }
         }
     }
     if !matched_any {
         // without a Dockerfile, name what history allows: `COPY --from=X` credits stage X
-        for s in steps.iter_mut() {
-            if s.0 == Origin::Build {
-                if let Some(f) = &s.3 {
-                    s.1 = Some(f.clone());
-                }
+        for s in steps.iter_mut().filter(|s| s.origin == Origin::Build) {
+            if let Some(f) = &s.copy_from {
+                s.stage = Some(f.clone());
             }
         }
     }
+    let layers = layer_stages(image, &steps);
+    let summary = summarize(&layers);
+    StageReport {
+        layers,
+        method: bound.method,
+        base: base_name,
+        summary,
+    }
+}
 
-    let layers: Vec<LayerStage> = image
+/// Each layer with the attribution of the history step that made it.
+fn layer_stages(image: &Image, steps: &[Step]) -> Vec<LayerStage> {
+    image
         .layers
         .iter()
         .enumerate()
-        .map(|(li, l)| match hidx[li].and_then(|hi| steps.get(hi)) {
-            Some((origin, stage, instruction, copy_from, inferred)) => LayerStage {
-                layer: li,
-                origin: *origin,
-                stage: stage.clone(),
-                instruction: instruction.clone(),
-                copy_from: copy_from.clone(),
-                inferred: *inferred,
-                bytes: l.size_bytes,
+        .map(
+            |(li, l)| match l.history_index.and_then(|hi| steps.get(hi)) {
+                Some(s) => LayerStage {
+                    layer: li,
+                    origin: s.origin,
+                    stage: s.stage.clone(),
+                    instruction: s.instruction.clone(),
+                    copy_from: s.copy_from.clone(),
+                    inferred: s.inferred,
+                    bytes: l.size_bytes,
+                },
+                None => LayerStage {
+                    layer: li,
+                    origin: Origin::Build,
+                    stage: None,
+                    instruction: String::new(),
+                    copy_from: None,
+                    inferred: true,
+                    bytes: l.size_bytes,
+                },
             },
-            None => LayerStage {
-                layer: li,
-                origin: Origin::Build,
-                stage: None,
-                instruction: String::new(),
-                copy_from: None,
-                inferred: true,
-                bytes: l.size_bytes,
-            },
-        })
-        .collect();
+        )
+        .collect()
+}
+
+/// Bytes and layers per origin and stage.
+fn summarize(layers: &[LayerStage]) -> Vec<StageSum> {
     let mut sums: BTreeMap<(Origin, Option<String>), (u64, usize)> = BTreeMap::new();
-    for l in &layers {
+    for l in layers {
         let e = sums.entry((l.origin, l.stage.clone())).or_default();
         e.0 += l.bytes;
         e.1 += 1;
     }
-    let summary = sums
-        .into_iter()
+    sums.into_iter()
         .map(|((origin, stage), (bytes, layers))| StageSum {
             origin,
             stage,
             bytes,
             layers,
         })
-        .collect();
-    StageReport {
-        layers,
-        method,
-        base: base_name,
-        summary,
-    }
+        .collect()
 }
 
 #[cfg(test)]

@@ -1,3 +1,3 @@
 fn main() {
-    std::process::exit(bathyscaphe::app::run());
+    std::process::exit(bathyscaphe::cli_front::run());
 }

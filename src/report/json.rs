@@ -356,7 +356,7 @@ pub fn bathy_report(image: &Image, a: &Analysis) -> BathyReport {
                 index: l.index,
                 digest: l.digest.clone(),
                 diff_id: l.diff_id.clone(),
-                compression: format!("{:?}", l.compression).to_lowercase(),
+                compression: l.compression.name().to_string(),
                 size_bytes: l.size_bytes,
                 tar_bytes: l.tar_bytes,
                 compressed_bytes: l.compressed_bytes,

@@ -494,7 +494,8 @@ impl<B: AsRef<[u8]>, E: std::fmt::Display> Read for ChannelReader<B, E> {
                 return Ok(0);
             }
             if self.progress.as_ref().is_some_and(|p| p.cancelled()) {
-                return Err(std::io::Error::new(ErrorKind::Interrupted, "cancelled"));
+                // not `Interrupted`: readers retry that kind, and the load must end
+                return Err(std::io::Error::other("cancelled"));
             }
             match self.rx.blocking_recv() {
                 Some(Ok(chunk)) => {

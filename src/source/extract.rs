@@ -2,8 +2,9 @@
 //! and inflated, up to that entry. For the explorer's "extract" key; never writes anything.
 
 use crate::error::{Error, Result};
+use crate::image::Compression;
+use crate::paths::clean_entry_path;
 use crate::source::archive::MemberIndex;
-use crate::source::layer::clean_entry_path;
 use crate::source::layout::{self, Selection};
 use flate2::bufread::MultiGzDecoder;
 use std::io::{BufRead, BufReader, Read};
@@ -47,15 +48,13 @@ pub fn extract_entry(
     let head = buffered
         .fill_buf()
         .map_err(|e| merr(format!("read failed: {e}")))?;
-    let decoded: Box<dyn Read> = if head.starts_with(&[0x1f, 0x8b]) {
-        Box::new(MultiGzDecoder::new(buffered))
-    } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-        Box::new(
+    let decoded: Box<dyn Read> = match Compression::sniff(head) {
+        Compression::Gzip => Box::new(MultiGzDecoder::new(buffered)),
+        Compression::Zstd => Box::new(
             zstd::stream::read::Decoder::with_buffer(buffered)
                 .map_err(|e| merr(format!("corrupt zstd stream: {e}")))?,
-        )
-    } else {
-        Box::new(buffered)
+        ),
+        Compression::None => Box::new(buffered),
     };
     let mut ar = tar::Archive::new(decoded);
     let mut found = None;

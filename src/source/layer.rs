@@ -4,6 +4,7 @@
 
 use crate::error::{Error, Result};
 use crate::image::{Compression, EntryKind};
+use crate::paths::clean_entry_path;
 use crate::progress::Progress;
 use sha2::{Digest, Sha256};
 use std::io::{self, BufRead, BufReader, Read};
@@ -214,6 +215,10 @@ struct Tap<R> {
 
 impl<R: Read> Read for Tap<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.progress.as_ref().is_some_and(|p| p.cancelled()) {
+            // not `Interrupted`: readers retry that kind, and the load must end
+            return Err(io::Error::other("cancelled"));
+        }
         let n = self.inner.read(buf)?;
         if let Some(s) = self.sha.as_mut() {
             s.update(&buf[..n]);
@@ -228,32 +233,6 @@ impl<R: Read> Read for Tap<R> {
 
 fn hex_digest(s: Sha256) -> String {
     format!("sha256:{}", hex::encode(s.finalize()))
-}
-
-/// Clean a tar path: drop leading `./`, trailing `/`, `.` components. `None` for the root
-/// itself. `..` components and absolute paths are bad input.
-pub fn clean_entry_path(raw: &str) -> std::result::Result<Option<String>, String> {
-    // kaniko writes the root as "/": that is the root, not an escape
-    if raw.starts_with('/')
-        && !raw.trim_matches('/').is_empty()
-        && raw.trim_start_matches('/') != "."
-    {
-        return Err(format!("entry {raw:?} has an absolute path"));
-    }
-    let mut out = String::with_capacity(raw.len());
-    for comp in raw.split('/') {
-        match comp {
-            "" | "." => continue,
-            ".." => return Err(format!("entry {raw:?} climbs out of the layer with '..'")),
-            c => {
-                if !out.is_empty() {
-                    out.push('/');
-                }
-                out.push_str(c);
-            }
-        }
-    }
-    Ok(if out.is_empty() { None } else { Some(out) })
 }
 
 fn kind_of(typeflag: u8, name: &str) -> EntryKind {
@@ -280,28 +259,7 @@ fn kind_of(typeflag: u8, name: &str) -> EntryKind {
     }
 }
 
-/// A blob's compression from its first bytes (gzip and zstd magic numbers; anything else is
-/// taken for a plain tar).
-pub fn sniff_compression(head: &[u8]) -> Compression {
-    if head.starts_with(&[0x1f, 0x8b]) {
-        Compression::Gzip
-    } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-        Compression::Zstd
-    } else {
-        Compression::None
-    }
-}
-
 /// Parse a layer blob from `reader`. `member` names the blob in errors.
-pub fn parse_layer<R: Read>(
-    reader: R,
-    archive: &str,
-    member: &str,
-    opts: LayerParseOptions,
-) -> Result<ParsedLayer> {
-    parse_layer_with_progress(reader, archive, member, opts, None)
-}
-
 pub fn parse_layer_with_progress<R: Read>(
     reader: R,
     archive: &str,
@@ -317,7 +275,7 @@ pub fn parse_layer_with_progress<R: Read>(
         .take(512)
         .read_to_end(&mut head)
         .map_err(|e| merr(format!("read failed: {e}")))?;
-    let compression = sniff_compression(&head);
+    let compression = Compression::sniff(&head);
     if compression == Compression::None {
         let looks_tar = head.is_empty()
             || (head.len() >= 263 && &head[257..262] == b"ustar")
@@ -636,9 +594,7 @@ pub fn is_plain_tar(r: &mut FileRange) -> io::Result<bool> {
     let mut head = [0u8; 4];
     let n = r.read(&mut head)?;
     r.seek(io::SeekFrom::Start(0))?;
-    let gzip = n >= 2 && head[..2] == [0x1f, 0x8b];
-    let zstd = n >= 4 && head == [0x28, 0xb5, 0x2f, 0xfd];
-    Ok(!gzip && !zstd)
+    Ok(Compression::sniff(&head[..n]) == Compression::None)
 }
 
 /// Read only the headers of an uncompressed layer, seeking over file contents; contents are
@@ -713,25 +669,4 @@ fn tar_checksum_ok(block: &[u8]) -> bool {
         };
     }
     sum == expected
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cleans_paths_like_dive_and_refuses_escapes() {
-        assert_eq!(
-            clean_entry_path("./etc/passwd").unwrap().as_deref(),
-            Some("etc/passwd")
-        );
-        assert_eq!(
-            clean_entry_path("usr/lib/").unwrap().as_deref(),
-            Some("usr/lib")
-        );
-        assert_eq!(clean_entry_path("./").unwrap(), None);
-        assert!(clean_entry_path("/etc/passwd").is_err());
-        assert_eq!(clean_entry_path("/").unwrap(), None);
-        assert!(clean_entry_path("a/../../etc").is_err());
-    }
 }

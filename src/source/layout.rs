@@ -24,7 +24,6 @@ pub struct LayerPlan {
     /// dive's layer id.
     pub id: String,
     pub expected_blob: Option<String>,
-    pub media_type: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -33,13 +32,10 @@ pub struct ImagePlan {
     pub tags: Vec<String>,
     pub config_member: String,
     pub config_digest: String,
-    pub expected_config_digest: Option<String>,
     pub config: ImageConfig,
     pub layers: Vec<LayerPlan>,
     /// Said on stderr: which of several images was taken, and how to pick another.
     pub notes: Vec<String>,
-    /// Annotations and labels that name a base image.
-    pub annotations: BTreeMap<String, String>,
 }
 
 #[derive(Deserialize)]
@@ -92,8 +88,6 @@ struct OciIndexOrManifest {
     config: Option<Descriptor>,
     #[serde(default)]
     layers: Option<Vec<Descriptor>>,
-    #[serde(default)]
-    annotations: Option<BTreeMap<String, String>>,
 }
 
 /// The host's platform as OCI names it.
@@ -173,338 +167,353 @@ fn tag_matches(wanted: &str, tag: &str) -> bool {
     norm(wanted) == norm(tag)
 }
 
-/// Work out which image to read and where its config and layers are.
+/// Work out which image to read and where its config and layers are: by `manifest.json` when
+/// there is one (docker save, kaniko), else by an OCI layout's `index.json`.
 pub fn plan(idx: &MemberIndex, sel: &Selection, verify: bool) -> Result<ImagePlan> {
     if let Some(bytes) = idx.read_small("manifest.json")? {
-        let entries: Vec<DockerManifestEntry> = parse_json(idx, "manifest.json", &bytes)?;
-        if entries.is_empty() {
-            return Err(Error::member(
-                &idx.archive,
-                "manifest.json",
-                "lists no images",
+        plan_docker(idx, sel, verify, &bytes)
+    } else if let Some(bytes) = idx.read_small("index.json")? {
+        plan_oci(idx, sel, verify, &bytes)
+    } else {
+        let what = if idx.dir.is_some() {
+            "no index.json: not an OCI image layout directory"
+        } else {
+            "no manifest.json or index.json: not a container image archive"
+        };
+        Err(Error::not_image(&idx.archive, what))
+    }
+}
+
+/// The docker planner: `manifest.json` names each image's config and layer members.
+fn plan_docker(
+    idx: &MemberIndex,
+    sel: &Selection,
+    verify: bool,
+    manifest: &[u8],
+) -> Result<ImagePlan> {
+    let entries: Vec<DockerManifestEntry> = parse_json(idx, "manifest.json", manifest)?;
+    let mut notes = Vec::new();
+    let chosen = choose_docker_entry(idx, sel, &entries, &mut notes)?;
+    let has_oci = idx.contains("index.json") || idx.contains("oci-layout");
+    let kaniko = !has_oci && chosen.layers.iter().any(|l| l.ends_with(".tar.gz"));
+    let format = if has_oci {
+        InputFormat::DockerOciArchive
+    } else if kaniko {
+        InputFormat::Kaniko
+    } else {
+        InputFormat::DockerArchive
+    };
+    let config_bytes = idx.read_small(&chosen.config)?.ok_or_else(|| {
+        Error::member(
+            &idx.archive,
+            &chosen.config,
+            "config listed in manifest.json is missing",
+        )
+    })?;
+    let config: ImageConfig = parse_json(idx, &chosen.config, &config_bytes)?;
+    let layers = chosen.layers.iter().map(|m| docker_layer_plan(m)).collect();
+    let config_digest = sha256_of(&config_bytes);
+    check_config_digest(
+        idx,
+        &chosen.config,
+        &config_digest,
+        digest_from_name(&chosen.config).as_deref(),
+        verify,
+    )?;
+    Ok(ImagePlan {
+        format,
+        tags: chosen.repo_tags.clone().unwrap_or_default(),
+        config_member: chosen.config.clone(),
+        config_digest,
+        config,
+        layers,
+        notes,
+    })
+}
+
+/// The image of `manifest.json` the selection names, else the first (with a note when there
+/// are several).
+fn choose_docker_entry<'a>(
+    idx: &MemberIndex,
+    sel: &Selection,
+    entries: &'a [DockerManifestEntry],
+    notes: &mut Vec<String>,
+) -> Result<&'a DockerManifestEntry> {
+    let name_of = |e: &DockerManifestEntry| {
+        e.repo_tags
+            .as_ref()
+            .and_then(|t| t.first().cloned())
+            .unwrap_or_else(|| e.config.clone())
+    };
+    let Some(first) = entries.first() else {
+        return Err(Error::member(
+            &idx.archive,
+            "manifest.json",
+            "lists no images",
+        ));
+    };
+    let Some(want) = &sel.image else {
+        if entries.len() > 1 {
+            notes.push(format!(
+                "{}: holds {} images; reading {} (pick another with --image NAME:TAG)",
+                idx.archive,
+                entries.len(),
+                name_of(first)
             ));
         }
-        let mut notes = Vec::new();
-        let chosen = match &sel.image {
-            Some(want) => entries
-                .iter()
-                .find(|e| {
-                    e.repo_tags.iter().flatten().any(|t| tag_matches(want, t))
-                        || digest_from_name(&e.config).is_some_and(|d| digest_matches(want, &d))
-                })
-                .ok_or_else(|| {
-                    let have: Vec<String> = entries
-                        .iter()
-                        .map(|e| {
-                            e.repo_tags
-                                .as_ref()
-                                .and_then(|t| t.first().cloned())
-                                .unwrap_or_else(|| e.config.clone())
-                        })
-                        .collect();
-                    Error::member(
-                        &idx.archive,
-                        "manifest.json",
-                        format!("no image {want:?} here; it holds: {}", have.join(", ")),
-                    )
-                })?,
-            None => {
-                let first = &entries[0];
-                if entries.len() > 1 {
-                    let name = first
-                        .repo_tags
-                        .as_ref()
-                        .and_then(|t| t.first().cloned())
-                        .unwrap_or_else(|| first.config.clone());
-                    notes.push(format!(
-                        "{}: holds {} images; reading {name} (pick another with --image NAME:TAG)",
-                        idx.archive,
-                        entries.len()
-                    ));
-                }
-                first
-            }
-        };
-        let has_oci = idx.contains("index.json") || idx.contains("oci-layout");
-        let kaniko = !has_oci && chosen.layers.iter().any(|l| l.ends_with(".tar.gz"));
-        let format = if has_oci {
-            InputFormat::DockerOciArchive
-        } else if kaniko {
-            InputFormat::Kaniko
-        } else {
-            InputFormat::DockerArchive
-        };
-        let config_bytes = idx.read_small(&chosen.config)?.ok_or_else(|| {
+        return Ok(first);
+    };
+    entries
+        .iter()
+        .find(|e| {
+            e.repo_tags.iter().flatten().any(|t| tag_matches(want, t))
+                || digest_from_name(&e.config).is_some_and(|d| digest_matches(want, &d))
+        })
+        .ok_or_else(|| {
+            let have: Vec<String> = entries.iter().map(name_of).collect();
             Error::member(
                 &idx.archive,
-                &chosen.config,
-                "config listed in manifest.json is missing",
+                "manifest.json",
+                format!("no image {want:?} here; it holds: {}", have.join(", ")),
             )
-        })?;
-        let config: ImageConfig = parse_json(idx, &chosen.config, &config_bytes)?;
-        let layers = chosen
-            .layers
-            .iter()
-            .map(|m| {
-                let id = if let Some(rest) = m.strip_prefix("blobs/") {
-                    rest.rsplit('/').next().unwrap_or(rest).to_string()
-                } else if m.contains('/') {
-                    m.split('/').next().unwrap_or(m).to_string()
-                } else {
-                    m.strip_suffix(".tar.gz")
-                        .or_else(|| m.strip_suffix(".tar"))
-                        .unwrap_or(m)
-                        .to_string()
-                };
-                let expected_blob = if m.starts_with("blobs/") || m.ends_with(".tar.gz") {
-                    digest_from_name(m)
-                } else {
-                    None
-                };
-                LayerPlan {
-                    member: m.clone(),
-                    id,
-                    expected_blob,
-                    media_type: None,
-                }
-            })
-            .collect();
-        let config_digest = sha256_of(&config_bytes);
-        let expected_config_digest = digest_from_name(&chosen.config);
-        check_config_digest(
-            idx,
-            &chosen.config,
-            &config_digest,
-            expected_config_digest.as_deref(),
-            verify,
-        )?;
-        let mut annotations = BTreeMap::new();
-        if let Some(labels) = config.config.as_ref().and_then(|c| c.labels.clone()) {
-            annotations.extend(labels);
-        }
-        return Ok(ImagePlan {
-            format,
-            tags: chosen.repo_tags.clone().unwrap_or_default(),
-            config_member: chosen.config.clone(),
-            config_digest,
-            expected_config_digest,
-            config,
-            layers,
-            notes,
-            annotations,
-        });
+        })
+}
+
+/// A layer member of `manifest.json`: dive's id is its directory (legacy) or blob name; its
+/// digest is known from names that carry one (OCI blobs, kaniko's `<hex>.tar.gz`).
+fn docker_layer_plan(m: &str) -> LayerPlan {
+    let id = if let Some(rest) = m.strip_prefix("blobs/") {
+        rest.rsplit('/').next().unwrap_or(rest).to_string()
+    } else if m.contains('/') {
+        m.split('/').next().unwrap_or(m).to_string()
+    } else {
+        m.strip_suffix(".tar.gz")
+            .or_else(|| m.strip_suffix(".tar"))
+            .unwrap_or(m)
+            .to_string()
+    };
+    let expected_blob = if m.starts_with("blobs/") || m.ends_with(".tar.gz") {
+        digest_from_name(m)
+    } else {
+        None
+    };
+    LayerPlan {
+        member: m.to_string(),
+        id,
+        expected_blob,
     }
-    if let Some(bytes) = idx.read_small("index.json")? {
-        let index: OciIndexOrManifest = parse_json(idx, "index.json", &bytes)?;
-        let format = if idx.dir.is_some() {
-            InputFormat::OciDir
-        } else {
-            InputFormat::OciArchive
-        };
-        // flatten nested indexes into candidate manifests
-        let mut candidates: Vec<(Descriptor, Option<String>)> = Vec::new();
-        let mut stack: Vec<(Descriptor, Option<String>, usize)> = index
-            .manifests
-            .clone()
-            .unwrap_or_default()
-            .into_iter()
-            .rev()
-            .map(|d| {
-                let name = ref_name(&d);
-                (d, name, 0)
-            })
-            .collect();
-        if stack.is_empty() && index.config.is_some() {
+}
+
+/// The OCI planner: `index.json` (maybe nested indexes) → one image manifest → config and
+/// layer blobs.
+fn plan_oci(idx: &MemberIndex, sel: &Selection, verify: bool, index: &[u8]) -> Result<ImagePlan> {
+    let index: OciIndexOrManifest = parse_json(idx, "index.json", index)?;
+    let format = if idx.dir.is_some() {
+        InputFormat::OciDir
+    } else {
+        InputFormat::OciArchive
+    };
+    let candidates = oci_candidates(idx, &index)?;
+    let mut notes = Vec::new();
+    let (desc, name) = choose_oci_manifest(idx, sel, candidates, &mut notes)?;
+    let mmember = blob_member(&desc.digest);
+    let mbytes = idx.read_small(&mmember)?.ok_or_else(|| {
+        Error::member(
+            &idx.archive,
+            &mmember,
+            "image manifest listed in index.json is missing",
+        )
+    })?;
+    if verify {
+        let got = sha256_of(&mbytes);
+        if desc.digest.starts_with("sha256:") && got != desc.digest {
+            return Err(Error::DigestMismatch {
+                archive: idx.archive.clone(),
+                member: mmember,
+                what: "manifest digest",
+                expected: desc.digest.clone(),
+                found: got,
+            });
+        }
+    }
+    let manifest: OciIndexOrManifest = parse_json(idx, &mmember, &mbytes)?;
+    let cdesc = manifest
+        .config
+        .ok_or_else(|| Error::member(&idx.archive, &mmember, "manifest has no config"))?;
+    let cmember = blob_member(&cdesc.digest);
+    let cbytes = idx
+        .read_small(&cmember)?
+        .ok_or_else(|| Error::member(&idx.archive, &cmember, "config blob is missing"))?;
+    let config: ImageConfig = parse_json(idx, &cmember, &cbytes)?;
+    let config_digest = sha256_of(&cbytes);
+    check_config_digest(idx, &cmember, &config_digest, Some(&cdesc.digest), verify)?;
+    let layers = manifest
+        .layers
+        .unwrap_or_default()
+        .into_iter()
+        .map(|d| LayerPlan {
+            member: blob_member(&d.digest),
+            id: d
+                .digest
+                .split_once(':')
+                .map(|(_, h)| h.to_string())
+                .unwrap_or_else(|| d.digest.clone()),
+            expected_blob: Some(d.digest),
+        })
+        .collect();
+    Ok(ImagePlan {
+        format,
+        tags: name.into_iter().collect(),
+        config_member: cmember,
+        config_digest,
+        config,
+        layers,
+        notes,
+    })
+}
+
+/// The image manifests an index lists, nested indexes flattened, attestations left out; each
+/// with the name its annotations give (inherited from the index that lists it).
+fn oci_candidates(
+    idx: &MemberIndex,
+    index: &OciIndexOrManifest,
+) -> Result<Vec<(Descriptor, Option<String>)>> {
+    let mut candidates: Vec<(Descriptor, Option<String>)> = Vec::new();
+    let mut stack: Vec<(Descriptor, Option<String>, usize)> = index
+        .manifests
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .rev()
+        .map(|d| {
+            let name = ref_name(&d);
+            (d, name, 0)
+        })
+        .collect();
+    if stack.is_empty() && index.config.is_some() {
+        return Err(Error::member(
+            &idx.archive,
+            "index.json",
+            "is a manifest, not an index",
+        ));
+    }
+    while let Some((d, name, depth)) = stack.pop() {
+        let mt = d.media_type.as_deref().unwrap_or("");
+        if !(mt.contains("index") || mt.contains("manifest.list")) {
+            candidates.push((d, name));
+            continue;
+        }
+        let member = blob_member(&d.digest);
+        if depth > 8 {
             return Err(Error::member(
                 &idx.archive,
-                "index.json",
-                "is a manifest, not an index",
+                &member,
+                "indexes nest too deeply",
             ));
         }
-        while let Some((d, name, depth)) = stack.pop() {
-            let mt = d.media_type.as_deref().unwrap_or("");
-            if mt.contains("index") || mt.contains("manifest.list") {
-                if depth > 8 {
-                    return Err(Error::member(
-                        &idx.archive,
-                        &blob_member(&d.digest),
-                        "indexes nest too deeply",
-                    ));
-                }
-                let member = blob_member(&d.digest);
-                let b = idx.read_small(&member)?.ok_or_else(|| {
-                    Error::member(&idx.archive, &member, "nested index is missing")
-                })?;
-                let nested: OciIndexOrManifest = parse_json(idx, &member, &b)?;
-                for n in nested.manifests.unwrap_or_default().into_iter().rev() {
-                    let nn = ref_name(&n).or_else(|| name.clone());
-                    stack.push((n, nn, depth + 1));
-                }
-            } else {
-                candidates.push((d, name));
-            }
+        let b = idx
+            .read_small(&member)?
+            .ok_or_else(|| Error::member(&idx.archive, &member, "nested index is missing"))?;
+        let nested: OciIndexOrManifest = parse_json(idx, &member, &b)?;
+        for n in nested.manifests.unwrap_or_default().into_iter().rev() {
+            let nn = ref_name(&n).or_else(|| name.clone());
+            stack.push((n, nn, depth + 1));
         }
-        // attestations are not images
-        candidates.retain(|(d, _)| {
-            d.platform
-                .as_ref()
-                .map(|p| p.os != "unknown")
-                .unwrap_or(true)
-                && d.annotations.as_ref().is_none_or(|a| {
-                    a.get("vnd.docker.reference.type")
-                        .is_none_or(|t| t != "attestation-manifest")
-                })
+    }
+    // attestations are not images
+    candidates.retain(|(d, _)| {
+        d.platform
+            .as_ref()
+            .map(|p| p.os != "unknown")
+            .unwrap_or(true)
+            && d.annotations.as_ref().is_none_or(|a| {
+                a.get("vnd.docker.reference.type")
+                    .is_none_or(|t| t != "attestation-manifest")
+            })
+    });
+    if candidates.is_empty() {
+        return Err(Error::member(
+            &idx.archive,
+            "index.json",
+            "lists no image manifests",
+        ));
+    }
+    Ok(candidates)
+}
+
+/// The manifest the selection names (by name or digest, then platform; the host's platform
+/// when several and none asked), with notes saying which was taken.
+fn choose_oci_manifest(
+    idx: &MemberIndex,
+    sel: &Selection,
+    mut candidates: Vec<(Descriptor, Option<String>)>,
+    notes: &mut Vec<String>,
+) -> Result<(Descriptor, Option<String>)> {
+    if let Some(want) = &sel.image {
+        candidates.retain(|(d, n)| {
+            n.as_deref()
+                .is_some_and(|n| tag_matches(want, n) || n == want)
+                || digest_matches(want, &d.digest)
         });
         if candidates.is_empty() {
             return Err(Error::member(
                 &idx.archive,
                 "index.json",
-                "lists no image manifests",
+                format!("no image {want:?} here"),
             ));
         }
-        let mut notes = Vec::new();
-        if let Some(want) = &sel.image {
-            candidates.retain(|(d, n)| {
-                n.as_deref()
-                    .is_some_and(|n| tag_matches(want, n) || n == want)
-                    || digest_matches(want, &d.digest)
-            });
-            if candidates.is_empty() {
-                return Err(Error::member(
-                    &idx.archive,
-                    "index.json",
-                    format!("no image {want:?} here"),
-                ));
-            }
-        }
-        let platforms: Vec<String> = candidates
-            .iter()
-            .filter_map(|(d, _)| d.platform.as_ref().map(|p| p.as_string()))
-            .collect();
-        let distinct: std::collections::BTreeSet<&String> = platforms.iter().collect();
-        if let Some(want) = &sel.platform {
-            candidates.retain(|(d, _)| {
-                d.platform
-                    .as_ref()
-                    .is_some_and(|p| platform_matches(want, p))
-            });
-            if candidates.is_empty() {
-                return Err(Error::member(
-                    &idx.archive,
-                    "index.json",
-                    format!(
-                        "no image for platform {want}; it has: {}",
-                        platforms.join(", ")
-                    ),
-                ));
-            }
-        } else if distinct.len() > 1 {
-            let host = host_platform();
-            let keep: Vec<_> = candidates
-                .iter()
-                .filter(|(d, _)| {
-                    d.platform
-                        .as_ref()
-                        .is_some_and(|p| platform_matches(&host, p))
-                })
-                .cloned()
-                .collect();
-            if !keep.is_empty() {
-                candidates = keep;
-            }
-            notes.push(format!(
-                "{}: multi-platform index ({}); reading {} (pick another with --platform)",
-                idx.archive,
-                platforms.join(", "),
-                candidates[0]
-                    .0
-                    .platform
-                    .as_ref()
-                    .map(|p| p.as_string())
-                    .unwrap_or_default()
-            ));
-        }
-        if candidates.len() > 1 {
-            notes.push(format!(
-                "{}: holds {} images; reading {} (pick another with --image)",
-                idx.archive,
-                candidates.len(),
-                candidates[0]
-                    .1
-                    .clone()
-                    .unwrap_or_else(|| candidates[0].0.digest.clone())
-            ));
-        }
-        let (desc, name) = candidates.swap_remove(0);
-        let mmember = blob_member(&desc.digest);
-        let mbytes = idx.read_small(&mmember)?.ok_or_else(|| {
-            Error::member(
-                &idx.archive,
-                &mmember,
-                "image manifest listed in index.json is missing",
-            )
-        })?;
-        if verify {
-            let got = sha256_of(&mbytes);
-            if desc.digest.starts_with("sha256:") && got != desc.digest {
-                return Err(Error::DigestMismatch {
-                    archive: idx.archive.clone(),
-                    member: mmember,
-                    what: "manifest digest",
-                    expected: desc.digest.clone(),
-                    found: got,
-                });
-            }
-        }
-        let manifest: OciIndexOrManifest = parse_json(idx, &mmember, &mbytes)?;
-        let cdesc = manifest
-            .config
-            .ok_or_else(|| Error::member(&idx.archive, &mmember, "manifest has no config"))?;
-        let cmember = blob_member(&cdesc.digest);
-        let cbytes = idx
-            .read_small(&cmember)?
-            .ok_or_else(|| Error::member(&idx.archive, &cmember, "config blob is missing"))?;
-        let config: ImageConfig = parse_json(idx, &cmember, &cbytes)?;
-        let config_digest = sha256_of(&cbytes);
-        check_config_digest(idx, &cmember, &config_digest, Some(&cdesc.digest), verify)?;
-        let layers = manifest
-            .layers
-            .unwrap_or_default()
-            .into_iter()
-            .map(|d| LayerPlan {
-                member: blob_member(&d.digest),
-                id: d
-                    .digest
-                    .split_once(':')
-                    .map(|(_, h)| h.to_string())
-                    .unwrap_or_else(|| d.digest.clone()),
-                expected_blob: Some(d.digest.clone()),
-                media_type: d.media_type.clone(),
-            })
-            .collect();
-        let mut annotations = BTreeMap::new();
-        if let Some(labels) = config.config.as_ref().and_then(|c| c.labels.clone()) {
-            annotations.extend(labels);
-        }
-        annotations.extend(manifest.annotations.unwrap_or_default());
-        return Ok(ImagePlan {
-            format,
-            tags: name.into_iter().collect(),
-            config_member: cmember,
-            config_digest,
-            expected_config_digest: Some(cdesc.digest),
-            config,
-            layers,
-            notes,
-            annotations,
-        });
     }
-    let what = if idx.dir.is_some() {
-        "no index.json: not an OCI image layout directory"
-    } else {
-        "no manifest.json or index.json: not a container image archive"
+    let platforms: Vec<String> = candidates
+        .iter()
+        .filter_map(|(d, _)| d.platform.as_ref().map(|p| p.as_string()))
+        .collect();
+    let distinct: std::collections::BTreeSet<&String> = platforms.iter().collect();
+    let on = |want: &str, d: &Descriptor| {
+        d.platform
+            .as_ref()
+            .is_some_and(|p| platform_matches(want, p))
     };
-    Err(Error::not_image(&idx.archive, what))
+    if let Some(want) = &sel.platform {
+        candidates.retain(|(d, _)| on(want, d));
+        if candidates.is_empty() {
+            return Err(Error::member(
+                &idx.archive,
+                "index.json",
+                format!(
+                    "no image for platform {want}; it has: {}",
+                    platforms.join(", ")
+                ),
+            ));
+        }
+    } else if distinct.len() > 1 {
+        let host = host_platform();
+        if candidates.iter().any(|(d, _)| on(&host, d)) {
+            candidates.retain(|(d, _)| on(&host, d));
+        }
+        notes.push(format!(
+            "{}: multi-platform index ({}); reading {} (pick another with --platform)",
+            idx.archive,
+            platforms.join(", "),
+            candidates[0]
+                .0
+                .platform
+                .as_ref()
+                .map(|p| p.as_string())
+                .unwrap_or_default()
+        ));
+    }
+    if candidates.len() > 1 {
+        notes.push(format!(
+            "{}: holds {} images; reading {} (pick another with --image)",
+            idx.archive,
+            candidates.len(),
+            candidates[0]
+                .1
+                .clone()
+                .unwrap_or_else(|| candidates[0].0.digest.clone())
+        ));
+    }
+    Ok(candidates.swap_remove(0))
 }
 
 fn check_config_digest(

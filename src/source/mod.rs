@@ -10,8 +10,8 @@ pub mod layout;
 pub mod reference;
 
 use crate::error::{Error, Result};
-use crate::image::{EntryKind, HistoryEntry, Image, Layer, LayerEntry, LinkRef};
-use crate::paths::PathTable;
+use crate::image::{Compression, EntryKind, HistoryEntry, Image, Layer, LayerEntry, LinkRef};
+use crate::paths::{clean_entry_path, PathTable, ROOT};
 use crate::progress::Progress;
 use archive::{MemberBody, MemberIndex};
 pub use layer::Capture;
@@ -120,33 +120,8 @@ pub fn load_stream<R: std::io::Read>(reader: R, name: &str, opts: &LoadOptions) 
 }
 
 fn load_index(mut idx: MemberIndex, source: String, opts: &LoadOptions) -> Result<Image> {
-    let plan = match layout::plan(&idx, &opts.selection, opts.verify) {
-        Ok(p) => p,
-        Err(e) => {
-            // a cut-off archive usually lost its manifest, which docker save writes last
-            if let Some(last) = &idx.truncated_after {
-                return Err(Error::member(
-                    &idx.archive,
-                    last,
-                    "archive is truncated after this member (no end-of-archive blocks)",
-                ));
-            }
-            return Err(e);
-        }
-    };
-    // the notes travel in `Image::warnings`: each front end shows them its own way
-    // resolve every layer member first, so a missing one fails before any work
-    let mut members = Vec::with_capacity(plan.layers.len());
-    for l in &plan.layers {
-        let m = idx.resolve(&l.member)?.ok_or_else(|| {
-            Error::member(
-                &idx.archive,
-                &l.member,
-                "layer listed in the manifest is missing from the archive",
-            )
-        })?;
-        members.push(m);
-    }
+    let plan = plan_image(&idx, opts)?;
+    let members = resolve_members(&idx, &plan)?;
     if let Some(p) = &opts.progress {
         p.layers_total.store(plan.layers.len(), Ordering::Relaxed);
         let total: u64 = members
@@ -156,109 +131,13 @@ fn load_index(mut idx: MemberIndex, source: String, opts: &LoadOptions) -> Resul
             .sum();
         p.bytes_total.fetch_add(total, Ordering::Relaxed);
     }
-    let parse_opts = opts.parse_opts();
     let diff_ids = plan
         .config
         .rootfs
         .as_ref()
         .map(|r| r.diff_ids.clone())
         .unwrap_or_default();
-    // one layer may be listed twice (same blob): parse each member once
-    let mut parsed_by_member: std::collections::HashMap<String, Arc<ParsedLayer>> =
-        std::collections::HashMap::new();
-    // members served from the cache, with their compression sniffed from this archive's blob
-    let mut reused: std::collections::HashMap<String, crate::image::Compression> =
-        std::collections::HashMap::new();
-    let mut todo: Vec<&archive::Member> = Vec::new();
-    for (i, m) in members.iter().enumerate() {
-        if parsed_by_member.contains_key(&m.name) || todo.iter().any(|t| t.name == m.name) {
-            continue;
-        }
-        let cached = match (&opts.cache, diff_ids.get(i)) {
-            (Some(c), Some(d)) if !matches!(m.body, MemberBody::Parsed) => c.get(d),
-            _ => None,
-        };
-        if let Some(pl) = cached {
-            let mut head = [0u8; 4];
-            let mut rd = idx.open(m)?;
-            let n = read_up_to(&mut rd, &mut head)
-                .map_err(|e| Error::member(&idx.archive, &m.name, format!("read failed: {e}")))?;
-            reused.insert(m.name.clone(), layer::sniff_compression(&head[..n]));
-            parsed_by_member.insert(m.name.clone(), pl);
-            if let Some(p) = &opts.progress {
-                p.layers_done.fetch_add(1, Ordering::Relaxed);
-                p.add_read(m.size);
-            }
-            continue;
-        }
-        if let MemberBody::Parsed = m.body {
-            let pl = idx
-                .parsed
-                .remove(&m.name)
-                .ok_or_else(|| Error::member(&idx.archive, &m.name, "layer was not parsed"))?;
-            parsed_by_member.insert(m.name.clone(), Arc::new(pl));
-        } else {
-            todo.push(m);
-        }
-    }
-    let results: Vec<Result<(String, ParsedLayer, bool)>> = todo
-        .par_iter()
-        .map(|m| {
-            // without verification, an uncompressed layer in a file needs only its headers
-            // (a capture needs the contents, so it takes the full read)
-            if let (false, true, MemberBody::Range { offset, size }, Some(file)) =
-                (opts.verify, opts.capture.is_none(), &m.body, &idx.file)
-            {
-                let io = archive::io_at(file);
-                let f = std::fs::File::open(file).map_err(io)?;
-                let mut range = layer::FileRange::new(f, *offset, *size).map_err(io)?;
-                if layer::is_plain_tar(&mut range).map_err(io)? {
-                    let pl = layer::parse_layer_headers(range, &idx.archive, &m.name)?;
-                    if let Some(p) = &opts.progress {
-                        p.layers_done.fetch_add(1, Ordering::Relaxed);
-                        p.add_read(*size);
-                    }
-                    // contents unhashed, to be hashed from this archive's plain blob: not shareable
-                    return Ok((m.name.clone(), pl, false));
-                }
-            }
-            let rd = idx.open(m)?;
-            let mut pl = parse_layer_with_progress(
-                rd,
-                &idx.archive,
-                &m.name,
-                parse_opts.clone(),
-                opts.progress.clone(),
-            )?;
-            if pl.compressed_bytes == 0 {
-                pl.compressed_bytes = m.size;
-            }
-            if let Some(p) = &opts.progress {
-                p.layers_done.fetch_add(1, Ordering::Relaxed);
-                p.entries
-                    .fetch_add(pl.entries.len() as u64, Ordering::Relaxed);
-            }
-            Ok((m.name.clone(), pl, true))
-        })
-        .collect();
-    for r in results {
-        let (name, pl, shareable) = r?;
-        let pl = Arc::new(pl);
-        if let (true, Some(cache)) = (shareable, &opts.cache) {
-            // the verified diff_id, else (with --no-verify) the one the config claims
-            let i = members.iter().position(|m| m.name == name);
-            if let Some(d) = pl
-                .diff_sha256
-                .clone()
-                .or_else(|| i.and_then(|i| diff_ids.get(i).cloned()))
-            {
-                cache.insert(d, pl.clone());
-            }
-        }
-        parsed_by_member.insert(name, pl);
-    }
-    drop(todo);
-
+    let read = read_layers(&mut idx, &members, &diff_ids, opts)?;
     if !diff_ids.is_empty() && diff_ids.len() != plan.layers.len() {
         return Err(Error::member(
             &idx.archive,
@@ -270,171 +149,42 @@ fn load_index(mut idx: MemberIndex, source: String, opts: &LoadOptions) -> Resul
             ),
         ));
     }
-
-    let mut paths = PathTable::new();
-    let mut links = String::new();
+    let read: Vec<&ReadLayer> = members
+        .iter()
+        .map(|m| {
+            read.get(&m.name)
+                .ok_or_else(|| Error::member(&idx.archive, &m.name, "layer was not parsed"))
+        })
+        .collect::<Result<_>>()?;
+    if opts.verify {
+        verify_layers(&idx.archive, &plan, &read, &diff_ids)?;
+    }
+    let mut interner = Interner::default();
     let mut layers = Vec::with_capacity(plan.layers.len());
-    let mut seen_layer: Vec<u32> = Vec::new();
     let mut captured = std::collections::HashMap::new();
-    for (i, (lp, m)) in plan.layers.iter().zip(&members).enumerate() {
-        let pl = parsed_by_member
-            .get(&m.name)
-            .cloned()
-            .ok_or_else(|| Error::member(&idx.archive, &m.name, "layer was not parsed"))?;
-        let diff_id_expected = diff_ids.get(i).cloned();
-        let reused_as = reused.get(&m.name).copied();
-        if opts.verify && reused_as.is_none() {
-            if let (Some(exp), Some(got)) = (&lp.expected_blob, &pl.blob_sha256) {
-                if exp.starts_with("sha256:") && exp != got {
-                    return Err(Error::DigestMismatch {
-                        archive: idx.archive.clone(),
-                        member: lp.member.clone(),
-                        what: "blob digest",
-                        expected: exp.clone(),
-                        found: got.clone(),
-                    });
-                }
-            }
-            if let (Some(exp), Some(got)) = (&diff_id_expected, &pl.diff_sha256) {
-                if exp.starts_with("sha256:") && exp != got {
-                    return Err(Error::DigestMismatch {
-                        archive: idx.archive.clone(),
-                        member: lp.member.clone(),
-                        what: "diff_id",
-                        expected: exp.clone(),
-                        found: got.clone(),
-                    });
-                }
-            }
-        }
-        let mut entries: Vec<LayerEntry> = Vec::with_capacity(pl.entries.len());
-        let mut size_bytes = 0u64;
-        let stamp = i as u32 + 1;
-        for re in &pl.entries {
-            let p = pl.path(re);
-            let node = paths.intern(p);
-            if seen_layer.len() <= node as usize {
-                seen_layer.resize(node as usize + 1, 0);
-            }
-            if seen_layer[node as usize] == stamp && re.kind != EntryKind::Dir {
-                return Err(Error::member(
-                    &idx.archive,
-                    &lp.member,
-                    format!("entry {p:?} appears twice in the layer"),
-                ));
-            }
-            seen_layer[node as usize] = stamp;
-            size_bytes += re.size;
-            match re.kind {
-                EntryKind::Whiteout => {
-                    if let (Some(parent), Some(target)) = (
-                        paths.parent(node),
-                        paths.name(node).strip_prefix(".wh.").map(str::to_string),
-                    ) {
-                        paths.intern_child(parent, &target);
-                    }
-                }
-                EntryKind::Hardlink => {
-                    if let Ok(Some(t)) = layer::clean_entry_path(pl.link(re)) {
-                        paths.intern(&t);
-                    }
-                }
-                _ => {}
-            }
-            let link = if re.link_len > 0 {
-                let off = links.len() as u32;
-                links.push_str(pl.link(re));
-                LinkRef {
-                    off,
-                    len: re.link_len,
-                }
-            } else {
-                LinkRef::default()
-            };
-            entries.push(LayerEntry {
-                node,
-                kind: re.kind,
-                typeflag: re.typeflag,
-                mode: re.mode,
-                uid: re.uid,
-                gid: re.gid,
-                size: re.size,
-                hash: re.hash,
-                link,
-            });
-        }
-        for (ei, bytes) in &pl.captured {
+    for (i, ((lp, m), rl)) in plan.layers.iter().zip(&members).zip(&read).enumerate() {
+        let (entries, size_bytes) = interner.layer_entries(i, &rl.parsed, &idx.archive, lp)?;
+        for (ei, bytes) in &rl.parsed.captured {
             if let Some(e) = entries.get(*ei as usize) {
                 captured.insert((i as u32, e.node), bytes.clone());
             }
         }
-        if let Some(compression) = reused_as {
-            // the cached entries came from another archive's blob; this one was not read
-            layers.push(Layer {
-                index: i,
-                id: lp.id.clone(),
-                digest: lp
-                    .expected_blob
-                    .clone()
-                    .or_else(|| {
-                        (compression == crate::image::Compression::None)
-                            .then(|| diff_id_expected.clone())
-                            .flatten()
-                    })
-                    .unwrap_or_default(),
-                diff_id: diff_id_expected
-                    .or_else(|| pl.diff_sha256.clone())
-                    .unwrap_or_default(),
-                compression,
-                compressed_bytes: m.size,
-                tar_bytes: pl.tar_bytes,
-                size_bytes,
-                history: None,
-                empty_history: Vec::new(),
-                entries,
-            });
-            continue;
-        }
-        layers.push(Layer {
-            index: i,
-            id: lp.id.clone(),
-            digest: pl
-                .blob_sha256
-                .clone()
-                .or_else(|| lp.expected_blob.clone())
-                .or_else(|| {
-                    (pl.compression() == crate::image::Compression::None)
-                        .then(|| diff_id_expected.clone())
-                        .flatten()
-                })
-                .unwrap_or_default(),
-            diff_id: pl
-                .diff_sha256
-                .clone()
-                .or(diff_id_expected)
-                .unwrap_or_default(),
-            compression: pl.compression(),
-            compressed_bytes: if pl.compressed_bytes > 0 {
-                pl.compressed_bytes
-            } else {
-                m.size
-            },
-            tar_bytes: pl.tar_bytes,
-            size_bytes,
-            history: None,
-            empty_history: Vec::new(),
+        let diff_id_expected = diff_ids.get(i).cloned();
+        layers.push(new_layer(
+            i,
+            lp,
+            m.size,
+            rl,
+            diff_id_expected,
             entries,
-        });
+            size_bytes,
+        ));
     }
-    hash_deferred(
-        &idx,
-        &plan,
-        &members,
-        &parsed_by_member,
-        &mut layers,
-        paths.len(),
-    )?;
-    drop(parsed_by_member);
+    let Interner {
+        mut paths, links, ..
+    } = interner;
+    hash_deferred(&idx, &plan, &members, &read, &mut layers, paths.len())?;
+    drop(read);
     paths.finish();
     let trailing_history = pair_history(&plan.config.history, &mut layers);
     Ok(Image {
@@ -453,13 +203,354 @@ fn load_index(mut idx: MemberIndex, source: String, opts: &LoadOptions) -> Resul
     })
 }
 
+/// Which image to read and where its pieces are; the notes travel in `Image::warnings`, each
+/// front end shows them its own way.
+fn plan_image(idx: &MemberIndex, opts: &LoadOptions) -> Result<layout::ImagePlan> {
+    layout::plan(idx, &opts.selection, opts.verify).map_err(|e| {
+        // a cut-off archive usually lost its manifest, which docker save writes last
+        match &idx.truncated_after {
+            Some(last) => Error::member(
+                &idx.archive,
+                last,
+                "archive is truncated after this member (no end-of-archive blocks)",
+            ),
+            None => e,
+        }
+    })
+}
+
+/// Every layer member of the plan, resolved first, so a missing one fails before any work.
+fn resolve_members(idx: &MemberIndex, plan: &layout::ImagePlan) -> Result<Vec<archive::Member>> {
+    plan.layers
+        .iter()
+        .map(|l| {
+            idx.resolve(&l.member)?.ok_or_else(|| {
+                Error::member(
+                    &idx.archive,
+                    &l.member,
+                    "layer listed in the manifest is missing from the archive",
+                )
+            })
+        })
+        .collect()
+}
+
+/// One layer blob as this load has it: parsed here, or served from the [`LayerCache`] (then
+/// only its first bytes were read from this archive, for `reused_as`, its compression here).
+struct ReadLayer {
+    parsed: Arc<ParsedLayer>,
+    reused_as: Option<Compression>,
+}
+
+impl ReadLayer {
+    /// What was measured while reading this archive's blob (None: served from the cache).
+    fn measured(&self) -> Option<&ParsedLayer> {
+        self.reused_as.is_none().then_some(&*self.parsed)
+    }
+}
+
+/// Read every distinct layer member once: from the cache, from what the stream already
+/// parsed, else from the archive (in parallel). Fresh full reads go into the cache.
+fn read_layers(
+    idx: &mut MemberIndex,
+    members: &[archive::Member],
+    diff_ids: &[String],
+    opts: &LoadOptions,
+) -> Result<std::collections::HashMap<String, ReadLayer>> {
+    // one layer may be listed twice (same blob): read each member once
+    let mut done: std::collections::HashMap<String, ReadLayer> = std::collections::HashMap::new();
+    let mut todo: Vec<&archive::Member> = Vec::new();
+    for (i, m) in members.iter().enumerate() {
+        if done.contains_key(&m.name) || todo.iter().any(|t| t.name == m.name) {
+            continue;
+        }
+        let cached = match (&opts.cache, diff_ids.get(i)) {
+            (Some(c), Some(d)) if !matches!(m.body, MemberBody::Parsed) => c.get(d),
+            _ => None,
+        };
+        if let Some(parsed) = cached {
+            let mut head = [0u8; 4];
+            let mut rd = idx.open(m)?;
+            let n = read_up_to(&mut rd, &mut head)
+                .map_err(|e| Error::member(&idx.archive, &m.name, format!("read failed: {e}")))?;
+            let reused_as = Some(Compression::sniff(&head[..n]));
+            done.insert(m.name.clone(), ReadLayer { parsed, reused_as });
+            if let Some(p) = &opts.progress {
+                p.layers_done.fetch_add(1, Ordering::Relaxed);
+                p.add_read(m.size);
+            }
+        } else if let MemberBody::Parsed = m.body {
+            let pl = idx
+                .parsed
+                .remove(&m.name)
+                .ok_or_else(|| Error::member(&idx.archive, &m.name, "layer was not parsed"))?;
+            let parsed = Arc::new(pl);
+            done.insert(
+                m.name.clone(),
+                ReadLayer {
+                    parsed,
+                    reused_as: None,
+                },
+            );
+        } else {
+            todo.push(m);
+        }
+    }
+    let idx = &*idx;
+    let results: Vec<Result<(String, ParsedLayer, bool)>> = todo
+        .par_iter()
+        .map(|m| {
+            let (pl, shareable) = read_member(idx, m, opts)?;
+            Ok((m.name.clone(), pl, shareable))
+        })
+        .collect();
+    for r in results {
+        let (name, pl, shareable) = r?;
+        let parsed = Arc::new(pl);
+        if let (true, Some(cache)) = (shareable, &opts.cache) {
+            // the verified diff_id, else (with --no-verify) the one the config claims
+            let i = members.iter().position(|m| m.name == name);
+            if let Some(d) = parsed
+                .diff_sha256
+                .clone()
+                .or_else(|| i.and_then(|i| diff_ids.get(i).cloned()))
+            {
+                cache.insert(d, parsed.clone());
+            }
+        }
+        done.insert(
+            name,
+            ReadLayer {
+                parsed,
+                reused_as: None,
+            },
+        );
+    }
+    Ok(done)
+}
+
+/// Read one layer member of the archive; also whether the result may go into the cache.
+fn read_member(
+    idx: &MemberIndex,
+    m: &archive::Member,
+    opts: &LoadOptions,
+) -> Result<(ParsedLayer, bool)> {
+    if let Some(pl) = read_headers_only(idx, m, opts)? {
+        // contents unhashed, to be hashed from this archive's plain blob: not shareable
+        return Ok((pl, false));
+    }
+    let rd = idx.open(m)?;
+    let mut pl = parse_layer_with_progress(
+        rd,
+        &idx.archive,
+        &m.name,
+        opts.parse_opts(),
+        opts.progress.clone(),
+    )?;
+    if pl.compressed_bytes == 0 {
+        pl.compressed_bytes = m.size;
+    }
+    if let Some(p) = &opts.progress {
+        p.layers_done.fetch_add(1, Ordering::Relaxed);
+        p.entries
+            .fetch_add(pl.entries.len() as u64, Ordering::Relaxed);
+    }
+    Ok((pl, true))
+}
+
+/// Without verification, an uncompressed layer in a file needs only its headers (a capture
+/// needs the contents, so it takes the full read). None: this layer needs the full read.
+fn read_headers_only(
+    idx: &MemberIndex,
+    m: &archive::Member,
+    opts: &LoadOptions,
+) -> Result<Option<ParsedLayer>> {
+    let (false, true, MemberBody::Range { offset, size }, Some(file)) =
+        (opts.verify, opts.capture.is_none(), &m.body, &idx.file)
+    else {
+        return Ok(None);
+    };
+    let io = archive::io_at(file);
+    let f = std::fs::File::open(file).map_err(io)?;
+    let mut range = layer::FileRange::new(f, *offset, *size).map_err(io)?;
+    if !layer::is_plain_tar(&mut range).map_err(io)? {
+        return Ok(None);
+    }
+    let pl = layer::parse_layer_headers(range, &idx.archive, &m.name)?;
+    if let Some(p) = &opts.progress {
+        p.layers_done.fetch_add(1, Ordering::Relaxed);
+        p.add_read(*size);
+    }
+    Ok(Some(pl))
+}
+
+/// Check each blob read here against its manifest digest and each layer against its diff_id
+/// (layers served from the cache were checked when first read).
+fn verify_layers(
+    archive: &str,
+    plan: &layout::ImagePlan,
+    read: &[&ReadLayer],
+    diff_ids: &[String],
+) -> Result<()> {
+    for (i, (lp, rl)) in plan.layers.iter().zip(read).enumerate() {
+        let Some(pl) = rl.measured() else { continue };
+        let checks = [
+            ("blob digest", lp.expected_blob.as_ref(), &pl.blob_sha256),
+            ("diff_id", diff_ids.get(i), &pl.diff_sha256),
+        ];
+        for (what, expected, found) in checks {
+            if let (Some(exp), Some(got)) = (expected, found) {
+                if exp.starts_with("sha256:") && exp != got {
+                    return Err(Error::DigestMismatch {
+                        archive: archive.to_string(),
+                        member: lp.member.clone(),
+                        what,
+                        expected: exp.clone(),
+                        found: got.clone(),
+                    });
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The one path table and link arena of an image, filled layer by layer.
+#[derive(Default)]
+struct Interner {
+    paths: PathTable,
+    links: String,
+    /// Per node, the last layer (1-based) that had an entry for it: finds duplicates.
+    seen_layer: Vec<u32>,
+}
+
+impl Interner {
+    /// A parsed layer's entries over interned paths, and the sum of their sizes. Whiteouts
+    /// intern the path they hide and hardlinks their target, so both have a node.
+    fn layer_entries(
+        &mut self,
+        i: usize,
+        pl: &ParsedLayer,
+        archive: &str,
+        lp: &layout::LayerPlan,
+    ) -> Result<(Vec<LayerEntry>, u64)> {
+        let paths = &mut self.paths;
+        let mut entries: Vec<LayerEntry> = Vec::with_capacity(pl.entries.len());
+        let mut size_bytes = 0u64;
+        let stamp = i as u32 + 1;
+        for re in &pl.entries {
+            let p = pl.path(re);
+            let node = paths.intern(p);
+            if self.seen_layer.len() <= node as usize {
+                self.seen_layer.resize(node as usize + 1, 0);
+            }
+            if self.seen_layer[node as usize] == stamp && re.kind != EntryKind::Dir {
+                return Err(Error::member(
+                    archive,
+                    &lp.member,
+                    format!("entry {p:?} appears twice in the layer"),
+                ));
+            }
+            self.seen_layer[node as usize] = stamp;
+            size_bytes += re.size;
+            let mut link_node = ROOT;
+            match re.kind {
+                EntryKind::Whiteout => {
+                    if let (Some(parent), Some(target)) = (
+                        paths.parent(node),
+                        paths.name(node).strip_prefix(".wh.").map(str::to_string),
+                    ) {
+                        paths.intern_child(parent, &target);
+                    }
+                }
+                EntryKind::Hardlink => {
+                    if let Ok(Some(t)) = clean_entry_path(pl.link(re)) {
+                        link_node = paths.intern(&t);
+                    }
+                }
+                _ => {}
+            }
+            let link = if re.link_len > 0 {
+                let off = self.links.len() as u32;
+                self.links.push_str(pl.link(re));
+                LinkRef {
+                    off,
+                    len: re.link_len,
+                }
+            } else {
+                LinkRef::default()
+            };
+            entries.push(LayerEntry {
+                node,
+                kind: re.kind,
+                typeflag: re.typeflag,
+                mode: re.mode,
+                uid: re.uid,
+                gid: re.gid,
+                size: re.size,
+                hash: re.hash,
+                link,
+                link_node,
+            });
+        }
+        Ok((entries, size_bytes))
+    }
+}
+
+/// The model's layer `i`. What was measured reading this archive's blob comes first; a layer
+/// served from the cache falls back on what the manifest and config claim.
+fn new_layer(
+    i: usize,
+    lp: &layout::LayerPlan,
+    member_size: u64,
+    rl: &ReadLayer,
+    diff_id_expected: Option<String>,
+    entries: Vec<LayerEntry>,
+    size_bytes: u64,
+) -> Layer {
+    let measured = rl.measured();
+    let compression = rl.reused_as.unwrap_or_else(|| rl.parsed.compression());
+    let measured_bytes = measured.map_or(0, |pl| pl.compressed_bytes);
+    Layer {
+        index: i,
+        id: lp.id.clone(),
+        // an uncompressed blob is its diff
+        digest: measured
+            .and_then(|pl| pl.blob_sha256.clone())
+            .or_else(|| lp.expected_blob.clone())
+            .or_else(|| {
+                (compression == Compression::None)
+                    .then(|| diff_id_expected.clone())
+                    .flatten()
+            })
+            .unwrap_or_default(),
+        diff_id: measured
+            .and_then(|pl| pl.diff_sha256.clone())
+            .or(diff_id_expected)
+            .or_else(|| rl.parsed.diff_sha256.clone())
+            .unwrap_or_default(),
+        compression,
+        compressed_bytes: if measured_bytes > 0 {
+            measured_bytes
+        } else {
+            member_size
+        },
+        tar_bytes: rl.parsed.tar_bytes,
+        size_bytes,
+        history: None,
+        history_index: None,
+        empty_history: Vec::new(),
+        entries,
+    }
+}
+
 /// Header-only layers left file contents unhashed: hash the files whose path occurs in more
 /// than one layer (the only ones a comparison needs), reading just those byte ranges.
 fn hash_deferred(
     idx: &MemberIndex,
     plan: &layout::ImagePlan,
     members: &[archive::Member],
-    parsed: &std::collections::HashMap<String, Arc<ParsedLayer>>,
+    read: &[&ReadLayer],
     layers: &mut [Layer],
     node_count: usize,
 ) -> Result<()> {
@@ -494,7 +585,7 @@ fn hash_deferred(
             let MemberBody::Range { offset, .. } = members[i].body else {
                 return None;
             };
-            let pl = parsed.get(&members[i].name)?;
+            let pl = &read.get(i)?.parsed;
             let wanted: Vec<(usize, u64, u64)> = l
                 .entries
                 .iter()
@@ -549,19 +640,20 @@ fn read_up_to(r: &mut dyn std::io::Read, buf: &mut [u8]) -> std::io::Result<usiz
     Ok(n)
 }
 
-/// Give each layer the history step that made it and the empty steps before it; return the
-/// steps left after the last layer.
+/// Give each layer the history step that made it (and its index) and the empty steps before
+/// it; return the steps left after the last layer. The one place history meets layers.
 pub fn pair_history(history: &[HistoryEntry], layers: &mut [Layer]) -> Vec<HistoryEntry> {
     let mut pending: Vec<HistoryEntry> = Vec::new();
     let mut li = 0;
     let mut trailing = Vec::new();
-    for h in history {
+    for (hi, h) in history.iter().enumerate() {
         if h.empty_layer {
             pending.push(h.clone());
             continue;
         }
         if li < layers.len() {
             layers[li].history = Some(h.clone());
+            layers[li].history_index = Some(hi);
             layers[li].empty_history = std::mem::take(&mut pending);
             li += 1;
         } else {

@@ -29,9 +29,9 @@ pub mod why;
 
 use crate::analysis::why::{WhyOptions, WhyReport};
 use crate::analysis::Analysis;
-use crate::cli::{LoadArgs, WhyArgs};
+use crate::pipeline::{self, ComparedPair, Keep, LoadConfig, Watch, WhyArgs};
 use crate::progress::Progress;
-use crate::source::{LoadOptions, Selection};
+use crate::source::Selection;
 use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
 use crossterm::terminal::{
     disable_raw_mode, enable_raw_mode, EnterAlternateScreen, LeaveAlternateScreen,
@@ -291,26 +291,6 @@ fn run_extract(src: SourceRef, e: Effect, tx: Sender<AppEvent>) {
     });
 }
 
-/// How the TUI reads an image: the command line's choices, the gauge's counters, and a cache
-/// of parsed layers when two images share some.
-fn load_options(
-    args: &LoadArgs,
-    progress: Arc<Progress>,
-    cache: Option<crate::source::LayerCache>,
-) -> LoadOptions {
-    LoadOptions {
-        verify: !args.no_verify,
-        selection: Selection {
-            image: args.select_image.clone(),
-            platform: args.platform.clone(),
-        },
-        progress: Some(progress),
-        cache,
-        // package databases and ELF facts for "why is it big"
-        capture: Some(crate::analysis::capture::why_capture()),
-    }
-}
-
 /// Take the terminal, run the loop on the app `make_app` builds for its size until it quits,
 /// and give the terminal back (also on an error or a panic).
 fn run_terminal(
@@ -333,8 +313,18 @@ fn run_terminal(
     let mut app = make_app(Rect::new(0, 0, size.width, size.height));
     let result = run_loop(&mut terminal, &mut app, &rx, effects);
     drop(guard);
+    stop_loading(&app);
     result?;
     Ok(app)
+}
+
+/// Quitting while images load: ask their loaders to stop (they check as they read).
+pub fn stop_loading(app: &App) {
+    if let Screen::Loading { items } = &app.screen {
+        for (_, progress) in items {
+            progress.cancel();
+        }
+    }
 }
 
 /// A load error comes back as an error (printed after the terminal is restored).
@@ -347,47 +337,22 @@ fn exit_status(app: App) -> anyhow::Result<i32> {
 
 /// Open the explorer on `target`. Returns the exit status; a load error comes back as an error
 /// after the terminal is restored.
-pub fn run(target: &str, args: &LoadArgs, why: &WhyArgs) -> anyhow::Result<i32> {
+pub fn run(target: &str, config: &LoadConfig, why: &WhyArgs) -> anyhow::Result<i32> {
     let progress = Arc::new(Progress::new());
     let (tx, rx) = mpsc::channel::<AppEvent>();
     {
-        let (tx, target, args, why, progress) = (
+        let (tx, target, config, why, progress) = (
             tx.clone(),
             target.to_string(),
-            args.clone(),
+            config.clone(),
             why.clone(),
             progress.clone(),
         );
-        std::thread::spawn(move || {
-            let opts = load_options(&args, progress, None);
-            let r = crate::app::resolve_and_load(&target, &args, &opts)
-                .map(|image| {
-                    let a = Analysis::run(&image);
-                    (image, a)
-                })
-                .map_err(|e| e.to_string());
-            // "why is it big" rides along: its options may load a base image (quietly: the
-            // terminal is the explorer's)
-            let report = r.as_ref().ok().map(|(image, a)| {
-                crate::app::why_options_with(&why, |base| {
-                    let o = load_options(&args, Arc::new(Progress::new()), None);
-                    Ok(crate::app::resolve_and_load(base, &args, &o)?)
-                })
-                .map(|o| WhyReport::run(image, a, &o))
-                .map_err(|e| format!("{e:#}"))
-            });
-            let _ = tx.send(AppEvent::Loaded(Box::new(r)));
-            if let Some(w) = report {
-                let _ = tx.send(AppEvent::Why(Box::new(w)));
-            }
-        });
+        std::thread::spawn(move || load_explorer(&target, &config, &why, progress, &tx));
     }
     let src = SourceRef {
         path: PathBuf::from(target.split_once("://").map(|(_, r)| r).unwrap_or(target)),
-        selection: Selection {
-            image: args.select_image.clone(),
-            platform: args.platform.clone(),
-        },
+        selection: config.selection().clone(),
     };
     let name = target.to_string();
     let app = run_terminal(
@@ -399,54 +364,55 @@ pub fn run(target: &str, args: &LoadArgs, why: &WhyArgs) -> anyhow::Result<i32> 
     exit_status(app)
 }
 
-/// Load, analyse and diff two images for the compare view (shared layers are read once), with
-/// their leftovers and packages as `bathy compare` has them.
-pub fn load_comparison(
-    a: &str,
-    b: &str,
-    args: &LoadArgs,
-    why: &WhyOptions,
-    progress: (Arc<Progress>, Arc<Progress>),
-) -> Result<compare::Compared, String> {
-    let cache = crate::source::LayerCache::new();
-    let load = |t: &str, p: Arc<Progress>| {
-        crate::app::resolve_and_load(t, args, &load_options(args, p, Some(cache.clone())))
+/// The explorer's loader: the image and its analysis, then "why is it big", whose options may
+/// load a base image (quietly: the terminal is the explorer's).
+fn load_explorer(
+    target: &str,
+    config: &LoadConfig,
+    why: &WhyArgs,
+    progress: Arc<Progress>,
+    tx: &Sender<AppEvent>,
+) {
+    let r = pipeline::load(target, config, Keep::Contents, &Watch::counting(progress))
+        .map(|image| {
+            let a = Analysis::run(&image);
+            (image, a)
+        })
+        .map_err(|e| e.to_string());
+    let report = r.as_ref().ok().map(|(image, a)| {
+        pipeline::why_options(why, config, &Watch::default())
+            .map(|(o, _base_notes)| WhyReport::run(image, a, &o))
             .map_err(|e| e.to_string())
-    };
-    let ia = load(a, progress.0)?;
-    let ib = load(b, progress.1)?;
-    let analyse = |image: &crate::image::Image| {
-        let analysis = Analysis::run(image);
-        let report = WhyReport::run(image, &analysis, why);
-        (analysis, report)
-    };
-    let ((aa, wa), (ab, wb)) = rayon::join(|| analyse(&ia), || analyse(&ib));
-    let comparison = crate::analysis::compare::compare(
-        &crate::app::compare_side(&ia, &aa, &wa),
-        &crate::app::compare_side(&ib, &ab, &wb),
-    );
-    let notes = [("A", &ia), ("B", &ib)]
-        .iter()
-        .flat_map(|(side, img)| img.warnings.iter().map(move |w| format!("{side}: {w}")))
+    });
+    let _ = tx.send(AppEvent::Loaded(Box::new(r)));
+    if let Some(w) = report {
+        let _ = tx.send(AppEvent::Why(Box::new(w)));
+    }
+}
+
+/// A comparison as the compare view takes it: the loaders' notes named by side.
+pub fn for_view(pair: ComparedPair) -> compare::Compared {
+    let [a, b] = pair.notes;
+    let notes = (a.into_iter().map(|w| format!("A: {w}")))
+        .chain(b.into_iter().map(|w| format!("B: {w}")))
         .collect();
-    Ok(compare::Compared { comparison, notes })
+    compare::Compared {
+        comparison: pair.comparison,
+        notes,
+    }
 }
 
 /// Open the compare view on images `a` and `b`: both load in the background, a gauge each.
-pub fn run_compare(a: &str, b: &str, args: &LoadArgs, why: WhyOptions) -> anyhow::Result<i32> {
+pub fn run_compare(a: &str, b: &str, config: &LoadConfig, why: WhyOptions) -> anyhow::Result<i32> {
     let (pa, pb) = (Arc::new(Progress::new()), Arc::new(Progress::new()));
     let (tx, rx) = mpsc::channel::<AppEvent>();
     {
-        let (tx, a, b, args, pa, pb) = (
-            tx.clone(),
-            a.to_string(),
-            b.to_string(),
-            args.clone(),
-            pa.clone(),
-            pb.clone(),
-        );
+        let (tx, a, b, config) = (tx.clone(), a.to_string(), b.to_string(), config.clone());
+        let watch = [Watch::counting(pa.clone()), Watch::counting(pb.clone())];
         std::thread::spawn(move || {
-            let r = load_comparison(&a, &b, &args, &why, (pa, pb));
+            let r = pipeline::compare_images(&a, &b, &config, &why, None, [&watch[0], &watch[1]])
+                .map(for_view)
+                .map_err(|e| e.to_string());
             let _ = tx.send(AppEvent::Compared(Box::new(r)));
         });
     }

@@ -338,11 +338,7 @@ impl Explorer {
         let (layer, path, size) = match e.kind {
             EntryKind::File => (v.layer as usize, self.image.paths.path(n), e.size),
             EntryKind::Hardlink => {
-                let t = self
-                    .image
-                    .paths
-                    .lookup(self.image.link(e.link))
-                    .ok_or(S::EXTRACT_NOT_FILE)?;
+                let t = self.image.hardlink_target(e).ok_or(S::EXTRACT_NOT_FILE)?;
                 let tv = self
                     .analysis
                     .merged
