@@ -62,6 +62,11 @@ pub struct LoadArgs {
     /// Ask the daemon to pull the image from its registry before reading it.
     #[arg(long, global = true)]
     pub pull: bool,
+
+    /// Stop reading a compressed layer that inflates to more than N times its size (a
+    /// decompression bomb); raise it for a trusted image with huge runs of zeros.
+    #[arg(long, value_name = "N", global = true, default_value_t = crate::source::layer::DEFAULT_MAX_INFLATE_RATIO)]
+    pub max_inflate_ratio: u64,
 }
 
 /// How every image of one run is read: [`LoadArgs`] turned, once, into what the loaders take.
@@ -72,6 +77,7 @@ pub struct LoadConfig {
     pull: bool,
     verify: bool,
     selection: Selection,
+    max_inflate_ratio: u64,
 }
 
 /// What to keep of an image besides its layers' entries.
@@ -90,6 +96,7 @@ impl LoadConfig {
             source: args.source.clone(),
             pull: args.pull,
             verify: !args.no_verify,
+            max_inflate_ratio: args.max_inflate_ratio,
             selection: Selection {
                 image: args.select_image.clone(),
                 platform: args.platform.clone(),
@@ -132,6 +139,7 @@ impl LoadConfig {
             progress: watch.progress.clone(),
             cache,
             capture: (keep == Keep::Contents).then(crate::analysis::capture::why_capture),
+            max_inflate_ratio: self.max_inflate_ratio,
         }
     }
 }

@@ -68,10 +68,7 @@ pub fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>> {
     let too_large = || {
         refuse(
             path,
-            format!(
-                "larger than the {} limit for this file",
-                crate::units::human_bytes(cap)
-            ),
+            format!("larger than the {} MiB limit for this file", cap >> 20),
         )
     };
     if md.len() > cap {

@@ -449,6 +449,7 @@ mod span_tests {
             digests: false,
             content_hashes: false,
             capture: Some(rec.clone()),
+            ..Default::default()
         };
         let pl = parse_layer_with_progress(&layer[..], "test", "layer", opts, None)
             .expect("layer reads");

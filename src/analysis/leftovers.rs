@@ -267,6 +267,15 @@ pub struct Leftover {
     pub nodes: Vec<NodeId>,
 }
 
+/// Config paths (WorkingDir, the entry point) longer than this (Linux's PATH_MAX) are not
+/// paths a container can use: they fill no pattern or advice, so a 30 MB WorkingDir costs
+/// nothing.
+pub const MAX_CONFIG_PATH: usize = 4096;
+
+/// Stands for `{workdir}` while a glob becomes a regex, then for the escaped directory: the
+/// directory is a literal path, never glob or regex syntax.
+const WORKDIR_MARK: char = '\u{E000}';
+
 /// What the advice templates fill in.
 #[derive(Clone, Debug, Default)]
 pub struct Context {
@@ -324,24 +333,24 @@ pub fn find(fs: &FinalFs, rules: &RuleSet, packages: &[Package], ctx: &Context) 
     let workdir = ctx
         .workdir
         .as_deref()
-        .filter(|w| *w != "/" && !w.is_empty())
-        .map(|w| w.trim_end_matches('/').to_string());
+        .filter(|w| *w != "/" && !w.is_empty() && w.len() <= MAX_CONFIG_PATH)
+        .map(|w| regex::escape(w.trim_end_matches('/')));
     // compile every path pattern, and the exclusions per rule
     let mut patterns: Vec<Pattern> = Vec::new();
     let mut sources: Vec<String> = Vec::new();
     let mut excludes: Vec<Option<RegexSet>> = Vec::new();
     for (ri, r) in rules.rules.iter().enumerate() {
         for g in &r.paths {
-            let g = if g.contains("{workdir}") {
-                match &workdir {
-                    Some(w) => g.replace("{workdir}", w),
-                    None => continue,
-                }
-            } else {
-                g.clone()
-            };
-            let Some((src, subtree)) = compile_pattern(&g) else {
+            if g.contains("{workdir}") && workdir.is_none() {
                 continue;
+            }
+            let marked = g.replace("{workdir}", &WORKDIR_MARK.to_string());
+            let Some((src, subtree)) = compile_pattern(&marked) else {
+                continue;
+            };
+            let src = match &workdir {
+                Some(w) => src.replace(WORKDIR_MARK, w),
+                None => src,
             };
             let Ok(re) = Regex::new(&src) else { continue };
             sources.push(src);

@@ -33,6 +33,8 @@ pub struct LoadOptions {
     pub cache: Option<LayerCache>,
     /// Files whose contents to keep in [`Image::captured`] (package databases, ELF facts).
     pub capture: Option<Arc<dyn Capture>>,
+    /// The zip-bomb guard: see [`LayerParseOptions::max_inflate_ratio`].
+    pub max_inflate_ratio: u64,
 }
 
 impl Default for LoadOptions {
@@ -43,6 +45,7 @@ impl Default for LoadOptions {
             progress: None,
             cache: None,
             capture: None,
+            max_inflate_ratio: layer::DEFAULT_MAX_INFLATE_RATIO,
         }
     }
 }
@@ -98,6 +101,7 @@ impl LoadOptions {
             digests: self.verify,
             content_hashes: true,
             capture: self.capture.clone(),
+            max_inflate_ratio: self.max_inflate_ratio,
         }
     }
 }
@@ -137,6 +141,7 @@ fn load_index(mut idx: MemberIndex, source: String, opts: &LoadOptions) -> Resul
         .as_ref()
         .map(|r| r.diff_ids.clone())
         .unwrap_or_default();
+    check_layer_count(&idx, &plan, &diff_ids, opts.verify)?;
     let read = read_layers(&mut idx, &members, &diff_ids, opts)?;
     if !diff_ids.is_empty() && diff_ids.len() != plan.layers.len() {
         return Err(Error::member(
@@ -247,6 +252,40 @@ impl ReadLayer {
     fn measured(&self) -> Option<&ParsedLayer> {
         self.reused_as.is_none().then_some(&*self.parsed)
     }
+}
+
+/// More layers than this are refused: overlay2 stacks at most 128, so no image Docker can
+/// run has more than this; a manifest listing one blob a thousand times would otherwise cost a
+/// thousand copies of its entries.
+pub const MAX_LAYERS: usize = 256;
+
+/// The manifest's layer count against [`MAX_LAYERS`], and, when verifying, the config's
+/// diff_ids that the layers are checked against: a config without them checks nothing.
+fn check_layer_count(
+    idx: &MemberIndex,
+    plan: &layout::ImagePlan,
+    diff_ids: &[String],
+    verify: bool,
+) -> Result<()> {
+    if plan.layers.len() > MAX_LAYERS {
+        return Err(Error::member(
+            &idx.archive,
+            &plan.config_member,
+            format!(
+                "the manifest lists {} layers, more than the {MAX_LAYERS} bathy reads \
+                 (Docker's overlay2 runs at most 128)",
+                plan.layers.len()
+            ),
+        ));
+    }
+    if verify && diff_ids.is_empty() && !plan.layers.is_empty() {
+        return Err(Error::member(
+            &idx.archive,
+            &plan.config_member,
+            "config lists no diff_ids to check the layers against (--no-verify reads it anyway)",
+        ));
+    }
+    Ok(())
 }
 
 /// Read every distinct layer member once: from the cache, from what the stream already
