@@ -45,8 +45,30 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
+/// The tar member an op writes: a layer names each at most once (the reader refuses a
+/// duplicate), so later duplicates are dropped.
+fn member(op: &Op) -> String {
+    let wh = |p: &str, name: &str| match p.rsplit_once('/') {
+        Some((d, n)) => format!("{d}/{name}{n}"),
+        None => format!("{name}{p}"),
+    };
+    match op {
+        Op::File(p) | Op::Dir(p) | Op::Symlink(p) => p.clone(),
+        Op::Whiteout(p) => wh(p, ".wh."),
+        Op::Opaque(d) => format!("{d}/.wh..wh..opq"),
+    }
+}
+
 fn stack() -> impl Strategy<Value = Vec<Vec<Op>>> {
-    prop::collection::vec(prop::collection::vec(op(), 0..7), 1..5)
+    prop::collection::vec(prop::collection::vec(op(), 0..7), 1..5).prop_map(|layers| {
+        layers
+            .into_iter()
+            .map(|ops| {
+                let mut seen = std::collections::HashSet::new();
+                ops.into_iter().filter(|o| seen.insert(member(o))).collect()
+            })
+            .collect()
+    })
 }
 
 /// The size of file entry `e` of layer `l`: unique, so a size names its entry.
