@@ -315,3 +315,26 @@ fn a_manifest_with_too_many_layers_or_no_diff_ids_is_refused() {
     let o = run(&["--json", "-", "--no-verify", p.to_str().unwrap()], t.path());
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
+
+// item 2: an ELF whose program headers lie past the first 64 KB was buffered whole and handed
+// to goblin, whose string-table parsing took 1.65 GB for a 64 MB file (and aborted at 160 MB);
+// and a segment's declared size was kept whole
+#[test]
+fn elf_facts_come_from_bounded_spans_never_the_whole_file() {
+    use bathyscaphe::analysis::capture::{why_capture, ELF_SPAN_CAP};
+    use bathyscaphe::testkit::fake_elf;
+    let c = why_capture();
+    let size = ELF_SPAN_CAP as usize + (4 << 20);
+    let elf = fake_elf(Some("/lib/ld.so"), &["libc.so.6"], None, size);
+    let head = &elf[..64 << 10];
+    let spans = c.ranges("bin/x", size as u64, head).unwrap();
+    assert!(spans.iter().all(|r| r.end - r.start <= ELF_SPAN_CAP), "{spans:?}");
+
+    // the program headers moved past the head: the head alone, never the whole file
+    let mut far = elf.clone();
+    let phoff = 100_000usize;
+    far.copy_within(64..64 + 3 * 56, phoff);
+    far[32..40].copy_from_slice(&(phoff as u64).to_le_bytes());
+    let spans = c.ranges("bin/x", size as u64, &far[..64 << 10]).unwrap();
+    assert_eq!(spans, [0..(64 << 10)]);
+}
