@@ -1,9 +1,7 @@
 //! Writes the fuzz targets' seed corpora (fuzz/corpus/<target>/) with the test helper, so no
 //! seed blob is committed: `cargo run --example fuzz-seeds [DIR]`. Each seed is small (a few
 //! KB): the fuzzers grow their own corpora from them.
-use bathyscaphe::testkit::{
-    compress, fake_elf, ArchiveFormat, Compression, ImageSpec, LayerSpec,
-};
+use bathyscaphe::testkit::{compress, fake_elf, ArchiveFormat, Compression, ImageSpec, LayerSpec};
 use std::path::{Path, PathBuf};
 
 fn small_image() -> ImageSpec {
@@ -15,7 +13,10 @@ fn small_image() -> ImageSpec {
                 .dir("etc")
                 .file("etc/os-release", b"ID=seed\n")
                 .symlink("bin", "usr/bin")
-                .file("usr/bin/tool", &fake_elf(Some("/lib/ld.so"), &["libc.so.6"], None, 0)),
+                .file(
+                    "usr/bin/tool",
+                    &fake_elf(Some("/lib/ld.so"), &["libc.so.6"], None, 0),
+                ),
         )
         .layer(
             LayerSpec::new("RUN rm -rf /etc && apt-get clean")
@@ -86,7 +87,12 @@ fn main() -> std::io::Result<()> {
         "rules",
         b"rules:\n  lowestEfficiency: 0.95\n  highestWastedBytes: 20MB\n  highestUserWastedPercent: 0.1\n",
     )?;
-    write(&dir, "dive_ci", "disabled", b"---\nrules:\n  lowestEfficiency: disabled\n")?;
+    write(
+        &dir,
+        "dive_ci",
+        "disabled",
+        b"---\nrules:\n  lowestEfficiency: disabled\n",
+    )?;
     write(
         &dir,
         "rules",

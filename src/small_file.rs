@@ -95,7 +95,9 @@ mod tests {
 
     #[test]
     fn devices_fifos_and_directories_are_refused_by_name() {
-        let e = read_capped(Path::new("/dev/zero"), 10).unwrap_err().to_string();
+        let e = read_capped(Path::new("/dev/zero"), 10)
+            .unwrap_err()
+            .to_string();
         assert_eq!(e, "/dev/zero: not a regular file (a character device)");
         let e = read_capped(Path::new("/"), 10).unwrap_err().to_string();
         assert_eq!(e, "/: not a regular file (a directory)");

@@ -28,7 +28,10 @@ fn refused(args: &[&str], dir: &Path) -> String {
 /// A docker archive whose one layer blob is `blob`.
 fn with_layer_blob(blob: Vec<u8>) -> Vec<u8> {
     let mut ms = spec().members(ArchiveFormat::DockerArchive, Compression::None);
-    let layer = ms.iter_mut().find(|m| m.name.ends_with("/layer.tar")).unwrap();
+    let layer = ms
+        .iter_mut()
+        .find(|m| m.name.ends_with("/layer.tar"))
+        .unwrap();
     layer.data = blob;
     tar_members(&ms)
 }
@@ -39,11 +42,18 @@ fn with_layer_blob(blob: Vec<u8>) -> Vec<u8> {
 fn a_zstd_bomb_stops_at_the_inflate_ratio_naming_the_layer() {
     let t = tmp();
     let bomb = zstd_zeros(32 << 30);
-    assert!(bomb.len() < 1_100_000, "the bomb is about 1 MB: {}", bomb.len());
+    assert!(
+        bomb.len() < 1_100_000,
+        "the bomb is about 1 MB: {}",
+        bomb.len()
+    );
     let p = t.path().join("bomb.tar");
     std::fs::write(&p, with_layer_blob(bomb)).unwrap();
     let err = refused(&["--json", "-", p.to_str().unwrap()], t.path());
-    assert!(err.contains("/layer.tar: zstd layer inflates to more than 5000 times"), "{err}");
+    assert!(
+        err.contains("/layer.tar: zstd layer inflates to more than 5000 times"),
+        "{err}"
+    );
     assert!(err.contains("--max-inflate-ratio"), "{err}");
 }
 
@@ -57,7 +67,13 @@ fn max_inflate_ratio_raises_the_guard() {
     assert!(err.contains("inflates to more than 5000 times"), "{err}");
     // raised, the layer inflates to the end, where its diff_id is found wrong
     let err = refused(
-        &["--json", "-", "--max-inflate-ratio", "100000", p.to_str().unwrap()],
+        &[
+            "--json",
+            "-",
+            "--max-inflate-ratio",
+            "100000",
+            p.to_str().unwrap(),
+        ],
         t.path(),
     );
     assert!(err.contains("diff_id mismatch"), "{err}");
@@ -99,30 +115,44 @@ fn a_layout_index_that_is_a_fifo_or_too_large_is_refused() {
     spec().write_oci_dir(&dir, Compression::None).unwrap();
     let index = dir.join("index.json");
     std::fs::remove_file(&index).unwrap();
-    let made = std::process::Command::new("mkfifo").arg(&index).status().unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(&index)
+        .status()
+        .unwrap();
     assert!(made.success());
     let err = refused(&["--json", "-", dir.to_str().unwrap()], t.path());
-    assert!(err.ends_with("index.json: not a regular file (a FIFO)"), "{err}");
+    assert!(
+        err.ends_with("index.json: not a regular file (a FIFO)"),
+        "{err}"
+    );
 
     // a sparse 1.5 GB index.json was read whole (3 GB peak)
     std::fs::remove_file(&index).unwrap();
     let f = std::fs::File::create(&index).unwrap();
     f.set_len(1536 << 20).unwrap();
     let err = refused(&["--json", "-", dir.to_str().unwrap()], t.path());
-    assert!(err.ends_with("index.json: larger than the 64 MiB limit for this file"), "{err}");
+    assert!(
+        err.ends_with("index.json: larger than the 64 MiB limit for this file"),
+        "{err}"
+    );
 }
 
 #[test]
 fn rules_and_dockerfile_that_are_devices_are_refused_by_name() {
     let t = tmp();
     let p = t.path().join("img.tar");
-    spec().write(&p, ArchiveFormat::DockerArchive, Compression::None).unwrap();
+    spec()
+        .write(&p, ArchiveFormat::DockerArchive, Compression::None)
+        .unwrap();
     for flag in ["--rules", "--dockerfile"] {
         let err = refused(
             &["--json", "-", flag, "/dev/zero", p.to_str().unwrap()],
             t.path(),
         );
-        assert_eq!(err, "bathy: /dev/zero: not a regular file (a character device)");
+        assert_eq!(
+            err,
+            "bathy: /dev/zero: not a regular file (a character device)"
+        );
     }
 }
 
@@ -156,7 +186,9 @@ fn workdir_is_a_literal_path_in_the_leftover_patterns_and_bounded() {
     let layer = LayerSpec::new("COPY . .")
         .file("src/main.go", b"package main\n")
         .file("s{rc,x}/main.go", b"package main\n");
-    let spec = ImageSpec::new("w:1").workdir("/s{rc,x}").layer(layer.clone());
+    let spec = ImageSpec::new("w:1")
+        .workdir("/s{rc,x}")
+        .layer(layer.clone());
     assert_eq!(app_source_leftovers(&spec), ["/s{rc,x}/main.go"]);
 
     let long = format!("/{}", "d".repeat(5000));
@@ -184,19 +216,34 @@ fn owners_past_32_bits_and_invalid_pax_records_are_refused_naming_the_entry() {
             .file("etc/x", b"x"),
     )
     .unwrap_err();
-    assert!(err.contains("\"etc/x\": uid 99999999999999 is out of range"), "{err}");
+    assert!(
+        err.contains("\"etc/x\": uid 99999999999999 is out of range"),
+        "{err}"
+    );
 
-    let err = load_layer(LayerSpec::new("a").file_owned("etc/y", b"y", 0o644, 0, 1 << 52))
-        .unwrap_err();
-    assert!(err.contains("\"etc/y\": gid 4503599627370496 is out of range"), "{err}");
+    let err =
+        load_layer(LayerSpec::new("a").file_owned("etc/y", b"y", 0o644, 0, 1 << 52)).unwrap_err();
+    assert!(
+        err.contains("\"etc/y\": gid 4503599627370496 is out of range"),
+        "{err}"
+    );
 
     for (record, shown) in [
         (pax_record("size", "-5"), "size=\"-5\""),
-        (pax_record("size", "99999999999999999999"), "size=\"99999999999999999999\""),
-        (pax_record("path", "etc/new\nline"), "malformed pax extension"),
+        (
+            pax_record("size", "99999999999999999999"),
+            "size=\"99999999999999999999\"",
+        ),
+        (
+            pax_record("path", "etc/new\nline"),
+            "malformed pax extension",
+        ),
     ] {
         let err = load_layer(LayerSpec::new("a").pax(&record).file("etc/z", b"z")).unwrap_err();
-        assert!(err.contains("invalid PAX record") && err.contains(shown), "{err}");
+        assert!(
+            err.contains("invalid PAX record") && err.contains(shown),
+            "{err}"
+        );
         assert!(err.contains("etc/z"), "names the entry: {err}");
     }
 
@@ -265,7 +312,10 @@ fn nested_indexes_are_bounded_and_their_digests_checked() {
     assert!(bytes.len() < 40_000, "{}", bytes.len());
     std::fs::write(&p, bytes).unwrap();
     let err = refused(&["--json", "-", p.to_str().unwrap()], t.path());
-    assert!(err.ends_with("index.json: lists more than 10000 manifests (nested indexes included)"), "{err}");
+    assert!(
+        err.ends_with("index.json: lists more than 10000 manifests (nested indexes included)"),
+        "{err}"
+    );
 
     // within the bound: read, with one note for the 1,000 listings of the one image
     std::fs::write(&p, nested_index_archive(2, 10, false)).unwrap();
@@ -289,20 +339,31 @@ fn a_manifest_with_too_many_layers_or_no_diff_ids_is_refused() {
     manifest[0]["Layers"] = serde_json::json!(vec![layer; 1000]);
     ms[manifest_at].data = serde_json::to_vec(&manifest).unwrap();
     std::fs::write(&p, tar_members(&ms)).unwrap();
-    let err = refused(&["--json", "-", "--no-verify", p.to_str().unwrap()], t.path());
-    assert!(err.contains("the manifest lists 1000 layers, more than the 256"), "{err}");
+    let err = refused(
+        &["--json", "-", "--no-verify", p.to_str().unwrap()],
+        t.path(),
+    );
+    assert!(
+        err.contains("the manifest lists 1000 layers, more than the 256"),
+        "{err}"
+    );
 
     // a config without diff_ids checks nothing: refused unless --no-verify
     let mut ms = spec().members(ArchiveFormat::DockerArchive, Compression::None);
     let config_at = ms
         .iter()
-        .position(|m| m.name.ends_with(".json") && m.name != "manifest.json" && !m.name.contains('/'))
+        .position(|m| {
+            m.name.ends_with(".json") && m.name != "manifest.json" && !m.name.contains('/')
+        })
         .unwrap();
     let mut config: serde_json::Value = serde_json::from_slice(&ms[config_at].data).unwrap();
     config["rootfs"]["diff_ids"] = serde_json::json!([]);
     // the config's name is its digest: rename it, and the manifest's reference to it
     let data = serde_json::to_vec(&config).unwrap();
-    let name = format!("{}.json", &bathyscaphe::source::layout::sha256_of(&data)[7..]);
+    let name = format!(
+        "{}.json",
+        &bathyscaphe::source::layout::sha256_of(&data)[7..]
+    );
     ms[config_at].data = data;
     ms[config_at].name = name.clone();
     let manifest_at = ms.iter().position(|m| m.name == "manifest.json").unwrap();
@@ -312,7 +373,10 @@ fn a_manifest_with_too_many_layers_or_no_diff_ids_is_refused() {
     std::fs::write(&p, tar_members(&ms)).unwrap();
     let err = refused(&["--json", "-", p.to_str().unwrap()], t.path());
     assert!(err.contains("config lists no diff_ids"), "{err}");
-    let o = run(&["--json", "-", "--no-verify", p.to_str().unwrap()], t.path());
+    let o = run(
+        &["--json", "-", "--no-verify", p.to_str().unwrap()],
+        t.path(),
+    );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
 
@@ -328,7 +392,10 @@ fn elf_facts_come_from_bounded_spans_never_the_whole_file() {
     let elf = fake_elf(Some("/lib/ld.so"), &["libc.so.6"], None, size);
     let head = &elf[..64 << 10];
     let spans = c.ranges("bin/x", size as u64, head).unwrap();
-    assert!(spans.iter().all(|r| r.end - r.start <= ELF_SPAN_CAP), "{spans:?}");
+    assert!(
+        spans.iter().all(|r| r.end - r.start <= ELF_SPAN_CAP),
+        "{spans:?}"
+    );
 
     // the program headers moved past the head: the head alone, never the whole file
     let mut far = elf.clone();

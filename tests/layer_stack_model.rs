@@ -32,7 +32,8 @@ enum Node {
 }
 
 fn path() -> impl Strategy<Value = String> {
-    prop::collection::vec(prop::sample::select(vec!["a", "b", "c"]), 1..=3).prop_map(|v| v.join("/"))
+    prop::collection::vec(prop::sample::select(vec!["a", "b", "c"]), 1..=3)
+        .prop_map(|v| v.join("/"))
 }
 
 fn op() -> impl Strategy<Value = Op> {

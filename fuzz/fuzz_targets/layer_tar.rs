@@ -1,7 +1,7 @@
 //! One layer's tar stream through the real reader, plain or behind gzip or zstd: the first
 //! byte picks the compression the rest is wrapped in (raw input may also carry its own magic).
 #![no_main]
-use bathyscaphe::source::layer::{parse_layer, LayerParseOptions};
+use bathyscaphe::source::layer::{parse_layer_with_progress, LayerParseOptions};
 use bathyscaphe::testkit::{compress, Compression};
 use libfuzzer_sys::fuzz_target;
 
@@ -14,5 +14,11 @@ fuzz_target!(|data: &[u8]| {
         1 => compress(rest, Compression::Gzip),
         _ => compress(rest, Compression::Zstd),
     };
-    let _ = parse_layer(blob.as_slice(), "fuzz.tar", "layer", LayerParseOptions::default());
+    let _ = parse_layer_with_progress(
+        blob.as_slice(),
+        "fuzz.tar",
+        "layer",
+        LayerParseOptions::default(),
+        None,
+    );
 });

@@ -19,7 +19,11 @@ fuzz_target!(|data: &[u8]| {
     };
     let spec = ImageSpec::new("fuzz:latest")
         .layer(LayerSpec::new("ADD a /").file("etc/a", b"a\n"))
-        .layer(LayerSpec::new("RUN rm").whiteout("etc/a").file("bin/b", b"b"));
+        .layer(
+            LayerSpec::new("RUN rm")
+                .whiteout("etc/a")
+                .file("bin/b", b"b"),
+        );
     let format = FORMATS[usize::from(pick & 3)];
     let mut members = spec.members(format, Compression::None);
     let json_members: Vec<usize> = (0..members.len())

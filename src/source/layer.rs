@@ -591,8 +591,11 @@ fn owner_id(
 ) -> Result<u32> {
     // an empty numeric field means 0 to Go's and GNU's tar readers
     let v = value.unwrap_or(0);
-    u32::try_from(v)
-        .map_err(|_| merr(format!("entry {raw_path:?}: {what} {v} is out of range (over 32 bits)")))
+    u32::try_from(v).map_err(|_| {
+        merr(format!(
+            "entry {raw_path:?}: {what} {v} is out of range (over 32 bits)"
+        ))
+    })
 }
 
 /// The entry's PAX records, checked as Go's archive/tar checks them: a record the tar reader
