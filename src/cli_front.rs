@@ -78,14 +78,17 @@ fn run_cli(cli: Cli) -> anyhow::Result<i32> {
     }
     print!("{}", report::text::render(&a.image, &a.analysis));
     println!();
-    print!("{}", a.why.render_text(&a.image));
+    print!(
+        "{}",
+        report::text::render_why(&report::why::WhyView::new(&a.why))
+    );
     Ok(exit_codes::OK)
 }
 
 /// The JSON report: dive's export, our keys, and the why-analysis sections.
 fn write_report_json(path: &Path, a: &Analysed) -> anyhow::Result<()> {
     let mut bathy = report::json::bathy_report(&a.image, &a.analysis);
-    bathy.extra.extend(a.why.json_sections());
+    bathy.why = Some((&a.why).into());
     write_json(path, |w| {
         report::json::write_export(&a.image, &a.analysis, &bathy, w)
     })

@@ -39,12 +39,23 @@ pub enum Error {
     #[error("{0}")]
     Daemon(String),
 
+    /// A registry refused or broke off; the message names the registry and repository.
+    #[error("{0}")]
+    Registry(String),
+
     #[error("{what}: {message}")]
     Config { what: String, message: String },
 
     /// The front end asked the load to stop (the user quit while it ran).
     #[error("cancelled")]
     Cancelled,
+    /// A leftover rule (`--rules FILE`) that cannot be used: which file, which rule, why.
+    #[error("{file}: rule {rule}: {message}")]
+    LeftoverRule {
+        file: String,
+        rule: String,
+        message: String,
+    },
 }
 
 pub type Result<T> = std::result::Result<T, Error>;

@@ -18,6 +18,8 @@ pub enum InputFormat {
     OciDir,
     /// kaniko tarball: `manifest.json` listing `*.tar.gz` layers.
     Kaniko,
+    /// Read from a registry over the distribution API.
+    Registry,
 }
 
 impl InputFormat {
@@ -28,6 +30,7 @@ impl InputFormat {
             InputFormat::OciArchive => "oci-archive",
             InputFormat::OciDir => "oci-dir",
             InputFormat::Kaniko => "kaniko",
+            InputFormat::Registry => "registry",
         }
     }
 }
@@ -157,6 +160,27 @@ impl HistoryEntry {
     pub fn display_command(&self) -> String {
         clean_command(self.created_by.as_deref().unwrap_or(""))
     }
+
+    /// What every front end calls the step: its cleaned command, else what the history's
+    /// comment says it imported, else [`NO_HISTORY`].
+    pub fn label(&self) -> String {
+        label_or_fallback(self.display_command(), Some(self))
+    }
+}
+
+/// The label of a layer without any history (one word for it everywhere).
+pub const NO_HISTORY: &str = "(no history)";
+
+/// A cleaned command, or when it is empty the history's comment (`(imported: debootstrap …)`),
+/// else [`NO_HISTORY`].
+pub fn label_or_fallback(command: String, h: Option<&HistoryEntry>) -> String {
+    if !command.is_empty() {
+        return command;
+    }
+    match h.and_then(|h| h.comment.as_deref()).map(str::trim) {
+        Some(c) if !c.is_empty() => format!("(imported: {c})"),
+        _ => NO_HISTORY.to_string(),
+    }
 }
 
 /// `/bin/sh -c #(nop)  CMD ["sh"]` → `CMD ["sh"]`; `/bin/sh -c apt-get …` → `RUN apt-get …`.
@@ -266,6 +290,11 @@ impl Layer {
             .as_ref()
             .map(|h| h.display_command())
             .unwrap_or_default()
+    }
+
+    /// The layer's label in every front end (see [`HistoryEntry::label`]).
+    pub fn label(&self) -> String {
+        label_or_fallback(self.display_command(), self.history.as_ref())
     }
 }
 

@@ -10,6 +10,7 @@ use crate::analysis::Analysis;
 use crate::error::{Error, Result};
 use crate::image::Image;
 use crate::progress::Progress;
+use crate::source::layer_store::LayerStore;
 use crate::source::reference::Target;
 use crate::source::{self, LayerCache, LoadOptions, Selection};
 use clap::Args;
@@ -55,7 +56,7 @@ pub struct LoadArgs {
     #[arg(long, value_name = "OS/ARCH", global = true)]
     pub platform: Option<String>,
 
-    /// Where the image comes from, as dive's --source: docker, podman, docker-archive, oci-archive, oci.
+    /// Where the image comes from, as dive's --source: docker, podman, registry, docker-archive, oci-archive, oci.
     #[arg(long, value_name = "SOURCE", global = true)]
     pub source: Option<String>,
 
@@ -67,6 +68,21 @@ pub struct LoadArgs {
     /// decompression bomb); raise it for a trusted image with huge runs of zeros.
     #[arg(long, value_name = "N", global = true, default_value_t = crate::source::layer::DEFAULT_MAX_INFLATE_RATIO)]
     pub max_inflate_ratio: u64,
+    /// Reach this registry (HOST[:PORT]) over plain HTTP or unverified TLS, as docker's daemon option. Repeatable.
+    #[arg(long, value_name = "HOST[:PORT]", global = true)]
+    pub insecure_registry: Vec<String>,
+
+    /// Registry CAs (*.crt) and client certificate (*.cert + *.key) from DIR instead of certs.d.
+    #[arg(long, value_name = "DIR", global = true)]
+    pub cert_dir: Option<PathBuf>,
+
+    /// Keep parsed layers in DIR (default: $BATHY_CACHE_DIR, else $XDG_CACHE_HOME/bathy).
+    #[arg(long, value_name = "DIR", global = true, conflicts_with = "no_cache")]
+    pub cache_dir: Option<PathBuf>,
+
+    /// Neither read nor write the layer cache.
+    #[arg(long, global = true)]
+    pub no_cache: bool,
 }
 
 /// How every image of one run is read: [`LoadArgs`] turned, once, into what the loaders take.
@@ -78,6 +94,18 @@ pub struct LoadConfig {
     verify: bool,
     selection: Selection,
     max_inflate_ratio: u64,
+    /// `--insecure-registry` and `--cert-dir`.
+    registry: RegistryAccess,
+    /// The on-disk cache of parsed layers; none with `--no-cache`.
+    store: Option<Arc<LayerStore>>,
+}
+
+/// How registries are reached (kept here, as plain values, so a build without the registry
+/// client still takes the flags).
+#[derive(Clone, Debug, Default)]
+struct RegistryAccess {
+    insecure: Vec<String>,
+    cert_dir: Option<PathBuf>,
 }
 
 /// What to keep of an image besides its layers' entries.
@@ -101,6 +129,11 @@ impl LoadConfig {
                 image: args.select_image.clone(),
                 platform: args.platform.clone(),
             },
+            registry: RegistryAccess {
+                insecure: args.insecure_registry.clone(),
+                cert_dir: args.cert_dir.clone(),
+            },
+            store: layer_store(args),
         }
     }
 
@@ -140,6 +173,7 @@ impl LoadConfig {
             cache,
             capture: (keep == Keep::Contents).then(crate::analysis::capture::why_capture),
             max_inflate_ratio: self.max_inflate_ratio,
+            store: self.store.clone(),
         }
     }
 }
@@ -211,7 +245,41 @@ fn load_cached(
         Target::Daemon { reference, .. } => Err(Error::Usage(format!(
             "{reference}: this build cannot read from a daemon"
         ))),
+        Target::Registry { reference } => load_from_registry(&reference, config, &opts),
     }
+}
+
+/// `registry://…`: straight from the registry, no daemon.
+fn load_from_registry(reference: &str, config: &LoadConfig, opts: &LoadOptions) -> Result<Image> {
+    #[cfg(feature = "registry")]
+    {
+        let settings = source::registry::RegistrySettings {
+            insecure: config.registry.insecure.clone(),
+            cert_dir: config.registry.cert_dir.clone(),
+            credentials: None,
+        };
+        source::registry::load(reference, &settings, opts)
+    }
+    #[cfg(not(feature = "registry"))]
+    {
+        let _ = (&config.registry.insecure, &config.registry.cert_dir, opts);
+        Err(Error::Usage(format!(
+            "registry://{reference}: this build cannot read from a registry"
+        )))
+    }
+}
+
+/// The on-disk layer cache the arguments ask for: `--cache-dir`, else the default place
+/// (`$BATHY_CACHE_DIR`, `$XDG_CACHE_HOME/bathy`, `~/.cache/bathy`); none with `--no-cache`.
+fn layer_store(args: &LoadArgs) -> Option<Arc<LayerStore>> {
+    if args.no_cache {
+        return None;
+    }
+    let dir = args.cache_dir.clone().or_else(LayerStore::default_dir)?;
+    Some(Arc::new(LayerStore::new(
+        dir,
+        source::layer_store::DEFAULT_MAX_BYTES,
+    )))
 }
 
 /// The why-analyses' options from `--rules`, `--dockerfile`, `--target` and `--base` (loaded

@@ -27,7 +27,8 @@ pub fn fit(s: &str, width: usize) -> String {
 
 /// A path in at most `max` chars, cut in the middle so the file name stays readable:
 /// `/usr/lib/python3/site-packages/numpy/core.py` → `/usr/lib/…/numpy/core.py`. A name that
-/// alone is too long is cut at its end, as [`truncate`] does.
+/// alone is too long keeps its end (and the path a quarter of its start): names that differ
+/// only at their end (`…_binary-amd64_Packages`, `…_i18n_Translation-en`) stay apart.
 pub fn middle_cut_path(path: &str, max: usize) -> String {
     let n = path.chars().count();
     if n <= max {
@@ -35,9 +36,16 @@ pub fn middle_cut_path(path: &str, max: usize) -> String {
     }
     let name_start = path.rfind('/').map_or(0, |i| i + 1);
     let name_len = path[name_start..].chars().count();
-    // room for at least one char of the head and the `…`
-    if name_len + 2 > max {
+    if max < 4 {
         return truncate(path, max);
+    }
+    // room for at least one char of the head and the `…`; a longer name keeps its end
+    if name_len + 2 > max {
+        let head_len = (max - 1) / 4;
+        let tail_len = max - 1 - head_len;
+        let head: String = path.chars().take(head_len).collect();
+        let tail: String = path.chars().skip(n - tail_len).collect();
+        return format!("{head}…{tail}");
     }
     // keep as much of the tail (the name and the directories just above it) as fits with half
     // the room, the rest goes to the head
@@ -83,8 +91,18 @@ mod tests {
         assert!(cut.ends_with("core.py"));
         // the name alone takes the tail; one char of head, then `…`
         assert_eq!(middle_cut_path("/a/b/c/longname", 10), "/…longname");
-        // too long a name: cut at the end like any text
-        assert_eq!(middle_cut_path("/a/verylongfilename", 8), "/a/very…");
+        // too long a name: its end stays, after a quarter of the path's start
+        assert_eq!(middle_cut_path("/a/verylongfilename", 8), "/…lename");
+        let lists = "/var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_main_";
+        let (a, b) = (
+            middle_cut_path(&format!("{lists}binary-amd64_Packages"), 30),
+            middle_cut_path(&format!("{lists}i18n_Translation-en"), 30),
+        );
+        assert_ne!(a, b);
+        assert!(
+            a.starts_with("/var/l") && a.ends_with("binary-amd64_Packages"),
+            "{a}"
+        );
         // chars, not bytes: twelve-byte names are four wide
         let cut = middle_cut_path("/données/über/日本語か.txt", 14);
         assert_eq!(cut.chars().count(), 14);

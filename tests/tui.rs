@@ -122,7 +122,7 @@ fn arrows_move_the_layer_and_tab_cycles_panes() {
     assert_eq!(ex(&a).layer, 0);
     press(&mut a, vec![key(KeyCode::Tab, KeyModifiers::NONE)]);
     assert_eq!(ex(&a).focus, Focus::Tree);
-    press(&mut a, vec![key(KeyCode::Tab, KeyModifiers::NONE)]);
+    press(&mut a, vec![ch('i')]);
     assert_eq!(ex(&a).focus, Focus::Wasted);
     press(&mut a, vec![key(KeyCode::BackTab, KeyModifiers::SHIFT)]);
     assert_eq!(ex(&a).focus, Focus::Tree);
@@ -260,12 +260,7 @@ fn filter_as_you_type_keeps_parents_and_escape_clears() {
     // a regex, at layer 1 where both exist
     press(
         &mut a,
-        vec![
-            key(KeyCode::Tab, KeyModifiers::NONE),
-            key(KeyCode::Tab, KeyModifiers::NONE),
-            ch('k'),
-            ch('k'),
-        ],
+        vec![key(KeyCode::Tab, KeyModifiers::NONE), ch('k'), ch('k')],
     );
     assert_eq!(ex(&a).layer, 1);
     press(&mut a, vec![ctrl('f'), ctrl('u')]); // ctrl+u is not text: ignored while typing
@@ -380,12 +375,10 @@ fn enter_on_a_wasted_path_jumps_to_where_it_was_added() {
     let e = ex(&a);
     assert_eq!(e.focus, Focus::Tree);
     assert_eq!(e.layer, 1);
-    assert_eq!(e.tree.mode, LayerMode::Aggregated);
+    // the user's changes-only view shows the path: it stays
+    assert_eq!(e.tree.mode, LayerMode::ChangesOnly);
     assert_eq!(e.cursor_path().as_deref(), Some("/var/cache/apt/curl.deb"));
-    press(
-        &mut a,
-        vec![key(KeyCode::Tab, KeyModifiers::NONE), ch('j'), ch('j')],
-    );
+    press(&mut a, vec![ch('i'), ch('j'), ch('j')]);
     press(&mut a, vec![key(KeyCode::Enter, KeyModifiers::NONE)]);
     assert_eq!(ex(&a).layer, 0);
     assert_eq!(ex(&a).cursor_path().as_deref(), Some("/etc/os-release"));
@@ -720,7 +713,7 @@ fn help_at_80x24_scrolls_to_its_last_notes() {
     let t = screen(&a, 80, 24);
     let s = tui_text(&t);
     assert!(s.contains("the wheel scrolls."), "{s}");
-    assert!(s.contains("substring when not a valid"), "{s}");
+    assert!(s.contains("when not a valid regex)."), "{s}");
     insta::assert_snapshot!("help_80x24_end", t.backend());
     press(
         &mut a,

@@ -47,6 +47,14 @@ impl Tmux {
     }
 }
 
+/// The tree's rows: the right-hand pane's lines with a tree guide.
+fn tree_half(s: &str) -> Vec<&str> {
+    s.lines()
+        .filter_map(|l| l.rsplit("││").next())
+        .filter(|l| l.contains("── "))
+        .collect()
+}
+
 impl Drop for Tmux {
     fn drop(&mut self) {
         // our own server on our own socket: nobody else's sessions
@@ -55,7 +63,7 @@ impl Drop for Tmux {
 }
 
 #[test]
-fn explorer_in_tmux_moves_filters_and_quits_cleanly() {
+fn explorer_in_tmux_moves_filters_survives_resizes_and_quits_cleanly() {
     if !require_tool(&TMUX) {
         return;
     }
@@ -69,15 +77,16 @@ fn explorer_in_tmux_moves_filters_and_quits_cleanly() {
         "env -u CI '{bin}' '{}'; echo EXIT=$?; sleep 60",
         demo.display()
     );
+    // the smallest size the explorer is made for
     let out = t.cmd(&[
         "new-session",
         "-d",
         "-s",
         "e2e",
         "-x",
-        "100",
+        "80",
         "-y",
-        "30",
+        "24",
         &shell,
     ]);
     assert!(
@@ -87,38 +96,55 @@ fn explorer_in_tmux_moves_filters_and_quits_cleanly() {
     );
 
     let s = t
-        .wait_for(&[
-            "Image details",
-            "bathyscaphe/demo:latest",
-            "Layer 0: everything up to it",
-        ])
-        .unwrap_or_else(|s| panic!("the explorer did not open:\n{s}"));
-    assert!(s.contains("bathyscaphe/demo:latest"), "{s}");
-    assert!(s.contains("Layer 0: everything up to it"), "{s}");
+        .wait_for(&["Image details", "bathyscaphe/demo:latest", "Layer 0: all"])
+        .unwrap_or_else(|s| panic!("the explorer did not open at 80x24:\n{s}"));
+    // at 80 columns the attribute columns make room for the names
+    assert!(!s.contains("Permission"), "{s}");
+    assert!(
+        s.contains("ca-certificates.crt") || s.contains("os-release"),
+        "{s}"
+    );
 
     // End in the layers pane: the last layer (5: chmod +x /app/server)
     t.keys(&["End"]);
-    let s = t
-        .wait_for(&["Layer 5: everything up to it", "chmod +x"])
+    t.wait_for(&["Layer 5: all", "chmod +x"])
         .unwrap_or_else(|s| panic!("no layer 5:\n{s}"));
-    assert!(s.contains("chmod +x"), "{s}");
+
+    // the window grows while it runs: the frame follows, attributes and long titles return
+    t.cmd(&["resize-window", "-t", "e2e", "-x", "200", "-y", "60"]);
+    let s = t
+        .wait_for(&["Layer 5: everything up to it", "Permission", "ENTRYPOINT"])
+        .unwrap_or_else(|s| panic!("no redraw at 200x60:\n{s}"));
+    assert_eq!(s.lines().count(), 60, "{s}");
+    assert!(
+        s.lines()
+            .any(|l| l.chars().count() == 200 && l.ends_with('┐')),
+        "the tree's border reaches column 200:\n{s}"
+    );
 
     // filter for the build cache's path as you type: only it and its parents remain
     t.keys(&["/"]);
     t.keys(&["-l", "objects"]);
     let s = t
-        .wait_for(&["filter matches", "Filter: objects"])
+        .wait_for(&["matches", "Filter: objects"])
         .unwrap_or_else(|s| panic!("no filter:\n{s}"));
-    // at layer 5 the cache is gone (deleted in layer 4): nothing shows
-    assert!(s.contains("Filter: objects"), "{s}");
-    assert!(!s.contains("objects.bin"), "{s}");
+    // at layer 5 the cache is gone (deleted in layer 4): the tree shows only the git pack
+    // (Image details still lists the cache's wasted bytes)
+    let tree_rows: Vec<&str> = tree_half(&s);
+    assert!(!tree_rows.iter().any(|l| l.contains("objects.bin")), "{s}");
+    assert!(tree_rows.iter().any(|l| l.contains("pack-1.pack")), "{s}");
+
+    // and shrinks back to 80x24 while the filter is on
+    t.cmd(&["resize-window", "-t", "e2e", "-x", "80", "-y", "24"]);
+    t.wait_for(&["Layer 5: all"])
+        .unwrap_or_else(|s| panic!("no redraw at 80x24:\n{s}"));
     // back to layer 3, where it was written: the filter keeps it and its parents
-    t.keys(&["Enter", "Tab", "Tab", "k", "k"]);
+    t.keys(&["Enter", "Tab", "k", "k"]);
     let s = t
-        .wait_for(&["objects.bin", "Layer 3: everything up to it"])
+        .wait_for(&["objects.bin", "Layer 3: all"])
         .unwrap_or_else(|s| panic!("no match at layer 3:\n{s}"));
-    assert!(s.contains("Layer 3: everything up to it"), "{s}");
-    let tree_rows: Vec<&str> = s.lines().filter(|l| l.contains("── ")).collect();
+    assert!(s.lines().all(|l| l.chars().count() <= 80), "{s}");
+    let tree_rows: Vec<&str> = tree_half(&s);
     assert!(tree_rows.iter().any(|l| l.contains("tmp/")), "{s}");
     assert!(tree_rows.iter().any(|l| l.contains("build-cache/")), "{s}");
     assert!(
@@ -218,7 +244,7 @@ fn compare_view_in_tmux_filters_shows_layers_and_quits_cleanly() {
     t.keys(&["/"]);
     t.keys(&["-l", "txt"]);
     let s = t
-        .wait_for(&["filter matches 2 paths", "old.txt"])
+        .wait_for(&["2 matches", "old.txt"])
         .unwrap_or_else(|s| panic!("no filter:\n{s}"));
     let rows: Vec<&str> = s
         .lines()

@@ -7,6 +7,7 @@
 use bathyscaphe::analysis::capture::why_capture;
 use bathyscaphe::analysis::why::{WhyOptions, WhyReport};
 use bathyscaphe::analysis::Analysis;
+use bathyscaphe::report::{self, why::WhyView};
 use bathyscaphe::source::{load_path, LoadOptions};
 use bathyscaphe::testkit::{ArchiveFormat, Compression, ImageSpec, LayerSpec};
 use bathyscaphe::tui::keys::Scope;
@@ -65,10 +66,13 @@ fn spec() -> ImageSpec {
 }
 
 fn loaded() -> (Explorer, WhyReport) {
+    loaded_from(spec())
+}
+
+fn loaded_from(spec: ImageSpec) -> (Explorer, WhyReport) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("why.tar");
-    spec()
-        .write(&path, ArchiveFormat::DockerArchive, Compression::Gzip)
+    spec.write(&path, ArchiveFormat::DockerArchive, Compression::Gzip)
         .unwrap();
     let image = load_path(
         &path,
@@ -271,4 +275,118 @@ fn b_is_bound_in_every_explorer_pane_and_not_in_the_compare_view() {
     assert!(!bar(Scope::CompareTree)
         .iter()
         .any(|x| x.action == Action::ToggleWhy));
+}
+
+/// The pane and the text report show one view: what the text report recommends and what it
+/// finds removed later but still shipped are in the pane too (the pane used to miss both).
+#[test]
+fn the_pane_shows_the_text_reports_recommendations_and_removed_packages() {
+    // spec() plus make installed (400 bytes) in layer 3 and purged in layer 4
+    let spec = spec()
+        .layer(
+            LayerSpec::new("/bin/sh -c apt-get install -y make")
+                .file_sized("usr/bin/make", 400, 8)
+                .file(
+                    "var/lib/dpkg/status",
+                    &status(&[("bash", "5.2-1"), ("gcc-12", "12.2.0"), ("make", "4.3")]),
+                )
+                .file("var/lib/dpkg/info/make.list", b"/usr/bin/make\n"),
+        )
+        .layer(
+            LayerSpec::new("/bin/sh -c apt-get purge -y make")
+                .whiteout("usr/bin/make")
+                .whiteout("var/lib/dpkg/info/make.list")
+                .file(
+                    "var/lib/dpkg/status",
+                    &status(&[("bash", "5.2-1"), ("gcc-12", "12.2.0")]),
+                ),
+        );
+    let (ex0, why) = loaded_from(spec);
+    let text = report::text::render_why(&WhyView::new(&why));
+    let mut a = App::explorer(ex0, Rect::new(0, 0, 110, 32));
+    handle_event(&mut a, AppEvent::Why(Box::new(Ok(why))));
+    press(&mut a, vec![ch('b')]);
+    let pane: Vec<&str> = ex(&a).why_lines.iter().map(|l| l.text.as_str()).collect();
+    let in_pane = |needle: &str| pane.iter().any(|t| t.contains(needle));
+
+    // the apt lists (layer 1) are a leftover; the text report and the pane give the same advice
+    let advice = "End the same RUN with `rm -rf /var/lib/apt/lists/*` (removing them in a later layer frees nothing).";
+    assert!(text.contains(&format!("→ {advice}")), "{text}");
+    assert!(in_pane(&format!("→ {advice}")), "{pane:#?}");
+    for line in text.lines().filter(|l| l.trim_start().starts_with('→')) {
+        assert!(in_pane(line.trim_start()), "{line:?} not in {pane:#?}");
+    }
+    // make: 400 bytes installed by layer 3, purged by layer 4, still shipped
+    assert!(
+        text.contains("removed later but still shipped in lower layers: 1 packages, 400 B"),
+        "{text}"
+    );
+    assert!(text.contains("make (installed in layer 3)"), "{text}");
+    assert!(
+        in_pane("Removed later but still shipped in lower layers: 1 packages, 400 B"),
+        "{pane:#?}"
+    );
+    let make = ex(&a)
+        .why_lines
+        .iter()
+        .find(|l| l.text.contains("make") && l.text.contains("400 B"))
+        .unwrap_or_else(|| panic!("no removed-package line in {pane:#?}"));
+    assert!(make.text.contains("L3"), "{}", make.text);
+    assert_eq!(make.target, WhyTarget::Layer(3));
+}
+
+// ---- issue 13, items 12 and 13 ---------------------------------------------------------------
+
+#[test]
+fn i12_a_package_row_shows_its_own_files_at_its_layer_and_the_mode_comes_back() {
+    let mut a = app(120, 34);
+    press(&mut a, vec![ch('b')]);
+    while !matches!(target(&a), WhyTarget::Package { ref name, .. } if name == "gcc-12") {
+        let before = ex(&a).why_sel;
+        press(&mut a, vec![ch('j')]);
+        assert_ne!(ex(&a).why_sel, before, "no gcc-12 row");
+    }
+    press(&mut a, vec![key(KeyCode::Enter)]);
+    let e = ex(&a);
+    assert_eq!(e.layer, 1);
+    // the user's mode stays; only gcc-12's two files (and their directories) show
+    assert_eq!(e.tree.mode, LayerMode::Aggregated);
+    let files: Vec<String> = e
+        .tree
+        .rows(e.cx())
+        .into_iter()
+        .filter(|&n| !e.tree.is_dir(e.cx(), n))
+        .map(|n| e.image.paths.path(n))
+        .collect();
+    assert_eq!(
+        files,
+        ["/usr/bin/gcc-12", "/usr/lib/gcc/x86_64-linux-gnu/12/cc1"]
+    );
+    // a stage line switches to that layer's changes; closing the pane gives the mode back
+    press(&mut a, vec![key(KeyCode::Tab)]);
+    while !matches!(target(&a), WhyTarget::Layer(_)) {
+        press(&mut a, vec![ch('j')]);
+    }
+    press(&mut a, vec![key(KeyCode::Enter)]);
+    assert_eq!(ex(&a).tree.mode, LayerMode::ChangesOnly);
+    press(&mut a, vec![ch('b')]);
+    assert!(!ex(&a).why_open);
+    assert_eq!(ex(&a).tree.mode, LayerMode::Aggregated);
+}
+
+#[test]
+fn i13_the_cursor_only_stops_on_rows_that_act() {
+    let mut a = app(120, 34);
+    press(&mut a, vec![ch('b'), key(KeyCode::Home)]);
+    let n = ex(&a).why_lines.len();
+    for _ in 0..n + 2 {
+        assert_ne!(target(&a), WhyTarget::None, "line {}", ex(&a).why_sel);
+        press(&mut a, vec![ch('j')]);
+    }
+    press(&mut a, vec![key(KeyCode::End)]);
+    assert_ne!(target(&a), WhyTarget::None);
+    for _ in 0..n + 2 {
+        press(&mut a, vec![ch('k')]);
+        assert_ne!(target(&a), WhyTarget::None, "line {}", ex(&a).why_sel);
+    }
 }

@@ -916,3 +916,97 @@ fn cli_report_json_and_user_rules() {
     assert!(err.contains("rules.yaml"), "{err}");
     let _ = RuleSet::builtin();
 }
+
+/// A user glob that does not compile used to be dropped without a word: now the run stops with
+/// one line naming the rules file and the rule.
+#[test]
+fn a_user_glob_that_does_not_compile_is_refused_naming_file_and_rule() {
+    let d = tmp();
+    let img = d.path().join("img.tar");
+    ImageSpec::new("rules:1")
+        .layer(LayerSpec::new(BASE).file_sized("src/a/x.c", 10, 1))
+        .write(&img, ArchiveFormat::DockerArchive, Compression::None)
+        .expect("write");
+    let rules = d.path().join("rules.yaml");
+    std::fs::write(
+        &rules,
+        "rules:\n  - id: broken-glob\n    category: source\n    paths: ['/src/{a,b']\n",
+    )
+    .expect("write rules");
+    for mode in [&["--no-tui"][..], &["--json", "-"][..]] {
+        let mut args = vec![img.to_str().expect("utf8"), "--rules"];
+        args.push(rules.to_str().expect("utf8"));
+        args.extend_from_slice(mode);
+        let out = run(&args, d.path());
+        assert_eq!(out.status.code(), Some(2), "{mode:?}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.contains("rules.yaml") && err.contains("broken-glob") && err.contains("/src/{a,b"),
+            "{err}"
+        );
+        assert!(out.stdout.is_empty(), "{mode:?}");
+    }
+}
+
+/// ~50 long globs in one rule: all path rules are matched in one `RegexSet`, which used to
+/// exceed the regex crate's default size limit and fall back to an empty set, so every path
+/// rule (the built-in ones too) silently stopped matching.
+#[test]
+fn fifty_long_user_globs_match_and_built_in_rules_still_fire() {
+    let d = tmp();
+    let long = ["a".repeat(100), "b".repeat(100), "c".repeat(100)].join("-");
+    let vendored = format!("opt/vendor-07/lib/{long}-x/src/main.c");
+    let img = d.path().join("img.tar");
+    ImageSpec::new("rules:2")
+        .layer(
+            LayerSpec::new(BASE)
+                .file_sized(&vendored, 777, 1)
+                .file_sized("var/lib/apt/lists/deb.debian.org_InRelease", 5000, 2)
+                .file_sized("app/.git/HEAD", 23, 3),
+        )
+        .write(&img, ArchiveFormat::DockerArchive, Compression::None)
+        .expect("write");
+    let mut yaml =
+        String::from("rules:\n  - id: many-vendored\n    category: source\n    paths:\n");
+    for i in 0..50 {
+        let q = ["?".repeat(100), "?".repeat(100), "?".repeat(100)].join("-");
+        yaml += &format!("      - '/opt/vendor-{i:02}/**/{q}-*/**/*.{{c,h,cc,hh,cpp,hpp}}'\n");
+    }
+    let rules = d.path().join("rules.yaml");
+    std::fs::write(&rules, yaml).expect("write rules");
+    let out = run(
+        &[
+            img.to_str().expect("utf8"),
+            "--json",
+            "-",
+            "--rules",
+            rules.to_str().expect("utf8"),
+        ],
+        d.path(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let lo = v["bathyscaphe"]["leftovers"].as_array().expect("leftovers");
+    let bytes_of = |rule: &str| -> Vec<u64> {
+        lo.iter()
+            .filter(|l| l["rule"] == rule)
+            .filter_map(|l| l["bytes"].as_u64())
+            .collect()
+    };
+    // the one vendored file (777 bytes) under the user rule
+    assert_eq!(bytes_of("many-vendored"), vec![777]);
+    // the built-in path rules: apt lists (5000 bytes) and .git (23 bytes)
+    let cats: Vec<(&str, u64)> = lo
+        .iter()
+        .filter(|l| l["rule"] != "many-vendored")
+        .map(|l| {
+            (
+                l["category"].as_str().unwrap_or(""),
+                l["bytes"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert!(cats.contains(&("package-cache", 5000)), "{cats:?}");
+    assert!(cats.contains(&("vcs", 23)), "{cats:?}");
+}

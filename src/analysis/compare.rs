@@ -185,7 +185,7 @@ impl LayerRow {
             diff_id: l.diff_id.clone(),
             size_bytes: l.size_bytes,
             compressed_bytes: l.compressed_bytes,
-            command: l.display_command(),
+            command: l.label(),
         }
     }
 }

@@ -68,6 +68,7 @@ fn multiarch(arch: Option<&str>) -> &'static str {
     }
 }
 
+/// The runtime closure being collected, and the assumptions made on the way.
 struct Closure<'a, 'b> {
     fs: &'b FinalFs<'a>,
     nodes: BTreeSet<NodeId>,
@@ -77,6 +78,8 @@ struct Closure<'a, 'b> {
     dynamic: bool,
     libs: BTreeSet<String>,
     musl: bool,
+    /// What the estimate assumed, in the order it was assumed.
+    notes: Vec<String>,
 }
 
 impl<'a, 'b> Closure<'a, 'b> {
@@ -223,21 +226,38 @@ fn runtime_of(name: &str) -> Runtime {
     }
 }
 
+/// What the image's config says about starting its program.
+struct StartConfig {
+    /// Entrypoint then Cmd.
+    argv: Vec<String>,
+    env: Vec<String>,
+    path_var: String,
+    workdir: String,
+}
+
+impl StartConfig {
+    fn of(image: &crate::image::Image) -> StartConfig {
+        let cfg = image.config.config.clone().unwrap_or_default();
+        let mut argv: Vec<String> = cfg.entrypoint.clone().unwrap_or_default();
+        argv.extend(cfg.cmd.clone().unwrap_or_default());
+        let env = cfg.env.clone().unwrap_or_default();
+        StartConfig {
+            path_var: env_var(&env, "PATH").unwrap_or_else(|| DEFAULT_PATH.to_string()),
+            workdir: cfg
+                .working_dir
+                .clone()
+                .filter(|w| !w.is_empty())
+                .unwrap_or_else(|| "/".into()),
+            argv,
+            env,
+        }
+    }
+}
+
 /// Compute both estimates.
 pub fn estimate(fs: &FinalFs, leftovers: &[Leftover]) -> Estimates {
-    let image = fs.image;
-    let files = fs.files();
-    let final_bytes: u64 = files.iter().map(|&n| fs.file_bytes(n)).sum();
+    let final_bytes: u64 = fs.files().iter().map(|&n| fs.file_bytes(n)).sum();
     let leftover_bytes: u64 = leftovers.iter().map(|l| l.bytes).sum();
-    let mut assumptions = vec![format!(
-        "without leftovers: the final filesystem ({}) minus every leftover finding ({}), docs and locales included",
-        human_bytes(final_bytes),
-        human_bytes(leftover_bytes)
-    )];
-    let excluded: HashSet<NodeId> = leftovers
-        .iter()
-        .flat_map(|l| l.nodes.iter().copied())
-        .collect();
     let mut est = Estimates {
         final_bytes,
         without_leftovers_bytes: final_bytes.saturating_sub(leftover_bytes),
@@ -248,308 +268,39 @@ pub fn estimate(fs: &FinalFs, leftovers: &[Leftover]) -> Estimates {
         assumptions: Vec::new(),
         closure_nodes: Vec::new(),
     };
-
-    let cfg = image.config.config.clone().unwrap_or_default();
-    let mut argv: Vec<String> = cfg.entrypoint.clone().unwrap_or_default();
-    argv.extend(cfg.cmd.clone().unwrap_or_default());
-    let env = cfg.env.clone().unwrap_or_default();
-    let path_var = env_var(&env, "PATH").unwrap_or_else(|| DEFAULT_PATH.to_string());
-    let workdir = cfg
-        .working_dir
-        .clone()
-        .filter(|w| !w.is_empty())
-        .unwrap_or_else(|| "/".into());
-    if argv.is_empty() {
-        assumptions.push("runtime closure: the config has no Entrypoint or Cmd, so there is no program to start from".into());
-        est.assumptions = assumptions;
+    let first = format!(
+        "without leftovers: the final filesystem ({}) minus every leftover finding ({}), docs and locales included",
+        human_bytes(final_bytes),
+        human_bytes(leftover_bytes)
+    );
+    let start = StartConfig::of(fs.image);
+    if start.argv.is_empty() {
+        est.assumptions = vec![
+            first,
+            "runtime closure: the config has no Entrypoint or Cmd, so there is no program to start from".into(),
+        ];
         return est;
     }
-
-    let mut lib_dirs: Vec<String> = env_var(&env, "LD_LIBRARY_PATH")
-        .map(|v| v.split(':').map(str::to_string).collect())
-        .unwrap_or_default();
-    lib_dirs.extend(ld_so_conf_dirs(fs));
-    let ma = multiarch(image.config.architecture.as_deref());
-    for d in [
-        format!("/lib/{ma}"),
-        format!("/usr/lib/{ma}"),
-        "/lib64".into(),
-        "/usr/lib64".into(),
-        "/lib".into(),
-        "/usr/lib".into(),
-        "/usr/local/lib".into(),
-    ] {
-        if !lib_dirs.contains(&d) {
-            lib_dirs.push(d);
-        }
-    }
-    let mut c = Closure {
-        fs,
-        nodes: BTreeSet::new(),
-        elf_done: HashSet::new(),
-        lib_dirs,
-        missing: BTreeSet::new(),
-        dynamic: false,
-        libs: BTreeSet::new(),
-        musl: false,
-    };
-
-    // a shell form runs its first word through the shell
-    let mut args = argv.clone();
-    if args.len() >= 3
-        && runtime_of(&args[0]) == Runtime::Native
-        && ["sh", "bash", "ash", "dash"].contains(&args[0].rsplit('/').next().unwrap_or(""))
-        && args[1] == "-c"
-    {
-        if let Some(p) = which(fs, &args[0], &path_var, &workdir).and_then(|p| c.add_path(&p)) {
-            c.add_elf(p);
-        }
-        let words: Vec<String> = args[2]
-            .split_whitespace()
-            .filter(|w| *w != "exec")
-            .map(str::to_string)
-            .collect();
-        assumptions.push(format!(
-            "the shell form `{}` runs its first word; the shell is kept",
-            args[2]
-        ));
-        args = words;
-    }
-    let Some(prog) = args.first().cloned() else {
-        est.assumptions = assumptions;
+    let excluded: HashSet<NodeId> = leftovers
+        .iter()
+        .flat_map(|l| l.nodes.iter().copied())
+        .collect();
+    let mut c = Closure::new(fs, &start);
+    c.notes.push(first);
+    let Some(program) = c.collect(&start, &excluded) else {
+        est.assumptions = c.notes;
         return est;
     };
-    let Some(prog_path) = which(fs, &prog, &path_var, &workdir) else {
-        assumptions.push(format!(
-            "runtime closure: `{prog}` is not in the final filesystem (PATH {path_var})"
-        ));
-        est.assumptions = assumptions;
-        return est;
-    };
-    let Some(mut prog_node) = c.add_path(&prog_path) else {
-        assumptions.push(format!(
-            "runtime closure: `{prog_path}` does not resolve in the final filesystem"
-        ));
-        est.assumptions = assumptions;
-        return est;
-    };
-    est.program = Some(image.paths.path(prog_node));
-    let mut runtime = runtime_of(&prog).max_rt(runtime_of(&image.paths.path(prog_node)));
-    let mut script_args: Vec<String> = args[1..].to_vec();
-    // a script: its shebang interpreter (through /usr/bin/env)
-    if let Some(line) = fs
-        .captured(prog_node)
-        .filter(|c| c.starts_with(SHEBANG_TAG))
-    {
-        let line = String::from_utf8_lossy(&line[2..]).trim().to_string();
-        let mut words: Vec<String> = line.split_whitespace().map(str::to_string).collect();
-        assumptions.push(format!(
-            "{} is a script for `{line}`",
-            image.paths.path(prog_node)
-        ));
-        if words.first().is_some_and(|w| w.ends_with("/env")) {
-            if let Some(env_node) = c.add_path(&words[0]) {
-                c.add_elf(env_node);
-            }
-            words.remove(0);
-            while words.first().is_some_and(|w| w.starts_with('-')) {
-                words.remove(0);
-            }
-        }
-        if let Some(interp) = words
-            .first()
-            .and_then(|w| which(fs, w, &path_var, &workdir))
-        {
-            script_args = vec![est.program.clone().unwrap_or_default()];
-            if let Some(n) = c.add_path(&interp) {
-                runtime = runtime_of(&interp).max_rt(runtime_of(&image.paths.path(n)));
-                prog_node = n;
-            }
-        }
-    }
-    if c.is_elf(prog_node) {
-        c.add_elf(prog_node);
-    } else if runtime == Runtime::Native
-        && !fs
-            .captured(prog_node)
-            .is_some_and(|x| x.starts_with(SHEBANG_TAG))
-    {
-        assumptions.push(format!(
-            "{} is neither ELF nor a script: only the file itself is counted",
-            image.paths.path(prog_node)
-        ));
-    }
-
-    // the app of an interpreter: the first non-option argument, else the working directory
-    let app_arg = script_args.iter().find(|a| !a.starts_with('-')).cloned();
-    let app_dir = match &app_arg {
-        Some(_) if workdir != "/" => workdir.clone(),
-        Some(a) => {
-            let p = join(&workdir, a);
-            p.rsplit_once('/')
-                .map(|(d, _)| {
-                    if d.is_empty() {
-                        "/".to_string()
-                    } else {
-                        d.to_string()
-                    }
-                })
-                .unwrap_or(p)
-        }
-        None => workdir.clone(),
-    };
-    let no_deps = |p: &str| p.contains("/node_modules/") || p.ends_with("/node_modules");
-    match runtime {
-        Runtime::Node => {
-            if let Some(d) = fs.node(&app_dir).filter(|_| app_dir != "/") {
-                c.add_tree(d, &no_deps, &excluded);
-                assumptions.push(format!("node: the app is {app_dir} (without node_modules and without leftovers such as sources)"));
-            }
-            let apps = npm_apps(fs);
-            match apps.iter().find(|a| a.dir == app_dir) {
-                Some(app) => {
-                    let dirs = npm_production_closure(fs, app);
-                    for d in &dirs {
-                        if let Some(n) = fs.node(d) {
-                            c.add_tree(n, &|p: &str| p.ends_with("/node_modules"), &HashSet::new());
-                        }
-                    }
-                    assumptions.push(format!("node: production dependencies are the {} packages reachable from {app_dir}/package.json's dependencies", dirs.len()));
-                }
-                None => assumptions.push(format!(
-                    "node: no package.json in {app_dir}; no dependencies counted"
-                )),
-            }
-        }
-        Runtime::Python => {
-            let interp_name = image.paths.name(prog_node).to_string();
-            let version = interp_name.trim_start_matches("python").to_string();
-            let mut added = Vec::new();
-            for root in ["/usr/lib", "/usr/local/lib", "/opt/venv/lib", "/usr/lib64"] {
-                let Some(r) = fs.node(root) else { continue };
-                for &ch in image.paths.children(r) {
-                    let name = image.paths.name(ch);
-                    let fits = name == "python3"
-                        || (name.starts_with("python3")
-                            && (version.is_empty()
-                                || version == "3"
-                                || name == format!("python{version}")));
-                    if fits && fs.present(ch) {
-                        let skip = |p: &str| {
-                            p.contains("/test/") || p.ends_with("/test") || p.contains("/config-3")
-                        };
-                        c.add_tree(ch, &skip, &excluded);
-                        added.push(image.paths.path(ch));
-                    }
-                }
-            }
-            assumptions.push(format!(
-                "python: the standard library and every installed package in {} except packaging/test tools; imports are not traced",
-                if added.is_empty() { "(none found)".to_string() } else { added.join(", ") }
-            ));
-            if app_dir != "/" {
-                if let Some(d) = fs.node(&app_dir) {
-                    c.add_tree(d, &|_| false, &excluded);
-                    assumptions.push(format!("python: the app is {app_dir}"));
-                }
-            }
-        }
-        Runtime::Java => {
-            let home = image
-                .paths
-                .parent(prog_node)
-                .and_then(|b| image.paths.parent(b));
-            if let Some(h) = home {
-                c.add_tree(h, &|_| false, &excluded);
-                assumptions.push(format!(
-                    "java: the runtime is {} without JDK-only parts",
-                    image.paths.path(h)
-                ));
-            }
-            if app_dir != "/" {
-                if let Some(d) = fs.node(&app_dir) {
-                    c.add_tree(d, &|_| false, &excluded);
-                    assumptions.push(format!("java: the app is {app_dir}"));
-                }
-            }
-        }
-        Runtime::Native => {}
-    }
-    // native code the runtime and the app load: every ELF file collected so far
-    let elfs: Vec<NodeId> = c.nodes.iter().copied().filter(|&n| c.is_elf(n)).collect();
-    for n in elfs {
-        c.add_elf(n);
-    }
-
-    let mut extras = Vec::new();
-    if let Some(ca) = CA_BUNDLES.iter().find(|p| fs.resolve(p, true).is_some()) {
-        c.add_path(ca);
-        extras.push(ca.to_string());
-    }
-    if let Some(tz) = fs.node("/usr/share/zoneinfo").filter(|&n| fs.present(n)) {
-        c.add_tree(tz, &|_| false, &HashSet::new());
-        extras.push("/usr/share/zoneinfo".into());
-    }
-    for f in ["/etc/passwd", "/etc/group"] {
-        if c.add_path(f).is_some() {
-            extras.push(f.into());
-        }
-    }
-    if !extras.is_empty() {
-        assumptions.push(format!(
-            "kept because programs commonly read them: {}",
-            extras.join(", ")
-        ));
-    }
+    est.program = Some(program.path);
+    c.add_common_files();
     if !c.missing.is_empty() {
-        assumptions.push(format!(
-            "not found in the final filesystem: {}",
-            c.missing.iter().cloned().collect::<Vec<_>>().join(", ")
-        ));
+        let missing = c.missing.iter().cloned().collect::<Vec<_>>().join(", ");
+        c.notes
+            .push(format!("not found in the final filesystem: {missing}"));
     }
-    assumptions
+    c.notes
         .push("libraries loaded with dlopen (NSS modules, plugins, gconv) are not traced".into());
-
-    let base = match runtime {
-        Runtime::Node | Runtime::Python | Runtime::Java => {
-            assumptions.push(
-                format!(
-                    "base: a slim image with the {runtime:?} runtime (or its distroless variant)"
-                )
-                .to_lowercase(),
-            );
-            "slim"
-        }
-        Runtime::Native if !c.dynamic => {
-            assumptions.push("base: a static executable runs on scratch (COPY the CA bundle in if it makes TLS calls; distroless/static has it, tzdata and passwd)".into());
-            "scratch"
-        }
-        Runtime::Native if c.musl => "alpine",
-        Runtime::Native => {
-            let other: Vec<&String> = c
-                .libs
-                .iter()
-                .filter(|l| !GLIBC_LIBS.iter().any(|g| l.starts_with(g)))
-                .collect();
-            if other.is_empty() {
-                "distroless/base"
-            } else if other.iter().all(|l| {
-                l.starts_with("libstdc++") || l.starts_with("libgcc_s") || l.starts_with("libz.so")
-            }) {
-                "distroless/cc"
-            } else {
-                assumptions.push(format!(
-                    "base: needs libraries beyond glibc: {}",
-                    other
-                        .iter()
-                        .map(|s| s.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ));
-                "slim"
-            }
-        }
-    };
+    let base = c.base(program.runtime);
     est.runtime_closure_bytes = Some(c.bytes());
     est.runtime_closure_files = c
         .nodes
@@ -560,8 +311,353 @@ pub fn estimate(fs: &FinalFs, leftovers: &[Leftover]) -> Estimates {
         .count() as u64;
     est.runtime_closure_base = Some(base.to_string());
     est.closure_nodes = c.nodes.into_iter().collect();
-    est.assumptions = assumptions;
+    est.assumptions = c.notes;
     est
+}
+
+/// The program the closure starts from.
+struct Program {
+    /// Its path, symlinks resolved.
+    path: String,
+    runtime: Runtime,
+}
+
+/// What runs: the program (or its interpreter), with the arguments it is given.
+struct Run {
+    node: NodeId,
+    runtime: Runtime,
+    args: Vec<String>,
+}
+
+impl<'a, 'b> Closure<'a, 'b> {
+    fn new(fs: &'b FinalFs<'a>, start: &StartConfig) -> Closure<'a, 'b> {
+        let mut lib_dirs: Vec<String> = env_var(&start.env, "LD_LIBRARY_PATH")
+            .map(|v| v.split(':').map(str::to_string).collect())
+            .unwrap_or_default();
+        lib_dirs.extend(ld_so_conf_dirs(fs));
+        let ma = multiarch(fs.image.config.architecture.as_deref());
+        for d in [
+            format!("/lib/{ma}"),
+            format!("/usr/lib/{ma}"),
+            "/lib64".into(),
+            "/usr/lib64".into(),
+            "/lib".into(),
+            "/usr/lib".into(),
+            "/usr/local/lib".into(),
+        ] {
+            if !lib_dirs.contains(&d) {
+                lib_dirs.push(d);
+            }
+        }
+        Closure {
+            fs,
+            nodes: BTreeSet::new(),
+            elf_done: HashSet::new(),
+            lib_dirs,
+            missing: BTreeSet::new(),
+            dynamic: false,
+            libs: BTreeSet::new(),
+            musl: false,
+            notes: Vec::new(),
+        }
+    }
+
+    /// Everything the program needs to start: the program (through a shell form), its script
+    /// interpreter, its runtime's files and the app, and the native code all of them load.
+    /// `None` (with a note) when the program is not in the final filesystem.
+    fn collect(&mut self, start: &StartConfig, excluded: &HashSet<NodeId>) -> Option<Program> {
+        let args = self.shell_form(start);
+        let prog = args.first()?.clone();
+        let Some(prog_path) = which(self.fs, &prog, &start.path_var, &start.workdir) else {
+            self.notes.push(format!(
+                "runtime closure: `{prog}` is not in the final filesystem (PATH {})",
+                start.path_var
+            ));
+            return None;
+        };
+        let Some(prog_node) = self.add_path(&prog_path) else {
+            self.notes.push(format!(
+                "runtime closure: `{prog_path}` does not resolve in the final filesystem"
+            ));
+            return None;
+        };
+        let path = self.fs.image.paths.path(prog_node);
+        let mut run = Run {
+            node: prog_node,
+            runtime: runtime_of(&prog).max_rt(runtime_of(&path)),
+            args: args[1..].to_vec(),
+        };
+        self.shebang(&mut run, &path, start);
+        if self.is_elf(run.node) {
+            self.add_elf(run.node);
+        } else if run.runtime == Runtime::Native && !self.is_script(run.node) {
+            self.notes.push(format!(
+                "{} is neither ELF nor a script: only the file itself is counted",
+                self.fs.image.paths.path(run.node)
+            ));
+        }
+        let app_dir = app_dir(&run.args, &start.workdir);
+        match run.runtime {
+            Runtime::Node => self.node_app(&app_dir, excluded),
+            Runtime::Python => self.python(run.node, &app_dir, excluded),
+            Runtime::Java => self.java(run.node, &app_dir, excluded),
+            Runtime::Native => {}
+        }
+        // native code the runtime and the app load: every ELF file collected so far
+        let elfs: Vec<NodeId> = self
+            .nodes
+            .iter()
+            .copied()
+            .filter(|&n| self.is_elf(n))
+            .collect();
+        for n in elfs {
+            self.add_elf(n);
+        }
+        Some(Program {
+            path,
+            runtime: run.runtime,
+        })
+    }
+
+    /// A shell form (`sh -c "exec prog args"`) runs its first word through the shell, which is
+    /// kept: the words to run.
+    fn shell_form(&mut self, start: &StartConfig) -> Vec<String> {
+        let args = &start.argv;
+        let is_shell = args.len() >= 3
+            && runtime_of(&args[0]) == Runtime::Native
+            && ["sh", "bash", "ash", "dash"].contains(&args[0].rsplit('/').next().unwrap_or(""))
+            && args[1] == "-c";
+        if !is_shell {
+            return args.clone();
+        }
+        if let Some(p) = which(self.fs, &args[0], &start.path_var, &start.workdir)
+            .and_then(|p| self.add_path(&p))
+        {
+            self.add_elf(p);
+        }
+        self.notes.push(format!(
+            "the shell form `{}` runs its first word; the shell is kept",
+            args[2]
+        ));
+        args[2]
+            .split_whitespace()
+            .filter(|w| *w != "exec")
+            .map(str::to_string)
+            .collect()
+    }
+
+    fn is_script(&self, node: NodeId) -> bool {
+        self.fs
+            .captured(node)
+            .is_some_and(|x| x.starts_with(SHEBANG_TAG))
+    }
+
+    /// A script runs its shebang interpreter (through `/usr/bin/env`), which gets the script
+    /// as its argument.
+    fn shebang(&mut self, run: &mut Run, prog_path: &str, start: &StartConfig) {
+        let Some(line) = self
+            .fs
+            .captured(run.node)
+            .filter(|c| c.starts_with(SHEBANG_TAG))
+        else {
+            return;
+        };
+        let line = String::from_utf8_lossy(&line[2..]).trim().to_string();
+        let mut words: Vec<String> = line.split_whitespace().map(str::to_string).collect();
+        self.notes
+            .push(format!("{prog_path} is a script for `{line}`"));
+        if words.first().is_some_and(|w| w.ends_with("/env")) {
+            if let Some(env_node) = self.add_path(&words[0]) {
+                self.add_elf(env_node);
+            }
+            words.remove(0);
+            while words.first().is_some_and(|w| w.starts_with('-')) {
+                words.remove(0);
+            }
+        }
+        let Some(interp) = words
+            .first()
+            .and_then(|w| which(self.fs, w, &start.path_var, &start.workdir))
+        else {
+            return;
+        };
+        run.args = vec![prog_path.to_string()];
+        if let Some(n) = self.add_path(&interp) {
+            run.runtime = runtime_of(&interp).max_rt(runtime_of(&self.fs.image.paths.path(n)));
+            run.node = n;
+        }
+    }
+
+    /// node: the app directory without node_modules, and the production dependencies.
+    fn node_app(&mut self, app_dir: &str, excluded: &HashSet<NodeId>) {
+        let fs = self.fs;
+        let no_deps = |p: &str| p.contains("/node_modules/") || p.ends_with("/node_modules");
+        if let Some(d) = fs.node(app_dir).filter(|_| app_dir != "/") {
+            self.add_tree(d, &no_deps, excluded);
+            self.notes.push(format!("node: the app is {app_dir} (without node_modules and without leftovers such as sources)"));
+        }
+        let apps = npm_apps(fs);
+        let Some(app) = apps.iter().find(|a| a.dir == app_dir) else {
+            self.notes.push(format!(
+                "node: no package.json in {app_dir}; no dependencies counted"
+            ));
+            return;
+        };
+        let dirs = npm_production_closure(fs, app);
+        for d in &dirs {
+            if let Some(n) = fs.node(d) {
+                self.add_tree(n, &|p: &str| p.ends_with("/node_modules"), &HashSet::new());
+            }
+        }
+        self.notes.push(format!("node: production dependencies are the {} packages reachable from {app_dir}/package.json's dependencies", dirs.len()));
+    }
+
+    /// python: the standard library and site-packages of the interpreter's version, and the app.
+    fn python(&mut self, interp: NodeId, app_dir: &str, excluded: &HashSet<NodeId>) {
+        let (fs, image) = (self.fs, self.fs.image);
+        let interp_name = image.paths.name(interp).to_string();
+        let version = interp_name.trim_start_matches("python").to_string();
+        let mut added = Vec::new();
+        for root in ["/usr/lib", "/usr/local/lib", "/opt/venv/lib", "/usr/lib64"] {
+            let Some(r) = fs.node(root) else { continue };
+            for &ch in image.paths.children(r) {
+                let name = image.paths.name(ch);
+                let fits = name == "python3"
+                    || (name.starts_with("python3")
+                        && (version.is_empty()
+                            || version == "3"
+                            || name == format!("python{version}")));
+                if fits && fs.present(ch) {
+                    let skip = |p: &str| {
+                        p.contains("/test/") || p.ends_with("/test") || p.contains("/config-3")
+                    };
+                    self.add_tree(ch, &skip, excluded);
+                    added.push(image.paths.path(ch));
+                }
+            }
+        }
+        self.notes.push(format!(
+            "python: the standard library and every installed package in {} except packaging/test tools; imports are not traced",
+            if added.is_empty() { "(none found)".to_string() } else { added.join(", ") }
+        ));
+        self.app("python", app_dir, excluded);
+    }
+
+    /// java: the runtime's home (two levels above `bin/java`) and the app.
+    fn java(&mut self, java: NodeId, app_dir: &str, excluded: &HashSet<NodeId>) {
+        let paths = &self.fs.image.paths;
+        if let Some(h) = paths.parent(java).and_then(|b| paths.parent(b)) {
+            self.add_tree(h, &|_| false, excluded);
+            self.notes.push(format!(
+                "java: the runtime is {} without JDK-only parts",
+                paths.path(h)
+            ));
+        }
+        self.app("java", app_dir, excluded);
+    }
+
+    /// An interpreter's app directory, whole (but its leftovers).
+    fn app(&mut self, runtime: &str, app_dir: &str, excluded: &HashSet<NodeId>) {
+        if app_dir == "/" {
+            return;
+        }
+        if let Some(d) = self.fs.node(app_dir) {
+            self.add_tree(d, &|_| false, excluded);
+            self.notes.push(format!("{runtime}: the app is {app_dir}"));
+        }
+    }
+
+    /// Files programs commonly read: the CA bundle, zoneinfo, passwd and group.
+    fn add_common_files(&mut self) {
+        let fs = self.fs;
+        let mut extras = Vec::new();
+        if let Some(ca) = CA_BUNDLES.iter().find(|p| fs.resolve(p, true).is_some()) {
+            self.add_path(ca);
+            extras.push(ca.to_string());
+        }
+        if let Some(tz) = fs.node("/usr/share/zoneinfo").filter(|&n| fs.present(n)) {
+            self.add_tree(tz, &|_| false, &HashSet::new());
+            extras.push("/usr/share/zoneinfo".into());
+        }
+        for f in ["/etc/passwd", "/etc/group"] {
+            if self.add_path(f).is_some() {
+                extras.push(f.into());
+            }
+        }
+        if !extras.is_empty() {
+            self.notes.push(format!(
+                "kept because programs commonly read them: {}",
+                extras.join(", ")
+            ));
+        }
+    }
+
+    /// The smallest base the closure fits, for a program of `runtime`.
+    fn base(&mut self, runtime: Runtime) -> &'static str {
+        match runtime {
+            Runtime::Node | Runtime::Python | Runtime::Java => {
+                self.notes.push(
+                    format!(
+                        "base: a slim image with the {runtime:?} runtime (or its distroless variant)"
+                    )
+                    .to_lowercase(),
+                );
+                "slim"
+            }
+            Runtime::Native if !self.dynamic => {
+                self.notes.push("base: a static executable runs on scratch (COPY the CA bundle in if it makes TLS calls; distroless/static has it, tzdata and passwd)".into());
+                "scratch"
+            }
+            Runtime::Native if self.musl => "alpine",
+            Runtime::Native => self.glibc_base(),
+        }
+    }
+
+    /// A dynamic glibc program: distroless/base, /cc with the C++ runtime, else slim.
+    fn glibc_base(&mut self) -> &'static str {
+        let other: Vec<&String> = self
+            .libs
+            .iter()
+            .filter(|l| !GLIBC_LIBS.iter().any(|g| l.starts_with(g)))
+            .collect();
+        if other.is_empty() {
+            return "distroless/base";
+        }
+        if other.iter().all(|l| {
+            l.starts_with("libstdc++") || l.starts_with("libgcc_s") || l.starts_with("libz.so")
+        }) {
+            return "distroless/cc";
+        }
+        let list = other
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        self.notes
+            .push(format!("base: needs libraries beyond glibc: {list}"));
+        "slim"
+    }
+}
+
+/// The app of an interpreter: the working directory when it has one, else the directory of
+/// the first non-option argument.
+fn app_dir(args: &[String], workdir: &str) -> String {
+    match args.iter().find(|a| !a.starts_with('-')) {
+        Some(_) if workdir != "/" => workdir.to_string(),
+        Some(a) => {
+            let p = join(workdir, a);
+            p.rsplit_once('/')
+                .map(|(d, _)| {
+                    if d.is_empty() {
+                        "/".to_string()
+                    } else {
+                        d.to_string()
+                    }
+                })
+                .unwrap_or(p)
+        }
+        None => workdir.to_string(),
+    }
 }
 
 trait MaxRt {

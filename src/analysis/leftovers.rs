@@ -121,9 +121,35 @@ impl RuleSet {
         serde_norway::from_str(BUILTIN_RULES).unwrap_or_default()
     }
 
+    /// A rules file's text; every glob must compile (`origin` names the file in errors).
     pub fn parse(text: &str, origin: &str) -> Result<RuleSet> {
-        serde_norway::from_str(text)
-            .map_err(|e| Error::Usage(format!("{origin}: bad rules file: {e}")))
+        let set: RuleSet = serde_norway::from_str(text)
+            .map_err(|e| Error::Usage(format!("{origin}: bad rules file: {e}")))?;
+        set.check(origin)?;
+        Ok(set)
+    }
+
+    /// Compile every glob once, so a broken one is reported instead of never matching.
+    fn check(&self, origin: &str) -> Result<()> {
+        let bad = |rule: &str, glob: &str, e: regex::Error| Error::LeftoverRule {
+            file: origin.to_string(),
+            rule: rule.to_string(),
+            message: format!("glob `{glob}` does not compile: {}", regex_reason(&e)),
+        };
+        for r in &self.rules {
+            for g in &r.paths {
+                let (src, _) = compile_pattern(&g.replace("{workdir}", "/app"));
+                Regex::new(&src).map_err(|e| bad(&r.id, g, e))?;
+            }
+            for g in r.exclude.iter().chain(&r.packages) {
+                name_regex(g.strip_prefix('!').unwrap_or(g)).map_err(|e| bad(&r.id, g, e))?;
+            }
+        }
+        let b = &self.build_tools;
+        for g in b.dpkg.iter().chain(&b.apk).chain(&b.python).chain(&b.npm) {
+            name_regex(g.strip_prefix('!').unwrap_or(g)).map_err(|e| bad("buildTools", g, e))?;
+        }
+        Ok(())
     }
 
     pub fn load(path: &Path) -> Result<RuleSet> {
@@ -211,11 +237,32 @@ fn name_glob(g: &str) -> Option<Regex> {
             return re.clone();
         }
     }
-    let re = Regex::new(&format!("^{}$", glob_to_regex(g))).ok();
+    let re = name_regex(g).ok();
     if let Ok(mut map) = cache.lock() {
         map.insert(g.to_string(), re.clone());
     }
     re
+}
+
+/// A whole-name glob as a regex.
+fn name_regex(glob: &str) -> std::result::Result<Regex, regex::Error> {
+    Regex::new(&format!("^{}$", glob_to_regex(glob)))
+}
+
+/// A regex error in one line: its last line says what is wrong (the others quote the pattern).
+fn regex_reason(e: &regex::Error) -> String {
+    match e {
+        regex::Error::Syntax(s) => s
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("syntax error")
+            .trim()
+            .trim_start_matches("error: ")
+            .to_string(),
+        regex::Error::CompiledTooBig(n) => format!("compiles to more than {n} bytes"),
+        other => other.to_string().replace('\n', " "),
+    }
 }
 
 /// Does a list of name globs take `name`? Entries starting with `!` take it back out.
@@ -232,11 +279,105 @@ struct Pattern {
     subtree: bool,
 }
 
-fn compile_pattern(glob: &str) -> Option<(String, bool)> {
+/// A path glob as a regex source whose group 1 is the group root; whether it is a subtree.
+fn compile_pattern(glob: &str) -> (String, bool) {
     if let Some(prefix) = glob.strip_suffix("/**") {
-        Some((format!("^({})(?:/.*)?$", glob_to_regex(prefix)), true))
+        (format!("^({})(?:/.*)?$", glob_to_regex(prefix)), true)
     } else {
-        Some((format!("^({})$", glob_to_regex(glob)), false))
+        (format!("^({})$", glob_to_regex(glob)), false)
+    }
+}
+
+/// Which patterns match a path: one `RegexSet` pass, or (a set too big to build even with the
+/// raised limit) each pattern in turn; never none because the set failed.
+enum PathMatcher {
+    Set(RegexSet),
+    Each,
+}
+
+/// Room for many long user globs: `[^/]` is a large Unicode class, and the default 10 MB limit
+/// was exceeded by ~50 globs of a few hundred characters.
+const SET_SIZE_LIMIT: usize = 256 << 20;
+
+impl PathMatcher {
+    fn new(sources: &[String]) -> PathMatcher {
+        regex::RegexSetBuilder::new(sources)
+            .size_limit(SET_SIZE_LIMIT)
+            .dfa_size_limit(SET_SIZE_LIMIT)
+            .build()
+            .map(PathMatcher::Set)
+            .unwrap_or(PathMatcher::Each)
+    }
+
+    fn matches(&self, patterns: &[Pattern], path: &str) -> Vec<usize> {
+        match self {
+            PathMatcher::Set(set) => set.matches(path).into_iter().collect(),
+            PathMatcher::Each => (0..patterns.len())
+                .filter(|&i| patterns[i].re.is_match(path))
+                .collect(),
+        }
+    }
+}
+
+/// Every rule's path patterns compiled, with its exclusions.
+struct PathRules {
+    patterns: Vec<Pattern>,
+    matcher: PathMatcher,
+    /// Per rule: exclusion globs (matched as whole paths).
+    excludes: Vec<Vec<Regex>>,
+}
+
+impl PathRules {
+    /// `{workdir}` patterns only apply when the image has a working directory (`workdir` is
+    /// given escaped, as a regex source). Globs that do
+    /// not compile were refused when their file was read ([`RuleSet::parse`]).
+    fn new(rules: &RuleSet, workdir: Option<&str>) -> PathRules {
+        let mut patterns: Vec<Pattern> = Vec::new();
+        let mut sources: Vec<String> = Vec::new();
+        let mut excludes = Vec::new();
+        for (ri, r) in rules.rules.iter().enumerate() {
+            for g in &r.paths {
+                // the directory goes in after the glob became a regex, already escaped
+                // (`workdir` is a regex source): a literal path, never glob syntax
+                let (src, subtree) = match (g.contains("{workdir}"), workdir) {
+                    (false, _) => compile_pattern(g),
+                    (true, Some(w)) => {
+                        let marked = g.replace("{workdir}", &WORKDIR_MARK.to_string());
+                        let (src, subtree) = compile_pattern(&marked);
+                        (src.replace(WORKDIR_MARK, w), subtree)
+                    }
+                    (true, None) => continue,
+                };
+                let Ok(re) = Regex::new(&src) else { continue };
+                sources.push(src);
+                patterns.push(Pattern {
+                    rule: ri,
+                    re,
+                    subtree,
+                });
+            }
+            excludes.push(
+                r.exclude
+                    .iter()
+                    .filter_map(|g| name_regex(g).ok())
+                    .collect(),
+            );
+        }
+        PathRules {
+            matcher: PathMatcher::new(&sources),
+            patterns,
+            excludes,
+        }
+    }
+
+    /// The first rule's pattern that takes `path` and whose rule does not exclude it.
+    fn first_match(&self, path: &str) -> Option<&Pattern> {
+        self.matcher
+            .matches(&self.patterns, path)
+            .into_iter()
+            .map(|pi| &self.patterns[pi])
+            .filter(|p| !self.excludes[p.rule].iter().any(|x| x.is_match(path)))
+            .min_by_key(|p| p.rule)
     }
 }
 
@@ -329,49 +470,45 @@ struct Group {
 
 /// Find the leftovers of the final filesystem. `packages` come from `packages::collect`.
 pub fn find(fs: &FinalFs, rules: &RuleSet, packages: &[Package], ctx: &Context) -> Vec<Leftover> {
-    let image = fs.image;
     let workdir = ctx
         .workdir
         .as_deref()
         .filter(|w| *w != "/" && !w.is_empty() && w.len() <= MAX_CONFIG_PATH)
         .map(|w| regex::escape(w.trim_end_matches('/')));
-    // compile every path pattern, and the exclusions per rule
-    let mut patterns: Vec<Pattern> = Vec::new();
-    let mut sources: Vec<String> = Vec::new();
-    let mut excludes: Vec<Option<RegexSet>> = Vec::new();
-    for (ri, r) in rules.rules.iter().enumerate() {
-        for g in &r.paths {
-            if g.contains("{workdir}") && workdir.is_none() {
-                continue;
-            }
-            let marked = g.replace("{workdir}", &WORKDIR_MARK.to_string());
-            let Some((src, subtree)) = compile_pattern(&marked) else {
-                continue;
-            };
-            let src = match &workdir {
-                Some(w) => src.replace(WORKDIR_MARK, w),
-                None => src,
-            };
-            let Ok(re) = Regex::new(&src) else { continue };
-            sources.push(src);
-            patterns.push(Pattern {
-                rule: ri,
-                re,
-                subtree,
-            });
-        }
-        let ex: Vec<String> = r
-            .exclude
-            .iter()
-            .map(|g| format!("^{}$", glob_to_regex(g)))
-            .collect();
-        excludes.push(if ex.is_empty() {
-            None
-        } else {
-            RegexSet::new(&ex).ok()
-        });
-    }
-    let set = RegexSet::new(&sources).unwrap_or_else(|_| RegexSet::empty());
+    let paths = PathRules::new(rules, workdir.as_deref());
+    let (groups, mut claimed) = group_files(fs, rules, &paths, packages);
+    let mut out: Vec<Leftover> = groups
+        .into_iter()
+        .map(|((ri, _), g)| {
+            let r = &rules.rules[ri];
+            let path = g.root.clone().unwrap_or_else(|| common_dir(&g.paths));
+            finding(
+                fs,
+                r.category,
+                &r.id,
+                r.severity,
+                path,
+                g.package,
+                g.nodes,
+                &r.explanation,
+                &fill(&r.advice, ctx),
+            )
+        })
+        .collect();
+    out.extend(build_tool_dependencies(fs, packages, &mut claimed));
+    out.extend(dev_dependencies(fs, packages, &claimed, ctx));
+    out.sort_by(|a, b| b.bytes.cmp(&a.bytes).then_with(|| a.path.cmp(&b.path)));
+    out
+}
+
+/// Each final file under the first rule that takes it, by path or by its package; the groups
+/// by rule and root, and every file claimed.
+fn group_files(
+    fs: &FinalFs,
+    rules: &RuleSet,
+    paths: &PathRules,
+    packages: &[Package],
+) -> (BTreeMap<(usize, String), Group>, HashSet<NodeId>) {
     // the first rule matching each package by name
     let pkg_rule: Vec<Option<usize>> = packages
         .iter()
@@ -393,17 +530,11 @@ pub fn find(fs: &FinalFs, rules: &RuleSet, packages: &[Package], ctx: &Context) 
             }
         }
     }
-
     let mut groups: BTreeMap<(usize, String), Group> = BTreeMap::new();
     let mut claimed: HashSet<NodeId> = HashSet::new();
     for node in fs.files() {
-        let path = image.paths.path(node);
-        let by_path = set
-            .matches(&path)
-            .iter()
-            .map(|pi| &patterns[pi])
-            .filter(|p| !excludes[p.rule].as_ref().is_some_and(|x| x.is_match(&path)))
-            .min_by_key(|p| p.rule);
+        let path = fs.image.paths.path(node);
+        let by_path = paths.first_match(&path);
         let by_pkg = owner
             .get(&node)
             .and_then(|&pi| pkg_rule[pi].map(|r| (r, pi)));
@@ -425,26 +556,17 @@ pub fn find(fs: &FinalFs, rules: &RuleSet, packages: &[Package], ctx: &Context) 
         g.paths.push(path);
         claimed.insert(node);
     }
+    (groups, claimed)
+}
 
-    let mut out: Vec<Leftover> = groups
-        .into_iter()
-        .map(|((ri, _), g)| {
-            let r = &rules.rules[ri];
-            let path = g.root.clone().unwrap_or_else(|| common_dir(&g.paths));
-            finding(
-                fs,
-                r.category,
-                &r.id,
-                r.severity,
-                path,
-                g.package,
-                g.nodes,
-                &r.explanation,
-                &fill(&r.advice, ctx),
-            )
-        })
-        .collect();
-    // packages that only build tools need (perl for dpkg-dev …): leftovers of those tools
+/// Packages that only build tools need (perl for dpkg-dev …): leftovers of those tools, for
+/// the files no rule claimed.
+fn build_tool_dependencies(
+    fs: &FinalFs,
+    packages: &[Package],
+    claimed: &mut HashSet<NodeId>,
+) -> Vec<Leftover> {
+    let mut out = Vec::new();
     for p in packages.iter().filter(|p| !p.needed_only_by.is_empty()) {
         let nodes: Vec<NodeId> = p
             .nodes
@@ -455,7 +577,7 @@ pub fn find(fs: &FinalFs, rules: &RuleSet, packages: &[Package], ctx: &Context) 
         if nodes.is_empty() {
             continue;
         }
-        let paths: Vec<String> = nodes.iter().map(|&n| image.paths.path(n)).collect();
+        let paths: Vec<String> = nodes.iter().map(|&n| fs.image.paths.path(n)).collect();
         let explanation = format!(
             "installed only because build tools depend on it ({})",
             p.needed_only_by.join(", ")
@@ -474,8 +596,6 @@ pub fn find(fs: &FinalFs, rules: &RuleSet, packages: &[Package], ctx: &Context) 
             advice,
         ));
     }
-    out.extend(dev_dependencies(fs, packages, &claimed, ctx));
-    out.sort_by(|a, b| b.bytes.cmp(&a.bytes).then_with(|| a.path.cmp(&b.path)));
     out
 }
 
@@ -650,7 +770,7 @@ mod tests {
         assert!(r.rules.len() > 10);
         for rule in &r.rules {
             for g in &rule.paths {
-                let (src, _) = compile_pattern(&g.replace("{workdir}", "/app")).expect("compiles");
+                let (src, _) = compile_pattern(&g.replace("{workdir}", "/app"));
                 Regex::new(&src).unwrap_or_else(|e| panic!("{}: {g}: {e}", rule.id));
             }
         }
@@ -666,7 +786,7 @@ mod tests {
         assert!(re("/usr/bin/{ld,as}").is_match("/usr/bin/as"));
         assert!(!re("/usr/bin/{ld,as}").is_match("/usr/bin/ash"));
         assert!(re("/usr/lib/**/*.a").is_match("/usr/lib/x86_64-linux-gnu/libc.a"));
-        let (src, sub) = compile_pattern("/usr/lib/go-*/**").expect("pattern");
+        let (src, sub) = compile_pattern("/usr/lib/go-*/**");
         assert!(sub);
         let caps = Regex::new(&src)
             .expect("re")

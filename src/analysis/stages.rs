@@ -101,14 +101,7 @@ pub fn history_text(h: &HistoryEntry) -> String {
         Some(r) => format!("RUN {r}"),
         None => c,
     };
-    if c.is_empty() {
-        h.comment
-            .clone()
-            .map(|x| format!("(imported: {x})"))
-            .unwrap_or_default()
-    } else {
-        c
-    }
+    crate::image::label_or_fallback(c, Some(h))
 }
 
 fn is_buildkit(h: &HistoryEntry) -> bool {

@@ -21,7 +21,7 @@ pub const TOP_METADATA: usize = 5;
 /// Longest command shown before it is cut.
 pub const COMMAND_WIDTH: usize = 90;
 
-const NO_HISTORY: &str = "(no history)";
+use crate::image::NO_HISTORY;
 const NO_PACKAGES: &str = "not computed (needs the package attribution of both images)";
 const NO_LEFTOVERS: &str = "not computed (needs the leftover findings of both images)";
 

@@ -1,11 +1,15 @@
 //! The JSON report: every key of dive's `--json` export with dive's meaning, plus ours under
 //! `bathyscaphe`. Wire types of their own, so the schema is explicit (docs/json.md).
 
+use crate::analysis::dive::{DiveLayerTree, DiveTreeBuilder};
+use crate::analysis::leftovers::{Leftover, Severity};
+use crate::analysis::packages::Package;
+use crate::analysis::why::WhyReport;
 use crate::analysis::Analysis;
 use crate::image::{EntryKind, HistoryEntry, Image, LayerEntry};
-use crate::paths::{NodeId, ROOT};
+use crate::paths::NodeId;
+use crate::report::why::origin_word;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 
 #[derive(Serialize, Deserialize, Debug, Clone)]
 pub struct DiveExport {
@@ -76,9 +80,185 @@ pub struct BathyReport {
     pub final_bytes: u64,
     pub layers: Vec<LayerReport>,
     pub wasted_paths: Vec<WastedPathReport>,
-    /// Sections other analyses add (leftovers, packages, stages, estimates), by key.
-    #[serde(flatten)]
-    pub extra: serde_json::Map<String, serde_json::Value>,
+    /// The "why is it big" sections (leftovers, packages, stages, estimates), when computed.
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub why: Option<WhyJson>,
+}
+
+// The "why is it big" sections. Their fields are declared in name order: these sections were
+// first written through `serde_json::Value`, whose maps sort their keys, and the `--json`
+// bytes stay as they were.
+
+/// `bathyscaphe.{estimates, leftovers, packages, stageSummary, stages}`.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct WhyJson {
+    pub estimates: EstimatesJson,
+    pub leftovers: Vec<LeftoverJson>,
+    pub packages: Vec<PackageJson>,
+    pub stage_summary: StageSummaryJson,
+    pub stages: Vec<StageJson>,
+}
+
+/// `bathyscaphe.estimates`.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct EstimatesJson {
+    pub assumptions: Vec<String>,
+    pub final_bytes: u64,
+    pub program: Option<String>,
+    pub runtime_closure_base: Option<String>,
+    pub runtime_closure_bytes: Option<u64>,
+    pub runtime_closure_files: u64,
+    pub without_leftovers_bytes: u64,
+}
+
+/// `bathyscaphe.leftovers[]`.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct LeftoverJson {
+    pub advice: String,
+    pub bytes: u64,
+    pub category: String,
+    pub command: String,
+    pub explanation: String,
+    pub files: u64,
+    pub layer: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package: Option<String>,
+    pub path: String,
+    pub rule: String,
+    pub severity: Severity,
+}
+
+/// `bathyscaphe.packages[]`.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct PackageJson {
+    pub build_tool: bool,
+    pub bytes: u64,
+    pub files: u64,
+    pub layer: Option<usize>,
+    pub manager: String,
+    pub name: String,
+    pub removed: bool,
+    pub shipped_bytes: u64,
+    pub version: String,
+}
+
+/// `bathyscaphe.stages[]`.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct StageJson {
+    pub bytes: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub copy_from: Option<String>,
+    pub inferred: bool,
+    pub instruction: String,
+    pub layer: usize,
+    pub origin: String,
+    pub stage: Option<String>,
+}
+
+/// `bathyscaphe.stageSummary`.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct StageSummaryJson {
+    pub base: Option<String>,
+    pub by_stage: Vec<StageSumJson>,
+    pub method: String,
+}
+
+/// `bathyscaphe.stageSummary.byStage[]`.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct StageSumJson {
+    pub bytes: u64,
+    pub layers: usize,
+    pub origin: String,
+    pub stage: Option<String>,
+}
+
+impl From<&WhyReport> for WhyJson {
+    fn from(r: &WhyReport) -> Self {
+        let e = &r.estimates;
+        WhyJson {
+            estimates: EstimatesJson {
+                assumptions: e.assumptions.clone(),
+                final_bytes: e.final_bytes,
+                program: e.program.clone(),
+                runtime_closure_base: e.runtime_closure_base.clone(),
+                runtime_closure_bytes: e.runtime_closure_bytes,
+                runtime_closure_files: e.runtime_closure_files,
+                without_leftovers_bytes: e.without_leftovers_bytes,
+            },
+            leftovers: r.leftovers.iter().map(LeftoverJson::from).collect(),
+            packages: r.packages.iter().map(PackageJson::from).collect(),
+            stage_summary: StageSummaryJson {
+                base: r.stages.base.clone(),
+                by_stage: r
+                    .stages
+                    .summary
+                    .iter()
+                    .map(|s| StageSumJson {
+                        bytes: s.bytes,
+                        layers: s.layers,
+                        origin: origin_word(s.origin).to_string(),
+                        stage: s.stage.clone(),
+                    })
+                    .collect(),
+                method: r.stages.method.clone(),
+            },
+            stages: r
+                .stages
+                .layers
+                .iter()
+                .map(|l| StageJson {
+                    bytes: l.bytes,
+                    copy_from: l.copy_from.clone(),
+                    inferred: l.inferred,
+                    instruction: l.instruction.clone(),
+                    layer: l.layer,
+                    origin: origin_word(l.origin).to_string(),
+                    stage: l.stage.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl From<&Leftover> for LeftoverJson {
+    fn from(l: &Leftover) -> Self {
+        LeftoverJson {
+            advice: l.advice.clone(),
+            bytes: l.bytes,
+            category: l.category.as_str().to_string(),
+            command: l.command.clone(),
+            explanation: l.explanation.clone(),
+            files: l.files,
+            layer: l.layer,
+            package: l.package.clone(),
+            path: l.path.clone(),
+            rule: l.rule.clone(),
+            severity: l.severity,
+        }
+    }
+}
+
+impl From<&Package> for PackageJson {
+    fn from(p: &Package) -> Self {
+        PackageJson {
+            build_tool: p.build_tool,
+            bytes: p.bytes,
+            files: p.files,
+            layer: p.layer,
+            manager: p.manager.as_str().to_string(),
+            name: p.name.clone(),
+            removed: p.removed,
+            shipped_bytes: p.shipped_bytes,
+            version: p.version.clone(),
+        }
+    }
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, Default)]
@@ -163,29 +343,6 @@ pub fn go_file_mode(e: &LayerEntry) -> u32 {
     out
 }
 
-/// A layer's tree as dive walks it for its export: entry nodes and their ancestors, children
-/// before parents, children in name order; `None` for intermediate nodes.
-pub fn dive_file_list(image: &Image, layer: usize) -> Vec<(NodeId, Option<&LayerEntry>)> {
-    let mut nodes: HashMap<NodeId, Option<&LayerEntry>> = HashMap::new();
-    for e in &image.layers[layer].entries {
-        if image.paths.name(e.node).starts_with(".wh..wh.") {
-            continue;
-        }
-        nodes.insert(e.node, Some(e));
-        let mut cur = image.paths.parent(e.node);
-        while let Some(a) = cur {
-            if a == ROOT || nodes.contains_key(&a) {
-                break;
-            }
-            nodes.insert(a, None);
-            cur = image.paths.parent(a);
-        }
-    }
-    let mut v: Vec<(NodeId, Option<&LayerEntry>)> = nodes.into_iter().collect();
-    v.sort_unstable_by_key(|(n, _)| image.paths.postorder_rank(*n));
-    v
-}
-
 fn file_info(image: &Image, n: NodeId, e: Option<&LayerEntry>) -> DiveFileInfo {
     match e {
         Some(e) => DiveFileInfo {
@@ -211,30 +368,6 @@ fn file_info(image: &Image, n: NodeId, e: Option<&LayerEntry>) -> DiveFileInfo {
     }
 }
 
-/// Build the full JSON report in memory (small images, tests). [`write_export`] streams it.
-pub fn build(image: &Image, a: &Analysis) -> DiveExport {
-    let layers = image
-        .layers
-        .iter()
-        .map(|l| DiveLayer {
-            index: l.index,
-            id: l.id.clone(),
-            digest_id: l.diff_id.clone(),
-            size_bytes: l.size_bytes,
-            command: l.dive_command(),
-            file_list: dive_file_list(image, l.index)
-                .into_iter()
-                .map(|(n, e)| file_info(image, n, e))
-                .collect(),
-        })
-        .collect();
-    DiveExport {
-        layer: layers,
-        image: dive_image(a),
-        bathyscaphe: Some(bathy_report(image, a)),
-    }
-}
-
 /// Write the report as it is serialized, one file-list entry at a time, so a million-entry
 /// image does not need its whole JSON in memory.
 pub fn write_export<W: std::io::Write>(
@@ -250,7 +383,8 @@ pub fn write_export<W: std::io::Write>(
         bathyscaphe: &'a BathyReport,
     }
     struct LayersOut<'a>(&'a Image);
-    struct FileListOut<'a>(&'a Image, usize);
+    /// One layer's entries in dive's order (the tree dive's metrics are computed on).
+    struct FileListOut<'a>(&'a Image, usize, DiveLayerTree);
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]
     struct LayerOut<'a> {
@@ -265,6 +399,7 @@ pub fn write_export<W: std::io::Write>(
         fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
             use serde::ser::SerializeSeq;
             let mut seq = s.serialize_seq(Some(self.0.layers.len()))?;
+            let mut trees = DiveTreeBuilder::new(self.0);
             for l in &self.0.layers {
                 seq.serialize_element(&LayerOut {
                     index: l.index,
@@ -272,7 +407,7 @@ pub fn write_export<W: std::io::Write>(
                     digest_id: &l.diff_id,
                     size_bytes: l.size_bytes,
                     command: l.dive_command(),
-                    file_list: FileListOut(self.0, l.index),
+                    file_list: FileListOut(self.0, l.index, trees.build(self.0, l.index)),
                 })?;
             }
             seq.end()
@@ -281,10 +416,11 @@ pub fn write_export<W: std::io::Write>(
     impl Serialize for FileListOut<'_> {
         fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
             use serde::ser::SerializeSeq;
-            let list = dive_file_list(self.0, self.1);
-            let mut seq = s.serialize_seq(Some(list.len()))?;
-            for (n, e) in list {
-                seq.serialize_element(&file_info(self.0, n, e))?;
+            let FileListOut(image, layer, tree) = self;
+            let entries = &image.layers[*layer].entries;
+            let mut seq = s.serialize_seq(Some(tree.postorder.len()))?;
+            for &(n, e) in &tree.postorder {
+                seq.serialize_element(&file_info(image, n, e.and_then(|i| entries.get(i))))?;
             }
             seq.end()
         }
@@ -382,6 +518,6 @@ pub fn bathy_report(image: &Image, a: &Analysis) -> BathyReport {
                 layers: p.layers,
             })
             .collect(),
-        extra: serde_json::Map::new(),
+        why: None,
     }
 }

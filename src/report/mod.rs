@@ -7,3 +7,4 @@ pub mod compare_json;
 pub mod compare_text;
 pub mod json;
 pub mod text;
+pub mod why;

@@ -1,8 +1,13 @@
-//! The plain-text report for pipes and logs: image, layers, true waste, dive's numbers, and
-//! the paths that waste the most.
+//! The plain-text report for pipes and logs: image, layers, true waste, dive's numbers, the
+//! paths that waste the most, and the "why is it big" view.
 
 use crate::analysis::Analysis;
 use crate::image::Image;
+use crate::report::why::{
+    origin_total_words, origin_word, EstimateSection, LeftoverSection, PackageSection,
+    StageSection, WhyView,
+};
+use crate::text_fit::truncate;
 use crate::units::human_bytes;
 use std::fmt::Write;
 
@@ -39,10 +44,10 @@ pub fn render(image: &Image, a: &Analysis) -> String {
                 "",
                 "",
                 "",
-                h.display_command()
+                h.label()
             );
         }
-        let cmd = crate::text_fit::truncate(&l.display_command(), 100);
+        let cmd = crate::text_fit::truncate(&l.label(), 100);
         let _ = writeln!(
             s,
             "  {:>3}  {:>9}  {:>10}  {:>9}  {}",
@@ -96,4 +101,172 @@ pub fn render(image: &Image, a: &Analysis) -> String {
         }
     }
     s
+}
+
+/// How many rows each "why is it big" table shows.
+pub const TOP: usize = 15;
+
+/// The "why is it big" sections of the text report.
+pub fn render_why(v: &WhyView) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "Why is it big:");
+    if v.no_contents {
+        let _ = writeln!(
+            s,
+            "  (read without file contents: package databases and ELF facts are not available)"
+        );
+    }
+    why_leftovers(&mut s, &v.leftovers);
+    let _ = writeln!(s);
+    if let Some(p) = &v.packages {
+        why_packages(&mut s, p);
+        let _ = writeln!(s);
+    }
+    why_stages(&mut s, &v.stages);
+    let _ = writeln!(s);
+    why_estimates(&mut s, &v.estimates);
+    s
+}
+
+fn why_leftovers(s: &mut String, l: &LeftoverSection) {
+    if l.totals.is_empty() {
+        let _ = writeln!(s, "  no build-tool leftovers found");
+        return;
+    }
+    let parts: Vec<String> = l
+        .totals
+        .iter()
+        .map(|(c, b)| format!("{} {}", c.as_str(), human_bytes(*b)))
+        .collect();
+    let _ = writeln!(s, "  leftovers: {}", parts.join(", "));
+    let _ = writeln!(
+        s,
+        "  {:>9}  {:<14} {:<6} {:<48} From",
+        "Bytes", "Category", "Layer", "Path"
+    );
+    for r in l.rows.iter().take(TOP) {
+        let mut path = r.path.clone();
+        if let Some(p) = &r.package {
+            path = format!("{path} (package {p})");
+        }
+        let layer = r.layer.map(|x| x.to_string()).unwrap_or_default();
+        let _ = writeln!(
+            s,
+            "  {:>9}  {:<14} {:<6} {:<48} {}",
+            human_bytes(r.bytes),
+            r.category.as_str(),
+            layer,
+            path,
+            short(&r.command, 60)
+        );
+    }
+    if l.rows.len() > TOP {
+        let _ = writeln!(s, "  … and {} more findings", l.rows.len() - TOP);
+    }
+    for a in &l.recommendations {
+        let _ = writeln!(s, "  → {a}");
+    }
+}
+
+fn why_packages(s: &mut String, p: &PackageSection) {
+    let _ = writeln!(
+        s,
+        "Packages: {} installed ({} of them build tools, {})",
+        p.installed,
+        p.build_tools,
+        human_bytes(p.build_tool_bytes)
+    );
+    for r in p.rows.iter().take(TOP) {
+        let layer = r.layer.map(|x| x.to_string()).unwrap_or_default();
+        let tool = if r.build_tool { "  build tool" } else { "" };
+        let _ = writeln!(
+            s,
+            "  {:>9}  {:<6} {} {} (layer {layer}){tool}",
+            human_bytes(r.bytes),
+            r.manager.as_str(),
+            r.name,
+            r.version
+        );
+    }
+    if let Some(removed) = &p.removed {
+        let _ = writeln!(
+            s,
+            "  removed later but still shipped in lower layers: {} packages, {}",
+            removed.count,
+            human_bytes(removed.bytes)
+        );
+        for r in &removed.rows {
+            let layer = r.layer.map(|x| x.to_string()).unwrap_or_default();
+            let _ = writeln!(
+                s,
+                "  {:>9}  {:<6} {} (installed in layer {layer})",
+                human_bytes(r.shipped_bytes),
+                r.manager.as_str(),
+                r.name
+            );
+        }
+    }
+}
+
+fn why_stages(s: &mut String, st: &StageSection) {
+    let _ = writeln!(s, "Stages ({}):", st.method);
+    for r in &st.rows {
+        let stage = r.stage.clone().unwrap_or_else(|| "-".into());
+        let guess = if r.inferred { "?" } else { "" };
+        let _ = writeln!(
+            s,
+            "  {:>3}  {:>9}  {:<5}{guess:<1} {:<20} {}",
+            r.layer,
+            human_bytes(r.bytes),
+            origin_word(r.origin),
+            short(&stage, 20),
+            short(&r.instruction, 70)
+        );
+    }
+    for t in &st.totals {
+        let stage = t.stage.clone().map(|x| format!(" {x}")).unwrap_or_default();
+        let _ = writeln!(
+            s,
+            "  total {}{stage}: {} in {} layers",
+            origin_total_words(t.origin),
+            human_bytes(t.bytes),
+            t.layers
+        );
+    }
+}
+
+fn why_estimates(s: &mut String, e: &EstimateSection) {
+    let _ = writeln!(
+        s,
+        "Estimates (final filesystem {}):",
+        human_bytes(e.final_bytes)
+    );
+    let _ = writeln!(
+        s,
+        "  without leftovers: {}",
+        human_bytes(e.without_leftovers_bytes)
+    );
+    match &e.closure {
+        Some(c) => {
+            let _ = writeln!(
+                s,
+                "  runtime closure of {}: {} in {} files, fits {}",
+                c.program,
+                human_bytes(c.bytes),
+                c.files,
+                c.base
+            );
+        }
+        None => {
+            let _ = writeln!(s, "  runtime closure: not estimated");
+        }
+    }
+    for a in &e.assumptions {
+        let _ = writeln!(s, "    - {a}");
+    }
+}
+
+/// `s` on one line, cut to `n` characters with "…".
+fn short(s: &str, n: usize) -> String {
+    truncate(&s.replace('\n', " "), n)
 }

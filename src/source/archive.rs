@@ -31,6 +31,20 @@ pub enum MemberBody {
     Symlink(String),
     Hardlink(String),
     Dir,
+    /// A blob held elsewhere (a registry), fetched as a stream when the layer is read.
+    Remote(RemoteBlob),
+}
+
+/// Opens a blob that lives outside the archive, as a stream read once front to back.
+pub trait BlobFetcher: Send + Sync + std::fmt::Debug {
+    /// A reader over the blob's `size` bytes (digest checks are the layer reader's job).
+    fn open(&self, digest: &str, size: u64) -> Result<Box<dyn Read + Send>>;
+}
+
+#[derive(Clone, Debug)]
+pub struct RemoteBlob {
+    pub fetcher: Arc<dyn BlobFetcher>,
+    pub digest: String,
 }
 
 #[derive(Clone, Debug)]
@@ -392,7 +406,7 @@ impl MemberIndex {
                     .map_err(|e| Error::member(&self.archive, name, format!("read failed: {e}")))?;
                 Ok(Some(v))
             }
-            MemberBody::Parsed => Err(Error::member(
+            MemberBody::Parsed | MemberBody::Remote(_) => Err(Error::member(
                 &self.archive,
                 name,
                 "expected JSON, found a layer",
@@ -419,6 +433,7 @@ impl MemberIndex {
                 f.seek(SeekFrom::Start(*offset)).map_err(io_at(path))?;
                 Ok(Box::new(f.take(*size)))
             }
+            MemberBody::Remote(r) => r.fetcher.open(&r.digest, m.size),
             _ => Err(Error::member(
                 &self.archive,
                 &m.name,

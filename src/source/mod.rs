@@ -6,8 +6,11 @@ pub mod archive;
 pub mod daemon;
 pub mod extract;
 pub mod layer;
+pub mod layer_store;
 pub mod layout;
 pub mod reference;
+#[cfg(feature = "registry")]
+pub mod registry;
 
 use crate::error::{Error, Result};
 use crate::image::{Compression, EntryKind, HistoryEntry, Image, Layer, LayerEntry, LinkRef};
@@ -35,6 +38,8 @@ pub struct LoadOptions {
     pub capture: Option<Arc<dyn Capture>>,
     /// The zip-bomb guard: see [`LayerParseOptions::max_inflate_ratio`].
     pub max_inflate_ratio: u64,
+    /// Parsed layers kept on disk between runs (`--cache-dir`, `--no-cache`).
+    pub store: Option<Arc<layer_store::LayerStore>>,
 }
 
 impl Default for LoadOptions {
@@ -46,6 +51,7 @@ impl Default for LoadOptions {
             cache: None,
             capture: None,
             max_inflate_ratio: layer::DEFAULT_MAX_INFLATE_RATIO,
+            store: None,
         }
     }
 }
@@ -123,7 +129,11 @@ pub fn load_stream<R: std::io::Read>(reader: R, name: &str, opts: &LoadOptions) 
     load_index(idx, name.to_string(), opts)
 }
 
-fn load_index(mut idx: MemberIndex, source: String, opts: &LoadOptions) -> Result<Image> {
+pub(crate) fn load_index(
+    mut idx: MemberIndex,
+    source: String,
+    opts: &LoadOptions,
+) -> Result<Image> {
     let plan = plan_image(&idx, opts)?;
     let members = resolve_members(&idx, &plan)?;
     if let Some(p) = &opts.progress {
@@ -142,7 +152,7 @@ fn load_index(mut idx: MemberIndex, source: String, opts: &LoadOptions) -> Resul
         .map(|r| r.diff_ids.clone())
         .unwrap_or_default();
     check_layer_count(&idx, &plan, &diff_ids, opts.verify)?;
-    let read = read_layers(&mut idx, &members, &diff_ids, opts)?;
+    let read = read_layers(&mut idx, &members, &plan.layers, &diff_ids, opts)?;
     if !diff_ids.is_empty() && diff_ids.len() != plan.layers.len() {
         return Err(Error::member(
             &idx.archive,
@@ -293,6 +303,7 @@ fn check_layer_count(
 fn read_layers(
     idx: &mut MemberIndex,
     members: &[archive::Member],
+    plans: &[layout::LayerPlan],
     diff_ids: &[String],
     opts: &LoadOptions,
 ) -> Result<std::collections::HashMap<String, ReadLayer>> {
@@ -314,6 +325,19 @@ fn read_layers(
                 .map_err(|e| Error::member(&idx.archive, &m.name, format!("read failed: {e}")))?;
             let reused_as = Some(Compression::sniff(&head[..n]));
             done.insert(m.name.clone(), ReadLayer { parsed, reused_as });
+            if let Some(p) = &opts.progress {
+                p.layers_done.fetch_add(1, Ordering::Relaxed);
+                p.add_read(m.size);
+            }
+        } else if let Some(pl) = stored_layer(idx, m, store_key(plans, i, diff_ids, opts), opts)? {
+            let parsed = Arc::new(pl);
+            done.insert(
+                m.name.clone(),
+                ReadLayer {
+                    parsed,
+                    reused_as: None,
+                },
+            );
             if let Some(p) = &opts.progress {
                 p.layers_done.fetch_add(1, Ordering::Relaxed);
                 p.add_read(m.size);
@@ -355,6 +379,17 @@ fn read_layers(
                 .or_else(|| i.and_then(|i| diff_ids.get(i).cloned()))
             {
                 cache.insert(d, parsed.clone());
+            }
+        }
+        if let (true, Some(store)) = (shareable, &opts.store) {
+            let i = members.iter().position(|m| m.name == name);
+            if let Some(k) = i.and_then(|i| store_key(plans, i, diff_ids, opts)) {
+                // only a read that checked both digests may stand in for a later one
+                if parsed.blob_sha256.as_ref() == Some(&k.blob)
+                    && parsed.diff_sha256.as_ref() == Some(&k.diff_id)
+                {
+                    store.put(&k, &parsed);
+                }
             }
         }
         done.insert(
@@ -581,6 +616,75 @@ fn new_layer(
         empty_history: Vec::new(),
         entries,
     }
+}
+
+/// The on-disk cache's key for layer `i`: its blob digest and diff_id, both sha256 and known
+/// before reading (a legacy `docker save` names no blob digest: its layers are not cached).
+fn store_key(
+    plans: &[layout::LayerPlan],
+    i: usize,
+    diff_ids: &[String],
+    opts: &LoadOptions,
+) -> Option<layer_store::LayerKey> {
+    opts.store.as_ref()?;
+    let blob = plans
+        .get(i)?
+        .expected_blob
+        .clone()
+        .filter(|b| b.starts_with("sha256:"))?;
+    let diff_id = diff_ids
+        .get(i)
+        .filter(|d| d.starts_with("sha256:"))?
+        .clone();
+    Some(layer_store::LayerKey {
+        blob,
+        diff_id,
+        capture: opts.capture.is_some(),
+    })
+}
+
+/// The layer from the on-disk cache, when it holds it. A registry's blob is addressed by its
+/// digest, so a hit is not downloaded at all; a blob in a file is still hashed (its compressed
+/// bytes only, no inflating or parsing), so a changed file is never trusted, and with
+/// `--no-verify` a file's layers are read as before.
+fn stored_layer(
+    idx: &MemberIndex,
+    m: &archive::Member,
+    key: Option<layer_store::LayerKey>,
+    opts: &LoadOptions,
+) -> Result<Option<ParsedLayer>> {
+    let (Some(store), Some(key)) = (&opts.store, key) else {
+        return Ok(None);
+    };
+    let remote = matches!(m.body, MemberBody::Remote(_));
+    // a stream was parsed as it came; a file unverified is read (headers only) as asked
+    if matches!(m.body, MemberBody::Parsed) || (!remote && !opts.verify) {
+        return Ok(None);
+    }
+    let Some(pl) = store.get(&key) else {
+        return Ok(None);
+    };
+    if !remote {
+        use sha2::Digest;
+        use std::io::Read;
+        let mut rd = idx.open(m)?;
+        let mut h = sha2::Sha256::new();
+        let mut buf = vec![0u8; 256 * 1024];
+        loop {
+            let n = rd
+                .read(&mut buf)
+                .map_err(|e| Error::member(&idx.archive, &m.name, format!("read failed: {e}")))?;
+            if n == 0 {
+                break;
+            }
+            h.update(&buf[..n]);
+        }
+        if format!("sha256:{}", hex::encode(h.finalize())) != key.blob {
+            // read it the long way, which reports the mismatch
+            return Ok(None);
+        }
+    }
+    Ok(Some(pl))
 }
 
 /// Header-only layers left file contents unhashed: hash the files whose path occurs in more

@@ -35,12 +35,14 @@ pub enum Target {
     Path(PathBuf),
     /// An image held by a daemon, by the reference the daemon knows it by (name, name:tag, id).
     Daemon { engine: Engine, reference: String },
+    /// An image in a registry, read over the distribution API (`[host/]repo[:tag|@digest]`).
+    Registry { reference: String },
 }
 
 /// Schemes that name a file or directory, as dive and skopeo spell them.
 const PATH_SCHEMES: &[&str] = &["docker-archive", "oci-archive", "oci", "file"];
 /// What `--source` accepts, for the error that lists them.
-const SOURCES: &str = "docker, podman, docker-archive, oci-archive, oci";
+const SOURCES: &str = "docker, podman, registry, docker-archive, oci-archive, oci";
 
 impl Target {
     /// Read `target` with the `--source` flag: a scheme in the target wins over the flag; with
@@ -61,6 +63,9 @@ impl Target {
             }),
             Some("podman") => Ok(Target::Daemon {
                 engine: Engine::Podman,
+                reference: rest.to_string(),
+            }),
+            Some("registry") => Ok(Target::Registry {
                 reference: rest.to_string(),
             }),
             Some(s) if PATH_SCHEMES.contains(&s) => Ok(Target::Path(PathBuf::from(rest))),
@@ -257,10 +262,18 @@ mod tests {
             Target::parse("app", Some("docker-archive")).ok(),
             Some(Target::Path("app".into()))
         );
-        assert!(matches!(
-            Target::parse("app", Some("registry")),
-            Err(Error::Usage(_))
-        ));
+        assert_eq!(
+            Target::parse("reg.example/app:1", Some("registry")).ok(),
+            Some(Target::Registry {
+                reference: "reg.example/app:1".into()
+            })
+        );
+        assert_eq!(
+            Target::parse("registry://alpine:3.20", None).ok(),
+            Some(Target::Registry {
+                reference: "alpine:3.20".into()
+            })
+        );
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! The `?` overlay: every binding of the view's key map, grouped by where it works, flowed into
 //! as many columns as fit; when that is still too tall (80x24) it scrolls with the move keys.
 
+use super::cut::wrap;
 use super::keys::{self, Scope, BINDINGS};
-use super::layout::centered;
 use super::strings as S;
 use super::theme;
 use ratatui::layout::Rect;
@@ -10,34 +10,28 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui::Frame;
 
+/// Narrowest column, used when the text would not fit the height otherwise.
 const COL_W: u16 = 46;
-/// Width of the key column (`{:>12} `).
-const KEY_W: usize = 13;
 
-/// Words of `text` in lines of at most `w` characters (a longer word is cut).
-fn wrap(text: &str, w: usize) -> Vec<String> {
-    let w = w.max(1);
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    for word in text.split_whitespace() {
-        let (cl, wl) = (cur.chars().count(), word.chars().count());
-        if cl > 0 && cl + 1 + wl > w {
-            out.push(std::mem::take(&mut cur));
-        }
-        if !cur.is_empty() {
-            cur.push(' ');
-        }
-        cur.push_str(word);
-        while cur.chars().count() > w {
-            let head: String = cur.chars().take(w).collect();
-            cur = cur.chars().skip(w).collect();
-            out.push(head);
-        }
-    }
-    if !cur.is_empty() {
-        out.push(cur);
-    }
-    out
+/// Columns a binding's line takes unwrapped: the key column and the longest help text.
+fn natural_w(scopes: &[Scope]) -> u16 {
+    let longest = BINDINGS
+        .iter()
+        .filter(|b| scopes.contains(&b.scope))
+        .map(|b| b.help.chars().count())
+        .max()
+        .unwrap_or(0);
+    (key_w() + longest + 2) as u16
+}
+
+/// Width of the key column: the longest key label, and a space.
+fn key_w() -> usize {
+    BINDINGS
+        .iter()
+        .map(|b| keys::keys_label(b).chars().count())
+        .max()
+        .unwrap_or(0)
+        + 1
 }
 
 /// The overlay's lines for columns `col_w` wide: long help texts and notes wrap.
@@ -55,7 +49,8 @@ fn lines(scopes: &[Scope], col_w: usize) -> Vec<Line<'static>> {
         }
         out.push(Line::styled(title.to_string(), theme::header()));
         for b in bs {
-            let text = wrap(b.help, col_w.saturating_sub(KEY_W + 1).max(10));
+            let kw = key_w();
+            let text = wrap(b.help, col_w.saturating_sub(kw + 1).max(10));
             for (j, t) in text.into_iter().enumerate() {
                 let key = if j == 0 {
                     keys::keys_label(b)
@@ -63,14 +58,14 @@ fn lines(scopes: &[Scope], col_w: usize) -> Vec<Line<'static>> {
                     String::new()
                 };
                 out.push(Line::from(vec![
-                    Span::styled(format!("{key:>12} "), theme::label()),
+                    Span::styled(format!("{key:>w$} ", w = kw - 1), theme::label()),
                     Span::raw(t),
                 ]));
             }
         }
     }
     out.push(Line::raw(""));
-    for note in [S::HELP_MOUSE, S::HELP_TYPE] {
+    for note in [S::HELP_WASTE, S::HELP_MOUSE, S::HELP_TYPE] {
         for t in wrap(note, col_w.saturating_sub(1)) {
             out.push(Line::styled(t, theme::dim()));
         }
@@ -80,59 +75,84 @@ fn lines(scopes: &[Scope], col_w: usize) -> Vec<Line<'static>> {
 
 /// Where the overlay goes and how its text is laid out for a screen size.
 struct Geometry {
+    /// The whole screen: nothing of the panes below shows through.
     popup: Rect,
     inner: Rect,
-    ncols: usize,
     col_w: u16,
-    /// Lines per column.
-    per_col: usize,
+    /// The text, split into columns of about equal length.
+    columns: Vec<Vec<Line<'static>>>,
     /// How far the text can scroll (0: everything fits).
     max_scroll: usize,
 }
 
-fn geometry(area: Rect, scopes: &[Scope]) -> (Geometry, Vec<Line<'static>>) {
-    let popup = centered(
-        area,
-        area.width.saturating_sub(4),
-        area.height.saturating_sub(2),
-    );
+/// `all` in `n` columns of about equal length, each starting at a section when one begins
+/// near its share (a blank line at a column's top is dropped).
+fn split(all: Vec<Line<'static>>, n: usize) -> Vec<Vec<Line<'static>>> {
+    let blank = |l: &Line| l.spans.iter().all(|s| s.content.trim().is_empty());
+    let share = all.len().div_ceil(n.max(1));
+    let mut cols: Vec<Vec<Line<'static>>> = vec![Vec::new()];
+    let total = all.len();
+    for (i, l) in all.into_iter().enumerate() {
+        let len = cols.last().map(Vec::len).unwrap_or(0);
+        let left = total - i;
+        // a section starts here and this column has (nearly) its share: go on in the next
+        let start_next = cols.len() < n
+            && len > 0
+            && (len >= share || (blank(&l) && len + 4 >= share && left > 4));
+        if start_next {
+            cols.push(Vec::new());
+        }
+        if let Some(c) = cols.last_mut() {
+            if !(c.is_empty() && blank(&l)) {
+                c.push(l);
+            }
+        }
+    }
+    cols
+}
+
+fn geometry(area: Rect, scopes: &[Scope]) -> Geometry {
+    let popup = area;
     let inner = Rect::new(
         popup.x + 1,
         popup.y + 1,
         popup.width.saturating_sub(2),
         popup.height.saturating_sub(2),
     );
-    let ncols = (inner.width / COL_W).max(1) as usize;
-    let col_w = inner.width / ncols as u16;
-    let all = lines(scopes, col_w as usize);
+    // as many columns as hold a binding's line unwrapped, so the text spreads over the whole
+    // width; more (down to COL_W wide) when that is still too tall
     let h = inner.height.max(1) as usize;
-    // fill columns top to bottom; when they overflow, split evenly and scroll them together
-    let per_col = if all.len() <= h * ncols {
-        h
-    } else {
-        all.len().div_ceil(ncols)
-    };
-    let max_scroll = per_col.saturating_sub(h);
-    (
-        Geometry {
-            popup,
-            inner,
-            ncols,
+    let most = (inner.width / COL_W).max(1);
+    let mut ncols = (inner.width / natural_w(scopes)).clamp(1, most);
+    let layout = |n: u16| {
+        let col_w = inner.width / n;
+        (
             col_w,
-            per_col,
-            max_scroll,
-        },
-        all,
-    )
+            split(lines(scopes, col_w.saturating_sub(1) as usize), n as usize),
+        )
+    };
+    let (mut col_w, mut columns) = layout(ncols);
+    while ncols < most && columns.iter().map(Vec::len).max().unwrap_or(0) > h {
+        ncols += 1;
+        (col_w, columns) = layout(ncols);
+    }
+    let per_col = columns.iter().map(Vec::len).max().unwrap_or(0);
+    Geometry {
+        popup,
+        inner,
+        col_w,
+        columns,
+        max_scroll: per_col.saturating_sub(h),
+    }
 }
 
 /// How far the help can scroll at this size (0 when it fits).
 pub fn max_scroll(area: Rect, scopes: &[Scope]) -> usize {
-    geometry(area, scopes).0.max_scroll
+    geometry(area, scopes).max_scroll
 }
 
 pub fn render(f: &mut Frame, area: Rect, scopes: &[Scope], scroll: usize) {
-    let (g, all) = geometry(area, scopes);
+    let g = geometry(area, scopes);
     let scroll = scroll.min(g.max_scroll);
     let mut block = Block::default()
         .borders(Borders::ALL)
@@ -149,14 +169,14 @@ pub fn render(f: &mut Frame, area: Rect, scopes: &[Scope], scroll: usize) {
     f.render_widget(Clear, g.popup);
     f.render_widget(block, g.popup);
     let h = g.inner.height as usize;
-    for (c, chunk) in all.chunks(g.per_col.max(1)).take(g.ncols).enumerate() {
+    for (c, col) in g.columns.iter().enumerate() {
         let r = Rect::new(
             g.inner.x + c as u16 * g.col_w,
             g.inner.y,
-            g.col_w,
+            g.col_w.saturating_sub(1),
             g.inner.height,
         );
-        let shown: Vec<Line> = chunk.iter().skip(scroll).take(h).cloned().collect();
+        let shown: Vec<Line> = col.iter().skip(scroll).take(h).cloned().collect();
         f.render_widget(Paragraph::new(shown), r);
     }
 }
@@ -166,20 +186,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn wrap_keeps_words_and_cuts_only_longer_ones() {
-        assert_eq!(wrap("a bb ccc", 4), ["a bb", "ccc"]);
-        assert_eq!(wrap("abcdefghij", 4), ["abcd", "efgh", "ij"]);
-        assert!(wrap("", 4).is_empty());
-    }
-
-    #[test]
     fn at_80x24_the_help_scrolls_to_its_last_note() {
         let area = Rect::new(0, 0, 80, 24);
         let m = max_scroll(area, Scope::EXPLORER);
         assert!(m > 0, "the explorer's help is taller than 20 lines");
-        let (g, all) = geometry(area, Scope::EXPLORER);
-        // scrolled to the end, the last line shown is the last line of the text
-        assert_eq!(m + g.inner.height as usize, all.len());
+        let g = geometry(area, Scope::EXPLORER);
+        // scrolled to the end, the last line shown is the last line of the longest column
+        let longest = g.columns.iter().map(Vec::len).max().unwrap();
+        assert_eq!(m + g.inner.height as usize, longest);
         // at 200x50 it fits in columns: nothing to scroll
         assert_eq!(max_scroll(Rect::new(0, 0, 200, 50), Scope::EXPLORER), 0);
     }

@@ -85,6 +85,10 @@ pub enum Action {
     Jump,
     /// Explorer: open / close the "why is it big" pane.
     ToggleWhy,
+    /// Explorer: focus Image details (again: back to the pane before).
+    FocusDetails,
+    /// Explorer: clear the kept filter, else close "why is it big".
+    Back,
     Help,
     CloseHelp,
     FilterDone,
@@ -333,6 +337,20 @@ pub const BINDINGS: &[Binding] = &[
         Some("Why big"),
     ),
     b(
+        Explorer,
+        &[k('i')],
+        Action::FocusDetails,
+        "Image details: the wasted paths (again: back)",
+        Some("Details"),
+    ),
+    b(
+        Explorer,
+        &[code(KeyCode::Esc)],
+        Action::Back,
+        "clear the kept filter; else close \"why is it big\"",
+        None,
+    ),
+    b(
         Why,
         &[code(KeyCode::Enter)],
         Action::Jump,
@@ -414,14 +432,14 @@ pub const BINDINGS: &[Binding] = &[
         Global,
         &[code(KeyCode::Tab)],
         Action::NextPane,
-        "next pane",
+        "Layers ⇄ file tree (as dive)",
         Some("Pane"),
     ),
     b(
         Global,
         &[code(KeyCode::BackTab)],
         Action::PrevPane,
-        "previous pane",
+        "previous pane, Image details included",
         None,
     ),
     b(Global, &[code(KeyCode::Up), k('k')], Action::Up, "up", None),

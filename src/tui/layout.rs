@@ -2,6 +2,7 @@
 //! handling, so a click lands on what is drawn. Usable from 80x24 up.
 
 use super::state::Explorer;
+use super::treeview::{ATTRS_WIDTH, NAME_ROOM};
 use ratatui::layout::Rect;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -17,8 +18,28 @@ pub struct Areas {
     pub why: Rect,
 }
 
-/// Height of the layer details pane (border, digest, diff_id, created/entries, 3 command lines).
-const DETAILS_H: u16 = 8;
+/// Rows of Image details that stay when Layer details grows (border, summary, a few paths).
+const IMAGE_MIN_H: u16 = 9;
+/// Lines of Layer details that stay when the left column is short (border and 4 lines).
+const DETAILS_MIN_H: u16 = 6;
+
+/// Width of the left column (layers, details): what the layer commands need, between 2/5 of
+/// the screen (at least 40 columns) and what leaves the tree its attributes and
+/// [`NAME_ROOM`] columns for names; wider while "why is it big" is open.
+fn left_width(w: u16, ex: Option<&Explorer>) -> u16 {
+    let min = (w * 2 / 5)
+        .max(w.min(40))
+        .min(w.saturating_sub(30).max(w / 2));
+    let tree_need = (ATTRS_WIDTH + NAME_ROOM + 2) as u16;
+    let max = w.saturating_sub(tree_need.max(w * 2 / 5)).max(min);
+    let need = ex.map(super::layers::width_needed).unwrap_or(0) as u16;
+    let mut left = need.clamp(min, max);
+    if ex.is_some_and(|e| e.why_open) {
+        // findings are long lines (size, category, layer, path, command): more room for them
+        left = left.max(w * 11 / 20);
+    }
+    left
+}
 
 pub fn areas(size: Rect, ex: Option<&Explorer>) -> Areas {
     let keybar = Rect::new(
@@ -28,28 +49,23 @@ pub fn areas(size: Rect, ex: Option<&Explorer>) -> Areas {
         1.min(size.height),
     );
     let main = Rect::new(size.x, size.y, size.width, size.height.saturating_sub(1));
-    let mut left_w = (main.width * 2 / 5)
-        .max(main.width.min(40))
-        .min(main.width.saturating_sub(30).max(main.width / 2));
-    if ex.is_some_and(|e| e.why_open) {
-        // findings are long lines (size, category, layer, path, command): more room for them
-        left_w = left_w.max(main.width * 11 / 20);
-    }
+    let left_w = left_width(main.width, ex);
     let left = Rect::new(main.x, main.y, left_w, main.height);
     let tree = Rect::new(main.x + left_w, main.y, main.width - left_w, main.height);
-    let rows = ex
-        .map(|e| {
-            e.image
-                .layers
-                .iter()
-                .map(|l| 1 + l.empty_history.len())
-                .sum::<usize>()
-        })
-        .unwrap_or(1) as u16;
+    let rows = ex.map(super::layers::row_count).unwrap_or(1) as u16;
     let h = left.height;
-    let details_h = DETAILS_H.min(h / 3);
     let layers_max = (h * 2 / 5).max(6);
-    let layers_h = (rows + 3).min(layers_max).min(h.saturating_sub(details_h));
+    let layers_h = (rows + 3).min(layers_max).min(h);
+    // Layer details grows to its text while Image details keeps its minimum
+    let details_need = ex
+        .map(|e| super::layer_details::line_count(e, left_w.saturating_sub(2)) as u16 + 2)
+        .unwrap_or(DETAILS_MIN_H);
+    let details_room = h
+        .saturating_sub(layers_h + IMAGE_MIN_H)
+        .max(DETAILS_MIN_H.min(h / 3));
+    let details_h = details_need
+        .min(details_room)
+        .min(h.saturating_sub(layers_h));
     let image_h = h.saturating_sub(layers_h + details_h);
     let layers = Rect::new(left.x, left.y, left.width, layers_h);
     let layer_details = Rect::new(left.x, left.y + layers_h, left.width, details_h);
@@ -60,11 +76,12 @@ pub fn areas(size: Rect, ex: Option<&Explorer>) -> Areas {
         tree.width.saturating_sub(2),
         tree.height.saturating_sub(2),
     );
+    // below the header; the last line is the cursor's details
     let tree_list = Rect::new(
         inner.x,
         inner.y + 1,
         inner.width,
-        inner.height.saturating_sub(1),
+        inner.height.saturating_sub(2),
     );
     if ex.is_some_and(|e| e.why_open) {
         return Areas {

@@ -13,6 +13,7 @@
 //! the key map, strings, theme, key bar, help and terminal handling.
 
 pub mod compare;
+pub mod cut;
 pub mod file_tree;
 pub mod help;
 pub mod image_details;
@@ -32,21 +33,22 @@ use crate::analysis::Analysis;
 use crate::pipeline::{self, ComparedPair, Keep, LoadConfig, Watch, WhyArgs};
 use crate::progress::Progress;
 use crate::source::Selection;
+use crate::text_fit;
 use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
 use crossterm::terminal::{
     disable_raw_mode, enable_raw_mode, EnterAlternateScreen, LeaveAlternateScreen,
 };
 use ratatui::backend::{Backend, CrosstermBackend};
 use ratatui::layout::Rect;
-use ratatui::text::Line;
-use ratatui::widgets::{Block, Borders, Gauge, Paragraph};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
 use ratatui::{Frame, Terminal};
 use state::{App, AppEvent, Effect, Screen};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use strings as S;
 
 /// How often the loading gauge is redrawn.
@@ -56,7 +58,7 @@ const TICK: Duration = Duration::from_millis(100);
 pub fn draw(f: &mut Frame, app: &App) {
     let area = f.area();
     match &app.screen {
-        Screen::Loading { items } => draw_loading(f, area, items),
+        Screen::Loading { items } => draw_loading(f, area, items, app.pending_keys.len()),
         Screen::Failed(msg) => f.render_widget(Paragraph::new(msg.as_str()), area),
         Screen::Explore(ex) => {
             let a = layout::areas(area, Some(ex));
@@ -83,7 +85,7 @@ pub fn draw(f: &mut Frame, app: &App) {
 /// Lines per image in the loading popup: its name, a gap, its gauge, a gap.
 const LOADING_ITEM_H: u16 = 4;
 
-fn draw_loading(f: &mut Frame, area: Rect, items: &[(String, Arc<Progress>)]) {
+fn draw_loading(f: &mut Frame, area: Rect, items: &[(String, Arc<Progress>)], pending: usize) {
     let n = items.len().max(1) as u16;
     let popup = layout::centered(area, 70, 3 + LOADING_ITEM_H * n);
     let block = Block::default()
@@ -93,22 +95,31 @@ fn draw_loading(f: &mut Frame, area: Rect, items: &[(String, Arc<Progress>)]) {
     f.render_widget(block, popup);
     for (i, (name, progress)) in items.iter().enumerate() {
         let y = inner.y + LOADING_ITEM_H * i as u16;
-        draw_gauge(f, Rect::new(inner.x, y, inner.width, 3), name, progress);
+        if y + 3 <= inner.y + inner.height {
+            draw_gauge(f, Rect::new(inner.x, y, inner.width, 3), name, progress);
+        }
     }
+    let hint = if pending > 0 {
+        S::fill(S::LOADING_KEYS_KEPT, &[("n", &pending.to_string())])
+    } else {
+        S::LOADING_HINT.to_string()
+    };
     f.render_widget(
-        Paragraph::new(Line::styled(S::LOADING_HINT, theme::dim())),
+        Paragraph::new(Line::styled(hint, theme::dim())),
         Rect::new(inner.x, inner.y + LOADING_ITEM_H * n, inner.width, 1),
     );
 }
 
-/// One image's name and gauge (layers and bytes read, then "Analysing…").
+/// One image's name, its bar with the bytes read beside it (the main figure: layers are
+/// read in parallel, so their count stands still for most of the bytes), and the layers and
+/// entries read below.
 fn draw_gauge(f: &mut Frame, area: Rect, name: &str, progress: &Progress) {
     let s = progress.snapshot();
-    let inner = area;
+    let line = |dy: u16| Rect::new(area.x, area.y + dy, area.width, 1);
     let title = S::fill(S::LOADING, &[("name", name)]);
     f.render_widget(
-        Paragraph::new(Line::raw(title)),
-        Rect::new(inner.x, inner.y, inner.width, 1),
+        Paragraph::new(Line::raw(text_fit::truncate(&title, area.width as usize))),
+        line(0),
     );
     let analysing = s.layers_total > 0 && s.layers_done >= s.layers_total;
     let ratio = if analysing {
@@ -120,36 +131,49 @@ fn draw_gauge(f: &mut Frame, area: Rect, name: &str, progress: &Progress) {
     } else {
         0.0
     };
+    let human = crate::units::human_bytes;
+    let figure = if analysing {
+        S::ANALYSING.to_string()
+    } else if s.bytes_total > 0 {
+        format!(
+            "{} / {} ({:.0} %)",
+            human(s.bytes_read),
+            human(s.bytes_total),
+            ratio * 100.0
+        )
+    } else {
+        human(s.bytes_read)
+    };
+    let fig_w = (cut::width(&figure) as u16 + 2).min(area.width / 2);
+    let bar = Rect::new(area.x, area.y + 1, area.width - fig_w, 1);
+    let filled = (ratio * bar.width as f64).round() as usize;
+    let rest = (bar.width as usize).saturating_sub(filled);
+    f.render_widget(
+        Paragraph::new(Line::from(vec![
+            Span::styled("█".repeat(filled), theme::label()),
+            Span::styled("░".repeat(rest), theme::dim()),
+        ])),
+        bar,
+    );
+    f.render_widget(
+        Paragraph::new(Line::raw(format!("  {figure}"))),
+        Rect::new(bar.x + bar.width, bar.y, fig_w, 1),
+    );
     let layers = S::fill(
         S::LOADING_LAYERS,
         &[
             ("done", &s.layers_done.to_string()),
             ("total", &s.layers_total.to_string()),
+            ("entries", &s.entries.to_string()),
         ],
     );
-    let bytes = if s.bytes_total > 0 {
-        format!(
-            "{} / {}",
-            crate::units::human_bytes(s.bytes_read),
-            crate::units::human_bytes(s.bytes_total)
-        )
-    } else {
-        crate::units::human_bytes(s.bytes_read)
-    };
-    let label = if analysing {
-        S::ANALYSING.to_string()
-    } else {
-        format!("{layers}, {bytes}")
-    };
-    let gauge = Gauge::default()
-        .ratio(ratio)
-        .label(label)
-        .gauge_style(theme::label());
-    f.render_widget(gauge, Rect::new(inner.x, inner.y + 2, inner.width, 1));
+    f.render_widget(Paragraph::new(Line::styled(layers, theme::dim())), line(2));
 }
 
 /// The main loop: draw, wait for an event, update, run effects; until `app.quit`.
-/// Several queued events are applied before the next frame, so key repeat never lags.
+/// Several queued events are applied before the next frame, so key repeat never lags. It
+/// draws only when something changed: an event, the gauge's progress, a message expiring;
+/// idle, it sleeps.
 pub fn run_loop<B: Backend>(
     terminal: &mut Terminal<B>,
     app: &mut App,
@@ -159,6 +183,8 @@ pub fn run_loop<B: Backend>(
 where
     B::Error: Send + Sync + 'static,
 {
+    let mut dirty = true;
+    let mut drawn_progress = app.progress_snapshot();
     loop {
         if app.clear {
             // resize clears and forces a full redraw without `clear`'s cursor query, whose
@@ -166,26 +192,38 @@ where
             let s = terminal.size()?;
             terminal.resize(Rect::new(0, 0, s.width, s.height))?;
             app.clear = false;
+            dirty = true;
         }
-        terminal.draw(|f| draw(f, app))?;
+        if dirty {
+            terminal.draw(|f| draw(f, app))?;
+            app.frames += 1;
+            drawn_progress = app.progress_snapshot();
+            dirty = false;
+        }
         if app.quit {
             return Ok(());
         }
-        let first = match rx.recv_timeout(TICK) {
-            Ok(ev) => ev,
-            Err(RecvTimeoutError::Timeout) => AppEvent::Tick,
-            Err(RecvTimeoutError::Disconnected) => return Ok(()),
+        let first = match app.wake_in(Instant::now(), TICK) {
+            Some(d) => match rx.recv_timeout(d) {
+                Ok(ev) => ev,
+                Err(RecvTimeoutError::Timeout) => AppEvent::Tick,
+                Err(RecvTimeoutError::Disconnected) => return Ok(()),
+            },
+            None => match rx.recv() {
+                Ok(ev) => ev,
+                Err(_) => return Ok(()),
+            },
         };
-        state::handle_event(app, first);
+        let mut next = Some(first);
         for _ in 0..64 {
+            let Some(ev) = next.take() else { break };
+            dirty |= state::handle_event(app, ev);
             if app.quit {
                 break;
             }
-            match rx.try_recv() {
-                Ok(ev) => state::handle_event(app, ev),
-                Err(_) => break,
-            }
+            next = rx.try_recv().ok();
         }
+        dirty |= app.progress_snapshot() != drawn_progress;
         for e in app.take_effects() {
             effects(e);
         }

@@ -18,6 +18,12 @@ use crate::units::human_bytes;
 use crossterm::event::{Event, KeyEvent, KeyEventKind, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::{Position, Rect};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How long a message stays in the key bar (any key clears it sooner).
+pub const STATUS_TTL: Duration = Duration::from_secs(6);
+/// Keys kept while the image loads, applied once it is ready.
+const PENDING_KEYS_MAX: usize = 256;
 
 /// The panes that take focus, in `Tab` order (dive's: layers, then the tree).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,16 +73,90 @@ pub enum Effect {
     },
 }
 
-/// One wasted path of the image details list.
+/// One path of the Image details list: its true waste and dive's figures for it.
 #[derive(Clone, Debug)]
 pub struct WastedRow {
     pub path: String,
     pub node: Option<NodeId>,
+    /// True waste: bytes of its copies nobody sees at the end.
     pub bytes: u64,
     /// Regular-file copies of the path shipped across all layers.
     pub copies: usize,
-    /// The first layer holding a wasted copy: where the jump goes.
+    /// dive's count and total for the path (0: dive does not list it).
+    pub dive_count: usize,
+    pub dive_bytes: u64,
+    /// The first layer holding a wasted copy (else the first holding the path): where the
+    /// jump goes.
     pub layer: usize,
+}
+
+/// The Image details list: every path with true waste or in dive's inefficient files, with
+/// both figures; largest true waste first, then dive's largest.
+fn wasted_rows(image: &Image, analysis: &Analysis) -> Vec<WastedRow> {
+    let mut rows: Vec<WastedRow> = analysis
+        .waste
+        .wasted_paths(image)
+        .into_iter()
+        .map(|w| WastedRow {
+            node: image.paths.lookup(&w.path),
+            layer: w.layers.iter().copied().min().unwrap_or(usize::MAX),
+            path: w.path,
+            bytes: w.bytes,
+            copies: 0,
+            dive_count: 0,
+            dive_bytes: 0,
+        })
+        .collect();
+    let mut by_path: std::collections::HashMap<String, usize> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.path.clone(), i))
+        .collect();
+    for f in &analysis.dive.inefficient_files {
+        let i = *by_path.entry(f.path.clone()).or_insert_with(|| {
+            rows.push(WastedRow {
+                node: image.paths.lookup(&f.path),
+                layer: usize::MAX,
+                path: f.path.clone(),
+                bytes: 0,
+                copies: 0,
+                dive_count: 0,
+                dive_bytes: 0,
+            });
+            rows.len() - 1
+        });
+        rows[i].dive_count = f.count;
+        rows[i].dive_bytes = f.cumulative_bytes;
+    }
+    let idx: std::collections::HashMap<NodeId, usize> = rows
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| r.node.map(|n| (n, i)))
+        .collect();
+    for l in &image.layers {
+        for e in &l.entries {
+            if let Some(&i) = idx.get(&e.node) {
+                if e.kind == EntryKind::File {
+                    rows[i].copies += 1;
+                }
+                if rows[i].layer == usize::MAX {
+                    rows[i].layer = l.index;
+                }
+            }
+        }
+    }
+    for r in &mut rows {
+        if r.layer == usize::MAX {
+            r.layer = 0;
+        }
+    }
+    rows.sort_by(|a, b| {
+        b.bytes
+            .cmp(&a.bytes)
+            .then(b.dive_bytes.cmp(&a.dive_bytes))
+            .then_with(|| a.path.cmp(&b.path))
+    });
+    rows
 }
 
 /// A loaded image being explored.
@@ -96,6 +176,10 @@ pub struct Explorer {
     pub why_lines: Vec<WhyLine>,
     pub why_open: bool,
     pub why_sel: usize,
+    /// Where `i` goes back to from Image details.
+    pub focus_before_details: Focus,
+    /// The tree's mode before a jump from "why is it big" changed it: restored on closing.
+    pub mode_before_why: Option<LayerMode>,
 }
 
 pub enum Screen {
@@ -115,8 +199,14 @@ pub struct App {
     /// First line of the help shown (it scrolls when it does not fit).
     pub help_scroll: usize,
     pub quit: bool,
+    /// The latest message, shown in the key bar until `status_until` or the next key.
     pub status: Option<String>,
+    pub status_until: Option<Instant>,
     pub effects: Vec<Effect>,
+    /// Keys typed while loading, applied when the image is ready.
+    pub pending_keys: Vec<KeyEvent>,
+    /// Frames drawn by the main loop (it draws on events and progress only).
+    pub frames: u64,
     /// Redraw everything next frame (something else may have written to the terminal).
     pub clear: bool,
 }
@@ -125,33 +215,7 @@ impl Explorer {
     pub fn new(image: Image, analysis: Analysis) -> Explorer {
         let cx = Ctx::new(&image, &analysis);
         let tree = TreeView::new(cx, &analysis);
-        let mut wasted: Vec<WastedRow> = analysis
-            .waste
-            .wasted_paths(&image)
-            .into_iter()
-            .map(|w| WastedRow {
-                node: image.paths.lookup(&w.path),
-                layer: w.layers.iter().copied().min().unwrap_or(0),
-                path: w.path,
-                bytes: w.bytes,
-                copies: 0,
-            })
-            .collect();
-        let mut idx = std::collections::HashMap::new();
-        for (i, w) in wasted.iter().enumerate() {
-            if let Some(n) = w.node {
-                idx.insert(n, i);
-            }
-        }
-        for l in &image.layers {
-            for e in &l.entries {
-                if e.kind == EntryKind::File {
-                    if let Some(&i) = idx.get(&e.node) {
-                        wasted[i].copies += 1;
-                    }
-                }
-            }
-        }
+        let wasted = wasted_rows(&image, &analysis);
         let mut ex = Explorer {
             image,
             analysis,
@@ -165,6 +229,8 @@ impl Explorer {
             why_lines: Vec::new(),
             why_open: false,
             why_sel: 0,
+            focus_before_details: Focus::Layers,
+            mode_before_why: None,
         };
         ex.select_layer(0);
         ex
@@ -185,7 +251,17 @@ impl Explorer {
         self.why = Some(r);
     }
 
-    /// The panes `Tab` cycles through.
+    /// Where `Tab` goes: Layers ⇄ tree as in dive (⇄ "why is it big" while it is open);
+    /// from Image details, to the tree.
+    fn next_pane(&self) -> Focus {
+        match self.focus {
+            Focus::Tree if self.why_open => Focus::Why,
+            Focus::Tree => Focus::Layers,
+            Focus::Layers | Focus::Wasted | Focus::Why => Focus::Tree,
+        }
+    }
+
+    /// The panes `Shift-Tab` cycles through.
     pub fn focus_order(&self) -> &'static [Focus] {
         if self.why_open {
             &Focus::WHY_ORDER
@@ -254,10 +330,7 @@ impl Explorer {
                 self.wasted_sel =
                     (self.wasted_sel as isize + delta).clamp(0, (n - 1).max(0)) as usize;
             }
-            Focus::Why => {
-                let n = self.why_lines.len() as isize;
-                self.why_sel = (self.why_sel as isize + delta).clamp(0, (n - 1).max(0)) as usize;
-            }
+            Focus::Why => self.move_why(delta),
             Focus::Tree => {
                 let (t, cx) = self.tree_cx();
                 if delta > 0 {
@@ -268,6 +341,37 @@ impl Explorer {
             }
         }
         let _ = areas;
+    }
+
+    /// Close "why is it big": back to the layers, in the tree's mode from before its jumps.
+    fn close_why(&mut self) {
+        self.why_open = false;
+        self.focus = Focus::Layers;
+        if let Some(m) = self.mode_before_why.take() {
+            let (t, cx) = self.tree_cx();
+            t.set_mode(cx, m);
+        }
+    }
+
+    /// The "why is it big" lines `Enter` acts on (headers and notes are passed over).
+    fn why_actionable(&self) -> Vec<usize> {
+        self.why_lines
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.target != WhyTarget::None)
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// Move `delta` actionable lines in "why is it big", stopping at the first and last.
+    fn move_why(&mut self, delta: isize) {
+        let acts = self.why_actionable();
+        if acts.is_empty() {
+            return;
+        }
+        let at = acts.partition_point(|&i| i < self.why_sel) as isize;
+        let j = (at + delta).clamp(0, acts.len() as isize - 1) as usize;
+        self.why_sel = acts[j];
     }
 
     fn page(&self, areas: &Areas) -> isize {
@@ -297,18 +401,28 @@ impl Explorer {
         self.focus = Focus::Tree;
     }
 
-    /// Show `path` in the tree at `layer`, everything up to it, nothing hidden.
+    /// Show `path` in the tree at `layer`, centred, keeping the user's mode, filter and
+    /// hidden marks; a setting that hides the path is lifted, and the message says which.
     fn jump_to(&mut self, node: Option<NodeId>, path: &str, layer: usize) -> Option<String> {
         let Some(node) = node else {
             return Some(S::fill(S::JUMP_MISSING, &[("path", path)]));
         };
-        self.show_layer(layer, LayerMode::Aggregated);
+        self.filter_input = None;
+        self.select_layer(layer);
+        self.focus = Focus::Tree;
         let (t, cx) = self.tree_cx();
+        let lifted = t.lift_settings_hiding(cx, node);
         t.reveal(cx, node);
-        (self.tree.cursor != node).then(|| {
-            S::fill(
+        if self.tree.cursor != node {
+            return Some(S::fill(
                 S::WHY_NOT_AT_LAYER,
                 &[("path", path), ("layer", &layer.to_string())],
+            ));
+        }
+        (!lifted.is_empty()).then(|| {
+            S::fill(
+                S::JUMP_LIFTED,
+                &[("what", &lifted.join(", ")), ("path", path)],
             )
         })
     }
@@ -319,9 +433,159 @@ impl Explorer {
             WhyTarget::None => None,
             WhyTarget::Path { node, path, layer } => self.jump_to(node, &path, layer),
             WhyTarget::Layer(l) => {
+                // the user's mode comes back when "why is it big" closes
+                self.mode_before_why.get_or_insert(self.tree.mode);
                 self.show_layer(l, LayerMode::ChangesOnly);
                 None
             }
+            WhyTarget::Package { name, nodes, layer } => {
+                // its files alone, at the layer that installed it, in the user's mode
+                self.filter_input = None;
+                self.select_layer(layer);
+                self.focus = Focus::Tree;
+                let label = S::fill(S::PACKAGE_FILTER, &[("name", &name)]);
+                let (t, cx) = self.tree_cx();
+                t.set_node_filter(cx, &label, &nodes);
+                let first = t.first(cx);
+                if let Some(n) = first {
+                    t.reveal(cx, n);
+                }
+                Some(S::fill(
+                    S::PACKAGE_SHOWN,
+                    &[("name", &name), ("n", &nodes.len().to_string())],
+                ))
+            }
+        }
+    }
+
+    /// The move keys, in the focused pane.
+    fn move_action(&mut self, action: Action, areas: &Areas) {
+        match action {
+            Action::Up => self.move_by(-1, areas),
+            Action::Down => self.move_by(1, areas),
+            Action::PageUp => {
+                let p = self.page(areas);
+                self.move_by(-p, areas)
+            }
+            Action::PageDown => {
+                let p = self.page(areas);
+                self.move_by(p, areas)
+            }
+            Action::Home | Action::End => {
+                let first = action == Action::Home;
+                match self.focus {
+                    Focus::Layers => self.select_layer(if first { 0 } else { usize::MAX }),
+                    Focus::Wasted => {
+                        self.wasted_sel = if first {
+                            0
+                        } else {
+                            self.wasted.len().saturating_sub(1)
+                        }
+                    }
+                    Focus::Why => {
+                        let acts = self.why_actionable();
+                        let pick = if first { acts.first() } else { acts.last() };
+                        if let Some(&i) = pick {
+                            self.why_sel = i;
+                        }
+                    }
+                    Focus::Tree => {
+                        let (t, cx) = self.tree_cx();
+                        if first {
+                            t.home(cx)
+                        } else {
+                            t.end(cx)
+                        }
+                    }
+                }
+            }
+            Action::Left | Action::Right if self.focus == Focus::Tree => {
+                let (t, cx) = self.tree_cx();
+                if action == Action::Left {
+                    t.left(cx)
+                } else {
+                    t.right(cx)
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The tree's own keys: modes, collapsing, the filter, hiding, sorting, wrapping.
+    fn tree_action(&mut self, action: Action) {
+        match action {
+            Action::LayerChangesOnly | Action::LayerAggregated => {
+                let mode = if action == Action::LayerChangesOnly {
+                    LayerMode::ChangesOnly
+                } else {
+                    LayerMode::Aggregated
+                };
+                let (t, cx) = self.tree_cx();
+                t.set_mode(cx, mode);
+            }
+            Action::ToggleCollapse => {
+                let (t, cx) = self.tree_cx();
+                let c = t.cursor;
+                t.toggle_collapse(cx, c);
+            }
+            Action::ToggleCollapseAll => {
+                let (t, cx) = self.tree_cx();
+                t.toggle_collapse_all(cx);
+            }
+            Action::StartFilter => {
+                self.focus = Focus::Tree;
+                self.filter_input = Some(self.tree.filter_pattern().unwrap_or("").to_string());
+            }
+            Action::FilterInput(c) => {
+                if let Some(s) = self.filter_input.as_mut() {
+                    s.push(c);
+                    let p = s.clone();
+                    let (t, cx) = self.tree_cx();
+                    t.set_filter(cx, &p);
+                }
+            }
+            Action::FilterBackspace => {
+                if let Some(s) = self.filter_input.as_mut() {
+                    s.pop();
+                    let p = s.clone();
+                    let (t, cx) = self.tree_cx();
+                    t.set_filter(cx, &p);
+                }
+            }
+            Action::FilterDone => self.filter_input = None,
+            Action::FilterCancel => {
+                self.filter_input = None;
+                let (t, cx) = self.tree_cx();
+                t.set_filter(cx, "");
+            }
+            Action::ToggleHide(m) => {
+                let (t, cx) = self.tree_cx();
+                t.toggle_hide(cx, m);
+            }
+            Action::ToggleAttributes => {
+                let (t, cx) = self.tree_cx();
+                t.attrs = Some(!t.shows_attrs());
+                t.scroll_to_cursor(cx, Dir::Center);
+            }
+            Action::ToggleWrap => {
+                let (t, cx) = self.tree_cx();
+                t.wrap = !t.wrap;
+                t.scroll_to_cursor(cx, Dir::Center);
+            }
+            Action::CycleSort | Action::SortBySize => {
+                let (t, cx) = self.tree_cx();
+                let next = if t.sort == SortOrder::Name {
+                    SortOrder::SizeDesc
+                } else {
+                    SortOrder::Name
+                };
+                t.set_sort(cx, next);
+            }
+            Action::WastedOnly => {
+                let (t, cx) = self.tree_cx();
+                t.toggle_wasted_only(cx);
+            }
+            _ => {}
         }
     }
 
@@ -374,7 +638,10 @@ impl App {
             help_scroll: 0,
             quit: false,
             status: None,
+            status_until: None,
             effects: Vec::new(),
+            pending_keys: Vec::new(),
+            frames: 0,
             clear: false,
         }
     }
@@ -451,6 +718,53 @@ impl App {
     pub fn take_effects(&mut self) -> Vec<Effect> {
         std::mem::take(&mut self.effects)
     }
+
+    /// Show a message in the key bar for a while.
+    pub fn set_status(&mut self, msg: String) {
+        self.status = Some(msg);
+        self.status_until = Some(Instant::now() + STATUS_TTL);
+    }
+
+    pub fn clear_status(&mut self) {
+        self.status = None;
+        self.status_until = None;
+    }
+
+    /// Drop the message once its time is up; true when that changed the screen.
+    pub fn expire_status(&mut self, now: Instant) -> bool {
+        if self.status_until.is_some_and(|t| now >= t) {
+            self.clear_status();
+            return true;
+        }
+        false
+    }
+
+    /// How long the loop may sleep before something changes on screen by itself: the
+    /// loading gauge moves, a message expires. None: only an event changes anything.
+    pub fn wake_in(&self, now: Instant, tick: Duration) -> Option<Duration> {
+        let loading = matches!(self.screen, Screen::Loading { .. });
+        let status = self.status_until.map(|t| t.saturating_duration_since(now));
+        match (loading, status) {
+            (true, Some(s)) => Some(s.min(tick)),
+            (true, None) => Some(tick),
+            (false, s) => s,
+        }
+    }
+
+    /// What the loading gauges show (empty once loaded): the loop redraws when it moves.
+    pub fn progress_snapshot(&self) -> Vec<crate::progress::ProgressSnapshot> {
+        match &self.screen {
+            Screen::Loading { items } => items.iter().map(|(_, p)| p.snapshot()).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Apply the keys typed while loading, now that there is something to apply them to.
+    fn replay_pending_keys(&mut self) {
+        for k in std::mem::take(&mut self.pending_keys) {
+            handle_key(self, k);
+        }
+    }
 }
 
 /// Apply one action.
@@ -488,7 +802,7 @@ pub fn update(app: &mut App, action: Action) {
     if let Screen::Compare(cv) = &mut app.screen {
         let areas = cmp::areas(size, cv);
         if let Some(s) = cmp::update(cv, action, &areas) {
-            app.status = Some(s);
+            app.set_status(s);
         }
         return;
     }
@@ -499,146 +813,48 @@ pub fn update(app: &mut App, action: Action) {
     let ex = ex.as_mut();
     let mut status: Option<String> = None;
     match action {
-        Action::NextPane | Action::PrevPane => {
+        Action::NextPane => ex.focus = ex.next_pane(),
+        Action::PrevPane => {
             let order = ex.focus_order();
             let i = order.iter().position(|&f| f == ex.focus).unwrap_or(0);
-            let n = order.len();
-            let j = if action == Action::NextPane {
-                (i + 1) % n
-            } else {
-                (i + n - 1) % n
-            };
-            ex.focus = order[j];
+            ex.focus = order[(i + order.len() - 1) % order.len()];
+        }
+        Action::FocusDetails => {
+            if ex.focus == Focus::Wasted {
+                ex.focus = ex.focus_before_details;
+            } else if !ex.why_open {
+                ex.focus_before_details = ex.focus;
+                ex.focus = Focus::Wasted;
+            }
+        }
+        Action::Back => {
+            if let Some(p) = ex.tree.filter_pattern().map(str::to_string) {
+                let (t, cx) = ex.tree_cx();
+                t.set_filter(cx, "");
+                status = Some(S::fill(S::FILTER_CLEARED, &[("pattern", &p)]));
+            } else if ex.why_open {
+                ex.close_why();
+                app.clear = true;
+            }
         }
         Action::ToggleWhy => {
-            ex.why_open = !ex.why_open;
-            ex.focus = if ex.why_open {
-                Focus::Why
+            if ex.why_open {
+                ex.close_why();
             } else {
-                Focus::Layers
-            };
+                ex.why_open = true;
+                ex.focus = Focus::Why;
+            }
             // the panes changed size
             app.clear = true;
         }
-        Action::Up => ex.move_by(-1, &areas),
-        Action::Down => ex.move_by(1, &areas),
-        Action::PageUp => {
-            let p = ex.page(&areas);
-            ex.move_by(-p, &areas)
-        }
-        Action::PageDown => {
-            let p = ex.page(&areas);
-            ex.move_by(p, &areas)
-        }
-        Action::Home | Action::End => {
-            let first = action == Action::Home;
-            match ex.focus {
-                Focus::Layers => ex.select_layer(if first { 0 } else { usize::MAX }),
-                Focus::Wasted => {
-                    ex.wasted_sel = if first {
-                        0
-                    } else {
-                        ex.wasted.len().saturating_sub(1)
-                    }
-                }
-                Focus::Why => {
-                    ex.why_sel = if first {
-                        0
-                    } else {
-                        ex.why_lines.len().saturating_sub(1)
-                    }
-                }
-                Focus::Tree => {
-                    let (t, cx) = ex.tree_cx();
-                    if first {
-                        t.home(cx)
-                    } else {
-                        t.end(cx)
-                    }
-                }
-            }
-        }
-        Action::Left | Action::Right => {
-            if ex.focus == Focus::Tree {
-                let (t, cx) = ex.tree_cx();
-                if action == Action::Left {
-                    t.left(cx)
-                } else {
-                    t.right(cx)
-                }
-            }
-        }
-        Action::LayerChangesOnly | Action::LayerAggregated => {
-            let mode = if action == Action::LayerChangesOnly {
-                LayerMode::ChangesOnly
-            } else {
-                LayerMode::Aggregated
-            };
-            let (t, cx) = ex.tree_cx();
-            t.set_mode(cx, mode);
-        }
-        Action::ToggleCollapse => {
-            let (t, cx) = ex.tree_cx();
-            let c = t.cursor;
-            t.toggle_collapse(cx, c);
-        }
-        Action::ToggleCollapseAll => {
-            let (t, cx) = ex.tree_cx();
-            t.toggle_collapse_all(cx);
-        }
-        Action::StartFilter => {
-            ex.focus = Focus::Tree;
-            ex.filter_input = Some(ex.tree.filter_pattern().unwrap_or("").to_string());
-        }
-        Action::FilterInput(c) => {
-            if let Some(s) = ex.filter_input.as_mut() {
-                s.push(c);
-                let p = s.clone();
-                let (t, cx) = ex.tree_cx();
-                t.set_filter(cx, &p);
-            }
-        }
-        Action::FilterBackspace => {
-            if let Some(s) = ex.filter_input.as_mut() {
-                s.pop();
-                let p = s.clone();
-                let (t, cx) = ex.tree_cx();
-                t.set_filter(cx, &p);
-            }
-        }
-        Action::FilterDone => ex.filter_input = None,
-        Action::FilterCancel => {
-            ex.filter_input = None;
-            let (t, cx) = ex.tree_cx();
-            t.set_filter(cx, "");
-        }
-        Action::ToggleHide(m) => {
-            let (t, cx) = ex.tree_cx();
-            t.toggle_hide(cx, m);
-        }
-        Action::ToggleAttributes => {
-            let (t, cx) = ex.tree_cx();
-            t.show_attrs = !t.show_attrs;
-            t.scroll_to_cursor(cx, Dir::Center);
-        }
-        Action::ToggleWrap => {
-            let (t, cx) = ex.tree_cx();
-            t.wrap = !t.wrap;
-            t.scroll_to_cursor(cx, Dir::Center);
-        }
-        Action::CycleSort | Action::SortBySize => {
-            let (t, cx) = ex.tree_cx();
-            let next = if t.sort == SortOrder::Name {
-                SortOrder::SizeDesc
-            } else {
-                SortOrder::Name
-            };
-            t.set_sort(cx, next);
-        }
-        Action::WastedOnly => {
-            let (t, cx) = ex.tree_cx();
-            t.toggle_wasted_only(cx);
-        }
+        Action::Up
+        | Action::Down
+        | Action::PageUp
+        | Action::PageDown
+        | Action::Home
+        | Action::End
+        | Action::Left
+        | Action::Right => ex.move_action(action, &areas),
         Action::Extract => match ex.extract() {
             Ok(eff) => {
                 let Effect::Extract { path, .. } = &eff;
@@ -655,28 +871,33 @@ pub fn update(app: &mut App, action: Action) {
             }
         }
         Action::Quit | Action::Help | Action::CloseHelp => {}
+        _ => ex.tree_action(action),
     }
-    if status.is_some() {
-        app.status = status;
+    if let Some(s) = status {
+        app.set_status(s);
     }
 }
 
-/// Turn a terminal (or loader) event into state changes.
-pub fn handle_event(app: &mut App, ev: AppEvent) {
+/// Turn a terminal (or loader) event into state changes. False when nothing on screen can
+/// have changed (a tick with no message expiring, the mouse moving), so the loop need not
+/// draw.
+pub fn handle_event(app: &mut App, ev: AppEvent) -> bool {
     match ev {
-        AppEvent::Tick => {}
-        AppEvent::Status(s) => app.status = Some(s),
+        AppEvent::Tick => return app.expire_status(Instant::now()),
+        AppEvent::Term(Event::Mouse(m)) if m.kind == MouseEventKind::Moved => return false,
+        AppEvent::Status(s) => app.set_status(s),
         AppEvent::Loaded(r) => match *r {
             Ok((image, analysis)) => {
                 // the loader's notes (which image of several was read, …) go to the status
                 // line: stderr would write over the screen
                 if !image.warnings.is_empty() {
-                    app.status = Some(image.warnings.join("; "));
+                    app.set_status(image.warnings.join("; "));
                 }
                 app.screen = Screen::Explore(Box::new(Explorer::new(image, analysis)));
                 let size = app.size;
                 app.resize(size);
                 app.clear = true;
+                app.replay_pending_keys();
             }
             Err(e) => {
                 app.screen = Screen::Failed(e);
@@ -691,12 +912,13 @@ pub fn handle_event(app: &mut App, ev: AppEvent) {
         AppEvent::Compared(r) => match *r {
             Ok(c) => {
                 if !c.notes.is_empty() {
-                    app.status = Some(c.notes.join("; "));
+                    app.set_status(c.notes.join("; "));
                 }
                 app.screen = Screen::Compare(Box::new(CompareView::new(c.comparison)));
                 let size = app.size;
                 app.resize(size);
                 app.clear = true;
+                app.replay_pending_keys();
             }
             Err(e) => {
                 app.screen = Screen::Failed(e);
@@ -708,6 +930,7 @@ pub fn handle_event(app: &mut App, ev: AppEvent) {
         AppEvent::Term(Event::Mouse(m)) => handle_mouse(app, m),
         AppEvent::Term(_) => {}
     }
+    true
 }
 
 pub fn handle_key(app: &mut App, k: KeyEvent) {
@@ -732,9 +955,18 @@ pub fn handle_key(app: &mut App, k: KeyEvent) {
         }
         return;
     }
+    if matches!(app.screen, Screen::Loading { .. }) {
+        // nothing to apply keys to yet: keep them (quitting still quits at once)
+        if keys::lookup(Scope::Global, &k) == Some(Action::Quit) {
+            update(app, Action::Quit);
+        } else if app.pending_keys.len() < PENDING_KEYS_MAX {
+            app.pending_keys.push(k);
+        }
+        return;
+    }
     let scope = app.scope();
     if let Some(a) = keys::lookup(scope, &k) {
-        app.status = None;
+        app.clear_status();
         update(app, a);
     }
 }
@@ -784,7 +1016,10 @@ fn handle_mouse(app: &mut App, m: MouseEvent) {
                     }
                 }
                 Focus::Why => {
-                    if let Some(i) = super::why::line_at_row(ex, areas.why, m.row) {
+                    // only a row that acts takes the cursor
+                    if let Some(i) = super::why::line_at_row(ex, areas.why, m.row)
+                        .filter(|&i| ex.why_lines[i].target != WhyTarget::None)
+                    {
                         ex.why_sel = i;
                     }
                 }
@@ -818,17 +1053,9 @@ fn handle_mouse(app: &mut App, m: MouseEvent) {
     }
 }
 
-/// The status line text: a message, or what the filter matched.
+/// The key bar's message, while it lasts (what a filter matches is in the tree's title).
 pub fn status_text(app: &App) -> Option<String> {
-    if let Some(s) = &app.status {
-        return Some(s.clone());
-    }
-    if let Some(cv) = app.compare_ref() {
-        return cmp::status(cv);
-    }
-    let ex = app.explorer_ref()?;
-    let n = ex.tree.filter_match_count()?;
-    Some(S::fill(S::FILTER_MATCHES, &[("n", &n.to_string())]))
+    app.status.clone()
 }
 
 pub fn human(n: u64) -> String {

@@ -6,40 +6,55 @@ pub const LAYER_DETAILS_TITLE: &str = " Layer details ";
 pub const IMAGE_DETAILS_TITLE: &str = " Image details ";
 pub const TREE_TITLE_AGGREGATED: &str = " Layer {n}: everything up to it ";
 pub const TREE_TITLE_CHANGES: &str = " Layer {n}: its changes only ";
+/// The titles when the cursor's path needs their room.
+pub const TREE_TITLE_AGGREGATED_SHORT: &str = " Layer {n}: all ";
+pub const TREE_TITLE_CHANGES_SHORT: &str = " Layer {n}: changes ";
 pub const HELP_TITLE: &str = " Keys (? or Esc to close) ";
 pub const LOADING_TITLE: &str = " bathyscaphe ";
 
+pub const MORE_BELOW: &str = " ↓ {n} more ";
+pub const MORE_LINES: &str = " ↓ {n} more lines ";
 pub const LAYERS_HEADER: [&str; 5] = ["#", "Size", "Compr.", "Waste", "Command"];
 pub const TREE_HEADER_ATTRS: [&str; 4] = ["Permission", "UID:GID", "Size", "Name"];
 pub const TREE_HEADER_PLAIN: [&str; 2] = ["Size", "Name"];
-pub const WASTED_HEADER: [&str; 3] = ["Copies", "Wasted", "Path (Enter: show in tree)"];
+/// Image details' list: true waste, copies shipped, dive's count and total, the path.
+pub const WASTED_HEADER: [&str; 5] = ["Wasted", "Copies", "dive", "dive total", "Path"];
 
 pub const DETAIL_DIGEST: &str = "Digest";
 pub const DETAIL_DIFF_ID: &str = "DiffID";
 pub const DETAIL_CREATED: &str = "Created";
 pub const DETAIL_ENTRIES: &str = "Entries";
 pub const DETAIL_COMMAND: &str = "Command";
+pub const DETAIL_SAME_AS_DIGEST: &str = "same as the digest";
 
 pub const IMG_NAME: &str = "Image";
 pub const IMG_SIZE: &str = "Size";
 pub const IMG_COMPRESSED: &str = "compressed";
 pub const IMG_TRUE_WASTE: &str = "True waste";
-pub const IMG_EFFICIENCY: &str = "dive efficiency";
+pub const IMG_DIVE_WASTED: &str = "dive's wasted";
+pub const IMG_EFFICIENCY: &str = "dive's efficiency";
 pub const IMG_NO_WASTE: &str = "No wasted bytes: every shipped file is visible at the end.";
 
 pub const LEGEND: [&str; 4] = ["added", "modified", "removed", "unchanged"];
 pub const LEGEND_HIDDEN_SUFFIX: &str = " (hidden)";
 pub const FILTER_PROMPT: &str = " Filter: ";
 pub const FILTER_ACTIVE: &str = " filter: ";
-pub const FILTER_MATCHES: &str = "filter matches {n} paths";
+pub const FILTER_MATCHES: &str = "{n} matches";
+pub const FILTER_KEPT_HINT: &str = "Esc clears";
+pub const FILTER_CLEARED: &str = "filter '{pattern}' cleared";
 pub const WASTED_ONLY: &str = " wasted only ";
 pub const SORT_SIZE: &str = " by size ";
+pub const TREE_DETAIL_SIZE: &str = "{size} in all";
+pub const TREE_DETAIL_MATCHING: &str = " · {size} match the filter";
+pub const TREE_DETAIL_WASTED: &str = " · {size} wasted";
+pub const TREE_DETAIL_LAYER: &str = " · set by layer {n}";
 pub const TREE_EMPTY: &str = "Nothing to show: no path matches (Esc clears the filter).";
 
 pub const LOADING: &str = "Loading {name}";
-pub const LOADING_LAYERS: &str = "layer {done}/{total}";
+pub const LOADING_LAYERS: &str = "layers read: {done} of {total} · {entries} entries";
 pub const ANALYSING: &str = "Analysing…";
-pub const LOADING_HINT: &str = "q quits";
+pub const LOADING_HINT: &str = "q quits; other keys apply once it is loaded";
+pub const LOADING_KEYS_KEPT: &str = "q quits; {n} keys typed, applied once it is loaded";
 
 /// Titles of the help's sections, in the order of `keys::Scope::ALL`.
 pub const HELP_SCOPES: [(&str, &str); 9] = [
@@ -55,6 +70,7 @@ pub const HELP_SCOPES: [(&str, &str); 9] = [
 ];
 pub const HELP_MORE: &str = " ↓ more: j/k, PgDn ";
 pub const HELP_TOP: &str = " ↑ PgUp, Home ";
+pub const HELP_WASTE: &str = "True waste counts once the bytes of every file copy nobody sees in the final filesystem. dive's wasted bytes add up every copy of a path found in 2 or more layers, the visible copy included, and count a deleted directory only if the layer below had an entry for it: the two differ either way. \"Wasted\" and \"Copies\" are ours; \"dive\" and \"dive total\" are dive's count and total.";
 pub const HELP_MOUSE: &str = "Mouse: click focuses a pane and selects a row; the wheel scrolls.";
 pub const HELP_TYPE: &str = "While filtering, any other key is part of the pattern (regex, or substring when not a valid regex).";
 
@@ -64,6 +80,15 @@ pub const EXTRACT_EXISTS: &str = "./{name} exists: not overwriting it";
 pub const EXTRACT_FAILED: &str = "extract failed: {err}";
 pub const EXTRACTING: &str = "extracting {path}…";
 pub const JUMP_MISSING: &str = "{path} is not in the tree";
+pub const PACKAGE_FILTER: &str = "package {name}";
+pub const PACKAGE_SHOWN: &str =
+    "{name}: its {n} files, at the layer that installed it (Esc: all files)";
+pub const JUMP_LIFTED: &str = "{what} lifted to show {path}";
+/// How a lifted setting is named in [`JUMP_LIFTED`].
+pub const LIFTED_CHANGES_ONLY: &str = "changes only";
+pub const LIFTED_FILTER: &str = "filter";
+pub const LIFTED_WASTED: &str = "wasted only";
+pub const LIFTED_HIDDEN: &str = "hidden marks";
 
 /// `{key}` → value, for the strings above.
 pub fn fill(template: &str, vars: &[(&str, &str)]) -> String {
@@ -91,7 +116,7 @@ pub const CMP_LAYERS_HEADER: [&str; 6] = ["", "#", "Size", "A", "B", "B − A"];
 /// By `LayerKind`: shared prefix, then the pair statuses.
 pub const CMP_LAYER_STATUS: [&str; 6] =
     ["shared", "same", "rebuilt", "changed", "added", "removed"];
-pub const CMP_NO_HISTORY: &str = "(no history)";
+pub const CMP_NO_HISTORY: &str = crate::image::NO_HISTORY;
 pub const CMP_NO_LAYER: &str = "(no layer on this side)";
 pub const CMP_FILES_TITLE: &str = " Files: {n} changed from A to B, {in} in, {out} out ";
 pub const CMP_FILES_HEADER: [&str; 4] = ["B − A", "In", "Out", "Path"];
@@ -113,6 +138,9 @@ pub const WHY_NO_CONTENTS: &str =
 pub const WHY_LEFTOVERS: &str = "Leftovers: {total}";
 pub const WHY_NO_LEFTOVERS: &str = "Leftovers: none found";
 pub const WHY_PACKAGES: &str = "Largest packages: {n} installed, {tools} build tools ({bytes})";
+pub const WHY_RECOMMENDATION: &str = "→ {advice}";
+pub const WHY_REMOVED: &str =
+    "Removed later but still shipped in lower layers: {n} packages, {bytes}";
 pub const WHY_STAGES: &str = "Stages ({method})";
 pub const WHY_ESTIMATES: &str = "Estimates";
 pub const WHY_FINAL: &str = "final filesystem";

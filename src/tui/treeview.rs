@@ -4,6 +4,7 @@
 //! the rows it touches, not the tree's size. Per-layer facts (marks, directory sizes, which
 //! directories lead to something visible) are derived incrementally from `changed_in`.
 
+use super::strings::{LIFTED_CHANGES_ONLY, LIFTED_FILTER, LIFTED_HIDDEN, LIFTED_WASTED};
 use crate::analysis::Analysis;
 use crate::image::{EntryKind, Image};
 use crate::paths::{NodeId, ROOT};
@@ -320,7 +321,9 @@ pub struct TreeView {
     pub hide: [bool; 4],
     pub wasted_only: bool,
     pub sort: SortOrder,
-    pub show_attrs: bool,
+    /// Permission and uid:gid columns: the user's choice (`Ctrl-B`), or None to show them
+    /// when the name keeps enough room (see [`TreeView::shows_attrs`]).
+    pub attrs: Option<bool>,
     pub wrap: bool,
     /// Directories start collapsed when set; `toggled` flips single directories.
     pub collapse_all: bool,
@@ -344,14 +347,31 @@ pub struct TreeView {
     /// First layer holding a wasted copy of the node (u32::MAX: none).
     wasted_first: Vec<u32>,
     wasted_nodes: Vec<NodeId>,
+    /// Every invisible copy: (node, layer, bytes).
+    wasted_copies: Vec<(NodeId, usize, u64)>,
+    /// With `w` on: wasted bytes at or below each node, copies up to the selected layer.
+    wasted_under: HashMap<NodeId, u64>,
+    /// Under a filter: running sums of the matches' file bytes (in match order), built when
+    /// first asked for after a change.
+    match_sums: RefCell<Option<Vec<u64>>>,
     sorted: RefCell<HashMap<NodeId, Rc<Vec<NodeId>>>>,
 }
+
+/// Columns the name (with its tree guides) keeps before the attribute columns hide by
+/// themselves.
+pub const NAME_ROOM: usize = 30;
 
 impl TreeView {
     pub fn new(cx: Ctx, analysis: &Analysis) -> TreeView {
         let n = cx.image.paths.len();
         let mut wasted_first = vec![u32::MAX; n];
         let mut wasted_nodes = Vec::new();
+        let wasted_copies = analysis
+            .waste
+            .copies
+            .iter()
+            .map(|c| (c.node, c.layer, c.bytes))
+            .collect();
         for c in &analysis.waste.copies {
             let w = &mut wasted_first[c.node as usize];
             if *w == u32::MAX {
@@ -366,7 +386,7 @@ impl TreeView {
             hide: [false; 4],
             wasted_only: false,
             sort: SortOrder::Name,
-            show_attrs: true,
+            attrs: None,
             wrap: false,
             collapse_all: false,
             toggled: HashSet::new(),
@@ -385,6 +405,9 @@ impl TreeView {
             removed_held: HashMap::new(),
             wasted_first,
             wasted_nodes,
+            wasted_copies,
+            wasted_under: HashMap::new(),
+            match_sums: RefCell::new(None),
             sorted: RefCell::new(HashMap::new()),
         };
         tv.refresh(cx);
@@ -466,6 +489,25 @@ impl TreeView {
         self.refresh(cx);
     }
 
+    /// Show only `nodes` (and the directories leading to them) as a filter named `label`: a
+    /// package's own files. Typing a filter afterwards starts from the label as a pattern.
+    pub fn set_node_filter(&mut self, cx: Ctx, label: &str, nodes: &[NodeId]) {
+        let mut matches = nodes.to_vec();
+        matches.sort_unstable_by_key(|&n| cx.image.paths.preorder_rank(n));
+        matches.dedup();
+        // never matches a path: the node list is the filter
+        let Ok(regex) = Regex::new("[^\\s\\S]") else {
+            return;
+        };
+        self.filter = Some(Filter {
+            pattern: label.to_string(),
+            regex,
+            literal: false,
+            matches,
+        });
+        self.refresh(cx);
+    }
+
     pub fn is_collapsed(&self, n: NodeId) -> bool {
         self.collapse_all ^ self.toggled.contains(&n)
     }
@@ -507,6 +549,20 @@ impl TreeView {
     fn refresh(&mut self, cx: Ctx) {
         self.sizes.move_to(cx, self.layer);
         self.sorted.borrow_mut().clear();
+        self.match_sums.replace(None);
+        self.wasted_under.clear();
+        if self.wasted_only {
+            for &(node, layer, bytes) in &self.wasted_copies {
+                if layer > self.layer {
+                    continue;
+                }
+                let mut cur = Some(node);
+                while let Some(c) = cur.filter(|&c| c != ROOT) {
+                    *self.wasted_under.entry(c).or_default() += bytes;
+                    cur = cx.image.paths.parent(c);
+                }
+            }
+        }
         self.restrictive = self.mode == LayerMode::ChangesOnly
             || self.filter.is_some()
             || self.wasted_only
@@ -626,10 +682,67 @@ impl TreeView {
         self.sizes.total[n as usize]
     }
 
+    /// The size column: with `w` on, the wasted bytes at or below the node; under a filter,
+    /// the matches' file bytes below it (dive's way); else [`TreeView::size`].
+    pub fn shown_size(&self, cx: Ctx, n: NodeId) -> u64 {
+        if self.wasted_only {
+            return self.wasted_under.get(&n).copied().unwrap_or(0);
+        }
+        if self.filter.is_some() {
+            return self.match_bytes(cx, n);
+        }
+        self.size(cx, n)
+    }
+
+    /// Does the size column show something other than the node's whole size?
+    pub fn size_is_partial(&self) -> bool {
+        self.wasted_only || self.filter.is_some()
+    }
+
+    /// File bytes of the filter's matches at or below `n` at the selected layer. Matches are
+    /// in depth-first order, so a subtree's are one run of them: two binary searches into
+    /// running sums built once per change.
+    fn match_bytes(&self, cx: Ctx, n: NodeId) -> u64 {
+        let Some(f) = &self.filter else {
+            return 0;
+        };
+        let paths = &cx.image.paths;
+        let mut sums = self.match_sums.borrow_mut();
+        let sums = sums.get_or_insert_with(|| {
+            let mut acc = 0u64;
+            let mut v = Vec::with_capacity(f.matches.len() + 1);
+            v.push(0);
+            for &m in &f.matches {
+                // a match's descendants that match are matches of their own: count leaves
+                if paths.children(m).is_empty() {
+                    acc = acc.wrapping_add(self.sizes.total[m as usize]);
+                }
+                v.push(acc);
+            }
+            v
+        });
+        let (pre, post) = (paths.preorder_rank(n), paths.postorder_rank(n));
+        let lo = f.matches.partition_point(|&m| paths.preorder_rank(m) < pre);
+        let len = f.matches[lo..].partition_point(|&m| paths.postorder_rank(m) <= post);
+        sums[lo + len].wrapping_sub(sums[lo])
+    }
+
     pub fn is_dir(&self, cx: Ctx, n: NodeId) -> bool {
         match self.version(cx, n) {
             Some(v) if v.entry == IMPLICIT => true,
-            Some(v) if v.entry == ABSENT => !cx.image.paths.children(n).is_empty(),
+            Some(v) if v.entry == ABSENT => {
+                // removed here: what it was just before (an empty directory has no children)
+                let before = (v.layer as usize == self.layer && self.layer > 0)
+                    .then(|| cx.merged.state_at(n, self.layer - 1))
+                    .flatten();
+                match before {
+                    Some(b) if b.entry == IMPLICIT => true,
+                    Some(b) if b.present() => {
+                        entry_of(cx.image, b).is_some_and(|e| e.kind == EntryKind::Dir)
+                    }
+                    _ => !cx.image.paths.children(n).is_empty(),
+                }
+            }
             Some(v) => entry_of(cx.image, v).is_some_and(|e| e.kind == EntryKind::Dir),
             None => false,
         }
@@ -822,19 +935,28 @@ impl TreeView {
         if !self.wrap || self.view_w == 0 {
             return 1;
         }
-        let w = self.row_prefix_width(cx, n)
+        let prefix = self.row_prefix_width(cx, n);
+        let w = prefix
             + cx.image.paths.name(n).chars().count()
-            + self.link_suffix(cx, n).chars().count();
-        w.div_ceil(self.view_w).max(1)
+            + self.link_suffix(cx, n).chars().count()
+            + 2;
+        wrapped_lines(w, prefix, self.view_w)
     }
 
+    /// Columns before the name: attributes (when shown), size, tree guides.
     pub fn row_prefix_width(&self, cx: Ctx, n: NodeId) -> usize {
-        let attrs = if self.show_attrs {
+        let attrs = if self.shows_attrs() {
             ATTRS_WIDTH
         } else {
             SIZE_WIDTH
         };
         attrs + 4 * cx.image.paths.depth(n)
+    }
+
+    /// Are the permission and uid:gid columns shown? The user's choice, else only when the
+    /// names keep [`NAME_ROOM`] columns beside them.
+    pub fn shows_attrs(&self) -> bool {
+        self.attrs.unwrap_or(self.view_w >= ATTRS_WIDTH + NAME_ROOM)
     }
 
     pub fn link_suffix(&self, cx: Ctx, n: NodeId) -> String {
@@ -988,6 +1110,73 @@ impl TreeView {
         self.cursor = n;
         self.top = n;
         self.fix_cursor(cx);
+        if self.cursor == n {
+            self.center_on_cursor(cx);
+        }
+    }
+
+    /// Put the cursor's row in the middle of the pane (as far as there are rows above it).
+    pub fn center_on_cursor(&mut self, cx: Ctx) {
+        let mut top = self.cursor;
+        let mut used = self.row_height(cx, top);
+        while let Some(p) = self.prev(cx, top) {
+            let h = self.row_height(cx, p);
+            if used + h > self.view_h / 2 + 1 {
+                break;
+            }
+            used += h;
+            top = p;
+        }
+        self.top = top;
+        // rows after the cursor too few to fill the pane: pull more from above
+        self.scroll_to_cursor(cx, Dir::Center);
+    }
+
+    /// Lift the settings that keep `n` from showing at the selected layer (the changes-only
+    /// mode, the filter, hidden marks, wasted only), fewest first; what was lifted, named.
+    pub fn lift_settings_hiding(&mut self, cx: Ctx, n: NodeId) -> Vec<String> {
+        let mut lifted = Vec::new();
+        if self.shows(cx, n) {
+            return lifted;
+        }
+        if self.mode == LayerMode::ChangesOnly && !self.changed_here(self.version(cx, n)) {
+            self.mode = LayerMode::Aggregated;
+            lifted.push(LIFTED_CHANGES_ONLY.to_string());
+        }
+        if let Some(f) = &self.filter {
+            if f.matches
+                .binary_search_by_key(&cx.image.paths.preorder_rank(n), |&m| {
+                    cx.image.paths.preorder_rank(m)
+                })
+                .is_err()
+            {
+                lifted.push(format!("{} '{}'", LIFTED_FILTER, f.pattern));
+                self.filter = None;
+            }
+        }
+        if self.wasted_only && !self.carries_waste(n) {
+            self.wasted_only = false;
+            lifted.push(LIFTED_WASTED.to_string());
+        }
+        self.refresh(cx);
+        if !self.shows(cx, n) && self.hide.iter().any(|&h| h) {
+            self.hide = [false; 4];
+            lifted.push(LIFTED_HIDDEN.to_string());
+            self.refresh(cx);
+        }
+        lifted
+    }
+
+    /// Would `n` show with its directories open (visible, and every ancestor visible)?
+    pub fn shows(&self, cx: Ctx, n: NodeId) -> bool {
+        let mut cur = Some(n);
+        while let Some(c) = cur.filter(|&c| c != ROOT) {
+            if !self.visible(cx, c) {
+                return false;
+            }
+            cur = cx.image.paths.parent(c);
+        }
+        true
     }
 
     /// Which ancestors (outermost first) have rows after them, for the tree guides.
@@ -1011,6 +1200,27 @@ impl TreeView {
 
     pub fn filter_regex(&self) -> Option<&Regex> {
         self.filter.as_ref().map(|f| &f.regex)
+    }
+}
+
+/// Lines a row of `len` columns takes in `view_w` columns when its continuation lines start
+/// under the name (`indent` columns in); a name with no room beside its prefix starts over at
+/// the left.
+pub fn wrapped_lines(len: usize, indent: usize, view_w: usize) -> usize {
+    if len <= view_w || view_w == 0 {
+        return 1;
+    }
+    let indent = continuation_indent(indent, view_w);
+    1 + (len - view_w).div_ceil(view_w - indent)
+}
+
+/// Where continuation lines of a wrapped row start: under the name, unless that leaves fewer
+/// than a quarter of the width.
+pub fn continuation_indent(indent: usize, view_w: usize) -> usize {
+    if indent + view_w / 4 > view_w {
+        0
+    } else {
+        indent
     }
 }
 

@@ -1,19 +1,24 @@
-//! The explorer's "why is it big" pane (`b`): leftovers by category with bytes, layer and
-//! command; the largest packages; which stage each layer came from; the estimates. `Enter` on a
-//! finding shows its path in the tree at the layer that added it.
+//! The explorer's "why is it big" pane (`b`): the text report's view (`report::why`) as lines:
+//! leftovers by category with bytes, layer and command, and the recommendations; the largest
+//! packages and those removed later but still shipped; which stage each layer came from; the
+//! estimates. `Enter` on a finding shows its path in the tree at the layer that added it.
 
 use super::state::{human, Explorer, Focus};
 use super::strings as S;
 use super::theme;
-use crate::analysis::stages::Origin;
 use crate::analysis::why::WhyReport;
 use crate::image::Image;
 use crate::paths::NodeId;
+use crate::report::why::{
+    origin_total_words, origin_word, EstimateSection, LeftoverSection, PackageSection,
+    StageSection, WhyView,
+};
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Borders, Paragraph};
 use ratatui::Frame;
+use LineKind::{Finding, Heading, Note};
 
 /// How many packages the pane lists.
 pub const TOP_PACKAGES: usize = 15;
@@ -30,6 +35,12 @@ pub enum WhyTarget {
     },
     /// A layer, its changes shown in the tree.
     Layer(usize),
+    /// A package's own files, shown alone in the tree at the layer that installed it.
+    Package {
+        name: String,
+        nodes: Vec<NodeId>,
+        layer: usize,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,138 +66,181 @@ fn layer_col(l: Option<usize>) -> String {
     l.map(|x| format!("L{x}")).unwrap_or_default()
 }
 
-/// The pane's lines, built once when the report arrives.
+/// The pane's lines, built once when the report arrives, from the view the text report shows.
 pub fn lines(image: &Image, r: &WhyReport) -> Vec<WhyLine> {
-    use LineKind::*;
+    let v = WhyView::new(r);
     let last = image.layers.len().saturating_sub(1);
     let mut out = Vec::new();
-    if r.no_contents {
+    if v.no_contents {
         out.push(line(Note, S::WHY_NO_CONTENTS.into(), WhyTarget::None));
     }
-    let cats = r.by_category();
-    if cats.is_empty() {
-        out.push(line(Heading, S::WHY_NO_LEFTOVERS.into(), WhyTarget::None));
-    } else {
-        let total = cats
-            .iter()
-            .map(|(c, b)| format!("{} {}", c.as_str(), human(*b)))
-            .collect::<Vec<_>>()
-            .join(", ");
-        out.push(line(
-            Heading,
-            S::fill(S::WHY_LEFTOVERS, &[("total", &total)]),
-            WhyTarget::None,
-        ));
-        for l in &r.leftovers {
-            let mut path = l.path.clone();
-            if let Some(p) = &l.package {
-                path = format!("{path} ({p})");
-            }
-            out.push(line(
-                Finding,
-                format!(
-                    "{:>8} {:<14} {:<4} {path}  {}",
-                    human(l.bytes),
-                    l.category.as_str(),
-                    layer_col(l.layer),
-                    l.command.replace('\n', " ")
-                ),
-                WhyTarget::Path {
-                    node: l.node.or_else(|| image.paths.lookup(&l.path)),
-                    path: l.path.clone(),
-                    layer: l.layer.unwrap_or(last),
-                },
-            ));
-        }
-    }
-    let installed: Vec<_> = r.packages.iter().filter(|p| !p.removed).collect();
-    if !installed.is_empty() {
+    leftover_lines(&mut out, image, &v.leftovers, last);
+    if let Some(p) = &v.packages {
         out.push(line(Note, String::new(), WhyTarget::None));
-        let tools: Vec<_> = installed.iter().filter(|p| p.build_tool).collect();
-        out.push(line(
-            Heading,
-            S::fill(
-                S::WHY_PACKAGES,
-                &[
-                    ("n", &installed.len().to_string()),
-                    ("tools", &tools.len().to_string()),
-                    ("bytes", &human(tools.iter().map(|p| p.bytes).sum())),
-                ],
-            ),
-            WhyTarget::None,
-        ));
-        for p in installed.iter().take(TOP_PACKAGES) {
-            let tool = if p.build_tool { S::WHY_BUILD_TOOL } else { "" };
-            let target = match (p.dir, p.layer) {
-                (Some(d), l) => WhyTarget::Path {
-                    node: Some(d),
-                    path: image.paths.path(d),
-                    layer: l.unwrap_or(last),
-                },
-                (None, Some(l)) => WhyTarget::Layer(l),
-                (None, None) => WhyTarget::None,
-            };
-            out.push(line(
-                Finding,
-                format!(
-                    "{:>8} {:<6} {:<4} {} {}  {tool}",
-                    human(p.bytes),
-                    p.manager.as_str(),
-                    layer_col(p.layer),
-                    p.name,
-                    p.version
-                ),
-                target,
-            ));
-        }
+        package_lines(&mut out, image, p, last);
     }
     out.push(line(Note, String::new(), WhyTarget::None));
+    stage_lines(&mut out, &v.stages);
+    out.push(line(Note, String::new(), WhyTarget::None));
+    estimate_lines(&mut out, &v.estimates);
+    out
+}
+
+fn leftover_lines(out: &mut Vec<WhyLine>, image: &Image, l: &LeftoverSection, last: usize) {
+    if l.totals.is_empty() {
+        out.push(line(Heading, S::WHY_NO_LEFTOVERS.into(), WhyTarget::None));
+        return;
+    }
+    let total = l
+        .totals
+        .iter()
+        .map(|(c, b)| format!("{} {}", c.as_str(), human(*b)))
+        .collect::<Vec<_>>()
+        .join(", ");
     out.push(line(
         Heading,
-        S::fill(S::WHY_STAGES, &[("method", &r.stages.method)]),
+        S::fill(S::WHY_LEFTOVERS, &[("total", &total)]),
         WhyTarget::None,
     ));
-    for l in &r.stages.layers {
-        let origin = match l.origin {
-            Origin::Base => "base",
-            Origin::Build => "build",
+    for r in &l.rows {
+        let mut path = r.path.clone();
+        if let Some(p) = &r.package {
+            path = format!("{path} ({p})");
+        }
+        out.push(line(
+            Finding,
+            format!(
+                "{:>8} {:<14} {:<4} {path}  {}",
+                human(r.bytes),
+                r.category.as_str(),
+                layer_col(r.layer),
+                r.command.replace('\n', " ")
+            ),
+            WhyTarget::Path {
+                node: r.node.or_else(|| image.paths.lookup(&r.path)),
+                path: r.path.clone(),
+                layer: r.layer.unwrap_or(last),
+            },
+        ));
+    }
+    for a in &l.recommendations {
+        out.push(line(
+            Note,
+            S::fill(S::WHY_RECOMMENDATION, &[("advice", a)]),
+            WhyTarget::None,
+        ));
+    }
+}
+
+fn package_lines(out: &mut Vec<WhyLine>, image: &Image, p: &PackageSection, last: usize) {
+    out.push(line(
+        Heading,
+        S::fill(
+            S::WHY_PACKAGES,
+            &[
+                ("n", &p.installed.to_string()),
+                ("tools", &p.build_tools.to_string()),
+                ("bytes", &human(p.build_tool_bytes)),
+            ],
+        ),
+        WhyTarget::None,
+    ));
+    for r in p.rows.iter().take(TOP_PACKAGES) {
+        let tool = if r.build_tool { S::WHY_BUILD_TOOL } else { "" };
+        let target = match (r.dir, r.layer) {
+            (Some(d), l) => WhyTarget::Path {
+                node: Some(d),
+                path: image.paths.path(d),
+                layer: l.unwrap_or(last),
+            },
+            (None, l) if !r.nodes.is_empty() => WhyTarget::Package {
+                name: r.name.clone(),
+                nodes: r.nodes.clone(),
+                layer: l.unwrap_or(last),
+            },
+            (None, Some(l)) => WhyTarget::Layer(l),
+            (None, None) => WhyTarget::None,
         };
-        let guess = if l.inferred { "?" } else { "" };
+        out.push(line(
+            Finding,
+            format!(
+                "{:>8} {:<6} {:<4} {} {}  {tool}",
+                human(r.bytes),
+                r.manager.as_str(),
+                layer_col(r.layer),
+                r.name,
+                r.version
+            ),
+            target,
+        ));
+    }
+    let Some(removed) = &p.removed else { return };
+    out.push(line(
+        Heading,
+        S::fill(
+            S::WHY_REMOVED,
+            &[
+                ("n", &removed.count.to_string()),
+                ("bytes", &human(removed.bytes)),
+            ],
+        ),
+        WhyTarget::None,
+    ));
+    for r in &removed.rows {
+        out.push(line(
+            Finding,
+            format!(
+                "{:>8} {:<6} {:<4} {}",
+                human(r.shipped_bytes),
+                r.manager.as_str(),
+                layer_col(r.layer),
+                r.name
+            ),
+            r.layer.map(WhyTarget::Layer).unwrap_or(WhyTarget::None),
+        ));
+    }
+}
+
+fn stage_lines(out: &mut Vec<WhyLine>, st: &StageSection) {
+    out.push(line(
+        Heading,
+        S::fill(S::WHY_STAGES, &[("method", &st.method)]),
+        WhyTarget::None,
+    ));
+    for r in &st.rows {
+        let guess = if r.inferred { "?" } else { "" };
         out.push(line(
             Finding,
             format!(
                 "{:>8} {:<4} {:<6} {:<16} {}",
-                human(l.bytes),
-                layer_col(Some(l.layer)),
-                format!("{origin}{guess}"),
-                l.stage.clone().unwrap_or_else(|| "-".into()),
-                l.instruction.replace('\n', " ")
+                human(r.bytes),
+                layer_col(Some(r.layer)),
+                format!("{}{guess}", origin_word(r.origin)),
+                r.stage.clone().unwrap_or_else(|| "-".into()),
+                r.instruction.replace('\n', " ")
             ),
-            WhyTarget::Layer(l.layer),
+            WhyTarget::Layer(r.layer),
         ));
     }
-    for s in &r.stages.summary {
-        let origin = match s.origin {
-            Origin::Base => "base image",
-            Origin::Build => "build",
-        };
-        let stage = s.stage.clone().map(|x| format!(" {x}")).unwrap_or_default();
+    for t in &st.totals {
+        let stage = t.stage.clone().map(|x| format!(" {x}")).unwrap_or_default();
         out.push(line(
             Note,
             S::fill(
                 S::WHY_TOTAL_STAGE,
                 &[
-                    ("origin", origin),
+                    ("origin", origin_total_words(t.origin)),
                     ("stage", &stage),
-                    ("bytes", &human(s.bytes)),
-                    ("n", &s.layers.to_string()),
+                    ("bytes", &human(t.bytes)),
+                    ("n", &t.layers.to_string()),
                 ],
             ),
             WhyTarget::None,
         ));
     }
-    let e = &r.estimates;
-    out.push(line(Note, String::new(), WhyTarget::None));
+}
+
+fn estimate_lines(out: &mut Vec<WhyLine>, e: &EstimateSection) {
     out.push(line(Heading, S::WHY_ESTIMATES.into(), WhyTarget::None));
     out.push(line(
         Note,
@@ -202,23 +256,22 @@ pub fn lines(image: &Image, r: &WhyReport) -> Vec<WhyLine> {
         ),
         WhyTarget::None,
     ));
-    let closure = match (e.runtime_closure_bytes, &e.runtime_closure_base) {
-        (Some(b), Some(base)) => S::fill(
+    let closure = match &e.closure {
+        Some(c) => S::fill(
             S::WHY_CLOSURE,
             &[
-                ("prog", e.program.as_deref().unwrap_or("")),
-                ("bytes", &human(b)),
-                ("files", &e.runtime_closure_files.to_string()),
-                ("base", base),
+                ("prog", &c.program),
+                ("bytes", &human(c.bytes)),
+                ("files", &c.files.to_string()),
+                ("base", &c.base),
             ],
         ),
-        _ => S::WHY_NO_CLOSURE.to_string(),
+        None => S::WHY_NO_CLOSURE.to_string(),
     };
     out.push(line(Note, closure, WhyTarget::None));
     for a in &e.assumptions {
         out.push(line(Note, format!("  - {a}"), WhyTarget::None));
     }
-    out
 }
 
 fn visible(area: Rect) -> usize {

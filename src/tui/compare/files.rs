@@ -131,7 +131,12 @@ pub fn render(f: &mut Frame, area: Rect, list: Rect, cv: &CompareView) {
         .title(title)
         .border_style(theme::border(focused))
         .title_bottom(Line::from(legend));
-    if let Some(l) = filter_title(cv.filter_input.as_deref(), cv.tree.filter_pattern()) {
+    if let Some(l) = filter_title(
+        cv.filter_input.as_deref(),
+        cv.tree.filter_pattern(),
+        cv.tree.filter_match_count(),
+        (area.width as usize).saturating_sub(3),
+    ) {
         block = block.title_bottom(l);
     }
     let inner = block.inner(area);

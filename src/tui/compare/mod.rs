@@ -12,7 +12,6 @@ pub mod headline;
 pub mod layers;
 
 use super::keys::{Action, Scope};
-use super::strings as S;
 use crate::analysis::compare::{Comparison, LayerPair, LayerRow, LayerStatus};
 use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
 use difftree::DiffTree;
@@ -279,12 +278,6 @@ pub fn mouse(cv: &mut CompareView, m: MouseEvent, areas: &Areas) {
         }
         _ => {}
     }
-}
-
-/// What the status line says when no message is up: how many paths the filter kept.
-pub fn status(cv: &CompareView) -> Option<String> {
-    let n = cv.tree.filter_match_count()?;
-    Some(S::fill(S::FILTER_MATCHES, &[("n", &n.to_string())]))
 }
 
 pub fn draw(f: &mut Frame, size: Rect, cv: &CompareView) {

@@ -1,0 +1,286 @@
+//! "Why is it big" as one view: the sections, rows, recommendations, "removed later but still
+//! shipped" findings and estimates that the text report and the explorer's pane both show.
+//! Computed once from a `WhyReport`; it decides what is shown, the renderers only lay it out.
+
+use crate::analysis::leftovers::Category;
+use crate::analysis::packages::Manager;
+use crate::analysis::stages::Origin;
+use crate::analysis::why::WhyReport;
+use crate::paths::NodeId;
+
+/// How many recommendations (distinct advice of non-docs findings) are shown.
+pub const MAX_RECOMMENDATIONS: usize = 5;
+/// How many "removed later but still shipped" packages are shown.
+pub const MAX_REMOVED: usize = 5;
+
+/// Everything "why is it big" shows, in the order it is shown.
+#[derive(Clone, Debug)]
+pub struct WhyView {
+    /// The image was read without file contents (no package databases or ELF facts).
+    pub no_contents: bool,
+    pub leftovers: LeftoverSection,
+    /// `None` when no package is installed.
+    pub packages: Option<PackageSection>,
+    pub stages: StageSection,
+    pub estimates: EstimateSection,
+}
+
+#[derive(Clone, Debug)]
+pub struct LeftoverSection {
+    /// Bytes per category, largest first; empty: no leftovers.
+    pub totals: Vec<(Category, u64)>,
+    /// Every finding, largest first (a renderer may show only the first ones).
+    pub rows: Vec<LeftoverRow>,
+    /// Distinct advice of the findings that are not docs, in finding order.
+    pub recommendations: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct LeftoverRow {
+    pub bytes: u64,
+    pub category: Category,
+    pub layer: Option<usize>,
+    pub path: String,
+    /// The package whose files these are, when the rule matched by package.
+    pub package: Option<String>,
+    /// The command of `layer`.
+    pub command: String,
+    /// The node of `path`, when it is in the tree.
+    pub node: Option<NodeId>,
+}
+
+#[derive(Clone, Debug)]
+pub struct PackageSection {
+    pub installed: usize,
+    pub build_tools: usize,
+    pub build_tool_bytes: u64,
+    /// Installed packages, largest first (a renderer may show only the first ones).
+    pub rows: Vec<PackageRow>,
+    /// Packages removed in a later layer whose files lower layers still ship.
+    pub removed: Option<RemovedSection>,
+}
+
+#[derive(Clone, Debug)]
+pub struct PackageRow {
+    pub bytes: u64,
+    pub manager: Manager,
+    pub name: String,
+    pub version: String,
+    pub layer: Option<usize>,
+    pub build_tool: bool,
+    /// The package's directory (npm, python), for showing it.
+    pub dir: Option<NodeId>,
+    /// Its final regular files (the explorer shows them alone).
+    pub nodes: Vec<NodeId>,
+}
+
+#[derive(Clone, Debug)]
+pub struct RemovedSection {
+    /// How many packages, and their shipped bytes, over all of them.
+    pub count: usize,
+    pub bytes: u64,
+    /// The largest [`MAX_REMOVED`], by shipped bytes.
+    pub rows: Vec<RemovedRow>,
+}
+
+#[derive(Clone, Debug)]
+pub struct RemovedRow {
+    pub shipped_bytes: u64,
+    pub manager: Manager,
+    pub name: String,
+    /// The layer that installed it.
+    pub layer: Option<usize>,
+}
+
+#[derive(Clone, Debug)]
+pub struct StageSection {
+    pub method: String,
+    pub rows: Vec<StageRow>,
+    pub totals: Vec<StageTotal>,
+}
+
+#[derive(Clone, Debug)]
+pub struct StageRow {
+    pub layer: usize,
+    pub bytes: u64,
+    pub origin: Origin,
+    /// The stage was guessed, not read from a Dockerfile or a known base.
+    pub inferred: bool,
+    pub stage: Option<String>,
+    pub instruction: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct StageTotal {
+    pub origin: Origin,
+    pub stage: Option<String>,
+    pub bytes: u64,
+    pub layers: usize,
+}
+
+#[derive(Clone, Debug)]
+pub struct EstimateSection {
+    pub final_bytes: u64,
+    pub without_leftovers_bytes: u64,
+    /// `None`: not estimated (the assumptions say why).
+    pub closure: Option<ClosureRow>,
+    pub assumptions: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ClosureRow {
+    pub program: String,
+    pub bytes: u64,
+    pub files: u64,
+    pub base: String,
+}
+
+/// The word a stage row shows for its origin.
+pub fn origin_word(o: Origin) -> &'static str {
+    match o {
+        Origin::Base => "base",
+        Origin::Build => "build",
+    }
+}
+
+/// The words a stage total shows for its origin.
+pub fn origin_total_words(o: Origin) -> &'static str {
+    match o {
+        Origin::Base => "base image",
+        Origin::Build => "build",
+    }
+}
+
+impl WhyView {
+    pub fn new(r: &WhyReport) -> WhyView {
+        WhyView {
+            no_contents: r.no_contents,
+            leftovers: leftover_section(r),
+            packages: package_section(r),
+            stages: StageSection {
+                method: r.stages.method.clone(),
+                rows: r
+                    .stages
+                    .layers
+                    .iter()
+                    .map(|l| StageRow {
+                        layer: l.layer,
+                        bytes: l.bytes,
+                        origin: l.origin,
+                        inferred: l.inferred,
+                        stage: l.stage.clone(),
+                        instruction: l.instruction.clone(),
+                    })
+                    .collect(),
+                totals: r
+                    .stages
+                    .summary
+                    .iter()
+                    .map(|s| StageTotal {
+                        origin: s.origin,
+                        stage: s.stage.clone(),
+                        bytes: s.bytes,
+                        layers: s.layers,
+                    })
+                    .collect(),
+            },
+            estimates: estimate_section(r),
+        }
+    }
+}
+
+fn leftover_section(r: &WhyReport) -> LeftoverSection {
+    let mut recommendations: Vec<String> = Vec::new();
+    for l in r.leftovers.iter().filter(|l| l.category != Category::Docs) {
+        if recommendations.len() < MAX_RECOMMENDATIONS && !recommendations.contains(&l.advice) {
+            recommendations.push(l.advice.clone());
+        }
+    }
+    LeftoverSection {
+        totals: r.by_category(),
+        rows: r
+            .leftovers
+            .iter()
+            .map(|l| LeftoverRow {
+                bytes: l.bytes,
+                category: l.category,
+                layer: l.layer,
+                path: l.path.clone(),
+                package: l.package.clone(),
+                command: l.command.clone(),
+                node: l.node,
+            })
+            .collect(),
+        recommendations,
+    }
+}
+
+fn package_section(r: &WhyReport) -> Option<PackageSection> {
+    let installed: Vec<_> = r.packages.iter().filter(|p| !p.removed).collect();
+    if installed.is_empty() {
+        return None;
+    }
+    let tools: Vec<_> = installed.iter().filter(|p| p.build_tool).collect();
+    let mut removed: Vec<_> = r
+        .packages
+        .iter()
+        .filter(|p| p.removed && p.shipped_bytes > 0)
+        .collect();
+    let removed = (!removed.is_empty()).then(|| {
+        let count = removed.len();
+        let bytes = removed.iter().map(|p| p.shipped_bytes).sum();
+        removed.sort_by_key(|p| std::cmp::Reverse(p.shipped_bytes));
+        RemovedSection {
+            count,
+            bytes,
+            rows: removed
+                .iter()
+                .take(MAX_REMOVED)
+                .map(|p| RemovedRow {
+                    shipped_bytes: p.shipped_bytes,
+                    manager: p.manager,
+                    name: p.name.clone(),
+                    layer: p.layer,
+                })
+                .collect(),
+        }
+    });
+    Some(PackageSection {
+        installed: installed.len(),
+        build_tools: tools.len(),
+        build_tool_bytes: tools.iter().map(|p| p.bytes).sum(),
+        rows: installed
+            .iter()
+            .map(|p| PackageRow {
+                bytes: p.bytes,
+                manager: p.manager,
+                name: p.name.clone(),
+                version: p.version.clone(),
+                layer: p.layer,
+                build_tool: p.build_tool,
+                dir: p.dir,
+                nodes: p.nodes.clone(),
+            })
+            .collect(),
+        removed,
+    })
+}
+
+fn estimate_section(r: &WhyReport) -> EstimateSection {
+    let e = &r.estimates;
+    let closure = match (e.runtime_closure_bytes, &e.runtime_closure_base) {
+        (Some(bytes), Some(base)) => Some(ClosureRow {
+            program: e.program.clone().unwrap_or_default(),
+            bytes,
+            files: e.runtime_closure_files,
+            base: base.clone(),
+        }),
+        _ => None,
+    };
+    EstimateSection {
+        final_bytes: e.final_bytes,
+        without_leftovers_bytes: e.without_leftovers_bytes,
+        closure,
+        assumptions: e.assumptions.clone(),
+    }
+}
