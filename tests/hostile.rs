@@ -403,5 +403,6 @@ fn elf_facts_come_from_bounded_spans_never_the_whole_file() {
     far.copy_within(64..64 + 3 * 56, phoff);
     far[32..40].copy_from_slice(&(phoff as u64).to_le_bytes());
     let spans = c.ranges("bin/x", size as u64, &far[..64 << 10]).unwrap();
-    assert_eq!(spans, [0..(64 << 10)]);
+    assert_eq!(spans.len(), 1);
+    assert_eq!((spans[0].start, spans[0].end), (0, 64 << 10));
 }

@@ -85,8 +85,11 @@ fn below(p: &str, dir: &str) -> bool {
 /// its entries apply in tar order; a parent that is missing or not a directory becomes one, and
 /// a non-directory written over a directory removes what was under it. Returns the final map
 /// and, per layer, the file bytes it shipped and the bytes of its entries still visible.
-fn model(layers: &[Vec<Op>]) -> (BTreeMap<String, (Node, usize)>, Vec<(u64, u64)>) {
-    let mut fs: BTreeMap<String, (Node, usize)> = BTreeMap::new();
+/// Path → what is there and the layer that put it.
+type Fs = BTreeMap<String, (Node, usize)>;
+
+fn model(layers: &[Vec<Op>]) -> (Fs, Vec<(u64, u64)>) {
+    let mut fs: Fs = BTreeMap::new();
     let mut shipped = vec![0u64; layers.len()];
     for (li, ops) in layers.iter().enumerate() {
         for op in ops {

@@ -68,7 +68,8 @@ impl Capture for WhyCapture {
     fn ranges(&self, _path: &str, _size: u64, head: &[u8]) -> Option<Vec<Range<u64>>> {
         if head.starts_with(ELF_MAGIC) {
             // never the whole file: one whose program headers lie past the head gives no facts
-            Some(elf_ranges(head).unwrap_or_else(|| vec![0..head.len() as u64]))
+            let whole_head = 0..head.len() as u64;
+            Some(elf_ranges(head).unwrap_or_else(|| std::iter::once(whole_head).collect()))
         } else {
             None
         }

@@ -375,7 +375,7 @@ pub fn parse_layer_with_progress<R: Read>(
         sha: diff_sha,
         count: 0,
         progress: None,
-        inflate: guarded.then(|| (compressed, opts.max_inflate_ratio)),
+        inflate: guarded.then_some((compressed, opts.max_inflate_ratio)),
     };
     let mut archive_rd = tar::Archive::new(diff_tap);
     let mut out = ParsedLayer {
