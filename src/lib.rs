@@ -22,6 +22,7 @@ pub mod demo;
 pub mod exit_codes;
 pub mod pipeline;
 pub mod report;
+pub mod small_file;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 pub mod text_fit;

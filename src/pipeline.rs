@@ -64,6 +64,10 @@ pub struct LoadArgs {
     #[arg(long, global = true)]
     pub pull: bool,
 
+    /// Stop reading a compressed layer that inflates to more than N times its size (a
+    /// decompression bomb); raise it for a trusted image with huge runs of zeros.
+    #[arg(long, value_name = "N", global = true, default_value_t = crate::source::layer::DEFAULT_MAX_INFLATE_RATIO)]
+    pub max_inflate_ratio: u64,
     /// Reach this registry (HOST[:PORT]) over plain HTTP or unverified TLS, as docker's daemon option. Repeatable.
     #[arg(long, value_name = "HOST[:PORT]", global = true)]
     pub insecure_registry: Vec<String>,
@@ -89,6 +93,7 @@ pub struct LoadConfig {
     pull: bool,
     verify: bool,
     selection: Selection,
+    max_inflate_ratio: u64,
     /// `--insecure-registry` and `--cert-dir`.
     registry: RegistryAccess,
     /// The on-disk cache of parsed layers; none with `--no-cache`.
@@ -119,6 +124,7 @@ impl LoadConfig {
             source: args.source.clone(),
             pull: args.pull,
             verify: !args.no_verify,
+            max_inflate_ratio: args.max_inflate_ratio,
             selection: Selection {
                 image: args.select_image.clone(),
                 platform: args.platform.clone(),
@@ -167,6 +173,7 @@ impl LoadConfig {
             cache,
             capture: (keep == Keep::Contents).then(crate::analysis::capture::why_capture),
             verified_cache: crate::source::verified::default_path(),
+            max_inflate_ratio: self.max_inflate_ratio,
             store: self.store.clone(),
         }
     }

@@ -61,6 +61,11 @@ pub enum EntrySpec {
     Opaque {
         dir: String,
     },
+    /// A PAX extended header (`x`) for the entry after it, its records given as written
+    /// (`"<len> key=value\n"` each), so a test can write bad ones.
+    Pax {
+        records: Vec<u8>,
+    },
     /// A raw tar entry, for bad input: any name, type flag and content.
     Raw {
         name: Vec<u8>,
@@ -169,6 +174,13 @@ impl LayerSpec {
         self.entries.push(EntrySpec::Opaque { dir: dir.into() });
         self
     }
+    /// PAX records for the next entry, written as given; see [`pax_record`] for good ones.
+    pub fn pax(mut self, records: &[u8]) -> Self {
+        self.entries.push(EntrySpec::Pax {
+            records: records.to_vec(),
+        });
+        self
+    }
     pub fn raw(mut self, name: &[u8], typeflag: u8, content: &[u8]) -> Self {
         self.entries.push(EntrySpec::Raw {
             name: name.to_vec(),
@@ -253,6 +265,14 @@ impl LayerSpec {
                         &[],
                     );
                 }
+                EntrySpec::Pax { records } => {
+                    let mut h = tar::Header::new_ustar();
+                    h.set_mtime(0);
+                    h.set_mode(0o644);
+                    h.set_entry_type(tar::EntryType::XHeader);
+                    h.set_size(records.len() as u64);
+                    append(&mut b, &mut h, "PaxHeaders/entry", records);
+                }
                 EntrySpec::Raw {
                     name,
                     typeflag,
@@ -273,6 +293,16 @@ impl LayerSpec {
         }
         b.into_inner().expect("in-memory tar")
     }
+}
+
+/// One well-formed PAX record: `"<len> key=value\n"`, the length counting itself.
+pub fn pax_record(key: &str, value: &str) -> Vec<u8> {
+    let body = format!(" {key}={value}\n");
+    let mut len = body.len() + 1;
+    while format!("{len}").len() + body.len() != len {
+        len += 1;
+    }
+    format!("{len}{body}").into_bytes()
 }
 
 fn append(b: &mut tar::Builder<Vec<u8>>, h: &mut tar::Header, path: &str, content: &[u8]) {
@@ -699,4 +729,24 @@ pub fn fake_elf(
         put64(&mut b, dyn_off + 16 * i + 8, *v);
     }
     b
+}
+
+/// A zstd frame that inflates to `len` zero bytes (rounded up to 128 KiB) in about
+/// `len / 32768` bytes: one 4-byte RLE block per 128 KiB, written by hand so that building a
+/// 32 GB bomb costs 1 MB and no compression.
+pub fn zstd_zeros(len: u64) -> Vec<u8> {
+    const BLOCK: u64 = 128 << 10;
+    let blocks = len.div_ceil(BLOCK).max(1);
+    let mut out = Vec::with_capacity(6 + 4 * blocks as usize);
+    out.extend_from_slice(&0xFD2F_B528u32.to_le_bytes());
+    out.push(0x00); // frame header: no content size, no checksum, a window descriptor
+    out.push(0x38); // window 128 KiB (2^(10+7))
+    for i in 0..blocks {
+        let last = u32::from(i + 1 == blocks);
+        // bit 0 last block, bits 1-2 type (1 = RLE), bits 3.. the repeat count
+        let header = last | (1 << 1) | ((BLOCK as u32) << 3);
+        out.extend_from_slice(&header.to_le_bytes()[..3]);
+        out.push(0);
+    }
+    out
 }

@@ -21,6 +21,8 @@ const LAYERS: &[&[&str]] = &[
     &["text_fit"],
     // sizes: parse and format (one grammar); messages quote input through text_fit
     &["units"],
+    // small files read with a cap, devices and FIFOs refused by name
+    &["small_file"],
     &["paths"],
     &["image"],
     &["progress"],

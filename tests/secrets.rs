@@ -227,6 +227,7 @@ fn a_one_gigabyte_env_file_is_read_by_its_head_only() {
         digests: false,
         content_hashes: false,
         capture: Some(rec.clone()),
+        ..LayerParseOptions::default()
     };
     let parsed =
         parse_layer_with_progress(layer, "gen", "layer.tar", opts, None).expect("test value");

@@ -13,8 +13,12 @@ use std::sync::Arc;
 pub const TEXT_CAP: u64 = 32 << 20;
 /// Manifests and file lists above this size are not kept.
 pub const SMALL_CAP: u64 = 4 << 20;
-/// ELF files are buffered whole (only while their facts are parsed) up to this size.
+/// ELF files up to this size give facts (from bounded spans, see [`ELF_SPAN_CAP`]).
 pub const ELF_CAP: u64 = 1 << 30;
+/// Of each span of an ELF file that its facts come from (program headers, the dynamic section,
+/// the segment holding the string table), at most this much is kept: real ones are KBs to a
+/// few MB, and a dynamic section declaring a huge `DT_STRSZ` must not cost its declared size.
+pub const ELF_SPAN_CAP: u64 = 16 << 20;
 
 const ELF_MAGIC: &[u8] = b"\x7fELF";
 /// Prefix of what is kept for an ELF file: a few lines of `key=value`.
@@ -87,7 +91,9 @@ impl Capture for WhyCapture {
             return Some(vec![head]);
         }
         if head.starts_with(ELF_MAGIC) {
-            elf_ranges(head)
+            // never the whole file: one whose program headers lie past the head gives no facts
+            let whole_head = 0..head.len() as u64;
+            Some(elf_ranges(head).unwrap_or_else(|| std::iter::once(whole_head).collect()))
         } else {
             None
         }
@@ -108,8 +114,9 @@ impl Capture for WhyCapture {
 
     fn keep(&self, _path: &str, content: Vec<u8>) -> Option<Vec<u8>> {
         if content.starts_with(ELF_MAGIC) {
+            // bounded reads of the spans, never goblin's whole-file parsers
             return Some(
-                ElfFacts::parse(&content)
+                ElfFacts::parse_parts(&[(0, content)])
                     .map(|f| f.encode())
                     .unwrap_or_else(|| ELF_TAG.to_vec()),
             );
@@ -143,7 +150,9 @@ fn headers(head: &[u8]) -> Option<(goblin::container::Ctx, Vec<ProgramHeader>)> 
 /// keeps nothing beyond the head. A table found elsewhere gives no `needed` (as a bad one).
 fn elf_ranges(head: &[u8]) -> Option<Vec<Range<u64>>> {
     let (_, phdrs) = headers(head)?;
-    let span = |ph: &ProgramHeader| ph.p_offset..ph.p_offset.saturating_add(ph.p_filesz);
+    // a declared size is no promise: each span is kept up to ELF_SPAN_CAP
+    let span =
+        |ph: &ProgramHeader| ph.p_offset..ph.p_offset.saturating_add(ph.p_filesz.min(ELF_SPAN_CAP));
     let mut out: Vec<Range<u64>> = Vec::with_capacity(phdrs.len() + 1);
     out.push(0..head.len() as u64);
     let dynamic = phdrs.iter().any(|p| p.p_type == program_header::PT_DYNAMIC);
@@ -478,6 +487,7 @@ mod span_tests {
             digests: false,
             content_hashes: false,
             capture: Some(rec.clone()),
+            ..Default::default()
         };
         let pl = parse_layer_with_progress(&layer[..], "test", "layer", opts, None)
             .expect("layer reads");

@@ -48,10 +48,7 @@ pub struct Dockerfile {
 
 impl Dockerfile {
     pub fn load(path: &Path) -> Result<Dockerfile> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
-            path: path.to_path_buf(),
-            source: e,
-        })?;
+        let text = crate::small_file::read_capped_text(path, crate::small_file::MAX_TEXT)?;
         Dockerfile::parse(&text).map_err(|m| Error::Usage(format!("{}: {m}", path.display())))
     }
 

@@ -210,10 +210,7 @@ impl RuleSet {
     }
 
     pub fn load(path: &Path) -> Result<RuleSet> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
-            path: path.to_path_buf(),
-            source: e,
-        })?;
+        let text = crate::small_file::read_capped_text(path, crate::small_file::MAX_TEXT)?;
         Self::parse(&text, &path.display().to_string())
     }
 
@@ -388,7 +385,8 @@ struct PathRules {
 }
 
 impl PathRules {
-    /// `{workdir}` patterns only apply when the image has a working directory. Globs that do
+    /// `{workdir}` patterns only apply when the image has a working directory (`workdir` is
+    /// given escaped, as a regex source). Globs that do
     /// not compile were refused when their file was read ([`RuleSet::parse`]).
     fn new(rules: &RuleSet, workdir: Option<&str>) -> PathRules {
         let mut patterns: Vec<Pattern> = Vec::new();
@@ -396,12 +394,17 @@ impl PathRules {
         let mut excludes = Vec::new();
         for (ri, r) in rules.rules.iter().enumerate() {
             for g in &r.paths {
-                let g = match (g.contains("{workdir}"), workdir) {
-                    (false, _) => g.clone(),
-                    (true, Some(w)) => g.replace("{workdir}", w),
+                // the directory goes in after the glob became a regex, already escaped
+                // (`workdir` is a regex source): a literal path, never glob syntax
+                let (src, subtree) = match (g.contains("{workdir}"), workdir) {
+                    (false, _) => compile_pattern(g),
+                    (true, Some(w)) => {
+                        let marked = g.replace("{workdir}", &WORKDIR_MARK.to_string());
+                        let (src, subtree) = compile_pattern(&marked);
+                        (src.replace(WORKDIR_MARK, w), subtree)
+                    }
                     (true, None) => continue,
                 };
-                let (src, subtree) = compile_pattern(&g);
                 let Ok(re) = Regex::new(&src) else { continue };
                 sources.push(src);
                 patterns.push(Pattern {
@@ -462,6 +465,15 @@ pub struct Leftover {
     pub nodes: Vec<NodeId>,
 }
 
+/// Config paths (WorkingDir, the entry point) longer than this (Linux's PATH_MAX) are not
+/// paths a container can use: they fill no pattern or advice, so a 30 MB WorkingDir costs
+/// nothing.
+pub const MAX_CONFIG_PATH: usize = 4096;
+
+/// Stands for `{workdir}` while a glob becomes a regex, then for the escaped directory: the
+/// directory is a literal path, never glob or regex syntax.
+const WORKDIR_MARK: char = '\u{E000}';
+
 /// What the advice templates fill in.
 #[derive(Clone, Debug, Default)]
 pub struct Context {
@@ -518,8 +530,8 @@ pub fn find(fs: &FinalFs, rules: &RuleSet, packages: &[Package], ctx: &Context) 
     let workdir = ctx
         .workdir
         .as_deref()
-        .filter(|w| *w != "/" && !w.is_empty())
-        .map(|w| w.trim_end_matches('/').to_string());
+        .filter(|w| *w != "/" && !w.is_empty() && w.len() <= MAX_CONFIG_PATH)
+        .map(|w| regex::escape(w.trim_end_matches('/')));
     let paths = PathRules::new(rules, workdir.as_deref());
     let (groups, mut claimed) = group_files(fs, rules, &paths, packages);
     let mut out: Vec<Leftover> = groups

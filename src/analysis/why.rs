@@ -76,13 +76,15 @@ impl WhyReport {
         let cfg = image.config.config.clone().unwrap_or_default();
         let mut argv = cfg.entrypoint.clone().unwrap_or_default();
         argv.extend(cfg.cmd.clone().unwrap_or_default());
+        let usable = |p: &String| !p.is_empty() && p.len() <= leftovers::MAX_CONFIG_PATH;
         let ctx = Context {
-            workdir: cfg.working_dir.clone().filter(|w| !w.is_empty()),
+            workdir: cfg.working_dir.clone().filter(usable),
             entrypoint: argv
                 .iter()
                 .find(|a| a.starts_with('/'))
-                .cloned()
-                .or_else(|| argv.first().cloned()),
+                .or_else(|| argv.first())
+                .filter(|a| usable(a))
+                .cloned(),
         };
         // build tools: by name, and npm packages outside every app's production closure
         let mut prod: std::collections::BTreeSet<String> = Default::default();

@@ -3,6 +3,7 @@
 //! layout resolver small members' bytes and the layer reader each blob.
 
 use crate::error::{Error, Result};
+use crate::small_file;
 use crate::source::layer::{parse_layer_with_progress, LayerParseOptions, ParsedLayer};
 use std::collections::HashMap;
 use std::fs::File;
@@ -12,8 +13,8 @@ use std::sync::Arc;
 
 /// Members up to this size are kept in memory while indexing (manifests, configs).
 pub const SMALL_MEMBER: u64 = 1 << 20;
-/// A JSON member in a stream may be this large.
-const MAX_JSON_MEMBER: u64 = 64 << 20;
+/// A JSON member in a stream or a tar file may be this large.
+const MAX_JSON_MEMBER: u64 = small_file::MAX_JSON;
 
 #[derive(Clone, Debug)]
 pub enum MemberBody {
@@ -213,8 +214,9 @@ impl MemberIndex {
         let mut members = HashMap::new();
         for name in ["index.json", "oci-layout", "manifest.json"] {
             let p = path.join(name);
-            if p.is_file() {
-                let bytes = std::fs::read(&p).map_err(io_at(&p))?;
+            // present but a device, FIFO or directory: refused by name, not skipped
+            if std::fs::symlink_metadata(&p).is_ok() {
+                let bytes = small_file::read_capped(&p, small_file::MAX_JSON)?;
                 members.insert(
                     name.to_string(),
                     Member {
@@ -344,7 +346,8 @@ impl MemberIndex {
                     let p = dir.join(&cur);
                     return match std::fs::symlink_metadata(&p) {
                         Ok(md) if md.is_file() || md.file_type().is_symlink() => {
-                            let md = std::fs::metadata(&p).map_err(io_at(&p))?;
+                            // a blob symlinked to /dev/zero or a FIFO would never end
+                            let md = small_file::regular_file(&p)?;
                             Ok(Some(Member {
                                 name: cur,
                                 size: md.len(),
@@ -388,17 +391,7 @@ impl MemberIndex {
         };
         match &m.body {
             MemberBody::Bytes(b) => Ok(Some(b.as_ref().clone())),
-            MemberBody::File(p) => {
-                let md = std::fs::metadata(p).map_err(io_at(p))?;
-                if md.len() > MAX_JSON_MEMBER {
-                    return Err(Error::member(
-                        &self.archive,
-                        name,
-                        "too large for a manifest or config",
-                    ));
-                }
-                std::fs::read(p).map(Some).map_err(io_at(p))
-            }
+            MemberBody::File(p) => small_file::read_capped(p, small_file::MAX_JSON).map(Some),
             MemberBody::Range { size, .. } => {
                 if *size > MAX_JSON_MEMBER {
                     return Err(Error::member(
@@ -427,6 +420,7 @@ impl MemberIndex {
         match &m.body {
             MemberBody::Bytes(b) => Ok(Box::new(std::io::Cursor::new(ArcBytes(b.clone())))),
             MemberBody::File(p) => {
+                small_file::regular_file(p)?;
                 let f = File::open(p).map_err(io_at(p))?;
                 Ok(Box::new(f))
             }

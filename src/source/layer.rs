@@ -9,6 +9,7 @@ use crate::progress::Progress;
 use sha2::{Digest, Sha256};
 use std::io::{self, BufRead, BufReader, Read};
 use std::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use xxhash_rust::xxh3::Xxh3;
 
@@ -65,7 +66,18 @@ pub struct LayerParseOptions {
     pub content_hashes: bool,
     /// Keep (part of) the contents of some files, during the same single read.
     pub capture: Option<Arc<dyn Capture>>,
+    /// Stop a compressed layer that inflates to more than this many times the compressed
+    /// bytes read so far (past [`INFLATE_FLOOR`]): a zip-bomb guard.
+    pub max_inflate_ratio: u64,
 }
+
+/// The default of [`LayerParseOptions::max_inflate_ratio`]. Above the most any gzip stream can
+/// reach (about 1,032 to 1), so only a zstd layer of very long runs meets it; `--max-inflate-ratio`
+/// raises it for a trusted image.
+pub const DEFAULT_MAX_INFLATE_RATIO: u64 = 5_000;
+/// The ratio is checked only past this many uncompressed bytes: a small layer costs little
+/// whatever its ratio.
+pub const INFLATE_FLOOR: u64 = 16 << 20;
 
 impl Default for LayerParseOptions {
     fn default() -> Self {
@@ -73,6 +85,7 @@ impl Default for LayerParseOptions {
             digests: true,
             content_hashes: true,
             capture: None,
+            max_inflate_ratio: DEFAULT_MAX_INFLATE_RATIO,
         }
     }
 }
@@ -217,7 +230,38 @@ struct Tap<R> {
     sha: Option<ShaPipe>,
     count: u64,
     progress: Option<Arc<Progress>>,
+    /// On the uncompressed side: the compressed bytes the decoder took so far (from
+    /// [`Consumed`]) and the ratio past which to stop.
+    inflate: Option<(Arc<AtomicU64>, u64)>,
 }
+
+/// A buffered reader that counts the bytes its reader consumed (not the read-ahead in its
+/// buffer), so the inflate guard measures what the decoder really took.
+struct Consumed<B> {
+    inner: B,
+    used: Arc<AtomicU64>,
+}
+
+impl<B: BufRead> Read for Consumed<B> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.used.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+impl<B: BufRead> BufRead for Consumed<B> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+    fn consume(&mut self, n: usize) {
+        self.inner.consume(n);
+        self.used.fetch_add(n as u64, Ordering::Relaxed);
+    }
+}
+
+/// What the inflate guard's error says; `io_err` recognises it to pass it on as it is.
+const INFLATE_STOP: &str = "inflates to more than";
 
 impl<R: Read> Read for Tap<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
@@ -232,6 +276,17 @@ impl<R: Read> Read for Tap<R> {
         self.count += n as u64;
         if let Some(p) = &self.progress {
             p.add_read(n as u64);
+        }
+        if let Some((compressed, ratio)) = &self.inflate {
+            let c = compressed.load(Ordering::Relaxed).max(1);
+            if self.count > INFLATE_FLOOR && self.count / c >= *ratio {
+                return Err(io::Error::other(format!(
+                    "{INFLATE_STOP} {ratio} times its compressed size ({} from {}): \
+                     a decompression bomb? --max-inflate-ratio raises the limit",
+                    crate::units::human_bytes(self.count),
+                    crate::units::human_bytes(c)
+                )));
+            }
         }
         Ok(n)
     }
@@ -293,13 +348,19 @@ pub fn parse_layer_with_progress<R: Read>(
             ));
         }
     }
+    let compressed = Arc::new(AtomicU64::new(0));
+    let guarded = compression != Compression::None && opts.max_inflate_ratio > 0;
     let blob_tap = Tap {
         inner: io::Cursor::new(head).chain(reader),
         sha: opts.digests.then(ShaPipe::new),
         count: 0,
         progress,
+        inflate: None,
     };
-    let buffered = BufReader::with_capacity(256 * 1024, blob_tap);
+    let buffered = Consumed {
+        inner: BufReader::with_capacity(256 * 1024, blob_tap),
+        used: compressed.clone(),
+    };
     let decoded = match compression {
         #[cfg(feature = "isal")]
         Compression::Gzip => Decoder::Gzip(super::inflate::IsalGzDecoder::new(buffered)),
@@ -323,6 +384,7 @@ pub fn parse_layer_with_progress<R: Read>(
         sha: diff_sha,
         count: 0,
         progress: None,
+        inflate: guarded.then_some((compressed, opts.max_inflate_ratio)),
     };
     let mut archive_rd = tar::Archive::new(diff_tap);
     let mut out = ParsedLayer {
@@ -332,6 +394,10 @@ pub fn parse_layer_with_progress<R: Read>(
     let mut buf = vec![0u8; CAPTURE_HEAD];
     let io_err = |e: io::Error| -> String {
         let text = e.to_string();
+        if let Some(i) = text.find(INFLATE_STOP) {
+            // the guard's own words, without what the tar reader wrapped around them
+            return format!("{comp_name} layer {}", text[i..].trim_end_matches(')'));
+        }
         if e.kind() == io::ErrorKind::UnexpectedEof || text.contains("EOF") {
             format!("truncated {comp_name} layer ({text})")
         } else if compression != Compression::None {
@@ -345,7 +411,7 @@ pub fn parse_layer_with_progress<R: Read>(
         let entries = archive_rd.entries().map_err(|e| merr(io_err(e)))?;
         for entry in entries {
             let mut entry = entry.map_err(|e| merr(io_err(e)))?;
-            let Some(h) = read_header(&entry, &merr)? else {
+            let Some(h) = read_header(&mut entry, &merr)? else {
                 continue;
             };
             let size = entry.size();
@@ -422,7 +488,7 @@ pub fn parse_layer_with_progress<R: Read>(
     io::copy(&mut diff_tap, &mut io::sink()).map_err(|e| merr(io_err(e)))?;
     out.tar_bytes = diff_tap.count;
     out.diff_sha256 = diff_tap.sha.take().and_then(ShaPipe::finish);
-    let mut buffered = diff_tap.inner.into_inner();
+    let mut buffered = diff_tap.inner.into_inner().inner;
     io::copy(&mut buffered, &mut io::sink()).map_err(|e| merr(format!("read failed: {e}")))?;
     let blob_tap = buffered.into_inner();
     out.compressed_bytes = blob_tap.count;
@@ -479,14 +545,15 @@ struct HeaderFields {
 
 /// Read an entry's header; `None` for entries that are not files (PAX headers, the root).
 fn read_header<R: Read>(
-    entry: &tar::Entry<'_, R>,
+    entry: &mut tar::Entry<'_, R>,
     merr: &dyn Fn(String) -> Error,
 ) -> Result<Option<HeaderFields>> {
-    let header = entry.header();
-    let typeflag = header.entry_type().as_byte();
+    let typeflag = entry.header().entry_type().as_byte();
     if matches!(typeflag, b'g' | b'x' | b'L' | b'K') {
         return Ok(None);
     }
+    check_pax(entry, merr)?;
+    let header = entry.header();
     let raw = entry.path_bytes();
     let raw_path = std::str::from_utf8(&raw)
         .map_err(|_| {
@@ -512,16 +579,57 @@ fn read_header<R: Read>(
         clean_entry_path(&link).map_err(merr)?;
     }
     Ok(Some(HeaderFields {
-        raw_path,
         path,
         kind,
         typeflag,
         // an empty numeric field means 0 to Go's and GNU's tar readers
         mode: header.mode().unwrap_or(0),
-        uid: header.uid().unwrap_or(0) as u32,
-        gid: header.gid().unwrap_or(0) as u32,
+        uid: owner_id(header.uid(), "uid", &raw_path, merr)?,
+        gid: owner_id(header.gid(), "gid", &raw_path, merr)?,
+        raw_path,
         link,
     }))
+}
+
+/// A uid or gid as Docker reads it: a PAX value (already laid into the header by the tar
+/// reader) or a base-256 or octal field. One that does not fit in 32 bits is refused, as
+/// Docker's chown refuses it, never wrapped (99999999999999 once read as 276447231, 2^52 as
+/// root).
+fn owner_id(
+    value: io::Result<u64>,
+    what: &str,
+    raw_path: &str,
+    merr: &dyn Fn(String) -> Error,
+) -> Result<u32> {
+    // an empty numeric field means 0 to Go's and GNU's tar readers
+    let v = value.unwrap_or(0);
+    u32::try_from(v).map_err(|_| {
+        merr(format!(
+            "entry {raw_path:?}: {what} {v} is out of range (over 32 bits)"
+        ))
+    })
+}
+
+/// The entry's PAX records, checked as Go's archive/tar checks them: a record the tar reader
+/// cannot parse (a wrong length, a value holding a newline) or a uid, gid or size that is not
+/// a decimal number would otherwise be dropped silently and the plain header's value used.
+fn check_pax<R: Read>(entry: &mut tar::Entry<'_, R>, merr: &dyn Fn(String) -> Error) -> Result<()> {
+    let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+    let bad = |what: String| merr(format!("entry {name:?}: invalid PAX record ({what})"));
+    let Some(records) = entry.pax_extensions().map_err(|e| bad(e.to_string()))? else {
+        return Ok(());
+    };
+    for r in records {
+        let r = r.map_err(|e| bad(e.to_string()))?;
+        let key = r.key().map_err(|_| bad("a non-UTF-8 key".into()))?;
+        if matches!(key, "uid" | "gid" | "size") {
+            let value = r.value().unwrap_or("");
+            if value.parse::<u64>().is_err() {
+                return Err(bad(format!("{key}={value:?}")));
+            }
+        }
+    }
+    Ok(())
 }
 
 impl ParsedLayer {
@@ -677,8 +785,8 @@ pub fn parse_plain_layer(
         .map_err(|e| merr(format!("corrupt tar layer ({e})")))?;
     let mut sniff = [0u8; SNIFF];
     for entry in entries {
-        let entry = entry.map_err(|e| merr(format!("corrupt or truncated tar layer ({e})")))?;
-        let Some(h) = read_header(&entry, &merr)? else {
+        let mut entry = entry.map_err(|e| merr(format!("corrupt or truncated tar layer ({e})")))?;
+        let Some(h) = read_header(&mut entry, &merr)? else {
             continue;
         };
         let size = entry.size();

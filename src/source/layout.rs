@@ -7,7 +7,7 @@ use crate::image::{ImageConfig, InputFormat};
 use crate::source::archive::MemberIndex;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// Which image to take when an archive holds several.
 #[derive(Clone, Debug, Default)]
@@ -313,7 +313,7 @@ fn plan_oci(idx: &MemberIndex, sel: &Selection, verify: bool, index: &[u8]) -> R
     } else {
         InputFormat::OciArchive
     };
-    let candidates = oci_candidates(idx, &index)?;
+    let candidates = oci_candidates(idx, &index, verify)?;
     let mut notes = Vec::new();
     let (desc, name) = choose_oci_manifest(idx, sel, candidates, &mut notes)?;
     let mmember = blob_member(&desc.digest);
@@ -372,12 +372,23 @@ fn plan_oci(idx: &MemberIndex, sel: &Selection, verify: bool, index: &[u8]) -> R
     })
 }
 
+/// An index (nested ones included) listing more manifests than this is refused; real
+/// multi-platform indexes list tens.
+pub const MAX_DESCRIPTORS: usize = 10_000;
+
 /// The image manifests an index lists, nested indexes flattened, attestations left out; each
 /// with the name its annotations give (inherited from the index that lists it).
+///
+/// Each nested index is read and parsed once however often it is listed, its digest checked
+/// when verifying, and the walk stops past [`MAX_DESCRIPTORS`]: a 30 KB archive of indexes
+/// listing each other 10 times over 5 levels once spelled out a million images.
 fn oci_candidates(
     idx: &MemberIndex,
     index: &OciIndexOrManifest,
+    verify: bool,
 ) -> Result<Vec<(Descriptor, Option<String>)>> {
+    let mut nested_seen: HashMap<String, Vec<Descriptor>> = HashMap::new();
+    let mut walked = 0usize;
     let mut candidates: Vec<(Descriptor, Option<String>)> = Vec::new();
     let mut stack: Vec<(Descriptor, Option<String>, usize)> = index
         .manifests
@@ -398,6 +409,14 @@ fn oci_candidates(
         ));
     }
     while let Some((d, name, depth)) = stack.pop() {
+        walked += 1;
+        if walked > MAX_DESCRIPTORS {
+            return Err(Error::member(
+                &idx.archive,
+                "index.json",
+                format!("lists more than {MAX_DESCRIPTORS} manifests (nested indexes included)"),
+            ));
+        }
         let mt = d.media_type.as_deref().unwrap_or("");
         if !(mt.contains("index") || mt.contains("manifest.list")) {
             candidates.push((d, name));
@@ -411,11 +430,27 @@ fn oci_candidates(
                 "indexes nest too deeply",
             ));
         }
-        let b = idx
-            .read_small(&member)?
-            .ok_or_else(|| Error::member(&idx.archive, &member, "nested index is missing"))?;
-        let nested: OciIndexOrManifest = parse_json(idx, &member, &b)?;
-        for n in nested.manifests.unwrap_or_default().into_iter().rev() {
+        if !nested_seen.contains_key(&member) {
+            let b = idx
+                .read_small(&member)?
+                .ok_or_else(|| Error::member(&idx.archive, &member, "nested index is missing"))?;
+            if verify {
+                let got = sha256_of(&b);
+                if d.digest.starts_with("sha256:") && got != d.digest {
+                    return Err(Error::DigestMismatch {
+                        archive: idx.archive.clone(),
+                        member,
+                        what: "index digest",
+                        expected: d.digest.clone(),
+                        found: got,
+                    });
+                }
+            }
+            let nested: OciIndexOrManifest = parse_json(idx, &member, &b)?;
+            nested_seen.insert(member.clone(), nested.manifests.unwrap_or_default());
+        }
+        let children = nested_seen.get(&member).cloned().unwrap_or_default();
+        for n in children.into_iter().rev() {
             let nn = ref_name(&n).or_else(|| name.clone());
             stack.push((n, nn, depth + 1));
         }
@@ -490,10 +525,17 @@ fn choose_oci_manifest(
         if candidates.iter().any(|(d, _)| on(&host, d)) {
             candidates.retain(|(d, _)| on(&host, d));
         }
+        // each platform once, in index order: a huge index repeats them
+        let mut listed: Vec<&str> = Vec::new();
+        for p in &platforms {
+            if !listed.contains(&p.as_str()) {
+                listed.push(p);
+            }
+        }
         notes.push(format!(
             "{}: multi-platform index ({}); reading {} (pick another with --platform)",
             idx.archive,
-            platforms.join(", "),
+            listed.join(", "),
             candidates[0]
                 .0
                 .platform

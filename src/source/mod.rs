@@ -44,6 +44,8 @@ pub struct LoadOptions {
     /// A file of digests computed by earlier loads ([`verified::default_path`]): a blob of an
     /// unchanged archive file found there is not hashed again. None: hash every blob.
     pub verified_cache: Option<std::path::PathBuf>,
+    /// The zip-bomb guard: see [`LayerParseOptions::max_inflate_ratio`].
+    pub max_inflate_ratio: u64,
     /// Parsed layers kept on disk between runs (`--cache-dir`, `--no-cache`).
     pub store: Option<Arc<layer_store::LayerStore>>,
 }
@@ -57,6 +59,7 @@ impl Default for LoadOptions {
             cache: None,
             capture: None,
             verified_cache: None,
+            max_inflate_ratio: layer::DEFAULT_MAX_INFLATE_RATIO,
             store: None,
         }
     }
@@ -113,6 +116,7 @@ impl LoadOptions {
             digests: self.verify,
             content_hashes: true,
             capture: self.capture.clone(),
+            max_inflate_ratio: self.max_inflate_ratio,
         }
     }
 }
@@ -156,6 +160,7 @@ pub(crate) fn load_index(
         .as_ref()
         .map(|r| r.diff_ids.clone())
         .unwrap_or_default();
+    check_layer_count(&idx, &plan, &diff_ids, opts.verify)?;
     let verified = opts
         .verified_cache
         .as_deref()
@@ -282,6 +287,40 @@ impl ReadLayer {
     fn measured(&self) -> Option<&ParsedLayer> {
         self.reused_as.is_none().then_some(&*self.parsed)
     }
+}
+
+/// More layers than this are refused: overlay2 stacks at most 128, so no image Docker can
+/// run has more than this; a manifest listing one blob a thousand times would otherwise cost a
+/// thousand copies of its entries.
+pub const MAX_LAYERS: usize = 256;
+
+/// The manifest's layer count against [`MAX_LAYERS`], and, when verifying, the config's
+/// diff_ids that the layers are checked against: a config without them checks nothing.
+fn check_layer_count(
+    idx: &MemberIndex,
+    plan: &layout::ImagePlan,
+    diff_ids: &[String],
+    verify: bool,
+) -> Result<()> {
+    if plan.layers.len() > MAX_LAYERS {
+        return Err(Error::member(
+            &idx.archive,
+            &plan.config_member,
+            format!(
+                "the manifest lists {} layers, more than the {MAX_LAYERS} bathy reads \
+                 (Docker's overlay2 runs at most 128)",
+                plan.layers.len()
+            ),
+        ));
+    }
+    if verify && diff_ids.is_empty() && !plan.layers.is_empty() {
+        return Err(Error::member(
+            &idx.archive,
+            &plan.config_member,
+            "config lists no diff_ids to check the layers against (--no-verify reads it anyway)",
+        ));
+    }
+    Ok(())
 }
 
 /// Read every distinct layer member once: from the cache, from what the stream already
