@@ -418,67 +418,10 @@ pub fn parse_layer_with_progress<R: Read>(
             let (kind, raw_path) = (h.kind, h.raw_path.clone());
             let mut hash = 0u64;
             if kind == EntryKind::File && (opts.content_hashes || opts.capture.is_some()) {
-                let mut hasher = Xxh3::new();
-                let mut kept: Option<Kept> = None;
-                let mut first = true;
-                let mut pos = 0u64;
-                loop {
-                    // the first read fills the buffer, so `wants` sees a whole head
-                    let n = if first {
-                        read_full(&mut entry, &mut buf)
-                    } else {
-                        entry.read(&mut buf)
-                    }
-                    .map_err(|e| merr(format!("entry {raw_path:?}: {}", io_err(e))))?;
-                    if first {
-                        first = false;
-                        if let Some(c) = &opts.capture {
-                            if c.wants(&h.path, size, &buf[..n]) {
-                                kept = Some(match c.ranges(&h.path, size, &buf[..n]) {
-                                    Some(r) => {
-                                        let r = merge_ranges(r);
-                                        let parts =
-                                            r.iter().map(|x| (x.start, Vec::new())).collect();
-                                        Kept::Parts(r, parts)
-                                    }
-                                    None => {
-                                        Kept::Whole(Vec::with_capacity(size.min(1 << 24) as usize))
-                                    }
-                                });
-                            }
-                        }
-                    }
-                    if n == 0 {
-                        break;
-                    }
-                    if opts.content_hashes {
-                        hasher.update(&buf[..n]);
-                    }
-                    if let Some(k) = kept.as_mut() {
-                        k.take(pos, &buf[..n]);
-                    }
-                    pos += n as u64;
-                }
-                if let (Some(c), Some(k)) = (&opts.capture, kept) {
-                    let v = match k {
-                        Kept::Whole(k) => c.keep(&h.path, k),
-                        Kept::Parts(_, mut parts) => {
-                            // ranges past the end of the file stay empty
-                            parts.retain(|p| !p.1.is_empty());
-                            c.keep_parts(&h.path, parts)
-                        }
-                    };
-                    if let Some(v) = v {
-                        out.captured.push((out.entries.len() as u32, v));
-                    }
-                }
-                if opts.content_hashes {
-                    hash = hasher.digest();
-                    // 0 means "not hashed"
-                    if hash == 0 {
-                        hash = 1;
-                    }
-                }
+                let entry_err = |e: io::Error| merr(format!("entry {raw_path:?}: {}", io_err(e)));
+                hash = read_file_contents(
+                    &mut entry, &h, size, &opts, &mut buf, &mut out, &entry_err,
+                )?;
             }
             out.push(h, size, hash, entry.raw_file_position());
         }
@@ -497,6 +440,84 @@ pub fn parse_layer_with_progress<R: Read>(
         out.diff_sha256 = out.blob_sha256.clone();
     }
     Ok(out)
+}
+
+/// A regular file's bytes, read once: its content hash (when asked for; 0 means "not hashed",
+/// so a real 0 becomes 1) and what the capture keeps of it, pushed onto `out.captured`.
+fn read_file_contents<R: Read>(
+    entry: &mut R,
+    h: &HeaderFields,
+    size: u64,
+    opts: &LayerParseOptions,
+    buf: &mut [u8],
+    out: &mut ParsedLayer,
+    entry_err: &dyn Fn(io::Error) -> Error,
+) -> Result<u64> {
+    let mut hasher = Xxh3::new();
+    let mut kept: Option<Kept> = None;
+    let mut first = true;
+    let mut pos = 0u64;
+    loop {
+        // the first read fills the buffer, so `wants` sees a whole head
+        let n = if first {
+            read_full(entry, buf)
+        } else {
+            entry.read(buf)
+        }
+        .map_err(entry_err)?;
+        if first {
+            first = false;
+            kept = opts
+                .capture
+                .as_ref()
+                .and_then(|c| start_keeping(c.as_ref(), &h.path, size, &buf[..n]));
+        }
+        if n == 0 {
+            break;
+        }
+        if opts.content_hashes {
+            hasher.update(&buf[..n]);
+        }
+        if let Some(k) = kept.as_mut() {
+            k.take(pos, &buf[..n]);
+        }
+        pos += n as u64;
+    }
+    if let (Some(c), Some(k)) = (&opts.capture, kept) {
+        let v = match k {
+            Kept::Whole(k) => c.keep(&h.path, k),
+            Kept::Parts(_, mut parts) => {
+                // ranges past the end of the file stay empty
+                parts.retain(|p| !p.1.is_empty());
+                c.keep_parts(&h.path, parts)
+            }
+        };
+        if let Some(v) = v {
+            out.captured.push((out.entries.len() as u32, v));
+        }
+    }
+    if !opts.content_hashes {
+        return Ok(0);
+    }
+    Ok(match hasher.digest() {
+        0 => 1,
+        d => d,
+    })
+}
+
+/// What the capture wants of a file, judged from its head: nothing, all of it, or some ranges.
+fn start_keeping(c: &dyn Capture, path: &str, size: u64, head: &[u8]) -> Option<Kept> {
+    if !c.wants(path, size, head) {
+        return None;
+    }
+    Some(match c.ranges(path, size, head) {
+        Some(r) => {
+            let r = merge_ranges(r);
+            let parts = r.iter().map(|x| (x.start, Vec::new())).collect();
+            Kept::Parts(r, parts)
+        }
+        None => Kept::Whole(Vec::with_capacity(size.min(1 << 24) as usize)),
+    })
 }
 
 /// The decompressor, kept as an enum so the blob reader can be taken back to finish its hash.

@@ -92,13 +92,12 @@ pub fn read_members(
     let done: Mutex<Vec<(usize, bool, Result<Done>)>> = Mutex::default();
     rayon::scope(|s| {
         for _ in 0..rayon::current_num_threads() {
-            s.spawn(|_| loop {
-                let Some(job) = queue.lock().ok().and_then(|mut q| q.pop()) else {
-                    break;
-                };
-                let (at, is_sha, r) = run(idx, todo, opts, file.as_ref().map(|f| &f.0), job);
-                if let Ok(mut d) = done.lock() {
-                    d.push((at, is_sha, r));
+            s.spawn(|_| {
+                while let Some(job) = queue.lock().ok().and_then(|mut q| q.pop()) {
+                    let (at, is_sha, r) = run(idx, todo, opts, file.as_ref().map(|f| &f.0), job);
+                    if let Ok(mut d) = done.lock() {
+                        d.push((at, is_sha, r));
+                    }
                 }
             });
         }
