@@ -129,15 +129,7 @@ fn run_cli(cli: Cli) -> anyhow::Result<i32> {
         return crate::tui::run(&target, &config, &cli.why);
     }
     let a = load_analysed(&target, &config, &cli.why)?;
-    if let Some(path) = &cli.json {
-        write_report_json(path, &a)?;
-    }
-    if let Some(path) = &cli.html {
-        write_output(
-            path,
-            &report::html::render_image(&a.image, &a.analysis, &a.why),
-        )?;
-    }
+    write_report_files(&cli, &a)?;
     if cli.json.is_some() || cli.html.is_some() {
         return Ok(exit_codes::OK);
     }
@@ -147,6 +139,20 @@ fn run_cli(cli: Cli) -> anyhow::Result<i32> {
         report::text::render_why(&report::why::WhyView::new(&a.why))
     ))?;
     Ok(exit_codes::OK)
+}
+
+/// The report files asked for with `--json` and `--html`, from one analysis.
+fn write_report_files(cli: &Cli, a: &Analysed) -> anyhow::Result<()> {
+    if let Some(path) = &cli.json {
+        write_report_json(path, a)?;
+    }
+    if let Some(path) = &cli.html {
+        write_output(
+            path,
+            &report::html::render_image(&a.image, &a.analysis, &a.why),
+        )?;
+    }
+    Ok(())
 }
 
 /// The JSON report: dive's export, our keys, and the why-analysis sections.
@@ -196,15 +202,7 @@ fn run_ci(cli: &Cli, config: &LoadConfig, target: &str) -> anyhow::Result<i32> {
         let _ = writeln!(std::io::stderr(), "{}", escape_controls(&line));
     }
     let a = load_analysed(target, config, &cli.why)?;
-    if let Some(path) = &cli.json {
-        write_report_json(path, &a)?;
-    }
-    if let Some(path) = &cli.html {
-        write_output(
-            path,
-            &report::html::render_image(&a.image, &a.analysis, &a.why),
-        )?;
-    }
+    write_report_files(cli, &a)?;
     let baseline = match &cli.ci.baseline {
         Some(b) => Some(rules::Baseline::of(&load_image(
             b,

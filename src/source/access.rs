@@ -76,15 +76,7 @@ impl LayerFiles {
     /// Index `source` (an archive or an OCI layout directory) and pick its image by `selection`,
     /// as loading does.
     pub fn open(source: &Path, selection: &Selection) -> Result<LayerFiles> {
-        let md = std::fs::metadata(source).map_err(|e| Error::Io {
-            path: source.to_path_buf(),
-            source: e,
-        })?;
-        let idx = if md.is_dir() {
-            MemberIndex::from_dir(source)?
-        } else {
-            MemberIndex::from_tar_file(source)?
-        };
+        let idx = MemberIndex::from_path(source)?;
         let plan = layout::plan(&idx, selection, false)?;
         Ok(LayerFiles { idx, plan })
     }

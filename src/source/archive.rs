@@ -92,6 +92,19 @@ fn clean_member_name(raw: &str) -> String {
 }
 
 impl MemberIndex {
+    /// Index `source`: an OCI layout directory, or an archive file.
+    pub fn from_path(source: &Path) -> Result<MemberIndex> {
+        let md = std::fs::metadata(source).map_err(|e| Error::Io {
+            path: source.to_path_buf(),
+            source: e,
+        })?;
+        if md.is_dir() {
+            MemberIndex::from_dir(source)
+        } else {
+            MemberIndex::from_tar_file(source)
+        }
+    }
+
     /// Index a tar file: read headers, seek over contents, keep small members' bytes.
     pub fn from_tar_file(path: &Path) -> Result<MemberIndex> {
         let archive = path.display().to_string();

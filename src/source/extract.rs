@@ -18,15 +18,7 @@ pub fn extract_entry(
     layer: usize,
     path: &str,
 ) -> Result<Vec<u8>> {
-    let md = std::fs::metadata(source).map_err(|e| Error::Io {
-        path: source.to_path_buf(),
-        source: e,
-    })?;
-    let idx = if md.is_dir() {
-        MemberIndex::from_dir(source)?
-    } else {
-        MemberIndex::from_tar_file(source)?
-    };
+    let idx = MemberIndex::from_path(source)?;
     let plan = layout::plan(&idx, selection, false)?;
     let lp = plan
         .layers
