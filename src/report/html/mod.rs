@@ -5,12 +5,12 @@
 //! JSON that a small script draws; the tables and headline need no script.
 
 mod compare;
-mod image;
+mod image_page;
 pub mod tree_data;
 mod why;
 
 pub use compare::render_compare;
-pub use image::render_image;
+pub use image_page::render_image;
 
 use crate::units::human_bytes;
 use maud::{html, Markup, PreEscaped, DOCTYPE};
