@@ -172,7 +172,8 @@ impl LoadConfig {
             progress: watch.progress.clone(),
             cache,
             capture: (keep == Keep::Contents).then(crate::analysis::capture::why_capture),
-            verified_cache: crate::source::verified::default_path(),
+            // digests of earlier loads sit beside the layer cache: one place, one --no-cache
+            verified_cache: self.store.as_ref().map(|s| s.dir().join("verified-layers")),
             max_inflate_ratio: self.max_inflate_ratio,
             store: self.store.clone(),
         }

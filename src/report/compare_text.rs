@@ -40,82 +40,85 @@ fn pct(a: u64, d: i64) -> String {
     format!(" ({:+.1}%)", 100.0 * d as f64 / a as f64)
 }
 
+/// One row of the comparison's headline: A, B and B − A, written for people. The text report
+/// and the HTML page both show these rows.
+pub struct HeadlineRow {
+    pub label: &'static str,
+    pub a: String,
+    pub b: String,
+    pub delta: String,
+}
+
+/// The headline's rows: sizes, layers, final files, true waste, dive's efficiency, leftovers.
+pub fn headline_rows(c: &Comparison) -> Vec<HeadlineRow> {
+    let (a, b, d) = (&c.headline.a, &c.headline.b, &c.headline.delta);
+    let row = |label, a: String, b: String, delta: String| HeadlineRow { label, a, b, delta };
+    let bytes = |label, x: u64, y: u64, dz: i64, with_pct: bool| {
+        let extra = if with_pct { pct(x, dz) } else { String::new() };
+        row(
+            label,
+            human_bytes(x),
+            human_bytes(y),
+            format!("{}{extra}", human_delta(dz)),
+        )
+    };
+    vec![
+        bytes("Size", a.size_bytes, b.size_bytes, d.size_bytes, true),
+        bytes(
+            "Compressed",
+            a.compressed_bytes,
+            b.compressed_bytes,
+            d.compressed_bytes,
+            true,
+        ),
+        row(
+            "Layers",
+            a.layers.to_string(),
+            b.layers.to_string(),
+            format!("{:+}", d.layers),
+        ),
+        bytes(
+            "Final files",
+            a.final_bytes,
+            b.final_bytes,
+            d.final_bytes,
+            false,
+        ),
+        bytes(
+            "True waste",
+            a.true_wasted_bytes,
+            b.true_wasted_bytes,
+            d.true_wasted_bytes,
+            false,
+        ),
+        row(
+            "dive efficiency",
+            format!("{:.2} %", a.efficiency * 100.0),
+            format!("{:.2} %", b.efficiency * 100.0),
+            format!("{:+.2} points", d.efficiency * 100.0),
+        ),
+        row(
+            "Leftovers",
+            a.leftover_bytes.map_or("n/a".into(), human_bytes),
+            b.leftover_bytes.map_or("n/a".into(), human_bytes),
+            d.leftover_bytes.map_or(String::new(), human_delta),
+        ),
+    ]
+}
+
 /// The headline table alone (also the top of the `--ci` output).
 pub fn render_headline(c: &Comparison) -> String {
     let mut s = String::new();
-    let (a, b, d) = (&c.headline.a, &c.headline.b, &c.headline.delta);
+    let (a, b) = (&c.headline.a, &c.headline.b);
     let _ = writeln!(s, "A: {} ({})", esc(&a.name), esc(&a.source));
     let _ = writeln!(s, "B: {} ({})", esc(&b.name), esc(&b.source));
     let _ = writeln!(s);
-    let row = |s: &mut String, label: &str, x: String, y: String, z: String| {
-        let _ = writeln!(s, "  {label:<12} {x:>12} {y:>12}  {z}");
+    let row = |s: &mut String, label: &str, x: &str, y: &str, z: &str| {
+        let _ = writeln!(s, "  {label:<15} {x:>12} {y:>12}  {z}");
     };
-    row(&mut s, "", "A".into(), "B".into(), "B − A".into());
-    row(
-        &mut s,
-        "Size",
-        human_bytes(a.size_bytes),
-        human_bytes(b.size_bytes),
-        format!(
-            "{}{}",
-            human_delta(d.size_bytes),
-            pct(a.size_bytes, d.size_bytes)
-        ),
-    );
-    row(
-        &mut s,
-        "Compressed",
-        human_bytes(a.compressed_bytes),
-        human_bytes(b.compressed_bytes),
-        format!(
-            "{}{}",
-            human_delta(d.compressed_bytes),
-            pct(a.compressed_bytes, d.compressed_bytes)
-        ),
-    );
-    row(
-        &mut s,
-        "Layers",
-        a.layers.to_string(),
-        b.layers.to_string(),
-        format!("{:+}", d.layers),
-    );
-    row(
-        &mut s,
-        "Final files",
-        human_bytes(a.final_bytes),
-        human_bytes(b.final_bytes),
-        human_delta(d.final_bytes),
-    );
-    row(
-        &mut s,
-        "True waste",
-        human_bytes(a.true_wasted_bytes),
-        human_bytes(b.true_wasted_bytes),
-        human_delta(d.true_wasted_bytes),
-    );
-    row(
-        &mut s,
-        "Efficiency",
-        format!("{:.2} %", a.efficiency * 100.0),
-        format!("{:.2} %", b.efficiency * 100.0),
-        format!("{:+.2} points", d.efficiency * 100.0),
-    );
-    match (a.leftover_bytes, b.leftover_bytes, d.leftover_bytes) {
-        (Some(x), Some(y), Some(z)) => row(
-            &mut s,
-            "Leftovers",
-            human_bytes(x),
-            human_bytes(y),
-            human_delta(z),
-        ),
-        _ => row(
-            &mut s,
-            "Leftovers",
-            "n/a".into(),
-            "n/a".into(),
-            String::new(),
-        ),
+    row(&mut s, "", "A", "B", "B − A");
+    for r in headline_rows(c) {
+        row(&mut s, r.label, &r.a, &r.b, &r.delta);
     }
     s
 }

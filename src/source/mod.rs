@@ -41,7 +41,7 @@ pub struct LoadOptions {
     pub cache: Option<LayerCache>,
     /// Files whose contents to keep in [`Image::captured`] (package databases, ELF facts).
     pub capture: Option<Arc<dyn Capture>>,
-    /// A file of digests computed by earlier loads ([`verified::default_path`]): a blob of an
+    /// A file of digests computed by earlier loads (`verified-layers` in the layer cache's directory): a blob of an
     /// unchanged archive file found there is not hashed again. None: hash every blob.
     pub verified_cache: Option<std::path::PathBuf>,
     /// The zip-bomb guard: see [`LayerParseOptions::max_inflate_ratio`].

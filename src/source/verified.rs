@@ -11,20 +11,6 @@ use std::sync::Mutex;
 /// The cache file is started afresh past this size (about 5000 layers).
 const MAX_BYTES: u64 = 1 << 20;
 
-/// Where the CLI keeps the cache: `$XDG_CACHE_HOME/bathyscaphe/verified-layers`, else
-/// `$HOME/.cache/...`; `None` when neither is set.
-pub fn default_path() -> Option<PathBuf> {
-    let base = std::env::var_os("XDG_CACHE_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME")
-                .filter(|v| !v.is_empty())
-                .map(|h| PathBuf::from(h).join(".cache"))
-        })?;
-    Some(base.join("bathyscaphe").join("verified-layers"))
-}
-
 /// A blob's place: the file's identity, then the blob's offset and length in it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct BlobKey(String);

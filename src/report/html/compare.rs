@@ -32,75 +32,16 @@ pub fn render_compare(c: &Comparison) -> String {
     )
 }
 
-fn pct(a: u64, d: i64) -> String {
-    if a == 0 {
-        return String::new();
-    }
-    format!(" ({:+.1}%)", 100.0 * d as f64 / a as f64)
-}
-
 fn headline(c: &Comparison) -> Markup {
-    let (a, b, d) = (&c.headline.a, &c.headline.b, &c.headline.delta);
-    let rows: Vec<(&str, String, String, String)> = vec![
-        (
-            "Size",
-            human_bytes(a.size_bytes),
-            human_bytes(b.size_bytes),
-            format!(
-                "{}{}",
-                human_delta(d.size_bytes),
-                pct(a.size_bytes, d.size_bytes)
-            ),
-        ),
-        (
-            "Compressed",
-            human_bytes(a.compressed_bytes),
-            human_bytes(b.compressed_bytes),
-            format!(
-                "{}{}",
-                human_delta(d.compressed_bytes),
-                pct(a.compressed_bytes, d.compressed_bytes)
-            ),
-        ),
-        (
-            "Layers",
-            a.layers.to_string(),
-            b.layers.to_string(),
-            format!("{:+}", d.layers),
-        ),
-        (
-            "Final files",
-            human_bytes(a.final_bytes),
-            human_bytes(b.final_bytes),
-            human_delta(d.final_bytes),
-        ),
-        (
-            "True waste",
-            human_bytes(a.true_wasted_bytes),
-            human_bytes(b.true_wasted_bytes),
-            human_delta(d.true_wasted_bytes),
-        ),
-        (
-            "dive efficiency",
-            format!("{:.2} %", a.efficiency * 100.0),
-            format!("{:.2} %", b.efficiency * 100.0),
-            format!("{:+.2} points", d.efficiency * 100.0),
-        ),
-        (
-            "Leftovers",
-            a.leftover_bytes.map_or("n/a".into(), human_bytes),
-            b.leftover_bytes.map_or("n/a".into(), human_bytes),
-            d.leftover_bytes.map_or(String::new(), human_delta),
-        ),
-    ];
+    let rows = crate::report::compare_text::headline_rows(c);
     html! {
         section id="headline" {
             h2 { "Headline" }
             table class="headline-table" {
                 thead { tr { th {} th class="num" { "A" } th class="num" { "B" } th class="num" { "B − A" } } }
                 tbody {
-                    @for (label, x, y, z) in &rows {
-                        tr { th { (label) } td class="num" { (x) } td class="num" { (y) } td class="num delta" { (z) } }
+                    @for r in &rows {
+                        tr { th { (r.label) } td class="num" { (r.a) } td class="num" { (r.b) } td class="num delta" { (r.delta) } }
                     }
                 }
             }
