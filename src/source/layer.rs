@@ -219,8 +219,12 @@ impl ShaPipe {
 
 impl Drop for ShaPipe {
     fn drop(&mut self) {
-        // closing the channel ends the thread; it is detached if finish() never ran
+        // closing the channel ends the thread; join it so no thread outlives the layer read
+        // (a detached one kept its thread-locals past the read: the fuzzer's leak check)
         self.tx.take();
+        if let Some(handle) = self.handle.take() {
+            let _ = handle.join();
+        }
     }
 }
 
