@@ -539,13 +539,13 @@ fn i21_a_layer_without_history_has_one_label_everywhere() {
     assert_eq!(e.image.layers[0].label(), "(no history)");
     let s = text(&screen(&a, 100, 30));
     assert!(s.contains("(no history)"), "{s}");
-    let report = bathyscaphe::report::text::render(&e.image, &e.analysis);
+    let report = bathyscaphe::report::text::render(&e.image, &e.analysis, 100);
     assert!(report.contains("(no history)"), "{report}");
     // a history comment names what was imported, in the explorer and the report alike
     let (mut image, analysis) = load();
     image.layers[0].history.as_mut().unwrap().comment = Some("debootstrap minbase".into());
     assert_eq!(image.layers[0].label(), "(imported: debootstrap minbase)");
-    let report = bathyscaphe::report::text::render(&image, &analysis);
+    let report = bathyscaphe::report::text::render(&image, &analysis, 100);
     assert!(
         report.contains("(imported: debootstrap minbase)"),
         "{report}"

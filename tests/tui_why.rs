@@ -302,7 +302,7 @@ fn the_pane_shows_the_text_reports_recommendations_and_removed_packages() {
                 ),
         );
     let (ex0, why) = loaded_from(spec);
-    let text = report::text::render_why(&WhyView::new(&why));
+    let text = report::text::render_why(&WhyView::new(&why), 200);
     let mut a = App::explorer(ex0, Rect::new(0, 0, 110, 32));
     handle_event(&mut a, AppEvent::Why(Box::new(Ok(why))));
     press(&mut a, vec![ch('b')]);

@@ -66,3 +66,16 @@ pub fn worse() -> Style {
 pub fn metadata() -> Style {
     Style::new().fg(Color::Blue)
 }
+
+/// A leftover category's colour in the why pane: build tools and what they pull in, caches,
+/// development files, sources, docs.
+pub fn category(c: crate::analysis::leftovers::Category) -> Style {
+    use crate::analysis::leftovers::Category as C;
+    match c {
+        C::Compiler | C::BuildDeps => Style::new().fg(Color::Red),
+        C::PackageCache => Style::new().fg(Color::Yellow),
+        C::DevFiles | C::DevDependency => Style::new().fg(Color::Magenta),
+        C::Source | C::Vcs => Style::new().fg(Color::Blue),
+        C::Docs => Style::new().fg(Color::Green),
+    }
+}
