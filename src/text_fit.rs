@@ -80,12 +80,25 @@ pub fn fit_between(prefix: &str, middle: &str, suffix: &str, width: usize, path:
 }
 
 /// Prose wrapped at word boundaries into lines of at most `width` chars: the first starts with
-/// `first`, the others with `rest`. A word longer than a line is left whole on its own line.
+/// `first`, the others with `rest`. A size keeps its unit (`800 B` never breaks); a word longer
+/// than a line is left whole on its own line.
 pub fn wrap(text: &str, width: usize, first: &str, rest: &str) -> Vec<String> {
+    const UNITS: [&str; 8] = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "%"];
+    let mut words: Vec<String> = Vec::new();
+    for w in text.split_whitespace() {
+        let unit = UNITS.contains(&w.trim_end_matches([',', '.', ')', ';', ':']));
+        match words.last_mut() {
+            Some(prev) if unit && prev.ends_with(|c: char| c.is_ascii_digit()) => {
+                prev.push(' ');
+                prev.push_str(w);
+            }
+            _ => words.push(w.to_string()),
+        }
+    }
     let mut lines = Vec::new();
     let mut line = first.to_string();
     let mut empty = true;
-    for word in text.split_whitespace() {
+    for word in &words {
         let n = line.chars().count();
         if !empty && n + 1 + word.chars().count() > width {
             lines.push(std::mem::replace(&mut line, rest.to_string()));
@@ -205,6 +218,11 @@ mod tests {
             vec!["averyveryverylongword", "x"]
         );
         assert_eq!(wrap("", 8, "> ", ""), vec!["> "]);
+        // a size and its unit stay on one line
+        assert_eq!(
+            wrap("docs 12.5 kB, dev 800 B.", 14, "", ""),
+            vec!["docs 12.5 kB,", "dev 800 B."]
+        );
     }
 
     #[test]

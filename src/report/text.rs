@@ -18,7 +18,7 @@ pub const TOP_PATHS: usize = 10;
 /// The width of the report when stdout is not a terminal.
 pub const PIPE_WIDTH: usize = 100;
 /// Narrower than this, the report is laid out as if it were this wide.
-pub const MIN_WIDTH: usize = 60;
+pub const MIN_WIDTH: usize = 80;
 
 pub fn render(image: &Image, a: &Analysis, width: usize) -> String {
     let width = width.max(MIN_WIDTH);

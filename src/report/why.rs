@@ -415,16 +415,12 @@ fn lead_package<'a>(ps: &[&'a Package], command: &str) -> &'a str {
 /// How to stop shipping what a later layer removes, for this package manager.
 fn removal_fix(m: Option<Manager>) -> String {
     let same_run = match m {
-        Some(Manager::Apk) => {
-            "`apk add --virtual .build-deps … && <build> && apk del .build-deps`"
-        }
-        Some(Manager::Dpkg) => {
-            "`apt-get install … && <build> && apt-get purge -y --auto-remove … && rm -rf /var/lib/apt/lists/*`"
-        }
+        Some(Manager::Apk) => "`apk add --virtual .build-deps … && <build> && apk del .build-deps`",
+        Some(Manager::Dpkg) => "`apt-get install … && <build> && apt-get purge -y --auto-remove …`",
         _ => "`install … && <build> && remove …`",
     };
     format!(
-        "Install, use and remove them in the same RUN ({same_run}), or build in a separate stage and COPY --from only the result: removing files in a later layer frees nothing."
+        "Install, use and remove them in one RUN ({same_run}), or build in a separate stage and COPY --from only the result."
     )
 }
 

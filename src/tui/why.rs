@@ -16,7 +16,7 @@ use crate::report::why::{
     origin_total_words, origin_word, EstimateSection, FindingRow, Headline, LeftoverSection,
     PackageSection, StageSection, WhyView,
 };
-use crate::text_fit::{fit_between, truncate};
+use crate::text_fit::{fit_between, truncate, wrap};
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
@@ -71,9 +71,9 @@ pub struct WhyLine {
     pub target: WhyTarget,
     /// A leftover row's category, drawn in its colour.
     pub category: Option<Category>,
-    /// Where the row's path starts (in chars): a line too wide is cut in the path's middle,
-    /// so the numbers before it and the file name stay.
-    pub path_from: Option<usize>,
+    /// Where the row's path starts and how long it is (in chars): a line too wide is cut in
+    /// the path's middle, so the numbers before it, the file name and the package stay.
+    pub path_from: Option<(usize, usize)>,
 }
 
 fn line(kind: LineKind, text: String, target: WhyTarget) -> WhyLine {
@@ -200,7 +200,7 @@ fn leftover_lines(out: &mut Vec<WhyLine>, image: &Image, l: &LeftoverSection, la
                 .map(|p| format!(" ({p})"))
                 .unwrap_or_default();
             out.push(WhyLine {
-                path_from: Some(cols.chars().count()),
+                path_from: Some((cols.chars().count(), r.path.chars().count())),
                 text: format!("{cols}{}{package}", r.path),
                 kind: Finding,
                 target: WhyTarget::Path {
@@ -407,18 +407,38 @@ fn estimate_lines(out: &mut Vec<WhyLine>, e: &EstimateSection) {
     }
 }
 
-/// A line as drawn `width` columns wide: cut in its path's middle when it has one, else at its
-/// end, with "…"; the category word in its colour.
-fn styled(l: &WhyLine, width: usize, base: Style) -> Line<'static> {
+/// A line's screen rows, `width` columns wide: prose (headings, advice, estimates) wraps under
+/// its first word; a table row is cut with "…", in its path's middle when it has one.
+fn screen_rows(l: &WhyLine, width: usize) -> Vec<String> {
     let n = l.text.chars().count();
-    let text = match l.path_from {
-        Some(at) if n > width && at < n => {
-            let head: String = l.text.chars().take(at).collect();
-            let rest: String = l.text.chars().skip(at).collect();
-            fit_between(&head, &rest, "", width, true)
+    if n <= width {
+        return vec![l.text.clone()];
+    }
+    match (l.kind, l.path_from) {
+        (LineKind::Heading | LineKind::Plain, _) => {
+            let lead = l.text.chars().take_while(|c| *c == ' ').count();
+            let arrow = l.text.trim_start().starts_with('→');
+            let rest = " ".repeat(lead + if arrow { 2 } else { 1 });
+            wrap(&l.text, width, &" ".repeat(lead), &rest)
+                .iter()
+                .map(|r| truncate(r, width))
+                .collect()
         }
-        _ => truncate(&l.text, width),
-    };
+        (_, Some((at, len))) if at + len <= n => {
+            let head: String = l.text.chars().take(at).collect();
+            let path: String = l.text.chars().skip(at).take(len).collect();
+            let tail: String = l.text.chars().skip(at + len).collect();
+            vec![truncate(
+                &fit_between(&head, &path, &tail, width, true),
+                width,
+            )]
+        }
+        _ => vec![truncate(&l.text, width)],
+    }
+}
+
+/// One screen row of a line, in its style: the category word in its colour.
+fn styled(l: &WhyLine, text: String, base: Style) -> Line<'static> {
     let Some(c) = l.category else {
         return Line::styled(text, base);
     };
@@ -434,12 +454,24 @@ fn styled(l: &WhyLine, width: usize, base: Style) -> Line<'static> {
     }
 }
 
-fn visible(area: Rect) -> usize {
-    area.height.saturating_sub(2) as usize
-}
-
-fn offset(sel: usize, vis: usize) -> usize {
-    (sel + 1).saturating_sub(vis.max(1))
+/// Every line's screen rows, as (line, row text), and the first row shown: the selected
+/// line's rows in view, at the bottom when it is below the first screenful.
+fn layout(ex: &Explorer, area: Rect) -> (Vec<(usize, String)>, usize) {
+    let width = area.width.saturating_sub(2).max(1) as usize;
+    let vis = area.height.saturating_sub(2).max(1) as usize;
+    let mut rows = Vec::new();
+    let (mut first, mut last) = (0, 0);
+    for (i, l) in ex.why_lines.iter().enumerate() {
+        if i == ex.why_sel {
+            first = rows.len();
+        }
+        rows.extend(screen_rows(l, width).into_iter().map(|r| (i, r)));
+        if i == ex.why_sel {
+            last = rows.len().saturating_sub(1);
+        }
+    }
+    let off = (last + 1).saturating_sub(vis).min(first);
+    (rows, off)
 }
 
 pub fn render(f: &mut Frame, area: Rect, ex: &Explorer) {
@@ -455,15 +487,12 @@ pub fn render(f: &mut Frame, area: Rect, ex: &Explorer) {
             theme::warn(),
         )],
         Some(Ok(_)) => {
-            let vis = visible(area);
-            let off = offset(ex.why_sel, vis);
-            let width = area.width.saturating_sub(2) as usize;
-            ex.why_lines
-                .iter()
-                .enumerate()
+            let (rows, off) = layout(ex, area);
+            rows.into_iter()
                 .skip(off)
-                .take(vis)
-                .map(|(i, l)| {
+                .take(area.height.saturating_sub(2) as usize)
+                .map(|(i, text)| {
+                    let l = &ex.why_lines[i];
                     let mut st = match l.kind {
                         LineKind::Heading | LineKind::Group => theme::header(),
                         LineKind::Columns => theme::label(),
@@ -473,7 +502,7 @@ pub fn render(f: &mut Frame, area: Rect, ex: &Explorer) {
                     if i == ex.why_sel {
                         st = st.patch(theme::selected(focused));
                     }
-                    styled(l, width, st)
+                    styled(l, text, st)
                 })
                 .collect()
         }
@@ -484,10 +513,9 @@ pub fn render(f: &mut Frame, area: Rect, ex: &Explorer) {
 /// The line drawn at screen row `y` (for mouse clicks).
 pub fn line_at_row(ex: &Explorer, area: Rect, y: u16) -> Option<usize> {
     let first = area.y + 1;
-    let vis = visible(area);
-    if y < first || (y - first) as usize >= vis {
+    if y < first || y >= area.y + area.height.saturating_sub(1) {
         return None;
     }
-    let i = offset(ex.why_sel, vis) + (y - first) as usize;
-    (i < ex.why_lines.len()).then_some(i)
+    let (rows, off) = layout(ex, area);
+    rows.get(off + (y - first) as usize).map(|(i, _)| *i)
 }
