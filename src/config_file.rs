@@ -303,9 +303,7 @@ mod explorer {
                     p.start.sort = match r.string(&key, v)? {
                         "name" => SortOrder::Name,
                         "size" => SortOrder::SizeDesc,
-                        s => {
-                            return Err(r.bad(&key, format!("{} is not name or size", quoted(s))))
-                        }
+                        s => return Err(r.bad(&key, format!("{} is not name or size", quoted(s)))),
                     }
                 }
                 // dive's: the tree's share, so the layer pane has the rest
@@ -374,7 +372,6 @@ mod explorer {
         }
         Ok(())
     }
-
 }
 
 #[cfg(test)]
@@ -406,7 +403,11 @@ mod tests {
             Some((PathBuf::from("f.yaml"), true))
         );
         assert_eq!(locate(None, &all), Some((PathBuf::from("/e/b.yaml"), true)));
-        let xdg = env(&[("BATHY_CONFIG", ""), ("XDG_CONFIG_HOME", "/x"), ("HOME", "/h")]);
+        let xdg = env(&[
+            ("BATHY_CONFIG", ""),
+            ("XDG_CONFIG_HOME", "/x"),
+            ("HOME", "/h"),
+        ]);
         assert_eq!(
             locate(None, xdg),
             Some((PathBuf::from("/x/bathy/config.yaml"), false))
@@ -471,7 +472,10 @@ mod tests {
             err("filetree:\n  sort: date\n"),
             "c.yaml: filetree.sort: \"date\" is not name or size"
         );
-        assert_eq!(err("- a\n- b\n"), "c.yaml: a list where a mapping of settings belongs");
+        assert_eq!(
+            err("- a\n- b\n"),
+            "c.yaml: a list where a mapping of settings belongs"
+        );
         assert_eq!(
             err("ci: strict\n"),
             "c.yaml: ci: \"strict\" where a .dive-ci mapping (rules: ...) belongs"
@@ -531,8 +535,9 @@ mod tests {
     #[cfg(feature = "tui")]
     #[test]
     fn bad_keybindings_name_the_action() {
-        assert!(err("keybinding:\n  fly: x\n")
-            .starts_with("c.yaml: keybinding.fly: no explorer action is called \"fly\" (actions: "));
+        assert!(err("keybinding:\n  fly: x\n").starts_with(
+            "c.yaml: keybinding.fly: no explorer action is called \"fly\" (actions: "
+        ));
         assert_eq!(
             err("keybinding:\n  quit: ctrl+banana\n"),
             "c.yaml: keybinding.quit: \"ctrl+banana\" is not a key (a character, a name such as \

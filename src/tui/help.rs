@@ -40,7 +40,10 @@ fn lines(scopes: &[Scope], col_w: usize) -> Vec<Line<'static>> {
     for scope in scopes {
         let i = Scope::ALL.iter().position(|s| s == scope).unwrap_or(0);
         let (_, title) = S::HELP_SCOPES[i];
-        let bs: Vec<_> = keys::active().iter().filter(|b| b.scope == *scope).collect();
+        let bs: Vec<_> = keys::active()
+            .iter()
+            .filter(|b| b.scope == *scope)
+            .collect();
         if bs.is_empty() {
             continue;
         }

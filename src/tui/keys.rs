@@ -3,7 +3,6 @@
 
 use crate::tree::ChangeMark;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use std::borrow::Cow;
 use std::cell::Cell;
 
 /// Where a binding applies. `Global` bindings work in every pane unless the pane overrides them.
@@ -186,11 +185,12 @@ impl Key {
 }
 
 /// One line of the key map.
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 pub struct Binding {
     pub scope: Scope,
-    /// Borrowed in [`BINDINGS`]; owned once the config file rebinds the action.
-    pub keys: Cow<'static, [Key]>,
+    /// Static in [`BINDINGS`]; a rebinding's keys are leaked once, when the config file is
+    /// read (a few bytes per process), so a binding stays a plain copyable value.
+    pub keys: &'static [Key],
     pub action: Action,
     pub help: &'static str,
     /// Short label for the key bar (None: only in the help overlay).
@@ -206,7 +206,7 @@ const fn b(
 ) -> Binding {
     Binding {
         scope,
-        keys: Cow::Borrowed(keys),
+        keys,
         action,
         help,
         bar,
@@ -615,7 +615,10 @@ const DIVE_NAMES: &[(&str, Action)] = &[
     ("toggle-collapse-dir", Action::ToggleCollapse),
     ("toggle-collapse-all-dir", Action::ToggleCollapseAll),
     ("toggle-added-files", Action::ToggleHide(ChangeMark::Added)),
-    ("toggle-removed-files", Action::ToggleHide(ChangeMark::Removed)),
+    (
+        "toggle-removed-files",
+        Action::ToggleHide(ChangeMark::Removed),
+    ),
     (
         "toggle-modified-files",
         Action::ToggleHide(ChangeMark::Modified),
@@ -774,9 +777,7 @@ pub fn parse_keys(text: &str) -> Result<Vec<Key>, String> {
 /// The bindings the lookup chains of two scopes share a key through.
 fn overlap(a: Scope, b: Scope) -> bool {
     let reaches = |from: Scope, to: Scope| {
-        from == to
-            || (to == Global && from != Filter)
-            || (to == Explorer && from.in_explorer())
+        from == to || (to == Global && from != Filter) || (to == Explorer && from.in_explorer())
     };
     reaches(a, b) || reaches(b, a)
 }
@@ -789,9 +790,10 @@ pub fn rebind(rebinds: &[(String, Vec<Key>)]) -> Result<Vec<Binding>, String> {
     let mut changed = vec![false; map.len()];
     for (name, keys) in rebinds {
         let mut found = false;
+        let keys: &'static [Key] = Box::leak(keys.clone().into_boxed_slice());
         for (b, c) in map.iter_mut().zip(changed.iter_mut()) {
             if action_name(b.action) == *name {
-                b.keys = Cow::Owned(keys.clone());
+                b.keys = keys;
                 *c = true;
                 found = true;
             }
