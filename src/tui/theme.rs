@@ -362,14 +362,13 @@ pub fn metadata() -> Style {
 /// A leftover category's colour in the why pane.
 pub fn category(c: Category) -> Style {
     let t = current();
-    #[allow(unreachable_patterns)] // a category added later takes the build tools' colour
     match c {
-        Category::Compiler => t.cat_build,
+        // what build tools pull in goes with them
+        Category::Compiler | Category::BuildDeps => t.cat_build,
         Category::PackageCache => t.cat_cache,
         Category::DevFiles | Category::DevDependency => t.cat_dev,
         Category::Source | Category::Vcs => t.cat_source,
         Category::Docs => t.cat_docs,
-        _ => t.cat_build,
     }
 }
 
@@ -447,18 +446,5 @@ mod tests {
         assert_eq!(current().name, ThemeName::Dark);
         using(&LIGHT, || assert_eq!(label(), LIGHT.label));
         assert_eq!(current().name, ThemeName::Dark);
-    }
-}
-
-/// A leftover category's colour in the why pane: build tools and what they pull in, caches,
-/// development files, sources, docs.
-pub fn category(c: crate::analysis::leftovers::Category) -> Style {
-    use crate::analysis::leftovers::Category as C;
-    match c {
-        C::Compiler | C::BuildDeps => Style::new().fg(Color::Red),
-        C::PackageCache => Style::new().fg(Color::Yellow),
-        C::DevFiles | C::DevDependency => Style::new().fg(Color::Magenta),
-        C::Source | C::Vcs => Style::new().fg(Color::Blue),
-        C::Docs => Style::new().fg(Color::Green),
     }
 }
