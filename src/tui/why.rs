@@ -417,8 +417,10 @@ fn screen_rows(l: &WhyLine, width: usize) -> Vec<String> {
     match (l.kind, l.path_from) {
         (LineKind::Heading | LineKind::Plain, _) => {
             let lead = l.text.chars().take_while(|c| *c == ' ').count();
-            let arrow = l.text.trim_start().starts_with('→');
-            let rest = " ".repeat(lead + if arrow { 2 } else { 1 });
+            // a bullet's text continues under its text, a sentence one column in
+            let t = l.text.trim_start();
+            let bullet = t.starts_with('→') || t.starts_with("- ");
+            let rest = " ".repeat(lead + if bullet { 2 } else { 1 });
             wrap(&l.text, width, &" ".repeat(lead), &rest)
                 .iter()
                 .map(|r| truncate(r, width))
