@@ -188,7 +188,7 @@ fn why_findings(s: &mut String, rows: &[FindingRow], width: usize) {
         if rows.len() == 1 { "" } else { "s" }
     );
     for r in rows {
-        let _ = writeln!(s, "  {}", shown(&r.headline, width - 2));
+        prose(s, &r.headline, width, "  ", "    ");
         if r.layer.is_some() && !r.instruction.is_empty() {
             let _ = writeln!(
                 s,
