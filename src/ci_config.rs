@@ -585,12 +585,13 @@ fn validate(raw: &RawRules) -> crate::Result<CiThresholds> {
                 message,
             })?;
         }
-        let all = PathGlobs::new(globs.iter().map(|(g, _)| g.clone()).collect()).map_err(
-            |message| Error::Config {
-                what: list.key().to_string(),
-                message,
-            },
-        )?;
+        let all =
+            PathGlobs::new(globs.iter().map(|(g, _)| g.clone()).collect()).map_err(|message| {
+                Error::Config {
+                    what: list.key().to_string(),
+                    message,
+                }
+            })?;
         match list {
             PathList::Ignore => cfg.ignore_paths = all,
             PathList::Forbid => cfg.forbid_paths = all,
@@ -736,7 +737,8 @@ mod tests {
         assert!(cfg.forbid_paths_anywhere.is_empty());
         let e = from_file("rules:\n  forbid-paths: [etc/shadow]\n").expect_err("relative");
         assert!(
-            e.to_string().starts_with(".dive-ci: rules.forbid-paths: glob \"etc/shadow\""),
+            e.to_string()
+                .starts_with(".dive-ci: rules.forbid-paths: glob \"etc/shadow\""),
             "{e}"
         );
     }

@@ -66,8 +66,12 @@ fn stdout_error(kind: std::io::ErrorKind, e: impl std::fmt::Display) -> anyhow::
 
 /// Everything bathy writes on stdout (but the explorer's screen) goes through here.
 fn print_out(text: &str) -> anyhow::Result<()> {
+    print_bytes(text.as_bytes())
+}
+
+fn print_bytes(bytes: &[u8]) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())
+    out.write_all(bytes)
         .and_then(|()| out.flush())
         .map_err(|e| stdout_error(e.kind(), e))
 }
@@ -112,6 +116,14 @@ fn run_cli(cli: Cli) -> anyhow::Result<i32> {
                 from,
                 to,
             } => run_diff(&image, &path, from, to, &config),
+            crate::cli::Command::Completions { shell } => {
+                print_bytes(&crate::cli::completions(shell))?;
+                Ok(exit_codes::OK)
+            }
+            crate::cli::Command::Man => {
+                print_bytes(&crate::cli::man_page()?)?;
+                Ok(exit_codes::OK)
+            }
         };
     }
     let Some(target) = cli.image.clone() else {

@@ -134,9 +134,14 @@ fn read(md: &str) -> Read {
             Event::InlineMath(_) | Event::DisplayMath(_) => r.math += 1,
             Event::Html(h) | Event::InlineHtml(h) => r.html.push(h.to_string()),
             Event::Text(t) | Event::Code(t) => {
-                for s in [cell.as_mut(), items.last_mut(), strong.as_mut(), heading.as_mut()]
-                    .into_iter()
-                    .flatten()
+                for s in [
+                    cell.as_mut(),
+                    items.last_mut(),
+                    strong.as_mut(),
+                    heading.as_mut(),
+                ]
+                .into_iter()
+                .flatten()
                 {
                     s.push_str(&t);
                 }
@@ -155,7 +160,10 @@ fn read(md: &str) -> Read {
 fn table_with_head<'a>(r: &'a Read, first: &str) -> &'a Table {
     r.tables
         .iter()
-        .find(|t| t.head.first().map(String::as_str) == Some(first) || t.head.get(1).map(String::as_str) == Some(first))
+        .find(|t| {
+            t.head.first().map(String::as_str) == Some(first)
+                || t.head.get(1).map(String::as_str) == Some(first)
+        })
         .unwrap_or_else(|| panic!("no table headed {first:?}: {:?}", r.tables))
 }
 
@@ -183,7 +191,7 @@ fn markdown_summary_parses_into_its_tables() {
         numbers.rows,
         [
             vec!["size", "15.0 kB", "700 B", "+14.3 kB"],
-            vec![
+            [
                 "compressed".to_string(),
                 human_bytes(now_c),
                 human_bytes(base_c),
@@ -220,8 +228,14 @@ fn markdown_summary_parses_into_its_tables() {
             .unwrap_or_else(|| panic!("{key} not in {:?}", rules.rows))
     };
     assert_eq!(rules.rows.len(), 5);
-    assert_eq!(row("forbid-paths"), ["FAIL", "forbid-paths", "/app/**", "2"]);
-    assert_eq!(row("lowest-efficiency"), ["PASS", "lowest-efficiency", "0.9", "1"]);
+    assert_eq!(
+        row("forbid-paths"),
+        ["FAIL", "forbid-paths", "/app/**", "2"]
+    );
+    assert_eq!(
+        row("lowest-efficiency"),
+        ["PASS", "lowest-efficiency", "0.9", "1"]
+    );
     assert_eq!(row("highest-wasted-bytes")[0], "SKIP");
 
     // leftovers, largest first, with their fixes
@@ -245,7 +259,10 @@ fn markdown_summary_parses_into_its_tables() {
         .iter()
         .map(|x| (x[0].as_str(), x[1].as_str()))
         .collect();
-    assert!(checks.contains(&("world-writable", "/app/data")), "{checks:?}");
+    assert!(
+        checks.contains(&("world-writable", "/app/data")),
+        "{checks:?}"
+    );
     assert!(
         findings
             .rows
@@ -286,7 +303,12 @@ fn summary_file_is_appended_next_to_any_format() {
     std::fs::write(&file, "earlier step\n").expect("write");
     let o = summary_of(
         dir.path(),
-        &["--ci-format", "json", "--summary", file.to_str().expect("utf-8")],
+        &[
+            "--ci-format",
+            "json",
+            "--summary",
+            file.to_str().expect("utf-8"),
+        ],
     );
     assert_eq!(o.status.code(), Some(1));
     // stdout keeps the chosen format
@@ -296,14 +318,27 @@ fn summary_file_is_appended_next_to_any_format() {
     let written = std::fs::read_to_string(&file).expect("summary written");
     assert_eq!(
         written,
-        format!("earlier step\n{}", stdout(&direct).trim_end_matches('\n').to_owned() + "\n")
+        format!(
+            "earlier step\n{}",
+            stdout(&direct).trim_end_matches('\n').to_owned() + "\n"
+        )
     );
     // --summary alone implies --ci
     let (img, _) = images(dir.path());
     let o = run(
-        &[img.to_str().expect("utf-8"), "--summary", "-", "--forbidden-findings", "disabled"],
+        &[
+            img.to_str().expect("utf-8"),
+            "--summary",
+            "-",
+            "--forbidden-findings",
+            "disabled",
+        ],
         dir.path(),
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(stdout(&o).contains("### ✅ bathy: md\\:1 passes its 2 CI rules"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("### ✅ bathy: md\\:1 passes its 2 CI rules"),
+        "{}",
+        stdout(&o)
+    );
 }

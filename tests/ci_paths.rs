@@ -176,7 +176,12 @@ fn ignored_paths_do_not_count_as_true_waste() {
     assert_eq!(code, 1);
     assert_eq!(
         culprits(&t),
-        [("/data/blob".to_string(), 1000, Some(1), "layer 1".to_string())]
+        [(
+            "/data/blob".to_string(),
+            1000,
+            Some(1),
+            "layer 1".to_string()
+        )]
     );
     assert!(
         t.message.ends_with("; ignore-paths left out 4000 bytes"),
@@ -255,7 +260,11 @@ fn ignored_paths_do_not_count_as_leftovers() {
     let f = result(&r, CiRule::ForbiddenLeftovers);
     assert_eq!((code, f.status), (0, Status::Pass));
     assert_eq!(f.message, "ignore-paths left out 5000 bytes");
-    let (code, _) = eval(dir.path(), &img, &["--forbidden-leftovers", "package-cache"]);
+    let (code, _) = eval(
+        dir.path(),
+        &img,
+        &["--forbidden-leftovers", "package-cache"],
+    );
     assert_eq!(code, 1);
 }
 
@@ -301,7 +310,12 @@ fn forbid_paths_judges_the_final_filesystem() {
     let (code, r) = eval(
         dir.path(),
         &img,
-        &["--forbid-paths", "/root/.ssh/**", "--forbid-paths", "/app/.env"],
+        &[
+            "--forbid-paths",
+            "/root/.ssh/**",
+            "--forbid-paths",
+            "/app/.env",
+        ],
     );
     let f = result(&r, CiRule::ForbidPaths);
     assert_eq!(code, 1);
@@ -319,7 +333,12 @@ fn forbid_paths_judges_the_final_filesystem() {
     let (code, r) = eval(
         dir.path(),
         &img,
-        &["--forbid-paths", "/app/.env", "--forbid-paths", "/app/{x,y}.py"],
+        &[
+            "--forbid-paths",
+            "/app/.env",
+            "--forbid-paths",
+            "/app/{x,y}.py",
+        ],
     );
     let f = result(&r, CiRule::ForbidPaths);
     assert_eq!((code, f.status), (0, Status::Pass));
@@ -387,7 +406,10 @@ fn path_lists_from_the_config_file_and_flags_add_up() {
         "rules:\n  lowestEfficiency: disabled\n  highestUserWastedPercent: disabled\n  forbidden-findings: disabled\n  forbid-paths: ['/root/.ssh/**']\n  forbid-paths-anywhere: '**/.env'\n  ignore-paths:\n    - /var/cache/**\n",
     )
     .expect("write config");
-    let o = run(&[img.to_str().expect("utf-8"), "--ci", "--ci-format", "json"], dir.path());
+    let o = run(
+        &[img.to_str().expect("utf-8"), "--ci", "--ci-format", "json"],
+        dir.path(),
+    );
     let r: CiReport = serde_json::from_slice(&o.stdout).expect("report");
     assert_eq!(o.status.code(), Some(1));
     let f = result(&r, CiRule::ForbidPaths);
@@ -409,9 +431,15 @@ fn path_lists_from_the_config_file_and_flags_add_up() {
     );
     let r: CiReport = serde_json::from_slice(&o.stdout).expect("report");
     let f = result(&r, CiRule::ForbidPaths);
-    assert_eq!(f.configured.as_deref(), Some("/root/.ssh/**, /etc/hostname"));
     assert_eq!(
-        f.culprits.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
+        f.configured.as_deref(),
+        Some("/root/.ssh/**, /etc/hostname")
+    );
+    assert_eq!(
+        f.culprits
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect::<Vec<_>>(),
         ["/etc/hostname", "/root/.ssh/known_hosts"]
     );
 }
@@ -443,7 +471,8 @@ fn bad_globs_exit_2_naming_where_they_came_from() {
     let o = run(&[img, "--ci"], dir.path());
     assert_eq!(o.status.code(), Some(2));
     assert!(
-        stderr(&o).starts_with("bathy: .dive-ci: rules.forbid-paths-anywhere: glob \"ok/relative\""),
+        stderr(&o)
+            .starts_with("bathy: .dive-ci: rules.forbid-paths-anywhere: glob \"ok/relative\""),
         "{}",
         stderr(&o)
     );
@@ -457,7 +486,13 @@ fn path_failures_in_every_format() {
     let img = img.to_str().expect("utf-8");
     let wanted = "layer 1, matches **/.env, deleted in layer 2, still shipped";
     for format in ["text", "json", "junit", "sarif", "github"] {
-        let mut args = vec![img, "--forbid-paths-anywhere", "**/.env", "--ci-format", format];
+        let mut args = vec![
+            img,
+            "--forbid-paths-anywhere",
+            "**/.env",
+            "--ci-format",
+            format,
+        ];
         args.extend_from_slice(&DEFAULTS_OFF);
         let o = run(&args, dir.path());
         assert_eq!(o.status.code(), Some(1), "{format}");

@@ -674,9 +674,13 @@ impl Waste {
             (d.needed_bytes + spread) as f64 / d.counted_bytes as f64
         };
         let wasted_bytes = d.wasted_bytes.saturating_sub(ignored_dive);
-        let user_wasted_percent = d
-            .user_wasted_percent
-            .map(|p| if ignored_dive == 0 { p } else { wasted_bytes as f64 / d.user_size_bytes as f64 });
+        let user_wasted_percent = d.user_wasted_percent.map(|p| {
+            if ignored_dive == 0 {
+                p
+            } else {
+                wasted_bytes as f64 / d.user_size_bytes as f64
+            }
+        });
         let (ignored_paths, wasted_paths): (Vec<_>, Vec<_>) = input
             .analysis
             .waste
@@ -689,7 +693,11 @@ impl Waste {
             wasted_bytes,
             user_wasted_percent,
             inefficient,
-            true_waste_bytes: input.analysis.waste.wasted_bytes.saturating_sub(ignored_true),
+            true_waste_bytes: input
+                .analysis
+                .waste
+                .wasted_bytes
+                .saturating_sub(ignored_true),
             wasted_paths,
             ignored_dive,
             ignored_true,
@@ -842,7 +850,14 @@ fn highest_user_wasted_percent(ctx: &Ctx) -> Option<CiRuleResult> {
     let t = ctx.cfg.highest_user_wasted_percent.as_ref()?;
     // dive compares NaN (no user bytes) with `>`, which is false: the rule passes
     let Some(pct) = ctx.waste.user_wasted_percent else {
-        let mut r = judge(rule, &t.text, Quantity::Ratio(t.value), Quantity::Ratio(0.0), None, Vec::new);
+        let mut r = judge(
+            rule,
+            &t.text,
+            Quantity::Ratio(t.value),
+            Quantity::Ratio(0.0),
+            None,
+            Vec::new,
+        );
         r.measured = None;
         r.message = "no bytes in user layers: nothing to compare (passes, as in dive)".to_string();
         return Some(r);
@@ -1003,7 +1018,12 @@ fn max_leftover_bytes(ctx: &Ctx) -> Option<CiRuleResult> {
     let rule = CiRule::MaxLeftoverBytes;
     let t = ctx.cfg.max_leftover_bytes.as_ref()?;
     let Some(summary) = ctx.input.leftovers else {
-        return Some(skipped(rule, &t.text, Quantity::Bytes(t.value), NO_LEFTOVERS));
+        return Some(skipped(
+            rule,
+            &t.text,
+            Quantity::Bytes(t.value),
+            NO_LEFTOVERS,
+        ));
     };
     let total = summary.total_bytes();
     let failed = (total > t.value).then(|| {

@@ -100,9 +100,7 @@ pub fn render_outputs(
     } else {
         target
     };
-    let summary_file = files
-        .summary
-        .map(|p| (p.to_path_buf(), markdown(e, h)));
+    let summary_file = files.summary.map(|p| (p.to_path_buf(), markdown(e, h)));
     match files.report {
         Some(path) if path.as_os_str() != "-" => CiOutputs {
             report_file: Some((path.to_path_buf(), render(format, e, h, false, artifact))),
@@ -554,9 +552,9 @@ impl Num {
     /// `self` against `was`: a signed size, or percentage points.
     fn change(self, was: Num) -> String {
         match (self, was) {
-            (Num::Bytes(a), Num::Bytes(b)) => {
-                human_delta((a as i128 - b as i128).clamp(i64::MIN as i128, i64::MAX as i128) as i64)
-            }
+            (Num::Bytes(a), Num::Bytes(b)) => human_delta(
+                (a as i128 - b as i128).clamp(i64::MIN as i128, i64::MAX as i128) as i64,
+            ),
             (Num::Ratio(a), Num::Ratio(b)) => format!("{:+.2} pts", (a - b) * 100.0),
             _ => String::new(),
         }
@@ -640,7 +638,10 @@ fn md_failures(s: &mut String, e: &Evaluation) {
 
 /// A collapsed section: GitHub and GitLab render Markdown inside `<details>` after a blank line.
 fn md_details(s: &mut String, summary: &str, body: &str) {
-    let _ = writeln!(s, "\n<details>\n<summary>{summary}</summary>\n\n{body}\n</details>");
+    let _ = writeln!(
+        s,
+        "\n<details>\n<summary>{summary}</summary>\n\n{body}\n</details>"
+    );
 }
 
 fn md_rules(e: &Evaluation) -> String {
@@ -666,7 +667,10 @@ fn md_rules(e: &Evaluation) -> String {
 /// "… and N more" under a list cut at [`SUMMARY_ROWS`].
 fn more(total: usize) -> String {
     if total > SUMMARY_ROWS {
-        format!("\n… and {} more (see the full report)\n", total - SUMMARY_ROWS)
+        format!(
+            "\n… and {} more (see the full report)\n",
+            total - SUMMARY_ROWS
+        )
     } else {
         String::new()
     }
@@ -696,7 +700,12 @@ fn md_findings(f: &[Finding]) -> String {
     let mut s = String::from("| check | path | layer | where | fix |\n|---|---|---:|---|---|\n");
     for x in f.iter().take(SUMMARY_ROWS) {
         let what = match &x.secret {
-            Some(d) => format!("{} {} ({})", x.check.as_str(), d.kind.as_str(), d.fingerprint),
+            Some(d) => format!(
+                "{} {} ({})",
+                x.check.as_str(),
+                d.kind.as_str(),
+                d.fingerprint
+            ),
             None => x.check.as_str().to_string(),
         };
         let _ = writeln!(
@@ -729,12 +738,23 @@ pub fn markdown(e: &Evaluation, h: &Highlights) -> String {
     let _ = writeln!(s, "### {mark} bathy: {} {verdict}\n", md_escape(&e.image));
     md_measures(&mut s, e);
     md_failures(&mut s, e);
-    md_details(&mut s, &format!("Rules ({} listed)", e.results.iter().filter(|r| listed(r)).count()), &md_rules(e));
+    md_details(
+        &mut s,
+        &format!(
+            "Rules ({} listed)",
+            e.results.iter().filter(|r| listed(r)).count()
+        ),
+        &md_rules(e),
+    );
     if !h.leftovers.is_empty() {
         let bytes: u64 = h.leftovers.iter().map(|l| l.bytes).sum();
         md_details(
             &mut s,
-            &format!("Build-tool leftovers: {} in {} findings", human_bytes(bytes), h.leftovers.len()),
+            &format!(
+                "Build-tool leftovers: {} in {} findings",
+                human_bytes(bytes),
+                h.leftovers.len()
+            ),
             &md_leftovers(h.leftovers),
         );
     }
