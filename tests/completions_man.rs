@@ -148,10 +148,6 @@ fn zsh_and_fish_parse_their_scripts() {
 #[test]
 fn man_page_formats_cleanly_and_names_every_subcommand() {
     let page = output_of(&["man"]);
-    assert!(
-        page.starts_with(".ie \\n(.g .ds Aq \\(aq") || page.contains(".TH bathy 1"),
-        "{page}"
-    );
     assert!(page.contains(".TH bathy 1"), "a man page of section 1");
     if !require_tool(&GROFF) {
         return;
