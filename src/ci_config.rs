@@ -329,14 +329,16 @@ fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> 
     Ok(Some(v.unwrap_or_default()))
 }
 
+/// A list in the file: a YAML sequence, or one string.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    Many(Vec<String>),
+    One(String),
+}
+
 /// A list of categories, as a YAML sequence or one comma-separated string.
 fn present_list<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum OneOrMany {
-        Many(Vec<String>),
-        One(String),
-    }
     let v: Option<OneOrMany> = Option::deserialize(d)?;
     Ok(Some(match v {
         None => String::new(),
@@ -348,12 +350,6 @@ fn present_list<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Er
 /// Globs, as a YAML sequence or one string (not split at commas: `{a,b}` is a glob);
 /// nothing, or one `disabled`, is an empty list.
 fn glob_list<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum OneOrMany {
-        Many(Vec<String>),
-        One(String),
-    }
     let v: Option<OneOrMany> = Option::deserialize(d)?;
     Ok(Some(match v {
         None => Vec::new(),

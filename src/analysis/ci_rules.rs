@@ -814,14 +814,27 @@ fn lowest_efficiency(ctx: &Ctx) -> Option<CiRuleResult> {
             t.value
         )
     });
-    let r = judge(
+    dive_rule(
+        ctx,
         CiRule::LowestEfficiency,
-        &t.text,
-        Quantity::Ratio(t.value),
+        (&t.text, Quantity::Ratio(t.value)),
         Quantity::Ratio(eff),
         failed,
-        || dive_culprits(&ctx.waste),
-    );
+    )
+}
+
+/// The verdict of one of dive's rules: its culprits are dive's inefficient files, and its
+/// measure leaves out what `ignore-paths` ignores.
+fn dive_rule(
+    ctx: &Ctx,
+    rule: CiRule,
+    (configured, threshold): (&str, Quantity),
+    measured: Quantity,
+    failed: Option<String>,
+) -> Option<CiRuleResult> {
+    let r = judge(rule, configured, threshold, measured, failed, || {
+        dive_culprits(&ctx.waste)
+    });
     Some(note_ignored(r, ctx.waste.ignored_dive))
 }
 
@@ -834,15 +847,13 @@ fn highest_wasted_bytes(ctx: &Ctx) -> Option<CiRuleResult> {
             t.value
         )
     });
-    let r = judge(
+    dive_rule(
+        ctx,
         CiRule::HighestWastedBytes,
-        &t.text,
-        Quantity::Bytes(t.value),
+        (&t.text, Quantity::Bytes(t.value)),
         Quantity::Bytes(wasted),
         failed,
-        || dive_culprits(&ctx.waste),
-    );
-    Some(note_ignored(r, ctx.waste.ignored_dive))
+    )
 }
 
 fn highest_user_wasted_percent(ctx: &Ctx) -> Option<CiRuleResult> {
@@ -865,15 +876,13 @@ fn highest_user_wasted_percent(ctx: &Ctx) -> Option<CiRuleResult> {
     let failed = (pct > t.value).then(|| {
         format!("too many bytes wasted, relative to the user bytes added (%-user-wasted-bytes={pct} > threshold={})", t.value)
     });
-    let r = judge(
+    dive_rule(
+        ctx,
         rule,
-        &t.text,
-        Quantity::Ratio(t.value),
+        (&t.text, Quantity::Ratio(t.value)),
         Quantity::Ratio(pct),
         failed,
-        || dive_culprits(&ctx.waste),
-    );
-    Some(note_ignored(r, ctx.waste.ignored_dive))
+    )
 }
 
 /// `part` of `whole` as a fraction; some of nothing is as large as a finite number gets (finite,
