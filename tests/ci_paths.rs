@@ -502,3 +502,37 @@ fn path_failures_in_every_format() {
         assert!(out.contains("forbid-paths-anywhere"), "{format}: {out}");
     }
 }
+
+/// The config file's `ci:` section holds what a `.dive-ci` holds, the path lists included.
+#[test]
+fn path_lists_from_the_config_files_ci_section() {
+    let dir = tmp();
+    let img = write(dir.path(), "p.tar", &path_image());
+    let cfg = dir.path().join("config.yaml");
+    std::fs::write(
+        &cfg,
+        "ci:\n  rules:\n    forbidden-findings: disabled\n    forbid-paths-anywhere: ['**/.env']\n",
+    )
+    .expect("write config");
+    let o = run(
+        &[
+            img.to_str().expect("utf-8"),
+            "--config",
+            cfg.to_str().expect("utf-8"),
+            "--ci",
+            "--ci-format",
+            "json",
+        ],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let r: CiReport = serde_json::from_slice(&o.stdout).expect("report");
+    let a = result(&r, CiRule::ForbidPathsAnywhere);
+    assert_eq!(
+        a.culprits
+            .iter()
+            .map(|c| (c.name.as_str(), c.layer))
+            .collect::<Vec<_>>(),
+        [("/app/.env", Some(1)), ("/srv/.env", Some(3))]
+    );
+}
