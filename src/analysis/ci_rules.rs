@@ -221,6 +221,8 @@ impl PartialEq for PathGlobs {
 
 /// Room for many globs, but not for a config that tries to exhaust memory.
 const GLOB_SET_LIMIT: usize = 64 << 20;
+/// No path is longer (Linux's PATH_MAX), so no useful glob is either.
+const GLOB_MAX_LEN: usize = 4096;
 
 impl PathGlobs {
     /// Compile `globs`; a glob that is not absolute (paths in an image all start with `/`, so
@@ -228,6 +230,12 @@ impl PathGlobs {
     pub fn new(globs: Vec<String>) -> Result<PathGlobs, String> {
         let mut sources = Vec::with_capacity(globs.len());
         for g in &globs {
+            if g.len() > GLOB_MAX_LEN {
+                return Err(format!(
+                    "a glob of {} bytes (at most {GLOB_MAX_LEN}: no path is longer)",
+                    g.len()
+                ));
+            }
             if !(g.starts_with('/') || g.starts_with("**")) {
                 return Err(format!(
                     "glob {} must start with / or ** (paths in an image are absolute: /app/.env, **/.env)",
@@ -1410,6 +1418,25 @@ mod tests {
         assert_eq!(Quantity::Categories(vec![]).display(), "none");
         // 32025 / 1220598 = 0.026237...
         assert_eq!(Quantity::Fraction(0.026_237).display(), "2.6237%");
+    }
+
+    #[test]
+    fn globs_are_absolute_bounded_and_compile() {
+        let g = PathGlobs::new(vec!["**/.env".into(), "/root/.ssh/**".into()]).expect("globs");
+        assert_eq!(g.first_match("/app/.env"), Some("**/.env"));
+        assert_eq!(g.first_match("/.env"), Some("**/.env"));
+        assert_eq!(g.first_match("/root/.ssh/id_rsa"), Some("/root/.ssh/**"));
+        // below the directory, not the directory
+        assert_eq!(g.first_match("/root/.ssh"), None);
+        assert_eq!(g.first_match("/app/.envrc"), None);
+        assert!(PathGlobs::new(vec!["app/.env".into()]).is_err());
+        assert!(PathGlobs::new(vec!["/a/{b".into()]).is_err());
+        let long = format!("/{}", "a".repeat(GLOB_MAX_LEN));
+        assert_eq!(
+            PathGlobs::new(vec![long]).err().as_deref(),
+            Some("a glob of 4097 bytes (at most 4096: no path is longer)")
+        );
+        assert!(PathGlobs::default().first_match("/x").is_none());
     }
 
     #[test]
