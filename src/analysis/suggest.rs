@@ -3,7 +3,7 @@
 //! smallest base the runtime closure fits, holding exactly that closure and the config that
 //! starts it. Data only: `report::dockerfile_writer` writes the file.
 
-use crate::analysis::capture::ElfFacts;
+use crate::analysis::capture::{ElfFacts, SHEBANG_TAG};
 use crate::analysis::dockerfile::Dockerfile;
 use crate::analysis::fsview::FinalFs;
 use crate::analysis::stages::{history_copy_from, history_kind, history_text, infer_base_boundary};
@@ -470,7 +470,7 @@ enum Role {
 impl Role {
     fn why(self) -> &'static str {
         match self {
-            Role::Interpreter => "the ELF interpreter the program names (PT_INTERP)",
+            Role::Interpreter => "the interpreter the program names (ELF PT_INTERP, or a script's #!)",
             Role::Library => "shared libraries loaded at start (DT_NEEDED, transitively)",
             Role::Runtime => "the language runtime and its standard library",
             Role::System => "system files programs commonly read (CA bundle, time zones, users)",
@@ -487,6 +487,10 @@ struct Item {
     role: Role,
     bytes: u64,
     dir: bool,
+    /// The regular file a file item is (None for a symlink copied as its target).
+    file: Option<NodeId>,
+    /// The file a symlink item points to.
+    target: Option<NodeId>,
 }
 
 /// The closure as COPY lines: whole directories where all of one is in it, files grouped by
@@ -498,6 +502,7 @@ fn copy_lines(fs: &FinalFs, why: &WhyReport, assumptions: &mut Vec<String>) -> V
     let mut cover = Cover::new(fs, &closure);
     cover.collect(ROOT, &mut items, assumptions, &ctx);
     items.extend(entry_paths(fs, why, &ctx));
+    drop_link_targets(fs, &mut items);
     let mut unspellable = Vec::new();
     items.retain(|i| {
         let ok = dockerfile_safe(&i.path);
@@ -524,10 +529,17 @@ struct RoleContext {
 
 impl RoleContext {
     fn new(fs: &FinalFs, why: &WhyReport) -> RoleContext {
+        // ELF interpreters and scripts' `#!` interpreters: the paths they are named by
         let mut interpreters = BTreeSet::new();
         for &n in &why.estimates.closure_nodes {
-            if let Some(i) = fs.captured(n).and_then(ElfFacts::decode).and_then(|f| f.interp) {
+            let Some(c) = fs.captured(n) else { continue };
+            if let Some(i) = ElfFacts::decode(c).and_then(|f| f.interp) {
                 interpreters.insert(i);
+            } else if let Some(line) = c.strip_prefix(SHEBANG_TAG) {
+                let line = String::from_utf8_lossy(line).to_string();
+                if let Some(w) = line.split_whitespace().next().filter(|w| w.starts_with('/')) {
+                    interpreters.insert(w.to_string());
+                }
             }
         }
         let app_dir = fs
@@ -547,7 +559,9 @@ impl RoleContext {
     fn role(&self, path: &str, fs: &FinalFs, node: Option<NodeId>) -> Role {
         let under = |d: &str| path == d || path.starts_with(&format!("{}/", d.trim_end_matches('/')));
         if self.program.as_deref() == Some(path) {
-            return Role::Program;
+            let name = path.rsplit('/').next().unwrap_or("");
+            let runtime = ["node", "nodejs", "java"].contains(&name) || name.starts_with("python");
+            return if runtime { Role::Runtime } else { Role::Program };
         }
         if self.interpreters.contains(path) {
             return Role::Interpreter;
@@ -578,14 +592,11 @@ struct Cover<'f, 'a> {
     closure: &'f HashSet<NodeId>,
     /// Closure entries (not directories) under each directory.
     covered: HashMap<NodeId, usize>,
-    /// Targets of file symlinks in the closure: copied through the link, not again.
-    link_targets: HashSet<NodeId>,
 }
 
 impl<'f, 'a> Cover<'f, 'a> {
     fn new(fs: &'f FinalFs<'a>, closure: &'f HashSet<NodeId>) -> Cover<'f, 'a> {
         let mut covered: HashMap<NodeId, usize> = HashMap::new();
-        let mut link_targets = HashSet::new();
         for &n in closure {
             if fs.is_dir(n) {
                 continue;
@@ -595,31 +606,24 @@ impl<'f, 'a> Cover<'f, 'a> {
                 *covered.entry(d).or_default() += 1;
                 p = fs.image.paths.parent(d);
             }
-            if is_symlink(fs, n) {
-                if let Some((t, _)) = fs.resolve(&fs.image.paths.path(n), true) {
-                    if !fs.is_dir(t) {
-                        link_targets.insert(t);
-                    }
-                }
-            }
         }
         Cover {
             fs,
             closure,
             covered,
-            link_targets,
         }
     }
 
-    /// Present entries (not directories) under `dir`.
-    fn total(&self, dir: NodeId) -> usize {
-        let mut n = 0;
+    /// Present entries (not directories) under `dir`, and how many of them are symlinks.
+    fn total(&self, dir: NodeId) -> (usize, usize) {
+        let (mut n, mut links) = (0, 0);
         self.fs.walk(dir, |c| {
             if !self.fs.is_dir(c) {
                 n += 1;
+                links += usize::from(is_symlink(self.fs, c));
             }
         });
-        n
+        (n, links)
     }
 
     fn collect(
@@ -643,12 +647,17 @@ impl<'f, 'a> Cover<'f, 'a> {
                 if c == 0 {
                     continue;
                 }
-                if c == self.total(k) {
+                let (total, links) = self.total(k);
+                // whole, unless it is one file, only symlinks (copied as their targets), or a
+                // directory the runtime base has too (COPY would write over all of it)
+                if c == total && total >= 2 && links < total && !shared_dir(&path) {
                     mine.push(Item {
                         role: ctx.role(&path, fs, None),
                         bytes: subtree_bytes(fs, k),
                         path,
                         dir: true,
+                        file: None,
+                        target: None,
                     });
                 } else {
                     self.collect(k, &mut mine, assumptions, ctx);
@@ -676,6 +685,8 @@ impl<'f, 'a> Cover<'f, 'a> {
                 path,
                 bytes: all,
                 dir: true,
+                file: None,
+                target: None,
             });
         } else {
             out.extend(mine);
@@ -693,12 +704,11 @@ impl<'f, 'a> Cover<'f, 'a> {
                     bytes: fs.file_bytes(t),
                     path,
                     dir: false,
+                    file: None,
+                    target: Some(t),
                 }),
                 _ => {}
             }
-            return;
-        }
-        if self.link_targets.contains(&k) {
             return;
         }
         out.push(Item {
@@ -706,6 +716,8 @@ impl<'f, 'a> Cover<'f, 'a> {
             bytes: fs.file_bytes(k),
             path,
             dir: false,
+            file: Some(k),
+            target: None,
         });
     }
 }
@@ -744,9 +756,32 @@ fn entry_paths(fs: &FinalFs, why: &WhyReport, ctx: &RoleContext) -> Vec<Item> {
             role,
             bytes: fs.file_bytes(t),
             dir: false,
+            file: None,
+            target: Some(t),
         });
     }
     out
+}
+
+/// A file that a symlink item already brings (COPY follows a source symlink) is not copied
+/// again at its own path, unless a symlink kept inside a copied directory points to it.
+fn drop_link_targets(fs: &FinalFs, items: &mut Vec<Item>) {
+    let through_links: HashSet<NodeId> = items.iter().filter_map(|i| i.target).collect();
+    let mut kept = HashSet::new();
+    for i in items.iter().filter(|i| i.dir) {
+        let Some(d) = fs.node(&i.path) else { continue };
+        fs.walk(d, |c| {
+            if is_symlink(fs, c) {
+                if let Some((t, _)) = fs.resolve(&fs.image.paths.path(c), true) {
+                    kept.insert(t);
+                }
+            }
+        });
+    }
+    items.retain(|i| match i.file {
+        Some(f) => !through_links.contains(&f) || kept.contains(&f),
+        None => true,
+    });
 }
 
 fn is_symlink(fs: &FinalFs, n: NodeId) -> bool {
@@ -757,6 +792,26 @@ fn subtree_bytes(fs: &FinalFs, dir: NodeId) -> u64 {
     let mut b = 0;
     fs.walk(dir, |c| b += fs.file_bytes(c));
     b
+}
+
+/// Top-level directories of the filesystem hierarchy: never copied whole.
+const FHS_TOP: [&str; 19] = [
+    "bin", "boot", "dev", "etc", "home", "lib", "lib32", "lib64", "libx32", "media", "mnt", "proc",
+    "root", "run", "sbin", "srv", "sys", "usr", "var",
+];
+
+/// A directory a base image shares (`/usr/lib`, `/etc/ssl`, `/lib/x86_64-linux-gnu`), which a
+/// COPY writes files into rather than replacing as a whole.
+fn shared_dir(path: &str) -> bool {
+    let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+    match parts.as_slice() {
+        [] => true,
+        [top] => FHS_TOP.contains(top),
+        [top, _] => FHS_TOP.contains(top) && *top != "home" && *top != "srv",
+        ["usr", "local", _] => true,
+        ["usr", lib, arch] | [lib, arch, ..] if lib.starts_with("lib") && arch.contains("-linux-") => true,
+        _ => false,
+    }
 }
 
 fn parent_of(path: &str) -> String {
