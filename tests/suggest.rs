@@ -349,3 +349,26 @@ fn hostile_config_values_and_paths_stay_out_of_instructions() {
     assert!(text.contains("ENV OK=\"a \\\"quoted\\\" \\$value\""), "{text}");
     assert!(text.contains("not carried over, as their values hold control characters: ENV, LABEL"), "{text}");
 }
+
+#[test]
+fn the_reports_point_to_suggest_only_for_a_large_gain() {
+    use bathyscaphe::analysis::estimates::Estimates;
+    use bathyscaphe::analysis::suggest::pointer;
+    let e = |final_bytes, closure| Estimates {
+        final_bytes,
+        without_leftovers_bytes: 0,
+        runtime_closure_bytes: closure,
+        runtime_closure_files: 0,
+        runtime_closure_base: None,
+        program: None,
+        assumptions: Vec::new(),
+        closure_nodes: Vec::new(),
+    };
+    // 1.3 GB with an 8 MB closure: 1.292 GB to gain
+    let p = pointer(&e(1_300_000_000, Some(8_000_000))).expect("a pointer");
+    assert!(p.starts_with("a multi-stage rewrite could save 1.3 GB: run `bathy suggest`"), "{p}");
+    // 20 MB to gain, or more than half the image needed: no pointer
+    assert_eq!(pointer(&e(60_000_000, Some(40_000_000))), None);
+    assert_eq!(pointer(&e(120_000_000, Some(65_000_000))), None);
+    assert_eq!(pointer(&e(1_000_000_000, None)), None);
+}

@@ -22,6 +22,23 @@ const MIN_GAIN_BYTES: u64 = 1_000_000;
 /// Stage name for an unnamed build stage (`bathy-build` when the Dockerfile already uses it).
 const BUILD_NAME: &str = "build";
 
+/// A gain this large (and at least half the image) earns a pointer to `bathy suggest` in the
+/// reports.
+pub const LARGE_GAIN_BYTES: u64 = 50_000_000;
+
+/// The reports' pointer to `bathy suggest`, when the runtime closure is a small part of a big
+/// image.
+pub fn pointer(e: &crate::analysis::estimates::Estimates) -> Option<String> {
+    let closure = e.runtime_closure_bytes?;
+    let gain = e.final_bytes.saturating_sub(closure);
+    (gain >= LARGE_GAIN_BYTES && closure.saturating_mul(2) <= e.final_bytes).then(|| {
+        format!(
+            "a multi-stage rewrite could save {}: run `bathy suggest` (with --dockerfile) to get this Dockerfile, and --verify to check it",
+            human_bytes(gain)
+        )
+    })
+}
+
 /// The original Dockerfile: its text (carried verbatim) and what the parser made of it.
 #[derive(Clone, Debug)]
 pub struct OriginalDockerfile {

@@ -295,6 +295,9 @@ fn why_estimates(s: &mut String, e: &EstimateSection) {
     for a in &e.assumptions {
         let _ = writeln!(s, "    - {}", esc(a));
     }
+    if let Some(p) = &e.suggest {
+        let _ = writeln!(s, "  → {}", esc(p));
+    }
 }
 
 /// `s` on one line (control characters escaped), cut to `n` characters with "…".

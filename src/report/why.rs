@@ -142,6 +142,8 @@ pub struct EstimateSection {
     /// `None`: not estimated (the assumptions say why).
     pub closure: Option<ClosureRow>,
     pub assumptions: Vec<String>,
+    /// The pointer to `bathy suggest`, when a rewrite would gain a lot.
+    pub suggest: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -314,5 +316,6 @@ fn estimate_section(r: &WhyReport) -> EstimateSection {
         without_leftovers_bytes: e.without_leftovers_bytes,
         closure,
         assumptions: e.assumptions.clone(),
+        suggest: crate::analysis::suggest::pointer(e),
     }
 }

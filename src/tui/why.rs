@@ -301,6 +301,9 @@ fn estimate_lines(out: &mut Vec<WhyLine>, e: &EstimateSection) {
     for a in &e.assumptions {
         out.push(line(Note, format!("  - {a}"), WhyTarget::None));
     }
+    if let Some(p) = &e.suggest {
+        out.push(line(Note, format!("→ {p}"), WhyTarget::None));
+    }
 }
 
 fn visible(area: Rect) -> usize {
