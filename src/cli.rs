@@ -130,7 +130,13 @@ pub struct SuggestArgs {
     pub context: Option<PathBuf>,
     /// Run the entrypoint with these arguments (split at spaces) in both images, without
     /// network, and compare exit codes and output.
-    #[arg(long, value_name = "ARGS", requires = "verify", conflicts_with = "smoke_alive", allow_hyphen_values = true)]
+    #[arg(
+        long,
+        value_name = "ARGS",
+        requires = "verify",
+        conflicts_with = "smoke_alive",
+        allow_hyphen_values = true
+    )]
     pub smoke: Option<String>,
     /// For a server that never exits: pass when the entrypoint still runs after SECONDS in both.
     #[arg(long, value_name = "SECONDS", requires = "verify")]

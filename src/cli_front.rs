@@ -629,7 +629,8 @@ fn run_suggest(
     let dockerfile = match &args.dockerfile {
         Some(p) => {
             let text = crate::small_file::read_capped_text(p, crate::small_file::MAX_TEXT)?;
-            let df = OriginalDockerfile::parse(text, &p.display().to_string()).map_err(Error::Usage)?;
+            let df =
+                OriginalDockerfile::parse(text, &p.display().to_string()).map_err(Error::Usage)?;
             if let Some(t) = &args.target {
                 df.parsed.chain(Some(t))?;
             }
@@ -679,13 +680,11 @@ fn run_verify(
     use crate::verify::{self, Smoke};
     let original = match config.target(&args.image)? {
         crate::source::reference::Target::Daemon { reference, .. } => reference,
-        _ => {
-            return Err(Error::Usage(format!(
-                "{}: --verify runs the original image, so give it as a name the Docker daemon knows",
-                args.image
-            ))
-            .into())
-        }
+        _ => return Err(Error::Usage(format!(
+            "{}: --verify runs the original image, so give it as a name the Docker daemon knows",
+            args.image
+        ))
+        .into()),
     };
     let context = match (&args.context, &args.dockerfile) {
         (Some(c), _) => c.clone(),
@@ -720,7 +719,10 @@ fn run_verify(
     for d in &verdict.details {
         out.push_str(&format!("  {}\n", escape_controls(d)));
     }
-    out.push_str(&format!("{} (built as {tag})\n", escape_controls(&verdict.line)));
+    out.push_str(&format!(
+        "{} (built as {tag})\n",
+        escape_controls(&verdict.line)
+    ));
     print_out(&out)?;
     Ok(if verdict.holds {
         exit_codes::OK
@@ -754,5 +756,8 @@ fn suggestion_tag(image: &Image, original: &str) -> String {
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || "._-/".contains(*c))
         .collect();
-    format!("{}-suggested:latest", repo.trim_matches(|c| c == '/' || c == '.'))
+    format!(
+        "{}-suggested:latest",
+        repo.trim_matches(|c| c == '/' || c == '.')
+    )
 }

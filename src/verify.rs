@@ -63,7 +63,10 @@ pub fn verify(req: &Request, config: &LoadConfig, watch: &Watch) -> Result<Verdi
     let conn = Connection::open(Engine::Docker)?;
     let context = context_tar(req.context, req.dockerfile)?;
     if let Err(why) = build(&conn, context, req.tag) {
-        return Ok(fails(format!("the suggestion does not build: {why}"), Vec::new()));
+        return Ok(fails(
+            format!("the suggestion does not build: {why}"),
+            Vec::new(),
+        ));
     }
     let original = format!("docker://{}", req.original);
     let built = format!("docker://{}", req.tag);
@@ -78,7 +81,13 @@ pub fn verify(req: &Request, config: &LoadConfig, watch: &Watch) -> Result<Verdi
         h.b.layers
     )];
     let program = &req.plan.program;
-    if let Some(c) = pair.comparison.files.changes.iter().find(|c| &c.path == program) {
+    if let Some(c) = pair
+        .comparison
+        .files
+        .changes
+        .iter()
+        .find(|c| &c.path == program)
+    {
         match &c.b {
             None => {
                 return Ok(fails(
@@ -197,9 +206,9 @@ fn build(conn: &Connection, context: Vec<u8>, tag: &str) -> std::result::Result<
     };
     conn.block_on(async {
         let mut tail: Vec<String> = Vec::new();
-        let mut stream = conn
-            .docker
-            .build_image(opts, None, Some(bollard::body_full(context.into())));
+        let mut stream =
+            conn.docker
+                .build_image(opts, None, Some(bollard::body_full(context.into())));
         while let Some(item) = stream.next().await {
             let info = match item {
                 Ok(i) => i,
@@ -249,7 +258,9 @@ fn smoke_both(
     let b = smoke_run(conn, built, smoke)?;
     Ok(match smoke {
         Smoke::Alive(secs) => match (a.alive, b.alive) {
-            (true, true) => Ok(format!("smoke test passes in both (still running after {secs} s)")),
+            (true, true) => Ok(format!(
+                "smoke test passes in both (still running after {secs} s)"
+            )),
             (false, _) => Err(format!(
                 "the original itself is not running after {secs} s (exit {}): {}",
                 exit_word(a.exit),
@@ -264,7 +275,11 @@ fn smoke_both(
         _ if a.exit.is_none() || b.exit.is_none() => Err(format!(
             "it did not end within {} s in the {}",
             SMOKE_TIMEOUT.as_secs(),
-            if a.exit.is_none() { "original" } else { "suggestion" }
+            if a.exit.is_none() {
+                "original"
+            } else {
+                "suggestion"
+            }
         )),
         _ if a.exit != b.exit => Err(format!(
             "exit {} in the original, {} in the suggestion: {}",
@@ -326,7 +341,10 @@ fn smoke_run(conn: &Connection, image: &str, smoke: &Smoke) -> Result<Run> {
                 tokio::time::sleep(Duration::from_secs(*secs)).await;
                 let state = conn.docker.inspect_container(&id, None).await?.state;
                 let running = state.as_ref().and_then(|s| s.running).unwrap_or(false);
-                (state.and_then(|s| s.exit_code).filter(|_| !running), running)
+                (
+                    state.and_then(|s| s.exit_code).filter(|_| !running),
+                    running,
+                )
             }
             _ => (wait_exit(conn, &id).await, false),
         };
@@ -340,10 +358,17 @@ fn smoke_run(conn: &Connection, image: &str, smoke: &Smoke) -> Result<Run> {
         while let Some(chunk) = stream.next().await {
             output.extend_from_slice(chunk?.as_ref());
         }
-        Ok::<Run, bollard::errors::Error>(Run { exit, output, alive })
+        Ok::<Run, bollard::errors::Error>(Run {
+            exit,
+            output,
+            alive,
+        })
     });
     // a server still running, or a hung run: stop it before removing it
-    let _ = conn.block_on(conn.docker.kill_container(&id, None::<KillContainerOptions>));
+    let _ = conn.block_on(
+        conn.docker
+            .kill_container(&id, None::<KillContainerOptions>),
+    );
     let _ = conn.block_on(conn.docker.remove_container(
         &id,
         Some(RemoveContainerOptions {
@@ -365,7 +390,10 @@ async fn wait_exit(conn: &Connection, id: &str) -> Option<i64> {
             _ => None,
         }
     };
-    tokio::time::timeout(SMOKE_TIMEOUT, wait).await.ok().flatten()
+    tokio::time::timeout(SMOKE_TIMEOUT, wait)
+        .await
+        .ok()
+        .flatten()
 }
 
 /// The command that runs the entrypoint with `args`: with an ENTRYPOINT the args replace CMD;

@@ -207,8 +207,14 @@ fn a_suggestion_is_built_compared_and_smoke_tested_in_both_images() {
         verdict.starts_with("suggestion builds, smoke test passes in both (exit 3, same output), "),
         "{out}"
     );
-    assert!(out.contains("  /app/serve is present with the same bytes\n"), "{out}");
-    assert!(verdict.ends_with(&format!("(built as {repo}-suggested:latest)")), "{out}");
+    assert!(
+        out.contains("  /app/serve is present with the same bytes\n"),
+        "{out}"
+    );
+    assert!(
+        verdict.ends_with(&format!("(built as {repo}-suggested:latest)")),
+        "{out}"
+    );
 
     // --smoke-alive: the script execs /bin/sleep, which the closure of a script does not hold,
     // so the suggestion stops at once while the original runs: the smoke test fails, exit 1
@@ -230,7 +236,10 @@ fn a_suggestion_is_built_compared_and_smoke_tested_in_both_images() {
     let o = suggest_verify(&app2, ctx2.path(), &["--smoke-alive", "2"]);
     let out = stdout(&o);
     assert_eq!(o.status.code(), Some(0), "{out}{}", stderr(&o));
-    assert!(out.contains("suggestion builds, smoke test passes in both (still running after 2 s), "), "{out}");
+    assert!(
+        out.contains("suggestion builds, smoke test passes in both (still running after 2 s), "),
+        "{out}"
+    );
 }
 
 #[test]

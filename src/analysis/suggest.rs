@@ -359,7 +359,8 @@ fn reconstructed_step(text: &str) -> Step {
     if matches!(kind.as_str(), "COPY" | "ADD") && legacy_source {
         return Step::Lost {
             text: text.to_string(),
-            why: "history names its sources only by their hash: put back the build context's paths".into(),
+            why: "history names its sources only by their hash: put back the build context's paths"
+                .into(),
         };
     }
     if kind == "MAINTAINER" || text.starts_with('(') {
@@ -422,7 +423,9 @@ fn runtime_base(
             let (image_name, how) = match (base, slim) {
                 (Some(b), Some(s)) if s == b => (s, "the build's base is already slim".to_string()),
                 (Some(b), Some(s)) => {
-                    assumptions.push(format!("base: {b} has a slim variant named {s}; check that it exists"));
+                    assumptions.push(format!(
+                        "base: {b} has a slim variant named {s}; check that it exists"
+                    ));
                     (s, format!("the slim variant of the build's base {b}"))
                 }
                 _ => {
@@ -430,7 +433,10 @@ fn runtime_base(
                     ("debian:bookworm-slim".into(), "a slim Debian".to_string())
                 }
             };
-            (image_name, format!("{how}: the closure needs libraries or a runtime beyond a static base"))
+            (
+                image_name,
+                format!("{how}: the closure needs libraries or a runtime beyond a static base"),
+            )
         }
     }
 }
@@ -487,7 +493,9 @@ enum Role {
 impl Role {
     fn why(self) -> &'static str {
         match self {
-            Role::Interpreter => "the interpreter the program names (ELF PT_INTERP, or a script's #!)",
+            Role::Interpreter => {
+                "the interpreter the program names (ELF PT_INTERP, or a script's #!)"
+            }
             Role::Library => "shared libraries loaded at start (DT_NEEDED, transitively)",
             Role::Runtime => "the language runtime and its standard library",
             Role::System => "system files programs commonly read (CA bundle, time zones, users)",
@@ -554,7 +562,11 @@ impl RoleContext {
                 interpreters.insert(i);
             } else if let Some(line) = c.strip_prefix(SHEBANG_TAG) {
                 let line = String::from_utf8_lossy(line).to_string();
-                if let Some(w) = line.split_whitespace().next().filter(|w| w.starts_with('/')) {
+                if let Some(w) = line
+                    .split_whitespace()
+                    .next()
+                    .filter(|w| w.starts_with('/'))
+                {
                     interpreters.insert(w.to_string());
                 }
             }
@@ -574,16 +586,24 @@ impl RoleContext {
     }
 
     fn role(&self, path: &str, fs: &FinalFs, node: Option<NodeId>) -> Role {
-        let under = |d: &str| path == d || path.starts_with(&format!("{}/", d.trim_end_matches('/')));
+        let under =
+            |d: &str| path == d || path.starts_with(&format!("{}/", d.trim_end_matches('/')));
         if self.program.as_deref() == Some(path) {
             let name = path.rsplit('/').next().unwrap_or("");
             let runtime = ["node", "nodejs", "java"].contains(&name) || name.starts_with("python");
-            return if runtime { Role::Runtime } else { Role::Program };
+            return if runtime {
+                Role::Runtime
+            } else {
+                Role::Program
+            };
         }
         if self.interpreters.contains(path) {
             return Role::Interpreter;
         }
-        if path.contains("/node_modules/") || path.ends_with("/node_modules") || path.contains("/site-packages") {
+        if path.contains("/node_modules/")
+            || path.ends_with("/node_modules")
+            || path.contains("/site-packages")
+        {
             return Role::Dependencies;
         }
         if self.app_dir.as_deref().is_some_and(under) {
@@ -685,7 +705,13 @@ impl<'f, 'a> Cover<'f, 'a> {
         }
         let lines = mine
             .iter()
-            .map(|i| if i.dir { i.path.clone() } else { parent_of(&i.path) })
+            .map(|i| {
+                if i.dir {
+                    i.path.clone()
+                } else {
+                    parent_of(&i.path)
+                }
+            })
             .collect::<BTreeSet<_>>()
             .len();
         let depth = fs.image.paths.path(dir).matches('/').count();
@@ -826,7 +852,11 @@ fn shared_dir(path: &str) -> bool {
         [top] => FHS_TOP.contains(top),
         [top, _] => FHS_TOP.contains(top) && *top != "home" && *top != "srv",
         ["usr", "local", _] => true,
-        ["usr", lib, arch] | [lib, arch, ..] if lib.starts_with("lib") && arch.contains("-linux-") => true,
+        ["usr", lib, arch] | [lib, arch, ..]
+            if lib.starts_with("lib") && arch.contains("-linux-") =>
+        {
+            true
+        }
         _ => false,
     }
 }
@@ -863,7 +893,9 @@ fn system_why(items: &[Item]) -> String {
         .map(|i| {
             let name = i.path.rsplit('/').next().unwrap_or("");
             match name {
-                "passwd" | "group" | "shadow" | "nsswitch.conf" => "users and groups, for USER and user lookups",
+                "passwd" | "group" | "shadow" | "nsswitch.conf" => {
+                    "users and groups, for USER and user lookups"
+                }
                 _ if name.ends_with(".crt") || name.ends_with(".pem") => "the CA bundle, for TLS",
                 _ => Role::System.why(),
             }
@@ -894,7 +926,10 @@ fn group(items: Vec<Item>) -> Vec<CopyLine> {
                 },
             ));
         } else {
-            files.entry((i.role, parent_of(&i.path))).or_default().push(i);
+            files
+                .entry((i.role, parent_of(&i.path)))
+                .or_default()
+                .push(i);
         }
     }
     for ((role, dir), group) in files {
@@ -963,7 +998,9 @@ fn carried(image: &Image, assumptions: &mut Vec<String>) -> Carried {
     let user = single("USER", cfg.user);
     let mut expose = Vec::new();
     for p in cfg.exposed_ports.unwrap_or_default().into_keys() {
-        if p.chars().all(|c| c.is_ascii_alphanumeric() || c == '/' || c == '-') {
+        if p.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '/' || c == '-')
+        {
             expose.push(p);
         } else {
             left_out.push("EXPOSE");

@@ -72,7 +72,10 @@ fn build_stage(s: &mut String, plan: &Plan) {
         }
         BuildStage::Reconstructed { from, steps } => {
             comment(s, "No Dockerfile was given: this build stage is reconstructed from the image's history.");
-            let lost = steps.iter().filter(|st| matches!(st, Step::Lost { .. })).count();
+            let lost = steps
+                .iter()
+                .filter(|st| matches!(st, Step::Lost { .. }))
+                .count();
             if lost > 0 {
                 comment(s, &format!("{lost} step(s) could not be reconstructed; each is marked LOST below, commented out."));
             }
@@ -104,7 +107,10 @@ fn runtime_stage(s: &mut String, plan: &Plan) {
     s.push('\n');
     comment(
         s,
-        &format!("---- runtime stage: what {} needs to run ----", plan.program),
+        &format!(
+            "---- runtime stage: what {} needs to run ----",
+            plan.program
+        ),
     );
     comment(s, "Assumptions:");
     for a in &plan.assumptions {
