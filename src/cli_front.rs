@@ -680,11 +680,13 @@ fn run_verify(
     use crate::verify::{self, Smoke};
     let original = match config.target(&args.image)? {
         crate::source::reference::Target::Daemon { reference, .. } => reference,
-        _ => return Err(Error::Usage(format!(
+        _ => {
+            return Err(Error::Usage(format!(
             "{}: --verify runs the original image, so give it as a name the Docker daemon knows",
             args.image
         ))
-        .into()),
+            .into())
+        }
     };
     let context = match (&args.context, &args.dockerfile) {
         (Some(c), _) => c.clone(),

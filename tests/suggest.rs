@@ -74,11 +74,11 @@ fn instructions(text: &str) -> Vec<&str> {
 #[test]
 fn a_static_binary_goes_on_scratch_with_its_ca_bundle() {
     let spec = ImageSpec::new("static:1")
-        .layer(LayerSpec::new("ADD rootfs /").file_sized(
-            "etc/ssl/certs/ca-certificates.crt",
-            200,
-            2,
-        ))
+        .layer(
+            LayerSpec::new("ADD rootfs /")
+                .file_sized("etc/ssl/certs/ca-certificates.crt", 200, 2)
+                .file_sized("etc/extra-ca.pem", 50, 4),
+        )
         .layer(toolchain())
         .layer(
             LayerSpec::new("RUN go build -o server .")
@@ -86,6 +86,7 @@ fn a_static_binary_goes_on_scratch_with_its_ca_bundle() {
                 .file_sized("app/main.go", 300, 3),
         )
         .env("GODEBUG=x=1")
+        .env("SSL_CERT_FILE=/etc/extra-ca.pem")
         .workdir("/app")
         .cmd(&["/app/server"]);
     let df = "FROM debian:bookworm\nRUN apt-get install -y golang-go\nWORKDIR /app\nCOPY main.go .\nRUN go build -o server .\nCMD [\"/app/server\"]\n";
@@ -100,8 +101,11 @@ fn a_static_binary_goes_on_scratch_with_its_ca_bundle() {
         vec![
             "FROM scratch",
             "COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt",
+            // a file the config's ENV names
+            "COPY --from=build /etc/extra-ca.pem /etc/extra-ca.pem",
             "COPY --from=build /app/server /app/server",
             "ENV GODEBUG=\"x=1\"",
+            "ENV SSL_CERT_FILE=\"/etc/extra-ca.pem\"",
             "WORKDIR /app",
             "CMD [\"/app/server\"]",
         ],

@@ -485,6 +485,7 @@ enum Role {
     Library,
     Runtime,
     System,
+    Named,
     Dependencies,
     App,
     Program,
@@ -499,6 +500,7 @@ impl Role {
             Role::Library => "shared libraries loaded at start (DT_NEEDED, transitively)",
             Role::Runtime => "the language runtime and its standard library",
             Role::System => "system files programs commonly read (CA bundle, time zones, users)",
+            Role::Named => "files the config's ENV names (a program reads them at start)",
             Role::Dependencies => "the app's production dependencies",
             Role::App => "the app itself (without its leftovers)",
             Role::Program => "the program the image starts",
@@ -527,6 +529,18 @@ fn copy_lines(fs: &FinalFs, why: &WhyReport, assumptions: &mut Vec<String>) -> V
     let mut cover = Cover::new(fs, &closure);
     cover.collect(ROOT, &mut items, assumptions, &ctx);
     items.extend(entry_paths(fs, why, &ctx));
+    let named = env_files(fs, &items);
+    if !named.is_empty() {
+        assumptions.push(format!(
+            "copied because the config's ENV names them: {}",
+            named
+                .iter()
+                .map(|i| i.path.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    items.extend(named);
     drop_link_targets(fs, &mut items);
     let mut unspellable = Vec::new();
     items.retain(|i| {
@@ -825,6 +839,42 @@ fn drop_link_targets(fs: &FinalFs, items: &mut Vec<Item>) {
         Some(f) => !through_links.contains(&f) || kept.contains(&f),
         None => true,
     });
+}
+
+/// Regular files the config's ENV values name (`NODE_EXTRA_CA_CERTS=/etc/ssl/x.pem`, each
+/// part of a `:` list) that no item copies yet: a program told of a file expects it.
+fn env_files(fs: &FinalFs, items: &[Item]) -> Vec<Item> {
+    let cfg = fs.image.config.config.clone().unwrap_or_default();
+    let covered = |p: &str| {
+        items
+            .iter()
+            .any(|i| i.path == p || (i.dir && p.starts_with(&format!("{}/", i.path))))
+    };
+    let mut out: Vec<Item> = Vec::new();
+    for kv in cfg.env.unwrap_or_default() {
+        let Some((_, v)) = kv.split_once('=') else {
+            continue;
+        };
+        for p in v.split(':').filter(|p| p.starts_with('/') && p.len() > 1) {
+            let Some((t, _)) = fs.resolve(p, true) else {
+                continue;
+            };
+            let is_file = matches!(fs.entry(t), Some((_, e)) if e.kind == EntryKind::File);
+            if !is_file || covered(p) || out.iter().any(|i| i.path == p) {
+                continue;
+            }
+            let stored = fs.node(p).filter(|&n| n == t);
+            out.push(Item {
+                path: p.to_string(),
+                role: Role::Named,
+                bytes: fs.file_bytes(t),
+                dir: false,
+                file: stored,
+                target: stored.is_none().then_some(t),
+            });
+        }
+    }
+    out
 }
 
 fn is_symlink(fs: &FinalFs, n: NodeId) -> bool {

@@ -8,6 +8,9 @@ use crate::text_fit::escape_controls;
 use crate::units::human_bytes;
 use std::fmt::Write;
 
+/// A COPY with more words (sources and destination) than this has one a line.
+const WRAP_WORDS: usize = 4;
+
 /// The whole Dockerfile, ending with a newline.
 pub fn render(plan: &Plan) -> String {
     let mut s = String::new();
@@ -137,6 +140,9 @@ fn copy_line(s: &mut String, from: &str, c: &CopyLine) {
             "COPY --from={from} {}",
             serde_json::to_string(&words).unwrap_or_default()
         )
+    } else if words.len() > WRAP_WORDS && !c.optional {
+        // one path a line: a long list stays readable and diffs well
+        format!("COPY --from={from} \\\n    {}", words.join(" \\\n    "))
     } else {
         format!("COPY --from={from} {}", words.join(" "))
     };
