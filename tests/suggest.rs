@@ -493,3 +493,95 @@ fn the_reports_point_to_suggest_only_for_a_large_gain() {
     assert_eq!(pointer(&e(120_000_000, Some(65_000_000))), None);
     assert_eq!(pointer(&e(1_000_000_000, None)), None);
 }
+
+#[test]
+fn the_command_writes_the_file_says_the_sentence_and_refuses_bad_input() {
+    let d = tmp();
+    let image = d.path().join("image.tar");
+    let spec = ImageSpec::new("static:1")
+        .layer(toolchain())
+        .layer(LayerSpec::new("RUN go build").file("server", &fake_elf(None, &[], None, 7000)))
+        .cmd(&["/server"]);
+    spec.write(&image, ArchiveFormat::DockerArchive, Compression::None)
+        .expect("write");
+    let img = image.to_str().expect("utf-8 path");
+    let df = d.path().join("Dockerfile");
+    std::fs::write(&df, "FROM debian\nRUN go build\nCMD [\"/server\"]\n").expect("write");
+    let out = d.path().join("Dockerfile.suggested");
+    let o = run(
+        &[
+            "suggest",
+            img,
+            "--dockerfile",
+            df.to_str().expect("utf-8"),
+            "-o",
+            out.to_str().expect("utf-8"),
+        ],
+        d.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "");
+    let text = std::fs::read_to_string(&out).expect("the file");
+    assert!(
+        text.contains("FROM debian AS build\n") && text.contains("\nFROM scratch\n"),
+        "{text}"
+    );
+
+    // nothing to gain: one sentence, no file
+    let lean = d.path().join("lean.tar");
+    ImageSpec::new("lean:1")
+        .layer(
+            LayerSpec::new("COPY server /server").file("server", &fake_elf(None, &[], None, 7000)),
+        )
+        .cmd(&["/server"])
+        .write(&lean, ArchiveFormat::DockerArchive, Compression::None)
+        .expect("write");
+    let o = run(&["suggest", lean.to_str().expect("utf-8")], d.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).starts_with("nothing to gain: "),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(stdout(&o).lines().count(), 1);
+
+    // a Dockerfile without FROM: one line naming it, exit 2, before the image is read
+    std::fs::write(&df, "RUN x\n").expect("write");
+    let o = run(
+        &[
+            "suggest",
+            "/nonexistent.tar",
+            "--dockerfile",
+            df.to_str().expect("utf-8"),
+        ],
+        d.path(),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o),
+        format!(
+            "bathy: {}: line 1: RUN before the first FROM\n",
+            df.display()
+        )
+    );
+    // --verify runs the original, so it must be in the daemon, not a file
+    std::fs::write(&df, "FROM debian\nRUN go build\n").expect("write");
+    let o = run(
+        &[
+            "suggest",
+            img,
+            "--dockerfile",
+            df.to_str().expect("utf-8"),
+            "--verify",
+        ],
+        d.path(),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains(
+            "--verify runs the original image, so give it as a name the Docker daemon knows"
+        ),
+        "{}",
+        stderr(&o)
+    );
+}
