@@ -27,7 +27,7 @@ fn toolchain() -> LayerSpec {
 fn suggestion(spec: &ImageSpec, opts: &SuggestOptions) -> Suggestion {
     let d = tmp();
     let p = d.path().join("image.tar");
-    spec.write(&p, ArchiveFormat::DockerArchive, Compression::Gzip)
+    spec.write(&p, ArchiveFormat::DockerArchive, Compression::None)
         .expect("write");
     let img = load_path(
         &p,
