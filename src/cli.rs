@@ -75,6 +75,9 @@ pub enum Command {
         #[arg(long)]
         fail_on_new_leftovers: bool,
     },
+    /// Write the multi-stage Dockerfile that ships only the runtime closure (the original build
+    /// as its build stage); with --verify, build it and check it against the original.
+    Suggest(SuggestArgs),
     /// Write one file's bytes (the version visible at a layer) to stdout; escaped on a terminal.
     Cat {
         /// The image: an archive path or an OCI layout directory.
@@ -125,4 +128,44 @@ pub fn man_page() -> std::io::Result<Vec<u8>> {
     let mut out = Vec::new();
     clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut out)?;
     Ok(out)
+}
+
+/// `bathy suggest`'s arguments.
+#[derive(clap::Args, Debug)]
+pub struct SuggestArgs {
+    /// The image to rewrite: an archive path, an OCI layout directory, or a reference.
+    pub image: String,
+    /// The Dockerfile the image was built from: its stages become the build stage (without
+    /// it, the build stage is reconstructed from the image's history).
+    #[arg(long, value_name = "PATH")]
+    pub dockerfile: Option<PathBuf>,
+    /// The Dockerfile stage that was built (default: the last).
+    #[arg(long, value_name = "STAGE", requires = "dockerfile")]
+    pub target: Option<String>,
+    /// Write the Dockerfile to FILE (default: stdout).
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// The runtime stage's base image, instead of the smallest one the closure fits.
+    #[arg(long, value_name = "IMAGE")]
+    pub runtime_base: Option<String>,
+    /// Build the suggestion with the Docker daemon, compare it with the original and smoke-test
+    /// both (exit 0: it holds, 1: the build or a check failed, 2: an error).
+    #[arg(long)]
+    pub verify: bool,
+    /// The build context for --verify (default: the Dockerfile's directory).
+    #[arg(long, value_name = "DIR", requires = "verify")]
+    pub context: Option<PathBuf>,
+    /// Run the entrypoint with these arguments (split at spaces) in both images, without
+    /// network, and compare exit codes and output.
+    #[arg(
+        long,
+        value_name = "ARGS",
+        requires = "verify",
+        conflicts_with = "smoke_alive",
+        allow_hyphen_values = true
+    )]
+    pub smoke: Option<String>,
+    /// For a server that never exits: pass when the entrypoint still runs after SECONDS in both.
+    #[arg(long, value_name = "SECONDS", requires = "verify")]
+    pub smoke_alive: Option<u64>,
 }

@@ -124,6 +124,7 @@ fn run_cli(mut cli: Cli) -> anyhow::Result<i32> {
                     &cli.why,
                 )
             }
+            crate::cli::Command::Suggest(args) => run_suggest(&args, &config, &cli.why),
             crate::cli::Command::Cat { image, path, layer } => {
                 run_cat(&image, &path, layer, &config)
             }
@@ -669,4 +670,151 @@ fn run_diff(
     }
     print!("{text}");
     Ok(exit_codes::OK)
+}
+
+/// `bathy suggest`: the multi-stage Dockerfile (or the sentence saying there is none), and with
+/// `--verify` the daemon's build of it checked against the original.
+fn run_suggest(
+    args: &crate::cli::SuggestArgs,
+    config: &LoadConfig,
+    why: &WhyArgs,
+) -> anyhow::Result<i32> {
+    use crate::analysis::suggest::{self, OriginalDockerfile, Suggestion};
+    // the Dockerfile first: a bad one should not cost an image load
+    let dockerfile = match &args.dockerfile {
+        Some(p) => {
+            let text = crate::small_file::read_capped_text(p, crate::small_file::MAX_TEXT)?;
+            let df =
+                OriginalDockerfile::parse(text, &p.display().to_string()).map_err(Error::Usage)?;
+            if let Some(t) = &args.target {
+                df.parsed.chain(Some(t))?;
+            }
+            Some(df)
+        }
+        None => None,
+    };
+    let rules_only = WhyArgs {
+        rules: why.rules.clone(),
+        ..Default::default()
+    };
+    let a = load_analysed(&args.image, config, &rules_only)?;
+    let opts = suggest::SuggestOptions {
+        dockerfile,
+        target: args.target.clone(),
+        runtime_base: args.runtime_base.clone(),
+    };
+    let plan = match suggest::suggest(&a.image, &a.analysis.merged, &a.why, &opts) {
+        Suggestion::Nothing(sentence) => {
+            print_out(&format!("{}\n", escape_controls(&sentence)))?;
+            return Ok(exit_codes::OK);
+        }
+        Suggestion::Rewrite(plan) => plan,
+    };
+    let text = report::dockerfile_writer::render(&plan);
+    match &args.output {
+        Some(p) => write_output(p, text.trim_end())?,
+        None if args.verify => {}
+        None => print_out(&text)?,
+    }
+    if !args.verify {
+        return Ok(exit_codes::OK);
+    }
+    run_verify(args, config, &a, &plan, &text)
+}
+
+/// `--verify`: build the suggestion, compare it with the original, smoke-test both, and say
+/// the verdict in one line (exit 0 it holds, 1 a step failed).
+#[cfg(feature = "daemon")]
+fn run_verify(
+    args: &crate::cli::SuggestArgs,
+    config: &LoadConfig,
+    a: &Analysed,
+    plan: &crate::analysis::suggest::Plan,
+    text: &str,
+) -> anyhow::Result<i32> {
+    use crate::verify::{self, Smoke};
+    let original = match config.target(&args.image)? {
+        crate::source::reference::Target::Daemon { reference, .. } => reference,
+        _ => {
+            return Err(Error::Usage(format!(
+            "{}: --verify runs the original image, so give it as a name the Docker daemon knows",
+            args.image
+        ))
+            .into())
+        }
+    };
+    let context = match (&args.context, &args.dockerfile) {
+        (Some(c), _) => c.clone(),
+        (None, Some(d)) => d
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| ".".into()),
+        (None, None) => {
+            return Err(Error::Usage(
+                "--verify needs a build context: --context DIR (or --dockerfile, whose directory is the default)".into(),
+            )
+            .into())
+        }
+    };
+    let smoke = match (&args.smoke, args.smoke_alive) {
+        (Some(s), _) => Smoke::Run(verify::smoke_words(s)),
+        (None, Some(secs)) => Smoke::Alive(secs),
+        _ => Smoke::None,
+    };
+    let tag = suggestion_tag(&a.image, &original);
+    let req = verify::Request {
+        original: &original,
+        plan,
+        dockerfile: text,
+        context: &context,
+        tag: &tag,
+        smoke,
+    };
+    let verdict = watched(|w| verify::verify(&req, config, w))?;
+    let mut out = String::new();
+    for d in &verdict.details {
+        out.push_str(&format!("  {}\n", escape_controls(d)));
+    }
+    out.push_str(&format!(
+        "{} (built as {tag})\n",
+        escape_controls(&verdict.line)
+    ));
+    print_out(&out)?;
+    Ok(if verdict.holds {
+        exit_codes::OK
+    } else {
+        exit_codes::RULE_FAILED
+    })
+}
+
+#[cfg(not(feature = "daemon"))]
+fn run_verify(
+    _: &crate::cli::SuggestArgs,
+    _: &LoadConfig,
+    _: &Analysed,
+    _: &crate::analysis::suggest::Plan,
+    _: &str,
+) -> anyhow::Result<i32> {
+    Err(Error::Usage("--verify: this build cannot reach a daemon".into()).into())
+}
+
+/// The tag the suggestion is built as: `<repository>-suggested:latest` for a named original.
+#[cfg(feature = "daemon")]
+fn suggestion_tag(image: &Image, original: &str) -> String {
+    let name = image.tags.first().map(String::as_str).unwrap_or(original);
+    let repo = name.split('@').next().unwrap_or(name);
+    let repo = match repo.rsplit_once(':') {
+        Some((r, t)) if !t.contains('/') => r,
+        _ => repo,
+    };
+    let repo: String = repo
+        .to_ascii_lowercase()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || "._-/".contains(*c))
+        .collect();
+    format!(
+        "{}-suggested:latest",
+        repo.trim_matches(|c| c == '/' || c == '.')
+    )
 }

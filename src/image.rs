@@ -241,6 +241,9 @@ pub struct RunConfig {
     pub user: Option<String>,
     #[serde(default)]
     pub labels: Option<std::collections::BTreeMap<String, String>>,
+    /// `EXPOSE`d ports (`"8080/tcp"`), their values empty objects.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exposed_ports: Option<std::collections::BTreeMap<String, serde_json::Value>>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]

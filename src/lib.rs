@@ -31,3 +31,5 @@ pub mod tree;
 #[cfg(feature = "tui")]
 pub mod tui;
 pub mod units;
+#[cfg(feature = "daemon")]
+pub mod verify;

@@ -34,8 +34,9 @@ const LAYERS: &[&[&str]] = &[
     &["report"],
     // arguments → load options → images → analyses, for every front end
     &["pipeline"],
-    // one file's versions and bytes across the layers (cat, diff, the viewer)
-    &["contents"],
+    // one file's versions and bytes across the layers (cat, diff, the viewer); a suggested
+    // Dockerfile built and checked by the daemon (`bathy suggest --verify`)
+    &["contents", "verify"],
     // front ends: argument types, the explorer, the command line's dispatch
     &["cli"],
     &["tui"],

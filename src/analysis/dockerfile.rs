@@ -30,6 +30,8 @@ pub struct Stage {
     /// The `FROM` image, build args substituted.
     pub from: String,
     pub instructions: Vec<Instruction>,
+    /// 1-based line of the `FROM`.
+    pub line: usize,
 }
 
 impl Stage {
@@ -161,6 +163,7 @@ impl Dockerfile {
                     name,
                     from: image,
                     instructions: Vec::new(),
+                    line: start + 1,
                 });
                 continue;
             }

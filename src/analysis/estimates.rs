@@ -56,6 +56,17 @@ const GLIBC_LIBS: [&str; 12] = [
     "libanl.so",
 ];
 
+/// The builtins Debian's nodejs loads from `/usr/share/nodejs` at start instead of carrying
+/// them (their paths are compiled into libnode; found by `bathy suggest --verify`, where a
+/// runtime stage without them aborts).
+const DEBIAN_NODE_BUILTINS: [&str; 5] = [
+    "/usr/share/nodejs/acorn/dist/acorn.js",
+    "/usr/share/nodejs/acorn-walk/dist/walk.js",
+    "/usr/share/nodejs/cjs-module-lexer/lexer.js",
+    "/usr/share/nodejs/cjs-module-lexer/dist/lexer.js",
+    "/usr/share/nodejs/undici/undici-fetch.js",
+];
+
 fn multiarch(arch: Option<&str>) -> &'static str {
     match arch.unwrap_or("amd64") {
         "arm64" => "aarch64-linux-gnu",
@@ -491,6 +502,17 @@ impl<'a, 'b> Closure<'a, 'b> {
     /// node: the app directory without node_modules, and the production dependencies.
     fn node_app(&mut self, app_dir: &str, excluded: &HashSet<NodeId>) {
         let fs = self.fs;
+        let builtins: Vec<&str> = DEBIAN_NODE_BUILTINS
+            .iter()
+            .copied()
+            .filter(|p| self.add_path(p).is_some())
+            .collect();
+        if !builtins.is_empty() {
+            self.notes.push(format!(
+                "node: Debian's node loads these builtins from files: {}",
+                builtins.join(", ")
+            ));
+        }
         let no_deps = |p: &str| p.contains("/node_modules/") || p.ends_with("/node_modules");
         if let Some(d) = fs.node(app_dir).filter(|_| app_dir != "/") {
             self.add_tree(d, &no_deps, excluded);

@@ -13,6 +13,7 @@ pub mod leftovers;
 pub mod packages;
 pub mod secrets;
 pub mod stages;
+pub mod suggest;
 pub mod waste;
 pub mod why;
 

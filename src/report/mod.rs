@@ -5,6 +5,7 @@
 pub mod ci;
 pub mod compare_json;
 pub mod compare_text;
+pub mod dockerfile_writer;
 pub mod html;
 pub mod json;
 pub mod text;

@@ -376,4 +376,7 @@ fn why_estimates(s: &mut String, e: &EstimateSection, width: usize) {
     for a in &e.assumptions {
         prose(s, a, width, "    - ", "      ");
     }
+    if let Some(p) = &e.suggest {
+        let _ = writeln!(s, "  → {}", esc(p));
+    }
 }

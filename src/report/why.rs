@@ -201,6 +201,8 @@ pub struct EstimateSection {
     /// `None`: not estimated (the assumptions say why).
     pub closure: Option<ClosureRow>,
     pub assumptions: Vec<String>,
+    /// The pointer to `bathy suggest`, when a rewrite would gain a lot.
+    pub suggest: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -492,5 +494,6 @@ fn estimate_section(r: &WhyReport) -> EstimateSection {
         without_leftovers_bytes: e.without_leftovers_bytes,
         closure,
         assumptions: e.assumptions.clone(),
+        suggest: crate::analysis::suggest::pointer(e),
     }
 }

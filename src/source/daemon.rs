@@ -98,6 +98,12 @@ impl Connection {
         })
     }
 
+    /// Run a request of `docker` on the connection's runtime (builds and containers, for
+    /// `bathy suggest --verify`).
+    pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
+        self.runtime.block_on(f)
+    }
+
     /// The daemon's name and version, for the report (`docker 20.10.24`).
     pub fn engine_version(&self) -> String {
         let kind = self.engine.scheme();

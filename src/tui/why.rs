@@ -405,6 +405,9 @@ fn estimate_lines(out: &mut Vec<WhyLine>, e: &EstimateSection) {
     for a in &e.assumptions {
         out.push(line(Plain, format!("  - {a}"), WhyTarget::None));
     }
+    if let Some(p) = &e.suggest {
+        out.push(line(Note, format!("→ {p}"), WhyTarget::None));
+    }
 }
 
 /// A line's screen rows, `width` columns wide: prose (headings, advice, estimates) wraps under

@@ -124,5 +124,6 @@ fn estimates(v: &WhyView) -> Markup {
         @if !e.assumptions.is_empty() {
             ul class="note" { @for a in &e.assumptions { li { (a) } } }
         }
+        @if let Some(p) = &e.suggest { p class="note" { "→ " (p) } }
     }
 }
