@@ -399,10 +399,10 @@ mod tests {
             ("HOME", "/h"),
         ]);
         assert_eq!(
-            locate(Some(Path::new("f.yaml")), &all),
+            locate(Some(Path::new("f.yaml")), all),
             Some((PathBuf::from("f.yaml"), true))
         );
-        assert_eq!(locate(None, &all), Some((PathBuf::from("/e/b.yaml"), true)));
+        assert_eq!(locate(None, all), Some((PathBuf::from("/e/b.yaml"), true)));
         let xdg = env(&[
             ("BATHY_CONFIG", ""),
             ("XDG_CONFIG_HOME", "/x"),
