@@ -827,3 +827,89 @@ pub fn rebind(rebinds: &[(String, Vec<Key>)]) -> Result<Vec<Binding>, String> {
     }
     Ok(map)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_as_the_config_file_writes_them() {
+        let key = |c: KeyCode, mods: KeyModifiers| Key { code: c, mods };
+        let none = KeyModifiers::NONE;
+        let ctrl = KeyModifiers::CONTROL;
+        let cases = [
+            ("q", key(KeyCode::Char('q'), none)),
+            ("G", key(KeyCode::Char('G'), none)),
+            ("shift+g", key(KeyCode::Char('G'), none)),
+            ("ctrl+A", key(KeyCode::Char('a'), ctrl)),
+            ("Ctrl+Space", key(KeyCode::Char(' '), ctrl)),
+            ("ctrl+slash", key(KeyCode::Char('/'), ctrl)),
+            ("ctrl++", key(KeyCode::Char('+'), ctrl)),
+            ("alt+x", key(KeyCode::Char('x'), KeyModifiers::ALT)),
+            ("pgdn", key(KeyCode::PageDown, none)),
+            ("shift+tab", key(KeyCode::BackTab, none)),
+            ("f5", key(KeyCode::F(5), none)),
+            ("esc", key(KeyCode::Esc, none)),
+        ];
+        for (text, want) in cases {
+            assert_eq!(parse_key(text), Ok(want), "{text}");
+        }
+        for bad in ["", "ctrl+", "f13", "qq", "hyper+x", "\u{1b}"] {
+            assert!(parse_key(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(
+            parse_keys("up, k").unwrap(),
+            [key(KeyCode::Up, none), key(KeyCode::Char('k'), none)]
+        );
+        assert_eq!(parse_keys(",").unwrap(), [key(KeyCode::Char(','), none)]);
+        assert_eq!(key(KeyCode::F(5), none).label(), "F5");
+        assert_eq!(key(KeyCode::Char('x'), KeyModifiers::ALT).label(), "M-x");
+    }
+
+    #[test]
+    fn every_action_in_the_map_has_its_own_name() {
+        let mut seen: Vec<(String, Action)> = Vec::new();
+        for b in BINDINGS {
+            let n = action_name(b.action);
+            assert!(!n.is_empty() && n.chars().all(|c| c.is_ascii_lowercase() || c == '-'));
+            if let Some((_, a)) = seen.iter().find(|(s, _)| *s == n) {
+                assert_eq!(*a, b.action, "{n} names two actions");
+            }
+            seen.push((n, b.action));
+        }
+        assert_eq!(action_name(Action::ToggleWhy), "toggle-why");
+        assert_eq!(action_name(Action::FilterBackspace), "filter-backspace");
+    }
+
+    #[test]
+    fn a_rebinding_replaces_the_keys_in_every_pane_of_the_action() {
+        let map = rebind(&[("show-in-tree".into(), vec![k('o')])]).unwrap();
+        let jumps: Vec<_> = map.iter().filter(|b| b.action == Action::Jump).collect();
+        assert_eq!(jumps.len(), 2, "the why pane and Image details");
+        assert!(jumps.iter().all(|b| b.keys == [k('o')]));
+        // the rest is as it was
+        let untouched = map.iter().filter(|b| b.action != Action::Jump);
+        for (b, d) in untouched.zip(BINDINGS.iter().filter(|b| b.action != Action::Jump)) {
+            assert_eq!(b.keys, d.keys);
+        }
+        // a pane key may not take a key a global action has
+        // an unknown name: the message lists the names, sorted
+        let e = rebind(&[("toggle-wasted-only".into(), vec![k('?')])]).unwrap_err();
+        assert!(
+            e.starts_with(
+                "no explorer action is called \"toggle-wasted-only\" (actions: back, \
+                 close-filter-files, compare-all, compare-layer, down, end, "
+            ),
+            "{e}"
+        );
+        assert!(
+            e.contains(", toggle-why, ") && e.contains(", wasted-only"),
+            "{e}"
+        );
+        // a pane key may not take a key a global action has
+        assert_eq!(
+            rebind(&[("wasted-only".into(), vec![k('?')])]).unwrap_err(),
+            "? is bound to both wasted-only and help"
+        );
+    }
+}
