@@ -63,7 +63,7 @@ fn unknown_keys_warn_and_the_run_goes_on() {
     let img = image(d.path());
     std::fs::write(
         d.path().join("c.yaml"),
-        "log:\n  enabled: true\nfiletree:\n  collapse-dir: false\n",
+        "log:\n  enabled: true\nfiletree:\n  collapse: false\n",
     )
     .unwrap();
     let o = bathy_env(d.path(), &["--config", "c.yaml", &img, "--no-tui"], &[]);
@@ -74,7 +74,7 @@ fn unknown_keys_warn_and_the_run_goes_on() {
         "{err}"
     );
     assert!(
-        err.contains("bathy: warning: c.yaml: ignoring unknown key \"filetree.collapse-dir\"\n"),
+        err.contains("bathy: warning: c.yaml: ignoring unknown key \"filetree.collapse\"\n"),
         "{err}"
     );
     assert!(stdout(&o).contains("cfg/test:1"));
