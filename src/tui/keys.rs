@@ -800,7 +800,6 @@ pub fn rebind(rebinds: &[(String, Vec<Key>)]) -> Result<Vec<Binding>, String> {
         }
         if !found {
             let mut names: Vec<String> = BINDINGS.iter().map(|b| action_name(b.action)).collect();
-            names.dedup();
             names.sort();
             names.dedup();
             return Err(format!(
@@ -810,7 +809,12 @@ pub fn rebind(rebinds: &[(String, Vec<Key>)]) -> Result<Vec<Binding>, String> {
             ));
         }
     }
-    for (i, b) in map.iter().enumerate().filter(|(i, _)| changed[*i]) {
+    for b in map
+        .iter()
+        .zip(&changed)
+        .filter(|(_, c)| **c)
+        .map(|(b, _)| b)
+    {
         for o in &map {
             if o.action == b.action || !overlap(o.scope, b.scope) {
                 continue;
@@ -819,7 +823,7 @@ pub fn rebind(rebinds: &[(String, Vec<Key>)]) -> Result<Vec<Binding>, String> {
                 return Err(format!(
                     "{} is bound to both {} and {}",
                     key.label(),
-                    action_name(map[i].action),
+                    action_name(b.action),
                     action_name(o.action)
                 ));
             }
