@@ -809,17 +809,21 @@ pub fn rebind(rebinds: &[(String, Vec<Key>)]) -> Result<Vec<Binding>, String> {
             ));
         }
     }
-    for b in map
+    // only the keys the file adds are checked: a pane overriding a global key by design
+    // (as the defaults do) is no conflict when the file repeats the default
+    for (b, default) in map
         .iter()
+        .zip(BINDINGS)
         .zip(&changed)
         .filter(|(_, c)| **c)
-        .map(|(b, _)| b)
+        .map(|(p, _)| p)
     {
-        for o in &map {
-            if o.action == b.action || !overlap(o.scope, b.scope) {
-                continue;
-            }
-            if let Some(key) = b.keys.iter().find(|k| o.keys.contains(k)) {
+        let added = b.keys.iter().filter(|k| !default.keys.contains(k));
+        for key in added {
+            let other = map.iter().find(|o| {
+                o.action != b.action && overlap(o.scope, b.scope) && o.keys.contains(key)
+            });
+            if let Some(o) = other {
                 return Err(format!(
                     "{} is bound to both {} and {}",
                     key.label(),
@@ -915,5 +919,19 @@ mod tests {
             rebind(&[("wasted-only".into(), vec![k('?')])]).unwrap_err(),
             "? is bound to both wasted-only and help"
         );
+        // writing a default down is no conflict, even where a pane overrides a global key
+        // (the actions whose keys are the same in every pane they work in)
+        let all: Vec<(String, Vec<Key>)> = BINDINGS
+            .iter()
+            .filter(|b| {
+                BINDINGS
+                    .iter()
+                    .filter(|o| o.action == b.action)
+                    .all(|o| o.keys == b.keys)
+            })
+            .map(|b| (action_name(b.action), b.keys.to_vec()))
+            .collect();
+        assert!(all.len() > 25, "{}", all.len());
+        assert!(rebind(&all).is_ok(), "{:?}", rebind(&all).err());
     }
 }
