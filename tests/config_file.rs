@@ -55,6 +55,10 @@ fn a_bad_value_is_one_line_naming_file_and_key_and_exit_2() {
         ["bathy: c.yaml: filetree.sort: \"date\" is not name or size"]
     );
     assert_eq!(stdout(&o), "");
+    // the man page does not depend on settings, so a broken file does not keep it from a user
+    let o = bathy_env(d.path(), &["man", "--config", "c.yaml"], &[]);
+    assert_eq!((o.status.code(), stderr(&o)), (Some(0), String::new()));
+    assert!(stdout(&o).contains(".TH bathy"), "{}", stdout(&o));
 }
 
 #[test]
