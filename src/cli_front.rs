@@ -170,12 +170,25 @@ fn run_cli(mut cli: Cli) -> anyhow::Result<i32> {
     if cli.json.is_some() || cli.html.is_some() {
         return Ok(exit_codes::OK);
     }
+    let width = text_width();
     print_out(&format!(
         "{}\n{}",
-        report::text::render(&a.image, &a.analysis),
-        report::text::render_why(&report::why::WhyView::new(&a.why))
+        report::text::render(&a.image, &a.analysis, width),
+        report::text::render_why(&report::why::WhyView::new(&a.why), width)
     ))?;
     Ok(exit_codes::OK)
+}
+
+/// The text report's width: the terminal's, or `PIPE_WIDTH` when stdout is not one (or its
+/// size is unknown).
+fn text_width() -> usize {
+    #[cfg(feature = "tui")]
+    if std::io::stdout().is_terminal() {
+        if let Ok((w, _)) = crossterm::terminal::size() {
+            return w as usize;
+        }
+    }
+    report::text::PIPE_WIDTH
 }
 
 /// The report files asked for with `--json` and `--html`, from one analysis.

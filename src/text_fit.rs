@@ -65,6 +65,55 @@ pub fn fit(s: &str, width: usize) -> String {
     t + &" ".repeat(width - n)
 }
 
+/// `middle` between `prefix` and `suffix`, cut so that the whole fits in `width` chars: a path
+/// in its middle (`path`), other text at its end; the prefix and suffix (numbers, layers) are
+/// never cut. The middle keeps at least 8 chars, so a very narrow width may overflow.
+pub fn fit_between(prefix: &str, middle: &str, suffix: &str, width: usize, path: bool) -> String {
+    let fixed = prefix.chars().count() + suffix.chars().count();
+    let room = width.saturating_sub(fixed).max(8);
+    let mid = if path {
+        middle_cut_path(middle, room)
+    } else {
+        truncate(middle, room)
+    };
+    format!("{prefix}{mid}{suffix}")
+}
+
+/// Prose wrapped at word boundaries into lines of at most `width` chars: the first starts with
+/// `first`, the others with `rest`. A size keeps its unit (`800 B` never breaks); a word longer
+/// than a line is left whole on its own line.
+pub fn wrap(text: &str, width: usize, first: &str, rest: &str) -> Vec<String> {
+    const UNITS: [&str; 8] = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "%"];
+    let mut words: Vec<String> = Vec::new();
+    for w in text.split_whitespace() {
+        let unit = UNITS.contains(&w.trim_end_matches([',', '.', ')', ';', ':']));
+        match words.last_mut() {
+            Some(prev) if unit && prev.ends_with(|c: char| c.is_ascii_digit()) => {
+                prev.push(' ');
+                prev.push_str(w);
+            }
+            _ => words.push(w.to_string()),
+        }
+    }
+    let mut lines = Vec::new();
+    let mut line = first.to_string();
+    let mut empty = true;
+    for word in &words {
+        let n = line.chars().count();
+        if !empty && n + 1 + word.chars().count() > width {
+            lines.push(std::mem::replace(&mut line, rest.to_string()));
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+        }
+        line.push_str(word);
+        empty = false;
+    }
+    lines.push(line);
+    lines
+}
+
 /// A path in at most `max` chars, cut in the middle so the file name stays readable:
 /// `/usr/lib/python3/site-packages/numpy/core.py` → `/usr/lib/…/numpy/core.py`. A name that
 /// alone is too long keeps its end (and the path a quarter of its start): names that differ
@@ -132,6 +181,48 @@ mod tests {
         assert_eq!(fit("abcdef", 4), "abc…");
         assert_eq!(fit("✓", 2), "✓ ");
         assert_eq!(fit("x", 0), "");
+    }
+
+    #[test]
+    fn fit_between_cuts_the_middle_only() {
+        assert_eq!(
+            fit_between("  12 kB  ", "/a/b/c/name", "  (layer 1)", 100, true),
+            "  12 kB  /a/b/c/name  (layer 1)"
+        );
+        let cut = fit_between(
+            "  12 kB  ",
+            "/usr/share/perl/5.36.0/x/name.pm",
+            "  (layer 1)",
+            40,
+            true,
+        );
+        assert_eq!(cut.chars().count(), 40);
+        assert!(
+            cut.starts_with("  12 kB  /usr") && cut.ends_with("name.pm  (layer 1)"),
+            "{cut}"
+        );
+        assert_eq!(
+            fit_between("> ", "abcdefghijkl", "", 10, false),
+            "> abcdefg…"
+        );
+    }
+
+    #[test]
+    fn wrap_breaks_at_words() {
+        assert_eq!(
+            wrap("one two three four", 12, "  → ", "    "),
+            vec!["  → one two", "    three", "    four"]
+        );
+        assert_eq!(
+            wrap("averyveryverylongword x", 8, "", ""),
+            vec!["averyveryverylongword", "x"]
+        );
+        assert_eq!(wrap("", 8, "> ", ""), vec!["> "]);
+        // a size and its unit stay on one line
+        assert_eq!(
+            wrap("docs 12.5 kB, dev 800 B.", 14, "", ""),
+            vec!["docs 12.5 kB,", "dev 800 B."]
+        );
     }
 
     #[test]

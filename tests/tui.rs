@@ -3,6 +3,8 @@
 #![cfg(feature = "tui")]
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use bathyscaphe::analysis::Analysis;
 use bathyscaphe::paths::ROOT;
 use bathyscaphe::progress::Progress;
@@ -12,6 +14,7 @@ use bathyscaphe::tree::ChangeMark;
 use bathyscaphe::tui::state::{handle_event, App, AppEvent, Effect, Explorer, Focus};
 use bathyscaphe::tui::treeview::{LayerMode, SortOrder};
 use bathyscaphe::tui::{self, keys::Action};
+use common::term::*;
 use crossterm::event::{
     Event, KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
 };
@@ -69,23 +72,6 @@ fn app(w: u16, h: u16) -> App {
     App::explorer(explorer(), Rect::new(0, 0, w, h))
 }
 
-fn key(c: KeyCode, m: KeyModifiers) -> AppEvent {
-    AppEvent::Term(Event::Key(KeyEvent::new(c, m)))
-}
-fn ch(c: char) -> AppEvent {
-    key(KeyCode::Char(c), KeyModifiers::NONE)
-}
-fn ctrl(c: char) -> AppEvent {
-    key(KeyCode::Char(c), KeyModifiers::CONTROL)
-}
-fn press(app: &mut App, evs: Vec<AppEvent>) {
-    for e in evs {
-        handle_event(app, e);
-    }
-}
-fn ex(app: &App) -> &Explorer {
-    app.explorer_ref().unwrap()
-}
 /// The tree's rows on screen, as paths.
 fn rows(app: &App) -> Vec<String> {
     let e = ex(app);
@@ -94,11 +80,6 @@ fn rows(app: &App) -> Vec<String> {
         .into_iter()
         .map(|n| e.image.paths.path(n))
         .collect()
-}
-fn screen(app: &App, w: u16, h: u16) -> Terminal<TestBackend> {
-    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| tui::draw(f, app)).unwrap();
-    t
 }
 
 // ---- keys: events in, state out ------------------------------------------------------------
@@ -704,14 +685,14 @@ fn extract_to_refuses_to_overwrite_or_leave_the_directory() {
 fn help_at_80x24_scrolls_to_its_last_notes() {
     let mut a = app(80, 24);
     press(&mut a, vec![ch('?')]);
-    let first = tui_text(&screen(&a, 80, 24));
+    let first = text(&screen(&a, 80, 24));
     assert!(first.contains("more: j/k"), "{first}");
     assert!(!first.contains("While filtering"), "{first}");
     // End (or j/PgDn as often as needed) shows the last notes, in full
     press(&mut a, vec![key(KeyCode::End, KeyModifiers::NONE)]);
     assert!(a.help, "moving does not close the help");
     let t = screen(&a, 80, 24);
-    let s = tui_text(&t);
+    let s = text(&t);
     assert!(s.contains("the wheel scrolls."), "{s}");
     assert!(s.contains("when not a valid regex)."), "{s}");
     insta::assert_snapshot!("help_80x24_end", t.backend());
@@ -738,20 +719,8 @@ fn loader_notes_go_to_the_status_line() {
     let (mut image, analysis) = (e.image, e.analysis);
     image.warnings = vec!["x.tar holds 2 images; reading app:1".into()];
     handle_event(&mut a, AppEvent::Loaded(Box::new(Ok((image, analysis)))));
-    let s = tui_text(&screen(&a, 100, 30));
+    let s = text(&screen(&a, 100, 30));
     assert!(s.contains("x.tar holds 2 images; reading app:1"), "{s}");
-}
-
-fn tui_text(t: &Terminal<TestBackend>) -> String {
-    let b = t.backend().buffer();
-    let mut s = String::new();
-    for y in 0..b.area.height {
-        for x in 0..b.area.width {
-            s.push_str(b[(x, y)].symbol());
-        }
-        s.push('\n');
-    }
-    s
 }
 
 #[test]

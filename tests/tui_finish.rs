@@ -5,6 +5,9 @@
 #![cfg(feature = "tui")]
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
+use bathyscaphe::analysis::leftovers::Category;
 use bathyscaphe::analysis::Analysis;
 use bathyscaphe::progress::Progress;
 use bathyscaphe::source::{load_path, LoadOptions};
@@ -13,7 +16,8 @@ use bathyscaphe::tui::keys::{Scope, BINDINGS};
 use bathyscaphe::tui::state::{handle_event, App, AppEvent, Explorer, Focus, STATUS_TTL};
 use bathyscaphe::tui::treeview::LayerMode;
 use bathyscaphe::tui::{self};
-use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use common::term::*;
+use crossterm::event::{KeyCode, KeyModifiers};
 use ratatui::backend::TestBackend;
 use ratatui::layout::Rect;
 use ratatui::Terminal;
@@ -74,54 +78,6 @@ fn app(w: u16, h: u16) -> App {
     App::explorer(Explorer::new(image, analysis), Rect::new(0, 0, w, h))
 }
 
-fn key(c: KeyCode, m: KeyModifiers) -> AppEvent {
-    AppEvent::Term(Event::Key(KeyEvent::new(c, m)))
-}
-fn code(c: KeyCode) -> AppEvent {
-    key(c, KeyModifiers::NONE)
-}
-fn ch(c: char) -> AppEvent {
-    key(KeyCode::Char(c), KeyModifiers::NONE)
-}
-fn ctrl(c: char) -> AppEvent {
-    key(KeyCode::Char(c), KeyModifiers::CONTROL)
-}
-fn press(app: &mut App, evs: Vec<AppEvent>) {
-    for e in evs {
-        handle_event(app, e);
-    }
-}
-fn typed(app: &mut App, s: &str) {
-    for c in s.chars() {
-        handle_event(app, ch(c));
-    }
-}
-fn ex(app: &App) -> &Explorer {
-    app.explorer_ref().unwrap()
-}
-fn screen(app: &App, w: u16, h: u16) -> Terminal<TestBackend> {
-    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| tui::draw(f, app)).unwrap();
-    t
-}
-fn text(t: &Terminal<TestBackend>) -> String {
-    let b = t.backend().buffer();
-    let mut s = String::new();
-    for y in 0..b.area.height {
-        for x in 0..b.area.width {
-            s.push_str(b[(x, y)].symbol());
-        }
-        s.push('\n');
-    }
-    s
-}
-/// The text of one rectangle of the screen, line by line.
-fn region(t: &Terminal<TestBackend>, r: Rect) -> Vec<String> {
-    let b = t.backend().buffer();
-    (r.y..r.y + r.height)
-        .map(|y| (r.x..r.x + r.width).map(|x| b[(x, y)].symbol()).collect())
-        .collect()
-}
 fn node(app: &App, p: &str) -> u32 {
     ex(app).image.paths.lookup(p).unwrap()
 }
@@ -539,13 +495,13 @@ fn i21_a_layer_without_history_has_one_label_everywhere() {
     assert_eq!(e.image.layers[0].label(), "(no history)");
     let s = text(&screen(&a, 100, 30));
     assert!(s.contains("(no history)"), "{s}");
-    let report = bathyscaphe::report::text::render(&e.image, &e.analysis);
+    let report = bathyscaphe::report::text::render(&e.image, &e.analysis, 100);
     assert!(report.contains("(no history)"), "{report}");
     // a history comment names what was imported, in the explorer and the report alike
     let (mut image, analysis) = load();
     image.layers[0].history.as_mut().unwrap().comment = Some("debootstrap minbase".into());
     assert_eq!(image.layers[0].label(), "(imported: debootstrap minbase)");
-    let report = bathyscaphe::report::text::render(&image, &analysis);
+    let report = bathyscaphe::report::text::render(&image, &analysis, 100);
     assert!(
         report.contains("(imported: debootstrap minbase)"),
         "{report}"
@@ -568,6 +524,395 @@ fn i22_config_steps_after_the_last_layer_show_dimmed() {
     let b = t.backend().buffer();
     let cell = &b[(areas.layers.x + 30, y)];
     assert_eq!(cell.fg, ratatui::style::Color::DarkGray);
+}
+
+// ---- items 23-29: "why is it big" and the text reports ---------------------------------------
+
+const WHY_INSTALL: &str =
+    "/bin/sh -c apt-get update && apt-get install -y --no-install-recommends \
+gcc gcc-12 cpp-12 make libc6-dev git && echo installed the compilers and the libraries git needs";
+const WHY_PURGE: &str = "/bin/sh -c apt-get purge -y gcc make && apt-get autoremove -y";
+
+fn dpkg_status(pkgs: &[&str]) -> Vec<u8> {
+    let mut s = String::new();
+    for name in pkgs {
+        let deps = if *name == "git" {
+            "Depends: libcurl3-gnutls\n"
+        } else {
+            ""
+        };
+        s += &format!("Package: {name}\nStatus: install ok installed\nPriority: optional\nArchitecture: amd64\nVersion: 1.0\n{deps}Description: x\n more\n\n");
+    }
+    s.into_bytes()
+}
+
+/// Layer 0: bash (1200). Layer 1 installs gcc (/usr/bin/gcc 100), gcc-12 (cc1 9000), cpp-12
+/// (2000), make (400), libc6-dev (stdio.h 800), git (3000) and, automatically for git alone,
+/// libcurl3-gnutls (700). Layer 2 builds /usr/local/bin/noop (300). Layer 3 purges gcc and
+/// make, and autoremove takes cpp-12: 100 + 2000 + 400 = 2500 bytes still ship in layer 1.
+fn why_spec() -> ImageSpec {
+    let all = [
+        "bash",
+        "gcc",
+        "gcc-12",
+        "cpp-12",
+        "make",
+        "libc6-dev",
+        "git",
+        "libcurl3-gnutls",
+    ];
+    let kept = ["bash", "gcc-12", "libc6-dev", "git", "libcurl3-gnutls"];
+    let mut install = LayerSpec::new(WHY_INSTALL)
+        .file("var/lib/dpkg/status", &dpkg_status(&all))
+        .file(
+            "var/lib/apt/extended_states",
+            b"Package: libcurl3-gnutls\nArchitecture: amd64\nAuto-Installed: 1\n\n",
+        );
+    let files: [(&str, &str, usize); 7] = [
+        ("gcc", "usr/bin/gcc", 100),
+        ("gcc-12", "usr/lib/gcc/x86_64-linux-gnu/12/cc1", 9000),
+        ("cpp-12", "usr/bin/cpp-12", 2000),
+        ("make", "usr/bin/make", 400),
+        ("libc6-dev", "usr/include/stdio.h", 800),
+        ("git", "usr/bin/git", 3000),
+        (
+            "libcurl3-gnutls",
+            "usr/lib/x86_64-linux-gnu/libcurl-gnutls.so.4",
+            700,
+        ),
+    ];
+    for (i, (pkg, path, size)) in files.iter().enumerate() {
+        install = install.file(path, &filler(*size, 20 + i as u64)).file(
+            &format!("var/lib/dpkg/info/{pkg}.list"),
+            format!("/{path}\n").as_bytes(),
+        );
+    }
+    let mut purge = LayerSpec::new(WHY_PURGE).file("var/lib/dpkg/status", &dpkg_status(&kept));
+    for (pkg, path, _) in files
+        .iter()
+        .filter(|f| ["gcc", "cpp-12", "make"].contains(&f.0))
+    {
+        purge = purge
+            .whiteout(path)
+            .whiteout(&format!("var/lib/dpkg/info/{pkg}.list"));
+    }
+    ImageSpec::new("fixture/why-finish:1")
+        .layer(
+            LayerSpec::new("")
+                .file("usr/bin/bash", &filler(1200, 10))
+                .file("var/lib/dpkg/status", &dpkg_status(&["bash"]))
+                .file("var/lib/dpkg/info/bash.list", b"/usr/bin/bash\n"),
+        )
+        .layer(install)
+        .layer(
+            LayerSpec::new("/bin/sh -c gcc -o /usr/local/bin/noop /tmp/a.c")
+                .file("usr/local/bin/noop", &filler(300, 30)),
+        )
+        .layer(purge)
+        .cmd(&["/usr/local/bin/noop"])
+}
+
+fn why_loaded() -> (
+    bathyscaphe::image::Image,
+    Analysis,
+    bathyscaphe::analysis::why::WhyReport,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("why.tar");
+    why_spec()
+        .write(&path, ArchiveFormat::DockerArchive, Compression::Gzip)
+        .unwrap();
+    let image = load_path(
+        &path,
+        &LoadOptions {
+            capture: Some(bathyscaphe::analysis::capture::why_capture()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let analysis = Analysis::run(&image);
+    let why = bathyscaphe::analysis::why::WhyReport::run(&image, &analysis, &Default::default());
+    (image, analysis, why)
+}
+
+fn why_app(w: u16, h: u16) -> App {
+    let (image, analysis, why) = why_loaded();
+    let mut a = App::explorer(Explorer::new(image, analysis), Rect::new(0, 0, w, h));
+    handle_event(&mut a, AppEvent::Why(Box::new(Ok(why))));
+    press(&mut a, vec![ch('b')]);
+    a
+}
+
+fn why_text(width: usize) -> String {
+    let (_, _, why) = why_loaded();
+    bathyscaphe::report::text::render_why(&bathyscaphe::report::why::WhyView::new(&why), width)
+}
+
+/// The screen row holding `needle`, and the column (in cells) where it starts.
+fn find_on(t: &Terminal<TestBackend>, needle: &str) -> Option<(u16, u16)> {
+    let b = t.backend().buffer();
+    for y in 0..b.area.height {
+        let row: Vec<&str> = (0..b.area.width).map(|x| b[(x, y)].symbol()).collect();
+        let line: String = row.concat();
+        if let Some(i) = line.find(needle) {
+            let col = line[..i].chars().count() as u16;
+            return Some((y, col));
+        }
+    }
+    None
+}
+
+#[test]
+fn i23_the_why_pane_is_a_table() {
+    use bathyscaphe::tui::why::LineKind;
+    for (w, h) in [(80u16, 24u16), (200, 60)] {
+        let a = why_app(w, h);
+        let e = ex(&a);
+        let lines: Vec<&str> = e.why_lines.iter().map(|l| l.text.as_str()).collect();
+        // column headers over the leftovers, the packages and the stages
+        for header in ["Category", "Name and version", "Command"] {
+            let l = e
+                .why_lines
+                .iter()
+                .find(|l| l.text.contains(header))
+                .unwrap_or_else(|| panic!("no {header:?} header in {lines:#?}"));
+            assert_eq!(l.kind, LineKind::Columns, "{}", l.text);
+        }
+        // the install command heads its group once; its rows do not repeat it
+        let install = "apt-get update && apt-get install";
+        let groups: Vec<_> = e
+            .why_lines
+            .iter()
+            .filter(|l| l.kind == LineKind::Group && l.text.contains(install))
+            .collect();
+        assert_eq!(groups.len(), 1, "{lines:#?}");
+        assert!(e
+            .why_lines
+            .iter()
+            .filter(|l| l.category.is_some())
+            .all(|l| !l.text.contains(install)));
+        // the headline and the recommendations of the text report are in the pane
+        assert!(
+            lines[0].starts_with("gcc and 2 other packages"),
+            "{lines:#?}"
+        );
+        assert!(lines
+            .iter()
+            .any(|l| l.starts_with("→ Compile in a build stage")));
+        // estimates are plain text, not dimmed notes
+        let est = e
+            .why_lines
+            .iter()
+            .find(|l| l.text.contains("without leftovers"))
+            .unwrap();
+        assert_eq!(est.kind, LineKind::Plain);
+        insta::assert_snapshot!(format!("why_{w}x{h}"), screen(&a, w, h).backend());
+    }
+    // on screen: the category word in its colour, the estimates not in dim grey
+    let a = why_app(200, 60);
+    let t = screen(&a, 200, 60);
+    let b = t.backend().buffer();
+    let (y, x) = find_on(&t, "build-deps  ").expect("a build-deps row");
+    let want = bathyscaphe::tui::theme::category(Category::BuildDeps).fg;
+    assert_eq!(b[(x, y)].fg, want.unwrap());
+    let (y, x) = find_on(&t, "without leftovers").expect("the estimate");
+    assert_ne!(b[(x, y)].fg, ratatui::style::Color::DarkGray);
+}
+
+#[test]
+fn i24_what_build_tools_pull_in_is_build_deps_documented_everywhere() {
+    let (_, _, why) = why_loaded();
+    // libcurl3-gnutls: 700 bytes, installed automatically, only git (a build tool) needs it
+    let curl = why
+        .leftovers
+        .iter()
+        .find(|l| l.package.as_deref() == Some("libcurl3-gnutls"))
+        .expect("a libcurl finding");
+    assert_eq!((curl.category, curl.bytes), (Category::BuildDeps, 700));
+    assert_eq!(curl.category.as_str(), "build-deps");
+    // text, JSON and the pane name it so
+    assert!(
+        why_text(100)
+            .contains("build-deps      /usr/lib/x86_64-linux-gnu (package libcurl3-gnutls)"),
+        "{}",
+        why_text(100)
+    );
+    let json = serde_json::to_value(&why.leftovers).unwrap();
+    assert!(json
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|l| l["category"] == "build-deps"));
+    let a = why_app(120, 40);
+    assert!(ex(&a)
+        .why_lines
+        .iter()
+        .any(|l| l.category == Some(Category::BuildDeps) && l.text.contains("libcurl3-gnutls")));
+    // every category is documented for JSON readers, the CI and rules-file writers
+    let root = env!("CARGO_MANIFEST_DIR");
+    for doc in ["docs/json.md", "docs/ci.md", "assets/leftover-rules.yaml"] {
+        let text = std::fs::read_to_string(format!("{root}/{doc}")).unwrap();
+        for c in Category::ALL {
+            assert!(
+                text.contains(c.as_str()),
+                "{doc} does not name {}",
+                c.as_str()
+            );
+        }
+    }
+}
+
+#[test]
+fn i25_text_columns_fit_the_width_and_cut_with_an_ellipsis() {
+    for width in [80usize, 100] {
+        let text = why_text(width);
+        for l in text.lines() {
+            assert!(l.chars().count() <= width, "{width}: {l:?}");
+        }
+        // the install command is longer than the width: cut with "…"
+        let group = text
+            .lines()
+            .find(|l| l.starts_with("  layer 1: "))
+            .expect("the install group");
+        assert!(group.ends_with('…'), "{group}");
+    }
+    // the libcurl row at 80 columns: size and category whole, the path cut in its middle
+    let text = why_text(80);
+    let row = text.lines().find(|l| l.contains("libcurl")).unwrap();
+    assert!(
+        row.starts_with("        700 B  build-deps      /usr"),
+        "{row}"
+    );
+    assert!(
+        row.contains('…') && row.ends_with("(package libcurl3-gnutls)"),
+        "{row}"
+    );
+    // stages: `base?` and `build?` take the same column, the stage column after it lines up
+    let stages: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("Stages ("))
+        .skip(1)
+        .take_while(|l| !l.starts_with("  total"))
+        .collect();
+    assert_eq!(stages.len(), 4, "{text}");
+    let col = |l: &str| l.find(" - ").unwrap();
+    assert!(
+        stages.iter().all(|l| col(l) == col(stages[0])),
+        "{stages:#?}"
+    );
+    // the whole report on a pipe: 100 columns
+    let dir = tempfile::tempdir().unwrap();
+    let img = dir.path().join("why.tar");
+    why_spec()
+        .write(&img, ArchiveFormat::DockerArchive, Compression::None)
+        .unwrap();
+    let out = common::run(&[img.to_str().unwrap(), "--no-tui"], dir.path());
+    let stdout = common::stdout(&out);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    for l in stdout.lines() {
+        assert!(l.chars().count() <= 100, "{l:?}");
+    }
+    assert!(stdout.contains("apt-get install -y --no-install-recommends gcc"));
+}
+
+#[test]
+fn i26_one_build_stage_tip_that_names_this_images_case() {
+    let text = why_text(200);
+    let tips: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("  → ") && l.contains("stage"))
+        .collect();
+    // compiler (gcc-toolchain), dev-files (headers) and build-deps advice: one tip, the
+    // largest finding's, with what a build stage keeps here: cc1 9000 + stdio.h 800 +
+    // libcurl 700 = 10500 bytes
+    assert_eq!(tips.len(), 1, "{text}");
+    assert!(tips[0].contains("Compile in a build stage"), "{}", tips[0]);
+    assert!(
+        tips[0].ends_with(
+            "Here it would keep 10.5 kB out of the image: gcc, include, libcurl3-gnutls."
+        ),
+        "{}",
+        tips[0]
+    );
+}
+
+#[test]
+fn i27_packages_removed_in_a_later_layer_are_the_headline() {
+    let text = why_text(100);
+    let lines: Vec<&str> = text.lines().collect();
+    // gcc (100), cpp-12 (2000) and make (400): installed by layer 1, purged by layer 3
+    assert_eq!(lines[0], "Why is it big:");
+    assert_eq!(
+        lines[1],
+        "  gcc and 2 other packages installed in layer 1 and removed in layer 3: 2.5 kB still ship"
+    );
+    assert!(lines[2].starts_with("    → Install, use and remove them in one RUN (`apt-get"));
+    assert!(text.contains("or build in a separate stage"), "{text}");
+    // in the pane: the first line, and Enter on it shows layer 1
+    let a = why_app(200, 60);
+    let first = &ex(&a).why_lines[0];
+    assert!(first
+        .text
+        .ends_with("removed in layer 3: 2.5 kB still ship"));
+    assert_eq!(first.target, bathyscaphe::tui::why::WhyTarget::Layer(1));
+}
+
+/// A file rewritten by layer 1: dive counts both copies (20000 bytes), true waste the hidden
+/// one (10000); both dive rules fail on it.
+fn ci_image(dir: &std::path::Path) -> std::path::PathBuf {
+    let img = dir.join("ci.tar");
+    ImageSpec::new("fixture/ci:1")
+        .layer(LayerSpec::new("ADD file:x in /").file("data/a.bin", &filler(10_000, 1)))
+        .layer(LayerSpec::new("/bin/sh -c make").file("data/a.bin", &filler(10_000, 2)))
+        .write(&img, ArchiveFormat::DockerArchive, Compression::None)
+        .unwrap();
+    img
+}
+
+#[test]
+fn i28_the_ci_text_prints_each_culprit_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = ci_image(dir.path());
+    let out = common::run(&[img.to_str().unwrap(), "--ci"], dir.path());
+    let s = common::stdout(&out);
+    assert!(s.contains("FAIL  lowest-efficiency"), "{s}");
+    assert!(s.contains("FAIL  highest-user-wasted-percent"), "{s}");
+    assert_eq!(s.matches("/data/a.bin").count(), 1, "{s}");
+    assert!(
+        s.contains("the same 1 culprit listed under lowest-efficiency above"),
+        "{s}"
+    );
+}
+
+#[test]
+fn i29_dives_figure_and_true_waste_are_labelled() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = ci_image(dir.path());
+    let ci = common::stdout(&common::run(&[img.to_str().unwrap(), "--ci"], dir.path()));
+    let label = ci
+        .lines()
+        .position(|l| {
+            l.trim_start()
+                .starts_with("dive's figure, every copy counted")
+        })
+        .unwrap_or_else(|| panic!("{ci}"));
+    let row = ci.lines().nth(label + 1).unwrap();
+    assert!(row.contains("20.0 kB  /data/a.bin"), "{ci}");
+    let text = common::stdout(&common::run(
+        &[img.to_str().unwrap(), "--no-tui"],
+        dir.path(),
+    ));
+    let head = text
+        .lines()
+        .position(|l| l.starts_with("Top wasted paths (true waste"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        text.lines()
+            .nth(head + 1)
+            .unwrap()
+            .contains("10.0 kB  /data/a.bin"),
+        "{text}"
+    );
 }
 
 // ---- snapshots of every pane at 80x24 and 200x60 ---------------------------------------------

@@ -20,6 +20,9 @@ pub const BUILTIN_RULES: &str = include_str!("../../assets/leftover-rules.yaml")
 #[serde(rename_all = "kebab-case")]
 pub enum Category {
     Compiler,
+    /// Runtime libraries and tools that only build tools need (perl and libcurl for git,
+    /// libisl for gcc): not build tools themselves, but they leave with them.
+    BuildDeps,
     DevFiles,
     PackageCache,
     DevDependency,
@@ -30,8 +33,9 @@ pub enum Category {
 
 impl Category {
     /// Every category, in declaration order (the `all_categories_listed` test keeps it whole).
-    pub const ALL: [Category; 7] = [
+    pub const ALL: [Category; 8] = [
         Category::Compiler,
+        Category::BuildDeps,
         Category::DevFiles,
         Category::PackageCache,
         Category::DevDependency,
@@ -48,6 +52,7 @@ impl Category {
     pub fn as_str(self) -> &'static str {
         match self {
             Category::Compiler => "compiler",
+            Category::BuildDeps => "build-deps",
             Category::DevFiles => "dev-files",
             Category::PackageCache => "package-cache",
             Category::DevDependency => "dev-dependency",
@@ -616,8 +621,9 @@ fn group_files(
     (groups, claimed)
 }
 
-/// Packages that only build tools need (perl for dpkg-dev …): leftovers of those tools, for
-/// the files no rule claimed.
+/// Packages that only build tools need (perl for dpkg-dev, libcurl for git …): `build-deps`
+/// leftovers, for the files no rule claimed. Not `compiler`: they are runtime libraries, and
+/// the advice differs (they go away with the tools, not by themselves).
 fn build_tool_dependencies(
     fs: &FinalFs,
     packages: &[Package],
@@ -643,7 +649,7 @@ fn build_tool_dependencies(
             "Install the build tools in a separate build stage: what they pull in stays there too.";
         out.push(finding(
             fs,
-            Category::Compiler,
+            Category::BuildDeps,
             "build-tool-dependency",
             Severity::Medium,
             common_dir(&paths),
@@ -808,12 +814,13 @@ mod tests {
             // a new variant does not compile here until it is given its place in ALL
             let place = match c {
                 Category::Compiler => 0,
-                Category::DevFiles => 1,
-                Category::PackageCache => 2,
-                Category::DevDependency => 3,
-                Category::Source => 4,
-                Category::Vcs => 5,
-                Category::Docs => 6,
+                Category::BuildDeps => 1,
+                Category::DevFiles => 2,
+                Category::PackageCache => 3,
+                Category::DevDependency => 4,
+                Category::Source => 5,
+                Category::Vcs => 6,
+                Category::Docs => 7,
             };
             assert_eq!(place, i, "{c:?}");
             assert_eq!(Category::from_name(c.as_str()), Some(c));

@@ -45,6 +45,8 @@ pub struct Package {
     pub removed: bool,
     /// For removed packages: bytes of its files still shipped in lower layers.
     pub shipped_bytes: u64,
+    /// For removed packages: the layer whose package database no longer lists it.
+    pub removed_in: Option<usize>,
     /// The package's own directory (npm, Python), for jumping to it.
     pub dir: Option<NodeId>,
     /// Its final regular files.
@@ -73,6 +75,7 @@ impl Package {
             build_tool: false,
             removed: false,
             shipped_bytes: 0,
+            removed_in: None,
             dir: None,
             nodes: Vec::new(),
             depends: Vec::new(),
@@ -291,14 +294,33 @@ fn dpkg_installed(text: &str) -> BTreeMap<String, DpkgRecord> {
     m
 }
 
+/// Record in `gone` the layer where each package seen so far (`ever`) stops being installed
+/// (`installed` says whether this layer's database lists it); one listed again is not gone.
+fn note_removals<'a>(
+    gone: &mut BTreeMap<String, usize>,
+    ever: impl Iterator<Item = &'a String>,
+    installed: impl Fn(&str) -> bool,
+    layer: usize,
+) {
+    for name in ever {
+        if installed(name) {
+            gone.remove(name);
+        } else {
+            gone.entry(name.clone()).or_insert(layer);
+        }
+    }
+}
+
 fn dpkg(fs: &FinalFs, waste: &TrueWaste) -> Vec<Package> {
     let status_versions = versions(fs, "var/lib/dpkg/status");
     let mut final_set = BTreeMap::new();
     let mut ever: BTreeMap<String, DpkgRecord> = BTreeMap::new();
-    for (_, content) in &status_versions {
+    let mut gone: BTreeMap<String, usize> = BTreeMap::new();
+    for (layer, content) in &status_versions {
         let set = content
             .map(|c| dpkg_installed(&String::from_utf8_lossy(c)))
             .unwrap_or_default();
+        note_removals(&mut gone, ever.keys(), |n| set.contains_key(n), *layer);
         for (k, v) in &set {
             ever.insert(k.clone(), v.clone());
         }
@@ -352,6 +374,7 @@ fn dpkg(fs: &FinalFs, waste: &TrueWaste) -> Vec<Package> {
             }
         } else {
             p.removed = true;
+            p.removed_in = gone.get(name).copied();
             // the last captured version of its file list, from the layers that still ship it
             let mut last: Option<&[u8]> = None;
             for ln in list_names(name, arch) {
@@ -418,11 +441,13 @@ fn apk(fs: &FinalFs, waste: &TrueWaste) -> Vec<Package> {
     }
     let mut ever: BTreeMap<String, (String, Vec<String>, usize, Vec<String>)> = BTreeMap::new();
     let mut final_names = BTreeSet::new();
+    let mut gone: BTreeMap<String, usize> = BTreeMap::new();
     for (layer, content) in &vs {
         let set = content
             .map(|c| apk_installed(&String::from_utf8_lossy(c)))
             .unwrap_or_default();
         final_names = set.iter().map(|(n, _, _, _)| n.clone()).collect();
+        note_removals(&mut gone, ever.keys(), |n| final_names.contains(n), *layer);
         for (n, v, f, d) in set {
             ever.insert(n, (v, f, *layer, d));
         }
@@ -437,6 +462,7 @@ fn apk(fs: &FinalFs, waste: &TrueWaste) -> Vec<Package> {
         } else {
             p.removed = true;
             p.layer = Some(layer);
+            p.removed_in = gone.get(&name).copied();
             p.shipped_bytes = shipped_invisible(fs, &wb, files.into_iter());
         }
         out.push(p);

@@ -205,6 +205,8 @@ pub fn text(e: &Evaluation, color: bool) -> String {
         "  {:<4}  {:<key_w$}  {:<16}  MEASURED",
         "", "RULE", "THRESHOLD"
     );
+    // culprits already printed, and under which rule: each is printed once
+    let mut shown = Vec::new();
     for r in e.results.iter().filter(|r| listed(r)) {
         let threshold = r.configured.clone().unwrap_or_else(|| "disabled".into());
         let measured = r
@@ -224,15 +226,7 @@ pub fn text(e: &Evaluation, color: bool) -> String {
         if !r.message.is_empty() && r.configured.is_some() {
             let _ = writeln!(s, "{indent}{}", esc(&r.message));
         }
-        for c in &r.culprits {
-            let _ = writeln!(
-                s,
-                "{indent}  {:>9}  {}  ({})",
-                human_bytes(c.bytes),
-                esc(&c.name),
-                esc(&c.detail)
-            );
-        }
+        culprit_lines_text(&mut s, r, &mut shown, &indent);
     }
     let unset: Vec<&str> = e
         .results
@@ -263,6 +257,63 @@ pub fn text(e: &Evaluation, color: bool) -> String {
         sum.skip
     );
     s
+}
+
+/// A failed rule's culprits in the text evaluation: those not printed under an earlier rule,
+/// then one line naming the rule that lists the others (the CI text used to repeat them). dive's rules count every copy of a
+/// path (dive's figure, up to twice true waste): the list says so.
+fn culprit_lines_text<'a>(
+    s: &mut String,
+    r: &'a CiRuleResult,
+    shown: &mut Vec<(&'a str, u64, &'static str)>,
+    indent: &str,
+) {
+    if r.culprits.is_empty() {
+        return;
+    }
+    let mut earlier: Vec<&str> = Vec::new();
+    let mut new = Vec::new();
+    for c in &r.culprits {
+        // the same path with the same bytes (a layer's size and its compressed size differ)
+        match shown.iter().find(|(n, b, _)| *n == c.name && *b == c.bytes) {
+            Some((_, _, rule)) => {
+                if !earlier.contains(rule) {
+                    earlier.push(rule);
+                }
+            }
+            None => new.push(c),
+        }
+    }
+    let repeated = r.culprits.len() - new.len();
+    if !new.is_empty() && is_dive_rule(r.rule) {
+        let _ = writeln!(
+            s,
+            "{indent}  dive's figure, every copy counted (true waste counts only hidden copies):"
+        );
+    }
+    for c in new {
+        shown.push((&c.name, c.bytes, r.rule.key()));
+        let _ = writeln!(
+            s,
+            "{indent}  {:>9}  {}  ({})",
+            human_bytes(c.bytes),
+            esc(&c.name),
+            esc(&c.detail)
+        );
+    }
+    if repeated > 0 {
+        let _ = writeln!(
+            s,
+            "{indent}  {}{repeated} culprit{} listed under {} above",
+            if repeated == r.culprits.len() {
+                "the same "
+            } else {
+                "and the "
+            },
+            if repeated == 1 { "" } else { "s" },
+            earlier.join(", ")
+        );
+    }
 }
 
 fn xml_escape(s: &str) -> String {

@@ -1,24 +1,31 @@
 //! The plain-text report for pipes and logs: image, layers, true waste, dive's numbers, the
-//! paths that waste the most, and the "why is it big" view.
+//! paths that waste the most, and the "why is it big" view. Every line fits `width` columns
+//! (the terminal's, or [`PIPE_WIDTH`] on a pipe): names and commands are cut with "…", paths
+//! in the middle, prose wraps; numbers are never cut.
 
 use crate::analysis::Analysis;
 use crate::image::Image;
 use crate::report::why::{
-    origin_total_words, origin_word, EstimateSection, FindingRow, LeftoverSection, PackageSection,
-    StageSection, WhyView,
+    origin_total_words, origin_word, EstimateSection, FindingRow, Headline, LeftoverSection,
+    PackageSection, StageSection, WhyView,
 };
-use crate::text_fit::{escape_controls as esc, shown};
+use crate::text_fit::{escape_controls as esc, fit_between, shown, wrap};
 use crate::units::human_bytes;
 use std::fmt::Write;
 
 /// How many wasted paths the text report lists.
 pub const TOP_PATHS: usize = 10;
+/// The width of the report when stdout is not a terminal.
+pub const PIPE_WIDTH: usize = 100;
+/// Narrower than this, the report is laid out as if it were this wide.
+pub const MIN_WIDTH: usize = 80;
 
-pub fn render(image: &Image, a: &Analysis) -> String {
+pub fn render(image: &Image, a: &Analysis, width: usize) -> String {
+    let width = width.max(MIN_WIDTH);
     let mut s = String::new();
     let w = &a.waste;
     let d = &a.dive;
-    let _ = writeln!(s, "Image:   {}", esc(&image.display_name()));
+    let _ = writeln!(s, "Image:   {}", shown(&image.display_name(), width - 9));
     let _ = writeln!(
         s,
         "Source:  {} ({})",
@@ -40,27 +47,26 @@ pub fn render(image: &Image, a: &Analysis) -> String {
         "  {:>3}  {:>9}  {:>10}  {:>9}  Command",
         "#", "Size", "Compressed", "Wasted"
     );
+    let blank = format!("  {:>3}  {:>9}  {:>10}  {:>9}  ", "", "", "", "");
     for l in &image.layers {
         for h in &l.empty_history {
             let _ = writeln!(
                 s,
-                "  {:>3}  {:>9}  {:>10}  {:>9}  {}",
-                "",
-                "",
-                "",
-                "",
-                esc(&h.label())
+                "{}",
+                fit_between(&blank, &esc(&h.label()), "", width, false)
             );
         }
-        let cmd = shown(&l.label(), 100);
-        let _ = writeln!(
-            s,
-            "  {:>3}  {:>9}  {:>10}  {:>9}  {}",
+        let cols = format!(
+            "  {:>3}  {:>9}  {:>10}  {:>9}  ",
             l.index,
             human_bytes(l.size_bytes),
             human_bytes(l.compressed_bytes),
             human_bytes(w.layers[l.index].wasted_bytes),
-            cmd
+        );
+        let _ = writeln!(
+            s,
+            "{}",
+            fit_between(&cols, &esc(&l.label()), "", width, false)
         );
     }
     let _ = writeln!(s);
@@ -69,12 +75,17 @@ pub fn render(image: &Image, a: &Analysis) -> String {
     } else {
         0.0
     };
-    let _ = writeln!(
-        s,
-        "True waste:  {} of {} shipped file bytes ({pct:.1}%) are not visible in the final filesystem ({} visible)",
-        human_bytes(w.wasted_bytes),
-        human_bytes(w.shipped_bytes),
-        human_bytes(w.final_bytes)
+    prose(
+        &mut s,
+        &format!(
+            "{} of {} shipped file bytes ({pct:.1}%) are not visible in the final filesystem ({} visible)",
+            human_bytes(w.wasted_bytes),
+            human_bytes(w.shipped_bytes),
+            human_bytes(w.final_bytes)
+        ),
+        width,
+        "True waste:  ",
+        "             ",
     );
     let uwp = d
         .user_wasted_percent
@@ -90,15 +101,26 @@ pub fn render(image: &Image, a: &Analysis) -> String {
     let paths = w.wasted_paths(image);
     if !paths.is_empty() {
         let _ = writeln!(s);
-        let _ = writeln!(s, "Top wasted paths:");
+        // dive's per-path figure counts every copy; ours only the copies nobody sees
+        prose(
+            &mut s,
+            "(true waste: the bytes of copies later layers hide; dive counts every copy):",
+            width,
+            "Top wasted paths ",
+            "  ",
+        );
         for p in paths.iter().take(TOP_PATHS) {
             let layers: Vec<String> = p.layers.iter().map(|l| l.to_string()).collect();
             let _ = writeln!(
                 s,
-                "  {:>9}  {}  (layer {})",
-                human_bytes(p.bytes),
-                esc(&p.path),
-                layers.join(", ")
+                "{}",
+                fit_between(
+                    &format!("  {:>9}  ", human_bytes(p.bytes)),
+                    &esc(&p.path),
+                    &format!("  (layer {})", layers.join(", ")),
+                    width,
+                    true
+                )
             );
         }
         if paths.len() > TOP_PATHS {
@@ -111,8 +133,9 @@ pub fn render(image: &Image, a: &Analysis) -> String {
 /// How many rows each "why is it big" table shows.
 pub const TOP: usize = 15;
 
-/// The "why is it big" sections of the text report.
-pub fn render_why(v: &WhyView) -> String {
+/// The "why is it big" sections of the text report, in `width` columns.
+pub fn render_why(v: &WhyView, width: usize) -> String {
+    let width = width.max(MIN_WIDTH);
     let mut s = String::new();
     let _ = writeln!(s, "Why is it big:");
     if v.no_contents {
@@ -121,21 +144,39 @@ pub fn render_why(v: &WhyView) -> String {
             "  (read without file contents: package databases and ELF facts are not available)"
         );
     }
-    why_leftovers(&mut s, &v.leftovers);
+    why_headlines(&mut s, &v.headlines, width);
+    why_leftovers(&mut s, &v.leftovers, width);
     let _ = writeln!(s);
     if let Some(p) = &v.packages {
-        why_packages(&mut s, p);
+        why_packages(&mut s, p, width);
         let _ = writeln!(s);
     }
-    why_stages(&mut s, &v.stages);
+    why_stages(&mut s, &v.stages, width);
     let _ = writeln!(s);
-    why_estimates(&mut s, &v.estimates);
+    why_estimates(&mut s, &v.estimates, width);
     let _ = writeln!(s);
-    why_findings(&mut s, &v.findings);
+    why_findings(&mut s, &v.findings, width);
     s
 }
 
-fn why_findings(s: &mut String, rows: &[FindingRow]) {
+/// Prose lines: wrapped, after `first` on the first line and `rest` on the others.
+fn prose(s: &mut String, text: &str, width: usize, first: &str, rest: &str) {
+    for line in wrap(&esc(text), width, first, rest) {
+        let _ = writeln!(s, "{line}");
+    }
+}
+
+fn why_headlines(s: &mut String, rows: &[Headline], width: usize) {
+    for h in rows {
+        prose(s, &h.text, width, "  ", "    ");
+        prose(s, &h.fix, width, "    → ", "      ");
+    }
+    if !rows.is_empty() {
+        let _ = writeln!(s);
+    }
+}
+
+fn why_findings(s: &mut String, rows: &[FindingRow], width: usize) {
     if rows.is_empty() {
         let _ = writeln!(s, "Security: no secrets or risky files found");
         return;
@@ -147,15 +188,19 @@ fn why_findings(s: &mut String, rows: &[FindingRow]) {
         if rows.len() == 1 { "" } else { "s" }
     );
     for r in rows {
-        let _ = writeln!(s, "  {}", r.headline);
+        prose(s, &r.headline, width, "  ", "    ");
         if r.layer.is_some() && !r.instruction.is_empty() {
-            let _ = writeln!(s, "      added by: {}", short(&r.instruction, 80));
+            let _ = writeln!(
+                s,
+                "{}",
+                fit_between("      added by: ", &esc(&r.instruction), "", width, false)
+            );
         }
-        let _ = writeln!(s, "      → {}", r.fix);
+        prose(s, r.fix, width, "      → ", "        ");
     }
 }
 
-fn why_leftovers(s: &mut String, l: &LeftoverSection) {
+fn why_leftovers(s: &mut String, l: &LeftoverSection, width: usize) {
     if l.totals.is_empty() {
         let _ = writeln!(s, "  no build-tool leftovers found");
         return;
@@ -165,37 +210,52 @@ fn why_leftovers(s: &mut String, l: &LeftoverSection) {
         .iter()
         .map(|(c, b)| format!("{} {}", c.as_str(), human_bytes(*b)))
         .collect();
-    let _ = writeln!(s, "  leftovers: {}", parts.join(", "));
-    let _ = writeln!(
+    prose(
         s,
-        "  {:>9}  {:<14} {:<6} {:<48} From",
-        "Bytes", "Category", "Layer", "Path"
+        &parts.join(", "),
+        width,
+        "  leftovers: ",
+        "             ",
     );
-    for r in l.rows.iter().take(TOP) {
-        let mut path = esc(&r.path).into_owned();
-        if let Some(p) = &r.package {
-            path = format!("{path} (package {})", esc(p));
-        }
-        let layer = r.layer.map(|x| x.to_string()).unwrap_or_default();
+    let _ = writeln!(s, "    {:>9}  {:<14}  Path", "Bytes", "Category");
+    // the command once per group of rows it wrote
+    for g in l.groups(TOP) {
+        let layer = g
+            .layer
+            .map(|x| format!("  layer {x}: "))
+            .unwrap_or_else(|| "  no layer: ".into());
         let _ = writeln!(
             s,
-            "  {:>9}  {:<14} {:<6} {:<48} {}",
-            human_bytes(r.bytes),
-            r.category.as_str(),
-            layer,
-            path,
-            short(&r.command, 60)
+            "{}",
+            fit_between(&layer, &esc(g.command), "", width, false)
         );
+        for r in &g.rows {
+            let cols = format!(
+                "    {:>9}  {:<14}  ",
+                human_bytes(r.bytes),
+                r.category.as_str()
+            );
+            let package = r
+                .package
+                .as_deref()
+                .map(|p| format!(" (package {})", shown(p, 40)))
+                .unwrap_or_default();
+            let _ = writeln!(
+                s,
+                "{}",
+                fit_between(&cols, &esc(&r.path), &package, width, true)
+            );
+        }
     }
     if l.rows.len() > TOP {
         let _ = writeln!(s, "  … and {} more findings", l.rows.len() - TOP);
     }
     for a in &l.recommendations {
-        let _ = writeln!(s, "  → {}", esc(a));
+        prose(s, a, width, "  → ", "    ");
     }
 }
 
-fn why_packages(s: &mut String, p: &PackageSection) {
+fn why_packages(s: &mut String, p: &PackageSection, width: usize) {
     let _ = writeln!(
         s,
         "Packages: {} installed ({} of them build tools, {})",
@@ -208,11 +268,14 @@ fn why_packages(s: &mut String, p: &PackageSection) {
         let tool = if r.build_tool { "  build tool" } else { "" };
         let _ = writeln!(
             s,
-            "  {:>9}  {:<6} {} {} (layer {layer}){tool}",
-            human_bytes(r.bytes),
-            r.manager.as_str(),
-            esc(&r.name),
-            esc(&r.version)
+            "{}",
+            fit_between(
+                &format!("  {:>9}  {:<6} ", human_bytes(r.bytes), r.manager.as_str()),
+                &format!("{} {}", esc(&r.name), esc(&r.version)),
+                &format!(" (layer {layer}){tool}"),
+                width,
+                false
+            )
         );
     }
     if let Some(removed) = &p.removed {
@@ -226,28 +289,43 @@ fn why_packages(s: &mut String, p: &PackageSection) {
             let layer = r.layer.map(|x| x.to_string()).unwrap_or_default();
             let _ = writeln!(
                 s,
-                "  {:>9}  {:<6} {} (installed in layer {layer})",
-                human_bytes(r.shipped_bytes),
-                r.manager.as_str(),
-                esc(&r.name)
+                "{}",
+                fit_between(
+                    &format!(
+                        "  {:>9}  {:<6} ",
+                        human_bytes(r.shipped_bytes),
+                        r.manager.as_str()
+                    ),
+                    &esc(&r.name),
+                    &format!(" (installed in layer {layer})"),
+                    width,
+                    false
+                )
             );
         }
     }
 }
 
-fn why_stages(s: &mut String, st: &StageSection) {
+fn why_stages(s: &mut String, st: &StageSection, width: usize) {
     let _ = writeln!(s, "Stages ({}):", st.method);
     for r in &st.rows {
         let stage = r.stage.clone().unwrap_or_else(|| "-".into());
-        let guess = if r.inferred { "?" } else { "" };
-        let _ = writeln!(
-            s,
-            "  {:>3}  {:>9}  {:<5}{guess:<1} {:<20} {}",
+        // `base?` and `build?` in one column: the mark follows the word
+        let origin = format!(
+            "{}{}",
+            origin_word(r.origin),
+            if r.inferred { "?" } else { "" }
+        );
+        let cols = format!(
+            "  {:>3}  {:>9}  {origin:<6} {:<20} ",
             r.layer,
             human_bytes(r.bytes),
-            origin_word(r.origin),
-            short(&stage, 20),
-            short(&r.instruction, 70)
+            shown(&stage, 20),
+        );
+        let _ = writeln!(
+            s,
+            "{}",
+            fit_between(&cols, &esc(&r.instruction), "", width, false)
         );
     }
     for t in &st.totals {
@@ -266,7 +344,7 @@ fn why_stages(s: &mut String, st: &StageSection) {
     }
 }
 
-fn why_estimates(s: &mut String, e: &EstimateSection) {
+fn why_estimates(s: &mut String, e: &EstimateSection, width: usize) {
     let _ = writeln!(
         s,
         "Estimates (final filesystem {}):",
@@ -278,26 +356,24 @@ fn why_estimates(s: &mut String, e: &EstimateSection) {
         human_bytes(e.without_leftovers_bytes)
     );
     match &e.closure {
-        Some(c) => {
-            let _ = writeln!(
-                s,
-                "  runtime closure of {}: {} in {} files, fits {}",
-                esc(&c.program),
+        Some(c) => prose(
+            s,
+            &format!(
+                "runtime closure of {}: {} in {} files, fits {}",
+                c.program,
                 human_bytes(c.bytes),
                 c.files,
-                esc(&c.base)
-            );
-        }
+                c.base
+            ),
+            width,
+            "  ",
+            "    ",
+        ),
         None => {
             let _ = writeln!(s, "  runtime closure: not estimated");
         }
     }
     for a in &e.assumptions {
-        let _ = writeln!(s, "    - {}", esc(a));
+        prose(s, a, width, "    - ", "      ");
     }
-}
-
-/// `s` on one line (control characters escaped), cut to `n` characters with "…".
-fn short(s: &str, n: usize) -> String {
-    shown(s, n)
 }

@@ -362,14 +362,13 @@ pub fn metadata() -> Style {
 /// A leftover category's colour in the why pane.
 pub fn category(c: Category) -> Style {
     let t = current();
-    #[allow(unreachable_patterns)] // a category added later takes the build tools' colour
     match c {
-        Category::Compiler => t.cat_build,
+        // what build tools pull in goes with them
+        Category::Compiler | Category::BuildDeps => t.cat_build,
         Category::PackageCache => t.cat_cache,
         Category::DevFiles | Category::DevDependency => t.cat_dev,
         Category::Source | Category::Vcs => t.cat_source,
         Category::Docs => t.cat_docs,
-        _ => t.cat_build,
     }
 }
 

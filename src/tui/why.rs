@@ -1,24 +1,28 @@
-//! The explorer's "why is it big" pane (`b`): the text report's view (`report::why`) as lines:
-//! leftovers by category with bytes, layer and command, and the recommendations; the largest
-//! packages and those removed later but still shipped; which stage each layer came from; the
-//! estimates. `Enter` on a finding shows its path in the tree at the layer that added it.
+//! The explorer's "why is it big" pane (`b`): the text report's view (`report::why`) as a
+//! table: the headlines (packages a later layer removed that still ship) with their fix;
+//! leftovers under their layer's command, their category in its colour, and the
+//! recommendations; the largest packages and those removed later but still shipped; which
+//! stage each layer came from; the estimates. Each table has column headers. `Enter` on a row
+//! shows its path in the tree at the layer that added it (a layer's changes for a command).
 
 use super::state::{human, Explorer, Focus};
 use super::strings as S;
 use super::theme;
+use crate::analysis::leftovers::Category;
 use crate::analysis::why::WhyReport;
 use crate::image::Image;
 use crate::paths::NodeId;
 use crate::report::why::{
-    origin_total_words, origin_word, EstimateSection, FindingRow, LeftoverSection, PackageSection,
-    StageSection, WhyView,
+    origin_total_words, origin_word, EstimateSection, FindingRow, Headline, LeftoverSection,
+    PackageSection, StageSection, WhyView,
 };
+use crate::text_fit::{fit_between, truncate, wrap};
 use ratatui::layout::Rect;
 use ratatui::style::Style;
-use ratatui::text::Line;
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 use ratatui::Frame;
-use LineKind::{Finding, Heading, Note};
+use LineKind::{Columns, Finding, Group, Heading, Note, Plain};
 
 /// How many packages the pane lists.
 pub const TOP_PACKAGES: usize = 15;
@@ -45,8 +49,17 @@ pub enum WhyTarget {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LineKind {
+    /// A section's title.
     Heading,
+    /// A table's column headers.
+    Columns,
+    /// The command of the layer whose rows follow.
+    Group,
+    /// A table row.
     Finding,
+    /// Readable text: advice, estimates, totals.
+    Plain,
+    /// A side remark (blank lines, "read without contents").
     Note,
 }
 
@@ -56,10 +69,25 @@ pub struct WhyLine {
     pub text: String,
     pub kind: LineKind,
     pub target: WhyTarget,
+    /// A leftover row's category, drawn in its colour.
+    pub category: Option<Category>,
+    /// Where the row's path starts and how long it is (in chars): a line too wide is cut in
+    /// the path's middle, so the numbers before it, the file name and the package stay.
+    pub path_from: Option<(usize, usize)>,
 }
 
 fn line(kind: LineKind, text: String, target: WhyTarget) -> WhyLine {
-    WhyLine { text, kind, target }
+    WhyLine {
+        text,
+        kind,
+        target,
+        category: None,
+        path_from: None,
+    }
+}
+
+fn blank() -> WhyLine {
+    line(Note, String::new(), WhyTarget::None)
 }
 
 fn layer_col(l: Option<usize>) -> String {
@@ -74,20 +102,36 @@ pub fn lines(image: &Image, r: &WhyReport) -> Vec<WhyLine> {
     if v.no_contents {
         out.push(line(Note, S::WHY_NO_CONTENTS.into(), WhyTarget::None));
     }
+    headline_lines(&mut out, &v.headlines);
     leftover_lines(&mut out, image, &v.leftovers, last);
     if let Some(p) = &v.packages {
-        out.push(line(Note, String::new(), WhyTarget::None));
+        out.push(blank());
         package_lines(&mut out, image, p, last);
     }
-    out.push(line(Note, String::new(), WhyTarget::None));
+    out.push(blank());
     stage_lines(&mut out, &v.stages);
-    out.push(line(Note, String::new(), WhyTarget::None));
+    out.push(blank());
     estimate_lines(&mut out, &v.estimates);
     if !v.findings.is_empty() {
-        out.push(line(Note, String::new(), WhyTarget::None));
+        out.push(blank());
         finding_lines(&mut out, image, &v.findings, last);
     }
     out
+}
+
+/// What to fix first: the headline (`Enter` shows the layer that installed it), then its fix.
+fn headline_lines(out: &mut Vec<WhyLine>, rows: &[Headline]) {
+    for h in rows {
+        out.push(line(
+            Heading,
+            h.text.clone(),
+            h.layer.map(WhyTarget::Layer).unwrap_or(WhyTarget::None),
+        ));
+        out.push(line(Plain, format!("  → {}", h.fix), WhyTarget::None));
+    }
+    if !rows.is_empty() {
+        out.push(blank());
+    }
 }
 
 /// Secrets and risky files: the view's headline, then its fix.
@@ -111,8 +155,13 @@ fn finding_lines(out: &mut Vec<WhyLine>, image: &Image, rows: &[FindingRow], las
             None => WhyTarget::None,
         };
         out.push(line(Finding, r.headline.clone(), target));
-        out.push(line(Note, format!("  → {}", r.fix), WhyTarget::None));
+        out.push(line(Plain, format!("  → {}", r.fix), WhyTarget::None));
     }
+}
+
+/// The leftover rows' columns: size, category, then the path (and its package).
+fn leftover_cols(bytes: &str, category: &str) -> String {
+    format!("{bytes:>8}  {category:<14}  ")
 }
 
 fn leftover_lines(out: &mut Vec<WhyLine>, image: &Image, l: &LeftoverSection, last: usize) {
@@ -131,34 +180,50 @@ fn leftover_lines(out: &mut Vec<WhyLine>, image: &Image, l: &LeftoverSection, la
         S::fill(S::WHY_LEFTOVERS, &[("total", &total)]),
         WhyTarget::None,
     ));
-    for r in &l.rows {
-        let mut path = r.path.clone();
-        if let Some(p) = &r.package {
-            path = format!("{path} ({p})");
-        }
+    out.push(line(
+        Columns,
+        format!("{}{}", leftover_cols("Size", "Category"), S::WHY_COL_PATH),
+        WhyTarget::None,
+    ));
+    // the command once, over the rows its layer wrote
+    for g in l.groups(l.rows.len()) {
         out.push(line(
-            Finding,
-            format!(
-                "{:>8} {:<14} {:<4} {path}  {}",
-                human(r.bytes),
-                r.category.as_str(),
-                layer_col(r.layer),
-                r.command.replace('\n', " ")
-            ),
-            WhyTarget::Path {
-                node: r.node.or_else(|| image.paths.lookup(&r.path)),
-                path: r.path.clone(),
-                layer: r.layer.unwrap_or(last),
-            },
+            Group,
+            format!("{:<4} {}", layer_col(g.layer), g.command.replace('\n', " ")),
+            g.layer.map(WhyTarget::Layer).unwrap_or(WhyTarget::None),
         ));
+        for r in &g.rows {
+            let cols = leftover_cols(&human(r.bytes), r.category.as_str());
+            let package = r
+                .package
+                .as_ref()
+                .map(|p| format!(" ({p})"))
+                .unwrap_or_default();
+            out.push(WhyLine {
+                path_from: Some((cols.chars().count(), r.path.chars().count())),
+                text: format!("{cols}{}{package}", r.path),
+                kind: Finding,
+                target: WhyTarget::Path {
+                    node: r.node.or_else(|| image.paths.lookup(&r.path)),
+                    path: r.path.clone(),
+                    layer: r.layer.unwrap_or(last),
+                },
+                category: Some(r.category),
+            });
+        }
     }
     for a in &l.recommendations {
         out.push(line(
-            Note,
+            Plain,
             S::fill(S::WHY_RECOMMENDATION, &[("advice", a)]),
             WhyTarget::None,
         ));
     }
+}
+
+/// The package rows' columns: size, manager, layer, then the name.
+fn package_cols(bytes: &str, manager: &str, layer: &str) -> String {
+    format!("{bytes:>8}  {manager:<6} {layer:<5} ")
 }
 
 fn package_lines(out: &mut Vec<WhyLine>, image: &Image, p: &PackageSection, last: usize) {
@@ -171,6 +236,15 @@ fn package_lines(out: &mut Vec<WhyLine>, image: &Image, p: &PackageSection, last
                 ("tools", &p.build_tools.to_string()),
                 ("bytes", &human(p.build_tool_bytes)),
             ],
+        ),
+        WhyTarget::None,
+    ));
+    out.push(line(
+        Columns,
+        format!(
+            "{}{}",
+            package_cols("Size", "Kind", "Layer"),
+            S::WHY_COL_PACKAGE
         ),
         WhyTarget::None,
     ));
@@ -193,13 +267,13 @@ fn package_lines(out: &mut Vec<WhyLine>, image: &Image, p: &PackageSection, last
         out.push(line(
             Finding,
             format!(
-                "{:>8} {:<6} {:<4} {} {}  {tool}",
-                human(r.bytes),
-                r.manager.as_str(),
-                layer_col(r.layer),
+                "{}{} {}  {tool}",
+                package_cols(&human(r.bytes), r.manager.as_str(), &layer_col(r.layer)),
                 r.name,
                 r.version
-            ),
+            )
+            .trim_end()
+            .to_string(),
             target,
         ));
     }
@@ -215,19 +289,38 @@ fn package_lines(out: &mut Vec<WhyLine>, image: &Image, p: &PackageSection, last
         ),
         WhyTarget::None,
     ));
+    out.push(line(
+        Columns,
+        format!(
+            "{}{}",
+            package_cols("Shipped", "Kind", "Layer"),
+            S::WHY_COL_REMOVED
+        ),
+        WhyTarget::None,
+    ));
     for r in &removed.rows {
+        let gone = r
+            .removed_in
+            .map(|l| format!("  (removed in L{l})"))
+            .unwrap_or_default();
         out.push(line(
             Finding,
             format!(
-                "{:>8} {:<6} {:<4} {}",
-                human(r.shipped_bytes),
-                r.manager.as_str(),
-                layer_col(r.layer),
+                "{}{}{gone}",
+                package_cols(
+                    &human(r.shipped_bytes),
+                    r.manager.as_str(),
+                    &layer_col(r.layer)
+                ),
                 r.name
             ),
             r.layer.map(WhyTarget::Layer).unwrap_or(WhyTarget::None),
         ));
     }
+}
+
+fn stage_cols(bytes: &str, layer: &str, origin: &str, stage: &str) -> String {
+    format!("{bytes:>8}  {layer:<5} {origin:<6} {stage:<16} ")
 }
 
 fn stage_lines(out: &mut Vec<WhyLine>, st: &StageSection) {
@@ -236,16 +329,27 @@ fn stage_lines(out: &mut Vec<WhyLine>, st: &StageSection) {
         S::fill(S::WHY_STAGES, &[("method", &st.method)]),
         WhyTarget::None,
     ));
+    out.push(line(
+        Columns,
+        format!(
+            "{}{}",
+            stage_cols("Size", "Layer", "From", "Stage"),
+            S::WHY_COL_COMMAND
+        ),
+        WhyTarget::None,
+    ));
     for r in &st.rows {
         let guess = if r.inferred { "?" } else { "" };
         out.push(line(
             Finding,
             format!(
-                "{:>8} {:<4} {:<6} {:<16} {}",
-                human(r.bytes),
-                layer_col(Some(r.layer)),
-                format!("{}{guess}", origin_word(r.origin)),
-                r.stage.clone().unwrap_or_else(|| "-".into()),
+                "{}{}",
+                stage_cols(
+                    &human(r.bytes),
+                    &layer_col(Some(r.layer)),
+                    &format!("{}{guess}", origin_word(r.origin)),
+                    &r.stage.clone().unwrap_or_else(|| "-".into()),
+                ),
                 r.instruction.replace('\n', " ")
             ),
             WhyTarget::Layer(r.layer),
@@ -254,7 +358,7 @@ fn stage_lines(out: &mut Vec<WhyLine>, st: &StageSection) {
     for t in &st.totals {
         let stage = t.stage.clone().map(|x| format!(" {x}")).unwrap_or_default();
         out.push(line(
-            Note,
+            Plain,
             S::fill(
                 S::WHY_TOTAL_STAGE,
                 &[
@@ -272,14 +376,14 @@ fn stage_lines(out: &mut Vec<WhyLine>, st: &StageSection) {
 fn estimate_lines(out: &mut Vec<WhyLine>, e: &EstimateSection) {
     out.push(line(Heading, S::WHY_ESTIMATES.into(), WhyTarget::None));
     out.push(line(
-        Note,
-        format!("{:>8} {}", human(e.final_bytes), S::WHY_FINAL),
+        Plain,
+        format!("{:>8}  {}", human(e.final_bytes), S::WHY_FINAL),
         WhyTarget::None,
     ));
     out.push(line(
-        Note,
+        Plain,
         format!(
-            "{:>8} {}",
+            "{:>8}  {}",
             human(e.without_leftovers_bytes),
             S::WHY_WITHOUT_LEFTOVERS
         ),
@@ -297,18 +401,79 @@ fn estimate_lines(out: &mut Vec<WhyLine>, e: &EstimateSection) {
         ),
         None => S::WHY_NO_CLOSURE.to_string(),
     };
-    out.push(line(Note, closure, WhyTarget::None));
+    out.push(line(Plain, closure, WhyTarget::None));
     for a in &e.assumptions {
-        out.push(line(Note, format!("  - {a}"), WhyTarget::None));
+        out.push(line(Plain, format!("  - {a}"), WhyTarget::None));
     }
 }
 
-fn visible(area: Rect) -> usize {
-    area.height.saturating_sub(2) as usize
+/// A line's screen rows, `width` columns wide: prose (headings, advice, estimates) wraps under
+/// its first word; a table row is cut with "…", in its path's middle when it has one.
+fn screen_rows(l: &WhyLine, width: usize) -> Vec<String> {
+    let n = l.text.chars().count();
+    if n <= width {
+        return vec![l.text.clone()];
+    }
+    match (l.kind, l.path_from) {
+        (LineKind::Heading | LineKind::Plain, _) => {
+            let lead = l.text.chars().take_while(|c| *c == ' ').count();
+            // a bullet's text continues under its text, a sentence one column in
+            let t = l.text.trim_start();
+            let bullet = t.starts_with('→') || t.starts_with("- ");
+            let rest = " ".repeat(lead + if bullet { 2 } else { 1 });
+            wrap(&l.text, width, &" ".repeat(lead), &rest)
+                .iter()
+                .map(|r| truncate(r, width))
+                .collect()
+        }
+        (_, Some((at, len))) if at + len <= n => {
+            let head: String = l.text.chars().take(at).collect();
+            let path: String = l.text.chars().skip(at).take(len).collect();
+            let tail: String = l.text.chars().skip(at + len).collect();
+            vec![truncate(
+                &fit_between(&head, &path, &tail, width, true),
+                width,
+            )]
+        }
+        _ => vec![truncate(&l.text, width)],
+    }
 }
 
-fn offset(sel: usize, vis: usize) -> usize {
-    (sel + 1).saturating_sub(vis.max(1))
+/// One screen row of a line, in its style: the category word in its colour.
+fn styled(l: &WhyLine, text: String, base: Style) -> Line<'static> {
+    let Some(c) = l.category else {
+        return Line::styled(text, base);
+    };
+    let word = c.as_str();
+    // the category column comes right after the size: its first occurrence
+    match text.find(word) {
+        Some(i) => Line::from(vec![
+            Span::styled(text[..i].to_string(), base),
+            Span::styled(word.to_string(), base.patch(theme::category(c))),
+            Span::styled(text[i + word.len()..].to_string(), base),
+        ]),
+        None => Line::styled(text, base),
+    }
+}
+
+/// Every line's screen rows, as (line, row text), and the first row shown: the selected
+/// line's rows in view, at the bottom when it is below the first screenful.
+fn layout(ex: &Explorer, area: Rect) -> (Vec<(usize, String)>, usize) {
+    let width = area.width.saturating_sub(2).max(1) as usize;
+    let vis = area.height.saturating_sub(2).max(1) as usize;
+    let mut rows = Vec::new();
+    let (mut first, mut last) = (0, 0);
+    for (i, l) in ex.why_lines.iter().enumerate() {
+        if i == ex.why_sel {
+            first = rows.len();
+        }
+        rows.extend(screen_rows(l, width).into_iter().map(|r| (i, r)));
+        if i == ex.why_sel {
+            last = rows.len().saturating_sub(1);
+        }
+    }
+    let off = (last + 1).saturating_sub(vis).min(first);
+    (rows, off)
 }
 
 pub fn render(f: &mut Frame, area: Rect, ex: &Explorer) {
@@ -324,23 +489,22 @@ pub fn render(f: &mut Frame, area: Rect, ex: &Explorer) {
             theme::warn(),
         )],
         Some(Ok(_)) => {
-            let vis = visible(area);
-            let off = offset(ex.why_sel, vis);
-            ex.why_lines
-                .iter()
-                .enumerate()
+            let (rows, off) = layout(ex, area);
+            rows.into_iter()
                 .skip(off)
-                .take(vis)
-                .map(|(i, l)| {
+                .take(area.height.saturating_sub(2) as usize)
+                .map(|(i, text)| {
+                    let l = &ex.why_lines[i];
                     let mut st = match l.kind {
-                        LineKind::Heading => theme::header(),
+                        LineKind::Heading | LineKind::Group => theme::header(),
+                        LineKind::Columns => theme::label(),
                         LineKind::Note => theme::dim(),
-                        LineKind::Finding => Style::new(),
+                        LineKind::Finding | LineKind::Plain => Style::new(),
                     };
                     if i == ex.why_sel {
                         st = st.patch(theme::selected(focused));
                     }
-                    Line::styled(l.text.clone(), st)
+                    styled(l, text, st)
                 })
                 .collect()
         }
@@ -351,10 +515,9 @@ pub fn render(f: &mut Frame, area: Rect, ex: &Explorer) {
 /// The line drawn at screen row `y` (for mouse clicks).
 pub fn line_at_row(ex: &Explorer, area: Rect, y: u16) -> Option<usize> {
     let first = area.y + 1;
-    let vis = visible(area);
-    if y < first || (y - first) as usize >= vis {
+    if y < first || y >= area.y + area.height.saturating_sub(1) {
         return None;
     }
-    let i = offset(ex.why_sel, vis) + (y - first) as usize;
-    (i < ex.why_lines.len()).then_some(i)
+    let (rows, off) = layout(ex, area);
+    rows.get(off + (y - first) as usize).map(|(i, _)| *i)
 }

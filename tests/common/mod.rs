@@ -3,6 +3,8 @@
 #![allow(dead_code)]
 
 pub mod require;
+#[cfg(feature = "tui")]
+pub mod term;
 #[allow(unused_imports)]
 pub use require::*;
 
