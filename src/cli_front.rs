@@ -93,7 +93,15 @@ fn apply_config_file(cli: &mut Cli) -> anyhow::Result<()> {
 }
 
 fn run_cli(mut cli: Cli) -> anyhow::Result<i32> {
-    apply_config_file(&mut cli)?;
+    use crate::cli::Command;
+    // completions and the man page describe the flags: no setting changes them, and a broken
+    // config file should not keep a user from reading the manual
+    if !matches!(
+        cli.command,
+        Some(Command::Completions { .. } | Command::Man)
+    ) {
+        apply_config_file(&mut cli)?;
+    }
     let config = LoadConfig::from_args(&cli.load);
     if let Some(cmd) = cli.command {
         return match cmd {

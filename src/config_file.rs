@@ -163,6 +163,8 @@ struct Reader<'a> {
     warnings: &'a mut Vec<String>,
 }
 
+// without the explorer, only `unknown` is used: its sections are skipped
+#[cfg_attr(not(feature = "tui"), allow(dead_code))]
 impl Reader<'_> {
     fn unknown(&mut self, key: &str) {
         self.warnings.push(format!(
@@ -299,6 +301,7 @@ mod explorer {
             let key = format!("filetree.{name}");
             match name.as_str() {
                 "show-attributes" => p.start.attrs = Some(r.bool(&key, v)?),
+                "collapse-dir" => p.start.collapse_all = r.bool(&key, v)?,
                 "sort" => {
                     p.start.sort = match r.string(&key, v)? {
                         "name" => SortOrder::Name,
@@ -399,10 +402,10 @@ mod tests {
             ("HOME", "/h"),
         ]);
         assert_eq!(
-            locate(Some(Path::new("f.yaml")), &all),
+            locate(Some(Path::new("f.yaml")), all),
             Some((PathBuf::from("f.yaml"), true))
         );
-        assert_eq!(locate(None, &all), Some((PathBuf::from("/e/b.yaml"), true)));
+        assert_eq!(locate(None, all), Some((PathBuf::from("/e/b.yaml"), true)));
         let xdg = env(&[
             ("BATHY_CONFIG", ""),
             ("XDG_CONFIG_HOME", "/x"),
@@ -432,7 +435,7 @@ mod tests {
     #[test]
     fn unknown_keys_warn_once_each_naming_file_and_key_escaped() {
         let c = parse(
-            "colour: red\nfiletree:\n  collapse-dir: true\n\"bad\\e[31m\": 1\n",
+            "colour: red\nfiletree:\n  fold: true\n\"bad\\e[31m\": 1\n",
             "c.yaml",
         )
         .unwrap();
@@ -440,7 +443,7 @@ mod tests {
             c.warnings,
             [
                 "c.yaml: ignoring unknown key \"colour\"",
-                "c.yaml: ignoring unknown key \"filetree.collapse-dir\"",
+                "c.yaml: ignoring unknown key \"filetree.fold\"",
                 "c.yaml: ignoring unknown key \"bad\\x1b[31m\"",
             ]
         );
@@ -503,7 +506,7 @@ mod tests {
         let c = parse(
             "theme: light\n\
              keybinding:\n  quit: ctrl+q\n  toggle-why: [y, 'ctrl+w']\n\
-             filetree:\n  show-attributes: false\n  sort: size\n  pane-width: 0.7\n\
+             filetree:\n  show-attributes: false\n  sort: size\n  pane-width: 0.7\n  collapse-dir: true\n\
              layer:\n  show-aggregated-changes: false\n\
              diff:\n  hide: unmodified, removed\n",
             "c.yaml",
@@ -517,6 +520,7 @@ mod tests {
         // dive's filetree.pane-width is the tree's share: the layer pane has 30 %
         assert_eq!(p.start.layer_pane_percent, Some(30));
         assert_eq!(p.start.mode, LayerMode::ChangesOnly);
+        assert!(p.start.collapse_all);
         // by mark_index: added, modified, removed, unchanged
         assert_eq!(p.start.hide, [false, false, true, true]);
         let map = p.keys.as_ref().unwrap();

@@ -800,7 +800,6 @@ pub fn rebind(rebinds: &[(String, Vec<Key>)]) -> Result<Vec<Binding>, String> {
         }
         if !found {
             let mut names: Vec<String> = BINDINGS.iter().map(|b| action_name(b.action)).collect();
-            names.dedup();
             names.sort();
             names.dedup();
             return Err(format!(
@@ -810,20 +809,129 @@ pub fn rebind(rebinds: &[(String, Vec<Key>)]) -> Result<Vec<Binding>, String> {
             ));
         }
     }
-    for (i, b) in map.iter().enumerate().filter(|(i, _)| changed[*i]) {
-        for o in &map {
-            if o.action == b.action || !overlap(o.scope, b.scope) {
-                continue;
-            }
-            if let Some(key) = b.keys.iter().find(|k| o.keys.contains(k)) {
+    // only the keys the file adds are checked: a pane overriding a global key by design
+    // (as the defaults do) is no conflict when the file repeats the default
+    for (b, default) in map
+        .iter()
+        .zip(BINDINGS)
+        .zip(&changed)
+        .filter(|(_, c)| **c)
+        .map(|(p, _)| p)
+    {
+        let added = b.keys.iter().filter(|k| !default.keys.contains(k));
+        for key in added {
+            let other = map.iter().find(|o| {
+                o.action != b.action && overlap(o.scope, b.scope) && o.keys.contains(key)
+            });
+            if let Some(o) = other {
                 return Err(format!(
                     "{} is bound to both {} and {}",
                     key.label(),
-                    action_name(map[i].action),
+                    action_name(b.action),
                     action_name(o.action)
                 ));
             }
         }
     }
     Ok(map)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_as_the_config_file_writes_them() {
+        let key = |c: KeyCode, mods: KeyModifiers| Key { code: c, mods };
+        let none = KeyModifiers::NONE;
+        let ctrl = KeyModifiers::CONTROL;
+        let cases = [
+            ("q", key(KeyCode::Char('q'), none)),
+            ("G", key(KeyCode::Char('G'), none)),
+            ("shift+g", key(KeyCode::Char('G'), none)),
+            ("ctrl+A", key(KeyCode::Char('a'), ctrl)),
+            ("Ctrl+Space", key(KeyCode::Char(' '), ctrl)),
+            ("ctrl+slash", key(KeyCode::Char('/'), ctrl)),
+            ("ctrl++", key(KeyCode::Char('+'), ctrl)),
+            ("alt+x", key(KeyCode::Char('x'), KeyModifiers::ALT)),
+            ("pgdn", key(KeyCode::PageDown, none)),
+            ("shift+tab", key(KeyCode::BackTab, none)),
+            ("f5", key(KeyCode::F(5), none)),
+            ("esc", key(KeyCode::Esc, none)),
+        ];
+        for (text, want) in cases {
+            assert_eq!(parse_key(text), Ok(want), "{text}");
+        }
+        for bad in ["", "ctrl+", "f13", "qq", "hyper+x", "\u{1b}"] {
+            assert!(parse_key(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(
+            parse_keys("up, k").unwrap(),
+            [key(KeyCode::Up, none), key(KeyCode::Char('k'), none)]
+        );
+        assert_eq!(parse_keys(",").unwrap(), [key(KeyCode::Char(','), none)]);
+        assert_eq!(key(KeyCode::F(5), none).label(), "F5");
+        assert_eq!(key(KeyCode::Char('x'), KeyModifiers::ALT).label(), "M-x");
+    }
+
+    #[test]
+    fn every_action_in_the_map_has_its_own_name() {
+        let mut seen: Vec<(String, Action)> = Vec::new();
+        for b in BINDINGS {
+            let n = action_name(b.action);
+            assert!(!n.is_empty() && n.chars().all(|c| c.is_ascii_lowercase() || c == '-'));
+            if let Some((_, a)) = seen.iter().find(|(s, _)| *s == n) {
+                assert_eq!(*a, b.action, "{n} names two actions");
+            }
+            seen.push((n, b.action));
+        }
+        assert_eq!(action_name(Action::ToggleWhy), "toggle-why");
+        assert_eq!(action_name(Action::FilterBackspace), "filter-backspace");
+    }
+
+    #[test]
+    fn a_rebinding_replaces_the_keys_in_every_pane_of_the_action() {
+        let map = rebind(&[("show-in-tree".into(), vec![k('o')])]).unwrap();
+        let jumps: Vec<_> = map.iter().filter(|b| b.action == Action::Jump).collect();
+        assert_eq!(jumps.len(), 2, "the why pane and Image details");
+        assert!(jumps.iter().all(|b| b.keys == [k('o')]));
+        // the rest is as it was
+        let untouched = map.iter().filter(|b| b.action != Action::Jump);
+        for (b, d) in untouched.zip(BINDINGS.iter().filter(|b| b.action != Action::Jump)) {
+            assert_eq!(b.keys, d.keys);
+        }
+        // a pane key may not take a key a global action has
+        // an unknown name: the message lists the names, sorted
+        let e = rebind(&[("toggle-wasted-only".into(), vec![k('?')])]).unwrap_err();
+        assert!(
+            e.starts_with(
+                "no explorer action is called \"toggle-wasted-only\" (actions: back, \
+                 close-filter-files, compare-all, compare-layer, down, end, "
+            ),
+            "{e}"
+        );
+        assert!(
+            e.contains(", toggle-why, ") && e.contains(", wasted-only"),
+            "{e}"
+        );
+        // a pane key may not take a key a global action has
+        assert_eq!(
+            rebind(&[("wasted-only".into(), vec![k('?')])]).unwrap_err(),
+            "? is bound to both wasted-only and help"
+        );
+        // writing a default down is no conflict, even where a pane overrides a global key
+        // (the actions whose keys are the same in every pane they work in)
+        let all: Vec<(String, Vec<Key>)> = BINDINGS
+            .iter()
+            .filter(|b| {
+                BINDINGS
+                    .iter()
+                    .filter(|o| o.action == b.action)
+                    .all(|o| o.keys == b.keys)
+            })
+            .map(|b| (action_name(b.action), b.keys.to_vec()))
+            .collect();
+        assert!(all.len() > 25, "{}", all.len());
+        assert!(rebind(&all).is_ok(), "{:?}", rebind(&all).err());
+    }
 }

@@ -19,6 +19,8 @@ pub struct Start {
     /// Hidden change marks, by [`mark_index`].
     pub hide: [bool; 4],
     pub mode: LayerMode,
+    /// Directories start collapsed (dive's `filetree.collapse-dir`).
+    pub collapse_all: bool,
     /// The left column's (layers, details) share of the width, in percent (None: fitted to
     /// the layer commands).
     pub layer_pane_percent: Option<u16>,
@@ -31,6 +33,7 @@ impl Default for Start {
             sort: SortOrder::Name,
             hide: [false; 4],
             mode: LayerMode::Aggregated,
+            collapse_all: false,
             layer_pane_percent: None,
         }
     }
@@ -45,6 +48,7 @@ impl Start {
         t.hide = self.hide;
         t.sort = self.sort;
         t.mode = self.mode;
+        t.collapse_all = self.collapse_all;
     }
 
     pub fn hide_mark(&mut self, m: ChangeMark) {

@@ -15,8 +15,13 @@ use bathyscaphe::testkit::{ArchiveFormat, Compression, ImageSpec};
 use std::path::Path;
 use std::process::{Command, Output};
 
+/// The binary, without the user's config file (`~/.config/bathy/config.yaml` could set CI
+/// defaults or keys the tests do not expect); a test of the config file names one.
 pub fn bathy() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_bathy"))
+    let mut c = Command::new(env!("CARGO_BIN_EXE_bathy"));
+    c.env_remove("BATHY_CONFIG")
+        .env("XDG_CONFIG_HOME", "/nonexistent/bathy-tests");
+    c
 }
 
 pub fn run(args: &[&str], cwd: &Path) -> Output {
