@@ -29,7 +29,7 @@ use crate::units::human_bytes;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui::Frame;
 use std::io::Read;
 use std::sync::Arc;
@@ -588,7 +588,9 @@ impl Page {
         }
     }
 
-    /// The last screenful.
+    /// The last screenful. The bytes on the way are read once (counting their lines when
+    /// the top's number is known and they are at most [`COUNT_LINES_MAX`]); the tail is then
+    /// in memory for the steps up.
     fn end(&mut self, io: &mut Io, view_h: usize) {
         if self.binary {
             let rows = self.size.div_ceil(HEX_ROW as u64);
@@ -598,11 +600,32 @@ impl Page {
         if self.size == 0 {
             return;
         }
+        let tail = self.size.saturating_sub(2 * LOOKBACK as u64).max(self.top);
+        let mut line = match self.top_line {
+            Some(l) if tail - self.top <= COUNT_LINES_MAX => {
+                let mut n = l;
+                let from = self.top;
+                self.scan(io, from, tail, 0, |_, b| {
+                    n += memchr::memchr_iter(b'\n', b).count() as u64;
+                    true
+                });
+                Some(n)
+            }
+            _ => None,
+        };
+        // the tail in memory (the reader stands at `tail` after the count)
+        self.fetch(io, tail, (self.size - tail) as usize);
         let (last, _) = self.prev_row(io, self.size);
         self.top = last;
         self.top_line = None;
         self.up(io, view_h.saturating_sub(1));
-        self.top_line = self.count_line(io, self.top);
+        // the lines from `tail` to the new top: in memory
+        if let Some(n) = line.as_mut() {
+            let (from, to) = (tail.min(self.top), self.top);
+            *n += memchr::memchr_iter(b'\n', self.fetch(io, from, (to - from) as usize)).count()
+                as u64;
+        }
+        self.top_line = line;
     }
 
     /// The line number at `pos`, when counting the lines before it reads at most
@@ -839,6 +862,7 @@ pub fn render(f: &mut Frame, size: Rect, v: &Viewer) {
         .border_style(theme::border(true))
         .title(title);
     let inner = block.inner(a);
+    f.render_widget(Clear, a);
     f.render_widget(block, a);
     let header = header_line(v, inner.width as usize);
     f.render_widget(
