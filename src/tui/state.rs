@@ -240,6 +240,7 @@ impl Explorer {
             viewer: None,
             layer_files: None,
         };
+        super::prefs::start().apply(&mut ex);
         ex.select_layer(0);
         ex
     }

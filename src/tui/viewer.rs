@@ -24,7 +24,7 @@ use crate::image::EntryKind;
 use crate::paths::NodeId;
 use crate::source::access::EntryReader;
 use crate::source::access::LayerFiles;
-use crate::tree::entry_of;
+use crate::tree::{entry_of, ChangeMark};
 use crate::units::human_bytes;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -916,8 +916,8 @@ fn prepare(v: &mut Viewer, files: Files<'_>) -> Vec<Line<'static>> {
             .map(|l| {
                 let style = match l.as_bytes().first() {
                     _ if l.starts_with("+++") || l.starts_with("---") => theme::header(),
-                    Some(b'+') => theme::better(),
-                    Some(b'-') => theme::worse(),
+                    Some(b'+') => theme::mark(ChangeMark::Added),
+                    Some(b'-') => theme::mark(ChangeMark::Removed),
                     Some(b'@') => theme::label(),
                     _ => Style::new(),
                 };
