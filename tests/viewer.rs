@@ -305,6 +305,28 @@ fn hostile_names_and_contents_are_shown_escaped() {
     assert!(s.contains("bad \\xff\\xfe utf8"), "{s}");
 }
 
+#[test]
+fn a_streamed_image_says_why_the_viewer_cannot_read_it() {
+    let d = tempfile::tempdir().unwrap();
+    let mut a = app_at(d.path(), Compression::None, 1, "/etc/app.conf", 100, 30);
+    // what the loader sends for a daemon's image (read once, as a stream)
+    let refusal = bathyscaphe::contents::layer_files("docker://viewer:1", &Default::default())
+        .err()
+        .unwrap();
+    assert!(refusal.contains("`docker save` it first"), "{refusal}");
+    a.explorer_mut().unwrap().layer_files = Some(Err(refusal.clone()));
+    press(&mut a, vec![key(KeyCode::Enter)]);
+    assert!(a.explorer_ref().unwrap().viewer.is_none());
+    assert_eq!(a.status.as_deref(), Some(refusal.as_str()));
+    // before the loader sent anything: it says so
+    a.explorer_mut().unwrap().layer_files = None;
+    press(&mut a, vec![ch('v')]);
+    assert_eq!(
+        a.status.as_deref(),
+        Some("the image's layers are still being indexed for reading")
+    );
+}
+
 // ---- snapshots -----------------------------------------------------------------------------
 
 fn snapshot(name: &str, path: &str, layer: usize, keys: fn() -> Vec<AppEvent>) {
