@@ -846,7 +846,7 @@ pub fn render(f: &mut Frame, size: Rect, v: &Viewer) {
     let ver = v.version();
     let title = format!(
         " {} · {} ",
-        contents::escape_text(v.path.as_bytes()),
+        crate::text_fit::escape_controls(&contents::escape_text(v.path.as_bytes())),
         S::fill(
             S::VIEW_VERSION,
             &[
@@ -905,7 +905,7 @@ fn prepare(v: &mut Viewer, files: Files<'_>) -> Vec<Line<'static>> {
     let (h, w) = (v.view_h, v.view_w);
     match &mut v.body {
         Body::Message(m) => vec![Line::styled(
-            contents::escape_text(m.as_bytes()),
+            crate::text_fit::escape_controls(&contents::escape_text(m.as_bytes())).into_owned(),
             theme::warn(),
         )],
         Body::Diff(d) => d
