@@ -438,3 +438,37 @@ fn a_large_file_in_a_compressed_layer_holds_a_bounded_window() {
     );
     assert!(p.peak_window <= window_bound(&a), "{} held", p.peak_window);
 }
+
+#[test]
+fn a_line_longer_than_a_row_continues_and_up_retraces_down() {
+    // a 3000-byte line (rows at 0, 1024, 2048), then short lines from 3001 on
+    let mut body = vec![b'x'; 3000];
+    body.push(b'\n');
+    for i in 2..=40 {
+        body.extend_from_slice(format!("short {i}\n").as_bytes());
+    }
+    let spec = ImageSpec::new("long:1").layer(LayerSpec::new("ADD long /").file("long.txt", &body));
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("image.tar");
+    spec.write(&p, ArchiveFormat::DockerArchive, Compression::Gzip)
+        .unwrap();
+    let mut a = App::explorer(loaded(&p), Rect::new(0, 0, 80, 24));
+    cursor_to(&mut a, 0, "/long.txt");
+    press(&mut a, vec![key(KeyCode::Enter)]);
+    let s = text(&screen(&a, 80, 24));
+    assert!(s.contains("   1 xxxx"), "{s}");
+    assert!(s.contains("   ↪ xxxx"), "{s}");
+    assert!(s.contains("   2 short 2"), "{s}");
+    let mut tops = vec![page(&a).top];
+    for _ in 0..4 {
+        press(&mut a, vec![key(KeyCode::Down)]);
+        tops.push(page(&a).top);
+    }
+    assert_eq!(tops, [0, 1024, 2048, 3001, 3009]);
+    assert_eq!(page(&a).top_line, Some(3));
+    for want in tops.iter().rev().skip(1) {
+        press(&mut a, vec![key(KeyCode::Up)]);
+        assert_eq!(page(&a).top, *want);
+    }
+    assert_eq!(page(&a).top_line, Some(1));
+}
