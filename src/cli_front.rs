@@ -659,15 +659,9 @@ fn run_diff(
     let (from_i, to_i) = crate::contents::diff_pair(&versions, from, to);
     let old = from_i.and_then(|i| versions.get(i));
     let new = versions.get(to_i);
-    let label = |v: Option<&crate::contents::FileVersion>| match v {
-        Some(v) if v.size.is_some() => format!("layer {}", v.layer),
-        Some(v) => format!("layer {}, removed", v.layer),
-        None => "nothing before".to_string(),
-    };
-    let a = files.bytes_for_diff(node, old)?;
-    let b = files.bytes_for_diff(node, new)?;
+    let label = crate::contents::version_label;
     let shown = files.image.paths.path(node);
-    let text = crate::contents::unified_diff(&shown, (&label(old), &a), (&label(new), &b));
+    let text = files.diff(node, old, new)?;
     if text.is_empty() {
         eprintln!(
             "bathy: {}: {} and {} are the same",

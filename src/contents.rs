@@ -26,6 +26,15 @@ pub struct ImageFiles {
     files: LayerFiles,
 }
 
+/// What reading a file's versions needs, borrowed: the explorer keeps its own image and tree
+/// and adds the layers opened for reading.
+#[derive(Clone, Copy)]
+pub struct Files<'a> {
+    pub image: &'a Image,
+    pub tree: &'a MergedTree,
+    pub layers: &'a LayerFiles,
+}
+
 /// What a path is at one layer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FileVersion {
@@ -38,26 +47,40 @@ pub struct FileVersion {
 /// Load `target` (an archive or layout directory; a daemon's image has no file to reopen)
 /// and index its layers for reading files.
 pub fn open(target: &str, config: &LoadConfig, watch: &Watch) -> Result<ImageFiles> {
-    let path = match config.target(target)? {
-        Target::Path(p) => p,
-        Target::Daemon { reference, .. } => {
-            return Err(Error::Usage(format!(
-                "{reference}: reading a file's bytes needs the image as an archive or OCI \
-                 layout (a daemon's image is read once as a stream): `docker save` it first"
-            )))
-        }
-        Target::Registry { reference } => {
-            return Err(Error::Usage(format!(
-                "{reference}: reading a file's bytes needs the image as an archive or OCI \
-                 layout (a registry's image is read once as a stream): `skopeo copy` it to \
-                 oci-archive: first"
-            )))
-        }
-    };
+    let path = reopenable(target, config)?;
     let image = pipeline::load(target, config, Keep::LayersOnly, watch)?;
     let tree = MergedTree::build(&image);
     let files = LayerFiles::open(&path, config.selection())?;
     Ok(ImageFiles { image, tree, files })
+}
+
+/// The layers of `target` opened for reading files, for the explorer's viewer (which has
+/// loaded the image already); the message says why not.
+pub fn layer_files(
+    target: &str,
+    config: &LoadConfig,
+) -> std::result::Result<std::sync::Arc<LayerFiles>, String> {
+    reopenable(target, config)
+        .and_then(|path| LayerFiles::open(&path, config.selection()))
+        .map(std::sync::Arc::new)
+        .map_err(|e| e.to_string())
+}
+
+/// The file `target` names, which single files can be read from again; a daemon's or a
+/// registry's image is read once as a stream and is refused with what to do instead.
+fn reopenable(target: &str, config: &LoadConfig) -> Result<std::path::PathBuf> {
+    match config.target(target)? {
+        Target::Path(p) => Ok(p),
+        Target::Daemon { reference, .. } => Err(Error::Usage(format!(
+            "{reference}: reading a file's bytes needs the image as an archive or OCI \
+             layout (a daemon's image is read once as a stream): `docker save` it first"
+        ))),
+        Target::Registry { reference } => Err(Error::Usage(format!(
+            "{reference}: reading a file's bytes needs the image as an archive or OCI \
+             layout (a registry's image is read once as a stream): `skopeo copy` it to \
+             oci-archive: first"
+        ))),
+    }
 }
 
 /// Follow `path` at `layer` through the merged tree: each symlink met on the way is resolved
@@ -122,11 +145,52 @@ fn removed_note(image: &Image, tree: &MergedTree, dir: NodeId, name: &str, layer
 }
 
 impl ImageFiles {
+    /// The image, its tree and its layers, borrowed.
+    pub fn files(&self) -> Files<'_> {
+        Files {
+            image: &self.image,
+            tree: &self.tree,
+            layers: &self.files,
+        }
+    }
+
     /// The last layer's index (the final filesystem).
     pub fn top(&self) -> usize {
         self.image.layers.len().saturating_sub(1)
     }
 
+    /// See [`Files::visible`].
+    pub fn visible(&self, path: &str, layer: usize) -> Result<(NodeId, FileVersion)> {
+        self.files().visible(path, layer)
+    }
+
+    /// See [`Files::versions`].
+    pub fn versions(&self, node: NodeId) -> Vec<FileVersion> {
+        self.files().versions(node)
+    }
+
+    /// See [`Files::read`].
+    pub fn read(&self, node: NodeId, v: &FileVersion) -> Result<EntryReader> {
+        self.files().read(node, v)
+    }
+
+    /// See [`Files::node_for_diff`].
+    pub fn node_for_diff(&self, path: &str, layer: usize) -> Result<NodeId> {
+        self.files().node_for_diff(path, layer)
+    }
+
+    /// See [`Files::diff`].
+    pub fn diff(
+        &self,
+        node: NodeId,
+        old: Option<&FileVersion>,
+        new: Option<&FileVersion>,
+    ) -> Result<String> {
+        self.files().diff(node, old, new)
+    }
+}
+
+impl Files<'_> {
     /// The version of `path` visible at `layer` (symlinks followed); an error when the path
     /// is missing there, names the layer that removed it.
     pub fn visible(&self, path: &str, layer: usize) -> Result<(NodeId, FileVersion)> {
@@ -136,21 +200,20 @@ impl ImageFiles {
                 self.image.layers.len()
             )));
         }
-        let node = resolve(&self.image, &self.tree, path, layer)?;
+        let node = resolve(self.image, self.tree, path, layer)?;
         let v = self
             .tree
             .state_at(node, layer)
             .ok_or_else(|| Error::Usage(format!("{path}: no such file at layer {layer}")))?;
-        Ok((node, self.version(node, v)))
+        Ok((node, self.version(v)))
     }
 
-    fn version(&self, node: NodeId, v: crate::tree::Version) -> FileVersion {
-        let size = entry_of(&self.image, v).and_then(|e| match e.kind {
+    fn version(&self, v: crate::tree::Version) -> FileVersion {
+        let size = entry_of(self.image, v).and_then(|e| match e.kind {
             EntryKind::File => Some(e.size),
             EntryKind::Hardlink => self.hardlink_size(v.layer as usize, e),
             _ => None,
         });
-        let _ = node;
         FileVersion {
             layer: v.layer as usize,
             size,
@@ -160,7 +223,7 @@ impl ImageFiles {
     fn hardlink_size(&self, layer: usize, e: &crate::image::LayerEntry) -> Option<u64> {
         let t = self.image.hardlink_target(e)?;
         let v = self.tree.state_at(t, layer)?;
-        entry_of(&self.image, v).map(|t| t.size)
+        entry_of(self.image, v).map(|t| t.size)
     }
 
     /// Every version of `node` in layer order: each layer that wrote or removed it.
@@ -168,7 +231,7 @@ impl ImageFiles {
         self.tree
             .versions(node)
             .iter()
-            .map(|&v| self.version(node, v))
+            .map(|&v| self.version(v))
             .collect()
     }
 
@@ -176,7 +239,7 @@ impl ImageFiles {
     fn check_file(&self, node: NodeId, v: &FileVersion) -> Result<()> {
         let path = self.image.paths.path(node);
         let st = self.tree.state_at(node, v.layer);
-        match st.and_then(|s| entry_of(&self.image, s)) {
+        match st.and_then(|s| entry_of(self.image, s)) {
             _ if st.is_some_and(|s| !s.present()) => Err(Error::Usage(format!(
                 "{path} was removed by layer {}",
                 v.layer
@@ -197,7 +260,7 @@ impl ImageFiles {
         self.check_file(node, v)?;
         let st = self.tree.state_at(node, v.layer);
         let mut at = (node, v.layer);
-        if let Some(e) = st.and_then(|s| entry_of(&self.image, s)) {
+        if let Some(e) = st.and_then(|s| entry_of(self.image, s)) {
             if let Some(t) = self.image.hardlink_target(e) {
                 let tv = self.tree.state_at(t, v.layer).filter(|tv| tv.present());
                 let tv = tv.ok_or_else(|| {
@@ -209,7 +272,7 @@ impl ImageFiles {
                 at = (t, tv.layer as usize);
             }
         }
-        self.files.entry(at.1, &self.image.paths.path(at.0))
+        self.layers.entry(at.1, &self.image.paths.path(at.0))
     }
 
     /// The node `bathy diff` shows: `path` resolved at `layer`, or, when it is missing there
@@ -224,6 +287,24 @@ impl ImageFiles {
                 .filter(|&n| !self.tree.versions(n).is_empty())
                 .ok_or(e),
         }
+    }
+
+    /// The unified diff of `node` from `old` to `new` (empty: the same bytes), titled by
+    /// [`version_label`]; the one way `bathy diff` and the viewer's `d` make it.
+    pub fn diff(
+        &self,
+        node: NodeId,
+        old: Option<&FileVersion>,
+        new: Option<&FileVersion>,
+    ) -> Result<String> {
+        let a = self.bytes_for_diff(node, old)?;
+        let b = self.bytes_for_diff(node, new)?;
+        let path = self.image.paths.path(node);
+        Ok(unified_diff(
+            &path,
+            (&version_label(old), &a),
+            (&version_label(new), &b),
+        ))
     }
 
     /// The bytes of a version for diffing: empty for a removed or absent one; an error above
@@ -245,6 +326,15 @@ impl ImageFiles {
             .read_to_end(&mut out)
             .map_err(|e| Error::Usage(e.to_string()))?;
         Ok(out)
+    }
+}
+
+/// How a version is named in a diff's title: `layer 3`, `layer 3, removed`, `nothing before`.
+pub fn version_label(v: Option<&FileVersion>) -> String {
+    match v {
+        Some(v) if v.size.is_some() => format!("layer {}", v.layer),
+        Some(v) => format!("layer {}, removed", v.layer),
+        None => "nothing before".to_string(),
     }
 }
 

@@ -750,3 +750,193 @@ pub fn zstd_zeros(len: u64) -> Vec<u8> {
     }
     out
 }
+
+/// Line `k` (from 1) of [`write_numbered_lines_layout`]'s file: `line 000000042\n`, 15 bytes.
+pub fn numbered_line(k: u64) -> String {
+    format!("line {k:09}\n")
+}
+
+/// Bytes per line of [`numbered_line`].
+pub const NUMBERED_LINE_LEN: u64 = 15;
+
+/// An OCI layout directory with one layer holding `path`: `lines` numbered lines
+/// ([`numbered_line`]), generated while the layer is written, never held whole (for tests and
+/// benchmarks of files far larger than memory should hold).
+pub fn write_numbered_lines_layout(
+    dir: &Path,
+    path: &str,
+    lines: u64,
+    compression: Compression,
+) -> std::io::Result<()> {
+    /// Hashes and counts what goes through it.
+    struct Hashing<W> {
+        inner: W,
+        h: Sha256,
+        n: u64,
+    }
+    impl<W: Write> Write for Hashing<W> {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            let n = self.inner.write(b)?;
+            self.h.update(&b[..n]);
+            self.n += n as u64;
+            Ok(n)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            self.inner.flush()
+        }
+    }
+    /// The numbered lines, made as they are read.
+    struct Lines {
+        next: u64,
+        last: u64,
+        pending: Vec<u8>,
+    }
+    impl std::io::Read for Lines {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            while self.pending.len() < buf.len() && self.next <= self.last {
+                self.pending
+                    .extend_from_slice(numbered_line(self.next).as_bytes());
+                self.next += 1;
+            }
+            let n = buf.len().min(self.pending.len());
+            buf[..n].copy_from_slice(&self.pending[..n]);
+            self.pending.drain(..n);
+            Ok(n)
+        }
+    }
+    let blobs = dir.join("blobs/sha256");
+    std::fs::create_dir_all(&blobs)?;
+    let tmp = blobs.join("layer.tmp");
+    let file = Hashing {
+        inner: std::io::BufWriter::new(std::fs::File::create(&tmp)?),
+        h: Sha256::new(),
+        n: 0,
+    };
+    // the uncompressed tar is hashed for the diff_id; the blob is hashed as written
+    let (diff_id, blob_hash, blob_len) = {
+        let mut file = file;
+        let mut tar_hash = Sha256::new();
+        {
+            let mut w = TeeTar {
+                tar_hash: &mut tar_hash,
+                enc: Encoded::new(compression, &mut file)?,
+            };
+            let mut b = tar::Builder::new(&mut w);
+            let mut h = tar::Header::new_gnu();
+            h.set_mtime(0);
+            h.set_mode(0o644);
+            h.set_entry_type(tar::EntryType::Regular);
+            h.set_size(lines * NUMBERED_LINE_LEN);
+            let gen = Lines {
+                next: 1,
+                last: lines,
+                pending: Vec::new(),
+            };
+            b.append_data(&mut h, path, gen)?;
+            b.finish()?;
+            drop(b);
+            w.enc.finish()?;
+        }
+        file.flush()?;
+        (
+            hex::encode(tar_hash.finalize()),
+            hex::encode(file.h.finalize()),
+            file.n,
+        )
+    };
+    std::fs::rename(&tmp, blobs.join(&blob_hash))?;
+    let config = serde_json::to_vec(&json!({
+        "architecture": "amd64", "os": "linux", "created": "2024-01-01T00:00:00Z",
+        "config": {},
+        "rootfs": {"type": "layers", "diff_ids": [format!("sha256:{diff_id}")]},
+        "history": [{"created": "2024-01-01T00:00:00Z", "created_by": "RUN seq > big"}],
+    }))
+    .expect("json");
+    let chex = sha(&config);
+    std::fs::write(blobs.join(&chex), &config)?;
+    let media = match compression {
+        Compression::None => "application/vnd.oci.image.layer.v1.tar",
+        Compression::Gzip => "application/vnd.oci.image.layer.v1.tar+gzip",
+        Compression::Zstd => "application/vnd.oci.image.layer.v1.tar+zstd",
+    };
+    let man = serde_json::to_vec(&json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": format!("sha256:{chex}"), "size": config.len()},
+        "layers": [{"mediaType": media, "digest": format!("sha256:{blob_hash}"), "size": blob_len}],
+    }))
+    .expect("json");
+    let mhex = sha(&man);
+    std::fs::write(blobs.join(&mhex), &man)?;
+    std::fs::write(dir.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#)?;
+    let index = json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [{
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "digest": format!("sha256:{mhex}"), "size": man.len(),
+        "annotations": {"org.opencontainers.image.ref.name": "big:1"},
+    }]});
+    std::fs::write(
+        dir.join("index.json"),
+        serde_json::to_vec(&index).expect("json"),
+    )
+}
+
+/// A compressor over the blob file, or the file itself.
+enum Encoded<'a, W: Write> {
+    None(&'a mut W),
+    Gzip(flate2::write::GzEncoder<&'a mut W>),
+    Zstd(zstd::stream::write::Encoder<'static, &'a mut W>),
+}
+
+impl<'a, W: Write> Encoded<'a, W> {
+    fn new(c: Compression, w: &'a mut W) -> std::io::Result<Self> {
+        Ok(match c {
+            Compression::None => Encoded::None(w),
+            Compression::Gzip => Encoded::Gzip(flate2::write::GzEncoder::new(
+                w,
+                flate2::Compression::fast(),
+            )),
+            Compression::Zstd => Encoded::Zstd(zstd::stream::write::Encoder::new(w, 1)?),
+        })
+    }
+    fn finish(&mut self) -> std::io::Result<()> {
+        match self {
+            Encoded::None(w) => w.flush(),
+            Encoded::Gzip(e) => e.try_finish(),
+            Encoded::Zstd(e) => e.do_finish(),
+        }
+    }
+}
+
+impl<W: Write> Write for Encoded<'_, W> {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Encoded::None(w) => w.write(b),
+            Encoded::Gzip(e) => e.write(b),
+            Encoded::Zstd(e) => e.write(b),
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Encoded::None(w) => w.flush(),
+            Encoded::Gzip(e) => e.flush(),
+            Encoded::Zstd(e) => e.flush(),
+        }
+    }
+}
+
+/// The tar stream: hashed (the diff_id), then compressed into the blob.
+struct TeeTar<'a, 'b, W: Write> {
+    tar_hash: &'a mut Sha256,
+    enc: Encoded<'b, W>,
+}
+
+impl<W: Write> Write for TeeTar<'_, '_, W> {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        let n = self.enc.write(b)?;
+        self.tar_hash.update(&b[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.enc.flush()
+    }
+}

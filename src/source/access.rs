@@ -1,32 +1,47 @@
 //! Read one file of one layer back out of an image, as a stream of its bytes, without keeping
-//! the layer: `bathy cat`, `bathy diff` and the explorer's viewer. An uncompressed layer is
-//! walked header by header, seeking over contents, and read at the entry's offset; a gzip or
-//! zstd layer is inflated up to the entry and the entry's bytes are then handed out as they
-//! are inflated (nothing before the entry is kept). Never writes anything.
+//! the layer: `bathy cat`, `bathy diff` and the explorer's viewer. An uncompressed layer (a
+//! range of an archive or a layout's blob file) is walked header by header, seeking over
+//! contents, and read at the entry's offset, so any position of the entry is a seek away; a
+//! gzip or zstd layer is inflated up to the entry and the entry's bytes are then handed out as
+//! they are inflated (nothing before the entry is kept). Never writes anything.
 
 use crate::error::{Error, Result};
 use crate::image::Compression;
 use crate::paths::clean_entry_path;
-use crate::source::archive::{MemberBody, MemberIndex};
+use crate::source::archive::{Member, MemberBody, MemberIndex};
 use crate::source::layer::FileRange;
 use crate::source::layout::{self, ImagePlan, Selection};
 use flate2::bufread::MultiGzDecoder;
+use std::collections::HashMap;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 /// An image archive (or OCI layout directory) opened for reading single files: its members
 /// indexed and its manifest planned once, so each file read opens only its own layer.
 pub struct LayerFiles {
     idx: MemberIndex,
     plan: ImagePlan,
+    /// Where entries of uncompressed layers were found, by (layer, cleaned path): opening
+    /// one again (the viewer going back) seeks at once instead of walking the headers.
+    found: Mutex<HashMap<(usize, String), (u64, u64)>>,
+}
+
+/// How an entry's bytes are reached.
+enum Body {
+    /// An uncompressed layer: the entry starts at `start` of the range; any position seeks.
+    Seekable { r: FileRange, start: u64 },
+    /// A compressed layer, inflated from the entry's start on: positions only go forward.
+    Stream(Box<dyn Read + Send>),
 }
 
 /// One entry's bytes as they are read: exactly the size its header declares, or an error
 /// naming the entry when the layer ends first (a declared size larger than the data).
 pub struct EntryReader {
-    inner: Box<dyn Read + Send>,
+    body: Body,
     size: u64,
-    left: u64,
+    /// Bytes of the entry before the cursor.
+    pos: u64,
     what: String,
 }
 
@@ -35,25 +50,59 @@ impl EntryReader {
     pub fn size(&self) -> u64 {
         self.size
     }
+
+    /// Where the next read starts in the entry.
+    pub fn position(&self) -> u64 {
+        self.pos
+    }
+
+    /// Can the cursor move back (an uncompressed layer), or only forward?
+    pub fn seekable(&self) -> bool {
+        matches!(self.body, Body::Seekable { .. })
+    }
+
+    /// Move the cursor to `pos` (clipped to the size). Forward on a compressed layer inflates
+    /// and drops the bytes between; false when the cursor would have to go back there (open
+    /// the entry again).
+    pub fn seek_to(&mut self, pos: u64) -> io::Result<bool> {
+        let pos = pos.min(self.size);
+        match &mut self.body {
+            Body::Seekable { r, start } => {
+                r.seek(SeekFrom::Start(*start + pos))?;
+                self.pos = pos;
+                Ok(true)
+            }
+            Body::Stream(_) if pos < self.pos => Ok(false),
+            Body::Stream(_) => {
+                let gap = pos - self.pos;
+                let n = io::copy(&mut self.by_ref().take(gap), &mut io::sink())?;
+                Ok(n == gap)
+            }
+        }
+    }
 }
 
 impl Read for EntryReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.left == 0 || buf.is_empty() {
+        let left = self.size - self.pos;
+        if left == 0 || buf.is_empty() {
             return Ok(0);
         }
-        let want = buf.len().min(self.left.min(usize::MAX as u64) as usize);
-        let n = self.inner.read(&mut buf[..want])?;
+        let want = buf.len().min(left.min(usize::MAX as u64) as usize);
+        let n = match &mut self.body {
+            Body::Seekable { r, .. } => r.read(&mut buf[..want])?,
+            Body::Stream(s) => s.read(&mut buf[..want])?,
+        };
         if n == 0 {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
                 format!(
-                    "{}: the layer ends {} bytes before the {} bytes its header declares",
-                    self.what, self.left, self.size
+                    "{}: the layer ends {left} bytes before the {} bytes its header declares",
+                    self.what, self.size
                 ),
             ));
         }
-        self.left -= n as u64;
+        self.pos += n as u64;
         Ok(n)
     }
 }
@@ -78,7 +127,29 @@ impl LayerFiles {
     pub fn open(source: &Path, selection: &Selection) -> Result<LayerFiles> {
         let idx = MemberIndex::from_path(source)?;
         let plan = layout::plan(&idx, selection, false)?;
-        Ok(LayerFiles { idx, plan })
+        Ok(LayerFiles {
+            idx,
+            plan,
+            found: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The layer's bytes as a range of a file on disk, when they are stored that way (a
+    /// member of a tar archive, a blob of a layout directory).
+    fn file_range(&self, m: &Member) -> Result<Option<FileRange>> {
+        let (file, offset, size) = match (&m.body, &self.idx.file) {
+            (MemberBody::Range { offset, size }, Some(file)) => (file.clone(), *offset, *size),
+            (MemberBody::File(p), _) => {
+                let len = crate::small_file::regular_file(p)?.len();
+                (p.clone(), 0, len)
+            }
+            _ => return Ok(None),
+        };
+        let f = std::fs::File::open(&file).map_err(|e| Error::Io {
+            path: file.clone(),
+            source: e,
+        })?;
+        Ok(Some(FileRange::new(Arc::new(f), offset, size)))
     }
 
     /// The bytes of the regular file `path` as stored in layer `layer` (manifest order).
@@ -100,15 +171,26 @@ impl LayerFiles {
             .unwrap_or_default();
         let merr = |msg: String| Error::member(&self.idx.archive, &lp.member, msg);
         let what = format!("{}: {}: {path}", self.idx.archive, lp.member);
-        // an uncompressed layer inside a tar archive: walk headers, seek over contents
-        if let (MemberBody::Range { offset, size }, Some(file)) = (&m.body, &self.idx.file) {
-            let f = std::fs::File::open(file).map_err(|e| Error::Io {
-                path: file.clone(),
-                source: e,
-            })?;
-            let mut r = FileRange::new(std::sync::Arc::new(f), *offset, *size);
+        // an uncompressed layer on disk: walk headers, seek over contents
+        if let Some(mut r) = self.file_range(&m)? {
             if crate::source::layer::is_plain_tar(&mut r).map_err(|e| merr(e.to_string()))? {
-                return seek_to_entry(r, &want, path, what).map_err(merr);
+                let key = (layer, want.clone());
+                let known = self.found.lock().ok().and_then(|f| f.get(&key).copied());
+                let (start, size) = match known {
+                    Some(k) => k,
+                    None => find_by_headers(&mut r, &want, path).map_err(merr)?,
+                };
+                if let Ok(mut f) = self.found.lock() {
+                    f.insert(key, (start, size));
+                }
+                r.seek(SeekFrom::Start(start))
+                    .map_err(|e| merr(e.to_string()))?;
+                return Ok(EntryReader {
+                    body: Body::Seekable { r, start },
+                    size,
+                    pos: 0,
+                    what,
+                });
             }
         }
         let mut buffered = BufReader::with_capacity(256 * 1024, self.idx.open(&m)?);
@@ -147,33 +229,23 @@ fn is_wanted<R: Read>(
     Ok(true)
 }
 
-/// Find `want` in an uncompressed layer by its headers and read its bytes at their offset.
-fn seek_to_entry(
-    mut r: FileRange,
+/// Find `want` in an uncompressed layer by its headers: its contents' offset and size.
+fn find_by_headers(
+    r: &mut FileRange,
     want: &str,
     path: &str,
-    what: String,
-) -> std::result::Result<EntryReader, String> {
+) -> std::result::Result<(u64, u64), String> {
     let mut found = None;
-    {
-        let mut ar = tar::Archive::new(&mut r);
-        let entries = ar.entries_with_seek().map_err(|e| e.to_string())?;
-        for entry in entries {
-            let entry = entry.map_err(|e| format!("corrupt tar layer ({e})"))?;
-            if is_wanted(&entry, want, path)? {
-                found = Some((entry.raw_file_position(), entry.size()));
-                break;
-            }
+    let mut ar = tar::Archive::new(r);
+    let entries = ar.entries_with_seek().map_err(|e| e.to_string())?;
+    for entry in entries {
+        let entry = entry.map_err(|e| format!("corrupt tar layer ({e})"))?;
+        if is_wanted(&entry, want, path)? {
+            found = Some((entry.raw_file_position(), entry.size()));
+            break;
         }
     }
-    let (offset, size) = found.ok_or_else(|| format!("{path} is not in this layer"))?;
-    r.seek(SeekFrom::Start(offset)).map_err(|e| e.to_string())?;
-    Ok(EntryReader {
-        inner: Box::new(r),
-        size,
-        left: size,
-        what,
-    })
+    found.ok_or_else(|| format!("{path} is not in this layer"))
 }
 
 /// Inflate a layer up to `want`'s header and hand out its bytes from there on.
@@ -210,9 +282,9 @@ fn stream_to_entry(
     let gap = offset - rest.pos;
     io::copy(&mut (&mut rest).take(gap), &mut io::sink()).map_err(|e| e.to_string())?;
     Ok(EntryReader {
-        inner: Box::new(rest.inner),
+        body: Body::Stream(Box::new(rest.inner)),
         size,
-        left: size,
+        pos: 0,
         what,
     })
 }

@@ -22,11 +22,15 @@ pub enum Scope {
     Why,
     /// Explorer: every pane but "why is it big" (after the pane's own, before `Global`).
     Explorer,
+    /// The file viewer (`Enter` or `v` on a file).
+    Viewer,
+    /// While typing a search in the viewer.
+    ViewerSearch,
 }
 
 impl Scope {
     /// Every scope, in the order of [`super::strings::HELP_SCOPES`].
-    pub const ALL: [Scope; 9] = [
+    pub const ALL: [Scope; 11] = [
         Scope::Global,
         Scope::Layers,
         Scope::Tree,
@@ -36,6 +40,8 @@ impl Scope {
         Scope::CompareTree,
         Scope::Why,
         Scope::Explorer,
+        Scope::Viewer,
+        Scope::ViewerSearch,
     ];
     /// The scopes the explorer's help lists.
     pub const EXPLORER: &'static [Scope] = &[
@@ -45,11 +51,21 @@ impl Scope {
         Scope::Tree,
         Scope::Wasted,
         Scope::Why,
+        Scope::Viewer,
         Scope::Filter,
     ];
     /// The explorer's panes that share the `Explorer` bindings.
     pub fn in_explorer(self) -> bool {
         matches!(self, Scope::Layers | Scope::Tree | Scope::Wasted)
+    }
+    /// Scopes where printable keys are text (a filter, a search).
+    pub fn is_typing(self) -> bool {
+        matches!(self, Scope::Filter | Scope::ViewerSearch)
+    }
+    /// Scopes whose key bar shows only their own keys (and `? Help`): the global ones are
+    /// overridden or mean nothing there.
+    fn own_bar(self) -> bool {
+        matches!(self, Scope::Filter | Scope::ViewerSearch | Scope::Viewer)
     }
     /// The scopes the compare view's help lists.
     pub const COMPARE: &'static [Scope] = &[Scope::Global, Scope::CompareTree, Scope::Filter];
@@ -96,6 +112,19 @@ pub enum Action {
     FilterCancel,
     FilterBackspace,
     FilterInput(char),
+    // ---- the file viewer (src/tui/viewer.rs) ----
+    /// Tree: open the viewer on the file under the cursor.
+    View,
+    /// Tree, `Enter`/`^M`: the viewer on a file; elsewhere dive's "hide / show modified".
+    ViewOrToggleModified,
+    /// Viewer: the diff from the previous version (again: the contents).
+    ViewerDiff,
+    PrevVersion,
+    NextVersion,
+    ViewerSearch,
+    SearchNext,
+    SearchPrev,
+    CloseViewer,
 }
 
 /// One key with its modifiers.
@@ -281,13 +310,28 @@ pub const BINDINGS: &[Binding] = &[
         "hide / show removed",
         Some("Removed"),
     ),
-    // terminals send ctrl+m as Enter, so Enter is the same key (as in dive)
+    // terminals send ctrl+m as Enter, so Enter is the same key (as in dive): on a file it
+    // opens the viewer (what Enter means in a file list), elsewhere it is dive's ^M
     b(
         Tree,
-        &[ctrl('m'), code(KeyCode::Enter)],
+        &[code(KeyCode::Enter)],
+        Action::ViewOrToggleModified,
+        "on a file: view it; elsewhere: hide / show modified (dive's ^M)",
+        None,
+    ),
+    b(
+        Tree,
+        &[ctrl('m')],
         Action::ToggleHide(ChangeMark::Modified),
-        "hide / show modified",
+        "hide / show modified (most terminals send it as Enter)",
         Some("Modified"),
+    ),
+    b(
+        Tree,
+        &[k('v')],
+        Action::View,
+        "view the file: text, hex, diff, every version",
+        Some("View"),
     ),
     b(
         Tree,
@@ -371,6 +415,71 @@ pub const BINDINGS: &[Binding] = &[
         &[k('b'), code(KeyCode::Esc)],
         Action::ToggleWhy,
         "back to layers and details",
+        Some("Close"),
+    ),
+    // ---- the file viewer: its own keys first, then the move keys of `Global` ----
+    b(
+        ViewerSearch,
+        &[code(KeyCode::Enter)],
+        Action::FilterDone,
+        "search",
+        Some("Search"),
+    ),
+    b(
+        ViewerSearch,
+        &[code(KeyCode::Esc)],
+        Action::FilterCancel,
+        "cancel the search",
+        Some("Cancel"),
+    ),
+    b(
+        ViewerSearch,
+        &[code(KeyCode::Backspace)],
+        Action::FilterBackspace,
+        "delete a character",
+        None,
+    ),
+    b(
+        Viewer,
+        &[k('/')],
+        Action::ViewerSearch,
+        "search (bytes as typed)",
+        Some("Search"),
+    ),
+    b(Viewer, &[k('n')], Action::SearchNext, "next match", None),
+    b(
+        Viewer,
+        &[k('N')],
+        Action::SearchPrev,
+        "previous match",
+        None,
+    ),
+    b(
+        Viewer,
+        &[k('d')],
+        Action::ViewerDiff,
+        "diff from the previous version (again: contents)",
+        Some("Diff"),
+    ),
+    b(
+        Viewer,
+        &[k('[')],
+        Action::PrevVersion,
+        "previous version of the path",
+        Some("Older"),
+    ),
+    b(
+        Viewer,
+        &[k(']')],
+        Action::NextVersion,
+        "next version of the path",
+        Some("Newer"),
+    ),
+    b(
+        Viewer,
+        &[code(KeyCode::Esc), k('q')],
+        Action::CloseViewer,
+        "close the viewer",
         Some("Close"),
     ),
     // the compare view's diff tree: the explorer's tree keys where they make sense
@@ -527,10 +636,10 @@ pub fn lookup(scope: Scope, ev: &KeyEvent) -> Option<Action> {
     let quit = map
         .iter()
         .find(|b| b.action == Action::Quit && b.keys.iter().any(|k| k.matches(ev)));
-    if scope == Filter {
+    if scope.is_typing() {
         if let Some(b) = map
             .iter()
-            .find(|b| b.scope == Filter && b.keys.iter().any(|k| k.matches(ev)))
+            .find(|b| b.scope == scope && b.keys.iter().any(|k| k.matches(ev)))
         {
             return Some(b.action);
         }
@@ -567,7 +676,8 @@ pub fn bar(scope: Scope) -> Vec<&'static Binding> {
         )
         .chain(
             map.iter()
-                .filter(|b| b.bar.is_some() && b.scope == Global && scope != Filter),
+                .filter(|b| b.bar.is_some() && b.scope == Global)
+                .filter(|b| !scope.own_bar() || (b.action == Action::Help && !scope.is_typing())),
         )
         .collect()
 }
@@ -777,7 +887,7 @@ pub fn parse_keys(text: &str) -> Result<Vec<Key>, String> {
 /// The bindings the lookup chains of two scopes share a key through.
 fn overlap(a: Scope, b: Scope) -> bool {
     let reaches = |from: Scope, to: Scope| {
-        from == to || (to == Global && from != Filter) || (to == Explorer && from.in_explorer())
+        from == to || (to == Global && !from.is_typing()) || (to == Explorer && from.in_explorer())
     };
     reaches(a, b) || reaches(b, a)
 }

@@ -27,6 +27,7 @@ pub mod state;
 pub mod strings;
 pub mod theme;
 pub mod treeview;
+pub mod viewer;
 pub mod why;
 
 use crate::analysis::why::{WhyOptions, WhyReport};
@@ -71,6 +72,9 @@ pub fn draw(f: &mut Frame, app: &App) {
                 image_details::render(f, a.image_details, ex);
             }
             file_tree::render(f, a.tree, a.tree_list, ex);
+            if let Some(v) = &ex.viewer {
+                viewer::render(f, area, v);
+            }
             keybar::render(f, a.keybar, app);
         }
         Screen::Compare(cv) => {
@@ -394,7 +398,13 @@ pub fn run(target: &str, config: &LoadConfig, why: &WhyArgs) -> anyhow::Result<i
             why.clone(),
             progress.clone(),
         );
-        std::thread::spawn(move || load_explorer(&target, &config, &why, progress, &tx));
+        std::thread::spawn(move || {
+            load_explorer(&target, &config, &why, progress, &tx);
+            // after the image: the viewer's layers, indexed for reading single files
+            let _ = tx.send(AppEvent::Files(Box::new(crate::contents::layer_files(
+                &target, &config,
+            ))));
+        });
     }
     let src = SourceRef {
         path: PathBuf::from(target.split_once("://").map(|(_, r)| r).unwrap_or(target)),

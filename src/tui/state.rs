@@ -55,6 +55,8 @@ pub enum AppEvent {
     Loaded(Box<Result<(Image, Analysis), String>>),
     /// "Why is it big" for the loaded image (computed after it, sent after `Loaded`).
     Why(Box<Result<WhyReport, String>>),
+    /// The loaded image's layers opened for reading files (the viewer), or why they cannot be.
+    Files(Box<super::viewer::LayerFilesResult>),
     /// `bathy compare`: both images loaded, analysed and diffed.
     Compared(Box<Result<Compared, String>>),
     Status(String),
@@ -180,6 +182,10 @@ pub struct Explorer {
     pub focus_before_details: Focus,
     /// The tree's mode before a jump from "why is it big" changed it: restored on closing.
     pub mode_before_why: Option<LayerMode>,
+    /// The file viewer, while open (src/tui/viewer.rs), and the layers it reads from (None:
+    /// not sent by the loader yet).
+    pub viewer: Option<Box<super::viewer::Viewer>>,
+    pub layer_files: Option<super::viewer::LayerFilesResult>,
 }
 
 pub enum Screen {
@@ -231,6 +237,8 @@ impl Explorer {
             why_sel: 0,
             focus_before_details: Focus::Layers,
             mode_before_why: None,
+            viewer: None,
+            layer_files: None,
         };
         super::prefs::start().apply(&mut ex);
         ex.select_layer(0);
@@ -287,6 +295,13 @@ impl Explorer {
     }
 
     pub fn scope(&self) -> Scope {
+        if let Some(v) = &self.viewer {
+            return if v.search_input.is_some() {
+                Scope::ViewerSearch
+            } else {
+                Scope::Viewer
+            };
+        }
         if self.filter_input.is_some() {
             Scope::Filter
         } else {
@@ -707,7 +722,10 @@ impl App {
         self.size = size;
         let areas = self.areas();
         match &mut self.screen {
-            Screen::Explore(ex) => ex.set_viewport(&areas),
+            Screen::Explore(ex) => {
+                ex.set_viewport(&areas);
+                ex.resize_viewer(size);
+            }
             Screen::Compare(cv) => {
                 let a = cmp::areas(size, cv);
                 cv.set_viewport(&a);
@@ -813,6 +831,14 @@ pub fn update(app: &mut App, action: Action) {
     };
     let ex = ex.as_mut();
     let mut status: Option<String> = None;
+    if ex.viewer.is_some() {
+        let s = ex.viewer_action(action);
+        app.clear |= ex.viewer.is_none();
+        if let Some(s) = s {
+            app.set_status(s);
+        }
+        return;
+    }
     match action {
         Action::NextPane => ex.focus = ex.next_pane(),
         Action::PrevPane => {
@@ -872,6 +898,13 @@ pub fn update(app: &mut App, action: Action) {
             }
         }
         Action::Quit | Action::Help | Action::CloseHelp => {}
+        Action::ViewOrToggleModified if !ex.cursor_on_file() => {
+            ex.tree_action(Action::ToggleHide(crate::tree::ChangeMark::Modified))
+        }
+        Action::View | Action::ViewOrToggleModified => {
+            status = ex.open_viewer(size);
+            app.clear |= ex.viewer.is_some();
+        }
         _ => ex.tree_action(action),
     }
     if let Some(s) = status {
@@ -908,6 +941,11 @@ pub fn handle_event(app: &mut App, ev: AppEvent) -> bool {
         AppEvent::Why(r) => {
             if let Some(ex) = app.explorer_mut() {
                 ex.set_why(*r);
+            }
+        }
+        AppEvent::Files(r) => {
+            if let Some(ex) = app.explorer_mut() {
+                ex.layer_files = Some(*r);
             }
         }
         AppEvent::Compared(r) => match *r {
@@ -988,6 +1026,18 @@ fn handle_mouse(app: &mut App, m: MouseEvent) {
         return;
     };
     let ex = ex.as_mut();
+    if ex.viewer.is_some() {
+        // the viewer covers the panes: the wheel scrolls it, clicks do nothing
+        let a = match m.kind {
+            MouseEventKind::ScrollDown => Action::Down,
+            MouseEventKind::ScrollUp => Action::Up,
+            _ => return,
+        };
+        for _ in 0..3 {
+            ex.viewer_action(a);
+        }
+        return;
+    }
     let pane = if areas.why.contains(pos) {
         Focus::Why
     } else if areas.layers.contains(pos) {

@@ -57,7 +57,7 @@ pub const LOADING_HINT: &str = "q quits; other keys apply once it is loaded";
 pub const LOADING_KEYS_KEPT: &str = "q quits; {n} keys typed, applied once it is loaded";
 
 /// Titles of the help's sections, in the order of `keys::Scope::ALL`.
-pub const HELP_SCOPES: [(&str, &str); 9] = [
+pub const HELP_SCOPES: [(&str, &str); 11] = [
     ("Global", "Everywhere"),
     ("Layers", "Layers pane"),
     ("Tree", "File tree pane"),
@@ -67,6 +67,8 @@ pub const HELP_SCOPES: [(&str, &str); 9] = [
     ("CompareTree", "Files: B against A"),
     ("Why", "Why is it big"),
     ("Explorer", "Layers, tree and details"),
+    ("Viewer", "File viewer"),
+    ("ViewerSearch", "While typing a search"),
 ];
 pub const HELP_MORE: &str = " ↓ more: j/k, PgDn ";
 pub const HELP_TOP: &str = " ↑ PgUp, Home ";
@@ -154,3 +156,18 @@ pub const WHY_COL_REMOVED: &str = "Name";
 pub const WHY_COL_COMMAND: &str = "Command";
 pub const WHY_TOTAL_STAGE: &str = "total {origin}{stage}: {bytes} in {n} layers";
 pub const WHY_NOT_AT_LAYER: &str = "{path} is not in the tree at layer {layer}";
+
+// ---- the file viewer (explorer, `Enter` or `v` on a file) ----------------------------------
+
+pub const VIEW_VERSION: &str = "layer {layer} (version {i} of {n})";
+pub const VIEW_DIFF_TITLE: &str = "diff {title}";
+pub const VIEW_DIFF_SAME: &str = "(the same bytes)";
+pub const VIEW_SEARCH_PROMPT: &str = "Search: ";
+pub const VIEW_NOT_FOUND: &str = "'{pattern}' not found";
+pub const VIEW_NO_SEARCH: &str = "no search yet: / to search";
+pub const VIEW_FIRST_VERSION: &str = "this is the first version";
+pub const VIEW_LAST_VERSION: &str = "this is the last version";
+pub const VIEW_NO_VERSION: &str = "no version of this path to show";
+pub const VIEW_EMPTY: &str = "(empty file)";
+pub const VIEW_NOT_FILE: &str = "only files can be viewed";
+pub const VIEW_OPENING: &str = "the image's layers are still being indexed for reading";

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Benchmark: how long the explorer's viewer takes to open a file after the image is loaded,
+# for the first and the last file of each image's largest layer (uncompressed, gzip, zstd).
+#
+#   benches/viewer.sh [IMAGE...]   (default: the go-single-stage corpus images in /work/corpus)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release -q --example viewer-open
+if [ $# -eq 0 ]; then
+  set -- /work/corpus/go-single-stage.docker.tar /work/corpus/go-single-stage.oci-gzip.tar \
+    /work/corpus/go-single-stage.oci-zstd.tar
+fi
+for img in "$@"; do
+  [ -e "$img" ] || { echo "$img: missing (see /work/corpus)"; continue; }
+  target/release/examples/viewer-open "$img"
+done
