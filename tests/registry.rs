@@ -898,3 +898,73 @@ fn a_terminal_sees_each_layer_download_on_stderr() {
         "{shown:?}"
     );
 }
+
+/// The explorer's loading gauge, in a real terminal (tmux), lists the layer downloading.
+#[cfg(feature = "tui")]
+#[test]
+fn the_explorer_gauge_shows_each_layer_download() {
+    let Some(s) = setup() else { return };
+    if !common::require_tool(&common::TMUX) {
+        return;
+    }
+    let spec = big("big:5");
+    s.push("big", "5", &spec, Compression::Gzip);
+    // 2 MB in 16 KiB steps 20 ms apart: over two seconds of loading screen
+    let proxy = Proxy::start(
+        s.pusher.port,
+        Rules {
+            throttle: Some(std::time::Duration::from_millis(20)),
+            ..Default::default()
+        },
+    );
+    let host = proxy.host();
+    // computed first: compressing 2 MB takes a while in a debug build
+    let digest = &layer_digests(&spec, Compression::Gzip)[1];
+    let short = &digest["sha256:".len().."sha256:".len() + 12];
+    let size = bathyscaphe::units::human_bytes(layer_sizes(&spec, Compression::Gzip)[1]);
+    let socket = format!("bathy-reg-{}", std::process::id());
+    let tmux = |args: &[&str]| {
+        std::process::Command::new("tmux")
+            .arg("-L")
+            .arg(&socket)
+            .args(args)
+            .output()
+            .expect("run tmux")
+    };
+    let home = s.path().display().to_string();
+    let shell = format!(
+        "env -u CI HOME='{home}' DOCKER_CONFIG='{home}/none' NO_PROXY='*' '{}' \
+         registry://{host}/big:5 --insecure-registry {host} --no-cache; sleep 60",
+        env!("CARGO_BIN_EXE_bathy")
+    );
+    let out = tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        "reg",
+        "-x",
+        "100",
+        "-y",
+        "30",
+        &shell,
+    ]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let start = std::time::Instant::now();
+    let mut screen = String::new();
+    let mut seen = None;
+    while start.elapsed() < std::time::Duration::from_secs(20) {
+        screen =
+            String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-t", "reg"]).stdout).to_string();
+        if let Some(l) = screen
+            .lines()
+            .find(|l| l.contains("downloading") && l.contains(short))
+        {
+            seen = Some(l.to_string());
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let _ = tmux(&["kill-server"]);
+    let line = seen.unwrap_or_else(|| panic!("no download line for {short}:\n{screen}"));
+    assert!(line.contains(&format!(" / {size}")), "{line}");
+}
