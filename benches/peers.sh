@@ -121,7 +121,8 @@ for title, col, unit in (("wall s / peak RSS MB", 0, "wall"), ("CPU s (user + sy
     print()
     print(f"median of {rounds} paired rounds, warm page cache; {title};"
           " x = diving's over bathy's in the same round (median)")
-    head = ["image", "MB"] + [names[t] for t in tools] + ["diving/bathy", "diving/no-verify"]
+    head = ["image", "MB"] + [names[t] for t in tools] + [
+        "diving/first read", "diving/bathy", "diving/no-verify"]
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
     for img in images:
@@ -137,7 +138,7 @@ for title, col, unit in (("wall s / peak RSS MB", 0, "wall"), ("CPU s (user + sy
                 cells.append(f"{w:.2f} s")
             else:
                 cells.append(f"{w:.2f} s, {m / 1024:.0f} MB")
-        for b in ("bathy", "bathy-noverify"):
+        for b in ("bathy-first", "bathy", "bathy-noverify"):
             pairs = [d[col] / x[col] for d, x in zip(runs.get("diving", []), runs[b])
                      if d and x and x[col] > 0]
             cells.append(f"{statistics.median(pairs):.2f}x" if pairs else "-")
