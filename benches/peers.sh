@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Benchmark: bathy (default, and --no-verify) against its peers diving-rs 0.12 and dive 0.13.1
 # on the corpus images, in paired runs (each round runs every tool on the same image back to
-# back, so a noisy neighbour hits them alike). Prints one table: median wall time, peak RSS,
-# and the median of the per-round ratios peer/bathy. Also the page-cache read of the file
-# (`cat IMAGE > /dev/null`), the floor for uncompressed layers.
+# back, so a noisy neighbour hits them alike). Prints two tables: median wall time and peak
+# RSS, then median CPU time (user + system, which a loaded machine inflates far less than wall
+# time), each with the median of the per-round ratios diving/bathy; and the load average before
+# and after. Also the page-cache read of the file (`cat IMAGE > /dev/null`), the floor for
+# uncompressed layers.
 #
 #   benches/peers.sh [CORPUS_DIR] [ROUNDS]     (defaults: target/corpus, 5)
 #
@@ -22,8 +24,11 @@ ROUNDS=${2:-5}
 WORK=target/peers
 mkdir -p "$WORK" "$CORPUS"
 
-cargo build --release -q --bin bathy
-BATHY=$PWD/target/release/bathy
+# BATHY=path/to/bathy skips the build
+if [ -z "${BATHY:-}" ]; then
+  cargo build --release -q --bin bathy
+  BATHY=$PWD/target/release/bathy
+fi
 export PATH="$HOME/.cargo/bin:$PATH"
 command -v diving >/dev/null 2>&1 || cargo install -q diving --version 0.12.0
 if [ "${PEERS_SKIP_DIVE:-0}" != 1 ]; then
@@ -49,9 +54,13 @@ if [ ! -f "$CORPUS/go-single-stage.oci-zstd.tar" ]; then
     "oci-archive:$CORPUS/go-single-stage.oci-zstd.tar:go-single-stage"
 fi
 
-run() { # out_file, command...: appends "seconds max_rss_kb" (or "fail") to out_file
+run() { # out_file, command...: appends "wall_s max_rss_kb user_s sys_s" (or "fail") to out_file
   local out=$1; shift
-  if /usr/bin/time -f "%e %M" -o "$WORK/t" "$@" >/dev/null 2>"$WORK/err"; then
+  # exit status 1 is a CI verdict (diving and dive fail their own rules on these images), not
+  # a failed run
+  local rc=0
+  /usr/bin/time -f "%e %M %U %S" -o "$WORK/t" "$@" >/dev/null 2>"$WORK/err" || rc=$?
+  if [ "$rc" -le 1 ]; then
     tail -n1 "$WORK/t" >>"$out"
   else
     echo fail >>"$out"
@@ -76,6 +85,7 @@ one() { # tool image out
 }
 
 rm -f "$WORK"/*.times
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 for img in "${IMAGES[@]}"; do
   path=$CORPUS/$img
   for tool in "${tools[@]}"; do one "$tool" "$path" /dev/null; done # warm-up: page cache, caches
@@ -84,10 +94,12 @@ for img in "${IMAGES[@]}"; do
   done
 done
 
-python3 - "$WORK" "$CORPUS" "$ROUNDS" "${tools[@]}" -- "${IMAGES[@]}" <<'PY'
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+python3 - "$WORK" "$CORPUS" "$ROUNDS" "$LOAD_BEFORE" "$LOAD_AFTER" "${tools[@]}" -- "${IMAGES[@]}" <<'PY'
 import os, statistics, sys
 work, corpus, rounds = sys.argv[1], sys.argv[2], int(sys.argv[3])
-rest = sys.argv[4:]
+load_before, load_after = sys.argv[4], sys.argv[5]
+rest = sys.argv[6:]
 sep = rest.index("--")
 tools, images = rest[:sep], rest[sep + 1:]
 names = {"cat": "cat (page cache)", "bathy-first": "bathy first read",
@@ -97,27 +109,38 @@ names = {"cat": "cat (page cache)", "bathy-first": "bathy first read",
 def load(img, tool):
     p = os.path.join(work, f"{img}.{tool}.times")
     rows = [l.split() for l in open(p)] if os.path.exists(p) else []
-    return [None if r == ["fail"] else (float(r[0]), int(r[1])) for r in rows]
+    return [None if r == ["fail"] else (float(r[0]), int(r[1]), float(r[2]) + float(r[3]))
+            for r in rows]
 
 def med(xs):
     xs = [x for x in xs if x is not None]
     return statistics.median(xs) if xs else None
 
-print(f"median of {rounds} paired rounds, warm page cache; wall s / peak RSS MB;"
-      " x = the peer's time over bathy's in the same round (median)")
-head = ["image", "MB"] + [names[t] for t in tools] + ["diving/bathy", "diving/no-verify"]
-print("| " + " | ".join(head) + " |")
-print("|" + "---|" * len(head))
-for img in images:
-    size = os.path.getsize(os.path.join(corpus, img)) / 1e6
-    cells = [img, f"{size:.0f}"]
-    runs = {t: load(img, t) for t in tools}
-    for t in tools:
-        w = med([r and r[0] for r in runs[t]])
-        m = med([r and r[1] for r in runs[t]])
-        cells.append("fails" if w is None else (f"{w:.2f} s" if t == "cat" else f"{w:.2f} s, {m / 1024:.0f} MB"))
-    for b in ("bathy", "bathy-noverify"):
-        pairs = [d[0] / x[0] for d, x in zip(runs.get("diving", []), runs[b]) if d and x and x[0] > 0]
-        cells.append(f"{statistics.median(pairs):.2f}x" if pairs else "-")
-    print("| " + " | ".join(cells) + " |")
+print(f"{os.cpu_count()} cores; load average before {load_before}, after {load_after}")
+for title, col, unit in (("wall s / peak RSS MB", 0, "wall"), ("CPU s (user + system)", 2, "cpu")):
+    print()
+    print(f"median of {rounds} paired rounds, warm page cache; {title};"
+          " x = diving's over bathy's in the same round (median)")
+    head = ["image", "MB"] + [names[t] for t in tools] + [
+        "diving/first read", "diving/bathy", "diving/no-verify"]
+    print("| " + " | ".join(head) + " |")
+    print("|" + "---|" * len(head))
+    for img in images:
+        size = os.path.getsize(os.path.join(corpus, img)) / 1e6
+        cells = [img, f"{size:.0f}"]
+        runs = {t: load(img, t) for t in tools}
+        for t in tools:
+            w = med([r and r[col] for r in runs[t]])
+            m = med([r and r[1] for r in runs[t]])
+            if w is None:
+                cells.append("fails")
+            elif t == "cat" or unit == "cpu":
+                cells.append(f"{w:.2f} s")
+            else:
+                cells.append(f"{w:.2f} s, {m / 1024:.0f} MB")
+        for b in ("bathy-first", "bathy", "bathy-noverify"):
+            pairs = [d[col] / x[col] for d, x in zip(runs.get("diving", []), runs[b])
+                     if d and x and x[col] > 0]
+            cells.append(f"{statistics.median(pairs):.2f}x" if pairs else "-")
+        print("| " + " | ".join(cells) + " |")
 PY

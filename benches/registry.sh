@@ -2,8 +2,8 @@
 # Benchmark: `bathy registry://…` against `skopeo copy docker://… oci:DIR` (the download
 # alone) and against that copy followed by `bathy` on the result, on an image pushed to a
 # local registry (Debian's docker-registry on 127.0.0.1, plain HTTP). Then the layer cache: a
-# second tag that differs only in its last layer, with a warm cache. Prints wall time and
-# peak RSS of each.
+# second tag that differs only in its last layer, with a warm cache. Prints wall time, peak
+# RSS and CPU time (user + system) of each; the download against bathy in paired rounds.
 #
 #   benches/registry.sh OCI_ARCHIVE [WORK_DIR]
 #   e.g. benches/registry.sh ../corpus/go-single-stage.oci-gzip.tar
@@ -12,6 +12,7 @@ cd "$(dirname "$0")/.."
 IMAGE=${1:?an OCI archive to push (e.g. go-single-stage.oci-gzip.tar)}
 WORK=${2:-target/bench/registry}
 rm -rf "$WORK" && mkdir -p "$WORK/store"
+WORK=$(realpath "$WORK")
 # BATHY=path/to/bathy skips the build
 if [ -z "${BATHY:-}" ]; then
   cargo build --release -q --bin bathy
@@ -25,7 +26,7 @@ log:
   level: warn
 storage:
   filesystem:
-    rootdirectory: $PWD/$WORK/store
+    rootdirectory: $WORK/store
 http:
   addr: $HOST
   secret: bench
@@ -36,16 +37,37 @@ trap 'kill $REG 2>/dev/null || true' EXIT
 for _ in $(seq 1 50); do curl -sf "http://$HOST/v2/" >/dev/null && break; sleep 0.1; done
 skopeo copy -q --insecure-policy --dest-tls-verify=false "oci-archive:$IMAGE" "docker://$HOST/bench:1"
 
-measure() { # label, command...: prints "label seconds max_rss_MB"
+measure() { # label, command...: prints "label wall_s max_rss_MB cpu_s" (CPU: user + system)
   local label=$1; shift
-  /usr/bin/time -f "%e %M" -o "$WORK/time" "$@" >/dev/null 2>"$WORK/err.${label//[^a-z]/_}" || {
+  /usr/bin/time -f "%e %M %U %S" -o "$WORK/time" "$@" >/dev/null 2>"$WORK/err.${label//[^a-z]/_}" || {
     echo "$label failed:"; cat "$WORK/err.${label//[^a-z]/_}"; exit 1; }
-  read -r secs kb <"$WORK/time"
-  printf '%-40s %8.2f s %8d MB\n' "$label" "$secs" $((kb / 1024))
+  read -r secs kb user sys <"$WORK/time"
+  printf '%-40s %8.2f s %8d MB %8.2f s CPU\n' "$label" "$secs" $((kb / 1024)) \
+    "$(echo "$user + $sys" | bc)"
 }
 
 REF="registry://$HOST/bench:1"
 SKOPEO=(skopeo copy -q --insecure-policy --src-tls-verify=false "docker://$HOST/bench:1")
+echo "$(nproc) cores; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+# the goal's pair, in paired rounds (one right after the other, so load hits both alike):
+# the download alone against bathy straight from the registry; the median of the per-round
+# ratios is the figure (ROUNDS, default 5)
+for r in $(seq "${ROUNDS:-5}"); do
+  rm -rf "$WORK/copy"
+  measure "round $r: skopeo copy (download alone)" "${SKOPEO[@]}" "oci:$WORK/copy:bench"
+  measure "round $r: bathy registry:// (no cache)" "$BATHY" "$REF" --insecure-registry "$HOST" --no-cache --json /dev/null
+done | tee "$WORK/rounds"
+python3 - "$WORK/rounds" <<'PY'
+import statistics, sys
+rows = [l.split() for l in open(sys.argv[1])]
+sk = [(float(r[-7]), float(r[-3])) for r in rows if "skopeo" in r]
+ba = [(float(r[-7]), float(r[-3])) for r in rows if "bathy" in r]
+for i, what in ((0, "wall"), (1, "CPU")):
+    ratios = [b[i] / s[i] for s, b in zip(sk, ba) if s[i] > 0]
+    print(f"bathy registry:// over the download alone, {what}: median {statistics.median(ratios):.2f}x"
+          f" (bathy {statistics.median(b[i] for b in ba):.2f} s, skopeo {statistics.median(s[i] for s in sk):.2f} s)")
+PY
+rm -rf "$WORK/copy"
 measure "skopeo copy (download alone)" "${SKOPEO[@]}" "oci:$WORK/copy:bench"
 measure "bathy on the copy" "$BATHY" "oci://$WORK/copy" --no-cache --json /dev/null
 rm -rf "$WORK/copy"

@@ -484,16 +484,18 @@ impl StatusLine {
                     stopped.recv_timeout(std::time::Duration::from_millis(150))
                 {
                     // the load under way: the last one that has started
-                    let s = progress
+                    let (s, downloads) = progress
                         .iter()
-                        .map(|p| p.snapshot())
-                        .rfind(|s| *s != ProgressSnapshot::default())
+                        .map(|p| (p.snapshot(), p))
+                        .rfind(|(s, _)| *s != ProgressSnapshot::default())
+                        .map(|(s, p)| (s, p.downloads()))
                         .unwrap_or_default();
                     if pulling.load(Ordering::Relaxed) && s == ProgressSnapshot::default() {
                         // the pull's own status holds the line until the load begins
                         continue;
                     }
-                    eprint!("\r\x1b[2K{}", loading_line(&s));
+                    let line = loading_line(&s, &downloads);
+                    eprint!("\r\x1b[2K{}", truncate(&line, stderr_width()));
                     shown = true;
                 }
                 if shown || pulling.load(Ordering::Relaxed) {
@@ -534,8 +536,38 @@ impl Drop for StatusLine {
     }
 }
 
-/// The status line while loading.
-fn loading_line(s: &ProgressSnapshot) -> String {
+/// Columns of the terminal on stderr, less one so the line never wraps (a wrapped line is
+/// not cleared by the next one).
+fn stderr_width() -> usize {
+    #[cfg(feature = "tui")]
+    if let Ok((w, _)) = crossterm::terminal::size() {
+        if w > 0 {
+            return (w as usize - 1).max(20);
+        }
+    }
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse::<usize>().ok())
+        .filter(|&c| c > 1)
+        .map_or(79, |c| c - 1)
+}
+
+/// The status line while loading; a registry's downloads under way each with their bytes.
+fn loading_line(s: &ProgressSnapshot, downloads: &[crate::progress::DownloadSnapshot]) -> String {
+    let (under_way, more) = crate::progress::downloads_under_way(downloads, 4);
+    let mut line = loading_totals(s);
+    for d in under_way {
+        line += " · ";
+        line += &d.line();
+    }
+    if more > 0 {
+        line += &format!(" · {more} more");
+    }
+    line
+}
+
+/// The status line's totals: layers, bytes read.
+fn loading_totals(s: &ProgressSnapshot) -> String {
     let total = if s.bytes_total > 0 {
         format!(" / {}", crate::units::human_bytes(s.bytes_total))
     } else {

@@ -54,6 +54,12 @@ impl Setup {
     fn good_config(&self, host: &str) -> PathBuf {
         docker_config(self.path(), host, USER, PASSWORD)
     }
+    /// Push `spec` to the open registry as `repo:tag`, OCI media types, layers compressed
+    /// with `c`.
+    fn push(&self, repo: &str, tag: &str, spec: &ImageSpec, c: Compression) {
+        let members = spec.members(ArchiveFormat::OciArchive, c);
+        push_members(&self.pusher.host(), repo, tag, &members, false);
+    }
 }
 
 /// Run bathy with only the credentials in `docker_config` (the user's own never leak in).
@@ -191,8 +197,7 @@ fn the_same_json_as_its_docker_save_archive_apart_from_the_source() {
     let archive = s.path().join("app.tar");
     spec.write(&archive, ArchiveFormat::DockerOciArchive, Compression::None)
         .expect("write archive");
-    let members = spec.members(ArchiveFormat::OciArchive, Compression::None);
-    push_members(&s.pusher.host(), "app", "2", &members, false);
+    s.push("app", "2", &spec, Compression::None);
     let reg = s.secure();
     let cfg = s.good_config(&reg.host());
     let target = format!("registry://{}/app:2", reg.host());
@@ -279,8 +284,7 @@ fn a_multi_platform_index_takes_the_platform_asked_for() {
 fn zstd_layers_with_oci_media_types() {
     let Some(s) = setup() else { return };
     let spec = app("zapp:1", 4);
-    let members = spec.members(ArchiveFormat::OciArchive, Compression::Zstd);
-    push_members(&s.pusher.host(), "zapp", "1", &members, false);
+    s.push("zapp", "1", &spec, Compression::Zstd);
     let reg = s.secure();
     let cfg = s.good_config(&reg.host());
     let target = format!("registry://{}/zapp:1", reg.host());
@@ -299,13 +303,7 @@ fn zstd_layers_with_oci_media_types() {
 fn the_bearer_token_flow_with_a_real_token_server() {
     let Some(s) = setup() else { return };
     let spec = app("tok:1", 5);
-    push_members(
-        &s.pusher.host(),
-        "team/tok",
-        "1",
-        &spec.members(ArchiveFormat::OciArchive, Compression::Gzip),
-        false,
-    );
+    s.push("team/tok", "1", &spec, Compression::Gzip);
     let tokens = TokenServer::start(s.path());
     let reg = Registry::start(s.path(), &s.storage, Some(&s.certs), Auth::Token(&tokens));
     let target = format!("registry://{}/team/tok:1", reg.host());
@@ -335,13 +333,7 @@ fn the_bearer_token_flow_with_a_real_token_server() {
 #[test]
 fn a_wrong_password_names_the_source_never_the_secret() {
     let Some(s) = setup() else { return };
-    push_members(
-        &s.pusher.host(),
-        "app",
-        "1",
-        &app("app:1", 6).members(ArchiveFormat::OciArchive, Compression::Gzip),
-        false,
-    );
+    s.push("app", "1", &app("app:1", 6), Compression::Gzip);
     let reg = s.secure();
     let target = format!("registry://{}/app:1", reg.host());
     let bad = docker_config(s.path(), &reg.host(), USER, "hunter2-wrong");
@@ -361,13 +353,7 @@ fn a_wrong_password_names_the_source_never_the_secret() {
 #[test]
 fn a_missing_tag_is_one_line() {
     let Some(s) = setup() else { return };
-    push_members(
-        &s.pusher.host(),
-        "app",
-        "1",
-        &app("app:1", 7).members(ArchiveFormat::OciArchive, Compression::Gzip),
-        false,
-    );
+    s.push("app", "1", &app("app:1", 7), Compression::Gzip);
     let reg = s.secure();
     let cfg = s.good_config(&reg.host());
     let target = format!("registry://{}/app:nope", reg.host());
@@ -394,13 +380,7 @@ fn a_self_signed_ca_is_not_trusted_unless_given() {
     assert!(line.to_lowercase().contains("certificate"), "{line}");
     assert!(line.contains(&format!("registry {}", reg.host())), "{line}");
     // the same CA placed where podman reads it for this host is trusted
-    push_members(
-        &s.pusher.host(),
-        "app",
-        "1",
-        &app("app:1", 8).members(ArchiveFormat::OciArchive, Compression::Gzip),
-        false,
-    );
+    s.push("app", "1", &app("app:1", 8), Compression::Gzip);
     let certs_d = s.path().join(".config/containers/certs.d").join(reg.host());
     std::fs::create_dir_all(&certs_d).expect("mkdir");
     std::fs::copy(s.certs.ca_dir.join("ca.crt"), certs_d.join("ca.crt")).expect("copy");
@@ -453,13 +433,7 @@ fn big(tag: &str) -> ImageSpec {
 fn a_cut_transfer_resumes_once_with_a_range_request() {
     let Some(s) = setup() else { return };
     let spec = big("big:1");
-    push_members(
-        &s.pusher.host(),
-        "big",
-        "1",
-        &spec.members(ArchiveFormat::OciArchive, Compression::Gzip),
-        false,
-    );
+    s.push("big", "1", &spec, Compression::Gzip);
     let proxy = Proxy::start(
         s.pusher.port,
         Rules {
@@ -493,13 +467,7 @@ fn a_registry_that_stops_mid_blob_fails_naming_the_layer() {
     // one layer, so the transfer cut is the only one in flight
     let spec = ImageSpec::new("big:2")
         .layer(LayerSpec::new("ADD blob /").file("data/blob", &filler(2_000_000, 9)));
-    push_members(
-        &s.pusher.host(),
-        "big",
-        "2",
-        &spec.members(ArchiveFormat::OciArchive, Compression::Gzip),
-        false,
-    );
+    s.push("big", "2", &spec, Compression::Gzip);
     // a registry of its own, so stopping it leaves the pusher to the other tests
     let reg = Registry::start(s.path(), &s.storage, None, Auth::Open);
     let proxy = Proxy::start(
@@ -539,13 +507,7 @@ fn a_registry_that_stops_mid_blob_fails_naming_the_layer() {
 fn redirects_to_storage_carry_no_registry_credentials() {
     let Some(s) = setup() else { return };
     let spec = app("redir:1", 10);
-    push_members(
-        &s.pusher.host(),
-        "redir",
-        "1",
-        &spec.members(ArchiveFormat::OciArchive, Compression::Gzip),
-        false,
-    );
+    s.push("redir", "1", &spec, Compression::Gzip);
     let proxy = Proxy::start(
         s.pusher.port,
         Rules {
@@ -624,12 +586,11 @@ fn compare_reads_registry_images_on_either_side() {
     let Some(s) = setup() else { return };
     let host = s.pusher.host();
     for (tag, seed) in [("1", 12), ("2", 13)] {
-        push_members(
-            &host,
+        s.push(
             "cmp",
             tag,
-            &app(&format!("cmp:{tag}"), seed).members(ArchiveFormat::OciArchive, Compression::Gzip),
-            false,
+            &app(&format!("cmp:{tag}"), seed),
+            Compression::Gzip,
         );
     }
     let a = format!("registry://{host}/cmp:1");
@@ -700,13 +661,7 @@ fn the_layer_cache_changes_no_number_and_the_next_tag_downloads_one_layer() {
     let Some(s) = setup() else { return };
     let (one, two) = (release("rel:1", 10), release("rel:2", 11));
     for (tag, spec) in [("1", &one), ("2", &two)] {
-        push_members(
-            &s.pusher.host(),
-            "rel",
-            tag,
-            &spec.members(ArchiveFormat::OciArchive, Compression::Gzip),
-            false,
-        );
+        s.push("rel", tag, spec, Compression::Gzip);
     }
     let proxy = Proxy::start(s.pusher.port, Rules::default());
     let host = proxy.host();
@@ -770,13 +725,7 @@ fn the_layer_cache_changes_no_number_and_the_next_tag_downloads_one_layer() {
 fn two_processes_share_one_cache() {
     let Some(s) = setup() else { return };
     let spec = release("pair:1", 20);
-    push_members(
-        &s.pusher.host(),
-        "pair",
-        "1",
-        &spec.members(ArchiveFormat::OciArchive, Compression::Gzip),
-        false,
-    );
+    s.push("pair", "1", &spec, Compression::Gzip);
     let host = s.pusher.host();
     let target = format!("registry://{host}/pair:1");
     let cache = s.path().join("shared-cache");
@@ -852,4 +801,170 @@ fn archives_use_the_cache_and_still_check_their_blobs() {
         line.contains("mismatch") || line.contains("corrupt"),
         "{line}"
     );
+}
+
+/// The blob sizes of `spec`'s layers compressed with `c`, in order.
+fn layer_sizes(spec: &ImageSpec, c: Compression) -> Vec<u64> {
+    spec.layers
+        .iter()
+        .map(|l| compress(&l.tar(), c).len() as u64)
+        .collect()
+}
+
+#[test]
+fn each_layer_download_is_counted_in_bytes() {
+    use bathyscaphe::progress::Progress;
+    use bathyscaphe::source::registry::{self, RegistrySettings};
+    let Some(s) = setup() else { return };
+    let spec = big("big:3");
+    s.push("big", "3", &spec, Compression::Gzip);
+    let host = s.pusher.host();
+    let progress = std::sync::Arc::new(Progress::new());
+    let opts = bathyscaphe::source::LoadOptions {
+        progress: Some(progress.clone()),
+        ..Default::default()
+    };
+    let settings = RegistrySettings {
+        insecure: vec![host.clone()],
+        credentials: Some(Default::default()),
+        ..Default::default()
+    };
+    registry::load(&format!("{host}/big:3"), &settings, &opts).expect("load");
+    let mut got: Vec<(String, u64, u64)> = progress
+        .downloads()
+        .into_iter()
+        .map(|d| (d.digest, d.size, d.received))
+        .collect();
+    got.sort();
+    let mut want: Vec<(String, u64, u64)> = layer_digests(&spec, Compression::Gzip)
+        .into_iter()
+        .zip(layer_sizes(&spec, Compression::Gzip))
+        .map(|(d, n)| (d, n, n))
+        .collect();
+    want.sort();
+    assert_eq!(got, want);
+    // the total counts the same bytes
+    let total: u64 = want.iter().map(|w| w.1).sum();
+    assert_eq!(progress.snapshot().bytes_read, total);
+}
+
+#[test]
+fn a_terminal_sees_each_layer_download_on_stderr() {
+    let Some(s) = setup() else { return };
+    if !common::require_tool(&common::SCRIPT) {
+        return;
+    }
+    let spec = big("big:4");
+    s.push("big", "4", &spec, Compression::Gzip);
+    // 2 MB in 16 KiB steps 10 ms apart: over a second, several ticks of the status line
+    let proxy = Proxy::start(
+        s.pusher.port,
+        Rules {
+            throttle: Some(std::time::Duration::from_millis(10)),
+            ..Default::default()
+        },
+    );
+    let host = proxy.host();
+    let cmd = format!(
+        "{} registry://{host}/big:4 --insecure-registry {host} --no-cache --json /dev/null",
+        env!("CARGO_BIN_EXE_bathy")
+    );
+    let out = std::process::Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .current_dir(s.path())
+        .env_remove("CI")
+        .env("HOME", s.path())
+        .env("DOCKER_CONFIG", s.path().join("no-docker-config"))
+        .env("NO_PROXY", "*")
+        .env("COLUMNS", "200")
+        .output()
+        .expect("run script");
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{text}");
+    // the big layer by its short digest, with its bytes received of its size
+    let digest = &layer_digests(&spec, Compression::Gzip)[1];
+    let size = bathyscaphe::units::human_bytes(layer_sizes(&spec, Compression::Gzip)[1]);
+    let short = &digest["sha256:".len().."sha256:".len() + 12];
+    let shown: Vec<&str> = text
+        .split(['\r', '\n'])
+        .filter(|l| l.contains(short))
+        .collect();
+    assert!(!shown.is_empty(), "no line names layer {short}: {text:?}");
+    let want = format!(" / {size}");
+    assert!(
+        shown
+            .iter()
+            .all(|l| l.contains("loading: layer") && l.contains(&want)),
+        "{shown:?}"
+    );
+}
+
+/// The explorer's loading gauge, in a real terminal (tmux), lists the layer downloading.
+#[cfg(feature = "tui")]
+#[test]
+fn the_explorer_gauge_shows_each_layer_download() {
+    let Some(s) = setup() else { return };
+    if !common::require_tool(&common::TMUX) {
+        return;
+    }
+    let spec = big("big:5");
+    s.push("big", "5", &spec, Compression::Gzip);
+    // 2 MB in 16 KiB steps 20 ms apart: over two seconds of loading screen
+    let proxy = Proxy::start(
+        s.pusher.port,
+        Rules {
+            throttle: Some(std::time::Duration::from_millis(20)),
+            ..Default::default()
+        },
+    );
+    let host = proxy.host();
+    // computed first: compressing 2 MB takes a while in a debug build
+    let digest = &layer_digests(&spec, Compression::Gzip)[1];
+    let short = &digest["sha256:".len().."sha256:".len() + 12];
+    let size = bathyscaphe::units::human_bytes(layer_sizes(&spec, Compression::Gzip)[1]);
+    let socket = format!("bathy-reg-{}", std::process::id());
+    let tmux = |args: &[&str]| {
+        std::process::Command::new("tmux")
+            .arg("-L")
+            .arg(&socket)
+            .args(args)
+            .output()
+            .expect("run tmux")
+    };
+    let home = s.path().display().to_string();
+    let shell = format!(
+        "env -u CI HOME='{home}' DOCKER_CONFIG='{home}/none' NO_PROXY='*' '{}' \
+         registry://{host}/big:5 --insecure-registry {host} --no-cache; sleep 60",
+        env!("CARGO_BIN_EXE_bathy")
+    );
+    let out = tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        "reg",
+        "-x",
+        "100",
+        "-y",
+        "30",
+        &shell,
+    ]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let start = std::time::Instant::now();
+    let mut screen = String::new();
+    let mut seen = None;
+    while start.elapsed() < std::time::Duration::from_secs(20) {
+        screen =
+            String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-t", "reg"]).stdout).to_string();
+        if let Some(l) = screen
+            .lines()
+            .find(|l| l.contains("downloading") && l.contains(short))
+        {
+            seen = Some(l.to_string());
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let _ = tmux(&["kill-server"]);
+    let line = seen.unwrap_or_else(|| panic!("no download line for {short}:\n{screen}"));
+    assert!(line.contains(&format!(" / {size}")), "{line}");
 }

@@ -89,20 +89,30 @@ pub fn draw(f: &mut Frame, app: &App) {
 
 /// Lines per image in the loading popup: its name, a gap, its gauge, a gap.
 const LOADING_ITEM_H: u16 = 4;
+/// Lines more for an image downloaded blob by blob (a registry's): its downloads under way.
+const DOWNLOAD_ROWS: u16 = 3;
 
 fn draw_loading(f: &mut Frame, area: Rect, items: &[(String, Arc<Progress>)], pending: usize) {
-    let n = items.len().max(1) as u16;
-    let popup = layout::centered(area, 70, 3 + LOADING_ITEM_H * n);
+    let downloads: Vec<_> = items.iter().map(|(_, p)| p.downloads()).collect();
+    let height = |d: &Vec<_>| LOADING_ITEM_H + if d.is_empty() { 0 } else { DOWNLOAD_ROWS };
+    let total: u16 = downloads
+        .iter()
+        .map(height)
+        .sum::<u16>()
+        .max(LOADING_ITEM_H);
+    let popup = layout::centered(area, 70, 3 + total);
     let block = Block::default()
         .borders(Borders::ALL)
         .title(S::LOADING_TITLE);
     let inner = block.inner(popup);
     f.render_widget(block, popup);
-    for (i, (name, progress)) in items.iter().enumerate() {
-        let y = inner.y + LOADING_ITEM_H * i as u16;
-        if y + 3 <= inner.y + inner.height {
-            draw_gauge(f, Rect::new(inner.x, y, inner.width, 3), name, progress);
+    let mut y = inner.y;
+    for ((name, progress), d) in items.iter().zip(&downloads) {
+        let h = height(d) - 1;
+        if y + h <= inner.y + inner.height {
+            draw_gauge(f, Rect::new(inner.x, y, inner.width, h), name, progress, d);
         }
+        y += h + 1;
     }
     let hint = if pending > 0 {
         S::fill(S::LOADING_KEYS_KEPT, &[("n", &pending.to_string())])
@@ -111,14 +121,20 @@ fn draw_loading(f: &mut Frame, area: Rect, items: &[(String, Arc<Progress>)], pe
     };
     f.render_widget(
         Paragraph::new(Line::styled(hint, theme::dim())),
-        Rect::new(inner.x, inner.y + LOADING_ITEM_H * n, inner.width, 1),
+        Rect::new(inner.x, inner.y + total, inner.width, 1),
     );
 }
 
 /// One image's name, its bar with the bytes read beside it (the main figure: layers are
 /// read in parallel, so their count stands still for most of the bytes), and the layers and
-/// entries read below.
-fn draw_gauge(f: &mut Frame, area: Rect, name: &str, progress: &Progress) {
+/// entries read below, then each download under way with its bytes.
+fn draw_gauge(
+    f: &mut Frame,
+    area: Rect,
+    name: &str,
+    progress: &Progress,
+    downloads: &[crate::progress::DownloadSnapshot],
+) {
     let s = progress.snapshot();
     let line = |dy: u16| Rect::new(area.x, area.y + dy, area.width, 1);
     let title = S::fill(S::LOADING, &[("name", name)]);
@@ -173,6 +189,29 @@ fn draw_gauge(f: &mut Frame, area: Rect, name: &str, progress: &Progress) {
         ],
     );
     f.render_widget(Paragraph::new(Line::styled(layers, theme::dim())), line(2));
+    let rows = area.height.saturating_sub(3) as usize;
+    if rows == 0 {
+        return;
+    }
+    let (under_way, more) = crate::progress::downloads_under_way(downloads, rows);
+    let (under_way, more) = if more > 0 {
+        // the last row says how many more
+        (&under_way[..rows - 1], more + 1)
+    } else {
+        (&under_way[..], 0)
+    };
+    for (i, d) in under_way.iter().enumerate() {
+        let text = S::fill(S::LOADING_DOWNLOAD, &[("layer", &d.line())]);
+        let text = text_fit::truncate(&text, area.width as usize);
+        f.render_widget(Paragraph::new(Line::raw(text)), line(3 + i as u16));
+    }
+    if more > 0 {
+        let text = S::fill(S::LOADING_DOWNLOADS_MORE, &[("n", &more.to_string())]);
+        f.render_widget(
+            Paragraph::new(Line::styled(text, theme::dim())),
+            line(3 + under_way.len() as u16),
+        );
+    }
 }
 
 /// The main loop: draw, wait for an event, update, run effects; until `app.quit`.

@@ -52,6 +52,8 @@ pub const TREE_EMPTY: &str = "Nothing to show: no path matches (Esc clears the f
 
 pub const LOADING: &str = "Loading {name}";
 pub const LOADING_LAYERS: &str = "layers read: {done} of {total} · {entries} entries";
+pub const LOADING_DOWNLOAD: &str = "  downloading {layer}";
+pub const LOADING_DOWNLOADS_MORE: &str = "  and {n} more layers downloading";
 pub const ANALYSING: &str = "Analysing…";
 pub const LOADING_HINT: &str = "q quits; other keys apply once it is loaded";
 pub const LOADING_KEYS_KEPT: &str = "q quits; {n} keys typed, applied once it is loaded";

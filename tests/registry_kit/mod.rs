@@ -575,6 +575,8 @@ pub struct Rules {
     pub require_basic: Option<(String, String)>,
     /// Answer blob requests with a 307 to `http://localhost:PORT/storage/…` (another origin).
     pub redirect_blobs: bool,
+    /// Pause this long after each 16 KiB of a blob answer: a slow link, so progress shows.
+    pub throttle: Option<Duration>,
 }
 
 pub struct Proxy {
@@ -730,6 +732,9 @@ fn serve(
                     break;
                 }
                 sent += n as u64;
+                if let (true, Some(pause)) = (blob, rules.throttle) {
+                    std::thread::sleep(pause);
+                }
             }
         }
     }

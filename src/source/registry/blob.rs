@@ -4,7 +4,7 @@
 
 use super::client::{io_detail, Session};
 use crate::error::Result;
-use crate::progress::Progress;
+use crate::progress::{Download, Progress};
 use crate::source::archive::BlobFetcher;
 use reqwest::blocking::Response;
 use reqwest::StatusCode;
@@ -43,6 +43,10 @@ impl std::fmt::Debug for Fetcher {
 impl BlobFetcher for Fetcher {
     fn open(&self, digest: &str, size: u64) -> Result<Box<dyn Read + Send>> {
         let resp = self.session.blob(digest, 0)?;
+        let download = self
+            .progress
+            .as_ref()
+            .map(|p| p.start_download(digest, size));
         Ok(Box::new(BlobReader {
             session: self.session.clone(),
             digest: digest.to_string(),
@@ -51,6 +55,7 @@ impl BlobFetcher for Fetcher {
             received: 0,
             resumed: false,
             progress: self.progress.clone(),
+            download,
             failure: self.failure.clone(),
         }))
     }
@@ -65,6 +70,8 @@ pub struct BlobReader {
     received: u64,
     resumed: bool,
     progress: Option<Arc<Progress>>,
+    /// This blob's bytes received, for the per-layer progress.
+    download: Option<Arc<Download>>,
     failure: Arc<std::sync::Mutex<Option<String>>>,
 }
 
@@ -157,6 +164,9 @@ impl Read for BlobReader {
                 Ok(0) => self.resume("connection closed".into())?,
                 Ok(n) => {
                     self.received += n as u64;
+                    if let Some(d) = &self.download {
+                        d.add(n as u64);
+                    }
                     return Ok(n);
                 }
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
