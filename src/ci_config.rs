@@ -58,6 +58,11 @@ pub struct CiArgs {
     #[arg(long, value_name = "FILE")]
     pub ci_config: Option<PathBuf>,
 
+    /// The config file's `ci:` section (`.dive-ci` text) and its name for messages: read
+    /// after the defaults and before the `.dive-ci` file.
+    #[arg(skip)]
+    pub defaults: Option<(String, String)>,
+
     /// How to write the evaluation.
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub ci_format: Option<CiFormat>,
@@ -313,6 +318,9 @@ pub fn load(args: &CiArgs, cwd: &Path) -> crate::Result<CiSettings> {
             }
         }
     };
+    if let Some((name, text)) = &args.defaults {
+        apply_file(&mut raw, text, name, &mut warnings)?;
+    }
     let shown = args
         .ci_config
         .clone()

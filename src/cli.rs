@@ -19,6 +19,11 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
 
+    /// Read settings from FILE (theme, keys, the explorer's start, CI defaults) instead of
+    /// $BATHY_CONFIG or $XDG_CONFIG_HOME/bathy/config.yaml (README: "The config file").
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
     /// Image to explore: an archive path, an OCI layout directory, or a reference.
     #[arg(required = true)]
     pub image: Option<String>,

@@ -72,7 +72,24 @@ fn print_out(text: &str) -> anyhow::Result<()> {
         .map_err(|e| stdout_error(e.kind(), e))
 }
 
-fn run_cli(cli: Cli) -> anyhow::Result<i32> {
+/// The config file (`--config`, `BATHY_CONFIG` or the XDG default), its warnings said; its
+/// explorer settings installed for this thread, its CI defaults handed to `--ci`.
+fn apply_config_file(cli: &mut Cli) -> anyhow::Result<()> {
+    let file = match crate::config_file::locate(cli.config.as_deref(), |k| std::env::var_os(k)) {
+        Some((path, named)) => crate::config_file::load(&path, named)?,
+        None => crate::config_file::ConfigFile::default(),
+    };
+    for w in &file.warnings {
+        say(&format!("warning: {w}"));
+    }
+    cli.ci.defaults = file.ci;
+    #[cfg(feature = "tui")]
+    crate::tui::prefs::install(&file.explorer);
+    Ok(())
+}
+
+fn run_cli(mut cli: Cli) -> anyhow::Result<i32> {
+    apply_config_file(&mut cli)?;
     let config = LoadConfig::from_args(&cli.load);
     if let Some(cmd) = cli.command {
         return match cmd {

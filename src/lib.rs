@@ -16,6 +16,7 @@ pub mod analysis;
 pub mod ci_config;
 pub mod cli;
 pub mod cli_front;
+pub mod config_file;
 pub mod contents;
 #[cfg(feature = "testkit")]
 pub mod demo;

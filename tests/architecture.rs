@@ -39,6 +39,9 @@ const LAYERS: &[&[&str]] = &[
     // front ends: argument types, the explorer, the command line's dispatch
     &["cli"],
     &["tui"],
+    // the user's config file: the explorer's settings (checked with the explorer's own
+    // vocabulary: themes, actions, keys) and CI defaults
+    &["config_file"],
     &["cli_front"],
     // fixtures built in code, and the demo image built with them: above everything, so the
     // library proper never depends on them (`cfg(test)` code may)

@@ -11,7 +11,7 @@ use crate::paths::NodeId;
 use crate::text_fit;
 use crate::tree::{entry_of, ChangeMark};
 use ratatui::layout::Rect;
-use ratatui::style::{Modifier, Style};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 use ratatui::Frame;
@@ -35,7 +35,7 @@ pub fn legend_spans(
         let mut style = style_of(*m);
         let mut text = format!("■ {}", labels[i]);
         if hidden {
-            style = style.add_modifier(Modifier::CROSSED_OUT | Modifier::DIM);
+            style = style.patch(theme::hidden());
             text.push_str(S::LEGEND_HIDDEN_SUFFIX);
         }
         spans.push(Span::styled(text, style));
@@ -289,7 +289,7 @@ pub fn render(f: &mut Frame, area: Rect, list: Rect, ex: &Explorer) {
         if n == ex.tree.cursor {
             style = style.patch(theme::selected(focused));
         } else if ex.tree.wasted_only && ex.tree.carries_waste(n) {
-            style = style.patch(Style::new().add_modifier(Modifier::BOLD));
+            style = style.patch(theme::emphasis());
         }
         if ex.tree.wrap {
             let indent = ex.tree.row_prefix_width(cx, n);

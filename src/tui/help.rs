@@ -2,7 +2,7 @@
 //! as many columns as fit; when that is still too tall (80x24) it scrolls with the move keys.
 
 use super::cut::wrap;
-use super::keys::{self, Scope, BINDINGS};
+use super::keys::{self, Scope};
 use super::strings as S;
 use super::theme;
 use ratatui::layout::Rect;
@@ -15,7 +15,7 @@ const COL_W: u16 = 46;
 
 /// Columns a binding's line takes unwrapped: the key column and the longest help text.
 fn natural_w(scopes: &[Scope]) -> u16 {
-    let longest = BINDINGS
+    let longest = keys::active()
         .iter()
         .filter(|b| scopes.contains(&b.scope))
         .map(|b| b.help.chars().count())
@@ -26,7 +26,7 @@ fn natural_w(scopes: &[Scope]) -> u16 {
 
 /// Width of the key column: the longest key label, and a space.
 fn key_w() -> usize {
-    BINDINGS
+    keys::active()
         .iter()
         .map(|b| keys::keys_label(b).chars().count())
         .max()
@@ -40,7 +40,10 @@ fn lines(scopes: &[Scope], col_w: usize) -> Vec<Line<'static>> {
     for scope in scopes {
         let i = Scope::ALL.iter().position(|s| s == scope).unwrap_or(0);
         let (_, title) = S::HELP_SCOPES[i];
-        let bs: Vec<_> = BINDINGS.iter().filter(|b| b.scope == *scope).collect();
+        let bs: Vec<_> = keys::active()
+            .iter()
+            .filter(|b| b.scope == *scope)
+            .collect();
         if bs.is_empty() {
             continue;
         }

@@ -3,6 +3,7 @@
 
 use crate::tree::ChangeMark;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use std::cell::Cell;
 
 /// Where a binding applies. `Global` bindings work in every pane unless the pane overrides them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -148,7 +149,13 @@ impl Key {
             KeyCode::Enter => "Enter".into(),
             KeyCode::Esc => "Esc".into(),
             KeyCode::Backspace => "Bksp".into(),
+            KeyCode::F(n) => format!("F{n}"),
             other => format!("{other:?}"),
+        };
+        let base = if self.mods.contains(KeyModifiers::ALT) {
+            format!("M-{base}")
+        } else {
+            base
         };
         if self.mods.contains(KeyModifiers::CONTROL) {
             if base == "Space" {
@@ -181,6 +188,8 @@ impl Key {
 #[derive(Clone, Copy, Debug)]
 pub struct Binding {
     pub scope: Scope,
+    /// Static in [`BINDINGS`]; a rebinding's keys are leaked once, when the config file is
+    /// read (a few bytes per process), so a binding stays a plain copyable value.
     pub keys: &'static [Key],
     pub action: Action,
     pub help: &'static str,
@@ -514,11 +523,12 @@ pub const HELP_CLOSE: &[Key] = &[k('?'), code(KeyCode::Esc), k('q')];
 /// The action for a key in a scope: the scope's own binding first, then a global one.
 /// While typing a filter, unbound printable keys are text.
 pub fn lookup(scope: Scope, ev: &KeyEvent) -> Option<Action> {
-    let quit = BINDINGS
+    let map = active();
+    let quit = map
         .iter()
         .find(|b| b.action == Action::Quit && b.keys.iter().any(|k| k.matches(ev)));
     if scope == Filter {
-        if let Some(b) = BINDINGS
+        if let Some(b) = map
             .iter()
             .find(|b| b.scope == Filter && b.keys.iter().any(|k| k.matches(ev)))
         {
@@ -535,32 +545,28 @@ pub fn lookup(scope: Scope, ev: &KeyEvent) -> Option<Action> {
             _ => None,
         };
     }
-    BINDINGS
-        .iter()
+    map.iter()
         .filter(|b| b.scope == scope)
         .chain(
-            BINDINGS
-                .iter()
+            map.iter()
                 .filter(|b| b.scope == Explorer && scope.in_explorer()),
         )
-        .chain(BINDINGS.iter().filter(|b| b.scope == Global))
+        .chain(map.iter().filter(|b| b.scope == Global))
         .find(|b| b.keys.iter().any(|k| k.matches(ev)))
         .map(|b| b.action)
 }
 
 /// The bindings the key bar shows for a scope: its own, then the global ones.
 pub fn bar(scope: Scope) -> Vec<&'static Binding> {
-    BINDINGS
-        .iter()
+    let map = active();
+    map.iter()
         .filter(|b| b.bar.is_some() && b.scope == scope)
         .chain(
-            BINDINGS
-                .iter()
+            map.iter()
                 .filter(|b| b.bar.is_some() && b.scope == Explorer && scope.in_explorer()),
         )
         .chain(
-            BINDINGS
-                .iter()
+            map.iter()
                 .filter(|b| b.bar.is_some() && b.scope == Global && scope != Filter),
         )
         .collect()
@@ -573,4 +579,251 @@ pub fn keys_label(b: &Binding) -> String {
         .map(|k| k.label())
         .collect::<Vec<_>>()
         .join(",")
+}
+
+thread_local! {
+    /// The key map this thread's explorer reads: [`BINDINGS`] unless [`install`] gave another.
+    static ACTIVE: Cell<&'static [Binding]> = const { Cell::new(BINDINGS) };
+}
+
+/// The key map in use on this thread (the key bar, the help and [`lookup`] read it).
+pub fn active() -> &'static [Binding] {
+    ACTIVE.with(|a| a.get())
+}
+
+/// Use `map` on this thread from now on. It lives as long as the process: one map per
+/// explorer run (tests install a few).
+pub fn install(map: Vec<Binding>) {
+    let map: &'static [Binding] = Box::leak(map.into_boxed_slice());
+    ACTIVE.with(|a| a.set(map));
+}
+
+/// Back to the default key map on this thread.
+pub fn reset() {
+    ACTIVE.with(|a| a.set(BINDINGS));
+}
+
+/// Actions the config file names as dive's `keybinding:` does; every other action is named
+/// by [`action_name`]'s kebab-case of its variant.
+const DIVE_NAMES: &[(&str, Action)] = &[
+    ("quit", Action::Quit),
+    ("toggle-view", Action::NextPane),
+    ("filter-files", Action::StartFilter),
+    ("close-filter-files", Action::FilterCancel),
+    ("compare-layer", Action::LayerChangesOnly),
+    ("compare-all", Action::LayerAggregated),
+    ("toggle-collapse-dir", Action::ToggleCollapse),
+    ("toggle-collapse-all-dir", Action::ToggleCollapseAll),
+    ("toggle-added-files", Action::ToggleHide(ChangeMark::Added)),
+    (
+        "toggle-removed-files",
+        Action::ToggleHide(ChangeMark::Removed),
+    ),
+    (
+        "toggle-modified-files",
+        Action::ToggleHide(ChangeMark::Modified),
+    ),
+    (
+        "toggle-unmodified-files",
+        Action::ToggleHide(ChangeMark::Unchanged),
+    ),
+    ("toggle-filetree-attributes", Action::ToggleAttributes),
+    ("toggle-sort-order", Action::CycleSort),
+    ("toggle-wrap-tree", Action::ToggleWrap),
+    ("extract-file", Action::Extract),
+    ("page-up", Action::PageUp),
+    ("page-down", Action::PageDown),
+    ("previous-pane", Action::PrevPane),
+    ("keep-filter", Action::FilterDone),
+    ("show-in-tree", Action::Jump),
+    ("image-details", Action::FocusDetails),
+];
+
+/// The config file's name for an action: dive's where dive has the action, else the
+/// variant's name in kebab case (`ToggleWhy` → `toggle-why`).
+pub fn action_name(a: Action) -> String {
+    if let Some((n, _)) = DIVE_NAMES.iter().find(|(_, x)| *x == a) {
+        return n.to_string();
+    }
+    let debug = format!("{a:?}");
+    let mut out = String::new();
+    for (i, c) in debug.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('-');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else if c.is_ascii_alphanumeric() {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The named key words of the config file (dive's, and the usual aliases).
+const KEY_WORDS: &[(&str, KeyCode)] = &[
+    ("space", KeyCode::Char(' ')),
+    ("tab", KeyCode::Tab),
+    ("backtab", KeyCode::BackTab),
+    ("enter", KeyCode::Enter),
+    ("esc", KeyCode::Esc),
+    ("escape", KeyCode::Esc),
+    ("backspace", KeyCode::Backspace),
+    ("delete", KeyCode::Delete),
+    ("insert", KeyCode::Insert),
+    ("up", KeyCode::Up),
+    ("down", KeyCode::Down),
+    ("left", KeyCode::Left),
+    ("right", KeyCode::Right),
+    ("pgup", KeyCode::PageUp),
+    ("pageup", KeyCode::PageUp),
+    ("pgdn", KeyCode::PageDown),
+    ("pagedown", KeyCode::PageDown),
+    ("home", KeyCode::Home),
+    ("end", KeyCode::End),
+    ("slash", KeyCode::Char('/')),
+    ("comma", KeyCode::Char(',')),
+    ("plus", KeyCode::Char('+')),
+];
+
+/// One key as the config file writes it: `q`, `G`, `ctrl+a`, `alt+x`, `space`, `pgdn`,
+/// `shift+tab`, `f5`, `ctrl+slash`.
+pub fn parse_key(text: &str) -> Result<Key, String> {
+    let bad = || {
+        format!(
+            "{} is not a key (a character, a name such as space, tab, esc, pgdn, f5, \
+             maybe after ctrl+, alt+ or shift+)",
+            crate::text_fit::quoted(text)
+        )
+    };
+    let mut mods = KeyModifiers::NONE;
+    let mut rest = text.trim();
+    loop {
+        let lower = rest.to_ascii_lowercase();
+        let (m, len) = if lower.starts_with("ctrl+") {
+            (KeyModifiers::CONTROL, 5)
+        } else if lower.starts_with("alt+") {
+            (KeyModifiers::ALT, 4)
+        } else if lower.starts_with("shift+") {
+            (KeyModifiers::SHIFT, 6)
+        } else {
+            break;
+        };
+        if rest.len() == len {
+            break; // `ctrl++`: the key is `+`
+        }
+        mods |= m;
+        rest = &rest[len..];
+    }
+    let mut chars = rest.chars();
+    let code = match (chars.next(), chars.next()) {
+        (Some(c), None) if !c.is_control() => {
+            if mods.contains(KeyModifiers::CONTROL) {
+                KeyCode::Char(c.to_ascii_lowercase())
+            } else {
+                KeyCode::Char(c)
+            }
+        }
+        _ => {
+            let lower = rest.to_ascii_lowercase();
+            if let Some((_, c)) = KEY_WORDS.iter().find(|(w, _)| *w == lower) {
+                *c
+            } else if let Some(n) = lower
+                .strip_prefix('f')
+                .and_then(|n| n.parse::<u8>().ok())
+                .filter(|n| (1..=12).contains(n))
+            {
+                KeyCode::F(n)
+            } else {
+                return Err(bad());
+            }
+        }
+    };
+    // shift+tab is the back-tab terminals send
+    if code == KeyCode::Tab && mods.contains(KeyModifiers::SHIFT) {
+        return Ok(Key {
+            code: KeyCode::BackTab,
+            mods: mods - KeyModifiers::SHIFT,
+        });
+    }
+    // a shifted character is the character itself (`shift+g` is `G`)
+    if let KeyCode::Char(c) = code {
+        if mods.contains(KeyModifiers::SHIFT) && c.is_ascii_alphabetic() {
+            return Ok(Key {
+                code: KeyCode::Char(c.to_ascii_uppercase()),
+                mods: mods - KeyModifiers::SHIFT,
+            });
+        }
+    }
+    Ok(Key { code, mods })
+}
+
+/// A key list as the config file writes it: `q, ctrl+c` (dive's form; `,` alone is the comma
+/// key).
+pub fn parse_keys(text: &str) -> Result<Vec<Key>, String> {
+    if text.trim() == "," {
+        return Ok(vec![k(',')]);
+    }
+    let keys = text
+        .split(',')
+        .map(parse_key)
+        .collect::<Result<Vec<_>, _>>()?;
+    if keys.is_empty() {
+        return Err("no key given".into());
+    }
+    Ok(keys)
+}
+
+/// The bindings the lookup chains of two scopes share a key through.
+fn overlap(a: Scope, b: Scope) -> bool {
+    let reaches = |from: Scope, to: Scope| {
+        from == to || (to == Global && from != Filter) || (to == Explorer && from.in_explorer())
+    };
+    reaches(a, b) || reaches(b, a)
+}
+
+/// The key map with the config file's bindings: each `(action name, keys)` replaces the keys
+/// of every binding of that action. Errors name the action: an unknown name, or a key that
+/// another action in a pane it reaches already has.
+pub fn rebind(rebinds: &[(String, Vec<Key>)]) -> Result<Vec<Binding>, String> {
+    let mut map: Vec<Binding> = BINDINGS.to_vec();
+    let mut changed = vec![false; map.len()];
+    for (name, keys) in rebinds {
+        let mut found = false;
+        let keys: &'static [Key] = Box::leak(keys.clone().into_boxed_slice());
+        for (b, c) in map.iter_mut().zip(changed.iter_mut()) {
+            if action_name(b.action) == *name {
+                b.keys = keys;
+                *c = true;
+                found = true;
+            }
+        }
+        if !found {
+            let mut names: Vec<String> = BINDINGS.iter().map(|b| action_name(b.action)).collect();
+            names.dedup();
+            names.sort();
+            names.dedup();
+            return Err(format!(
+                "no explorer action is called {} (actions: {})",
+                crate::text_fit::quoted(name),
+                names.join(", ")
+            ));
+        }
+    }
+    for (i, b) in map.iter().enumerate().filter(|(i, _)| changed[*i]) {
+        for o in &map {
+            if o.action == b.action || !overlap(o.scope, b.scope) {
+                continue;
+            }
+            if let Some(key) = b.keys.iter().find(|k| o.keys.contains(k)) {
+                return Err(format!(
+                    "{} is bound to both {} and {}",
+                    key.label(),
+                    action_name(map[i].action),
+                    action_name(o.action)
+                ));
+            }
+        }
+    }
+    Ok(map)
 }

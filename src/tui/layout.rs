@@ -33,7 +33,14 @@ fn left_width(w: u16, ex: Option<&Explorer>) -> u16 {
     let tree_need = (ATTRS_WIDTH + NAME_ROOM + 2) as u16;
     let max = w.saturating_sub(tree_need.max(w * 2 / 5)).max(min);
     let need = ex.map(super::layers::width_needed).unwrap_or(0) as u16;
-    let mut left = need.clamp(min, max);
+    let mut left = match super::prefs::start().layer_pane_percent {
+        // the config file's share, leaving each side at least 20 columns
+        Some(p) => {
+            let lo = w.min(20);
+            ((w as u32 * p as u32 / 100) as u16).clamp(lo, w.saturating_sub(20).max(lo))
+        }
+        None => need.clamp(min, max),
+    };
     if ex.is_some_and(|e| e.why_open) {
         // findings are long lines (size, category, layer, path, command): more room for them
         left = left.max(w * 11 / 20);

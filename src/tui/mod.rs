@@ -22,6 +22,7 @@ pub mod keys;
 pub mod layer_details;
 pub mod layers;
 pub mod layout;
+pub mod prefs;
 pub mod state;
 pub mod strings;
 pub mod theme;

@@ -232,6 +232,7 @@ impl Explorer {
             focus_before_details: Focus::Layers,
             mode_before_why: None,
         };
+        super::prefs::start().apply(&mut ex);
         ex.select_layer(0);
         ex
     }
