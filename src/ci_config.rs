@@ -6,7 +6,7 @@
 //! then flags. Values are read by `units`, the way dive reads them, so a `.dive-ci` tuned for
 //! dive means the same here.
 
-use crate::analysis::ci_rules::{CiRule, CiThresholds, Threshold};
+use crate::analysis::ci_rules::{CiRule, CiThresholds, PathGlobs, Threshold};
 use crate::analysis::findings::Check;
 use crate::analysis::leftovers::Category;
 use crate::error::Error;
@@ -39,6 +39,8 @@ pub enum CiFormat {
     Sarif,
     /// GitHub Actions workflow commands (annotations).
     Github,
+    /// A Markdown summary for a merge request comment or $GITHUB_STEP_SUMMARY.
+    Markdown,
 }
 
 /// Colors on a terminal only, and never when `NO_COLOR` is set to something (no-color.org).
@@ -70,6 +72,11 @@ pub struct CiArgs {
     /// Write the evaluation (in --ci-format) to FILE; the text evaluation still goes to stdout.
     #[arg(long, value_name = "FILE")]
     pub ci_report: Option<PathBuf>,
+
+    /// Also append a Markdown summary of the evaluation to FILE (`-` for stdout), e.g.
+    /// "$GITHUB_STEP_SUMMARY", next to any --ci-format.
+    #[arg(long, value_name = "FILE")]
+    pub summary: Option<PathBuf>,
 
     /// dive's rule: fail when efficiency is below RATIO (0-1; default 0.9; `disabled` turns it off).
     #[arg(
@@ -128,6 +135,21 @@ pub struct CiArgs {
     /// The image to measure growth against (any input form bathy reads).
     #[arg(long, value_name = "IMAGE")]
     pub baseline: Option<String>,
+
+    /// Do not count the bytes of paths matching GLOB toward the waste and leftover rules
+    /// (e.g. '/var/cache/debconf/**'); repeatable, added to the config file's list.
+    #[arg(long, value_name = "GLOB")]
+    pub ignore_paths: Vec<String>,
+
+    /// Fail when a path of the final filesystem matches GLOB (e.g. '**/.env',
+    /// '/root/.ssh/**'); repeatable, added to the config file's list.
+    #[arg(long, value_name = "GLOB")]
+    pub forbid_paths: Vec<String>,
+
+    /// Fail when a path in any layer matches GLOB, even one a later layer deleted (its layer
+    /// still ships it); repeatable, added to the config file's list.
+    #[arg(long, value_name = "GLOB")]
+    pub forbid_paths_anywhere: Vec<String>,
 }
 
 impl CiArgs {
@@ -136,8 +158,18 @@ impl CiArgs {
         self.ci_config.is_some()
             || self.ci_format.is_some()
             || self.ci_report.is_some()
+            || self.summary.is_some()
             || self.rule_flags().iter().any(|(_, v)| v.is_some())
             || self.baseline.is_some()
+            || self.path_flags().iter().any(|(_, v)| !v.is_empty())
+    }
+
+    fn path_flags(&self) -> [(PathList, &[String]); 3] {
+        [
+            (PathList::Ignore, &self.ignore_paths),
+            (PathList::Forbid, &self.forbid_paths),
+            (PathList::ForbidAnywhere, &self.forbid_paths_anywhere),
+        ]
     }
 
     fn rule_flags(&self) -> [(CiRule, Option<&String>); 10] {
@@ -179,10 +211,31 @@ pub fn truthy(v: &str) -> bool {
     matches!(v, "true" | "1" | "yes")
 }
 
+/// The glob lists: `ignore-paths`, which changes what the waste and leftover rules count, and
+/// the lists of the two path rules.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum PathList {
+    Ignore,
+    Forbid,
+    ForbidAnywhere,
+}
+
+impl PathList {
+    fn key(self) -> &'static str {
+        match self {
+            PathList::Ignore => "ignore-paths",
+            PathList::Forbid => CiRule::ForbidPaths.key(),
+            PathList::ForbidAnywhere => CiRule::ForbidPathsAnywhere.key(),
+        }
+    }
+}
+
 /// The rule settings as text, with where each came from, before validation.
 #[derive(Clone, Debug, PartialEq)]
 struct RawRules {
     values: BTreeMap<CiRule, (String, String)>,
+    /// Each glob with where it came from: the file's, then the flags' (lists add up).
+    paths: BTreeMap<PathList, Vec<(String, String)>>,
 }
 
 impl RawRules {
@@ -205,7 +258,10 @@ impl RawRules {
             CiRule::ForbiddenFindings,
             (DEFAULT_FORBIDDEN_FINDINGS.to_string(), d),
         );
-        RawRules { values }
+        RawRules {
+            values,
+            paths: BTreeMap::new(),
+        }
     }
     fn set(&mut self, rule: CiRule, value: String, from: String) {
         self.values.insert(rule, (value, from));
@@ -246,6 +302,12 @@ struct FileRules {
     forbidden_findings: Option<String>,
     #[serde(default, deserialize_with = "present")]
     max_growth: Option<String>,
+    #[serde(default, deserialize_with = "glob_list")]
+    ignore_paths: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "glob_list")]
+    forbid_paths: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "glob_list")]
+    forbid_paths_anywhere: Option<Vec<String>>,
     /// Keys we do not know: dive plugins (`plugin1/rule1`) and typos.
     #[serde(flatten)]
     other: BTreeMap<String, serde_norway::Value>,
@@ -267,19 +329,33 @@ fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> 
     Ok(Some(v.unwrap_or_default()))
 }
 
+/// A list in the file: a YAML sequence, or one string.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    Many(Vec<String>),
+    One(String),
+}
+
 /// A list of categories, as a YAML sequence or one comma-separated string.
 fn present_list<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum OneOrMany {
-        Many(Vec<String>),
-        One(String),
-    }
     let v: Option<OneOrMany> = Option::deserialize(d)?;
     Ok(Some(match v {
         None => String::new(),
         Some(OneOrMany::One(s)) => s,
         Some(OneOrMany::Many(v)) => v.join(","),
+    }))
+}
+
+/// Globs, as a YAML sequence or one string (not split at commas: `{a,b}` is a glob);
+/// nothing, or one `disabled`, is an empty list.
+fn glob_list<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D::Error> {
+    let v: Option<OneOrMany> = Option::deserialize(d)?;
+    Ok(Some(match v {
+        None => Vec::new(),
+        Some(OneOrMany::One(s)) if is_disabled(&s) => Vec::new(),
+        Some(OneOrMany::One(s)) => vec![s],
+        Some(OneOrMany::Many(v)) => v,
     }))
 }
 
@@ -337,6 +413,13 @@ pub fn load(args: &CiArgs, cwd: &Path) -> crate::Result<CiSettings> {
             let flag = rule.info().dive_name.unwrap_or(rule.key());
             raw.set(rule, v.clone(), format!("--{flag}"));
         }
+    }
+    for (list, globs) in args.path_flags() {
+        let from = format!("--{}", list.key());
+        raw.paths
+            .entry(list)
+            .or_default()
+            .extend(globs.iter().map(|g| (g.clone(), from.clone())));
     }
     Ok(CiSettings {
         rules: validate(&raw)?,
@@ -425,6 +508,18 @@ fn apply_file(
             raw.set(rule, v, from(rule.key()));
         }
     }
+    let lists = [
+        (PathList::Ignore, rules.ignore_paths),
+        (PathList::Forbid, rules.forbid_paths),
+        (PathList::ForbidAnywhere, rules.forbid_paths_anywhere),
+    ];
+    for (list, globs) in lists {
+        if let Some(globs) = globs {
+            let from = from(list.key());
+            raw.paths
+                .insert(list, globs.into_iter().map(|g| (g, from.clone())).collect());
+        }
+    }
     for key in rules.other.keys() {
         // dive's example config carries plugin rules (`plugin1/rule1`): not ours to judge
         if !key.contains('/') {
@@ -482,6 +577,29 @@ fn validate(raw: &RawRules) -> crate::Result<CiThresholds> {
             }
             // a rule of `bathy compare --ci` only: no flag or key of ours sets it
             CiRule::NoNewLeftovers => {}
+            // glob lists, read below
+            CiRule::ForbidPaths | CiRule::ForbidPathsAnywhere => {}
+        }
+    }
+    for (&list, globs) in &raw.paths {
+        // each glob checked alone first, so the error names where it came from
+        for (g, from) in globs {
+            PathGlobs::new(vec![g.clone()]).map_err(|message| Error::Config {
+                what: from.clone(),
+                message,
+            })?;
+        }
+        let all =
+            PathGlobs::new(globs.iter().map(|(g, _)| g.clone()).collect()).map_err(|message| {
+                Error::Config {
+                    what: list.key().to_string(),
+                    message,
+                }
+            })?;
+        match list {
+            PathList::Ignore => cfg.ignore_paths = all,
+            PathList::Forbid => cfg.forbid_paths = all,
+            PathList::ForbidAnywhere => cfg.forbid_paths_anywhere = all,
         }
     }
     Ok(cfg)
@@ -608,6 +726,24 @@ mod tests {
         assert_eq!(
             warnings,
             vec![".dive-ci: ignoring unknown rule \"max-imag-size\""]
+        );
+    }
+
+    #[test]
+    fn glob_lists_as_a_sequence_one_string_or_disabled() {
+        let text = "rules:\n  ignore-paths: ['/var/cache/**', '/a/{b,c}']\n  forbid-paths: '**/.env'\n  forbid-paths-anywhere: disabled\n";
+        let (cfg, warnings) = from_file(text).expect("parses");
+        assert!(warnings.is_empty(), "{warnings:?}");
+        // a string is one glob: the comma of `{b,c}` splits nothing
+        assert_eq!(cfg.ignore_paths.globs(), ["/var/cache/**", "/a/{b,c}"]);
+        assert!(cfg.ignore_paths.is_match("/a/c"));
+        assert_eq!(cfg.forbid_paths.globs(), ["**/.env"]);
+        assert!(cfg.forbid_paths_anywhere.is_empty());
+        let e = from_file("rules:\n  forbid-paths: [etc/shadow]\n").expect_err("relative");
+        assert!(
+            e.to_string()
+                .starts_with(".dive-ci: rules.forbid-paths: glob \"etc/shadow\""),
+            "{e}"
         );
     }
 

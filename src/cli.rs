@@ -98,4 +98,31 @@ pub enum Command {
         #[arg(long, value_name = "M")]
         to: Option<usize>,
     },
+    /// Print the shell completion script for SHELL to stdout (installing it: see the README).
+    Completions {
+        /// The shell: bash, zsh, fish, powershell or elvish.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to stdout: `bathy man > bathy.1`.
+    Man,
+}
+
+/// The completion script for `shell`, generated from the command line above.
+pub fn completions(shell: clap_complete::Shell) -> Vec<u8> {
+    let mut out = Vec::new();
+    clap_complete::generate(
+        shell,
+        &mut <Cli as clap::CommandFactory>::command(),
+        "bathy",
+        &mut out,
+    );
+    out
+}
+
+/// The man page in roff, generated from the command line above.
+pub fn man_page() -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut out)?;
+    Ok(out)
 }

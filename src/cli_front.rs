@@ -66,8 +66,12 @@ fn stdout_error(kind: std::io::ErrorKind, e: impl std::fmt::Display) -> anyhow::
 
 /// Everything bathy writes on stdout (but the explorer's screen) goes through here.
 fn print_out(text: &str) -> anyhow::Result<()> {
+    print_bytes(text.as_bytes())
+}
+
+fn print_bytes(bytes: &[u8]) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())
+    out.write_all(bytes)
         .and_then(|()| out.flush())
         .map_err(|e| stdout_error(e.kind(), e))
 }
@@ -129,6 +133,14 @@ fn run_cli(mut cli: Cli) -> anyhow::Result<i32> {
                 from,
                 to,
             } => run_diff(&image, &path, from, to, &config),
+            crate::cli::Command::Completions { shell } => {
+                print_bytes(&crate::cli::completions(shell))?;
+                Ok(exit_codes::OK)
+            }
+            crate::cli::Command::Man => {
+                print_bytes(&crate::cli::man_page()?)?;
+                Ok(exit_codes::OK)
+            }
         };
     }
     let Some(target) = cli.image.clone() else {
@@ -221,14 +233,19 @@ fn run_ci(cli: &Cli, config: &LoadConfig, target: &str) -> anyhow::Result<i32> {
     let a = load_analysed(target, config, &cli.why)?;
     write_report_files(cli, &a)?;
     let baseline = match &cli.ci.baseline {
-        Some(b) => Some(rules::Baseline::of(&load_image(
-            b,
-            &config.without_image_choice(),
-            Keep::LayersOnly,
-        )?)),
+        Some(b) => {
+            let image = load_image(b, &config.without_image_choice(), Keep::LayersOnly)?;
+            // analysed for the summary's deltas
+            let analysis = crate::analysis::Analysis::run(&image);
+            Some(rules::Baseline::measured(&image, &analysis))
+        }
         None => None,
     };
-    let leftovers = a.why.leftover_summary();
+    let leftovers = rules::LeftoverSummary::of(
+        &a.why.leftovers,
+        &crate::analysis::fsview::FinalFs::new(&a.image, &a.analysis.merged),
+        &settings.rules.ignore_paths,
+    );
     let input = rules::CiInput {
         image: &a.image,
         analysis: &a.analysis,
@@ -244,8 +261,11 @@ fn run_ci(cli: &Cli, config: &LoadConfig, target: &str) -> anyhow::Result<i32> {
     );
     let out = report::ci::render_outputs(
         cli.ci.ci_format,
-        cli.ci.ci_report.as_deref(),
-        &evaluation,
+        report::ci::CiFiles {
+            report: cli.ci.ci_report.as_deref(),
+            summary: cli.ci.summary.as_deref(),
+        },
+        (&evaluation, &report::ci::Highlights::of(&a.why)),
         &cwd,
         target,
         color,
@@ -254,6 +274,9 @@ fn run_ci(cli: &Cli, config: &LoadConfig, target: &str) -> anyhow::Result<i32> {
         write_output(path, text)?;
     }
     write_output(Path::new("-"), out.stdout.trim_end())?;
+    if let Some((path, text)) = &out.summary_file {
+        append_output(path, text)?;
+    }
     Ok(if evaluation.pass {
         exit_codes::OK
     } else {
@@ -343,6 +366,25 @@ pub fn write_output(path: &Path, text: &str) -> anyhow::Result<()> {
         path: path.to_path_buf(),
         source: e,
     })?;
+    Ok(())
+}
+
+/// Append to FILE (created if missing), or write to stdout for `-`: GitHub's step summary file
+/// is shared by every command of a step, so it is appended to, never replaced.
+fn append_output(path: &Path, text: &str) -> anyhow::Result<()> {
+    if path.as_os_str() == "-" {
+        return print_out(text);
+    }
+    let named = |e: std::io::Error| Error::Io {
+        path: path.to_path_buf(),
+        source: e,
+    };
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(named)?;
+    f.write_all(text.as_bytes()).map_err(named)?;
     Ok(())
 }
 

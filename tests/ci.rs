@@ -540,6 +540,7 @@ fn leftover_rules_on_a_summary() {
         ]
         .into_iter()
         .collect(),
+        ignored_bytes: 0,
     };
     let eval = |cfg: &CiThresholds, s: &LeftoverSummary| -> Evaluation {
         ci_rules::evaluate(
@@ -815,7 +816,7 @@ fn text_evaluation_names_rule_threshold_measure_and_culprits() {
     // the culprit: /a, 1000 bytes hidden, from layer 0
     assert!(out.contains("1.0 kB  /a  (layer 0)"), "{out}");
     assert!(
-        out.contains("Result: FAIL  [pass:1 fail:3 skip:6]"),
+        out.contains("Result: FAIL  [pass:1 fail:3 skip:8]"),
         "{out}"
     );
 }
@@ -850,7 +851,7 @@ fn junit_report_file_has_one_testcase_per_rule() {
     assert_eq!(root.tag_name().name(), "testsuites");
     assert_eq!(
         (root.attribute("tests"), root.attribute("failures")),
-        (Some("10"), Some("2"))
+        (Some("12"), Some("2"))
     );
     let suites: Vec<_> = root.children().filter(|n| n.is_element()).collect();
     assert_eq!(suites.len(), 1);
@@ -862,11 +863,11 @@ fn junit_report_file_has_one_testcase_per_rule() {
         .filter(|n| n.has_tag_name("testcase"))
         .collect();
     assert_eq!(cases.len(), Gate::Image.rules().count());
-    assert_eq!(suite.attribute("tests"), Some("10"));
+    assert_eq!(suite.attribute("tests"), Some("12"));
     // fail: lowest-efficiency, highest-user-wasted-percent; pass: max-image-size,
-    // forbidden-findings; skip: the other 6
+    // forbidden-findings; skip: the other 8
     assert_eq!(suite.attribute("failures"), Some("2"));
-    assert_eq!(suite.attribute("skipped"), Some("6"));
+    assert_eq!(suite.attribute("skipped"), Some("8"));
     assert_eq!(suite.attribute("errors"), Some("0"));
     for c in &cases {
         assert!(c.attribute("name").is_some() && c.attribute("classname").is_some());
@@ -1016,7 +1017,7 @@ fn json_report_round_trips_through_serde() {
     assert_eq!(growth.measured, Some(ci_rules::Quantity::DeltaBytes(7990)));
     assert_eq!(
         report.summary.pass + report.summary.fail + report.summary.skip,
-        10
+        12
     );
 }
 
@@ -1046,7 +1047,7 @@ fn github_annotations() {
     assert!(lines.contains(&"::error title=bathy ci%3A lowest-efficiency::image efficiency is too low (efficiency=0.875 < threshold=0.9) (threshold 0.9, measured 0.875)%0A/a (2000 bytes, 2 copies)"), "{out}");
     assert_eq!(
         lines.last(),
-        Some(&"::notice title=bathy ci::FAIL for ci:test [pass:1 fail:2 skip:7]")
+        Some(&"::notice title=bathy ci::FAIL for ci:test [pass:1 fail:2 skip:9]")
     );
 }
 

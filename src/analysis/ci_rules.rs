@@ -8,10 +8,12 @@
 //! threshold, so a value exactly at the threshold passes.
 
 use crate::analysis::compare::Comparison;
-use crate::analysis::findings::{Check, Finding, Presence};
-use crate::analysis::leftovers::Category;
+use crate::analysis::findings::{presence, Check, Finding, Presence};
+use crate::analysis::fsview::FinalFs;
+use crate::analysis::leftovers::{glob_to_regex, Category, Leftover};
 use crate::analysis::Analysis;
-use crate::image::Image;
+use crate::image::{EntryKind, Image};
+use crate::paths::{NodeId, ROOT};
 use crate::text_fit::truncate;
 use crate::units::{human_bytes, parse_limit, percent, round4};
 use serde::{Deserialize, Serialize};
@@ -21,6 +23,9 @@ pub use crate::units::Limit;
 
 /// How many paths or layers a failure lists.
 pub const TOP_CULPRITS: usize = 5;
+/// How many paths a failed path rule lists: each is a thing to fix, but a glob such as
+/// `/usr/share/doc/**` can match thousands (the message gives the count).
+pub const MAX_PATH_CULPRITS: usize = 50;
 
 /// Every CI rule, in evaluation and report order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -35,6 +40,8 @@ pub enum CiRule {
     MaxLeftoverBytes,
     ForbiddenLeftovers,
     ForbiddenFindings,
+    ForbidPaths,
+    ForbidPathsAnywhere,
     MaxGrowth,
     NoNewLeftovers,
 }
@@ -69,7 +76,7 @@ pub struct CiRuleInfo {
     pub summary: &'static str,
 }
 
-pub const CI_RULES: [CiRuleInfo; 11] = [
+pub const CI_RULES: [CiRuleInfo; 13] = [
     CiRuleInfo {
         id: CiRule::LowestEfficiency,
         key: "lowest-efficiency",
@@ -134,6 +141,20 @@ pub const CI_RULES: [CiRuleInfo; 11] = [
         summary: "the listed security checks (secret, root-user, setuid, world-writable, unknown-owner) must find nothing",
     },
     CiRuleInfo {
+        id: CiRule::ForbidPaths,
+        key: "forbid-paths",
+        dive_name: None,
+        gates: IMAGE,
+        summary: "no path of the final filesystem may match the listed globs",
+    },
+    CiRuleInfo {
+        id: CiRule::ForbidPathsAnywhere,
+        key: "forbid-paths-anywhere",
+        dive_name: None,
+        gates: IMAGE,
+        summary: "no path in any layer (deleted later or not) may match the listed globs",
+    },
+    CiRuleInfo {
         id: CiRule::MaxGrowth,
         key: "max-growth",
         dive_name: None,
@@ -183,6 +204,91 @@ impl std::str::FromStr for Threshold<Limit> {
     }
 }
 
+/// Globs over the image's absolute paths (`/var/cache/debconf/**`, `**/.env`), compiled into one
+/// set; kept as written for reports. `*` and `?` stay within a name, `**` spans directories,
+/// `{a,b}` is either; a trailing `/**` matches what is below the directory, not the directory.
+#[derive(Clone, Debug, Default)]
+pub struct PathGlobs {
+    globs: Vec<String>,
+    set: Option<regex::RegexSet>,
+}
+
+impl PartialEq for PathGlobs {
+    fn eq(&self, other: &Self) -> bool {
+        self.globs == other.globs
+    }
+}
+
+/// Room for many globs, but not for a config that tries to exhaust memory.
+const GLOB_SET_LIMIT: usize = 64 << 20;
+/// No path is longer (Linux's PATH_MAX), so no useful glob is either.
+const GLOB_MAX_LEN: usize = 4096;
+
+impl PathGlobs {
+    /// Compile `globs`; a glob that is not absolute (paths in an image all start with `/`, so
+    /// it could never match) or does not compile is an error naming it.
+    pub fn new(globs: Vec<String>) -> Result<PathGlobs, String> {
+        let mut sources = Vec::with_capacity(globs.len());
+        for g in &globs {
+            if g.len() > GLOB_MAX_LEN {
+                return Err(format!(
+                    "a glob of {} bytes (at most {GLOB_MAX_LEN}: no path is longer)",
+                    g.len()
+                ));
+            }
+            if !(g.starts_with('/') || g.starts_with("**")) {
+                return Err(format!(
+                    "glob {} must start with / or ** (paths in an image are absolute: /app/.env, **/.env)",
+                    crate::text_fit::quoted(g)
+                ));
+            }
+            let src = format!("^{}$", glob_to_regex(g));
+            regex::RegexBuilder::new(&src)
+                .size_limit(GLOB_SET_LIMIT)
+                .build()
+                .map_err(|_| {
+                    format!(
+                        "glob {} does not compile (an unclosed {{ or too large)",
+                        crate::text_fit::quoted(g)
+                    )
+                })?;
+            sources.push(src);
+        }
+        let set = if sources.is_empty() {
+            None
+        } else {
+            Some(
+                regex::RegexSetBuilder::new(&sources)
+                    .size_limit(GLOB_SET_LIMIT)
+                    .dfa_size_limit(GLOB_SET_LIMIT)
+                    .build()
+                    .map_err(|_| "the globs together are too large to compile".to_string())?,
+            )
+        };
+        Ok(PathGlobs { globs, set })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.globs.is_empty()
+    }
+
+    /// The globs as written.
+    pub fn globs(&self) -> &[String] {
+        &self.globs
+    }
+
+    /// The first glob (in the order written) that matches `path`.
+    pub fn first_match(&self, path: &str) -> Option<&str> {
+        let set = self.set.as_ref()?;
+        let i = set.matches(path).into_iter().next()?;
+        self.globs.get(i).map(String::as_str)
+    }
+
+    pub fn is_match(&self, path: &str) -> bool {
+        self.set.as_ref().is_some_and(|s| s.is_match(path))
+    }
+}
+
 /// The validated thresholds of every CI rule; `None` (or empty, or false) is a disabled rule.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CiThresholds {
@@ -200,6 +306,12 @@ pub struct CiThresholds {
     pub max_growth: Option<Threshold<Limit>>,
     /// Compare only: no leftover finding in B that A does not have.
     pub no_new_leftovers: bool,
+    /// Paths whose bytes the waste and leftover rules do not count.
+    pub ignore_paths: PathGlobs,
+    /// Paths that must not be in the final filesystem (empty: the rule is off).
+    pub forbid_paths: PathGlobs,
+    /// Paths that must not be in any layer (empty: the rule is off).
+    pub forbid_paths_anywhere: PathGlobs,
 }
 
 /// Leftovers by category, from
@@ -208,6 +320,8 @@ pub struct CiThresholds {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LeftoverSummary {
     pub categories: BTreeMap<Category, LeftoverCategory>,
+    /// Leftover bytes under `ignore-paths`, left out of `categories`.
+    pub ignored_bytes: u64,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -221,6 +335,43 @@ impl LeftoverSummary {
     pub fn total_bytes(&self) -> u64 {
         self.categories.values().map(|c| c.bytes).sum()
     }
+
+    /// The leftover findings by category, without the files under `ignore` (a finding whose
+    /// files are all ignored is left out; the others count their remaining bytes).
+    pub fn of(leftovers: &[Leftover], fs: &FinalFs, ignore: &PathGlobs) -> LeftoverSummary {
+        let mut s = LeftoverSummary::default();
+        for l in leftovers {
+            let mut bytes = l.bytes;
+            if !ignore.is_empty() {
+                let ignored: Vec<NodeId> = l
+                    .nodes
+                    .iter()
+                    .copied()
+                    .filter(|&n| ignore.is_match(&fs.image.paths.path(n)))
+                    .collect();
+                if !l.nodes.is_empty() && ignored.len() == l.nodes.len() {
+                    s.ignored_bytes += l.bytes;
+                    continue;
+                }
+                let off: u64 = ignored.iter().map(|&n| fs.file_bytes(n)).sum();
+                bytes = bytes.saturating_sub(off);
+                s.ignored_bytes += off;
+            }
+            let c = s.categories.entry(l.category).or_default();
+            c.bytes += bytes;
+            // findings matched by package often share a directory (`/usr`): name the package
+            let name = match &l.package {
+                Some(p) => format!("{} (package {p})", l.path),
+                None => l.path.clone(),
+            };
+            c.paths.push((name, bytes, l.layer.unwrap_or(0)));
+        }
+        for c in s.categories.values_mut() {
+            c.paths
+                .sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        }
+        s
+    }
 }
 
 /// What the growth rule needs from the baseline image.
@@ -229,6 +380,9 @@ pub struct Baseline {
     pub name: String,
     pub size_bytes: u64,
     pub diff_ids: Vec<String>,
+    /// Its headline numbers, when it was analysed (`bathy IMAGE --ci --baseline`), for the
+    /// deltas of the summary.
+    pub measures: Option<Measures>,
 }
 
 impl Baseline {
@@ -237,6 +391,15 @@ impl Baseline {
             name: image.display_name(),
             size_bytes: image.size_bytes(),
             diff_ids: image.layers.iter().map(|l| l.diff_id.clone()).collect(),
+            measures: None,
+        }
+    }
+
+    /// The baseline with its headline numbers.
+    pub fn measured(image: &Image, analysis: &Analysis) -> Baseline {
+        Baseline {
+            measures: Some(Measures::of(image, analysis)),
+            ..Baseline::of(image)
         }
     }
 }
@@ -384,13 +547,38 @@ pub struct Measures {
     pub compressed_bytes: u64,
 }
 
+impl Measures {
+    pub fn of(image: &Image, analysis: &Analysis) -> Measures {
+        let d = &analysis.dive;
+        Measures {
+            efficiency: d.efficiency,
+            wasted_bytes: d.wasted_bytes,
+            user_wasted_percent: d.user_wasted_percent,
+            true_waste_bytes: analysis.waste.wasted_bytes,
+            size_bytes: d.size_bytes,
+            compressed_bytes: image.compressed_bytes(),
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Evaluation {
     pub image: String,
     pub pass: bool,
     pub measures: Measures,
+    /// With `--baseline`: the baseline's own headline numbers, for deltas.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<BaselineMeasures>,
     pub results: Vec<CiRuleResult>,
+}
+
+/// The baseline image's name and headline numbers.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BaselineMeasures {
+    pub image: String,
+    pub measures: Measures,
 }
 
 impl Evaluation {
@@ -402,26 +590,27 @@ impl Evaluation {
 /// Evaluate every rule of the input's gate: every rule of `cfg` on one image, or the compare
 /// rules on a comparison (the others are not listed at all).
 pub fn evaluate(cfg: &CiThresholds, input: &CiInput) -> Evaluation {
-    let d = &input.analysis.dive;
-    let image = input.image;
-    let measures = Measures {
-        efficiency: d.efficiency,
-        wasted_bytes: d.wasted_bytes,
-        user_wasted_percent: d.user_wasted_percent,
-        true_waste_bytes: input.analysis.waste.wasted_bytes,
-        size_bytes: d.size_bytes,
-        compressed_bytes: image.compressed_bytes(),
+    let ctx = Ctx {
+        cfg,
+        input,
+        waste: Waste::of(cfg, input),
     };
     let results: Vec<CiRuleResult> = input
         .gate()
         .rules()
-        .map(|r| evaluate_rule(r.id, cfg, input))
+        .map(|r| evaluate_rule(r.id, &ctx).unwrap_or_else(|| disabled(r.id)))
         .collect();
     let pass = results.iter().all(|r| r.status != Status::Fail);
     Evaluation {
-        image: image.display_name(),
+        image: input.image.display_name(),
         pass,
-        measures,
+        measures: Measures::of(input.image, input.analysis),
+        baseline: input.baseline.and_then(|b| {
+            b.measures.clone().map(|measures| BaselineMeasures {
+                image: b.name.clone(),
+                measures,
+            })
+        }),
         results,
     }
 }
@@ -448,19 +637,99 @@ pub fn evaluate_comparison(
     )
 }
 
-fn evaluate_rule(rule: CiRule, cfg: &CiThresholds, input: &CiInput) -> CiRuleResult {
+/// What every rule reads: its settings, the input, and the waste measures with `ignore-paths`
+/// taken out (computed once).
+struct Ctx<'a> {
+    cfg: &'a CiThresholds,
+    input: &'a CiInput<'a>,
+    waste: Waste,
+}
+
+/// dive's numbers and the true waste as the waste rules see them: the copies of paths under
+/// `ignore-paths` count as needed (never as waste), so ignoring a path can only help a rule.
+struct Waste {
+    efficiency: f64,
+    wasted_bytes: u64,
+    user_wasted_percent: Option<f64>,
+    /// dive's inefficient files, minus the ignored ones.
+    inefficient: Vec<crate::analysis::dive::InefficientFile>,
+    true_waste_bytes: u64,
+    /// The wasted paths (largest first), minus the ignored ones.
+    wasted_paths: Vec<crate::analysis::waste::WastedPath>,
+    /// What was left out: dive's wasted bytes, true waste bytes.
+    ignored_dive: u64,
+    ignored_true: u64,
+}
+
+impl Waste {
+    fn of(cfg: &CiThresholds, input: &CiInput) -> Waste {
+        let d = &input.analysis.dive;
+        let ignore = &cfg.ignore_paths;
+        let (ignored, inefficient): (Vec<_>, Vec<_>) = d
+            .inefficient_files
+            .iter()
+            .cloned()
+            .partition(|f| ignore.is_match(&f.path));
+        let ignored_dive: u64 = ignored.iter().map(|f| f.cumulative_bytes).sum();
+        let efficiency = if ignored.is_empty() || d.counted_bytes == 0 {
+            d.efficiency
+        } else {
+            // every ignored copy becomes needed: Σ min grows by Σ (cumulative - min)
+            let spread: u64 = ignored
+                .iter()
+                .map(|f| f.cumulative_bytes.saturating_sub(f.min_bytes))
+                .sum();
+            (d.needed_bytes + spread) as f64 / d.counted_bytes as f64
+        };
+        let wasted_bytes = d.wasted_bytes.saturating_sub(ignored_dive);
+        let user_wasted_percent = d.user_wasted_percent.map(|p| {
+            if ignored_dive == 0 {
+                p
+            } else {
+                wasted_bytes as f64 / d.user_size_bytes as f64
+            }
+        });
+        let (ignored_paths, wasted_paths): (Vec<_>, Vec<_>) = input
+            .analysis
+            .waste
+            .wasted_paths(input.image)
+            .into_iter()
+            .partition(|p| ignore.is_match(&p.path));
+        let ignored_true: u64 = ignored_paths.iter().map(|p| p.bytes).sum();
+        Waste {
+            efficiency,
+            wasted_bytes,
+            user_wasted_percent,
+            inefficient,
+            true_waste_bytes: input
+                .analysis
+                .waste
+                .wasted_bytes
+                .saturating_sub(ignored_true),
+            wasted_paths,
+            ignored_dive,
+            ignored_true,
+        }
+    }
+}
+
+/// A rule's result, or `None` when it is disabled.
+fn evaluate_rule(rule: CiRule, ctx: &Ctx) -> Option<CiRuleResult> {
+    let cfg = ctx.cfg;
     match rule {
-        CiRule::LowestEfficiency => lowest_efficiency(cfg, input),
-        CiRule::HighestWastedBytes => highest_wasted_bytes(cfg, input),
-        CiRule::HighestUserWastedPercent => highest_user_wasted_percent(cfg, input),
-        CiRule::MaxTrueWaste => max_true_waste(cfg, input),
-        CiRule::MaxImageSize => max_size(rule, cfg.max_image_size.as_ref(), input),
-        CiRule::MaxCompressedSize => max_size(rule, cfg.max_compressed_size.as_ref(), input),
-        CiRule::MaxLeftoverBytes => max_leftover_bytes(cfg, input),
-        CiRule::ForbiddenLeftovers => forbidden_leftovers(cfg, input),
-        CiRule::ForbiddenFindings => forbidden_findings(cfg, input),
-        CiRule::MaxGrowth => max_growth(cfg, input),
-        CiRule::NoNewLeftovers => no_new_leftovers(cfg, input),
+        CiRule::LowestEfficiency => lowest_efficiency(ctx),
+        CiRule::HighestWastedBytes => highest_wasted_bytes(ctx),
+        CiRule::HighestUserWastedPercent => highest_user_wasted_percent(ctx),
+        CiRule::MaxTrueWaste => max_true_waste(ctx),
+        CiRule::MaxImageSize => max_size(rule, cfg.max_image_size.as_ref()?, ctx.input),
+        CiRule::MaxCompressedSize => max_size(rule, cfg.max_compressed_size.as_ref()?, ctx.input),
+        CiRule::MaxLeftoverBytes => max_leftover_bytes(ctx),
+        CiRule::ForbiddenLeftovers => forbidden_leftovers(ctx),
+        CiRule::ForbiddenFindings => forbidden_findings(ctx),
+        CiRule::ForbidPaths => forbid_paths(&cfg.forbid_paths, ctx.input, false),
+        CiRule::ForbidPathsAnywhere => forbid_paths(&cfg.forbid_paths_anywhere, ctx.input, true),
+        CiRule::MaxGrowth => max_growth(ctx),
+        CiRule::NoNewLeftovers => no_new_leftovers(ctx),
     }
 }
 
@@ -476,25 +745,28 @@ fn disabled(rule: CiRule) -> CiRuleResult {
     }
 }
 
-fn outcome(
+/// The verdict of a configured rule that measured something: it fails with the message
+/// `failed`, naming the `culprits` (only computed for a failure).
+fn judge(
     rule: CiRule,
     configured: &str,
     threshold: Quantity,
-    measured: Option<Quantity>,
+    measured: Quantity,
     failed: Option<String>,
+    culprits: impl FnOnce() -> Vec<Culprit>,
 ) -> CiRuleResult {
-    let (status, message) = match failed {
-        Some(m) => (Status::Fail, m),
-        None => (Status::Pass, String::new()),
+    let (status, message, culprits) = match failed {
+        Some(m) => (Status::Fail, m, culprits()),
+        None => (Status::Pass, String::new(), Vec::new()),
     };
     CiRuleResult {
         rule,
         status,
         configured: Some(configured.to_string()),
         threshold: Some(threshold),
-        measured,
+        measured: Some(measured),
         message,
-        culprits: Vec::new(),
+        culprits,
     }
 }
 
@@ -510,12 +782,24 @@ fn skipped(rule: CiRule, configured: &str, threshold: Quantity, why: &str) -> Ci
     }
 }
 
+/// Says what `ignore-paths` left out of a rule's measure, after its own message (a pass gets
+/// the note alone).
+fn note_ignored(mut r: CiRuleResult, bytes: u64) -> CiRuleResult {
+    if bytes > 0 {
+        let note = format!("ignore-paths left out {bytes} bytes");
+        r.message = if r.message.is_empty() {
+            note
+        } else {
+            format!("{}; {note}", r.message)
+        };
+    }
+    r
+}
+
 /// dive's inefficient files, largest first: what its three rules are about.
-fn dive_culprits(input: &CiInput) -> Vec<Culprit> {
-    input
-        .analysis
-        .dive
-        .inefficient_files
+fn dive_culprits(waste: &Waste) -> Vec<Culprit> {
+    waste
+        .inefficient
         .iter()
         .take(TOP_CULPRITS)
         .map(|f| Culprit {
@@ -528,19 +812,9 @@ fn dive_culprits(input: &CiInput) -> Vec<Culprit> {
         .collect()
 }
 
-fn with_culprits(mut r: CiRuleResult, culprits: impl FnOnce() -> Vec<Culprit>) -> CiRuleResult {
-    if r.status == Status::Fail {
-        r.culprits = culprits();
-    }
-    r
-}
-
-fn lowest_efficiency(cfg: &CiThresholds, input: &CiInput) -> CiRuleResult {
-    let rule = CiRule::LowestEfficiency;
-    let Some(t) = &cfg.lowest_efficiency else {
-        return disabled(rule);
-    };
-    let eff = input.analysis.dive.efficiency;
+fn lowest_efficiency(ctx: &Ctx) -> Option<CiRuleResult> {
+    let t = ctx.cfg.lowest_efficiency.as_ref()?;
+    let eff = ctx.waste.efficiency;
     // dive: `if threshold > efficiency { fail }`
     let failed = (t.value > eff).then(|| {
         format!(
@@ -548,63 +822,75 @@ fn lowest_efficiency(cfg: &CiThresholds, input: &CiInput) -> CiRuleResult {
             t.value
         )
     });
-    with_culprits(
-        outcome(
-            rule,
-            &t.text,
-            Quantity::Ratio(t.value),
-            Some(Quantity::Ratio(eff)),
-            failed,
-        ),
-        || dive_culprits(input),
+    dive_rule(
+        ctx,
+        CiRule::LowestEfficiency,
+        (&t.text, Quantity::Ratio(t.value)),
+        Quantity::Ratio(eff),
+        failed,
     )
 }
 
-fn highest_wasted_bytes(cfg: &CiThresholds, input: &CiInput) -> CiRuleResult {
-    let rule = CiRule::HighestWastedBytes;
-    let Some(t) = &cfg.highest_wasted_bytes else {
-        return disabled(rule);
-    };
-    let wasted = input.analysis.dive.wasted_bytes;
+/// The verdict of one of dive's rules: its culprits are dive's inefficient files, and its
+/// measure leaves out what `ignore-paths` ignores.
+fn dive_rule(
+    ctx: &Ctx,
+    rule: CiRule,
+    (configured, threshold): (&str, Quantity),
+    measured: Quantity,
+    failed: Option<String>,
+) -> Option<CiRuleResult> {
+    let r = judge(rule, configured, threshold, measured, failed, || {
+        dive_culprits(&ctx.waste)
+    });
+    Some(note_ignored(r, ctx.waste.ignored_dive))
+}
+
+fn highest_wasted_bytes(ctx: &Ctx) -> Option<CiRuleResult> {
+    let t = ctx.cfg.highest_wasted_bytes.as_ref()?;
+    let wasted = ctx.waste.wasted_bytes;
     let failed = (wasted > t.value).then(|| {
         format!(
             "too many bytes wasted (wasted-bytes={wasted} > threshold={})",
             t.value
         )
     });
-    with_culprits(
-        outcome(
-            rule,
-            &t.text,
-            Quantity::Bytes(t.value),
-            Some(Quantity::Bytes(wasted)),
-            failed,
-        ),
-        || dive_culprits(input),
+    dive_rule(
+        ctx,
+        CiRule::HighestWastedBytes,
+        (&t.text, Quantity::Bytes(t.value)),
+        Quantity::Bytes(wasted),
+        failed,
     )
 }
 
-fn highest_user_wasted_percent(cfg: &CiThresholds, input: &CiInput) -> CiRuleResult {
+fn highest_user_wasted_percent(ctx: &Ctx) -> Option<CiRuleResult> {
     let rule = CiRule::HighestUserWastedPercent;
-    let Some(t) = &cfg.highest_user_wasted_percent else {
-        return disabled(rule);
-    };
+    let t = ctx.cfg.highest_user_wasted_percent.as_ref()?;
     // dive compares NaN (no user bytes) with `>`, which is false: the rule passes
-    let pct = input.analysis.dive.user_wasted_percent;
-    let failed = pct.filter(|&p| p > t.value).map(|p| {
-        format!("too many bytes wasted, relative to the user bytes added (%-user-wasted-bytes={p} > threshold={})", t.value)
-    });
-    let mut r = outcome(
-        rule,
-        &t.text,
-        Quantity::Ratio(t.value),
-        pct.map(Quantity::Ratio),
-        failed,
-    );
-    if pct.is_none() {
+    let Some(pct) = ctx.waste.user_wasted_percent else {
+        let mut r = judge(
+            rule,
+            &t.text,
+            Quantity::Ratio(t.value),
+            Quantity::Ratio(0.0),
+            None,
+            Vec::new,
+        );
+        r.measured = None;
         r.message = "no bytes in user layers: nothing to compare (passes, as in dive)".to_string();
-    }
-    with_culprits(r, || dive_culprits(input))
+        return Some(r);
+    };
+    let failed = (pct > t.value).then(|| {
+        format!("too many bytes wasted, relative to the user bytes added (%-user-wasted-bytes={pct} > threshold={})", t.value)
+    });
+    dive_rule(
+        ctx,
+        rule,
+        (&t.text, Quantity::Ratio(t.value)),
+        Quantity::Ratio(pct),
+        failed,
+    )
 }
 
 /// `part` of `whole` as a fraction; some of nothing is as large as a finite number gets (finite,
@@ -621,25 +907,23 @@ fn fraction(part: f64, whole: u64) -> f64 {
     }
 }
 
-fn max_true_waste(cfg: &CiThresholds, input: &CiInput) -> CiRuleResult {
-    let rule = CiRule::MaxTrueWaste;
-    let Some(t) = &cfg.max_true_waste else {
-        return disabled(rule);
-    };
-    let wasted = input.analysis.waste.wasted_bytes;
-    let size = input.analysis.dive.size_bytes;
-    let r = match t.value {
-        Limit::Bytes(max) => {
-            let failed = (wasted > max)
-                .then(|| format!("{wasted} bytes are shipped but invisible in the final filesystem (> {max} allowed)"));
-            outcome(
-                rule,
-                &t.text,
-                Quantity::Bytes(max),
-                Some(Quantity::Bytes(wasted)),
-                failed,
-            )
-        }
+/// A limit's threshold as a quantity: bytes, or a fraction of some reference size.
+fn limit_quantity(l: Limit) -> Quantity {
+    match l {
+        Limit::Bytes(b) => Quantity::Bytes(b),
+        Limit::Fraction(f) => Quantity::Fraction(f),
+    }
+}
+
+fn max_true_waste(ctx: &Ctx) -> Option<CiRuleResult> {
+    let t = ctx.cfg.max_true_waste.as_ref()?;
+    let wasted = ctx.waste.true_waste_bytes;
+    let size = ctx.input.analysis.dive.size_bytes;
+    let (measured, failed) = match t.value {
+        Limit::Bytes(max) => (
+            Quantity::Bytes(wasted),
+            (wasted > max).then(|| format!("{wasted} bytes are shipped but invisible in the final filesystem (> {max} allowed)")),
+        ),
         Limit::Fraction(max) => {
             let f = fraction(wasted as f64, size);
             let failed = (f > max).then(|| {
@@ -649,34 +933,34 @@ fn max_true_waste(cfg: &CiThresholds, input: &CiInput) -> CiRuleResult {
                     percent(max)
                 )
             });
-            outcome(
-                rule,
-                &t.text,
-                Quantity::Fraction(max),
-                Some(Quantity::Fraction(f)),
-                failed,
-            )
+            (Quantity::Fraction(f), failed)
         }
     };
-    with_culprits(r, || {
-        input
-            .analysis
-            .waste
-            .wasted_paths(input.image)
-            .into_iter()
-            .take(TOP_CULPRITS)
-            .map(|p| {
-                let layers: Vec<String> = p.layers.iter().map(|l| l.to_string()).collect();
-                Culprit {
-                    kind: CulpritKind::Path,
-                    name: p.path,
-                    bytes: p.bytes,
-                    layer: p.layers.first().copied(),
-                    detail: format!("layer {}", layers.join(", ")),
-                }
-            })
-            .collect()
-    })
+    let r = judge(
+        CiRule::MaxTrueWaste,
+        &t.text,
+        limit_quantity(t.value),
+        measured,
+        failed,
+        || {
+            ctx.waste
+                .wasted_paths
+                .iter()
+                .take(TOP_CULPRITS)
+                .map(|p| {
+                    let layers: Vec<String> = p.layers.iter().map(|l| l.to_string()).collect();
+                    Culprit {
+                        kind: CulpritKind::Path,
+                        name: p.path.clone(),
+                        bytes: p.bytes,
+                        layer: p.layers.first().copied(),
+                        detail: format!("layer {}", layers.join(", ")),
+                    }
+                })
+                .collect()
+        },
+    );
+    Some(note_ignored(r, ctx.waste.ignored_true))
 }
 
 fn layer_culprits<'a>(
@@ -698,8 +982,7 @@ fn layer_culprits<'a>(
     v
 }
 
-fn max_size(rule: CiRule, t: Option<&Threshold<u64>>, input: &CiInput) -> CiRuleResult {
-    let Some(t) = t else { return disabled(rule) };
+fn max_size(rule: CiRule, t: &Threshold<u64>, input: &CiInput) -> Option<CiRuleResult> {
     let compressed = rule == CiRule::MaxCompressedSize;
     let (size, what) = if compressed {
         (
@@ -710,20 +993,20 @@ fn max_size(rule: CiRule, t: Option<&Threshold<u64>>, input: &CiInput) -> CiRule
         (input.analysis.dive.size_bytes, "the image is")
     };
     let failed = (size > t.value).then(|| format!("{what} {size} bytes (> {} allowed)", t.value));
-    let r = outcome(
+    Some(judge(
         rule,
         &t.text,
         Quantity::Bytes(t.value),
-        Some(Quantity::Bytes(size)),
+        Quantity::Bytes(size),
         failed,
-    );
-    with_culprits(r, || {
-        if compressed {
-            layer_culprits(input.image.layers.iter(), |l| l.compressed_bytes)
-        } else {
-            layer_culprits(input.image.layers.iter(), |l| l.size_bytes)
-        }
-    })
+        || {
+            if compressed {
+                layer_culprits(input.image.layers.iter(), |l| l.compressed_bytes)
+            } else {
+                layer_culprits(input.image.layers.iter(), |l| l.size_bytes)
+            }
+        },
+    ))
 }
 
 const NO_LEFTOVERS: &str = "leftover analysis unavailable";
@@ -748,13 +1031,16 @@ fn leftover_culprits(summary: &LeftoverSummary, only: Option<&[Category]>) -> Ve
     v
 }
 
-fn max_leftover_bytes(cfg: &CiThresholds, input: &CiInput) -> CiRuleResult {
+fn max_leftover_bytes(ctx: &Ctx) -> Option<CiRuleResult> {
     let rule = CiRule::MaxLeftoverBytes;
-    let Some(t) = &cfg.max_leftover_bytes else {
-        return disabled(rule);
-    };
-    let Some(summary) = input.leftovers else {
-        return skipped(rule, &t.text, Quantity::Bytes(t.value), NO_LEFTOVERS);
+    let t = ctx.cfg.max_leftover_bytes.as_ref()?;
+    let Some(summary) = ctx.input.leftovers else {
+        return Some(skipped(
+            rule,
+            &t.text,
+            Quantity::Bytes(t.value),
+            NO_LEFTOVERS,
+        ));
     };
     let total = summary.total_bytes();
     let failed = (total > t.value).then(|| {
@@ -763,28 +1049,29 @@ fn max_leftover_bytes(cfg: &CiThresholds, input: &CiInput) -> CiRuleResult {
             t.value
         )
     });
-    let r = outcome(
+    let r = judge(
         rule,
         &t.text,
         Quantity::Bytes(t.value),
-        Some(Quantity::Bytes(total)),
+        Quantity::Bytes(total),
         failed,
+        || leftover_culprits(summary, None),
     );
-    with_culprits(r, || leftover_culprits(summary, None))
+    Some(note_ignored(r, summary.ignored_bytes))
 }
 
-fn forbidden_leftovers(cfg: &CiThresholds, input: &CiInput) -> CiRuleResult {
+fn forbidden_leftovers(ctx: &Ctx) -> Option<CiRuleResult> {
     let rule = CiRule::ForbiddenLeftovers;
-    if cfg.forbidden_leftovers.is_empty() {
-        return disabled(rule);
+    let forbidden = &ctx.cfg.forbidden_leftovers;
+    if forbidden.is_empty() {
+        return None;
     }
-    let configured = join_categories(&cfg.forbidden_leftovers, ",");
-    let threshold = Quantity::Categories(cfg.forbidden_leftovers.clone());
-    let Some(summary) = input.leftovers else {
-        return skipped(rule, &configured, threshold, NO_LEFTOVERS);
+    let configured = join_categories(forbidden, ",");
+    let threshold = Quantity::Categories(forbidden.clone());
+    let Some(summary) = ctx.input.leftovers else {
+        return Some(skipped(rule, &configured, threshold, NO_LEFTOVERS));
     };
-    let found: Vec<Category> = cfg
-        .forbidden_leftovers
+    let found: Vec<Category> = forbidden
         .iter()
         .filter(|c| {
             summary
@@ -807,39 +1094,41 @@ fn forbidden_leftovers(cfg: &CiThresholds, input: &CiInput) -> CiRuleResult {
             .collect();
         format!("forbidden leftovers found: {}", parts.join(", "))
     });
-    let r = outcome(
+    let r = judge(
         rule,
         &configured,
         threshold,
-        Some(Quantity::Categories(found.clone())),
+        Quantity::Categories(found.clone()),
         failed,
+        || leftover_culprits(summary, Some(&found)),
     );
-    with_culprits(r, || leftover_culprits(summary, Some(&found)))
+    Some(note_ignored(r, summary.ignored_bytes))
 }
 
 /// Every finding of a forbidden check is named (not only the first few): each is a thing to fix.
-fn forbidden_findings(cfg: &CiThresholds, input: &CiInput) -> CiRuleResult {
+fn forbidden_findings(ctx: &Ctx) -> Option<CiRuleResult> {
     let rule = CiRule::ForbiddenFindings;
-    if cfg.forbidden_findings.is_empty() {
-        return disabled(rule);
+    let forbidden = &ctx.cfg.forbidden_findings;
+    if forbidden.is_empty() {
+        return None;
     }
-    let configured: Vec<&str> = cfg.forbidden_findings.iter().map(|c| c.as_str()).collect();
+    let configured: Vec<&str> = forbidden.iter().map(|c| c.as_str()).collect();
     let configured = configured.join(",");
-    let Some(findings) = input.findings else {
-        return skipped(
+    let Some(findings) = ctx.input.findings else {
+        return Some(skipped(
             rule,
             &configured,
             Quantity::Count(0),
             "security checks unavailable",
-        );
+        ));
     };
     let found: Vec<&Finding> = findings
         .iter()
-        .filter(|f| cfg.forbidden_findings.contains(&f.check))
+        .filter(|f| forbidden.contains(&f.check))
         .collect();
     let failed = (!found.is_empty()).then(|| {
         let mut by_check: Vec<String> = Vec::new();
-        for c in &cfg.forbidden_findings {
+        for c in forbidden {
             let n = found.iter().filter(|f| f.check == *c).count();
             if n > 0 {
                 by_check.push(format!("{} ({n})", c.as_str()));
@@ -847,14 +1136,14 @@ fn forbidden_findings(cfg: &CiThresholds, input: &CiInput) -> CiRuleResult {
         }
         format!("forbidden findings: {}", by_check.join(", "))
     });
-    let r = outcome(
+    Some(judge(
         rule,
         &configured,
         Quantity::Count(0),
-        Some(Quantity::Count(found.len() as u64)),
+        Quantity::Count(found.len() as u64),
         failed,
-    );
-    with_culprits(r, || found.iter().map(|f| finding_culprit(f)).collect())
+        || found.iter().map(|f| finding_culprit(f)).collect(),
+    ))
 }
 
 fn finding_culprit(f: &Finding) -> Culprit {
@@ -885,27 +1174,123 @@ fn finding_culprit(f: &Finding) -> Culprit {
     }
 }
 
-fn max_growth(cfg: &CiThresholds, input: &CiInput) -> CiRuleResult {
-    let rule = CiRule::MaxGrowth;
-    let Some(t) = &cfg.max_growth else {
-        return disabled(rule);
+/// `forbid-paths` (the final filesystem) and `forbid-paths-anywhere` (every entry of every
+/// layer, so a file a later layer deleted is still caught: its layer still ships it). Each
+/// match is a culprit: the path, the layer that wrote it, the glob, and whether it is visible.
+fn forbid_paths(globs: &PathGlobs, input: &CiInput, anywhere: bool) -> Option<CiRuleResult> {
+    if globs.is_empty() {
+        return None;
+    }
+    let (rule, place) = if anywhere {
+        (CiRule::ForbidPathsAnywhere, "in the layers")
+    } else {
+        (CiRule::ForbidPaths, "in the final filesystem")
     };
-    let Some(base) = input.baseline else {
-        let threshold = match t.value {
-            Limit::Bytes(b) => Quantity::Bytes(b),
-            Limit::Fraction(f) => Quantity::Fraction(f),
+    let found = if anywhere {
+        forbidden_in_layers(globs, input)
+    } else {
+        forbidden_in_final(globs, input)
+    };
+    let failed = (!found.is_empty()).then(|| {
+        let listed = if found.len() > MAX_PATH_CULPRITS {
+            format!(" (the first {MAX_PATH_CULPRITS} listed)")
+        } else {
+            String::new()
         };
-        return skipped(
+        let n = found.len();
+        format!(
+            "{n} forbidden path{} {place}{listed}",
+            if n == 1 { "" } else { "s" }
+        )
+    });
+    Some(judge(
+        rule,
+        &globs.globs().join(", "),
+        Quantity::Count(0),
+        Quantity::Count(found.len() as u64),
+        failed,
+        || found.into_iter().take(MAX_PATH_CULPRITS).collect(),
+    ))
+}
+
+/// Every present path of the final filesystem matching a glob, in path order.
+fn forbidden_in_final(globs: &PathGlobs, input: &CiInput) -> Vec<Culprit> {
+    let fs = FinalFs::new(input.image, &input.analysis.merged);
+    let paths = &input.image.paths;
+    let mut found: Vec<Culprit> = (0..paths.len() as NodeId)
+        .filter(|&n| n != ROOT && fs.present(n))
+        .filter_map(|n| {
+            let path = paths.path(n);
+            let glob = globs.first_match(&path)?;
+            let layer = fs.entry(n).map(|(l, _)| l);
+            // the layer in the detail too: every format shows the detail
+            let detail = match layer {
+                Some(l) => format!("layer {l}, matches {glob}"),
+                None => format!("matches {glob}"),
+            };
+            Some(Culprit {
+                kind: CulpritKind::Path,
+                bytes: fs.file_bytes(n),
+                layer,
+                detail,
+                name: path,
+            })
+        })
+        .collect();
+    found.sort_by(|a, b| a.name.cmp(&b.name));
+    found
+}
+
+/// Every entry of every layer whose path matches a glob (whiteouts are deletions, not paths),
+/// in layer then path order, saying whether that copy is still visible.
+fn forbidden_in_layers(globs: &PathGlobs, input: &CiInput) -> Vec<Culprit> {
+    let image = input.image;
+    let mut found = Vec::new();
+    for (li, layer) in image.layers.iter().enumerate() {
+        let mut here: Vec<Culprit> = Vec::new();
+        let mut seen: std::collections::HashSet<NodeId> = Default::default();
+        for e in &layer.entries {
+            if matches!(e.kind, EntryKind::Whiteout | EntryKind::Opaque) || !seen.insert(e.node) {
+                continue;
+            }
+            let path = image.paths.path(e.node);
+            let Some(glob) = globs.first_match(&path) else {
+                continue;
+            };
+            let bytes = if e.kind == EntryKind::File { e.size } else { 0 };
+            here.push(Culprit {
+                kind: CulpritKind::Path,
+                name: path,
+                bytes,
+                layer: Some(li),
+                detail: format!(
+                    "layer {li}, matches {glob}, {}",
+                    presence(&input.analysis.merged, e.node, li).describe()
+                ),
+            });
+        }
+        here.sort_by(|a, b| a.name.cmp(&b.name));
+        found.extend(here);
+    }
+    found
+}
+
+fn max_growth(ctx: &Ctx) -> Option<CiRuleResult> {
+    let rule = CiRule::MaxGrowth;
+    let t = ctx.cfg.max_growth.as_ref()?;
+    let input = ctx.input;
+    let Some(base) = input.baseline else {
+        return Some(skipped(
             rule,
             &t.text,
-            threshold,
+            limit_quantity(t.value),
             "no baseline image given (--baseline IMAGE)",
-        );
+        ));
     };
     let size = input.analysis.dive.size_bytes;
     let growth = size as i128 - base.size_bytes as i128;
     let growth = growth.clamp(i64::MIN as i128, i64::MAX as i128) as i64;
-    let r = match t.value {
+    let (measured, failed) = match t.value {
         Limit::Bytes(max) => {
             let failed = (growth > 0 && growth as u64 > max).then(|| {
                 format!(
@@ -913,13 +1298,7 @@ fn max_growth(cfg: &CiThresholds, input: &CiInput) -> CiRuleResult {
                     base.name, base.size_bytes
                 )
             });
-            outcome(
-                rule,
-                &t.text,
-                Quantity::Bytes(max),
-                Some(Quantity::DeltaBytes(growth)),
-                failed,
-            )
+            (Quantity::DeltaBytes(growth), failed)
         }
         Limit::Fraction(max) => {
             let f = if growth <= 0 {
@@ -936,27 +1315,28 @@ fn max_growth(cfg: &CiThresholds, input: &CiInput) -> CiRuleResult {
                     percent(max)
                 )
             });
-            outcome(
-                rule,
-                &t.text,
-                Quantity::Fraction(max),
-                Some(Quantity::Fraction(f)),
-                failed,
-            )
+            (Quantity::Fraction(f), failed)
         }
     };
-    with_culprits(r, || match input.comparison {
-        Some(c) => grown_files(c),
-        None => {
-            // the layers the baseline does not have are where the growth came from
-            let new_layers = input
-                .image
-                .layers
-                .iter()
-                .filter(|l| !base.diff_ids.contains(&l.diff_id));
-            layer_culprits(new_layers, |l| l.size_bytes)
-        }
-    })
+    Some(judge(
+        rule,
+        &t.text,
+        limit_quantity(t.value),
+        measured,
+        failed,
+        || match input.comparison {
+            Some(c) => grown_files(c),
+            None => {
+                // the layers the baseline does not have are where the growth came from
+                let new_layers = input
+                    .image
+                    .layers
+                    .iter()
+                    .filter(|l| !base.diff_ids.contains(&l.diff_id));
+                layer_culprits(new_layers, |l| l.size_bytes)
+            }
+        },
+    ))
 }
 
 /// With a comparison at hand, the files that grew most say more than the new layers.
@@ -976,13 +1356,13 @@ fn grown_files(c: &Comparison) -> Vec<Culprit> {
         .collect()
 }
 
-fn no_new_leftovers(cfg: &CiThresholds, input: &CiInput) -> CiRuleResult {
+fn no_new_leftovers(ctx: &Ctx) -> Option<CiRuleResult> {
     let rule = CiRule::NoNewLeftovers;
-    if !cfg.no_new_leftovers {
-        return disabled(rule);
+    if !ctx.cfg.no_new_leftovers {
+        return None;
     }
-    let Some(l) = input.comparison.and_then(|c| c.leftovers.as_ref()) else {
-        return skipped(rule, "0", Quantity::Count(0), NO_LEFTOVERS);
+    let Some(l) = ctx.input.comparison.and_then(|c| c.leftovers.as_ref()) else {
+        return Some(skipped(rule, "0", Quantity::Count(0), NO_LEFTOVERS));
     };
     let failed = (!l.new.is_empty()).then(|| {
         format!(
@@ -991,30 +1371,30 @@ fn no_new_leftovers(cfg: &CiThresholds, input: &CiInput) -> CiRuleResult {
             l.new.iter().map(|x| x.bytes).sum::<u64>()
         )
     });
-    let r = outcome(
+    Some(judge(
         rule,
         "0",
         Quantity::Count(0),
-        Some(Quantity::Count(l.new.len() as u64)),
+        Quantity::Count(l.new.len() as u64),
         failed,
-    );
-    with_culprits(r, || {
-        l.new
-            .iter()
-            .take(TOP_CULPRITS)
-            .map(|x| Culprit {
-                kind: CulpritKind::Path,
-                // as the leftover rules of one image name a finding matched by package
-                name: match &x.package {
-                    Some(p) => format!("{} (package {p})", x.path),
-                    None => x.path.clone(),
-                },
-                bytes: x.bytes,
-                layer: None,
-                detail: x.category.as_str().to_string(),
-            })
-            .collect()
-    })
+        || {
+            l.new
+                .iter()
+                .take(TOP_CULPRITS)
+                .map(|x| Culprit {
+                    kind: CulpritKind::Path,
+                    // as the leftover rules of one image name a finding matched by package
+                    name: match &x.package {
+                        Some(p) => format!("{} (package {p})", x.path),
+                        None => x.path.clone(),
+                    },
+                    bytes: x.bytes,
+                    layer: None,
+                    detail: x.category.as_str().to_string(),
+                })
+                .collect()
+        },
+    ))
 }
 
 #[cfg(test)]
@@ -1038,6 +1418,25 @@ mod tests {
         assert_eq!(Quantity::Categories(vec![]).display(), "none");
         // 32025 / 1220598 = 0.026237...
         assert_eq!(Quantity::Fraction(0.026_237).display(), "2.6237%");
+    }
+
+    #[test]
+    fn globs_are_absolute_bounded_and_compile() {
+        let g = PathGlobs::new(vec!["**/.env".into(), "/root/.ssh/**".into()]).expect("globs");
+        assert_eq!(g.first_match("/app/.env"), Some("**/.env"));
+        assert_eq!(g.first_match("/.env"), Some("**/.env"));
+        assert_eq!(g.first_match("/root/.ssh/id_rsa"), Some("/root/.ssh/**"));
+        // below the directory, not the directory
+        assert_eq!(g.first_match("/root/.ssh"), None);
+        assert_eq!(g.first_match("/app/.envrc"), None);
+        assert!(PathGlobs::new(vec!["app/.env".into()]).is_err());
+        assert!(PathGlobs::new(vec!["/a/{b".into()]).is_err());
+        let long = format!("/{}", "a".repeat(GLOB_MAX_LEN));
+        assert_eq!(
+            PathGlobs::new(vec![long]).err().as_deref(),
+            Some("a glob of 4097 bytes (at most 4096: no path is longer)")
+        );
+        assert!(PathGlobs::default().first_match("/x").is_none());
     }
 
     #[test]

@@ -13,6 +13,10 @@ pub struct InefficientFile {
     pub path: String,
     pub count: usize,
     pub cumulative_bytes: u64,
+    /// Its smallest copy: what the score counts as needed (the CI rules' `ignore-paths` count
+    /// the rest as needed too).
+    #[serde(skip)]
+    pub min_bytes: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -26,6 +30,12 @@ pub struct DiveMetrics {
     pub user_wasted_percent: Option<f64>,
     /// Largest first (dive's export order).
     pub inefficient_files: Vec<InefficientFile>,
+    /// The score's terms: efficiency = needed / counted (Σ smallest copy, Σ all copies of
+    /// each path), kept so a rule can recompute it without some paths' waste.
+    #[serde(skip)]
+    pub needed_bytes: u64,
+    #[serde(skip)]
+    pub counted_bytes: u64,
 }
 
 #[derive(Clone, Copy, Default)]
@@ -298,6 +308,7 @@ fn summarize(image: &Image, accs: &[Acc], inefficient: &[NodeId]) -> DiveMetrics
             path: image.paths.path(k),
             count: accs[k as usize].count as usize,
             cumulative_bytes: accs[k as usize].cumulative.max(0) as u64,
+            min_bytes: accs[k as usize].min.max(0) as u64,
         })
         .collect();
     files.sort_by_key(|f| f.cumulative_bytes);
@@ -317,5 +328,7 @@ fn summarize(image: &Image, accs: &[Acc], inefficient: &[NodeId]) -> DiveMetrics
         wasted_bytes,
         user_wasted_percent,
         inefficient_files: files,
+        needed_bytes: sum_min.max(0) as u64,
+        counted_bytes: sum_cum.max(0) as u64,
     }
 }

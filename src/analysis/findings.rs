@@ -152,8 +152,8 @@ fn display_path(image: &Image, node: NodeId) -> String {
     format!("/{}", p.trim_start_matches('/'))
 }
 
-/// What became of the version `layer` wrote of `node`.
-fn presence(merged: &MergedTree, node: NodeId, layer: usize) -> Presence {
+/// What became of the version `layer` wrote of `node` (also read by the CI path rules).
+pub fn presence(merged: &MergedTree, node: NodeId, layer: usize) -> Presence {
     let later = merged
         .versions(node)
         .iter()

@@ -170,24 +170,4 @@ impl WhyReport {
             .collect();
         (l, p)
     }
-
-    /// The leftovers as the CI rules take them (`ci_rules::CiInput::leftovers`).
-    pub fn leftover_summary(&self) -> crate::analysis::ci_rules::LeftoverSummary {
-        let mut s = crate::analysis::ci_rules::LeftoverSummary::default();
-        for l in &self.leftovers {
-            let c = s.categories.entry(l.category).or_default();
-            c.bytes += l.bytes;
-            // findings matched by package often share a directory (`/usr`): name the package
-            let name = match &l.package {
-                Some(p) => format!("{} (package {p})", l.path),
-                None => l.path.clone(),
-            };
-            c.paths.push((name, l.bytes, l.layer.unwrap_or(0)));
-        }
-        for c in s.categories.values_mut() {
-            c.paths
-                .sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        }
-        s
-    }
 }

@@ -1,13 +1,17 @@
 //! The CI evaluation in every output format: readable text (optionally colored), JSON, JUnit
-//! XML, SARIF 2.1.0 and GitHub workflow commands for `bathy IMAGE --ci`, and the text of
-//! `bathy compare A B --ci`. Formats only; the verdicts come from `analysis::ci_rules`.
+//! XML, SARIF 2.1.0, GitHub workflow commands and a Markdown summary for `bathy IMAGE --ci`,
+//! and the text of `bathy compare A B --ci`. Formats only; the verdicts come from
+//! `analysis::ci_rules`.
 
-use crate::analysis::ci_rules::{CiRule, CiRuleResult, Evaluation, Gate, Status};
+use crate::analysis::ci_rules::{CiRule, CiRuleResult, Evaluation, Gate, Measures, Status};
 use crate::analysis::compare::Comparison;
+use crate::analysis::findings::Finding;
+use crate::analysis::leftovers::Leftover;
+use crate::analysis::why::WhyReport;
 use crate::ci_config::CiFormat;
 use crate::report::compare_text::render_headline;
 use crate::text_fit::escape_controls as esc;
-use crate::units::human_bytes;
+use crate::units::{human_bytes, human_delta};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
@@ -43,21 +47,39 @@ pub fn summary(e: &Evaluation) -> Summary {
 }
 
 /// The evaluation in `format`; `color` only matters for text. `artifact` is the file SARIF
-/// results point at.
-pub fn render(format: CiFormat, e: &Evaluation, color: bool, artifact: &str) -> String {
+/// results point at; the highlights are what the Markdown summary lists besides the rules.
+pub fn render(
+    format: CiFormat,
+    e: &Evaluation,
+    h: &Highlights,
+    color: bool,
+    artifact: &str,
+) -> String {
     match format {
         CiFormat::Text => text(e, color),
         CiFormat::Json => json(e),
         CiFormat::Junit => junit(e),
         CiFormat::Sarif => sarif(e, artifact),
         CiFormat::Github => github(e),
+        CiFormat::Markdown => markdown(e, h),
     }
 }
 
-/// What `--ci` writes: the report file (with `--ci-report FILE`) and stdout.
+/// What `--ci` writes: the report file (with `--ci-report FILE`), the Markdown summary (with
+/// `--summary FILE`) and stdout.
 pub struct CiOutputs {
     pub report_file: Option<(PathBuf, String)>,
+    pub summary_file: Option<(PathBuf, String)>,
     pub stdout: String,
+}
+
+/// The files `--ci` writes besides stdout.
+#[derive(Clone, Copy, Default)]
+pub struct CiFiles<'a> {
+    /// `--ci-report FILE`: the chosen format.
+    pub report: Option<&'a Path>,
+    /// `--summary FILE`: the Markdown summary.
+    pub summary: Option<&'a Path>,
 }
 
 /// Render the evaluation for `--ci-format`/`--ci-report`: the chosen format goes to the file,
@@ -66,8 +88,8 @@ pub struct CiOutputs {
 /// `cwd` has one, else at `target`.
 pub fn render_outputs(
     format: Option<CiFormat>,
-    report_file: Option<&Path>,
-    e: &Evaluation,
+    files: CiFiles,
+    (e, h): (&Evaluation, &Highlights),
     cwd: &Path,
     target: &str,
     color: bool,
@@ -78,14 +100,17 @@ pub fn render_outputs(
     } else {
         target
     };
-    match report_file {
+    let summary_file = files.summary.map(|p| (p.to_path_buf(), markdown(e, h)));
+    match files.report {
         Some(path) if path.as_os_str() != "-" => CiOutputs {
-            report_file: Some((path.to_path_buf(), render(format, e, false, artifact))),
-            stdout: render(CiFormat::Text, e, color, artifact),
+            report_file: Some((path.to_path_buf(), render(format, e, h, false, artifact))),
+            summary_file,
+            stdout: render(CiFormat::Text, e, h, color, artifact),
         },
         _ => CiOutputs {
             report_file: None,
-            stdout: render(format, e, color, artifact),
+            summary_file,
+            stdout: render(format, e, h, color, artifact),
         },
     }
 }
@@ -469,6 +494,277 @@ pub fn github(e: &Evaluation) -> String {
             e.image, sum.pass, sum.fail, sum.skip
         ))
     );
+    s
+}
+
+/// What the Markdown summary shows besides the evaluation: the leftovers (largest first) and
+/// the security findings, each with its fix. Empty when the why-analysis did not run.
+#[derive(Clone, Copy, Default)]
+pub struct Highlights<'a> {
+    pub leftovers: &'a [Leftover],
+    pub findings: &'a [Finding],
+}
+
+impl<'a> Highlights<'a> {
+    pub fn of(why: &'a WhyReport) -> Highlights<'a> {
+        Highlights {
+            leftovers: &why.leftovers,
+            findings: &why.findings,
+        }
+    }
+}
+
+/// How many leftovers and findings the summary lists (the count of the rest is given).
+pub const SUMMARY_ROWS: usize = 10;
+
+/// Text from the image (names, paths, commands) made inert in Markdown: control characters
+/// escaped as everywhere a human reads (so no line break), then each character GitHub's
+/// Markdown gives a meaning to anywhere in a line backslash-escaped (CommonMark lets any ASCII
+/// punctuation be): a file named `a|b` cannot split a table cell, `<img>` is no HTML, `*x*` no
+/// emphasis, `[a](b)` no link, `$x$` no maths, `@team` no mention. Characters that mean
+/// something only at the start of a line (`-`, `+`, `=`) are left: this text never starts one.
+pub fn md_escape(s: &str) -> String {
+    let s = esc(s);
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if "\\`*_[]<>&|#!~$@:".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A headline number, as the summary shows it and its change.
+#[derive(Clone, Copy)]
+enum Num {
+    Bytes(u64),
+    Ratio(f64),
+}
+
+impl Num {
+    fn show(self) -> String {
+        match self {
+            Num::Bytes(b) => human_bytes(b),
+            Num::Ratio(r) => format!("{:.2} %", r * 100.0),
+        }
+    }
+    /// `self` against `was`: a signed size, or percentage points.
+    fn change(self, was: Num) -> String {
+        match (self, was) {
+            (Num::Bytes(a), Num::Bytes(b)) => human_delta(
+                (a as i128 - b as i128).clamp(i64::MIN as i128, i64::MAX as i128) as i64,
+            ),
+            (Num::Ratio(a), Num::Ratio(b)) => format!("{:+.2} pts", (a - b) * 100.0),
+            _ => String::new(),
+        }
+    }
+}
+
+fn headline_numbers(m: &Measures) -> [(&'static str, Num); 5] {
+    [
+        ("size", Num::Bytes(m.size_bytes)),
+        ("compressed", Num::Bytes(m.compressed_bytes)),
+        ("efficiency (dive)", Num::Ratio(m.efficiency)),
+        ("wasted bytes (dive)", Num::Bytes(m.wasted_bytes)),
+        ("true waste", Num::Bytes(m.true_waste_bytes)),
+    ]
+}
+
+/// The headline numbers, with the baseline's and the change when there is one.
+fn md_measures(s: &mut String, e: &Evaluation) {
+    let now = headline_numbers(&e.measures);
+    match &e.baseline {
+        Some(base) => {
+            let _ = writeln!(
+                s,
+                "| | this image | baseline: {} | change |\n|---|---:|---:|---:|",
+                md_escape(&base.image)
+            );
+            for ((name, n), (_, was)) in now.iter().zip(headline_numbers(&base.measures)) {
+                let _ = writeln!(
+                    s,
+                    "| {name} | {} | {} | {} |",
+                    n.show(),
+                    was.show(),
+                    n.change(was)
+                );
+            }
+        }
+        None => {
+            let _ = writeln!(s, "| | this image |\n|---|---:|");
+            for (name, n) in now {
+                let _ = writeln!(s, "| {name} | {} |", n.show());
+            }
+        }
+    }
+}
+
+/// One line per failed rule with its message, its culprits as a list under it.
+fn md_failures(s: &mut String, e: &Evaluation) {
+    let failed: Vec<&CiRuleResult> = e
+        .results
+        .iter()
+        .filter(|r| r.status == Status::Fail)
+        .collect();
+    if failed.is_empty() {
+        return;
+    }
+    let _ = writeln!(s, "\n### Failed rules\n");
+    for r in failed {
+        let _ = writeln!(
+            s,
+            "- **{}** ({}): {}",
+            r.rule.key(),
+            md_escape(&threshold_and_measured(r)),
+            md_escape(&r.message)
+        );
+        for c in &r.culprits {
+            // findings carry no size
+            let size = if c.bytes > 0 {
+                format!("{}, ", human_bytes(c.bytes))
+            } else {
+                String::new()
+            };
+            let _ = writeln!(
+                s,
+                "  - {} ({size}{})",
+                md_escape(&c.name),
+                md_escape(&c.detail)
+            );
+        }
+    }
+}
+
+/// A collapsed section: GitHub and GitLab render Markdown inside `<details>` after a blank line.
+fn md_details(s: &mut String, summary: &str, body: &str) {
+    let _ = writeln!(
+        s,
+        "\n<details>\n<summary>{summary}</summary>\n\n{body}\n</details>"
+    );
+}
+
+fn md_rules(e: &Evaluation) -> String {
+    let mut s = String::from("| | rule | threshold | measured |\n|---|---|---|---|\n");
+    for r in e.results.iter().filter(|r| listed(r)) {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} |",
+            r.status.label(),
+            r.rule.key(),
+            md_escape(r.configured.as_deref().unwrap_or("disabled")),
+            md_escape(
+                &r.measured
+                    .as_ref()
+                    .map(|q| q.display())
+                    .unwrap_or_else(|| "-".into())
+            )
+        );
+    }
+    s
+}
+
+/// "… and N more" under a list cut at [`SUMMARY_ROWS`].
+fn more(total: usize) -> String {
+    if total > SUMMARY_ROWS {
+        format!(
+            "\n… and {} more (see the full report)\n",
+            total - SUMMARY_ROWS
+        )
+    } else {
+        String::new()
+    }
+}
+
+fn md_leftovers(l: &[Leftover]) -> String {
+    let mut s = String::from("| category | path | size | layer | fix |\n|---|---|---:|---:|---|\n");
+    for x in l.iter().take(SUMMARY_ROWS) {
+        let path = match &x.package {
+            Some(p) => format!("{} (package {p})", x.path),
+            None => x.path.clone(),
+        };
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} |",
+            x.category.as_str(),
+            md_escape(&path),
+            human_bytes(x.bytes),
+            x.layer.map(|l| l.to_string()).unwrap_or_default(),
+            md_escape(&x.advice)
+        );
+    }
+    s + &more(l.len())
+}
+
+fn md_findings(f: &[Finding]) -> String {
+    let mut s = String::from("| check | path | layer | where | fix |\n|---|---|---:|---|---|\n");
+    for x in f.iter().take(SUMMARY_ROWS) {
+        let what = match &x.secret {
+            Some(d) => format!(
+                "{} {} ({})",
+                x.check.as_str(),
+                d.kind.as_str(),
+                d.fingerprint
+            ),
+            None => x.check.as_str().to_string(),
+        };
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} |",
+            md_escape(&what),
+            md_escape(x.path.as_deref().unwrap_or(&x.instruction)),
+            x.layer.map(|l| l.to_string()).unwrap_or_default(),
+            md_escape(&x.presence.describe()),
+            md_escape(x.fix())
+        );
+    }
+    s + &more(f.len())
+}
+
+/// The Markdown summary for a merge request (`--ci-format markdown`, `--summary FILE`): the
+/// verdict, the headline numbers (with the change against `--baseline`), each failed rule
+/// with what caused it, and collapsed: every rule, the largest leftovers and the security
+/// findings with their fixes.
+pub fn markdown(e: &Evaluation, h: &Highlights) -> String {
+    let sum = summary(e);
+    let rules = sum.pass + sum.fail;
+    let mut s = String::new();
+    let verdict = if e.pass {
+        format!("passes its {rules} CI rules")
+    } else {
+        format!("fails {} of its {rules} CI rules", sum.fail)
+    };
+    let mark = if e.pass { "✅" } else { "❌" };
+    let _ = writeln!(s, "### {mark} bathy: {} {verdict}\n", md_escape(&e.image));
+    md_measures(&mut s, e);
+    md_failures(&mut s, e);
+    md_details(
+        &mut s,
+        &format!(
+            "Rules ({} listed)",
+            e.results.iter().filter(|r| listed(r)).count()
+        ),
+        &md_rules(e),
+    );
+    if !h.leftovers.is_empty() {
+        let bytes: u64 = h.leftovers.iter().map(|l| l.bytes).sum();
+        md_details(
+            &mut s,
+            &format!(
+                "Build-tool leftovers: {} in {} findings",
+                human_bytes(bytes),
+                h.leftovers.len()
+            ),
+            &md_leftovers(h.leftovers),
+        );
+    }
+    if !h.findings.is_empty() {
+        md_details(
+            &mut s,
+            &format!("Security findings ({})", h.findings.len()),
+            &md_findings(h.findings),
+        );
+    }
     s
 }
 
