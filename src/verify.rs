@@ -61,6 +61,9 @@ pub struct Verdict {
 /// failed build or check is a verdict that does not hold.
 pub fn verify(req: &Request, config: &LoadConfig, watch: &Watch) -> Result<Verdict> {
     let conn = Connection::open(Engine::Docker)?;
+    // a build step may compile for minutes without a line of output: the idle limit that
+    // guards reading an image would cut it
+    conn.set_idle_timeout(std::time::Duration::from_secs(30 * 60));
     let context = context_tar(req.context, req.dockerfile)?;
     if let Err(why) = build(&conn, context, req.tag) {
         return Ok(fails(

@@ -345,9 +345,9 @@ fn ci_config_that_is_not_a_file_and_unknown_keys() {
 fn extract_names_the_real_file_escaped() {
     let dir = tmp();
     let name = "a\x1b]0;t\x07b";
-    bathyscaphe::tui::extract_to(dir.path(), name, b"x").unwrap();
+    bathyscaphe::tui::extract_to(dir.path(), name, &b"x"[..]).unwrap();
     assert_eq!(std::fs::read(dir.path().join(name)).unwrap(), b"x");
-    let err = bathyscaphe::tui::extract_to(dir.path(), name, b"y").unwrap_err();
+    let err = bathyscaphe::tui::extract_to(dir.path(), name, &b"y"[..]).unwrap_err();
     assert!(
         err.contains("a\\x1b]0;t\\x07b") && !err.contains('\x1b'),
         "{err}"

@@ -645,15 +645,21 @@ fn extract_entry_reads_one_file_from_its_layer() {
         .write(&tar, ArchiveFormat::DockerOciArchive, Compression::Gzip)
         .unwrap();
     let sel = Default::default();
-    let got = bathyscaphe::source::extract::extract_entry(&tar, &sel, 3, "/app/server").unwrap();
-    assert_eq!(got, filler(2000, 5));
-    let got =
-        bathyscaphe::source::extract::extract_entry(&tar, &sel, 0, "/etc/os-release").unwrap();
-    assert_eq!(got, b"ID=demo\n");
-    let got = bathyscaphe::source::extract::extract_entry(&tar, &sel, 1, "etc/os-release").unwrap();
-    assert_eq!(got, b"ID=demo2\n");
-    let err =
-        bathyscaphe::source::extract::extract_entry(&tar, &sel, 2, "/app/server").unwrap_err();
+    let read = |layer, path| {
+        let mut v = Vec::new();
+        std::io::Read::read_to_end(
+            &mut bathyscaphe::source::extract::extract_entry(&tar, &sel, layer, path).unwrap(),
+            &mut v,
+        )
+        .unwrap();
+        v
+    };
+    assert_eq!(read(3, "/app/server"), filler(2000, 5));
+    assert_eq!(read(0, "/etc/os-release"), b"ID=demo\n");
+    assert_eq!(read(1, "etc/os-release"), b"ID=demo2\n");
+    let err = bathyscaphe::source::extract::extract_entry(&tar, &sel, 2, "/app/server")
+        .err()
+        .unwrap();
     assert!(err.to_string().contains("not in this layer"), "{err}");
     assert!(bathyscaphe::source::extract::extract_entry(&tar, &sel, 9, "/app/server").is_err());
 }
@@ -661,20 +667,23 @@ fn extract_entry_reads_one_file_from_its_layer() {
 #[test]
 fn extract_to_refuses_to_overwrite_or_leave_the_directory() {
     let dir = tempfile::tempdir().unwrap();
-    let p = tui::extract_to(dir.path(), "server", b"abc").unwrap();
+    let p = tui::extract_to(dir.path(), "server", &b"abc"[..]).unwrap();
     assert_eq!(std::fs::read(&p).unwrap(), b"abc");
-    let err = tui::extract_to(dir.path(), "server", b"xyz").unwrap_err();
+    let err = tui::extract_to(dir.path(), "server", &b"xyz"[..]).unwrap_err();
     assert!(err.contains("not overwriting"), "{err}");
     assert_eq!(std::fs::read(&p).unwrap(), b"abc");
     for bad in ["..", ".", "", "a/b", "../x"] {
-        assert!(tui::extract_to(dir.path(), bad, b"x").is_err(), "{bad:?}");
+        assert!(
+            tui::extract_to(dir.path(), bad, &b"x"[..]).is_err(),
+            "{bad:?}"
+        );
     }
     // a symlink planted at the name is not followed
     #[cfg(unix)]
     {
         let outside = dir.path().join("outside");
         std::os::unix::fs::symlink(&outside, dir.path().join("link")).unwrap();
-        assert!(tui::extract_to(dir.path(), "link", b"x").is_err());
+        assert!(tui::extract_to(dir.path(), "link", &b"x"[..]).is_err());
         assert!(!outside.exists());
     }
 }

@@ -15,6 +15,58 @@ use std::sync::Arc;
 pub const SMALL_MEMBER: u64 = 1 << 20;
 /// A JSON member in a stream or a tar file may be this large.
 const MAX_JSON_MEMBER: u64 = small_file::MAX_JSON;
+/// Members of an outer archive, at most: an image of [`super::MAX_LAYERS`] layers saved by
+/// Docker has about a thousand; a stream that goes on sending small members is no image.
+pub const MAX_MEMBERS: usize = 100_000;
+/// Bytes of member names, all told (a name may be long, their sum is not).
+pub const MAX_NAME_BYTES: usize = 16 << 20;
+/// Bytes of members kept in memory while indexing (manifests, configs, small files), all told.
+pub const MAX_KEPT_BYTES: u64 = 256 << 20;
+
+/// What an index has taken in so far, against the bounds above: memory grows with the members
+/// an archive holds, and an archive (or an endless stream) may hold any number.
+#[derive(Default)]
+struct Budget {
+    members: usize,
+    name_bytes: usize,
+    kept: u64,
+}
+
+impl Budget {
+    /// Count one more member named `raw` (as its header spells it).
+    fn member(&mut self, archive: &str, raw: &[u8]) -> Result<()> {
+        self.members += 1;
+        self.name_bytes += raw.len();
+        if self.members > MAX_MEMBERS {
+            return Err(Error::not_image(
+                archive,
+                format!("holds more than {MAX_MEMBERS} members: no image has that many"),
+            ));
+        }
+        if self.name_bytes > MAX_NAME_BYTES {
+            return Err(Error::not_image(
+                archive,
+                format!("its member names take more than {MAX_NAME_BYTES} bytes"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Count `body` if it is kept in memory.
+    fn keep(&mut self, archive: &str, name: &str, body: &MemberBody) -> Result<()> {
+        if let MemberBody::Bytes(b) = body {
+            self.kept += b.len() as u64;
+        }
+        if self.kept > MAX_KEPT_BYTES {
+            return Err(Error::member(
+                archive,
+                name,
+                format!("the small members up to this one take more than {MAX_KEPT_BYTES} bytes"),
+            ));
+        }
+        Ok(())
+    }
+}
 
 #[derive(Clone, Debug)]
 pub enum MemberBody {
@@ -118,6 +170,7 @@ impl MemberIndex {
             .map_err(|e| Error::not_image(&archive, format!("not a tar archive: {e}")))?;
         let mut last_name = String::new();
         let mut last_end = 0u64;
+        let mut budget = Budget::default();
         for entry in entries {
             let mut entry = entry.map_err(|e| {
                 if last_name.is_empty() {
@@ -131,6 +184,7 @@ impl MemberIndex {
                 }
             })?;
             let raw = entry.path_bytes();
+            budget.member(&archive, &raw)?;
             let raw = String::from_utf8_lossy(&raw).to_string();
             let name = clean_member_name(&raw);
             let size = entry.size();
@@ -182,6 +236,7 @@ impl MemberIndex {
             } else {
                 MemberBody::Range { offset, size }
             };
+            budget.keep(&archive, &name, &body)?;
             if name.is_empty() {
                 continue;
             }
@@ -262,6 +317,7 @@ impl MemberIndex {
         let mut members = HashMap::new();
         let mut parsed = HashMap::new();
         let mut last_name = String::new();
+        let mut budget = Budget::default();
         let entries = ar
             .entries()
             .map_err(|e| Error::not_image(archive, format!("not a tar stream: {e}")))?;
@@ -278,6 +334,7 @@ impl MemberIndex {
                 }
             })?;
             let raw = entry.path_bytes();
+            budget.member(archive, &raw)?;
             let name = clean_member_name(&String::from_utf8_lossy(&raw));
             let size = entry.size();
             let et = entry.header().entry_type();
@@ -327,6 +384,7 @@ impl MemberIndex {
                     MemberBody::Parsed
                 }
             };
+            budget.keep(archive, &name, &body)?;
             if members.contains_key(&name) && !matches!(body, MemberBody::Dir) {
                 return Err(Error::member(
                     archive,

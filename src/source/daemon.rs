@@ -5,6 +5,7 @@
 //! A small runtime drives the response body into a bounded channel that the calling thread
 //! reads, so at most `CHANNEL_CHUNKS` body chunks are in memory whatever the image's size.
 
+use super::daemon_transport::{self as transport, Address, Stopped};
 use super::reference::{pull_reference, Engine};
 use super::LoadOptions;
 use crate::error::{Error, Result};
@@ -14,8 +15,8 @@ use bollard::query_parameters::CreateImageOptions;
 use bollard::{Docker, API_DEFAULT_VERSION};
 use futures_util::{Stream, StreamExt};
 use std::io::{ErrorKind, Read};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// Seconds to wait for a daemon to start answering a request (not for a whole transfer).
@@ -36,6 +37,8 @@ pub struct Connection {
     /// Where the daemon was reached (`unix:///var/run/docker.sock`, `tcp://host:2376`).
     pub endpoint: String,
     runtime: tokio::runtime::Runtime,
+    /// Seconds without a byte in the middle of an answer before it is given up on.
+    idle_secs: Arc<AtomicU64>,
 }
 
 /// One status line of a pull (`<layer id>: Downloading`, 12 MB of 40 MB).
@@ -81,20 +84,23 @@ impl Connection {
                     "cannot start the I/O runtime for the daemon connection: {e}"
                 ))
             })?;
-        let docker = {
-            // bollard's TLS and HTTP connectors want a runtime context to be built in
-            let _guard = runtime.enter();
-            client_for(engine, endpoint)?
-        };
+        let idle_secs = Arc::new(AtomicU64::new(transport::IDLE_SECS));
+        let docker = transport::client(
+            address(engine, endpoint)?,
+            ANSWER_TIMEOUT_SECS,
+            API_DEFAULT_VERSION,
+            idle_secs.clone(),
+        )?;
         // a newer client than the daemon is refused outright, so settle on the lower version
         let docker = runtime
             .block_on(docker.negotiate_version())
-            .map_err(|e| contact_error(engine, endpoint, e))?;
+            .map_err(|e| request_error(engine, endpoint, "/version", e))?;
         Ok(Connection {
             docker,
             engine,
             endpoint: endpoint.to_string(),
             runtime,
+            idle_secs,
         })
     }
 
@@ -102,6 +108,13 @@ impl Connection {
     /// `bathy suggest --verify`).
     pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
         self.runtime.block_on(f)
+    }
+
+    /// Give up on an answer that sends nothing for `idle` once begun (default
+    /// [`transport::IDLE_SECS`]); the time before an answer begins is not counted.
+    pub fn set_idle_timeout(&self, idle: std::time::Duration) {
+        self.idle_secs
+            .store(idle.as_secs().max(1), Ordering::Relaxed);
     }
 
     /// The daemon's name and version, for the report (`docker 20.10.24`).
@@ -128,8 +141,8 @@ impl Connection {
     pub fn load(&self, reference: &str, opts: &LoadOptions) -> Result<Image> {
         let inspect = self
             .runtime
-            .block_on(self.docker.inspect_image(reference))
-            .map_err(|e| self.image_error(reference, e))?;
+            .block_on(self.docker.inspect_image(&url_segment(reference)))
+            .map_err(|e| self.image_error(reference, "the inspect", e))?;
         let size = inspect
             .size
             .and_then(|s| u64::try_from(s).ok())
@@ -144,7 +157,7 @@ impl Connection {
             self.docker
                 .clone()
                 .with_timeout(std::time::Duration::from_secs(EXPORT_TIMEOUT_SECS))
-                .export_image(reference),
+                .export_image(&url_segment(reference)),
             CHANNEL_CHUNKS,
             opts.progress.clone(),
         );
@@ -231,7 +244,9 @@ impl Connection {
                     Err(bollard::errors::Error::DockerResponseServerError { message, .. }) => {
                         return Err(self.pull_error(&from_image, message))
                     }
-                    Err(e) => return Err(contact_error(self.engine, &self.endpoint, e)),
+                    Err(e) => {
+                        return Err(request_error(self.engine, &self.endpoint, "the pull", e))
+                    }
                 }
             }
             Ok(())
@@ -247,8 +262,8 @@ impl Connection {
         ))
     }
 
-    /// What went wrong with a request about one image.
-    fn image_error(&self, reference: &str, e: bollard::errors::Error) -> Error {
+    /// What went wrong with a request about one image (`asked`: "the inspect", "the export").
+    fn image_error(&self, reference: &str, asked: &str, e: bollard::errors::Error) -> Error {
         match e {
             bollard::errors::Error::DockerResponseServerError { status_code: 404, .. } => Error::Daemon(format!(
                 "{reference}: no such image in the {} daemon at {} (pull it, or run again with --pull)",
@@ -258,12 +273,18 @@ impl Connection {
             bollard::errors::Error::DockerResponseServerError { status_code, message } => {
                 Error::Daemon(format!("{reference}: the {} daemon answered {status_code}: {}", self.engine.title(), one_line(&message)))
             }
-            e => contact_error(self.engine, &self.endpoint, e),
+            e => request_error(self.engine, &self.endpoint, &format!("{asked} of {reference}"), e),
         }
     }
 
     /// The export broke off: the daemon died, the connection dropped, or it refused to start.
     fn stream_error(&self, reference: &str, received: u64, e: bollard::errors::Error) -> Error {
+        if let Some(Stopped::Idle(secs)) = transport::stopped(&e) {
+            return Error::Daemon(format!(
+                "{reference}: the {} daemon stopped sending the image after {received} bytes (nothing for {secs} s)",
+                self.engine.title()
+            ));
+        }
         if let bollard::errors::Error::RequestTimeoutError = e {
             return Error::Daemon(format!(
                 "{reference}: the {} daemon did not start sending the image within {EXPORT_TIMEOUT_SECS} s",
@@ -271,7 +292,7 @@ impl Connection {
             ));
         }
         if received == 0 {
-            return self.image_error(reference, e);
+            return self.image_error(reference, "the export", e);
         }
         Error::Daemon(format!(
             "{reference}: the {} daemon stopped sending the image after {received} bytes: {}",
@@ -307,9 +328,10 @@ fn endpoint(engine: Engine) -> Result<String> {
     }
 }
 
-/// A client for `endpoint`, TLS when the docker CLI would use it (`DOCKER_TLS_VERIFY` or
-/// `DOCKER_TLS` set, or an `https://` host), with certificates from `DOCKER_CERT_PATH` or `~/.docker`.
-fn client_for(engine: Engine, endpoint: &str) -> Result<Docker> {
+/// Where `endpoint` listens, TLS when the docker CLI would use it (`DOCKER_TLS_VERIFY` or
+/// `DOCKER_TLS` set, or an `https://` host), with certificates from `DOCKER_CERT_PATH` or
+/// `~/.docker`.
+fn address(engine: Engine, endpoint: &str) -> Result<Address> {
     let title = engine.title();
     let flag = |k: &str| std::env::var(k).map(|v| !v.is_empty()).unwrap_or(false);
     let unreachable = |why: String| {
@@ -329,17 +351,19 @@ fn client_for(engine: Engine, endpoint: &str) -> Result<Docker> {
     };
     match scheme {
         "unix" => {
-            if !Path::new(rest).exists() {
-                return Err(unreachable("no such socket (is the daemon running?)".into()));
-            }
-            Docker::connect_with_unix(&format!("unix://{rest}"), ANSWER_TIMEOUT_SECS, API_DEFAULT_VERSION)
-                .map_err(|e| contact_error(engine, endpoint, e))
+            not_a_socket(rest).map_err(unreachable)?;
+            Ok(Address::Unix(PathBuf::from(rest)))
         }
         "tcp" | "http" | "https" => {
             let tls = scheme == "https" || (engine == Engine::Docker && (flag("DOCKER_TLS_VERIFY") || flag("DOCKER_TLS")));
+            let hostport = rest.trim_end_matches('/');
+            let (host, addr) = match hostport.rsplit_once(':') {
+                Some((h, p)) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => (h, hostport.to_string()),
+                // the docker CLI's default ports
+                _ => (hostport, format!("{hostport}:{}", if tls { 2376 } else { 2375 })),
+            };
             if !tls {
-                return Docker::connect_with_http(endpoint, ANSWER_TIMEOUT_SECS, API_DEFAULT_VERSION)
-                    .map_err(|e| contact_error(engine, endpoint, e));
+                return Ok(Address::Tcp(addr));
             }
             let dir = match std::env::var_os("DOCKER_CERT_PATH").filter(|v| !v.is_empty()) {
                 Some(d) => PathBuf::from(d),
@@ -352,8 +376,13 @@ fn client_for(engine: Engine, endpoint: &str) -> Result<Docker> {
             if let Some(missing) = [&key, &cert, &ca].into_iter().find(|p| !p.is_file()) {
                 return Err(unreachable(format!("TLS certificate {} is missing (set DOCKER_CERT_PATH)", missing.display())));
             }
-            Docker::connect_with_ssl(&format!("tcp://{rest}"), &key, &cert, &ca, ANSWER_TIMEOUT_SECS, API_DEFAULT_VERSION)
-                .map_err(|e| contact_error(engine, endpoint, e))
+            let files = crate::source::registry::tls::CertFiles { cas: vec![ca], client: Some((cert, key)) };
+            let context = format!("cannot connect to the {title} daemon at {endpoint}");
+            let config = crate::source::registry::tls::client_config(&context, &files).map_err(|e| Error::Daemon(e.to_string()))?;
+            let host = host.trim_start_matches('[').trim_end_matches(']');
+            let server = rustls::pki_types::ServerName::try_from(host.to_string())
+                .map_err(|e| unreachable(format!("{host} is no host name for TLS: {e}")))?;
+            Ok(Address::Tls { addr, server, config: Arc::new(config) })
         }
         "ssh" => Err(unreachable(
             "ssh:// hosts are not supported: forward the socket (`ssh -NL /tmp/d.sock:/var/run/docker.sock HOST`) and set DOCKER_HOST=unix:///tmp/d.sock"
@@ -363,39 +392,99 @@ fn client_for(engine: Engine, endpoint: &str) -> Result<Docker> {
     }
 }
 
-/// Why a daemon could not be reached, in one line that says what to do about it.
-fn contact_error(engine: Engine, endpoint: &str, e: bollard::errors::Error) -> Error {
-    let title = engine.title();
-    let why = match (&e, io_kind(&e)) {
-        (bollard::errors::Error::RequestTimeoutError, _) => format!("no answer within {ANSWER_TIMEOUT_SECS} s"),
-        (_, Some(ErrorKind::ConnectionRefused)) => "connection refused (is the daemon running?)".to_string(),
-        (_, Some(ErrorKind::NotFound)) => "no such socket (is the daemon running?)".to_string(),
-        (_, Some(ErrorKind::PermissionDenied)) => {
-            return Error::Daemon(format!(
-                "permission denied on the {title} socket {endpoint}: add your user to the `{}` group, or run as root",
-                engine.scheme()
-            ))
+/// Why `path` is no socket to connect to: missing, a directory, a plain file (a daemon's
+/// socket is what it listens on, not a file someone wrote).
+fn not_a_socket(path: &str) -> std::result::Result<(), String> {
+    use std::os::unix::fs::FileTypeExt;
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == ErrorKind::NotFound => {
+            return Err("no such socket (is the daemon running?)".into())
         }
-        (bollard::errors::Error::DockerResponseServerError { status_code, message }, _) => {
-            format!("it answered {status_code}: {}", one_line(message))
-        }
-        _ => one_line(&error_chain(&e)),
+        // permission and the like: the connect says it in its own words
+        Err(_) => return Ok(()),
     };
-    Error::Daemon(format!(
-        "cannot connect to the {title} daemon at {endpoint}: {why}"
-    ))
+    let t = meta.file_type();
+    let kind = if t.is_socket() {
+        return Ok(());
+    } else if t.is_dir() {
+        "a directory"
+    } else if t.is_file() {
+        "a regular file"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else {
+        "a device"
+    };
+    Err(format!("{path} is {kind}, not a socket"))
 }
 
-/// The first I/O error kind anywhere in the chain of causes.
-fn io_kind(e: &(dyn std::error::Error + 'static)) -> Option<ErrorKind> {
-    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(c) = cur {
-        if let Some(io) = c.downcast_ref::<std::io::Error>() {
-            return Some(io.kind());
+/// Why a request to the daemon failed, in one line: it could not be reached (what to do about
+/// it), or it was reached and its answer to `asked` was wrong (what was wrong).
+fn request_error(engine: Engine, endpoint: &str, asked: &str, e: bollard::errors::Error) -> Error {
+    use bollard::errors::Error as B;
+    let title = engine.title();
+    let reached = |what: String| Error::Daemon(format!("the {title} daemon at {endpoint} {what}"));
+    match transport::stopped(&e) {
+        Some(Stopped::TooLarge) => {
+            return reached(format!(
+                "answered {asked} with more than {} (a daemon's answer is a few KB)",
+                crate::units::human_bytes(transport::REPLY_MAX)
+            ))
         }
-        cur = c.source();
+        Some(Stopped::Idle(secs)) => {
+            return reached(format!(
+                "stopped in the middle of its answer to {asked} (nothing for {secs} s)"
+            ))
+        }
+        None => {}
     }
-    None
+    if let Some(kind) = transport::connect_failure(&e) {
+        let why = match kind {
+            ErrorKind::PermissionDenied => {
+                return Error::Daemon(format!(
+                    "permission denied on the {title} socket {endpoint}: add your user to the `{}` group, or run as root",
+                    engine.scheme()
+                ))
+            }
+            ErrorKind::ConnectionRefused => "connection refused (is the daemon running?)".to_string(),
+            ErrorKind::NotFound => "no such socket (is the daemon running?)".to_string(),
+            _ => one_line(&error_chain(&e)),
+        };
+        return Error::Daemon(format!(
+            "cannot connect to the {title} daemon at {endpoint}: {why}"
+        ));
+    }
+    match &e {
+        B::RequestTimeoutError => reached(format!(
+            "did not answer {asked} within {ANSWER_TIMEOUT_SECS} s"
+        )),
+        B::DockerResponseServerError {
+            status_code,
+            message,
+        } => reached(format!(
+            "answered {asked} with {status_code}: {}",
+            one_line(message)
+        )),
+        B::JsonDataError { message, .. } => reached(format!(
+            "answered {asked} with JSON bathy cannot read: {}",
+            one_line(message)
+        )),
+        B::APIVersionParseError {} => reached(format!(
+            "answered {asked} without an API version bathy can read"
+        )),
+        B::HyperResponseError { err } if err.is_parse() => reached(format!(
+            "answered {asked} with something that is not HTTP ({})",
+            one_line(&err.to_string())
+        )),
+        B::HyperResponseError { err } if err.is_incomplete_message() || err.is_canceled() => {
+            reached(format!("closed the connection before answering {asked}"))
+        }
+        _ => reached(format!(
+            "failed to answer {asked}: {}",
+            one_line(&error_chain(&e))
+        )),
+    }
 }
 
 /// An error and its causes, `a: b: c` (hyper's top-level messages alone say little).
@@ -412,8 +501,33 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     parts.join(": ")
 }
 
+/// A message from the daemon (or about its answer) as one line: whitespace runs as one space,
+/// control characters escaped, cut to a length a terminal line can take.
 fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+    let joined = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    crate::text_fit::shown(&joined, MESSAGE_MAX)
+}
+
+/// Characters of a daemon's message repeated in ours (a 50 MB error is not echoed whole).
+const MESSAGE_MAX: usize = 400;
+
+/// `reference` as one segment of the Docker API's URL: every byte outside the reference
+/// grammar's characters percent-encoded, so none can end the path (`?`, `#`) or climb out of
+/// it (`%2e%2e` stays encoded, `..` never forms). A reference that passed
+/// [`super::reference::is_reference`] comes out unchanged.
+fn url_segment(reference: &str) -> String {
+    let mut out = String::with_capacity(reference.len());
+    for b in reference.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'/' | b':' | b'@' | b'_' | b'-' | b'+') {
+            out.push(b as char);
+        } else if b == b'.' && !out.ends_with('/') && !out.is_empty() {
+            // a dot inside a component; one that starts a segment could begin `..`
+            out.push('.');
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 fn strip_algo(d: &str) -> &str {

@@ -5,6 +5,8 @@ pub mod access;
 pub mod archive;
 #[cfg(feature = "daemon")]
 pub mod daemon;
+#[cfg(feature = "daemon")]
+pub mod daemon_transport;
 pub mod extract;
 #[cfg(feature = "isal")]
 mod inflate;

@@ -53,24 +53,33 @@ impl Target {
             Some((s, r)) => (Some(s), r),
             None => (source, target),
         };
+        let shown = || crate::text_fit::shown(target, crate::text_fit::QUOTE_MAX);
         if rest.is_empty() {
-            return Err(Error::Usage(format!("{target}: no image named")));
+            return Err(Error::Usage(format!("{}: no image named", shown())));
         }
+        let daemon = |engine: Engine| {
+            if !is_reference(rest) {
+                return Err(Error::Usage(format!(
+                    "{}: not an image reference ([HOST[:PORT]/]NAME[:TAG][@DIGEST], or an image id)",
+                    shown()
+                )));
+            }
+            Ok(Target::Daemon {
+                engine,
+                reference: rest.to_string(),
+            })
+        };
         match scheme {
-            Some("docker") => Ok(Target::Daemon {
-                engine: Engine::Docker,
-                reference: rest.to_string(),
-            }),
-            Some("podman") => Ok(Target::Daemon {
-                engine: Engine::Podman,
-                reference: rest.to_string(),
-            }),
+            Some("docker") => daemon(Engine::Docker),
+            Some("podman") => daemon(Engine::Podman),
             Some("registry") => Ok(Target::Registry {
                 reference: rest.to_string(),
             }),
             Some(s) if PATH_SCHEMES.contains(&s) => Ok(Target::Path(PathBuf::from(rest))),
             Some(other) => Err(Error::Usage(format!(
-                "{target}: unknown source {other:?} (use one of: {SOURCES})"
+                "{}: unknown source {:?} (use one of: {SOURCES})",
+                shown(),
+                crate::text_fit::truncate(other, 40)
             ))),
             None => {
                 let p = Path::new(rest);
@@ -88,9 +97,9 @@ impl Target {
     }
 }
 
-/// Whether `s` can name an image in a daemon rather than a file someone mistyped: the shape of
-/// a docker reference (`[host[:port]/]name[:tag][@digest]`, or an image id), and nothing that
-/// only paths have (`./`, a leading `/` or `~`, an archive extension).
+/// Whether `s` can name an image in a daemon rather than a file someone mistyped: a reference
+/// by [`is_reference`], and nothing that only paths have (`./`, a leading `/` or `~`, an
+/// archive extension).
 pub fn looks_like_reference(s: &str) -> bool {
     const ARCHIVE_ENDINGS: &[&str] = &[
         ".tar",
@@ -101,23 +110,26 @@ pub fn looks_like_reference(s: &str) -> bool {
         ".oci",
         ".docker",
     ];
-    if s.starts_with(['/', '.', '~'])
+    let pathish = s.starts_with(['/', '.', '~'])
         || s.ends_with('/')
-        || ARCHIVE_ENDINGS.iter().any(|e| s.ends_with(e))
-    {
-        return false;
-    }
+        || ARCHIVE_ENDINGS.iter().any(|e| s.ends_with(e));
+    !pathish && is_reference(s)
+}
+
+/// The longest repository name, host included (distribution's `NameTotalLengthMax`).
+const NAME_MAX: usize = 255;
+
+/// The distribution reference grammar (`[host[:port]/]path[:tag][@digest]`), or an image id
+/// (64 hex digits, with or without `sha256:`, or a prefix of 12 or more). The one check for
+/// every image reference: `docker://`, `podman://` and `registry://` all pass through it, so
+/// nothing outside the grammar (`..`, `?`, `%`, spaces, control characters) reaches a URL.
+pub fn is_reference(s: &str) -> bool {
     let (rest, digest) = match s.split_once('@') {
         Some((r, d)) => (r, Some(d)),
         None => (s, None),
     };
-    if let Some(d) = digest {
-        let Some((algo, hex)) = d.split_once(':') else {
-            return false;
-        };
-        if algo.is_empty() || hex.len() < 32 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return false;
-        }
+    if digest.is_some_and(|d| !is_digest(d)) {
+        return false;
     }
     // an image id, full or short
     if digest.is_none() {
@@ -133,31 +145,62 @@ pub fn looks_like_reference(s: &str) -> bool {
         Some((n, t)) if !t.contains('/') => (n, Some(t)),
         _ => (rest, None),
     };
-    if let Some(t) = tag {
-        let ok = !t.is_empty()
-            && t.len() <= 128
-            && !t.starts_with(['.', '-'])
+    // `[\w][\w.-]{0,127}`
+    let tag_ok = |t: &str| {
+        t.len() <= 128
             && t.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
-        if !ok {
-            return false;
-        }
+                .next()
+                .is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_')
+            && t.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+    };
+    if name.is_empty() || name.len() > NAME_MAX || tag.is_some_and(|t| !tag_ok(t)) {
+        return false;
     }
     let mut parts: Vec<&str> = name.split('/').collect();
-    // a registry host may carry dots, a port and capitals
+    // the first part is a registry host when it could not be a repository's: it has a dot,
+    // a port or is `localhost`
     if parts.len() > 1 {
         let first = parts[0];
         if first.contains(['.', ':']) || first == "localhost" {
-            let host_ok = first
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':'));
-            if !host_ok {
+            if !is_host(first) {
                 return false;
             }
             parts.remove(0);
         }
     }
     !parts.is_empty() && parts.iter().all(|p| is_path_component(p))
+}
+
+/// `domain-component ('.' domain-component)* [':' port]`, a component being letters, digits
+/// and inner hyphens.
+fn is_host(h: &str) -> bool {
+    let (domain, port) = match h.rsplit_once(':') {
+        Some((d, p)) => (d, Some(p)),
+        None => (h, None),
+    };
+    let component = |c: &str| {
+        !c.is_empty()
+            && !c.starts_with('-')
+            && !c.ends_with('-')
+            && c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    };
+    domain.split('.').all(component)
+        && port
+            .is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// `algorithm:hex`: the algorithm `[A-Za-z][A-Za-z0-9]*` components joined by `+._-`, the hex
+/// at least 32 digits.
+fn is_digest(d: &str) -> bool {
+    let Some((algo, hex)) = d.split_once(':') else {
+        return false;
+    };
+    let algo_ok = algo.split(['+', '.', '_', '-']).all(|c| {
+        c.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
+            && c.bytes().all(|b| b.is_ascii_alphanumeric())
+    });
+    algo_ok && hex.len() >= 32 && hex.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// `[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*`, the grammar of one component of a repository name.
@@ -338,6 +381,36 @@ mod tests {
                 "{bad} should not read as a reference"
             );
         }
+    }
+
+    #[test]
+    fn daemon_references_outside_the_grammar_are_refused() {
+        // these once went into the Docker API's URL as they were: `..` climbed out of
+        // /images/ (to /events, /info) and `?` cut the path
+        let long = format!("docker://{}", "a".repeat(120_000));
+        for bad in [
+            "docker://x/../../events?",
+            "docker://x/../../info?",
+            "podman://x/%2e%2e/info",
+            "docker://app:1 x",
+            "docker://app\n:1",
+            "docker://-x.com/app",
+            "docker://reg.example:port/app",
+            "docker://app@md5:abc",
+            long.as_str(),
+        ] {
+            let e = Target::parse(bad, None).err().map(|e| e.to_string());
+            let e = e.unwrap_or_else(|| panic!("{bad:?} was taken"));
+            assert!(e.contains("not an image reference"), "{e}");
+            assert!(e.len() < 400, "a long reference is cut: {} bytes", e.len());
+            assert!(!e.contains('\n'), "{e}");
+        }
+        assert!(Target::parse("app:1 x", Some("docker")).is_err());
+        // a name of 255 is the longest
+        assert!(is_reference(&"a".repeat(255)));
+        assert!(!is_reference(&"a".repeat(256)));
+        assert!(is_reference("Reg.Example-1.com:5000/a/b:V1_x"));
+        assert!(is_reference(&format!("a@sha256+b64.x:{}", "f".repeat(32))));
     }
 
     #[test]

@@ -111,7 +111,8 @@ pub fn row_text(ex: &Explorer, n: NodeId) -> (String, ChangeMark) {
         s.push_str(if c { "│   " } else { "    " });
     }
     s.push_str(if more { "├── " } else { "└── " });
-    s.push_str(ex.image.paths.name(n));
+    // a name is the image's: a terminal would obey an ESC or CR in it
+    s.push_str(&text_fit::escape_controls(ex.image.paths.name(n)));
     if is_dir && t.is_collapsed(n) {
         s.push_str("/…");
     } else if is_dir {
@@ -196,7 +197,7 @@ const TITLE_PATH_MIN: usize = 24;
 
 /// The cursor's full path for the title (its middle cut when it does not fit).
 fn cursor_title(ex: &Explorer, room: usize) -> Option<Line<'static>> {
-    let mut p = ex.cursor_path()?;
+    let mut p = text_fit::escape_controls(&ex.cursor_path()?).into_owned();
     if ex.tree.is_dir(ex.cx(), ex.tree.cursor) {
         p.push('/');
     }
@@ -217,7 +218,10 @@ pub fn render(f: &mut Frame, area: Rect, list: Rect, ex: &Explorer) {
         LayerMode::ChangesOnly => (S::TREE_TITLE_CHANGES, S::TREE_TITLE_CHANGES_SHORT),
     };
     // the long title while the cursor's path keeps a fair room beside it
-    let path_w = ex.cursor_path().map(|p| cut::width(&p) + 3).unwrap_or(0);
+    let path_w = ex
+        .cursor_path()
+        .map(|p| cut::width(&text_fit::escape_controls(&p)) + 3)
+        .unwrap_or(0);
     let mut title = S::fill(long, &[("n", &layer)]);
     if cut::width(&title) + 4 + path_w.min(TITLE_PATH_MIN) > area.width as usize {
         title = S::fill(short, &[("n", &layer)]);

@@ -317,8 +317,10 @@ struct SourceRef {
     selection: Selection,
 }
 
-/// Write the bytes of one entry to `dir/name`: never over an existing file, never outside `dir`.
-pub fn extract_to(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, String> {
+/// Copy the bytes `src` reads to `dir/name` as they come (a file of any size in bounded
+/// memory): never over an existing file, never outside `dir`; a copy that fails part way
+/// leaves no partial file behind.
+pub fn extract_to(dir: &Path, name: &str, mut src: impl std::io::Read) -> Result<PathBuf, String> {
     use crate::text_fit::escape_controls;
     if name.is_empty() || name == "." || name == ".." || name.contains('/') || name.contains('\0') {
         return Err(S::fill(
@@ -328,7 +330,7 @@ pub fn extract_to(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, Strin
     }
     let target = dir.join(name);
     // create_new: O_EXCL, which also refuses a symlink planted at the name
-    let mut f = match std::fs::OpenOptions::new()
+    let f = match std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .open(&target)
@@ -342,8 +344,13 @@ pub fn extract_to(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, Strin
         }
         Err(e) => return Err(S::fill(S::EXTRACT_FAILED, &[("err", &e.to_string())])),
     };
-    f.write_all(bytes)
-        .map_err(|e| S::fill(S::EXTRACT_FAILED, &[("err", &e.to_string())]))?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, f);
+    let copied = std::io::copy(&mut src, &mut out).and_then(|_| out.flush());
+    if let Err(e) = copied {
+        let _ = std::fs::remove_file(&target);
+        let err = escape_controls(&e.to_string()).into_owned();
+        return Err(S::fill(S::EXTRACT_FAILED, &[("err", &err)]));
+    }
     Ok(target)
 }
 
@@ -358,9 +365,9 @@ fn run_extract(src: SourceRef, e: Effect, tx: Sender<AppEvent>) {
         } = e;
         let msg =
             match crate::source::extract::extract_entry(&src.path, &src.selection, layer, &path) {
-                Ok(bytes) => {
+                Ok(reader) => {
                     let dir = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-                    match extract_to(&dir, &name, &bytes) {
+                    match extract_to(&dir, &name, reader) {
                         Ok(_) => S::fill(
                             S::EXTRACT_DONE,
                             // the real names, escaped: a terminal would drop or obey a
@@ -374,7 +381,10 @@ fn run_extract(src: SourceRef, e: Effect, tx: Sender<AppEvent>) {
                         Err(m) => m,
                     }
                 }
-                Err(err) => S::fill(S::EXTRACT_FAILED, &[("err", &err.to_string())]),
+                Err(err) => S::fill(
+                    S::EXTRACT_FAILED,
+                    &[("err", &escape_controls(&err.to_string()))],
+                ),
             };
         let _ = tx.send(AppEvent::Status(msg));
     });

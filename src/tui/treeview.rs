@@ -937,7 +937,9 @@ impl TreeView {
         }
         let prefix = self.row_prefix_width(cx, n);
         let w = prefix
-            + cx.image.paths.name(n).chars().count()
+            + crate::text_fit::escape_controls(cx.image.paths.name(n))
+                .chars()
+                .count()
             + self.link_suffix(cx, n).chars().count()
             + 2;
         wrapped_lines(w, prefix, self.view_w)
@@ -959,11 +961,15 @@ impl TreeView {
         self.attrs.unwrap_or(self.view_w >= ATTRS_WIDTH + NAME_ROOM)
     }
 
+    /// ` → target` of a symlink, ` link to /target` of a hardlink; control characters escaped.
     pub fn link_suffix(&self, cx: Ctx, n: NodeId) -> String {
+        use crate::text_fit::escape_controls;
         match self.version(cx, n).and_then(|v| entry_of(cx.image, v)) {
-            Some(e) if e.kind == EntryKind::Symlink => format!(" → {}", cx.image.link(e.link)),
+            Some(e) if e.kind == EntryKind::Symlink => {
+                format!(" → {}", escape_controls(cx.image.link(e.link)))
+            }
             Some(e) if e.kind == EntryKind::Hardlink => {
-                format!(" link to /{}", cx.image.link(e.link))
+                format!(" link to /{}", escape_controls(cx.image.link(e.link)))
             }
             _ => String::new(),
         }

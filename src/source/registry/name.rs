@@ -2,7 +2,7 @@
 //! short names expanded (`alpine` → `docker.io/library/alpine:latest`). Parses only; no I/O.
 
 use crate::error::{Error, Result};
-use crate::source::reference::looks_like_reference;
+use crate::source::reference::is_reference;
 
 /// Docker Hub as image names spell it, and the host its API answers on.
 pub const HUB: &str = "docker.io";
@@ -21,8 +21,11 @@ pub struct ImageName {
 impl ImageName {
     /// Read a name the way `docker pull` does; an untagged name means `:latest`.
     pub fn parse(s: &str) -> Result<ImageName> {
-        let bad = |why: &str| Error::Usage(format!("registry://{s}: {why}"));
-        if !looks_like_reference(s) {
+        let bad = |why: &str| {
+            let s = crate::text_fit::shown(s, crate::text_fit::QUOTE_MAX);
+            Error::Usage(format!("registry://{s}: {why}"))
+        };
+        if !is_reference(s) {
             return Err(bad(
                 "not an image name ([HOST[:PORT]/]REPOSITORY[:TAG|@DIGEST])",
             ));
