@@ -1016,7 +1016,7 @@ mod tests {
         assert!(
             e.starts_with(
                 "no explorer action is called \"toggle-wasted-only\" (actions: back, \
-                 close-filter-files, compare-all, compare-layer, down, end, "
+                 close-filter-files, close-viewer, compare-all, compare-layer, down, end, "
             ),
             "{e}"
         );
