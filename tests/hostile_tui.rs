@@ -11,23 +11,7 @@ use bathyscaphe::testkit::{
 };
 use bathyscaphe::tui::{self, state::App, state::Explorer};
 use common::*;
-use ratatui::backend::TestBackend;
 use ratatui::layout::Rect;
-use ratatui::Terminal;
-
-fn screen_text(app: &App, w: u16, h: u16) -> String {
-    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| tui::draw(f, app)).unwrap();
-    let b = t.backend().buffer();
-    let mut s = String::new();
-    for y in 0..b.area.height {
-        for x in 0..b.area.width {
-            s.push_str(b[(x, y)].symbol());
-        }
-        s.push('\n');
-    }
-    s
-}
 
 // a name that sets the terminal's title (ESC ] 0 ; … BEL) and breaks the row (\n): before, the
 // row showed what was left of it (`t]0;pwnedxy`), a name that is not the file's; escaped, the
@@ -48,7 +32,7 @@ fn the_file_tree_shows_control_characters_escaped() {
     let image = load_path(&p, &LoadOptions::default()).unwrap();
     let analysis = Analysis::run(&image);
     let app = App::explorer(Explorer::new(image, analysis), Rect::new(0, 0, 80, 24));
-    let text = screen_text(&app, 80, 24);
+    let text = common::term::text(&common::term::screen(&app, 80, 24));
     for c in ['\x1b', '\x07', '\r'] {
         assert!(!text.contains(c), "raw {c:?} on screen:\n{text}");
     }

@@ -4,6 +4,7 @@
 #![cfg(feature = "tui")]
 #![allow(clippy::unwrap_used)]
 
+mod common;
 use bathyscaphe::pipeline::{self, LoadArgs, LoadConfig, Watch};
 use bathyscaphe::progress::Progress;
 use bathyscaphe::testkit::{ArchiveFormat, Compression, ImageSpec, LayerSpec};
@@ -13,6 +14,7 @@ use bathyscaphe::tui::keys::Scope;
 use bathyscaphe::tui::state::{handle_event, App, AppEvent, Screen};
 use bathyscaphe::tui::treeview::SortOrder;
 use bathyscaphe::tui::{self};
+use common::term::{screen, text};
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use ratatui::backend::TestBackend;
 use ratatui::layout::Rect;
@@ -133,22 +135,6 @@ fn rows(app: &App) -> Vec<String> {
 }
 fn cursor(app: &App) -> String {
     cv(app).cursor_path().unwrap_or("").to_string()
-}
-fn screen(app: &App, w: u16, h: u16) -> Terminal<TestBackend> {
-    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| tui::draw(f, app)).unwrap();
-    t
-}
-fn text(t: &Terminal<TestBackend>) -> String {
-    let b = t.backend().buffer();
-    let mut s = String::new();
-    for y in 0..b.area.height {
-        for x in 0..b.area.width {
-            s.push_str(b[(x, y)].symbol());
-        }
-        s.push('\n');
-    }
-    s
 }
 
 // ---- the comparison the view shows ---------------------------------------------------------

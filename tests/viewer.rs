@@ -4,6 +4,7 @@
 #![cfg(feature = "tui")]
 #![allow(clippy::unwrap_used)]
 
+mod common;
 use bathyscaphe::analysis::capture::why_capture;
 use bathyscaphe::analysis::Analysis;
 use bathyscaphe::source::access::LayerFiles;
@@ -16,11 +17,10 @@ use bathyscaphe::tui::keys::Scope;
 use bathyscaphe::tui::state::{handle_event, App, AppEvent, Explorer};
 use bathyscaphe::tui::treeview::Ctx;
 use bathyscaphe::tui::viewer::{Body, Page, Viewer, MAX_ROW, READ_AHEAD};
-use bathyscaphe::tui::{self};
+
+use common::term::{screen, text};
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
-use ratatui::backend::TestBackend;
 use ratatui::layout::Rect;
-use ratatui::Terminal;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -123,22 +123,6 @@ fn page(a: &App) -> &Page {
         Body::Page(p) => p,
         _ => panic!("not a page"),
     }
-}
-fn screen(a: &App, w: u16, h: u16) -> Terminal<TestBackend> {
-    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| tui::draw(f, a)).unwrap();
-    t
-}
-fn text(t: &Terminal<TestBackend>) -> String {
-    let b = t.backend().buffer();
-    let mut s = String::new();
-    for y in 0..b.area.height {
-        for x in 0..b.area.width {
-            s.push_str(b[(x, y)].symbol());
-        }
-        s.push('\n');
-    }
-    s
 }
 
 // ---- keys: events in, state out ------------------------------------------------------------
