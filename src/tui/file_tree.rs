@@ -297,7 +297,11 @@ pub fn render(f: &mut Frame, area: Rect, list: Rect, ex: &Explorer) {
                 lines.push(Line::styled(c, style));
             }
         } else {
-            lines.push(Line::styled(text, style));
+            // a name deeper than the pane is wide is cut with a sign, never silently
+            lines.push(Line::styled(
+                text_fit::truncate(&text, list.width as usize),
+                style,
+            ));
         }
     }
     lines.truncate(list.height as usize);
