@@ -786,6 +786,27 @@ impl App {
     }
 }
 
+/// An action while the help overlay is open: it scrolls or closes the overlay.
+fn help_action(app: &mut App, action: Action) {
+    let max = super::help::max_scroll(app.size, app.help_scopes());
+    let page = (app.size.height as usize).saturating_sub(6).max(1);
+    let s = app.help_scroll;
+    app.help_scroll = match action {
+        Action::Help | Action::CloseHelp => {
+            app.help = false;
+            0
+        }
+        Action::Up => s.saturating_sub(1),
+        Action::Down => s + 1,
+        Action::PageUp => s.saturating_sub(page),
+        Action::PageDown => s + page,
+        Action::Home => 0,
+        Action::End => max,
+        _ => s,
+    }
+    .min(max);
+}
+
 /// Apply one action.
 pub fn update(app: &mut App, action: Action) {
     if action == Action::Quit {
@@ -793,23 +814,7 @@ pub fn update(app: &mut App, action: Action) {
         return;
     }
     if app.help {
-        let max = super::help::max_scroll(app.size, app.help_scopes());
-        let page = (app.size.height as usize).saturating_sub(6).max(1);
-        let s = app.help_scroll;
-        app.help_scroll = match action {
-            Action::Help | Action::CloseHelp => {
-                app.help = false;
-                0
-            }
-            Action::Up => s.saturating_sub(1),
-            Action::Down => s + 1,
-            Action::PageUp => s.saturating_sub(page),
-            Action::PageDown => s + page,
-            Action::Home => 0,
-            Action::End => max,
-            _ => s,
-        }
-        .min(max);
+        help_action(app, action);
         return;
     }
     if action == Action::Help {
