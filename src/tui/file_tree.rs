@@ -44,15 +44,22 @@ pub fn legend_spans(
     spans
 }
 
-fn legend(ex: &Explorer) -> Line<'static> {
-    let mut spans = legend_spans(&ex.tree.hide, &S::LEGEND, theme::mark);
-    if ex.tree.wasted_only {
-        spans.push(Span::styled(S::WASTED_ONLY, theme::waste()));
-    }
-    if ex.tree.sort == SortOrder::SizeDesc {
-        spans.push(Span::styled(S::SORT_SIZE, theme::label()));
-    }
-    Line::from(spans)
+/// The legend in `room` columns: with the full words, else the short ones (at 80 columns the
+/// pane is 40 wide), else none (never cut without a sign).
+fn legend(ex: &Explorer, room: usize) -> Option<Line<'static>> {
+    [&S::LEGEND, &S::LEGEND_SHORT]
+        .into_iter()
+        .find_map(|labels| {
+            let mut spans = legend_spans(&ex.tree.hide, labels, theme::mark);
+            if ex.tree.wasted_only {
+                spans.push(Span::styled(S::WASTED_ONLY, theme::waste()));
+            }
+            if ex.tree.sort == SortOrder::SizeDesc {
+                spans.push(Span::styled(S::SORT_SIZE, theme::label()));
+            }
+            let line = Line::from(spans);
+            (line.width() <= room).then_some(line)
+        })
 }
 
 /// The filter at the bottom right: being typed (with a cursor), or in force; with how many
@@ -233,16 +240,14 @@ pub fn render(f: &mut Frame, area: Rect, list: Rect, ex: &Explorer) {
         ex.tree.filter_match_count(),
         (area.width as usize).saturating_sub(3),
     );
-    let legend = legend(ex);
     let mut block = Block::default()
         .borders(Borders::ALL)
         .title(title)
         .border_style(theme::border(focused));
     // the legend gives way to the filter when both do not fit
-    if filter
-        .as_ref()
-        .is_none_or(|f| f.width() + legend.width() + 3 <= area.width as usize)
-    {
+    let legend_room =
+        (area.width as usize).saturating_sub(2 + filter.as_ref().map_or(0, |f| f.width() + 1));
+    if let Some(legend) = legend(ex, legend_room) {
         block = block.title_bottom(legend);
     }
     if let Some(p) = cursor_title(ex, room) {

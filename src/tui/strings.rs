@@ -36,6 +36,8 @@ pub const IMG_EFFICIENCY: &str = "dive's efficiency";
 pub const IMG_NO_WASTE: &str = "No wasted bytes: every shipped file is visible at the end.";
 
 pub const LEGEND: [&str; 4] = ["added", "modified", "removed", "unchanged"];
+/// The legend's words where the full ones do not fit (the tree pane at 80 columns).
+pub const LEGEND_SHORT: [&str; 4] = ["add", "mod", "rm", "same"];
 pub const LEGEND_HIDDEN_SUFFIX: &str = " (hidden)";
 pub const FILTER_PROMPT: &str = " Filter: ";
 pub const FILTER_ACTIVE: &str = " filter: ";
