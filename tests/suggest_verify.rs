@@ -167,6 +167,21 @@ fn app_context(dir: &Path, base: &str, cmd: &str) {
     std::fs::write(dir.join("Dockerfile"), dockerfile).expect("write Dockerfile");
 }
 
+/// The base made from the host's shell loaded, and a script app (`/app/serve`) built on it
+/// under a fresh name; the suggestion's image is removed with the daemon's other images.
+fn script_app(name: &str) -> (Daemon, String, tempfile::TempDir, String) {
+    let mut d = Daemon::connect();
+    let base = format!("{}:1", unique("suggest-base"));
+    d.load(&ImageSpec::new(&base).layer(host_base()), &base);
+    let ctx = tmp();
+    app_context(ctx.path(), &base, "[\"/app/serve\"]");
+    let repo = unique(name);
+    let app = format!("{repo}:1");
+    d.build(ctx.path(), &app);
+    d.owns(format!("{repo}-suggested:latest"));
+    (d, base, ctx, app)
+}
+
 fn suggest_verify(image: &str, dir: &Path, smoke: &[&str]) -> std::process::Output {
     let df = dir.join("Dockerfile");
     let mut args = vec![
@@ -188,17 +203,9 @@ fn a_suggestion_is_built_compared_and_smoke_tested_in_both_images() {
     if !require_docker() {
         return;
     }
-    let mut d = Daemon::connect();
-    let base = format!("{}:1", unique("suggest-base"));
-    d.load(&ImageSpec::new(&base).layer(host_base()), &base);
-
     // the script: `--smoke` runs it with arguments in both, exit code and output compared
-    let ctx = tmp();
-    app_context(ctx.path(), &base, "[\"/app/serve\"]");
-    let repo = unique("suggest-serve");
-    let app = format!("{repo}:1");
-    d.build(ctx.path(), &app);
-    d.owns(format!("{repo}-suggested:latest"));
+    let (mut d, base, ctx, app) = script_app("suggest-serve");
+    let repo = app.trim_end_matches(":1");
     let o = suggest_verify(&app, ctx.path(), &["--smoke", "hello 'big world'"]);
     let out = stdout(&o);
     assert_eq!(o.status.code(), Some(0), "{out}{}", stderr(&o));
@@ -247,15 +254,7 @@ fn a_suggestion_that_does_not_build_says_so_and_exits_1() {
     if !require_docker() {
         return;
     }
-    let mut d = Daemon::connect();
-    let base = format!("{}:1", unique("suggest-base"));
-    d.load(&ImageSpec::new(&base).layer(host_base()), &base);
-    let ctx = tmp();
-    app_context(ctx.path(), &base, "[\"/app/serve\"]");
-    let repo = unique("suggest-broken");
-    let app = format!("{repo}:1");
-    d.build(ctx.path(), &app);
-    d.owns(format!("{repo}-suggested:latest"));
+    let (_daemon, _base, ctx, app) = script_app("suggest-broken");
     // the context the suggestion is built from lacks the script the build stage copies
     std::fs::remove_file(ctx.path().join("serve")).expect("remove");
     let o = suggest_verify(&app, ctx.path(), &[]);

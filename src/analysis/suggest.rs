@@ -4,7 +4,7 @@
 //! starts it. Data only: `report::dockerfile_writer` writes the file.
 
 use crate::analysis::capture::{ElfFacts, SHEBANG_TAG};
-use crate::analysis::dockerfile::Dockerfile;
+use crate::analysis::dockerfile::{Dockerfile, Stage};
 use crate::analysis::fsview::FinalFs;
 use crate::analysis::stages::{history_copy_from, history_kind, history_text, infer_base_boundary};
 use crate::analysis::why::WhyReport;
@@ -190,12 +190,18 @@ fn share(part: u64, whole: u64) -> String {
     format!("{:.1} %", part as f64 * 100.0 / whole as f64)
 }
 
+/// The Dockerfile's chain of stages up to `--target` (`None` without a Dockerfile; `Some(None)`
+/// when the target names no stage: that error is reported where the plan starts).
+fn target_chain(opts: &SuggestOptions) -> Option<Option<Vec<&Stage>>> {
+    let df = opts.dockerfile.as_ref()?;
+    Some(df.parsed.chain(opts.target.as_deref()).ok())
+}
+
 /// The stage (or image) the final stage copies build output from: a `COPY --from` in the
 /// target's chain of stages, else in the image's history.
 fn copies_from_a_stage(image: &Image, opts: &SuggestOptions) -> Option<String> {
-    if let Some(df) = &opts.dockerfile {
-        let chain = df.parsed.chain(opts.target.as_deref()).ok()?;
-        return chain
+    if let Some(chain) = target_chain(opts) {
+        return chain?
             .iter()
             .flat_map(|s| s.instructions.iter())
             .find_map(|i| i.from.clone());
@@ -443,9 +449,8 @@ fn runtime_base(
 
 /// The base the build starts from: the target chain's root `FROM`, else the base-name label.
 fn build_base(image: &Image, opts: &SuggestOptions) -> Option<String> {
-    if let Some(df) = &opts.dockerfile {
-        let chain = df.parsed.chain(opts.target.as_deref()).ok()?;
-        return chain
+    if let Some(chain) = target_chain(opts) {
+        return chain?
             .first()
             .map(|s| s.from.clone())
             .filter(|b| is_plain_reference(b) && b != "scratch");
