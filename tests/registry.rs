@@ -54,6 +54,18 @@ impl Setup {
     fn good_config(&self, host: &str) -> PathBuf {
         docker_config(self.path(), host, USER, PASSWORD)
     }
+    /// Push [`big`] as `big:TAG` (gzip) and put a proxy before the registry that sends blobs
+    /// in 16 KiB steps `ms` apart, so a download lasts long enough to be watched.
+    fn push_big_behind_throttle(&self, tag: &str, ms: u64) -> (ImageSpec, Proxy) {
+        let spec = big(&format!("big:{tag}"));
+        self.push("big", tag, &spec, Compression::Gzip);
+        let rules = Rules {
+            throttle: Some(std::time::Duration::from_millis(ms)),
+            ..Default::default()
+        };
+        (spec, Proxy::start(self.pusher.port, rules))
+    }
+
     /// Push `spec` to the open registry as `repo:tag`, OCI media types, layers compressed
     /// with `c`.
     fn push(&self, repo: &str, tag: &str, spec: &ImageSpec, c: Compression) {
@@ -854,16 +866,8 @@ fn a_terminal_sees_each_layer_download_on_stderr() {
     if !common::require_tool(&common::SCRIPT) {
         return;
     }
-    let spec = big("big:4");
-    s.push("big", "4", &spec, Compression::Gzip);
     // 2 MB in 16 KiB steps 10 ms apart: over a second, several ticks of the status line
-    let proxy = Proxy::start(
-        s.pusher.port,
-        Rules {
-            throttle: Some(std::time::Duration::from_millis(10)),
-            ..Default::default()
-        },
-    );
+    let (spec, proxy) = s.push_big_behind_throttle("4", 10);
     let host = proxy.host();
     let cmd = format!(
         "{} registry://{host}/big:4 --insecure-registry {host} --no-cache --json /dev/null",
@@ -907,16 +911,8 @@ fn the_explorer_gauge_shows_each_layer_download() {
     if !common::require_tool(&common::TMUX) {
         return;
     }
-    let spec = big("big:5");
-    s.push("big", "5", &spec, Compression::Gzip);
     // 2 MB in 16 KiB steps 20 ms apart: over two seconds of loading screen
-    let proxy = Proxy::start(
-        s.pusher.port,
-        Rules {
-            throttle: Some(std::time::Duration::from_millis(20)),
-            ..Default::default()
-        },
-    );
+    let (spec, proxy) = s.push_big_behind_throttle("5", 20);
     let host = proxy.host();
     // computed first: compressing 2 MB takes a while in a debug build
     let digest = &layer_digests(&spec, Compression::Gzip)[1];
