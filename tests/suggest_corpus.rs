@@ -259,6 +259,7 @@ fn verify_pair(p: &Pair, extra: &[&str], verdict: &str) -> String {
     args.extend_from_slice(extra);
     let o = run(&args, p.ctx.path());
     let out = stdout(&o);
+    println!("{out}");
     assert_eq!(o.status.code(), Some(0), "{out}{}", stderr(&o));
     let last = out.lines().last().unwrap_or_default();
     assert!(last.starts_with(verdict), "{out}");
@@ -276,6 +277,7 @@ fn verify_pair(p: &Pair, extra: &[&str], verdict: &str) -> String {
         p.multi
     );
     assert!(suggested < original, "{suggested} ≥ {original}\n{out}");
+    println!("{tag}: {suggested} bytes, {ratio:.2}x {} ({multi} bytes)", p.multi);
     std::fs::read_to_string(&written).expect("the suggested Dockerfile is written")
 }
 
