@@ -115,19 +115,19 @@ impl RawInflate {
 
     /// Input bytes taken so far.
     pub fn total_in(&self) -> u64 {
-        self.strm.total_in as u64
+        self.strm.total_in
     }
 
     /// Output bytes given so far.
     pub fn total_out(&self) -> u64 {
-        self.strm.total_out as u64
+        self.strm.total_out
     }
 
     /// The exact position in the input, in bits, after the last call: the bits of the last
     /// byte taken that the decoder has not used yet are subtracted. Only exact at a block
     /// boundary (a call with `stop_at_block` that returned `at_block_boundary`).
     pub fn bit_position(&self) -> u64 {
-        (self.strm.total_in as u64) * 8 - (self.strm.data_type & 7) as u64
+        self.strm.total_in * 8 - (self.strm.data_type & 7) as u64
     }
 
     /// Decodes from `input` into `output`. With `stop_at_block`, returns at the end of each
@@ -222,8 +222,11 @@ mod tests {
             .collect()
     }
 
-    /// Every block boundary of the stream with its bit position and the output so far.
-    fn boundaries(comp: &[u8]) -> (Vec<u8>, Vec<(u64, usize, Vec<u8>)>) {
+    /// A block boundary: its bit position, the output before it, the window there.
+    type Point = (u64, usize, Vec<u8>);
+
+    /// Every block boundary of the stream, and the whole output.
+    fn boundaries(comp: &[u8]) -> (Vec<u8>, Vec<Point>) {
         let mut inf = RawInflate::new().unwrap();
         let mut out = Vec::new();
         let mut points = Vec::new();
