@@ -277,7 +277,10 @@ fn verify_pair(p: &Pair, extra: &[&str], verdict: &str) -> String {
         p.multi
     );
     assert!(suggested < original, "{suggested} ≥ {original}\n{out}");
-    println!("{tag}: {suggested} bytes, {ratio:.2}x {} ({multi} bytes)", p.multi);
+    println!(
+        "{tag}: {suggested} bytes, {ratio:.2}x {} ({multi} bytes)",
+        p.multi
+    );
     std::fs::read_to_string(&written).expect("the suggested Dockerfile is written")
 }
 
