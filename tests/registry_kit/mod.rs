@@ -10,7 +10,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -591,20 +591,26 @@ impl Proxy {
         listener.set_nonblocking(true).expect("nonblocking");
         let seen = Arc::new(Mutex::new(Vec::new()));
         let rules = Arc::new(rules);
-        let stop = Arc::new(AtomicBool::new(false));
+        // the listener is shared so that a cut drops it before the client sees the cut: a
+        // client that reconnects at once is refused, never queued on a listener about to close
+        let listening = Arc::new(Mutex::new(Some(listener)));
         let s = seen.clone();
-        std::thread::spawn(move || {
-            while !stop.load(Ordering::Relaxed) {
-                match listener.accept() {
-                    Ok((conn, _)) => {
-                        let _ = conn.set_nonblocking(false);
-                        let (s, rules, stop) = (s.clone(), rules.clone(), stop.clone());
-                        std::thread::spawn(move || serve(conn, upstream, port, &s, &rules, &stop));
-                    }
-                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
+        std::thread::spawn(move || loop {
+            let accepted = match listening.lock() {
+                Ok(l) => match l.as_ref() {
+                    Some(l) => l.accept(),
+                    None => break,
+                },
+                Err(_) => break,
+            };
+            match accepted {
+                Ok((conn, _)) => {
+                    let _ = conn.set_nonblocking(false);
+                    let (s, rules, l) = (s.clone(), rules.clone(), listening.clone());
+                    std::thread::spawn(move || serve(conn, upstream, port, &s, &rules, &l));
                 }
+                Err(_) => std::thread::sleep(Duration::from_millis(5)),
             }
-            // dropping the listener: connections are refused from here on
         });
         Proxy { port, seen }
     }
@@ -624,7 +630,7 @@ fn serve(
     port: u16,
     seen: &Mutex<Vec<Seen>>,
     rules: &Rules,
-    stop: &AtomicBool,
+    listening: &Mutex<Option<TcpListener>>,
 ) {
     let Some(head) = read_head(&mut conn) else {
         return;
@@ -741,7 +747,10 @@ fn serve(
     if cut {
         if let Some(f) = &rules.on_cut {
             f();
-            stop.store(true, Ordering::Relaxed);
+            // connections are refused from here on
+            if let Ok(mut l) = listening.lock() {
+                l.take();
+            }
         }
     }
     let _ = conn.flush();
