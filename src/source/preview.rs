@@ -159,9 +159,10 @@ fn feed_thread(rx: Receiver<Msg>, done: Arc<AtomicBool>, mut on_partial: impl Fn
         }
         let Some(b) = &mut builder else { continue };
         b.advance();
-        // the first frame needs a layer to show
-        if !b.built.is_empty() && sent != Some(b.built.len()) {
-            sent = Some(b.built.len());
+        // the first frame needs a layer to show; later ones, more read
+        let now = (b.built.len(), b.parsed.len());
+        if !b.built.is_empty() && sent != Some(now) {
+            sent = Some(now);
             on_partial(b.snapshot());
         }
     }
@@ -177,8 +178,7 @@ impl Builder {
                 return;
             };
             let Ok((entries, size_bytes)) =
-                self.interner
-                    .layer_entries(i, &pl, &self.info.archive, lp)
+                self.interner.layer_entries(i, &pl, &self.info.archive, lp)
             else {
                 self.broken = true;
                 return;

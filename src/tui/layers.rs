@@ -52,7 +52,11 @@ fn rows(ex: &Explorer) -> Vec<Row> {
             // while loading: no waste yet, and the layers not shown say why
             Some(ld) if l.index >= ld.loaded => {
                 let read = ld.read.get(l.index).copied().unwrap_or(false);
-                let state = if read { S::LAYER_READ } else { S::LAYER_LOADING };
+                let state = if read {
+                    S::LAYER_READ
+                } else {
+                    S::LAYER_LOADING
+                };
                 let c = human(l.compressed_bytes);
                 [l.index.to_string(), state.to_string(), c, String::new()]
             }

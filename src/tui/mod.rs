@@ -143,8 +143,8 @@ fn draw_loading_details(f: &mut Frame, area: Rect, name: &str, l: &state::Loadin
     if inner.height < 3 || inner.width < 10 {
         return;
     }
-    let downloads = l.progress.downloads();
-    draw_gauge(f, inner, name, &l.progress, &downloads);
+    // the download under way is in the status line, whole: this pane is too narrow for it
+    draw_gauge(f, inner, name, &l.progress, &[]);
 }
 
 /// One image's name, its bar with the bytes read beside it (the main figure: layers are

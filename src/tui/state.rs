@@ -874,11 +874,7 @@ impl App {
     pub fn progress_snapshot(&self) -> Vec<crate::progress::ProgressSnapshot> {
         match &self.screen {
             Screen::Loading { items } => items.iter().map(|(_, p)| p.snapshot()).collect(),
-            Screen::Explore(ex) => ex
-                .loading
-                .iter()
-                .map(|l| l.progress.snapshot())
-                .collect(),
+            Screen::Explore(ex) => ex.loading.iter().map(|l| l.progress.snapshot()).collect(),
             _ => Vec::new(),
         }
     }
@@ -1285,8 +1281,14 @@ pub fn status_text(app: &App) -> Option<String> {
             ],
         );
         let downloads = l.progress.downloads();
-        if let Some(d) = crate::progress::downloads_under_way(&downloads, 1).0.first() {
-            s.push_str(&S::fill(S::LOADING_STATUS_DOWNLOAD, &[("layer", &d.line())]));
+        if let Some(d) = crate::progress::downloads_under_way(&downloads, 1)
+            .0
+            .first()
+        {
+            s.push_str(&S::fill(
+                S::LOADING_STATUS_DOWNLOAD,
+                &[("layer", &d.line())],
+            ));
         }
         Some(s)
     })
