@@ -248,6 +248,24 @@ fn the_whole_image_comes_in_place_keeping_the_users_place() {
     assert_eq!(ex(&a).layer, 3);
 }
 
+/// What lets the explorer keep its place by node: every path of the image so far has the
+/// same id in the whole image.
+#[test]
+fn the_layers_shown_keep_their_node_ids_in_the_whole_image() {
+    let p = half_loaded();
+    let whole = full();
+    assert!(p.image.paths.len() < whole.paths.len());
+    for n in 0..p.image.paths.len() as bathyscaphe::paths::NodeId {
+        assert_eq!(p.image.paths.path(n), whole.paths.path(n), "node {n}");
+    }
+    for (a, b) in p.image.layers.iter().zip(&whole.layers).take(p.loaded) {
+        assert_eq!((a.size_bytes, &a.diff_id), (b.size_bytes, &b.diff_id));
+        let nodes =
+            |l: &bathyscaphe::image::Layer| l.entries.iter().map(|e| e.node).collect::<Vec<_>>();
+        assert_eq!(nodes(a), nodes(b));
+    }
+}
+
 #[test]
 fn a_load_that_fails_after_the_first_frame_ends_with_its_error() {
     let (mut a, _) = app(80, 24);

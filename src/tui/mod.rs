@@ -502,7 +502,7 @@ pub fn run(target: &str, config: &LoadConfig, why: &WhyArgs) -> anyhow::Result<i
 /// The explorer's loader: the image so far as its first layers are read (analysed here, on
 /// the feed's thread), the image and its analysis, then "why is it big", whose options may
 /// load a base image (quietly: the terminal is the explorer's).
-fn load_explorer(
+pub fn load_explorer(
     target: &str,
     config: &LoadConfig,
     why: &WhyArgs,
