@@ -118,7 +118,10 @@ fn copy_of(pl: &ParsedLayer) -> ParsedLayer {
 /// The feed's state: the plan, the layers parsed (by member name) and the run interned.
 struct Builder {
     info: PlanInfo,
+    /// Members parsed and not interned yet (a copy is dropped once its layer is interned).
     parsed: std::collections::HashMap<String, Arc<ParsedLayer>>,
+    /// Every member parsed so far.
+    read: std::collections::HashSet<String>,
     interner: Interner,
     built: Vec<Layer>,
     /// The run stopped at a layer the final load will refuse: nothing more to show.
@@ -137,19 +140,18 @@ fn feed_thread(rx: Receiver<Msg>, done: Arc<AtomicBool>, mut on_partial: impl Fn
                     let mut b = Builder {
                         info: *info,
                         parsed: Default::default(),
+                        read: Default::default(),
                         interner: Interner::default(),
                         built: Vec::new(),
                         broken: false,
                     };
                     for (name, pl) in early.drain(..) {
-                        b.parsed.insert(name, Arc::new(pl));
+                        b.add(name, pl);
                     }
                     builder = Some(b);
                 }
                 Msg::Layer(name, pl) => match &mut builder {
-                    Some(b) => {
-                        b.parsed.insert(name, Arc::new(pl));
-                    }
+                    Some(b) => b.add(name, pl),
                     None => early.push((name, pl)),
                 },
             }
@@ -160,7 +162,7 @@ fn feed_thread(rx: Receiver<Msg>, done: Arc<AtomicBool>, mut on_partial: impl Fn
         let Some(b) = &mut builder else { continue };
         b.advance();
         // the first frame needs a layer to show; later ones, more read
-        let now = (b.built.len(), b.parsed.len());
+        let now = (b.built.len(), b.read.len());
         if !b.built.is_empty() && sent != Some(now) {
             sent = Some(now);
             on_partial(b.snapshot());
@@ -169,6 +171,11 @@ fn feed_thread(rx: Receiver<Msg>, done: Arc<AtomicBool>, mut on_partial: impl Fn
 }
 
 impl Builder {
+    fn add(&mut self, name: String, pl: ParsedLayer) {
+        self.read.insert(name.clone());
+        self.parsed.insert(name, Arc::new(pl));
+    }
+
     /// Intern the layers that extend the run from the first one.
     fn advance(&mut self) {
         while !self.broken && self.built.len() < self.info.plan.layers.len() {
@@ -191,6 +198,13 @@ impl Builder {
             let diff_id = self.info.diff_ids.get(i).cloned();
             self.built
                 .push(new_layer(i, lp, size, &rl, diff_id, entries, size_bytes));
+            // a member listed again later is read once: keep its copy until its last use
+            if !self.info.plan.layers[i + 1..]
+                .iter()
+                .any(|l| l.member == lp.member)
+            {
+                self.parsed.remove(&lp.member);
+            }
         }
     }
 
@@ -221,7 +235,7 @@ impl Builder {
             .plan
             .layers
             .iter()
-            .map(|lp| self.parsed.contains_key(&lp.member))
+            .map(|lp| self.read.contains(&lp.member))
             .collect();
         Partial {
             image: Image {
