@@ -216,11 +216,27 @@ struct Pair {
     multi: String,
 }
 
+/// `.ci/corpus-prebuild` warms the build cache while cargo compiles, holding this lock: wait
+/// until it is done, so an image is never built twice at the same time (a shared lock, taken
+/// and let go: the go and node tests still run side by side).
+fn wait_for_prebuild() {
+    let path = std::env::temp_dir().join("bathy-corpus-build.lock");
+    if let Ok(f) = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+    {
+        let _ = f.lock_shared();
+    }
+}
+
 fn build_pair(lang: &str) -> Option<Pair> {
     if !require_docker() {
         return None;
     }
     let sources = corpus_sources()?;
+    wait_for_prebuild();
     let mut d = Daemon::connect();
     if !ensure_base(&d) {
         return None;
