@@ -84,13 +84,7 @@ pub fn verify(req: &Request, config: &LoadConfig, watch: &Watch) -> Result<Verdi
         h.b.layers
     )];
     let program = &req.plan.program;
-    if let Some(c) = pair
-        .comparison
-        .files
-        .changes
-        .iter()
-        .find(|c| &c.path == program)
-    {
+    if let Some(c) = pair.comparison.files.change(program) {
         match &c.b {
             None => {
                 return Ok(fails(
