@@ -1481,8 +1481,7 @@ mod tests {
                 path_order: 0,
             })
             .collect();
-        for i in 1..nodes.len() {
-            let p = spec[i].1;
+        for (i, &(_, p)) in spec.iter().enumerate().skip(1) {
             nodes[p].children.push(i);
         }
         let by_name: Vec<Vec<usize>> = nodes
