@@ -84,13 +84,7 @@ pub fn verify(req: &Request, config: &LoadConfig, watch: &Watch) -> Result<Verdi
         h.b.layers
     )];
     let program = &req.plan.program;
-    if let Some(c) = pair
-        .comparison
-        .files
-        .changes
-        .iter()
-        .find(|c| &c.path == program)
-    {
+    if let Some(c) = pair.comparison.files.change(program) {
         match &c.b {
             None => {
                 return Ok(fails(
@@ -215,7 +209,10 @@ fn build(conn: &Connection, context: Vec<u8>, tag: &str) -> std::result::Result<
         while let Some(item) = stream.next().await {
             let info = match item {
                 Ok(i) => i,
-                Err(e) => return Err(with_tail(&one_line(&e.to_string()), &tail)),
+                Err(e) => {
+                    let why = conn.request_failed("the build", e).to_string();
+                    return Err(with_tail(&one_line(&why), &tail));
+                }
             };
             if let Some(msg) = info.error_detail.and_then(|d| d.message) {
                 return Err(with_tail(&one_line(&msg), &tail));

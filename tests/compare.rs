@@ -66,6 +66,15 @@ fn load(dir: &Path, name: &str, spec: &ImageSpec, f: ArchiveFormat, c: Compressi
     load_path(&p, &LoadOptions::default()).expect("load archive")
 }
 
+/// The changed paths, in the order of `c.files.changes`.
+fn paths_of(c: &compare::Comparison) -> Vec<String> {
+    c.files
+        .changes
+        .iter()
+        .map(|x| c.files.path(x.node))
+        .collect()
+}
+
 fn compare_specs(a: &ImageSpec, b: &ImageSpec) -> compare::Comparison {
     let t = tmp();
     let ia = load(
@@ -121,13 +130,15 @@ fn shared_prefix_then_a_rebuilt_layer_and_a_new_one() {
 fn final_filesystems_diff_exactly() {
     let (a, b) = pair();
     let c = compare_specs(&a, &b);
+    let paths = paths_of(&c);
     let got: Vec<(&str, FileStatus, Vec<&str>, bool, i64)> = c
         .files
         .changes
         .iter()
-        .map(|x| {
+        .zip(&paths)
+        .map(|(x, path)| {
             (
-                x.path.as_str(),
+                path.as_str(),
                 x.status,
                 x.changed.iter().map(|k| k.as_str()).collect(),
                 x.metadata_only,
@@ -216,11 +227,11 @@ fn diff_tree_rolls_up_by_directory_largest_churn_first() {
         .files
         .dirs_at_depth(1)
         .iter()
-        .map(|n| (n.path.as_str(), n.rollup.churn_bytes()))
+        .map(|n| (n.name.as_str(), n.rollup.churn_bytes()))
         .collect();
     assert_eq!(
         top,
-        vec![("/app", 11300), ("/data", 310), ("/var", 134), ("/etc", 0)]
+        vec![("app", 11300), ("data", 310), ("var", 134), ("etc", 0)]
     );
     let app = c.files.dirs_at_depth(1)[0];
     assert_eq!(
@@ -242,12 +253,12 @@ fn diff_tree_rolls_up_by_directory_largest_churn_first() {
     let collapsed = [rows[0].node].into_iter().collect();
     assert_eq!(c.files.rows(&collapsed)[1].depth, 0);
     // the top changed files by churn
-    let files: Vec<&str> = c
+    let files: Vec<String> = c
         .files
         .top_files()
         .iter()
         .take(3)
-        .map(|f| f.path.as_str())
+        .map(|f| c.files.path(f.node))
         .collect();
     assert_eq!(files, ["/app/server", "/data", "/app/new.txt"]);
 }
@@ -324,11 +335,13 @@ fn a_changed_instruction_pairs_up_and_identical_layers_after_it_are_same() {
             ),
         ]
     );
+    let paths = paths_of(&c);
     let paths: Vec<(&str, FileStatus)> = c
         .files
         .changes
         .iter()
-        .map(|x| (x.path.as_str(), x.status))
+        .zip(&paths)
+        .map(|(x, path)| (path.as_str(), x.status))
         .collect();
     assert_eq!(
         paths,
@@ -355,13 +368,15 @@ fn different_bases_still_diff_correctly_without_a_shared_prefix() {
     let c = compare_specs(&a, &b);
     assert_eq!(c.layers.shared.len(), 0);
     assert_eq!(c.layers.rows[0].status, LayerStatus::Rebuilt);
+    let paths = paths_of(&c);
     let got: Vec<(&str, Vec<&str>, i64)> = c
         .files
         .changes
         .iter()
-        .map(|x| {
+        .zip(&paths)
+        .map(|(x, path)| {
             (
-                x.path.as_str(),
+                path.as_str(),
                 x.changed.iter().map(|k| k.as_str()).collect(),
                 x.delta_bytes,
             )
@@ -380,13 +395,15 @@ fn whiteouts_and_owner_changes_in_the_last_layer() {
             .file_owned("etc/os-release", b"ID=demo\n", 0o644, 1000, 1000),
     );
     let c = compare_specs(&a, &b);
+    let paths = paths_of(&c);
     let got: Vec<(&str, FileStatus, Vec<&str>, bool, i64)> = c
         .files
         .changes
         .iter()
-        .map(|x| {
+        .zip(&paths)
+        .map(|(x, path)| {
             (
-                x.path.as_str(),
+                path.as_str(),
                 x.status,
                 x.changed.iter().map(|k| k.as_str()).collect(),
                 x.metadata_only,
@@ -636,9 +653,129 @@ fn changes_are_found_by_node_in_either_image() {
     let old = ia.paths.lookup("app/old.txt").expect("in A");
     let new = ib.paths.lookup("app/new.txt").expect("in B");
     let conf_b = ib.paths.lookup("etc/conf").expect("in B");
-    assert_eq!(c.files.changes[by_a[&old]].path, "/app/old.txt");
-    assert_eq!(c.files.changes[by_b[&new]].path, "/app/new.txt");
+    assert_eq!(
+        c.files.path(c.files.changes[by_a[&old]].node),
+        "/app/old.txt"
+    );
+    assert_eq!(
+        c.files.path(c.files.changes[by_b[&new]].node),
+        "/app/new.txt"
+    );
     assert!(c.files.changes[by_b[&conf_b]].metadata_only);
     // an unchanged path has no entry
     assert!(!by_b.contains_key(&ib.paths.lookup("usr/bin/tool").expect("in B")));
+}
+
+/// Bytes held by this thread's allocations, and the most it held since [`peak_during`]
+/// started: what one comparison costs, whatever the other tests of this binary allocate.
+mod held {
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::cell::Cell;
+
+    thread_local! {
+        static LIVE: Cell<i64> = const { Cell::new(0) };
+        static PEAK: Cell<i64> = const { Cell::new(0) };
+    }
+
+    fn note(delta: i64) {
+        let _ = LIVE.try_with(|live| {
+            let now = live.get() + delta;
+            live.set(now);
+            let _ = PEAK.try_with(|p| p.set(p.get().max(now)));
+        });
+    }
+
+    pub struct Counting;
+
+    // SAFETY: every call goes to the system allocator unchanged; only sizes are counted.
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+            note(l.size() as i64);
+            unsafe { System.alloc(l) }
+        }
+        unsafe fn alloc_zeroed(&self, l: Layout) -> *mut u8 {
+            note(l.size() as i64);
+            unsafe { System.alloc_zeroed(l) }
+        }
+        unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+            note(-(l.size() as i64));
+            unsafe { System.dealloc(p, l) }
+        }
+        unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
+            note(new as i64 - l.size() as i64);
+            unsafe { System.realloc(p, l, new) }
+        }
+    }
+
+    /// Run `f`; the most bytes this thread held beyond what it held before.
+    pub fn peak_during<R>(f: impl FnOnce() -> R) -> (R, i64) {
+        let start = LIVE.with(Cell::get);
+        PEAK.with(|p| p.set(start));
+        let r = f();
+        (r, PEAK.with(Cell::get) - start)
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: held::Counting = held::Counting;
+
+/// The most bytes comparing A with B (a file under `depth` directories) holds at once,
+/// per directory; with the JSON document written to a sink when `json`.
+fn held_per_directory(depth: usize, json: bool) -> (compare::Comparison, String, i64) {
+    let deep = vec!["d"; depth].join("/");
+    let a = ImageSpec::new("deep:1").layer(base());
+    let b = ImageSpec::new("deep:2")
+        .layer(base())
+        .layer(LayerSpec::new("RUN deep").file_sized(&format!("{deep}/f"), 10, 1));
+    let t = tmp();
+    let (f, c) = (ArchiveFormat::DockerArchive, Compression::None);
+    let (ia, ib) = (
+        load(t.path(), "a.tar", &a, f, c),
+        load(t.path(), "b.tar", &b, f, c),
+    );
+    let (aa, ab) = (Analysis::run(&ia), Analysis::run(&ib));
+    let ((c, text), peak) = held::peak_during(|| {
+        let c = compare::compare(&Side::new(&ia, &aa), &Side::new(&ib, &ab));
+        let text = bathyscaphe::report::compare_text::render(&c);
+        if json {
+            // the JSON lists every path, depth² bytes: written as it is made
+            let doc = bathyscaphe::report::compare_json::build(&c, None);
+            serde_json::to_writer(std::io::sink(), &doc).expect("json to a sink");
+        }
+        (c, text)
+    });
+    (c, text, peak / depth as i64)
+}
+
+#[test]
+fn a_deep_path_costs_memory_linear_in_its_depth() {
+    // B adds one file under 20,000 directories (a 40 KB path, one tar entry, the directories
+    // implicit): 20,001 added paths. Their paths held at once would be
+    // 2 + 4 + … + 40,000 ≈ DEPTH² = 400 MB, 20 KB per directory; a node per directory is a
+    // few hundred bytes.
+    const DEPTH: usize = 20_000;
+    let (c, text, per_dir) = held_per_directory(DEPTH, false);
+    let totals = c.files.totals();
+    assert_eq!(
+        (totals.added, totals.removed, totals.modified),
+        (DEPTH + 1, 0, 0)
+    );
+    assert_eq!(totals.added_bytes, 10);
+    // the root, the directories and the file
+    assert_eq!(c.files.tree.len(), DEPTH + 2);
+    let deep = vec!["d"; DEPTH].join("/");
+    let file = c.files.change(&format!("/{deep}/f")).expect("the file");
+    assert_eq!(c.files.path(file.node).len(), 2 * DEPTH + 2);
+    assert!(text.contains("Files: 20001 added, 0 removed"), "{text}");
+    assert!(
+        per_dir < 4096,
+        "comparing held {per_dir} bytes per directory"
+    );
+    // the JSON too (3,000 deep, as its 18 MB of output take a while to escape in a debug
+    // build): every path held at once would be 3 KB per directory
+    let (_, _, per_dir) = held_per_directory(3_000, true);
+    assert!(
+        per_dir < 2048,
+        "the JSON held {per_dir} bytes per directory"
+    );
 }

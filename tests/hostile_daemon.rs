@@ -94,10 +94,32 @@ fn inspect(conn: &mut UnixStream) {
 /// Headers, then a chunked body of `piece` repeated until the reader hangs up (or 512 MiB);
 /// the bytes written go to `sent`.
 fn endless(conn: &mut UnixStream, status: &str, piece: &[u8], sent: &AtomicU64) {
-    let head = format!(
+    endless_after(conn, status, b"", piece, sent)
+}
+
+/// [`endless`], the body opening with `opening`.
+fn endless_after(
+    conn: &mut UnixStream,
+    status: &str,
+    opening: &[u8],
+    piece: &[u8],
+    sent: &AtomicU64,
+) {
+    let mut head = format!(
         "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
-    );
-    if conn.write_all(head.as_bytes()).is_err() {
+    )
+    .into_bytes();
+    if !opening.is_empty() {
+        head.extend(
+            [
+                format!("{:x}\r\n", opening.len()).as_bytes(),
+                opening,
+                b"\r\n",
+            ]
+            .concat(),
+        );
+    }
+    if conn.write_all(&head).is_err() {
         return;
     }
     let chunk: Vec<u8> = piece.iter().copied().cycle().take(64 << 10).collect();
@@ -391,4 +413,80 @@ fn references_outside_the_grammar_never_reach_the_daemon() {
             .any(|p| p.ends_with("/images/localhost:5000/team/app:v1.2/json")),
         "{paths:?}"
     );
+}
+
+// item 8, the pull's progress: bollard gathers a JSON line until it ends, so a line that never
+// ends grew without bound. Neither the chunk framing's line ends nor those inside an unclosed
+// value end what bollard holds.
+#[test]
+fn a_pull_progress_line_that_never_ends_is_capped() {
+    let cases: [(&[u8], &[u8]); 2] = [(b"{\"status\":\"", b"x"), (b"{\"later\":[", b"1,\n")];
+    for (opening, piece) in cases {
+        let sent = Arc::new(AtomicU64::new(0));
+        let counter = sent.clone();
+        let d = fake(move |path, c| {
+            if path.contains("/images/create") {
+                endless_after(c, "200 OK", opening, piece, &counter);
+            } else if path.ends_with("/version") {
+                version(c);
+            }
+        });
+        let (code, err) = bathy_at(&d.host, &["--pull", "--json", "-", "docker://fake/app:1"]);
+        assert_eq!(code, Some(2), "{err}");
+        assert_eq!(
+            err,
+            format!(
+                "bathy: the Docker daemon at {} sent a line of more than 1.0 MB in its answer to the pull (a progress line is a few hundred bytes)",
+                d.host
+            )
+        );
+        let out = sent.load(Ordering::SeqCst);
+        assert!(out < 16 << 20, "{out} bytes sent before bathy hung up");
+    }
+}
+
+// ... while a long pull of short lines, in chunks that cut lines anywhere, goes through
+#[test]
+fn a_long_pull_progress_of_short_lines_goes_through() {
+    let archive = bathyscaphe::testkit::ImageSpec::new("fake/app:1")
+        .layer(bathyscaphe::testkit::LayerSpec::new("ADD a /").file_sized("a", 5000, 1))
+        .archive(
+            bathyscaphe::testkit::ArchiveFormat::DockerArchive,
+            bathyscaphe::testkit::Compression::None,
+        );
+    let d = fake(move |path, c| {
+        if path.contains("/images/create") {
+            // 4 MB of progress, 48-byte lines in 1000-byte chunks
+            let line = b"{\"status\": \"Downloading\", \"id\":\"0123456789ab\"}\r\n";
+            assert_eq!(line.len(), 48);
+            let body: Vec<u8> = line.iter().copied().cycle().take(48 * 87_381).collect();
+            let mut out = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+            for chunk in body.chunks(1000) {
+                out.extend(format!("{:x}\r\n", chunk.len()).as_bytes());
+                out.extend(chunk);
+                out.extend(b"\r\n");
+            }
+            out.extend(b"0\r\n\r\n");
+            let _ = c.write_all(&out);
+        } else if path.ends_with("/version") {
+            version(c);
+        } else if path.ends_with("/json") {
+            inspect(c);
+        } else if path.ends_with("/get") {
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/x-tar\r\nContent-Length: {}\r\n\r\n",
+                archive.len()
+            );
+            let _ = c.write_all(&[head.as_bytes(), &archive].concat());
+        }
+    });
+    let o = bathy()
+        .args(["--pull", "--json", "-", "docker://fake/app:1"])
+        .env("DOCKER_HOST", &d.host)
+        .env_remove("CI")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(report["image"]["sizeBytes"], 5000, "{report}");
 }

@@ -130,11 +130,11 @@ fn rows(app: &App) -> Vec<String> {
     v.tree
         .rows()
         .iter()
-        .map(|r| v.c.files.tree[r.node].path.clone())
+        .map(|r| v.c.files.path(r.node))
         .collect()
 }
 fn cursor(app: &App) -> String {
-    cv(app).cursor_path().unwrap_or("").to_string()
+    cv(app).cursor_path().unwrap_or_default()
 }
 
 // ---- the comparison the view shows ---------------------------------------------------------

@@ -1348,7 +1348,7 @@ fn grown_files(c: &Comparison) -> Vec<Culprit> {
         .take(TOP_CULPRITS)
         .map(|f| Culprit {
             kind: CulpritKind::Path,
-            name: f.path.clone(),
+            name: c.files.path(f.node),
             bytes: f.delta_bytes.unsigned_abs(),
             layer: f.b.as_ref().and_then(|b| b.layer),
             detail: "grew".to_string(),

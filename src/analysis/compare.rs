@@ -425,11 +425,15 @@ impl ChangeKind {
     }
 }
 
-/// One path that differs.
+/// One path that differs. Its path is its node in [`FileDiff::tree`], spelled out by
+/// [`FileDiff::path`] where it is shown: a change holds no path string, so a path 40,000
+/// directories deep costs a node per directory, not a string per directory.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FileChange {
-    pub path: String,
+    /// Index into [`FileDiff::tree`].
+    #[serde(skip)]
+    pub node: usize,
     pub status: FileStatus,
     pub a: Option<FileState>,
     pub b: Option<FileState>,
@@ -496,6 +500,15 @@ impl Rollup {
     pub fn changes(&self) -> usize {
         self.added + self.removed + self.modified
     }
+    fn absorb(&mut self, o: &Rollup) {
+        self.added += o.added;
+        self.removed += o.removed;
+        self.modified += o.modified;
+        self.metadata_only += o.metadata_only;
+        self.added_bytes += o.added_bytes;
+        self.removed_bytes += o.removed_bytes;
+        self.delta_bytes += o.delta_bytes;
+    }
     fn add(&mut self, c: &FileChange) {
         match c.status {
             FileStatus::Added => self.added += 1,
@@ -518,7 +531,6 @@ impl Rollup {
 #[serde(rename_all = "camelCase")]
 pub struct DiffNode {
     pub name: String,
-    pub path: String,
     pub depth: usize,
     pub parent: Option<usize>,
     /// Children, largest churn first, then by name.
@@ -529,6 +541,10 @@ pub struct DiffNode {
     pub is_dir: bool,
     /// This path and everything below it.
     pub rollup: Rollup,
+    /// Position of this node's path among the tree's paths compared as strings (`/a`, `/a-b`,
+    /// `/a/b`): the order of ties in the reports, without building the strings.
+    #[serde(skip)]
+    pub path_order: u32,
 }
 
 /// One row of the flattened diff tree, in display order.
@@ -565,11 +581,27 @@ pub struct FileMove {
     pub to_bytes: u64,
 }
 
-fn file_name(path: &str) -> &str {
-    path.rsplit('/').next().unwrap_or(path)
+/// `/a/b/c` for a node of the diff tree; `/` for its root. Linear in the path's length.
+fn node_path(tree: &[DiffNode], node: usize) -> String {
+    let mut names = Vec::new();
+    let mut cur = node;
+    while let Some(p) = tree.get(cur).and_then(|n| n.parent) {
+        names.push(tree[cur].name.as_str());
+        cur = p;
+    }
+    if names.is_empty() {
+        return "/".to_string();
+    }
+    let mut out = String::with_capacity(names.iter().map(|n| n.len() + 1).sum());
+    for n in names.iter().rev() {
+        out.push('/');
+        out.push_str(n);
+    }
+    out
 }
 
-fn find_moves(changes: &[FileChange]) -> Vec<FileMove> {
+fn find_moves(changes: &[FileChange], tree: &[DiffNode]) -> Vec<FileMove> {
+    let file_name = |c: &FileChange| tree[c.node].name.as_str();
     let file = |s: &Option<FileState>| s.as_ref().filter(|x| x.kind == EntryKind::File).cloned();
     let mut by_content: HashMap<(u64, u64), Vec<usize>> = HashMap::new();
     let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
@@ -578,7 +610,7 @@ fn find_moves(changes: &[FileChange]) -> Vec<FileMove> {
             if a.hash != 0 && a.size > 0 {
                 by_content.entry((a.size, a.hash)).or_default().push(i);
             }
-            by_name.entry(file_name(&c.path)).or_default().push(i);
+            by_name.entry(file_name(c)).or_default().push(i);
         }
     }
     let mut used: HashSet<usize> = HashSet::new();
@@ -592,7 +624,7 @@ fn find_moves(changes: &[FileChange]) -> Vec<FileMove> {
             .flatten()
             .and_then(|v| v.iter().copied().find(|i| !used.contains(i)));
         let pick = same.map(|i| (i, true)).or_else(|| {
-            match by_name.get(file_name(&c.path)).map(Vec::as_slice) {
+            match by_name.get(file_name(c)).map(Vec::as_slice) {
                 Some([only]) if !used.contains(only) => Some((*only, false)),
                 _ => None,
             }
@@ -601,8 +633,8 @@ fn find_moves(changes: &[FileChange]) -> Vec<FileMove> {
             used.insert(i);
             let from = &changes[i];
             out.push(FileMove {
-                from: from.path.clone(),
-                to: c.path.clone(),
+                from: node_path(tree, from.node),
+                to: node_path(tree, c.node),
                 same_content,
                 from_bytes: from.a.as_ref().map_or(0, FileState::bytes),
                 to_bytes: b.bytes(),
@@ -616,6 +648,11 @@ fn find_moves(changes: &[FileChange]) -> Vec<FileMove> {
 impl FileDiff {
     pub fn totals(&self) -> &Rollup {
         &self.tree[0].rollup
+    }
+
+    /// The path of a node of [`FileDiff::tree`] (`/` for the root), built when asked for.
+    pub fn path(&self, node: usize) -> String {
+        node_path(&self.tree, node)
     }
 
     /// The tree flattened depth-first (children by impact), skipping the children of nodes in
@@ -649,7 +686,9 @@ impl FileDiff {
             .iter()
             .filter(|n| n.depth == depth && n.is_dir)
             .collect();
-        v.sort_by(|x, y| by_impact(&x.rollup, &y.rollup).then_with(|| x.path.cmp(&y.path)));
+        v.sort_by(|x, y| {
+            by_impact(&x.rollup, &y.rollup).then_with(|| x.path_order.cmp(&y.path_order))
+        });
         v
     }
 
@@ -671,7 +710,11 @@ impl FileDiff {
                         .unsigned_abs()
                         .cmp(&x.delta_bytes.unsigned_abs())
                 })
-                .then_with(|| x.path.cmp(&y.path))
+                .then_with(|| {
+                    self.tree[x.node]
+                        .path_order
+                        .cmp(&self.tree[y.node].path_order)
+                })
         });
         v
     }
@@ -693,10 +736,16 @@ impl FileDiff {
 
     /// The change at a path, if it changed.
     pub fn change(&self, path: &str) -> Option<&FileChange> {
-        self.changes
-            .binary_search_by(|c| path_cmp(&c.path, path))
-            .ok()
-            .map(|i| &self.changes[i])
+        let mut cur = 0;
+        for comp in path.split('/').filter(|s| !s.is_empty()) {
+            cur = *self
+                .tree
+                .get(cur)?
+                .children
+                .iter()
+                .find(|&&c| self.tree[c].name == comp)?;
+        }
+        self.tree.get(cur)?.change.map(|i| &self.changes[i])
     }
 }
 
@@ -709,11 +758,6 @@ fn by_impact(x: &Rollup, y: &Rollup) -> Ordering {
                 .cmp(&x.delta_bytes.unsigned_abs())
         })
         .then_with(|| y.changes().cmp(&x.changes()))
-}
-
-/// Paths compared component by component (`/a/b` before `/a-b`), as trees list them.
-fn path_cmp(x: &str, y: &str) -> Ordering {
-    x.split('/').cmp(y.split('/'))
 }
 
 /// Maps nodes of one path table to the same paths in another, memoised by ancestor.
@@ -732,20 +776,25 @@ impl<'a> NodeMap<'a> {
         }
     }
     fn map(&mut self, n: NodeId) -> Option<NodeId> {
-        if n == ROOT {
-            return Some(ROOT);
-        }
-        if let Some(&r) = self.memo.get(&n) {
-            return r;
-        }
-        let r = match self.from.parent(n) {
-            Some(p) => self
-                .map(p)
-                .and_then(|tp| self.to.child(tp, self.from.name(n))),
-            None => None,
+        // up to the nearest ancestor already mapped, then back down (a loop, not recursion:
+        // paths can be tens of thousands of directories deep)
+        let mut chain = Vec::new();
+        let mut cur = n;
+        let mut to = loop {
+            if cur == ROOT {
+                break Some(ROOT);
+            }
+            if let Some(&r) = self.memo.get(&cur) {
+                break r;
+            }
+            chain.push(cur);
+            cur = self.from.parent(cur).unwrap_or(ROOT);
         };
-        self.memo.insert(n, r);
-        r
+        for &c in chain.iter().rev() {
+            to = to.and_then(|tp| self.to.child(tp, self.from.name(c)));
+            self.memo.insert(c, to);
+        }
+        to
     }
 }
 
@@ -808,7 +857,7 @@ fn differences(a: &FileState, b: &FileState) -> Vec<ChangeKind> {
     v
 }
 
-fn file_diff(a: &Side, b: &Side, k: usize) -> FileDiff {
+fn file_diff<'a>(a: &Side<'a>, b: &Side<'a>, k: usize) -> FileDiff {
     let (ia, ib) = (a.image, b.image);
     let (ma, mb) = (&a.analysis.merged, &b.analysis.merged);
     let mut a_to_b = NodeMap::new(&ia.paths, &ib.paths);
@@ -842,15 +891,11 @@ fn file_diff(a: &Side, b: &Side, k: usize) -> FileDiff {
         }
     }
     let candidates = pairs.len();
+    let mut tree = TreeBuilder::new(&ia.paths, &ib.paths);
     let mut changes = Vec::new();
     for (na, nb) in pairs {
         let sa = final_state(ia, ma, na);
         let sb = final_state(ib, mb, nb);
-        let path = match (na, nb) {
-            (Some(n), _) => ia.paths.path(n),
-            (None, Some(n)) => ib.paths.path(n),
-            (None, None) => continue,
-        };
         let (status, changed) = match (&sa, &sb) {
             (None, None) => continue,
             (None, Some(_)) => (FileStatus::Added, Vec::new()),
@@ -863,6 +908,9 @@ fn file_diff(a: &Side, b: &Side, k: usize) -> FileDiff {
                 (FileStatus::Modified, d)
             }
         };
+        let Some(node) = tree.node_of(na, nb) else {
+            continue;
+        };
         let metadata_only =
             status == FileStatus::Modified && !changed.iter().any(|c| c.is_substantive());
         let delta_bytes = delta(
@@ -870,7 +918,7 @@ fn file_diff(a: &Side, b: &Side, k: usize) -> FileDiff {
             sb.as_ref().map_or(0, FileState::bytes),
         );
         changes.push(FileChange {
-            path,
+            node,
             status,
             a: sa,
             b: sb,
@@ -881,9 +929,8 @@ fn file_diff(a: &Side, b: &Side, k: usize) -> FileDiff {
             node_b: nb,
         });
     }
-    changes.sort_by(|x, y| path_cmp(&x.path, &y.path));
-    let tree = build_tree(&changes);
-    let moves = find_moves(&changes);
+    let tree = tree.finish(&mut changes);
+    let moves = find_moves(&changes, &tree);
     FileDiff {
         changes,
         tree,
@@ -892,75 +939,199 @@ fn file_diff(a: &Side, b: &Side, k: usize) -> FileDiff {
     }
 }
 
-fn build_tree(changes: &[FileChange]) -> Vec<DiffNode> {
-    let mut nodes = vec![DiffNode {
-        name: String::new(),
-        path: "/".into(),
-        depth: 0,
-        parent: None,
-        children: Vec::new(),
-        change: None,
-        is_dir: true,
-        rollup: Rollup::default(),
-    }];
-    let mut index: HashMap<(usize, String), usize> = HashMap::new();
-    for (ci, c) in changes.iter().enumerate() {
-        let mut cur = 0usize;
-        nodes[0].rollup.add(c);
-        let comps: Vec<&str> = c.path.split('/').filter(|s| !s.is_empty()).collect();
-        for (d, comp) in comps.iter().enumerate() {
-            let key = (cur, comp.to_string());
-            let next = match index.get(&key) {
+/// Builds the diff tree from the changed nodes of both path tables: a changed path's node is
+/// found from its nearest ancestor already in the tree (memoised per table), so the work is
+/// one step per tree node, however deep the paths.
+struct TreeBuilder<'a> {
+    paths_a: &'a PathTable,
+    paths_b: &'a PathTable,
+    nodes: Vec<DiffNode>,
+    /// (parent, name) → node: the same path reached from A's table or from B's.
+    index: HashMap<(usize, &'a str), usize>,
+    of_a: HashMap<NodeId, usize>,
+    of_b: HashMap<NodeId, usize>,
+}
+
+impl<'a> TreeBuilder<'a> {
+    fn new(paths_a: &'a PathTable, paths_b: &'a PathTable) -> Self {
+        TreeBuilder {
+            paths_a,
+            paths_b,
+            nodes: vec![DiffNode {
+                name: String::new(),
+                depth: 0,
+                parent: None,
+                children: Vec::new(),
+                change: None,
+                is_dir: true,
+                rollup: Rollup::default(),
+                path_order: 0,
+            }],
+            index: HashMap::new(),
+            of_a: HashMap::new(),
+            of_b: HashMap::new(),
+        }
+    }
+
+    /// The tree node of a changed path (its node in A's table, B's, or both), created with
+    /// its missing ancestors.
+    fn node_of(&mut self, na: Option<NodeId>, nb: Option<NodeId>) -> Option<usize> {
+        match (na, nb) {
+            (Some(a), b) => {
+                let n = self.node_in(true, a);
+                if let Some(b) = b {
+                    self.of_b.insert(b, n);
+                }
+                Some(n)
+            }
+            (None, Some(b)) => Some(self.node_in(false, b)),
+            (None, None) => None,
+        }
+    }
+
+    fn node_in(&mut self, in_a: bool, id: NodeId) -> usize {
+        let (paths, memo) = if in_a {
+            (self.paths_a, &mut self.of_a)
+        } else {
+            (self.paths_b, &mut self.of_b)
+        };
+        let mut chain = Vec::new();
+        let mut cur = id;
+        let mut at = loop {
+            if cur == ROOT {
+                break 0;
+            }
+            if let Some(&n) = memo.get(&cur) {
+                break n;
+            }
+            chain.push(cur);
+            cur = paths.parent(cur).unwrap_or(ROOT);
+        };
+        for &c in chain.iter().rev() {
+            let name = paths.name(c);
+            let next = match self.index.get(&(at, name)) {
                 Some(&n) => n,
                 None => {
-                    let n = nodes.len();
-                    let path = if cur == 0 {
-                        format!("/{comp}")
-                    } else {
-                        format!("{}/{comp}", nodes[cur].path)
-                    };
-                    nodes.push(DiffNode {
-                        name: comp.to_string(),
-                        path,
-                        depth: d + 1,
-                        parent: Some(cur),
+                    let n = self.nodes.len();
+                    let depth = self.nodes[at].depth + 1;
+                    self.nodes.push(DiffNode {
+                        name: name.to_string(),
+                        depth,
+                        parent: Some(at),
                         children: Vec::new(),
                         change: None,
                         is_dir: true,
                         rollup: Rollup::default(),
+                        path_order: 0,
                     });
-                    nodes[cur].children.push(n);
-                    index.insert(key, n);
+                    self.nodes[at].children.push(n);
+                    self.index.insert((at, name), n);
                     n
                 }
             };
-            nodes[next].rollup.add(c);
-            cur = next;
+            memo.insert(c, next);
+            at = next;
         }
-        nodes[cur].change = Some(ci);
-        nodes[cur].is_dir = c.is_dir() || !nodes[cur].children.is_empty();
+        at
     }
-    // a node that gained children after its own change was recorded is a directory
-    for n in nodes.iter_mut() {
-        if !n.children.is_empty() {
-            n.is_dir = true;
+
+    /// Sort `changes` in path order (component by component, as trees list them), point the
+    /// nodes at them, sum the rollups bottom-up and order every node's children by impact.
+    fn finish(self, changes: &mut [FileChange]) -> Vec<DiffNode> {
+        let mut nodes = self.nodes;
+        let by_name: Vec<Vec<usize>> = nodes
+            .iter()
+            .map(|n| {
+                let mut ch = n.children.clone();
+                ch.sort_by(|&x, &y| nodes[x].name.cmp(&nodes[y].name));
+                ch
+            })
+            .collect();
+        let tree_order = preorder(&by_name);
+        for (n, o) in string_order(&nodes, &by_name).into_iter().enumerate() {
+            nodes[n].path_order = o;
         }
+        changes.sort_by_key(|c| tree_order[c.node]);
+        for (i, c) in changes.iter().enumerate() {
+            let n = &mut nodes[c.node];
+            n.change = Some(i);
+            n.is_dir = c.is_dir() || !n.children.is_empty();
+            n.rollup.add(c);
+        }
+        // a parent is created before its children: one backward pass sums every subtree
+        for n in (1..nodes.len()).rev() {
+            if let Some(p) = nodes[n].parent {
+                let r = nodes[n].rollup.clone();
+                nodes[p].rollup.absorb(&r);
+            }
+        }
+        let order: Vec<Vec<usize>> = nodes
+            .iter()
+            .map(|n| {
+                let mut ch = n.children.clone();
+                ch.sort_by(|&x, &y| {
+                    by_impact(&nodes[x].rollup, &nodes[y].rollup)
+                        .then_with(|| nodes[x].name.cmp(&nodes[y].name))
+                });
+                ch
+            })
+            .collect();
+        for (n, ch) in nodes.iter_mut().zip(order) {
+            n.children = ch;
+        }
+        nodes
     }
-    let order: Vec<Vec<usize>> = nodes
-        .iter()
-        .map(|n| {
-            let mut ch = n.children.clone();
-            ch.sort_by(|&x, &y| {
-                by_impact(&nodes[x].rollup, &nodes[y].rollup)
-                    .then_with(|| nodes[x].name.cmp(&nodes[y].name))
-            });
-            ch
-        })
-        .collect();
-    for (n, ch) in nodes.iter_mut().zip(order) {
-        n.children = ch;
+}
+
+/// Rank of each node in a depth-first walk, children in name order: paths compared component
+/// by component (`/a/b` before `/a-b`).
+fn preorder(children: &[Vec<usize>]) -> Vec<u32> {
+    let mut rank = vec![0u32; children.len()];
+    let mut next = 0u32;
+    let mut stack = vec![0usize];
+    while let Some(n) = stack.pop() {
+        rank[n] = next;
+        next += 1;
+        stack.extend(children[n].iter().rev());
     }
-    nodes
+    rank
+}
+
+/// Rank of each node's path among all the tree's paths compared as strings (`/a`, `/a-b`,
+/// `/a/b`: `-` sorts before `/`, so a subtree is not one run). Among siblings, a node's own
+/// path sorts by its name and the paths below it by its name and `/`; placing those keys in
+/// order, level by level, places every path.
+fn string_order(nodes: &[DiffNode], children: &[Vec<usize>]) -> Vec<u32> {
+    let key = |&(n, below): &(usize, bool)| {
+        nodes[n]
+            .name
+            .bytes()
+            .chain(below.then_some(b'/'))
+            .collect::<Vec<u8>>()
+    };
+    let mut rank = vec![0u32; nodes.len()];
+    let mut next = 1u32; // the root, `/`, is first
+                         // (node, below): the node's own path, or the paths below it
+    let mut stack: Vec<(usize, bool)> = vec![(0, true)];
+    while let Some((n, below)) = stack.pop() {
+        if !below {
+            rank[n] = next;
+            next += 1;
+            continue;
+        }
+        let mut items: Vec<((usize, bool), Vec<u8>)> = children[n]
+            .iter()
+            .flat_map(|&c| {
+                let own = (c, false);
+                let sub = (!children[c].is_empty()).then_some((c, true));
+                std::iter::once(own).chain(sub)
+            })
+            .map(|it| (it, key(&it)))
+            .collect();
+        items.sort_by(|x, y| x.1.cmp(&y.1));
+        stack.extend(items.into_iter().rev().map(|(it, _)| it));
+    }
+    rank
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1284,8 +1455,62 @@ mod tests {
     }
 
     #[test]
-    fn paths_sort_component_by_component() {
-        assert_eq!(path_cmp("/a/b", "/a-b"), Ordering::Less);
-        assert_eq!(path_cmp("/a", "/a/b"), Ordering::Less);
+    fn tree_orders_match_the_paths_compared_by_component_and_as_strings() {
+        // /, /a, /a/b, /a/b/c, /a-b, /a.b, /a-b/x, /b
+        let spec: &[(&str, usize)] = &[
+            ("", 0),
+            ("a", 0),
+            ("b", 1),
+            ("c", 2),
+            ("a-b", 0),
+            ("a.b", 0),
+            ("x", 4),
+            ("b", 0),
+        ];
+        let mut nodes: Vec<DiffNode> = spec
+            .iter()
+            .enumerate()
+            .map(|(i, &(name, parent))| DiffNode {
+                name: name.into(),
+                depth: 0,
+                parent: (i > 0).then_some(parent),
+                children: Vec::new(),
+                change: None,
+                is_dir: true,
+                rollup: Rollup::default(),
+                path_order: 0,
+            })
+            .collect();
+        for (i, &(_, p)) in spec.iter().enumerate().skip(1) {
+            nodes[p].children.push(i);
+        }
+        let by_name: Vec<Vec<usize>> = nodes
+            .iter()
+            .map(|n| {
+                let mut c = n.children.clone();
+                c.sort_by(|&x, &y| nodes[x].name.cmp(&nodes[y].name));
+                c
+            })
+            .collect();
+        let paths: Vec<String> = (0..nodes.len()).map(|n| node_path(&nodes, n)).collect();
+        let sorted_by = |rank: Vec<u32>| {
+            let mut v: Vec<usize> = (0..nodes.len()).collect();
+            v.sort_by_key(|&n| rank[n]);
+            v.into_iter().map(|n| paths[n].as_str()).collect::<Vec<_>>()
+        };
+        let mut as_strings: Vec<&str> = paths.iter().map(String::as_str).collect();
+        as_strings.sort();
+        assert_eq!(sorted_by(string_order(&nodes, &by_name)), as_strings);
+        assert_eq!(
+            as_strings,
+            ["/", "/a", "/a-b", "/a-b/x", "/a.b", "/a/b", "/a/b/c", "/b"]
+        );
+        let mut by_component: Vec<&str> = paths.iter().map(String::as_str).collect();
+        by_component.sort_by(|x, y| x.split('/').cmp(y.split('/')));
+        assert_eq!(sorted_by(preorder(&by_name)), by_component);
+        assert_eq!(
+            by_component,
+            ["/", "/a", "/a/b", "/a/b/c", "/a-b", "/a-b/x", "/a.b", "/b"]
+        );
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::analysis::ci_rules::{Evaluation, Status};
 use crate::analysis::compare::{
-    Comparison, FileChange, Headline, LayerDiff, LeftoverDiff, PackageDiff, Rollup,
+    Comparison, FileChange, FileDiff, Headline, LayerDiff, LeftoverDiff, PackageDiff, Rollup,
 };
 use crate::report::ci::{compare_causes, compare_measured, compare_rules};
 use serde::Serialize;
@@ -29,15 +29,51 @@ pub struct FilesOut<'a> {
     pub totals: &'a Rollup,
     /// Every directory with changes under it, largest churn first.
     pub directories: Vec<DirOut<'a>>,
-    pub changes: &'a [FileChange],
+    pub changes: ChangesOut<'a>,
+}
+
+/// A node's path, spelled out only while it is written: the document never holds every
+/// path at once (a deep tree's paths add up to the square of its depth).
+pub struct PathOut<'a> {
+    files: &'a FileDiff,
+    node: usize,
+}
+
+impl Serialize for PathOut<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.files.path(self.node))
+    }
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DirOut<'a> {
-    pub path: &'a str,
+    pub path: PathOut<'a>,
     #[serde(flatten)]
     pub rollup: &'a Rollup,
+}
+
+/// Every changed path, in path order: its path, then the change.
+pub struct ChangesOut<'a>(&'a FileDiff);
+
+#[derive(Serialize)]
+struct ChangeOut<'a> {
+    path: PathOut<'a>,
+    #[serde(flatten)]
+    change: &'a FileChange,
+}
+
+impl Serialize for ChangesOut<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let files = self.0;
+        s.collect_seq(files.changes.iter().map(|c| ChangeOut {
+            path: PathOut {
+                files,
+                node: c.node,
+            },
+            change: c,
+        }))
+    }
 }
 
 #[derive(Serialize)]
@@ -95,12 +131,14 @@ fn ci_out(e: &Evaluation) -> CiOut {
 }
 
 pub fn build<'a>(c: &'a Comparison, ci: Option<&Evaluation>) -> CompareDoc<'a> {
-    let mut dirs: Vec<_> = c.files.tree.iter().skip(1).filter(|n| n.is_dir).collect();
-    dirs.sort_by(|x, y| {
-        y.rollup
+    let tree = &c.files.tree;
+    let mut dirs: Vec<usize> = (1..tree.len()).filter(|&n| tree[n].is_dir).collect();
+    dirs.sort_by(|&x, &y| {
+        tree[y]
+            .rollup
             .churn_bytes()
-            .cmp(&x.rollup.churn_bytes())
-            .then_with(|| x.path.cmp(&y.path))
+            .cmp(&tree[x].rollup.churn_bytes())
+            .then_with(|| tree[x].path_order.cmp(&tree[y].path_order))
     });
     CompareDoc {
         version: env!("CARGO_PKG_VERSION"),
@@ -112,11 +150,14 @@ pub fn build<'a>(c: &'a Comparison, ci: Option<&Evaluation>) -> CompareDoc<'a> {
             directories: dirs
                 .into_iter()
                 .map(|n| DirOut {
-                    path: &n.path,
-                    rollup: &n.rollup,
+                    path: PathOut {
+                        files: &c.files,
+                        node: n,
+                    },
+                    rollup: &tree[n].rollup,
                 })
                 .collect(),
-            changes: &c.files.changes,
+            changes: ChangesOut(&c.files),
         },
         packages: &c.packages,
         leftovers: &c.leftovers,

@@ -3,8 +3,8 @@
 //! size, packages, leftovers.
 
 use crate::analysis::compare::{
-    ChangeKind, Comparison, DiffNode, FileChange, FileDiff, FileStatus, LayerDiff, LayerPair,
-    LayerStatus, LeftoverDiff, PackageDiff,
+    ChangeKind, Comparison, FileChange, FileDiff, FileStatus, LayerDiff, LayerPair, LayerStatus,
+    LeftoverDiff, PackageDiff,
 };
 use crate::text_fit::{escape_controls as esc, shown};
 use crate::units::{human_bytes, human_delta};
@@ -209,8 +209,8 @@ fn signed(n: u64, sign: char) -> String {
     }
 }
 
-fn dir_line(s: &mut String, n: &DiffNode, indent: usize) {
-    let r = &n.rollup;
+fn dir_line(s: &mut String, f: &FileDiff, node: usize, indent: usize) {
+    let r = &f.tree[node].rollup;
     let mut counts = Vec::new();
     for (k, w) in [
         (r.added, "added"),
@@ -228,7 +228,7 @@ fn dir_line(s: &mut String, n: &DiffNode, indent: usize) {
         signed(r.removed_bytes, '-'),
         human_delta(r.delta_bytes),
         "",
-        esc(n.path.trim_end_matches('/')),
+        esc(&f.path(node)),
         counts.join(", "),
         indent = indent * 2
     );
@@ -251,7 +251,7 @@ fn dirs(s: &mut String, c: &Comparison, node: usize, level: usize, total: u64) {
         })
         .collect();
     for &k in kids.iter().take(per) {
-        dir_line(s, &tree[k], level);
+        dir_line(s, &c.files, k, level);
         dirs(s, c, k, level + 1, total);
     }
     if level == 0 && kids.len() > per {
@@ -389,7 +389,7 @@ fn largest_changes(s: &mut String, f: &FileDiff) {
                 s,
                 "  {:>10}  {}  ({})",
                 human_delta(x.delta_bytes),
-                esc(&x.path),
+                esc(&f.path(x.node)),
                 change_note(x)
             );
         }
@@ -407,7 +407,7 @@ fn metadata_changes(s: &mut String, f: &FileDiff) {
     let _ = writeln!(s);
     let _ = writeln!(s, "  Metadata-only changes:");
     for x in meta.iter().take(TOP_METADATA) {
-        let _ = writeln!(s, "  {}  ({})", esc(&x.path), change_note(x));
+        let _ = writeln!(s, "  {}  ({})", esc(&f.path(x.node)), change_note(x));
     }
     if meta.len() > TOP_METADATA {
         let _ = writeln!(s, "  … and {} more", meta.len() - TOP_METADATA);

@@ -16,7 +16,7 @@ use bollard::{Docker, API_DEFAULT_VERSION};
 use futures_util::{Stream, StreamExt};
 use std::io::{ErrorKind, Read};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// Seconds to wait for a daemon to start answering a request (not for a whole transfer).
@@ -39,6 +39,8 @@ pub struct Connection {
     runtime: tokio::runtime::Runtime,
     /// Seconds without a byte in the middle of an answer before it is given up on.
     idle_secs: Arc<AtomicU64>,
+    /// Set by the transport when a streamed line passed [`transport::LINE_MAX`].
+    long_line: Arc<AtomicBool>,
 }
 
 /// One status line of a pull (`<layer id>: Downloading`, 12 MB of 40 MB).
@@ -85,11 +87,13 @@ impl Connection {
                 ))
             })?;
         let idle_secs = Arc::new(AtomicU64::new(transport::IDLE_SECS));
+        let long_line = Arc::new(AtomicBool::new(false));
         let docker = transport::client(
             address(engine, endpoint)?,
             ANSWER_TIMEOUT_SECS,
             API_DEFAULT_VERSION,
             idle_secs.clone(),
+            long_line.clone(),
         )?;
         // a newer client than the daemon is refused outright, so settle on the lower version
         let docker = runtime
@@ -101,6 +105,7 @@ impl Connection {
             endpoint: endpoint.to_string(),
             runtime,
             idle_secs,
+            long_line,
         })
     }
 
@@ -244,13 +249,20 @@ impl Connection {
                     Err(bollard::errors::Error::DockerResponseServerError { message, .. }) => {
                         return Err(self.pull_error(&from_image, message))
                     }
-                    Err(e) => {
-                        return Err(request_error(self.engine, &self.endpoint, "the pull", e))
-                    }
+                    Err(e) => return Err(self.request_failed("the pull", e)),
                 }
             }
             Ok(())
         })
+    }
+
+    /// Why a request made on this connection (`asked`: "the build", …) failed, in one line
+    /// naming the daemon.
+    pub fn request_failed(&self, asked: &str, e: bollard::errors::Error) -> Error {
+        if self.long_line.swap(false, Ordering::Relaxed) {
+            return long_line_error(self.engine, &self.endpoint, asked);
+        }
+        request_error(self.engine, &self.endpoint, asked, e)
     }
 
     fn pull_error(&self, reference: &str, message: String) -> Error {
@@ -437,6 +449,7 @@ fn request_error(engine: Engine, endpoint: &str, asked: &str, e: bollard::errors
                 "stopped in the middle of its answer to {asked} (nothing for {secs} s)"
             ))
         }
+        Some(Stopped::LongLine) => return long_line_error(engine, endpoint, asked),
         None => {}
     }
     if let Some(kind) = transport::connect_failure(&e) {
@@ -485,6 +498,14 @@ fn request_error(engine: Engine, endpoint: &str, asked: &str, e: bollard::errors
             one_line(&error_chain(&e))
         )),
     }
+}
+
+fn long_line_error(engine: Engine, endpoint: &str, asked: &str) -> Error {
+    Error::Daemon(format!(
+        "the {} daemon at {endpoint} sent a line of more than {} in its answer to {asked} (a progress line is a few hundred bytes)",
+        engine.title(),
+        crate::units::human_bytes(transport::LINE_MAX)
+    ))
 }
 
 /// An error and its causes, `a: b: c` (hyper's top-level messages alone say little).

@@ -7,7 +7,9 @@
 //! body for as long as it takes. So every connection here is read through a [`Guarded`]
 //! stream: at most [`REPLY_MAX`] bytes for an answer read whole, and no more than the idle
 //! timeout without a byte once the answer has begun. Only a successful export or pull (a
-//! stream read as it comes, its memory bounded by its reader) may run past the cap.
+//! stream read as it comes, its memory bounded by its reader) may run past the cap. The
+//! progress of a pull or a build is JSON, one value a line, which bollard gathers line by
+//! line: there each line is capped at [`LINE_MAX`] bytes of the body.
 
 use crate::error::{Error, Result};
 use bollard::{BollardRequest, ClientVersion, Docker};
@@ -16,7 +18,7 @@ use std::future::Future;
 use std::io;
 use std::path::PathBuf;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -25,6 +27,10 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 /// Bytes of an answer read whole (headers included): a daemon's version or an image's inspect
 /// is a few KB, an error a line.
 pub const REPLY_MAX: u64 = 16 << 20;
+/// Bytes of a streamed JSON answer (pull or build progress) between two ends of line outside
+/// a JSON value: bollard keeps them all until the value ends. A progress line is a few
+/// hundred bytes, a build's output arrives in pieces of a few KB.
+pub const LINE_MAX: u64 = 1 << 20;
 /// Seconds without a byte, once an answer has begun, before the daemon is given up on. Not
 /// counted before the first byte: Docker 20.10 writes a whole image to its disk before it
 /// sends the export's headers.
@@ -43,12 +49,14 @@ pub enum Address {
 }
 
 /// What the guard stopped, found in the chain of causes of a failed request.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Copy, Debug, thiserror::Error)]
 pub enum Stopped {
     #[error("an answer of more than {REPLY_MAX} bytes")]
     TooLarge,
     #[error("no byte for {0} s in the middle of an answer")]
     Idle(u64),
+    #[error("a line of more than {LINE_MAX} bytes in a streamed answer")]
+    LongLine,
 }
 
 /// A failure to reach the daemon at all (as opposed to one after it answered).
@@ -58,17 +66,20 @@ pub struct Unreachable(pub io::Error);
 
 /// A bollard client whose requests go through [`Guarded`] connections to `address`. The idle
 /// timeout is read from `idle_secs` at each request, so a caller may change it later.
+/// `long_line` is set when a streamed answer is stopped at [`LINE_MAX`]: bollard passes that
+/// failure on as a bare message ("error reading a body"), without its cause.
 pub fn client(
     address: Address,
     timeout_secs: u64,
     version: &ClientVersion,
     idle_secs: Arc<AtomicU64>,
+    long_line: Arc<AtomicBool>,
 ) -> Result<Docker> {
     let address = Arc::new(address);
     let transport = move |req: BollardRequest| {
         let address = address.clone();
         let idle = Duration::from_secs(idle_secs.load(Ordering::Relaxed));
-        Box::pin(send(address, req, idle))
+        Box::pin(send(address, req, idle, long_line.clone()))
     };
     Docker::connect_with_custom_transport(transport, Some("http://docker"), timeout_secs, version)
         .map_err(|e| Error::Daemon(format!("cannot set up the daemon client: {e}")))
@@ -78,13 +89,14 @@ async fn send(
     address: Arc<Address>,
     req: BollardRequest,
     idle: Duration,
+    long_line: Arc<AtomicBool>,
 ) -> std::result::Result<hyper::Response<hyper::body::Incoming>, bollard::errors::Error> {
     let (mut parts, body) = req.into_parts();
     let path = parts.uri.path().to_string();
     // the export, a pull and a build (`bathy suggest --verify`) are streams, read as they
-    // come; every other answer is read whole
-    let stream =
-        path.ends_with("/get") || path.ends_with("/images/create") || path.ends_with("/build");
+    // come; every other answer is read whole. A pull's and a build's are JSON lines.
+    let lines = path.ends_with("/images/create") || path.ends_with("/build");
+    let stream = lines || path.ends_with("/get");
     // one connection per request, so each answer has its own budget; origin-form URI and a
     // Host header, as the docker CLI sends them
     let origin = parts
@@ -105,7 +117,13 @@ async fn send(
         .map_err(|e| bollard::errors::Error::IOError {
             err: io::Error::new(e.kind(), Unreachable(e)),
         })?;
-    let guarded = Guarded::new(io, stream, idle);
+    let mut guarded = Guarded::new(io, stream, idle);
+    if lines {
+        guarded.lines = Some(JsonLines {
+            stopped: long_line,
+            ..JsonLines::default()
+        });
+    }
     let (mut sender, conn) =
         hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(guarded))
             .await
@@ -152,6 +170,8 @@ struct Guarded {
     received: u64,
     idle: Duration,
     timer: Option<Pin<Box<tokio::time::Sleep>>>,
+    /// For an answer of JSON lines: the length of the line being read.
+    lines: Option<JsonLines>,
 }
 
 impl Guarded {
@@ -164,6 +184,7 @@ impl Guarded {
             received: 0,
             idle,
             timer: None,
+            lines: None,
         }
     }
 
@@ -179,6 +200,137 @@ impl Guarded {
         }
         if self.capped && self.received > REPLY_MAX {
             return Err(io::Error::other(Stopped::TooLarge));
+        }
+        if let Some(l) = &mut self.lines {
+            l.take(got)?;
+        }
+        Ok(())
+    }
+}
+
+/// Follows an HTTP/1.1 answer to the bytes of its body (headers skipped, chunk framing taken
+/// off, as the framing's own line ends must not count) and counts the body's bytes since the
+/// last end of line outside a JSON value (a line end inside a string or between brackets
+/// does not end what bollard gathers).
+#[derive(Default)]
+struct JsonLines {
+    /// Set when the cap is hit.
+    stopped: Arc<AtomicBool>,
+    at: Framing,
+    /// The start of the header line being read (enough to tell `Transfer-Encoding`).
+    header: Vec<u8>,
+    chunked: bool,
+    chunk_left: u64,
+    depth: u64,
+    in_string: bool,
+    escaped: bool,
+    open: u64,
+}
+
+#[derive(Default, Clone, Copy, PartialEq, Eq)]
+enum Framing {
+    #[default]
+    Headers,
+    /// A body without chunks: every byte is the body's.
+    Plain,
+    ChunkSize,
+    /// The rest of a chunk-size line (extensions) up to its `\n`.
+    ChunkLineEnd,
+    ChunkData,
+    /// The `\r\n` after a chunk's data.
+    ChunkDataEnd,
+}
+
+impl JsonLines {
+    fn take(&mut self, got: &[u8]) -> io::Result<()> {
+        for &b in got {
+            match self.at {
+                Framing::Headers => self.header_byte(b),
+                Framing::Plain => self.body_byte(b)?,
+                Framing::ChunkSize => match b {
+                    b'0'..=b'9' | b'a'..=b'f' | b'A'..=b'F' => {
+                        let digit = (b as char).to_digit(16).unwrap_or(0) as u64;
+                        self.chunk_left = self.chunk_left.saturating_mul(16).saturating_add(digit);
+                    }
+                    b'\n' => self.end_chunk_line(),
+                    _ => self.at = Framing::ChunkLineEnd,
+                },
+                Framing::ChunkLineEnd => {
+                    if b == b'\n' {
+                        self.end_chunk_line();
+                    }
+                }
+                Framing::ChunkData => {
+                    self.body_byte(b)?;
+                    self.chunk_left -= 1;
+                    if self.chunk_left == 0 {
+                        self.at = Framing::ChunkDataEnd;
+                    }
+                }
+                Framing::ChunkDataEnd => {
+                    if b == b'\n' {
+                        self.at = Framing::ChunkSize;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn header_byte(&mut self, b: u8) {
+        if b != b'\n' {
+            if self.header.len() < 256 {
+                self.header.push(b.to_ascii_lowercase());
+            }
+            return;
+        }
+        let line = std::mem::take(&mut self.header);
+        let line = line.strip_suffix(b"\r").unwrap_or(&line);
+        if line.is_empty() {
+            self.at = if self.chunked {
+                Framing::ChunkSize
+            } else {
+                Framing::Plain
+            };
+        } else if let Some(v) = line.strip_prefix(b"transfer-encoding:") {
+            self.chunked = v.windows(7).any(|w| w == b"chunked");
+        }
+    }
+
+    fn end_chunk_line(&mut self) {
+        // a zero-size chunk ends the body; what follows (trailers) is not counted
+        self.at = if self.chunk_left == 0 {
+            Framing::ChunkLineEnd
+        } else {
+            Framing::ChunkData
+        };
+    }
+
+    fn body_byte(&mut self, b: u8) -> io::Result<()> {
+        if self.in_string {
+            if self.escaped {
+                self.escaped = false;
+            } else if b == b'\\' {
+                self.escaped = true;
+            } else if b == b'"' {
+                self.in_string = false;
+            }
+        } else {
+            match b {
+                b'"' => self.in_string = true,
+                b'{' | b'[' => self.depth += 1,
+                b'}' | b']' => self.depth = self.depth.saturating_sub(1),
+                b'\n' if self.depth == 0 => {
+                    self.open = 0;
+                    return Ok(());
+                }
+                _ => {}
+            }
+        }
+        self.open += 1;
+        if self.open > LINE_MAX {
+            self.stopped.store(true, Ordering::Relaxed);
+            return Err(io::Error::other(Stopped::LongLine));
         }
         Ok(())
     }

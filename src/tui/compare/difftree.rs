@@ -26,8 +26,10 @@ pub struct Row {
     /// Index into `FileDiff::tree`.
     pub node: usize,
     pub depth: usize,
-    /// Tree guides before the name (`│   ├── `).
-    pub guides: String,
+    /// The row of its parent directory (None at the top level).
+    pub parent: Option<usize>,
+    /// The last of its parent's rows (its guide is `└── `).
+    pub last: bool,
     /// Has rows under it that are shown or collapsed.
     pub has_children: bool,
 }
@@ -164,19 +166,53 @@ impl DiffTree {
         self.rebuild(files);
     }
 
-    /// Does the node's own change pass the filter and the hidden marks?
-    fn selected(&self, files: &FileDiff, n: usize) -> bool {
-        let node = &files.tree[n];
-        let Some(ci) = node.change else {
-            return false;
-        };
-        if self.hide[mark_index(mark_of(&files.changes[ci]))] {
-            return false;
+    /// Tree guides before a row's name (`│   ├── `), made for the rows on screen only: a row
+    /// 40,000 directories deep has 160,000 characters of them.
+    pub fn guides(&self, r: &Row) -> String {
+        let mut lasts = vec![r.last];
+        let mut cur = r.parent;
+        while let Some(p) = cur.and_then(|i| self.rows.get(i)) {
+            lasts.push(p.last);
+            cur = p.parent;
         }
-        match &self.filter {
-            Some(f) => f.regex.is_match(&node.path),
-            None => true,
+        let mut g = String::new();
+        for (i, &last) in lasts.iter().rev().enumerate() {
+            g.push_str(match (i + 1 == lasts.len(), last) {
+                (true, true) => "└── ",
+                (true, false) => "├── ",
+                (false, true) => "    ",
+                (false, false) => "│   ",
+            });
         }
+        g
+    }
+
+    /// Nodes whose own change passes the filter and the hidden marks. The filter sees each
+    /// path, built in one buffer on a walk down the tree.
+    fn selected(&self, files: &FileDiff) -> Vec<bool> {
+        let tree = &files.tree;
+        let mut sel = vec![false; tree.len()];
+        let mut path = String::new();
+        // (node, length of the path above it); None: leave the node
+        let mut stack: Vec<(usize, usize)> = vec![(0, 0)];
+        while let Some((n, above)) = stack.pop() {
+            path.truncate(above);
+            if n != 0 {
+                path.push('/');
+                path.push_str(&tree[n].name);
+            }
+            if let Some(ci) = tree[n].change {
+                let shown = !self.hide[mark_index(mark_of(&files.changes[ci]))];
+                sel[n] = shown
+                    && match &self.filter {
+                        Some(f) => f.regex.is_match(if n == 0 { "/" } else { &path }),
+                        None => true,
+                    };
+            }
+            let len = path.len();
+            stack.extend(tree[n].children.iter().map(|&c| (c, len)));
+        }
+        sel
     }
 
     /// Flatten the tree again after a setting changed; the cursor stays on its node (or the
@@ -186,10 +222,11 @@ impl DiffTree {
         let before = self.cursor_node();
         // children come after their parent in the arena: one backward pass marks every node
         // with a selected path at or below it
+        let selected = self.selected(files);
         let mut keep = vec![false; tree.len()];
         let mut matched = 0;
         for n in (1..tree.len()).rev() {
-            if self.selected(files, n) {
+            if selected[n] {
                 keep[n] = true;
                 matched += 1;
             }
@@ -212,27 +249,30 @@ impl DiffTree {
             }
             v
         };
-        let mut rows = Vec::new();
-        // (node, depth, guides of its children's rows, is last)
+        let mut rows: Vec<Row> = Vec::new();
+        // (node, depth, parent row, is last)
         let top = children(0);
-        let mut stack: Vec<(usize, usize, String, bool)> = top
+        let mut stack: Vec<(usize, usize, Option<usize>, bool)> = top
             .iter()
             .enumerate()
             .rev()
-            .map(|(i, &c)| (c, 0, String::new(), i + 1 == top.len()))
+            .map(|(i, &c)| (c, 0, None, i + 1 == top.len()))
             .collect();
-        while let Some((n, depth, prefix, last)) = stack.pop() {
+        let mut row_of: Vec<Option<usize>> = vec![None; tree.len()];
+        while let Some((n, depth, parent, last)) = stack.pop() {
             let kids = children(n);
+            let me = rows.len();
+            row_of[n] = Some(me);
             rows.push(Row {
                 node: n,
                 depth,
-                guides: format!("{prefix}{}", if last { "└── " } else { "├── " }),
+                parent,
+                last,
                 has_children: !kids.is_empty(),
             });
             if !self.is_collapsed(n) {
-                let p = format!("{prefix}{}", if last { "    " } else { "│   " });
                 for (i, &c) in kids.iter().enumerate().rev() {
-                    stack.push((c, depth + 1, p.clone(), i + 1 == kids.len()));
+                    stack.push((c, depth + 1, Some(me), i + 1 == kids.len()));
                 }
             }
         }
@@ -240,11 +280,11 @@ impl DiffTree {
         self.cursor = 0;
         let mut want = before;
         while let Some(n) = want {
-            if let Some(i) = self.rows.iter().position(|r| r.node == n) {
+            if let Some(i) = row_of.get(n).copied().flatten() {
                 self.cursor = i;
                 break;
             }
-            want = tree[n].parent.filter(|&p| p != 0);
+            want = tree.get(n).and_then(|t| t.parent).filter(|&p| p != 0);
         }
         self.scroll();
     }

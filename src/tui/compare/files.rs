@@ -61,7 +61,7 @@ pub fn row_text(cv: &CompareView, r: &super::difftree::Row) -> (String, Option<C
         human_delta(ro.delta_bytes),
         human_bytes(ro.added_bytes),
         human_bytes(ro.removed_bytes),
-        r.guides,
+        cv.tree.guides(r),
         node.name
     );
     if node.is_dir {

@@ -153,10 +153,8 @@ impl CompareView {
     }
 
     /// The path under the tree cursor.
-    pub fn cursor_path(&self) -> Option<&str> {
-        self.tree
-            .cursor_node()
-            .map(|n| self.c.files.tree[n].path.as_str())
+    pub fn cursor_path(&self) -> Option<String> {
+        self.tree.cursor_node().map(|n| self.c.files.path(n))
     }
 
     fn move_by(&mut self, delta: isize) {
