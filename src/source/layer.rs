@@ -945,3 +945,73 @@ fn tar_checksum_ok(block: &[u8]) -> bool {
     }
     sum == expected
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::{compress, filler, Compression as Pack, LayerSpec};
+    use sha2::{Digest, Sha256};
+
+    fn sha(b: &[u8]) -> String {
+        format!("sha256:{}", hex::encode(Sha256::digest(b)))
+    }
+
+    /// A reader handing out at most 1000 bytes a call, as a socket does.
+    struct Trickle<'a>(&'a [u8]);
+    impl Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            let n = self.0.len().min(out.len()).min(1000);
+            out[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn digests_of_blob_and_stream_span_many_buffers_for_every_compression() {
+        // several hashing buffers long, with small files between big ones
+        let tar = LayerSpec::new("RUN build")
+            .file_sized("big/a", 3 * digests::CHUNK + 17, 1)
+            .file("small", b"x")
+            .file_sized("big/b", digests::CHUNK / 2, 2)
+            .tar();
+        for pack in [Pack::None, Pack::Gzip, Pack::Zstd] {
+            let blob = compress(&tar, pack);
+            let pl = parse_layer_with_progress(
+                Trickle(&blob),
+                "a.tar",
+                "layer",
+                LayerParseOptions::default(),
+                None,
+            )
+            .expect("parse");
+            assert_eq!(pl.blob_sha256, Some(sha(&blob)), "{pack:?}");
+            assert_eq!(pl.diff_sha256, Some(sha(&tar)), "{pack:?}");
+            assert_eq!(pl.compressed_bytes, blob.len() as u64);
+            assert_eq!(pl.tar_bytes, tar.len() as u64);
+            assert_eq!(pl.entries.len(), 4, "{pack:?}");
+            let big = pl.entries.iter().find(|e| pl.path(e) == "big/a");
+            assert_eq!(big.map(|e| e.size), Some(3 * digests::CHUNK as u64 + 17));
+        }
+        let unverified = LayerParseOptions {
+            digests: false,
+            ..Default::default()
+        };
+        let pl = parse_layer_with_progress(&tar[..], "a.tar", "layer", unverified, None)
+            .expect("parse");
+        assert_eq!((pl.blob_sha256, pl.diff_sha256), (None, None));
+        assert_eq!(pl.entries.len(), 4);
+    }
+
+    #[test]
+    fn a_plain_range_hashes_as_its_bytes_and_a_short_file_fails() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("blob");
+        let data = filler(2 * digests::CHUNK + 999, 7);
+        std::fs::write(&p, &data).expect("write");
+        let f = Arc::new(std::fs::File::open(&p).expect("open"));
+        let got = sha256_range(&f, 100, (data.len() - 200) as u64, None).expect("hash");
+        assert_eq!(got, sha(&data[100..data.len() - 100]));
+        assert!(sha256_range(&f, 100, data.len() as u64, None).is_err());
+    }
+}
