@@ -14,6 +14,7 @@ mod inflate;
 pub mod layer;
 pub mod layer_store;
 pub mod layout;
+pub mod raw_deflate;
 mod reading;
 pub mod reference;
 #[cfg(feature = "registry")]
