@@ -2,11 +2,11 @@
 //! diff_id with sha256, file contents with xxh3) and read the tar headers into compact records.
 //! Reads a stream once, front to back; never writes anything.
 
+use super::digests::{self, Chunked, Feed, Stream};
 use crate::error::{Error, Result};
 use crate::image::{Compression, EntryKind};
 use crate::paths::clean_entry_path;
 use crate::progress::Progress;
-use super::digests::{self, Chunked, Feed, Stream};
 use std::io::{self, BufRead, Read};
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -997,8 +997,8 @@ mod tests {
             digests: false,
             ..Default::default()
         };
-        let pl = parse_layer_with_progress(&tar[..], "a.tar", "layer", unverified, None)
-            .expect("parse");
+        let pl =
+            parse_layer_with_progress(&tar[..], "a.tar", "layer", unverified, None).expect("parse");
         assert_eq!((pl.blob_sha256, pl.diff_sha256), (None, None));
         assert_eq!(pl.entries.len(), 3);
     }
