@@ -14,6 +14,7 @@ mod inflate;
 pub mod layer;
 pub mod layer_store;
 pub mod layout;
+pub mod preview;
 pub mod raw_deflate;
 mod reading;
 pub mod reference;
@@ -52,6 +53,9 @@ pub struct LoadOptions {
     pub max_inflate_ratio: u64,
     /// Parsed layers kept on disk between runs (`--cache-dir`, `--no-cache`).
     pub store: Option<Arc<layer_store::LayerStore>>,
+    /// Told the plan and each layer as it is parsed, for a front end that shows the image
+    /// while it loads (see [`preview`]).
+    pub layer_feed: Option<Arc<preview::LayerFeed>>,
 }
 
 impl Default for LoadOptions {
@@ -65,6 +69,7 @@ impl Default for LoadOptions {
             verified_cache: None,
             max_inflate_ratio: layer::DEFAULT_MAX_INFLATE_RATIO,
             store: None,
+            layer_feed: None,
         }
     }
 }
@@ -165,6 +170,16 @@ pub(crate) fn load_index(
         .map(|r| r.diff_ids.clone())
         .unwrap_or_default();
     check_layer_count(&idx, &plan, &diff_ids, opts.verify)?;
+    // the explorer's hook: the plan now, each layer as it is parsed (see `preview`)
+    if let Some(feed) = &opts.layer_feed {
+        feed.plan(preview::PlanInfo {
+            source: source.clone(),
+            archive: idx.archive.clone(),
+            plan: plan.clone(),
+            member_sizes: members.iter().map(|m| m.size).collect(),
+            diff_ids: diff_ids.clone(),
+        });
+    }
     let verified = opts
         .verified_cache
         .as_deref()
@@ -387,6 +402,11 @@ fn read_layers(
             );
         } else {
             todo.push(m);
+        }
+    }
+    if let Some(feed) = &opts.layer_feed {
+        for (name, rl) in &done {
+            feed.layer_read(name, &rl.parsed);
         }
     }
     let results = reading::read_members(idx, &todo, opts, verified)?;
