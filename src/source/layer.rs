@@ -2,12 +2,12 @@
 //! diff_id with sha256, file contents with xxh3) and read the tar headers into compact records.
 //! Reads a stream once, front to back; never writes anything.
 
+use super::digests::{self, Chunked, Feed, Stream};
 use crate::error::{Error, Result};
 use crate::image::{Compression, EntryKind};
 use crate::paths::clean_entry_path;
 use crate::progress::Progress;
-use sha2::{Digest, Sha256};
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, Read};
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -171,67 +171,10 @@ fn read_full<R: Read>(r: &mut R, buf: &mut [u8]) -> io::Result<usize> {
     Ok(n)
 }
 
-/// sha256 computed on a thread of its own, so hashing overlaps inflating and parsing.
-struct ShaPipe {
-    buf: Vec<u8>,
-    tx: Option<std::sync::mpsc::SyncSender<Vec<u8>>>,
-    handle: Option<std::thread::JoinHandle<Sha256>>,
-}
-
-const PIPE_CHUNK: usize = 1 << 20;
-
-impl ShaPipe {
-    fn new() -> ShaPipe {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(4);
-        let handle = std::thread::spawn(move || {
-            let mut h = Sha256::new();
-            while let Ok(chunk) = rx.recv() {
-                h.update(&chunk);
-            }
-            h
-        });
-        ShaPipe {
-            buf: Vec::with_capacity(PIPE_CHUNK),
-            tx: Some(tx),
-            handle: Some(handle),
-        }
-    }
-
-    fn update(&mut self, data: &[u8]) {
-        self.buf.extend_from_slice(data);
-        if self.buf.len() >= PIPE_CHUNK {
-            let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(PIPE_CHUNK));
-            if let Some(tx) = &self.tx {
-                // a send fails only if the hashing thread died; finish() reports that
-                let _ = tx.send(chunk);
-            }
-        }
-    }
-
-    fn finish(mut self) -> Option<String> {
-        let tx = self.tx.take()?;
-        let rest = std::mem::take(&mut self.buf);
-        let _ = tx.send(rest);
-        drop(tx);
-        self.handle.take()?.join().ok().map(hex_digest)
-    }
-}
-
-impl Drop for ShaPipe {
-    fn drop(&mut self) {
-        // closing the channel ends the thread; join it so no thread outlives the layer read
-        // (a detached one kept its thread-locals past the read: the fuzzer's leak check)
-        self.tx.take();
-        if let Some(handle) = self.handle.take() {
-            let _ = handle.join();
-        }
-    }
-}
-
-/// A reader that counts and optionally sha256-hashes what passes through it.
+/// A reader that counts what passes through it, reports it to the progress gauge and, on the
+/// uncompressed side, stops a decompression bomb.
 struct Tap<R> {
     inner: R,
-    sha: Option<ShaPipe>,
     count: u64,
     progress: Option<Arc<Progress>>,
     /// On the uncompressed side: the compressed bytes the decoder took so far (from
@@ -274,9 +217,6 @@ impl<R: Read> Read for Tap<R> {
             return Err(io::Error::other("cancelled"));
         }
         let n = self.inner.read(buf)?;
-        if let Some(s) = self.sha.as_mut() {
-            s.update(&buf[..n]);
-        }
         self.count += n as u64;
         if let Some(p) = &self.progress {
             p.add_read(n as u64);
@@ -294,10 +234,6 @@ impl<R: Read> Read for Tap<R> {
         }
         Ok(n)
     }
-}
-
-fn hex_digest(s: Sha256) -> String {
-    format!("sha256:{}", hex::encode(s.finalize()))
 }
 
 fn kind_of(typeflag: u8, name: &str) -> EntryKind {
@@ -352,17 +288,74 @@ pub fn parse_layer_with_progress<R: Read>(
             ));
         }
     }
+    let blob = io::Cursor::new(head).chain(reader);
+    let names = (archive, member);
+    if !opts.digests {
+        return parse_stream(blob, compression, names, &opts, progress, None);
+    }
+    let (parsed, (blob_sha, diff_sha)) = digests::hashing(|feed| {
+        parse_stream(blob, compression, names, &opts, progress, Some(feed))
+    })
+    .map_err(|e| merr(format!("read failed: {e}")))?;
+    let mut out = parsed?;
+    // an uncompressed blob is its own diff: hashed once
+    out.diff_sha256 = Some(if compression == Compression::None {
+        blob_sha.clone()
+    } else {
+        diff_sha
+    });
+    out.blob_sha256 = Some(blob_sha);
+    Ok(out)
+}
+
+/// The uncompressed stream as the tar reader sees it: straight from the decoder, or through
+/// buffers that go to the hashing thread once read (a compressed blob's diff_id).
+enum DiffReader<D: Read> {
+    Direct(Tap<D>),
+    Hashed(Chunked<Tap<D>>),
+}
+
+impl<D: Read> Read for DiffReader<D> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            DiffReader::Direct(t) => t.read(buf),
+            DiffReader::Hashed(c) => c.read(buf),
+        }
+    }
+}
+
+impl<D: Read> DiffReader<D> {
+    /// Send what is left to hash; the counting reader underneath.
+    fn finish(self) -> Tap<D> {
+        match self {
+            DiffReader::Direct(t) => t,
+            DiffReader::Hashed(c) => c.finish(),
+        }
+    }
+}
+
+/// Inflate, parse and (with a `feed`) hand both streams' bytes to the hashing thread; the
+/// digests are filled in by the caller.
+fn parse_stream<B: Read>(
+    blob: B,
+    compression: Compression,
+    (archive, member): (&str, &str),
+    opts: &LayerParseOptions,
+    progress: Option<Arc<Progress>>,
+    feed: Option<&Feed>,
+) -> Result<ParsedLayer> {
+    let merr = |m: String| Error::member(archive, member, m);
     let compressed = Arc::new(AtomicU64::new(0));
     let guarded = compression != Compression::None && opts.max_inflate_ratio > 0;
     let blob_tap = Tap {
-        inner: io::Cursor::new(head).chain(reader),
-        sha: opts.digests.then(ShaPipe::new),
+        inner: blob,
         count: 0,
         progress,
         inflate: None,
     };
+    // the blob's buffer is the decoder's input: hashed where it lies, no copy
     let buffered = Consumed {
-        inner: BufReader::with_capacity(256 * 1024, blob_tap),
+        inner: Chunked::new(blob_tap, feed.map(|f| (f, Stream::Blob))),
         used: compressed.clone(),
     };
     let decoded = match compression {
@@ -381,21 +374,23 @@ pub fn parse_layer_with_progress<R: Read>(
         Compression::Zstd => "zstd",
         Compression::None => "tar",
     };
-    // an uncompressed blob is its own diff: hash it once
-    let diff_sha = (opts.digests && compression != Compression::None).then(ShaPipe::new);
     let diff_tap = Tap {
         inner: decoded,
-        sha: diff_sha,
         count: 0,
         progress: None,
         inflate: guarded.then_some((compressed, opts.max_inflate_ratio)),
     };
-    let mut archive_rd = tar::Archive::new(diff_tap);
+    let diff = match feed {
+        Some(f) if compression != Compression::None => {
+            DiffReader::Hashed(Chunked::new(diff_tap, Some((f, Stream::Diff))))
+        }
+        _ => DiffReader::Direct(diff_tap),
+    };
+    let mut archive_rd = tar::Archive::new(diff);
     let mut out = ParsedLayer {
         compression: Some(compression),
         ..Default::default()
     };
-    let mut buf = vec![0u8; CAPTURE_HEAD];
     let io_err = |e: io::Error| -> String {
         let text = e.to_string();
         if let Some(i) = text.find(INFLATE_STOP) {
@@ -411,39 +406,43 @@ pub fn parse_layer_with_progress<R: Read>(
             format!("corrupt tar layer ({text})")
         }
     };
-    {
-        let entries = archive_rd.entries().map_err(|e| merr(io_err(e)))?;
-        for entry in entries {
-            let mut entry = entry.map_err(|e| merr(io_err(e)))?;
-            let Some(h) = read_header(&mut entry, &merr)? else {
-                continue;
-            };
-            let size = entry.size();
-            let (kind, raw_path) = (h.kind, h.raw_path.clone());
-            let mut hash = 0u64;
-            if kind == EntryKind::File && (opts.content_hashes || opts.capture.is_some()) {
-                let entry_err = |e: io::Error| merr(format!("entry {raw_path:?}: {}", io_err(e)));
-                hash = read_file_contents(
-                    &mut entry, &h, size, &opts, &mut buf, &mut out, &entry_err,
-                )?;
-            }
-            out.push(h, size, hash, entry.raw_file_position());
-        }
-    }
+    read_entries(&mut archive_rd, opts, &mut out, &merr, &io_err)?;
     // drain what follows the tar's end so the digests cover the whole stream
-    let mut diff_tap = archive_rd.into_inner();
-    io::copy(&mut diff_tap, &mut io::sink()).map_err(|e| merr(io_err(e)))?;
+    let mut diff = archive_rd.into_inner();
+    io::copy(&mut diff, &mut io::sink()).map_err(|e| merr(io_err(e)))?;
+    let diff_tap = diff.finish();
     out.tar_bytes = diff_tap.count;
-    out.diff_sha256 = diff_tap.sha.take().and_then(ShaPipe::finish);
-    let mut buffered = diff_tap.inner.into_inner().inner;
+    let mut buffered = diff_tap.inner.into_inner();
     io::copy(&mut buffered, &mut io::sink()).map_err(|e| merr(format!("read failed: {e}")))?;
-    let blob_tap = buffered.into_inner();
-    out.compressed_bytes = blob_tap.count;
-    out.blob_sha256 = blob_tap.sha.and_then(ShaPipe::finish);
-    if compression == Compression::None {
-        out.diff_sha256 = out.blob_sha256.clone();
-    }
+    out.compressed_bytes = buffered.inner.finish().count;
     Ok(out)
+}
+
+/// Every entry of the tar stream into `out`, with its contents read as `opts` asks.
+fn read_entries<R: Read>(
+    archive_rd: &mut tar::Archive<R>,
+    opts: &LayerParseOptions,
+    out: &mut ParsedLayer,
+    merr: &dyn Fn(String) -> Error,
+    io_err: &dyn Fn(io::Error) -> String,
+) -> Result<()> {
+    let mut buf = vec![0u8; CAPTURE_HEAD];
+    let entries = archive_rd.entries().map_err(|e| merr(io_err(e)))?;
+    for entry in entries {
+        let mut entry = entry.map_err(|e| merr(io_err(e)))?;
+        let Some(h) = read_header(&mut entry, merr)? else {
+            continue;
+        };
+        let size = entry.size();
+        let (kind, raw_path) = (h.kind, h.raw_path.clone());
+        let mut hash = 0u64;
+        if kind == EntryKind::File && (opts.content_hashes || opts.capture.is_some()) {
+            let entry_err = |e: io::Error| merr(format!("entry {raw_path:?}: {}", io_err(e)));
+            hash = read_file_contents(&mut entry, &h, size, opts, &mut buf, out, &entry_err)?;
+        }
+        out.push(h, size, hash, entry.raw_file_position());
+    }
+    Ok(())
 }
 
 /// A regular file's bytes, read once: its content hash (when asked for; 0 means "not hashed",
@@ -903,26 +902,15 @@ fn capture_by_reads(
 }
 
 /// sha256 of `len` bytes at `offset` of a file, as `sha256:HEX` (a plain blob's digest, which
-/// is also its diff_id).
+/// is also its diff_id): read here, hashed on a thread beside, so the two overlap.
 pub fn sha256_range(
-    file: &std::fs::File,
+    file: &Arc<std::fs::File>,
     offset: u64,
     len: u64,
     progress: Option<&Progress>,
 ) -> io::Result<String> {
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; (1 << 20).min(len as usize).max(1)];
-    let mut done = 0u64;
-    while done < len {
-        if progress.is_some_and(|p| p.cancelled()) {
-            return Err(io::Error::other("cancelled"));
-        }
-        let n = (buf.len() as u64).min(len - done) as usize;
-        read_exact_at(file, &mut buf[..n], offset + done)?;
-        h.update(&buf[..n]);
-        done += n as u64;
-    }
-    Ok(hex_digest(h))
+    let range = FileRange::new(file.clone(), offset, len);
+    digests::sha256_of(range, &|| progress.is_some_and(|p| p.cancelled()))
 }
 
 /// xxh3 of `len` bytes at `offset` of a file (the deferred content hash of header-only reads).
@@ -956,4 +944,74 @@ fn tar_checksum_ok(block: &[u8]) -> bool {
         };
     }
     sum == expected
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::{compress, filler, Compression as Pack, LayerSpec};
+    use sha2::{Digest, Sha256};
+
+    fn sha(b: &[u8]) -> String {
+        format!("sha256:{}", hex::encode(Sha256::digest(b)))
+    }
+
+    /// A reader handing out at most 1000 bytes a call, as a socket does.
+    struct Trickle<'a>(&'a [u8]);
+    impl Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            let n = self.0.len().min(out.len()).min(1000);
+            out[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn digests_of_blob_and_stream_span_many_buffers_for_every_compression() {
+        // several hashing buffers long, with small files between big ones
+        let tar = LayerSpec::new("RUN build")
+            .file_sized("big/a", 3 * digests::CHUNK + 17, 1)
+            .file("small", b"x")
+            .file_sized("big/b", digests::CHUNK / 2, 2)
+            .tar();
+        for pack in [Pack::None, Pack::Gzip, Pack::Zstd] {
+            let blob = compress(&tar, pack);
+            let pl = parse_layer_with_progress(
+                Trickle(&blob),
+                "a.tar",
+                "layer",
+                LayerParseOptions::default(),
+                None,
+            )
+            .expect("parse");
+            assert_eq!(pl.blob_sha256, Some(sha(&blob)), "{pack:?}");
+            assert_eq!(pl.diff_sha256, Some(sha(&tar)), "{pack:?}");
+            assert_eq!(pl.compressed_bytes, blob.len() as u64);
+            assert_eq!(pl.tar_bytes, tar.len() as u64);
+            assert_eq!(pl.entries.len(), 3, "{pack:?}");
+            let big = pl.entries.iter().find(|e| pl.path(e) == "big/a");
+            assert_eq!(big.map(|e| e.size), Some(3 * digests::CHUNK as u64 + 17));
+        }
+        let unverified = LayerParseOptions {
+            digests: false,
+            ..Default::default()
+        };
+        let pl =
+            parse_layer_with_progress(&tar[..], "a.tar", "layer", unverified, None).expect("parse");
+        assert_eq!((pl.blob_sha256, pl.diff_sha256), (None, None));
+        assert_eq!(pl.entries.len(), 3);
+    }
+
+    #[test]
+    fn a_plain_range_hashes_as_its_bytes_and_a_short_file_fails() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("blob");
+        let data = filler(2 * digests::CHUNK + 999, 7);
+        std::fs::write(&p, &data).expect("write");
+        let f = Arc::new(std::fs::File::open(&p).expect("open"));
+        let got = sha256_range(&f, 100, (data.len() - 200) as u64, None).expect("hash");
+        assert_eq!(got, sha(&data[100..data.len() - 100]));
+        assert!(sha256_range(&f, 100, data.len() as u64, None).is_err());
+    }
 }

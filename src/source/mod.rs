@@ -7,6 +7,7 @@ pub mod archive;
 pub mod daemon;
 #[cfg(feature = "daemon")]
 pub mod daemon_transport;
+mod digests;
 pub mod extract;
 #[cfg(feature = "isal")]
 mod inflate;
@@ -651,21 +652,11 @@ fn stored_layer(
         return Ok(None);
     };
     if !remote {
-        use sha2::Digest;
-        use std::io::Read;
-        let mut rd = idx.open(m)?;
-        let mut h = sha2::Sha256::new();
-        let mut buf = vec![0u8; 256 * 1024];
-        loop {
-            let n = rd
-                .read(&mut buf)
-                .map_err(|e| Error::member(&idx.archive, &m.name, format!("read failed: {e}")))?;
-            if n == 0 {
-                break;
-            }
-            h.update(&buf[..n]);
-        }
-        if format!("sha256:{}", hex::encode(h.finalize())) != key.blob {
+        let rd = idx.open(m)?;
+        let cancelled = || opts.progress.as_ref().is_some_and(|p| p.cancelled());
+        let blob = digests::sha256_of(rd, &cancelled)
+            .map_err(|e| Error::member(&idx.archive, &m.name, format!("read failed: {e}")))?;
+        if blob != key.blob {
             // read it the long way, which reports the mismatch
             return Ok(None);
         }
