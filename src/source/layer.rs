@@ -69,6 +69,8 @@ pub struct LayerParseOptions {
     /// Stop a compressed layer that inflates to more than this many times the compressed
     /// bytes read so far (past [`INFLATE_FLOOR`]): a zip-bomb guard.
     pub max_inflate_ratio: u64,
+    /// Record access points into compressed layers (the explorer's load only).
+    pub seek: Option<Arc<super::seek_index::SeekIndexes>>,
 }
 
 /// The default of [`LayerParseOptions::max_inflate_ratio`]. Above the most any gzip stream can
@@ -86,6 +88,7 @@ impl Default for LayerParseOptions {
             content_hashes: true,
             capture: None,
             max_inflate_ratio: DEFAULT_MAX_INFLATE_RATIO,
+            seek: None,
         }
     }
 }
@@ -366,6 +369,15 @@ pub fn parse_layer_with_progress<R: Read>(
         used: compressed.clone(),
     };
     let decoded = match compression {
+        // the explorer's load: the same read records access points for its viewer
+        Compression::Gzip if opts.seek.is_some() => {
+            Decoder::Indexed(super::gzip_index::GzipReader::recording(
+                buffered,
+                opts.seek
+                    .as_ref()
+                    .map_or_else(Arc::default, |s| s.layer(archive, member)),
+            ))
+        }
         #[cfg(feature = "isal")]
         Compression::Gzip => Decoder::Gzip(super::inflate::IsalGzDecoder::new(buffered)),
         #[cfg(not(feature = "isal"))]
@@ -533,6 +545,8 @@ enum Decoder<R: BufRead> {
     Gzip(flate2::bufread::MultiGzDecoder<R>),
     Zstd(zstd::stream::read::Decoder<'static, R>),
     Plain(R),
+    /// gzip, recording access points.
+    Indexed(super::gzip_index::GzipReader<R>),
 }
 
 impl<R: BufRead> Read for Decoder<R> {
@@ -541,6 +555,7 @@ impl<R: BufRead> Read for Decoder<R> {
             Decoder::Gzip(d) => d.read(buf),
             Decoder::Zstd(d) => d.read(buf),
             Decoder::Plain(d) => d.read(buf),
+            Decoder::Indexed(d) => d.read(buf),
         }
     }
 }
@@ -551,6 +566,7 @@ impl<R: BufRead> Decoder<R> {
             Decoder::Gzip(d) => d.into_inner(),
             Decoder::Zstd(d) => d.finish(),
             Decoder::Plain(d) => d,
+            Decoder::Indexed(d) => d.into_inner(),
         }
     }
 }
