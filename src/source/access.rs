@@ -12,10 +12,9 @@ use crate::error::{Error, Result};
 use crate::image::Compression;
 use crate::paths::clean_entry_path;
 use crate::source::archive::{Member, MemberBody, MemberIndex};
-use crate::source::gzip_index::GzipReader;
 use crate::source::layer::FileRange;
 use crate::source::layout::{self, ImagePlan, Selection};
-use crate::source::seek_index::{LayerSeek, SeekIndexes, SPAN};
+use crate::source::seek_index::{LayerSeek, Recorder, SeekIndexes, SPAN};
 use flate2::bufread::MultiGzDecoder;
 use std::collections::HashMap;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
@@ -55,6 +54,7 @@ enum Body {
 /// An entry of a compressed layer read through its access points.
 struct Indexed {
     blob: FileRange,
+    kind: Compression,
     seek: Arc<LayerSeek>,
     /// The entry's first byte in the tar stream.
     start: u64,
@@ -68,7 +68,7 @@ impl Indexed {
     /// the nearest access point.
     fn go_to(&mut self, target: u64) -> io::Result<()> {
         if target < self.at || target - self.at > SPAN {
-            let (reader, at) = decode_from_point(&self.blob, &self.seek, target)?;
+            let (reader, at) = decode_from_point(&self.blob, self.kind, &self.seek, target)?;
             self.reader = reader;
             self.at = at;
         }
@@ -85,10 +85,12 @@ impl Indexed {
     }
 }
 
-/// A gzip blob decoded from its last access point at or before tar offset `target` (from its
-/// start when there is none), recording further points on the way; and the offset it starts at.
+/// A compressed blob decoded from its last access point at or before tar offset `target`
+/// (from its start when there is none), recording further points on the way; and the offset
+/// it starts at.
 fn decode_from_point(
     blob: &FileRange,
+    kind: Compression,
     seek: &Arc<LayerSeek>,
     target: u64,
 ) -> io::Result<(Box<dyn Read + Send>, u64)> {
@@ -98,10 +100,10 @@ fn decode_from_point(
     let buffered = BufReader::with_capacity(256 * 1024, r);
     Ok(match p {
         Some(p) => (
-            Box::new(GzipReader::resume(buffered, &p, seek.clone())?),
+            Box::new(Recorder::resume(kind, buffered, &p, seek.clone())?),
             p.output,
         ),
-        None => (Box::new(GzipReader::recording(buffered, seek.clone())), 0),
+        None => (Box::new(Recorder::start(kind, buffered, seek.clone())?), 0),
     })
 }
 
@@ -314,7 +316,7 @@ impl LayerFiles {
 }
 
 impl LayerFiles {
-    /// Entry `at` of a gzip layer whose entry offsets the load recorded, positioned at its
+    /// Entry `at` of a gzip or zstd layer whose entry offsets the load recorded, positioned at its
     /// first byte; None when that is not the case.
     fn indexed(
         &self,
@@ -332,12 +334,14 @@ impl LayerFiles {
         let mut head = [0u8; 4];
         let mut r = blob.clone_handle();
         let n = super::read_up_to(&mut r, &mut head)?;
-        if Compression::sniff(&head[..n]) != Compression::Gzip {
+        let kind = Compression::sniff(&head[..n]);
+        if kind == Compression::None {
             return Ok(None);
         }
-        let (reader, from) = decode_from_point(blob, &seek, start)?;
+        let (reader, from) = decode_from_point(blob, kind, &seek, start)?;
         let mut ix = Indexed {
             blob: blob.clone_handle(),
+            kind,
             seek,
             start,
             reader,

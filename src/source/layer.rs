@@ -370,13 +370,10 @@ pub fn parse_layer_with_progress<R: Read>(
     };
     let decoded = match compression {
         // the explorer's load: the same read records access points for its viewer
-        Compression::Gzip if opts.seek.is_some() => {
-            Decoder::Indexed(super::gzip_index::GzipReader::recording(
-                buffered,
-                opts.seek
-                    .as_ref()
-                    .map_or_else(Arc::default, |s| s.layer(archive, member)),
-            ))
+        c @ (Compression::Gzip | Compression::Zstd) if opts.seek.is_some() => {
+            let seek = opts.seek.as_ref().map(|s| s.layer(archive, member));
+            let rec = super::seek_index::Recorder::start(c, buffered, seek.unwrap_or_default());
+            Decoder::Indexed(rec.map_err(|e| merr(format!("corrupt {c:?} stream: {e}")))?)
         }
         #[cfg(feature = "isal")]
         Compression::Gzip => Decoder::Gzip(super::inflate::IsalGzDecoder::new(buffered)),
@@ -545,8 +542,8 @@ enum Decoder<R: BufRead> {
     Gzip(flate2::bufread::MultiGzDecoder<R>),
     Zstd(zstd::stream::read::Decoder<'static, R>),
     Plain(R),
-    /// gzip, recording access points.
-    Indexed(super::gzip_index::GzipReader<R>),
+    /// gzip or zstd, recording access points.
+    Indexed(super::seek_index::Recorder<R>),
 }
 
 impl<R: BufRead> Read for Decoder<R> {

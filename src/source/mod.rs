@@ -21,6 +21,7 @@ pub mod reference;
 pub mod registry;
 pub mod seek_index;
 pub mod verified;
+pub mod zstd_frames;
 
 use crate::error::{Error, Result};
 use crate::image::{Compression, EntryKind, HistoryEntry, Image, Layer, LayerEntry, LinkRef};

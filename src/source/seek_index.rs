@@ -11,8 +11,11 @@
 //! from a cache). Nothing else records them: `--json`, `--ci` and the text report pay nothing.
 
 use crate::image::Compression;
+use crate::source::gzip_index::GzipReader;
 use crate::source::layer::ParsedLayer;
+use crate::source::zstd_frames::ZstdReader;
 use std::collections::HashMap;
+use std::io::{self, BufRead, Read};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -43,7 +46,7 @@ impl Point {
     }
 
     /// A point inside a deflate stream, its window kept compressed.
-    pub fn with_window(input_bit: u64, output: u64, window: &[u8]) -> std::io::Result<Point> {
+    pub fn with_window(input_bit: u64, output: u64, window: &[u8]) -> io::Result<Point> {
         let kept = zstd::bulk::compress(window, 1)?;
         Ok(Point {
             input_bit,
@@ -53,7 +56,7 @@ impl Point {
     }
 
     /// The window, as it was (at most 32 KiB).
-    pub fn window(&self) -> std::io::Result<Vec<u8>> {
+    pub fn window(&self) -> io::Result<Vec<u8>> {
         if self.window.is_empty() {
             return Ok(Vec::new());
         }
@@ -182,6 +185,20 @@ impl SeekIndexes {
             .clone()
     }
 
+    /// Points held, over every layer.
+    pub fn points(&self) -> usize {
+        self.layers
+            .lock()
+            .map_or(0, |l| l.values().map(|s| s.points()).sum())
+    }
+
+    /// Output bytes decoded by readers of every layer (the load's own read included).
+    pub fn decoded(&self) -> u64 {
+        self.layers
+            .lock()
+            .map_or(0, |l| l.values().map(|s| s.decoded()).sum())
+    }
+
     /// Bytes held by every layer's points, and by the entry offsets.
     pub fn memory(&self) -> (usize, usize) {
         let Ok(l) = self.layers.lock() else {
@@ -191,6 +208,49 @@ impl SeekIndexes {
             let (a, b) = s.memory();
             (p + a, o + b)
         })
+    }
+}
+
+/// A compressed layer's decoder that records access points into its [`LayerSeek`].
+pub enum Recorder<R: BufRead> {
+    Gzip(GzipReader<R>),
+    Zstd(ZstdReader<R>),
+}
+
+impl<R: BufRead> Recorder<R> {
+    /// Decode a blob of compression `c` (gzip or zstd) from its start.
+    pub fn start(c: Compression, inner: R, seek: Arc<LayerSeek>) -> io::Result<Self> {
+        match c {
+            Compression::Gzip => Ok(Recorder::Gzip(GzipReader::recording(inner, seek))),
+            Compression::Zstd => Ok(Recorder::Zstd(ZstdReader::recording(inner, seek)?)),
+            Compression::None => Err(io::Error::other("an uncompressed layer has no points")),
+        }
+    }
+
+    /// Decode from point `p`, `inner` positioned at the byte holding its first bit.
+    pub fn resume(c: Compression, inner: R, p: &Point, seek: Arc<LayerSeek>) -> io::Result<Self> {
+        match c {
+            Compression::Gzip => Ok(Recorder::Gzip(GzipReader::resume(inner, p, seek)?)),
+            Compression::Zstd => Ok(Recorder::Zstd(ZstdReader::resume(inner, p, seek)?)),
+            Compression::None => Err(io::Error::other("an uncompressed layer has no points")),
+        }
+    }
+
+    /// The reader, after the last byte the decoder used.
+    pub fn into_inner(self) -> R {
+        match self {
+            Recorder::Gzip(d) => d.into_inner(),
+            Recorder::Zstd(d) => d.into_inner(),
+        }
+    }
+}
+
+impl<R: BufRead> Read for Recorder<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Recorder::Gzip(d) => d.read(buf),
+            Recorder::Zstd(d) => d.read(buf),
+        }
     }
 }
 
