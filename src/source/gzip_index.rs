@@ -370,6 +370,37 @@ mod tests {
     }
 
     #[test]
+    fn poorly_compressible_data_still_gets_points_within_the_budget() {
+        // random letters: about 0.6 compressed per byte, as in a layer of random text
+        let mut x = 7u64;
+        let data: Vec<u8> = (0..14 << 20)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                b'a' + (x % 26) as u8
+            })
+            .collect();
+        // level 6: zlib-rs's fastest level writes such data as one fixed-Huffman block for
+        // megabytes, with no boundary to resume at (no encoder of container layers does)
+        let blob = gz(&data, 6);
+        let seek = Arc::new(LayerSeek::default());
+        let r = GzipReader::recording(io::BufReader::new(&blob[..]), seek.clone());
+        assert_eq!(read_all(r).unwrap(), data);
+        let (mem, _) = seek.memory();
+        assert!(
+            seek.points() >= 3,
+            "{} points, {mem} bytes, {} blob",
+            seek.points(),
+            blob.len()
+        );
+        assert!(
+            mem as u64 <= blob.len() as u64 / 100,
+            "{mem} bytes of points"
+        );
+    }
+
+    #[test]
     fn header_fields_are_skipped() {
         let data = sample(100_000, 3);
         let mut e = flate2::GzBuilder::new()
