@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::image::Image;
 use crate::progress::Progress;
 use crate::source::layer_store::LayerStore;
+use crate::source::preview::LayerFeed;
 use crate::source::reference::Target;
 use crate::source::seek_index::SeekIndexes;
 use crate::source::{self, LayerCache, LoadOptions, Selection};
@@ -196,6 +197,7 @@ impl LoadConfig {
             store: self.store.clone(),
             // only the image explored, not a base loaded for its diff_ids
             seek: self.seek.clone().filter(|_| keep == Keep::Contents),
+            layer_feed: watch.layers.clone(),
         }
     }
 }
@@ -213,6 +215,8 @@ pub struct Watch {
     /// Called with the reference and each status the daemon sends while pulling it.
     #[cfg(feature = "daemon")]
     pub on_pull: Option<OnPull>,
+    /// Sent the plan and each layer as it is parsed: the explorer shows the image so far.
+    pub layers: Option<Arc<LayerFeed>>,
 }
 
 impl Watch {
@@ -222,7 +226,14 @@ impl Watch {
             progress: Some(progress),
             #[cfg(feature = "daemon")]
             on_pull: None,
+            layers: None,
         }
+    }
+
+    /// Also send each layer to `feed` as it is parsed.
+    pub fn with_layers(mut self, feed: Arc<LayerFeed>) -> Watch {
+        self.layers = Some(feed);
+        self
     }
 
     fn check_cancelled(&self) -> Result<()> {

@@ -14,6 +14,7 @@ mod inflate;
 pub mod layer;
 pub mod layer_store;
 pub mod layout;
+pub mod preview;
 pub mod raw_deflate;
 mod reading;
 pub mod reference;
@@ -57,6 +58,9 @@ pub struct LoadOptions {
     /// Record access points into compressed layers and every entry's tar offset, for the
     /// explorer's viewer ([`seek_index`]); None everywhere else.
     pub seek: Option<Arc<seek_index::SeekIndexes>>,
+    /// Told the plan and each layer as it is parsed, for a front end that shows the image
+    /// while it loads (see [`preview`]).
+    pub layer_feed: Option<Arc<preview::LayerFeed>>,
 }
 
 impl Default for LoadOptions {
@@ -71,6 +75,7 @@ impl Default for LoadOptions {
             max_inflate_ratio: layer::DEFAULT_MAX_INFLATE_RATIO,
             store: None,
             seek: None,
+            layer_feed: None,
         }
     }
 }
@@ -172,6 +177,16 @@ pub(crate) fn load_index(
         .map(|r| r.diff_ids.clone())
         .unwrap_or_default();
     check_layer_count(&idx, &plan, &diff_ids, opts.verify)?;
+    // the explorer's hook: the plan now, each layer as it is parsed (see `preview`)
+    if let Some(feed) = &opts.layer_feed {
+        feed.plan(preview::PlanInfo {
+            source: source.clone(),
+            archive: idx.archive.clone(),
+            plan: plan.clone(),
+            member_sizes: members.iter().map(|m| m.size).collect(),
+            diff_ids: diff_ids.clone(),
+        });
+    }
     let verified = opts
         .verified_cache
         .as_deref()
@@ -397,6 +412,11 @@ fn read_layers(
             );
         } else {
             todo.push(m);
+        }
+    }
+    if let Some(feed) = &opts.layer_feed {
+        for (name, rl) in &done {
+            feed.layer_read(name, &rl.parsed);
         }
     }
     let results = reading::read_members(idx, &todo, opts, verified)?;

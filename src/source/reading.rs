@@ -95,6 +95,10 @@ pub fn read_members(
             s.spawn(|_| {
                 while let Some(job) = queue.lock().ok().and_then(|mut q| q.pop()) {
                     let (at, is_sha, r) = run(idx, todo, opts, file.as_ref().map(|f| &f.0), job);
+                    // the explorer's hook: each layer as soon as it is parsed
+                    if let (Some(feed), Ok(Done::Parsed(pl))) = (&opts.layer_feed, &r) {
+                        feed.layer_read(&todo[at].name, pl);
+                    }
                     if let Ok(mut d) = done.lock() {
                         d.push((at, is_sha, r));
                     }

@@ -48,14 +48,34 @@ fn rows(ex: &Explorer) -> Vec<Row> {
             .get(l.index)
             .map(|w| w.wasted_bytes)
             .unwrap_or(0);
-        out.push(Row {
-            layer: Some(l.index),
-            numbers: [
+        let numbers = match &ex.loading {
+            // while loading: no waste yet, and the layers not shown say why
+            Some(ld) if l.index >= ld.loaded => {
+                let read = ld.read.get(l.index).copied().unwrap_or(false);
+                let state = if read {
+                    S::LAYER_READ
+                } else {
+                    S::LAYER_LOADING
+                };
+                let c = human(l.compressed_bytes);
+                [l.index.to_string(), state.to_string(), c, String::new()]
+            }
+            Some(_) => [
+                l.index.to_string(),
+                human(l.size_bytes),
+                human(l.compressed_bytes),
+                String::new(),
+            ],
+            None => [
                 l.index.to_string(),
                 human(l.size_bytes),
                 human(l.compressed_bytes),
                 human(w),
             ],
+        };
+        out.push(Row {
+            layer: Some(l.index),
+            numbers,
             command: l.label(),
         });
     }
@@ -149,6 +169,7 @@ pub fn render(f: &mut Frame, area: Rect, ex: &Explorer) {
         let style = match r.layer {
             None => theme::dim(),
             Some(l) if l == ex.layer => theme::selected(focused),
+            Some(l) if l >= ex.browsable() => theme::dim(),
             Some(_) => Default::default(),
         };
         lines.push(Line::from(Span::styled(

@@ -1,5 +1,7 @@
 //! The interactive explorer: `bathy IMAGE` on a terminal. Loads in the background behind a
-//! progress gauge, then shows layers, details and the merged file tree, dive's keys and more.
+//! progress gauge until the first layer is read, then shows layers, details and the merged
+//! file tree, dive's keys and more: the layers read so far while the rest load (the gauge in
+//! Image details and the status line), the whole image and its analyses once they are done.
 //!
 //! Structure (as gitui): one file per pane (`layers`, `layer_details`, `image_details`,
 //! `file_tree`, `keybar`, `help`), the key map as data (`keys`), strings in `strings`, all state
@@ -34,6 +36,7 @@ use crate::analysis::why::{WhyOptions, WhyReport};
 use crate::analysis::Analysis;
 use crate::pipeline::{self, ComparedPair, Keep, LoadConfig, Watch, WhyArgs};
 use crate::progress::Progress;
+use crate::source::preview::LayerFeed;
 use crate::source::Selection;
 use crate::text_fit;
 use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
@@ -69,7 +72,11 @@ pub fn draw(f: &mut Frame, app: &App) {
             } else {
                 layers::render(f, a.layers, ex);
                 layer_details::render(f, a.layer_details, ex);
-                image_details::render(f, a.image_details, ex);
+                match &ex.loading {
+                    // the whole-image figures wait for the whole image: the gauge meanwhile
+                    Some(l) => draw_loading_details(f, a.image_details, &ex.image.source, l),
+                    None => image_details::render(f, a.image_details, ex),
+                }
             }
             file_tree::render(f, a.tree, a.tree_list, ex);
             if let Some(v) = &ex.viewer {
@@ -123,6 +130,21 @@ fn draw_loading(f: &mut Frame, area: Rect, items: &[(String, Arc<Progress>)], pe
         Paragraph::new(Line::styled(hint, theme::dim())),
         Rect::new(inner.x, inner.y + total, inner.width, 1),
     );
+}
+
+/// The Image details pane while the image loads: its gauge, as on the loading screen.
+fn draw_loading_details(f: &mut Frame, area: Rect, name: &str, l: &state::Loading) {
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(S::IMAGE_DETAILS_TITLE)
+        .border_style(theme::border(false));
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    if inner.height < 3 || inner.width < 10 {
+        return;
+    }
+    // the download under way is in the status line, whole: this pane is too narrow for it
+    draw_gauge(f, inner, name, &l.progress, &[]);
 }
 
 /// One image's name, its bar with the bytes read beside it (the main figure: layers are
@@ -419,10 +441,18 @@ fn run_terminal(
 
 /// Quitting while images load: ask their loaders to stop (they check as they read).
 pub fn stop_loading(app: &App) {
-    if let Screen::Loading { items } = &app.screen {
-        for (_, progress) in items {
-            progress.cancel();
+    match &app.screen {
+        Screen::Loading { items } => {
+            for (_, progress) in items {
+                progress.cancel();
+            }
         }
+        Screen::Explore(ex) => {
+            if let Some(l) = &ex.loading {
+                l.progress.cancel();
+            }
+        }
+        _ => {}
     }
 }
 
@@ -470,16 +500,27 @@ pub fn run(target: &str, config: &LoadConfig, why: &WhyArgs) -> anyhow::Result<i
     exit_status(app)
 }
 
-/// The explorer's loader: the image and its analysis, then "why is it big", whose options may
+/// The explorer's loader: the image so far as its first layers are read (analysed here, on
+/// the feed's thread), the image and its analysis, then "why is it big", whose options may
 /// load a base image (quietly: the terminal is the explorer's).
-fn load_explorer(
+pub fn load_explorer(
     target: &str,
     config: &LoadConfig,
     why: &WhyArgs,
     progress: Arc<Progress>,
     tx: &Sender<AppEvent>,
 ) {
-    let r = pipeline::load(target, config, Keep::Contents, &Watch::counting(progress))
+    let feed = {
+        let tx = tx.clone();
+        LayerFeed::new(move |p| {
+            let a = Analysis::run(&p.image);
+            let _ = tx.send(AppEvent::Partial(Box::new((p, a))));
+        })
+    };
+    let watch = Watch::counting(progress).with_layers(feed.clone());
+    let loaded = pipeline::load(target, config, Keep::Contents, &watch);
+    feed.close();
+    let r = loaded
         .map(|image| {
             let a = Analysis::run(&image);
             (image, a)

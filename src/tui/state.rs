@@ -13,6 +13,7 @@ use crate::analysis::Analysis;
 use crate::image::{EntryKind, Image};
 use crate::paths::{NodeId, ROOT};
 use crate::progress::Progress;
+use crate::source::preview::Partial;
 use crate::tree::entry_of;
 use crate::units::human_bytes;
 use crossterm::event::{Event, KeyEvent, KeyEventKind, MouseButton, MouseEvent, MouseEventKind};
@@ -53,6 +54,9 @@ impl Focus {
 pub enum AppEvent {
     Term(Event),
     Loaded(Box<Result<(Image, Analysis), String>>),
+    /// The image so far (its first layers read), while the rest loads: the explorer opens on
+    /// the first one and takes each later one in place, keeping the user's place.
+    Partial(Box<(Partial, Analysis)>),
     /// "Why is it big" for the loaded image (computed after it, sent after `Loaded`).
     Why(Box<Result<WhyReport, String>>),
     /// The loaded image's layers opened for reading files (the viewer), or why they cannot be.
@@ -161,7 +165,30 @@ fn wasted_rows(image: &Image, analysis: &Analysis) -> Vec<WastedRow> {
     rows
 }
 
-/// A loaded image being explored.
+/// What the explorer shows while the image still loads: its first layers, the gauge.
+pub struct Loading {
+    pub progress: Arc<Progress>,
+    /// Layers `0..loaded` are read and browsable (the run from the first one).
+    pub loaded: usize,
+    /// Per layer: parsed already (a later layer may finish before an earlier one).
+    pub read: Vec<bool>,
+}
+
+impl Loading {
+    /// How far the load is, in the words the status line uses (`45 %`, or bytes read when
+    /// the total is unknown).
+    pub fn percent(&self) -> String {
+        let s = self.progress.snapshot();
+        if s.bytes_total > 0 {
+            let pct = (s.bytes_read as f64 * 100.0 / s.bytes_total as f64).min(100.0);
+            format!("{pct:.0} %")
+        } else {
+            human_bytes(s.bytes_read)
+        }
+    }
+}
+
+/// A loaded image being explored (or its first layers, while the rest loads).
 pub struct Explorer {
     pub image: Image,
     pub analysis: Analysis,
@@ -186,6 +213,8 @@ pub struct Explorer {
     /// not sent by the loader yet).
     pub viewer: Option<Box<super::viewer::Viewer>>,
     pub layer_files: Option<super::viewer::LayerFilesResult>,
+    /// Set while the image loads: `image` holds its first layers only.
+    pub loading: Option<Loading>,
 }
 
 pub enum Screen {
@@ -239,10 +268,80 @@ impl Explorer {
             mode_before_why: None,
             viewer: None,
             layer_files: None,
+            loading: None,
         };
         super::prefs::start().apply(&mut ex);
         ex.select_layer(0);
         ex
+    }
+
+    /// The explorer on the first layers of an image still loading.
+    pub fn partial(p: Partial, analysis: Analysis, progress: Arc<Progress>) -> Explorer {
+        let loading = Loading {
+            progress,
+            loaded: p.loaded,
+            read: p.read,
+        };
+        let mut ex = Explorer::new(p.image, analysis);
+        // the whole-image figures wait for the whole image
+        ex.wasted.clear();
+        ex.loading = Some(loading);
+        ex.select_layer(0);
+        ex
+    }
+
+    /// Take a later state of the same image (more layers read, or all of them and the
+    /// analyses): the user's layer, focus, tree cursor, scroll, marks, filter and open
+    /// viewer stay as they are. Node ids of the layers read before are the same in the new
+    /// image (see `source::preview`), so everything kept by node still points right.
+    pub fn take_image(&mut self, image: Image, analysis: Analysis, loading: Option<Loading>) {
+        self.image = image;
+        self.analysis = analysis;
+        self.loading = loading;
+        let fresh = TreeView::new(self.cx(), &self.analysis);
+        let old = std::mem::replace(&mut self.tree, fresh);
+        let layer = self.layer.min(self.browsable().saturating_sub(1));
+        self.layer = layer;
+        let (t, cx) = self.tree_cx();
+        t.carry_over(cx, old, layer);
+        if self.loading.is_none() {
+            self.wasted = wasted_rows(&self.image, &self.analysis);
+            self.wasted_sel = self.wasted_sel.min(self.wasted.len().saturating_sub(1));
+        }
+    }
+
+    /// Layers the user can select: all of them, or while loading the run read so far.
+    pub fn browsable(&self) -> usize {
+        match &self.loading {
+            Some(l) => l.loaded.min(self.image.layers.len()),
+            None => self.image.layers.len(),
+        }
+    }
+
+    /// Why `action` cannot run yet, while the image loads (None: it can).
+    fn not_loaded_yet(&self, action: Action) -> Option<String> {
+        let l = self.loading.as_ref()?;
+        let what = match action {
+            Action::FocusDetails if self.focus != Focus::Wasted => S::NEEDS_IMAGE_DETAILS,
+            Action::ToggleWhy if !self.why_open => S::NEEDS_WHY,
+            Action::WastedOnly if !self.tree.wasted_only => S::NEEDS_WASTE,
+            Action::Down | Action::PageDown | Action::End
+                if self.focus == Focus::Layers
+                    && self.layer + 1 >= l.loaded
+                    && l.loaded < self.image.layers.len() =>
+            {
+                // the move still happens, as far as the layers read
+                return Some(S::fill(
+                    S::LAYER_NOT_LOADED_YET,
+                    &[("n", &l.loaded.to_string()), ("pct", &l.percent())],
+                ));
+            }
+            _ => return None,
+        };
+        Some(S::fill(
+            S::NOT_LOADED_YET,
+            &[("what", what), ("pct", &l.percent())],
+        ))
     }
 
     /// Take the "why is it big" report (or why it failed).
@@ -310,7 +409,7 @@ impl Explorer {
     }
 
     pub fn select_layer(&mut self, l: usize) {
-        let l = l.min(self.image.layers.len().saturating_sub(1));
+        let l = l.min(self.browsable().saturating_sub(1));
         self.layer = l;
         let (t, cx) = self.tree_cx();
         t.set_layer(cx, l);
@@ -337,7 +436,7 @@ impl Explorer {
     fn move_by(&mut self, delta: isize, areas: &Areas) {
         match self.focus {
             Focus::Layers => {
-                let n = self.image.layers.len() as isize;
+                let n = self.browsable() as isize;
                 let l = (self.layer as isize + delta).clamp(0, (n - 1).max(0));
                 self.select_layer(l as usize);
             }
@@ -761,7 +860,8 @@ impl App {
     /// How long the loop may sleep before something changes on screen by itself: the
     /// loading gauge moves, a message expires. None: only an event changes anything.
     pub fn wake_in(&self, now: Instant, tick: Duration) -> Option<Duration> {
-        let loading = matches!(self.screen, Screen::Loading { .. });
+        let loading = matches!(self.screen, Screen::Loading { .. })
+            || self.explorer_ref().is_some_and(|e| e.loading.is_some());
         let status = self.status_until.map(|t| t.saturating_duration_since(now));
         match (loading, status) {
             (true, Some(s)) => Some(s.min(tick)),
@@ -774,6 +874,7 @@ impl App {
     pub fn progress_snapshot(&self) -> Vec<crate::progress::ProgressSnapshot> {
         match &self.screen {
             Screen::Loading { items } => items.iter().map(|(_, p)| p.snapshot()).collect(),
+            Screen::Explore(ex) => ex.loading.iter().map(|l| l.progress.snapshot()).collect(),
             _ => Vec::new(),
         }
     }
@@ -836,6 +937,17 @@ pub fn update(app: &mut App, action: Action) {
     };
     let ex = ex.as_mut();
     let mut status: Option<String> = None;
+    if ex.viewer.is_none() {
+        if let Some(s) = ex.not_loaded_yet(action) {
+            // a move still happens, as far as the layers read; the rest waits
+            let moves = matches!(action, Action::Down | Action::PageDown | Action::End);
+            if moves {
+                ex.move_action(action, &areas);
+            }
+            app.set_status(s);
+            return;
+        }
+    }
     if ex.viewer.is_some() {
         let s = ex.viewer_action(action);
         app.clear |= ex.viewer.is_none();
@@ -925,7 +1037,19 @@ pub fn handle_event(app: &mut App, ev: AppEvent) -> bool {
         AppEvent::Tick => return app.expire_status(Instant::now()),
         AppEvent::Term(Event::Mouse(m)) if m.kind == MouseEventKind::Moved => return false,
         AppEvent::Status(s) => app.set_status(s),
+        AppEvent::Partial(p) => take_partial(app, *p),
         AppEvent::Loaded(r) => match *r {
+            Ok((image, analysis)) if app.explorer_ref().is_some_and(|e| e.loading.is_some()) => {
+                if !image.warnings.is_empty() {
+                    app.set_status(image.warnings.join("; "));
+                }
+                if let Some(ex) = app.explorer_mut() {
+                    ex.take_image(image, analysis, None);
+                }
+                let size = app.size;
+                app.resize(size);
+                app.clear = true;
+            }
             Ok((image, analysis)) => {
                 // the loader's notes (which image of several was read, …) go to the status
                 // line: stderr would write over the screen
@@ -975,6 +1099,39 @@ pub fn handle_event(app: &mut App, ev: AppEvent) -> bool {
         AppEvent::Term(_) => {}
     }
     true
+}
+
+/// The image so far: the explorer opens on the first one (the keys typed meanwhile apply),
+/// and takes each later one in place. One older than what is shown is dropped.
+fn take_partial(app: &mut App, (p, analysis): (Partial, Analysis)) {
+    match &mut app.screen {
+        Screen::Loading { items } => {
+            let Some((_, progress)) = items.first() else {
+                return;
+            };
+            let ex = Explorer::partial(p, analysis, progress.clone());
+            app.screen = Screen::Explore(Box::new(ex));
+            let size = app.size;
+            app.resize(size);
+            app.clear = true;
+            app.replay_pending_keys();
+        }
+        Screen::Explore(ex) => {
+            let Some(l) = &ex.loading else { return };
+            if p.loaded <= l.loaded {
+                return;
+            }
+            let loading = Loading {
+                progress: l.progress.clone(),
+                loaded: p.loaded,
+                read: p.read,
+            };
+            ex.take_image(p.image, analysis, Some(loading));
+            let size = app.size;
+            app.resize(size);
+        }
+        _ => {}
+    }
 }
 
 pub fn handle_key(app: &mut App, k: KeyEvent) {
@@ -1049,7 +1206,7 @@ fn handle_mouse(app: &mut App, m: MouseEvent) {
         Focus::Layers
     } else if areas.tree.contains(pos) {
         Focus::Tree
-    } else if areas.image_details.contains(pos) {
+    } else if areas.image_details.contains(pos) && ex.loading.is_none() {
         Focus::Wasted
     } else {
         return;
@@ -1109,9 +1266,32 @@ fn handle_mouse(app: &mut App, m: MouseEvent) {
     }
 }
 
-/// The key bar's message, while it lasts (what a filter matches is in the tree's title).
+/// The key bar's message, while it lasts (what a filter matches is in the tree's title);
+/// else, while the image loads, how far it is.
 pub fn status_text(app: &App) -> Option<String> {
-    app.status.clone()
+    app.status.clone().or_else(|| {
+        let ex = app.explorer_ref()?;
+        let l = ex.loading.as_ref()?;
+        let mut s = S::fill(
+            S::LOADING_STATUS,
+            &[
+                ("pct", &l.percent()),
+                ("loaded", &l.loaded.to_string()),
+                ("total", &ex.image.layers.len().to_string()),
+            ],
+        );
+        let downloads = l.progress.downloads();
+        if let Some(d) = crate::progress::downloads_under_way(&downloads, 1)
+            .0
+            .first()
+        {
+            s.push_str(&S::fill(
+                S::LOADING_STATUS_DOWNLOAD,
+                &[("layer", &d.line())],
+            ));
+        }
+        Some(s)
+    })
 }
 
 pub fn human(n: u64) -> String {

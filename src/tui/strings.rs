@@ -59,6 +59,20 @@ pub const LOADING_DOWNLOADS_MORE: &str = "  and {n} more layers downloading";
 pub const ANALYSING: &str = "Analysing…";
 pub const LOADING_HINT: &str = "q quits; other keys apply once it is loaded";
 pub const LOADING_KEYS_KEPT: &str = "q quits; {n} keys typed, applied once it is loaded";
+/// The status line while the explorer shows the layers read so far.
+pub const LOADING_STATUS: &str = "loading {pct} · {loaded} of {total} layers shown";
+/// Appended to it while a layer downloads (a registry's).
+pub const LOADING_STATUS_DOWNLOAD: &str = " · downloading {layer}";
+/// A key that needs what is not read yet.
+pub const NOT_LOADED_YET: &str = "{what} once every layer is read ({pct})";
+pub const LAYER_NOT_LOADED_YET: &str = "layer {n} is still loading ({pct})";
+pub const NEEDS_IMAGE_DETAILS: &str = "Image details come";
+pub const NEEDS_WHY: &str = "\"Why is it big\" comes";
+pub const NEEDS_WASTE: &str = "Wasted paths come";
+/// The Layers pane's size column for a layer not shown yet: still reading it, or read and
+/// waiting for an earlier one.
+pub const LAYER_LOADING: &str = "loading";
+pub const LAYER_READ: &str = "read";
 
 /// Titles of the help's sections, in the order of `keys::Scope::ALL`.
 pub const HELP_SCOPES: [(&str, &str); 11] = [

@@ -357,6 +357,9 @@ pub struct TreeView {
     sorted: RefCell<HashMap<NodeId, Rc<Vec<NodeId>>>>,
 }
 
+/// The regex of a filter that is a list of nodes (a package's files): it matches no path.
+const NODE_LIST: &str = "[^\\s\\S]";
+
 /// Columns the name (with its tree guides) keeps before the attribute columns hide by
 /// themselves.
 pub const NAME_ROOM: usize = 30;
@@ -414,6 +417,32 @@ impl TreeView {
         tv.cursor = tv.first(cx).unwrap_or(ROOT);
         tv.top = tv.cursor;
         tv
+    }
+
+    /// Take the user's settings and place from `old`, a view of an earlier state of the same
+    /// image (fewer layers read), at `layer`. Node ids are the same in both; a filter is run
+    /// again over the new paths (a package's node list is kept as it is).
+    pub fn carry_over(&mut self, cx: Ctx, old: TreeView, layer: usize) {
+        self.mode = old.mode;
+        self.hide = old.hide;
+        self.wasted_only = old.wasted_only;
+        self.sort = old.sort;
+        self.attrs = old.attrs;
+        self.wrap = old.wrap;
+        self.collapse_all = old.collapse_all;
+        self.toggled = old.toggled;
+        self.view_h = old.view_h;
+        self.view_w = old.view_w;
+        let n = cx.image.paths.len() as NodeId;
+        self.cursor = if old.cursor < n { old.cursor } else { ROOT };
+        self.top = if old.top < n { old.top } else { self.cursor };
+        match old.filter {
+            Some(f) if f.literal || f.regex.as_str() != NODE_LIST => {
+                self.set_filter(cx, &f.pattern)
+            }
+            kept => self.filter = kept,
+        }
+        self.set_layer(cx, layer);
     }
 
     // ---- settings -------------------------------------------------------------------------
@@ -496,7 +525,7 @@ impl TreeView {
         matches.sort_unstable_by_key(|&n| cx.image.paths.preorder_rank(n));
         matches.dedup();
         // never matches a path: the node list is the filter
-        let Ok(regex) = Regex::new("[^\\s\\S]") else {
+        let Ok(regex) = Regex::new(NODE_LIST) else {
             return;
         };
         self.filter = Some(Filter {
