@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark: how long the explorer's viewer takes to open a file after the image is loaded,
-# for the first and the last file of each image's largest layer (uncompressed, gzip, zstd).
+# for the first and the last file of each image's largest layer (uncompressed, gzip, zstd),
+# with the access points the explorer's load records and without them (as `--json` loads);
+# also the load's CPU time either way (the cost of recording) and the points' memory.
 #
 #   benches/viewer.sh [IMAGE...]   (default: the go-single-stage corpus images in /work/corpus)
 set -euo pipefail
@@ -13,4 +15,5 @@ fi
 for img in "$@"; do
   [ -e "$img" ] || { echo "$img: missing (see /work/corpus)"; continue; }
   target/release/examples/viewer-open "$img"
+  target/release/examples/viewer-open "$img" --no-points
 done

@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::image::{EntryKind, Image};
 use crate::paths::{NodeId, ROOT};
 use crate::pipeline::{self, Keep, LoadConfig, Watch};
-use crate::source::access::{EntryReader, LayerFiles};
+use crate::source::access::{EntryAt, EntryReader, LayerFiles};
 use crate::source::reference::Target;
 use crate::tree::{entry_of, MergedTree};
 use std::io::Read;
@@ -62,6 +62,10 @@ pub fn layer_files(
 ) -> std::result::Result<std::sync::Arc<LayerFiles>, String> {
     reopenable(target, config)
         .and_then(|path| LayerFiles::open(&path, config.selection()))
+        .map(|files| match config.seek_points() {
+            Some(seek) => files.with_seek(seek.clone()),
+            None => files,
+        })
         .map(std::sync::Arc::new)
         .map_err(|e| e.to_string())
 }
@@ -259,7 +263,7 @@ impl Files<'_> {
     pub fn read(&self, node: NodeId, v: &FileVersion) -> Result<EntryReader> {
         self.check_file(node, v)?;
         let st = self.tree.state_at(node, v.layer);
-        let mut at = (node, v.layer);
+        let mut at = (node, v.layer, st);
         if let Some(e) = st.and_then(|s| entry_of(self.image, s)) {
             if let Some(t) = self.image.hardlink_target(e) {
                 let tv = self.tree.state_at(t, v.layer).filter(|tv| tv.present());
@@ -269,10 +273,18 @@ impl Files<'_> {
                         self.image.paths.path(node)
                     ))
                 })?;
-                at = (t, tv.layer as usize);
+                at = (t, tv.layer as usize, Some(tv));
             }
         }
-        self.layers.entry(at.1, &self.image.paths.path(at.0))
+        // which entry of the layer it is: a compressed layer with access points seeks to it
+        let entry = at.2.filter(|s| s.layer as usize == at.1).and_then(|s| {
+            entry_of(self.image, s).map(|e| EntryAt {
+                index: s.entry as usize,
+                size: e.size,
+            })
+        });
+        self.layers
+            .entry_at(at.1, &self.image.paths.path(at.0), entry)
     }
 
     /// The node `bathy diff` shows: `path` resolved at `layer`, or, when it is missing there

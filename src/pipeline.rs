@@ -13,6 +13,7 @@ use crate::progress::Progress;
 use crate::source::layer_store::LayerStore;
 use crate::source::preview::LayerFeed;
 use crate::source::reference::Target;
+use crate::source::seek_index::SeekIndexes;
 use crate::source::{self, LayerCache, LoadOptions, Selection};
 use clap::Args;
 use std::path::PathBuf;
@@ -99,6 +100,8 @@ pub struct LoadConfig {
     registry: RegistryAccess,
     /// The on-disk cache of parsed layers; none with `--no-cache`.
     store: Option<Arc<LayerStore>>,
+    /// Access points recorded while loading (the explorer's viewer reads through them).
+    seek: Option<Arc<SeekIndexes>>,
 }
 
 /// How registries are reached (kept here, as plain values, so a build without the registry
@@ -135,6 +138,7 @@ impl LoadConfig {
                 cert_dir: args.cert_dir.clone(),
             },
             store: layer_store(args),
+            seek: None,
         }
     }
 
@@ -153,6 +157,20 @@ impl LoadConfig {
             },
             ..self.clone()
         }
+    }
+
+    /// The same, recording access points into compressed layers as it loads, and every
+    /// entry's tar offset, into `seek`: the explorer, whose viewer reads single files.
+    pub fn recording_seek_points(&self, seek: Arc<SeekIndexes>) -> LoadConfig {
+        LoadConfig {
+            seek: Some(seek),
+            ..self.clone()
+        }
+    }
+
+    /// The access points this configuration records, if it does.
+    pub fn seek_points(&self) -> Option<&Arc<SeekIndexes>> {
+        self.seek.as_ref()
     }
 
     /// Where `target` (a path, a `scheme://` reference or a daemon image name) is read from.
@@ -177,6 +195,8 @@ impl LoadConfig {
             verified_cache: self.store.as_ref().map(|s| s.dir().join("verified-layers")),
             max_inflate_ratio: self.max_inflate_ratio,
             store: self.store.clone(),
+            // only the image explored, not a base loaded for its diff_ids
+            seek: self.seek.clone().filter(|_| keep == Keep::Contents),
             layer_feed: watch.layers.clone(),
         }
     }

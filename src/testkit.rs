@@ -344,13 +344,30 @@ pub fn compress(data: &[u8], c: Compression) -> Vec<u8> {
     match c {
         Compression::None => data.to_vec(),
         Compression::Gzip => {
+            // a sync flush every MiB ends a deflate block there, as real encoders' blocks end
+            // every few dozen KiB (the fastest level otherwise writes one block for megabytes,
+            // leaving no place for an access point); a smaller layer is one block
             let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-            e.write_all(data).expect("in-memory gzip");
+            for part in data.chunks(COMPRESS_CHUNK) {
+                e.write_all(part).expect("in-memory gzip");
+                if part.len() == COMPRESS_CHUNK {
+                    e.flush().expect("in-memory gzip");
+                }
+            }
             e.finish().expect("in-memory gzip")
         }
+        // one frame per MiB, as zstd:chunked and multi-threaded encoders write (each frame
+        // start an access point); a smaller layer is one frame
+        Compression::Zstd if data.len() > COMPRESS_CHUNK => data
+            .chunks(COMPRESS_CHUNK)
+            .flat_map(|part| zstd::encode_all(part, 3).expect("in-memory zstd"))
+            .collect(),
         Compression::Zstd => zstd::encode_all(data, 3).expect("in-memory zstd"),
     }
 }
+
+/// Input bytes per deflate block or zstd frame of [`compress`].
+pub const COMPRESS_CHUNK: usize = 1 << 20;
 
 impl ImageSpec {
     pub fn new(tag: &str) -> Self {

@@ -1,11 +1,23 @@
 //! `bathy cat` and `bathy diff` through the binary, on test-helper images in every layout and
 //! compression: the bytes printed are the bytes the helper wrote.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
-use bathyscaphe::testkit::{filler, ArchiveFormat, Compression, ImageSpec, LayerSpec};
+use bathyscaphe::contents::Files;
+use bathyscaphe::image::Image;
+use bathyscaphe::source::access::LayerFiles;
+use bathyscaphe::source::seek_index::{SeekIndexes, SPAN};
+use bathyscaphe::source::{load_path, LoadOptions, Selection};
+use bathyscaphe::testkit::{
+    filler, numbered_line, ArchiveFormat, Compression, ImageSpec, LayerSpec, COMPRESS_CHUNK,
+};
+use bathyscaphe::tree::MergedTree;
 use common::{run, stderr, stdout};
+use std::io::Read;
 use std::path::Path;
+use std::sync::Arc;
 
 const CONF_V1: &[u8] = b"port=80\nhost=a\nmode=slow\n";
 const CONF_V2: &[u8] = b"port=8080\nhost=a\nmode=slow\n";
@@ -190,4 +202,119 @@ fn diff_escapes_hostile_contents() {
     assert!(!out.contains('\x1b'), "{out:?}");
     assert!(out.contains("+red\\x1b[2J\\xff"), "{out:?}");
     assert!(out.contains("/etc/hostile\\x1b[31m"), "{out:?}");
+}
+
+// ---- access points: what the explorer's viewer reads through ---------------------------------
+
+/// The image at `path` loaded as the explorer loads it (recording access points), its tree,
+/// and its layers opened for reading through the points.
+fn with_points(path: &str) -> (Image, MergedTree, LayerFiles, Arc<SeekIndexes>) {
+    let seek = SeekIndexes::new();
+    let opts = LoadOptions {
+        seek: Some(seek.clone()),
+        ..LoadOptions::default()
+    };
+    let image = load_path(Path::new(path), &opts).expect("load");
+    let tree = MergedTree::build(&image);
+    let layers = LayerFiles::open(Path::new(path), &Selection::default())
+        .expect("open")
+        .with_seek(seek.clone());
+    (image, tree, layers, seek)
+}
+
+fn read_at(files: Files<'_>, path: &str, layer: usize) -> Vec<u8> {
+    let (node, v) = files.visible(path, layer).expect(path);
+    let mut out = Vec::new();
+    files
+        .read(node, &v)
+        .expect(path)
+        .read_to_end(&mut out)
+        .expect(path);
+    out
+}
+
+#[test]
+fn files_read_through_access_points_are_the_bytes_the_helper_wrote_in_every_layout() {
+    for (format, c) in cases() {
+        let d = tempfile::tempdir().unwrap();
+        let path = write(d.path(), format, c);
+        let (image, tree, layers, _seek) = with_points(&path);
+        let files = Files {
+            image: &image,
+            tree: &tree,
+            layers: &layers,
+        };
+        let case = format!("{format:?} {c:?}");
+        assert_eq!(read_at(files, "/etc/app.conf", 0), CONF_V1, "{case}");
+        assert_eq!(read_at(files, "/etc/app.conf", 3), CONF_V2, "{case}");
+        assert_eq!(read_at(files, "/etc/hard.conf", 3), CONF_V2, "{case}");
+        assert_eq!(read_at(files, "/bin/tool", 1), filler(70_000, 7), "{case}");
+        assert_eq!(read_at(files, "/tmp/x", 3), b"x", "{case}");
+    }
+}
+
+/// A layer of 15 MB (gzip: a deflate block, zstd: a frame per MiB, as the helper writes them):
+/// a file far past the first access point is decoded from the nearest one, not from the
+/// layer's start; the points cost at most 1 % of the compressed bytes.
+fn a_file_deep_in_a_layer_is_decoded_from_the_nearest_access_point(c: Compression) {
+    let want: Vec<u8> = (1..=1_000_000u64)
+        .flat_map(|k| numbered_line(k * 7919 % 1_000_003).into_bytes())
+        .collect();
+    let big = want.len();
+    let spec = ImageSpec::new("deep:1").layer(
+        LayerSpec::new("ADD rootfs /")
+            .file("data/big.log", &want)
+            .file("etc/after.conf", CONF_V2),
+    );
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("image.tar");
+    spec.write(&p, ArchiveFormat::OciArchive, c).unwrap();
+    let path = p.display().to_string();
+    let (image, tree, layers, seek) = with_points(&path);
+    // the load decoded the layer once and recorded a point every SPAN bytes
+    assert!(seek.points() >= 3, "{} points", seek.points());
+    let (held, _) = seek.memory();
+    let compressed = image.layers[0].compressed_bytes;
+    assert!(
+        held as u64 * 100 <= compressed,
+        "{held} bytes for {compressed}"
+    );
+    let files = Files {
+        image: &image,
+        tree: &tree,
+        layers: &layers,
+    };
+    let before = seek.decoded();
+    assert_eq!(read_at(files, "/etc/after.conf", 0), CONF_V2);
+    let decoded = seek.decoded() - before;
+    // points are SPAN apart, each at the first block boundary past that (the helper's blocks
+    // are COMPRESS_CHUNK long): never further from a file than that
+    let most = SPAN + COMPRESS_CHUNK as u64;
+    assert!(
+        decoded <= most,
+        "{decoded} bytes decoded to reach the last file"
+    );
+    // a jump into the middle of the big file: decoded from the point before it, and a jump
+    // back, from the one before that
+    let (node, v) = files.visible("/data/big.log", 0).unwrap();
+    let mut r = files.read(node, &v).unwrap();
+    for at in [big as u64 - 1000, 5 << 20, 100] {
+        let before = seek.decoded();
+        assert!(r.seek_to(at).unwrap());
+        let mut buf = vec![0u8; 1000];
+        r.read_exact(&mut buf).unwrap();
+        assert_eq!(buf[..], want[at as usize..at as usize + 1000], "at {at}");
+        let decoded = seek.decoded() - before;
+        assert!(decoded <= most + 1000, "{decoded} decoded to reach {at}");
+    }
+}
+
+#[test]
+fn a_file_deep_in_a_gzip_layer_is_decoded_from_the_nearest_access_point() {
+    a_file_deep_in_a_layer_is_decoded_from_the_nearest_access_point(Compression::Gzip);
+}
+
+#[test]
+fn a_file_deep_in_a_multi_frame_zstd_layer_is_decoded_from_the_nearest_frame() {
+    a_file_deep_in_a_layer_is_decoded_from_the_nearest_access_point(Compression::Zstd);
 }

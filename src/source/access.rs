@@ -2,8 +2,11 @@
 //! the layer: `bathy cat`, `bathy diff` and the explorer's viewer. An uncompressed layer (a
 //! range of an archive or a layout's blob file) is walked header by header, seeking over
 //! contents, and read at the entry's offset, so any position of the entry is a seek away; a
-//! gzip or zstd layer is inflated up to the entry and the entry's bytes are then handed out as
-//! they are inflated (nothing before the entry is kept). Never writes anything.
+//! gzip or zstd layer with access points ([`crate::source::seek_index`], recorded while the
+//! explorer loaded the image, with each entry's tar offset) is decoded from the nearest point
+//! before the entry, and seeks within it from the nearest point again; without them (`bathy
+//! cat`, `bathy diff`), it is inflated up to the entry and the entry's bytes are then handed out
+//! as they are inflated (nothing before the entry is kept). Never writes anything.
 
 use crate::error::{Error, Result};
 use crate::image::Compression;
@@ -11,6 +14,7 @@ use crate::paths::clean_entry_path;
 use crate::source::archive::{Member, MemberBody, MemberIndex};
 use crate::source::layer::FileRange;
 use crate::source::layout::{self, ImagePlan, Selection};
+use crate::source::seek_index::{LayerSeek, Recorder, SeekIndexes, SPAN};
 use flate2::bufread::MultiGzDecoder;
 use std::collections::HashMap;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
@@ -25,6 +29,16 @@ pub struct LayerFiles {
     /// Where entries of uncompressed layers were found, by (layer, cleaned path): opening
     /// one again (the viewer going back) seeks at once instead of walking the headers.
     found: Mutex<HashMap<(usize, String), (u64, u64)>>,
+    /// Access points into compressed layers and their entries' offsets (the explorer's).
+    seek: Option<Arc<SeekIndexes>>,
+}
+
+/// Which entry of its layer a path's version is, as the image model numbers them, and the
+/// size its header declares: with access points, reached without walking the layer.
+#[derive(Clone, Copy, Debug)]
+pub struct EntryAt {
+    pub index: usize,
+    pub size: u64,
 }
 
 /// How an entry's bytes are reached.
@@ -33,6 +47,64 @@ enum Body {
     Seekable { r: FileRange, start: u64 },
     /// A compressed layer, inflated from the entry's start on: positions only go forward.
     Stream(Box<dyn Read + Send>),
+    /// A compressed layer with access points: any position decodes from the nearest one.
+    Indexed(Box<Indexed>),
+}
+
+/// An entry of a compressed layer read through its access points.
+struct Indexed {
+    blob: FileRange,
+    kind: Compression,
+    seek: Arc<LayerSeek>,
+    /// The entry's first byte in the tar stream.
+    start: u64,
+    reader: Box<dyn Read + Send>,
+    /// Where `reader` stands in the tar stream.
+    at: u64,
+}
+
+impl Indexed {
+    /// Stand at tar offset `target`: read on when it is a little ahead, else start again from
+    /// the nearest access point.
+    fn go_to(&mut self, target: u64) -> io::Result<()> {
+        if target < self.at || target - self.at > SPAN {
+            let (reader, at) = decode_from_point(&self.blob, self.kind, &self.seek, target)?;
+            self.reader = reader;
+            self.at = at;
+        }
+        let gap = target - self.at;
+        let n = io::copy(&mut (&mut self.reader).take(gap), &mut io::sink())?;
+        self.at += n;
+        if n < gap {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "the layer ends before the entry",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A compressed blob decoded from its last access point at or before tar offset `target`
+/// (from its start when there is none), recording further points on the way; and the offset
+/// it starts at.
+fn decode_from_point(
+    blob: &FileRange,
+    kind: Compression,
+    seek: &Arc<LayerSeek>,
+    target: u64,
+) -> io::Result<(Box<dyn Read + Send>, u64)> {
+    let mut r = blob.clone_handle();
+    let p = seek.nearest(target);
+    r.seek(SeekFrom::Start(p.as_ref().map_or(0, |p| p.input_bit / 8)))?;
+    let buffered = BufReader::with_capacity(256 * 1024, r);
+    Ok(match p {
+        Some(p) => (
+            Box::new(Recorder::resume(kind, buffered, &p, seek.clone())?),
+            p.output,
+        ),
+        None => (Box::new(Recorder::start(kind, buffered, seek.clone())?), 0),
+    })
 }
 
 /// One entry's bytes as they are read: exactly the size its header declares, or an error
@@ -58,7 +130,7 @@ impl EntryReader {
 
     /// Can the cursor move back (an uncompressed layer), or only forward?
     pub fn seekable(&self) -> bool {
-        matches!(self.body, Body::Seekable { .. })
+        matches!(self.body, Body::Seekable { .. } | Body::Indexed(_))
     }
 
     /// Move the cursor to `pos` (clipped to the size). Forward on a compressed layer inflates
@@ -69,6 +141,11 @@ impl EntryReader {
         match &mut self.body {
             Body::Seekable { r, start } => {
                 r.seek(SeekFrom::Start(*start + pos))?;
+                self.pos = pos;
+                Ok(true)
+            }
+            Body::Indexed(ix) => {
+                ix.go_to(ix.start + pos)?;
                 self.pos = pos;
                 Ok(true)
             }
@@ -92,6 +169,11 @@ impl Read for EntryReader {
         let n = match &mut self.body {
             Body::Seekable { r, .. } => r.read(&mut buf[..want])?,
             Body::Stream(s) => s.read(&mut buf[..want])?,
+            Body::Indexed(ix) => {
+                let n = ix.reader.read(&mut buf[..want])?;
+                ix.at += n as u64;
+                n
+            }
         };
         if n == 0 {
             return Err(io::Error::new(
@@ -131,7 +213,14 @@ impl LayerFiles {
             idx,
             plan,
             found: Mutex::new(HashMap::new()),
+            seek: None,
         })
+    }
+
+    /// Read compressed layers through the access points `seek` holds (recorded by the load).
+    pub fn with_seek(mut self, seek: Arc<SeekIndexes>) -> LayerFiles {
+        self.seek = Some(seek);
+        self
     }
 
     /// The layer's bytes as a range of a file on disk, when they are stored that way (a
@@ -154,6 +243,12 @@ impl LayerFiles {
 
     /// The bytes of the regular file `path` as stored in layer `layer` (manifest order).
     pub fn entry(&self, layer: usize, path: &str) -> Result<EntryReader> {
+        self.entry_at(layer, path, None)
+    }
+
+    /// [`LayerFiles::entry`], told which entry of the layer `path` is: a compressed layer
+    /// with access points is then decoded from the nearest one.
+    pub fn entry_at(&self, layer: usize, path: &str, at: Option<EntryAt>) -> Result<EntryReader> {
         let lp =
             self.plan.layers.get(layer).ok_or_else(|| {
                 Error::not_image(&self.idx.archive, format!("has no layer {layer}"))
@@ -173,6 +268,17 @@ impl LayerFiles {
         let what = format!("{}: {}: {path}", self.idx.archive, lp.member);
         // an uncompressed layer on disk: walk headers, seek over contents
         if let Some(mut r) = self.file_range(&m)? {
+            if let Some(body) = self
+                .indexed(&r, &lp.member, at)
+                .map_err(|e| merr(e.to_string()))?
+            {
+                return Ok(EntryReader {
+                    body,
+                    size: at.map_or(0, |a| a.size),
+                    pos: 0,
+                    what,
+                });
+            }
             if crate::source::layer::is_plain_tar(&mut r).map_err(|e| merr(e.to_string()))? {
                 let key = (layer, want.clone());
                 let known = self.found.lock().ok().and_then(|f| f.get(&key).copied());
@@ -206,6 +312,43 @@ impl LayerFiles {
             Compression::None => Box::new(buffered),
         };
         stream_to_entry(decoded, &want, path, what).map_err(merr)
+    }
+}
+
+impl LayerFiles {
+    /// Entry `at` of a gzip or zstd layer whose entry offsets the load recorded, positioned at its
+    /// first byte; None when that is not the case.
+    fn indexed(
+        &self,
+        blob: &FileRange,
+        member: &str,
+        at: Option<EntryAt>,
+    ) -> io::Result<Option<Body>> {
+        let (Some(seek), Some(at)) = (&self.seek, at) else {
+            return Ok(None);
+        };
+        let seek = seek.layer(&self.idx.archive, member);
+        let Some(start) = seek.offset(at.index) else {
+            return Ok(None);
+        };
+        let mut head = [0u8; 4];
+        let mut r = blob.clone_handle();
+        let n = super::read_up_to(&mut r, &mut head)?;
+        let kind = Compression::sniff(&head[..n]);
+        if kind == Compression::None {
+            return Ok(None);
+        }
+        let (reader, from) = decode_from_point(blob, kind, &seek, start)?;
+        let mut ix = Indexed {
+            blob: blob.clone_handle(),
+            kind,
+            seek,
+            start,
+            reader,
+            at: from,
+        };
+        ix.go_to(start)?;
+        Ok(Some(Body::Indexed(Box::new(ix))))
     }
 }
 

@@ -69,6 +69,8 @@ pub struct LayerParseOptions {
     /// Stop a compressed layer that inflates to more than this many times the compressed
     /// bytes read so far (past [`INFLATE_FLOOR`]): a zip-bomb guard.
     pub max_inflate_ratio: u64,
+    /// Record access points into compressed layers (the explorer's load only).
+    pub seek: Option<Arc<super::seek_index::SeekIndexes>>,
 }
 
 /// The default of [`LayerParseOptions::max_inflate_ratio`]. Above the most any gzip stream can
@@ -86,6 +88,7 @@ impl Default for LayerParseOptions {
             content_hashes: true,
             capture: None,
             max_inflate_ratio: DEFAULT_MAX_INFLATE_RATIO,
+            seek: None,
         }
     }
 }
@@ -359,6 +362,12 @@ fn parse_stream<B: Read>(
         used: compressed.clone(),
     };
     let decoded = match compression {
+        // the explorer's load: the same read records access points for its viewer
+        c @ (Compression::Gzip | Compression::Zstd) if opts.seek.is_some() => {
+            let seek = opts.seek.as_ref().map(|s| s.layer(archive, member));
+            let rec = super::seek_index::Recorder::start(c, buffered, seek.unwrap_or_default());
+            Decoder::Indexed(rec.map_err(|e| merr(format!("corrupt {c:?} stream: {e}")))?)
+        }
         #[cfg(feature = "isal")]
         Compression::Gzip => Decoder::Gzip(super::inflate::IsalGzDecoder::new(buffered)),
         #[cfg(not(feature = "isal"))]
@@ -532,6 +541,8 @@ enum Decoder<R: BufRead> {
     Gzip(flate2::bufread::MultiGzDecoder<R>),
     Zstd(zstd::stream::read::Decoder<'static, R>),
     Plain(R),
+    /// gzip or zstd, recording access points.
+    Indexed(super::seek_index::Recorder<R>),
 }
 
 impl<R: BufRead> Read for Decoder<R> {
@@ -540,6 +551,7 @@ impl<R: BufRead> Read for Decoder<R> {
             Decoder::Gzip(d) => d.read(buf),
             Decoder::Zstd(d) => d.read(buf),
             Decoder::Plain(d) => d.read(buf),
+            Decoder::Indexed(d) => d.read(buf),
         }
     }
 }
@@ -550,6 +562,7 @@ impl<R: BufRead> Decoder<R> {
             Decoder::Gzip(d) => d.into_inner(),
             Decoder::Zstd(d) => d.finish(),
             Decoder::Plain(d) => d,
+            Decoder::Indexed(d) => d.into_inner(),
         }
     }
 }

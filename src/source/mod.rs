@@ -9,6 +9,7 @@ pub mod daemon;
 pub mod daemon_transport;
 mod digests;
 pub mod extract;
+pub mod gzip_index;
 #[cfg(feature = "isal")]
 mod inflate;
 pub mod layer;
@@ -20,7 +21,9 @@ mod reading;
 pub mod reference;
 #[cfg(feature = "registry")]
 pub mod registry;
+pub mod seek_index;
 pub mod verified;
+pub mod zstd_frames;
 
 use crate::error::{Error, Result};
 use crate::image::{Compression, EntryKind, HistoryEntry, Image, Layer, LayerEntry, LinkRef};
@@ -53,6 +56,9 @@ pub struct LoadOptions {
     pub max_inflate_ratio: u64,
     /// Parsed layers kept on disk between runs (`--cache-dir`, `--no-cache`).
     pub store: Option<Arc<layer_store::LayerStore>>,
+    /// Record access points into compressed layers and every entry's tar offset, for the
+    /// explorer's viewer ([`seek_index`]); None everywhere else.
+    pub seek: Option<Arc<seek_index::SeekIndexes>>,
     /// Told the plan and each layer as it is parsed, for a front end that shows the image
     /// while it loads (see [`preview`]).
     pub layer_feed: Option<Arc<preview::LayerFeed>>,
@@ -69,6 +75,7 @@ impl Default for LoadOptions {
             verified_cache: None,
             max_inflate_ratio: layer::DEFAULT_MAX_INFLATE_RATIO,
             store: None,
+            seek: None,
             layer_feed: None,
         }
     }
@@ -126,6 +133,7 @@ impl LoadOptions {
             content_hashes: true,
             capture: self.capture.clone(),
             max_inflate_ratio: self.max_inflate_ratio,
+            seek: self.seek.clone(),
         }
     }
 }
@@ -223,6 +231,9 @@ pub(crate) fn load_index(
     let mut captured = std::collections::HashMap::new();
     for (i, ((lp, m), rl)) in plan.layers.iter().zip(&members).zip(&read).enumerate() {
         let (entries, size_bytes) = interner.layer_entries(i, &rl.parsed, &idx.archive, lp)?;
+        if let Some(seek) = &opts.seek {
+            seek_index::note_offsets(seek, &idx.archive, &m.name, rl.reused_as, &rl.parsed);
+        }
         for (ei, bytes) in &rl.parsed.captured {
             if let Some(e) = entries.get(*ei as usize) {
                 captured.insert((i as u32, e.node), bytes.clone());

@@ -473,7 +473,8 @@ pub fn run(target: &str, config: &LoadConfig, why: &WhyArgs) -> anyhow::Result<i
         let (tx, target, config, why, progress) = (
             tx.clone(),
             target.to_string(),
-            config.clone(),
+            // the load records access points into compressed layers for the viewer
+            config.recording_seek_points(crate::source::seek_index::SeekIndexes::new()),
             why.clone(),
             progress.clone(),
         );
