@@ -123,11 +123,18 @@ impl RawInflate {
         self.strm.total_out
     }
 
+    /// Bits taken from the input that the decoder has not used yet. zlib keeps fewer than 8,
+    /// zlib-rs up to 63 (its bit buffer is 64 bits wide): the low 6 bits of `data_type` hold the
+    /// count, the flags start at bit 6 (64: last block).
+    pub fn unused_bits(&self) -> u8 {
+        (self.strm.data_type & 63) as u8
+    }
+
     /// The exact position in the input, in bits, after the last call: the bits of the last
     /// byte taken that the decoder has not used yet are subtracted. Only exact at a block
     /// boundary (a call with `stop_at_block` that returned `at_block_boundary`).
     pub fn bit_position(&self) -> u64 {
-        self.strm.total_in * 8 - (self.strm.data_type & 7) as u64
+        self.strm.total_in * 8 - u64::from(self.unused_bits())
     }
 
     /// Decodes from `input` into `output`. With `stop_at_block`, returns at the end of each
