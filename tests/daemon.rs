@@ -41,14 +41,7 @@ struct TestDaemon {
 
 impl TestDaemon {
     fn connect() -> TestDaemon {
-        let rt = tokio::runtime::Runtime::new().expect("runtime");
-        let docker = rt.block_on(async {
-            Docker::connect_with_defaults()
-                .expect("docker client")
-                .negotiate_version()
-                .await
-                .expect("dockerd answers")
-        });
+        let (rt, docker) = common::docker::connect();
         TestDaemon {
             rt,
             docker,

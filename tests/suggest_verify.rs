@@ -31,14 +31,7 @@ struct Daemon {
 
 impl Daemon {
     fn connect() -> Daemon {
-        let rt = tokio::runtime::Runtime::new().expect("runtime");
-        let docker = rt.block_on(async {
-            Docker::connect_with_defaults()
-                .expect("docker client")
-                .negotiate_version()
-                .await
-                .expect("dockerd answers")
-        });
+        let (rt, docker) = common::docker::connect();
         Daemon {
             rt,
             docker,

@@ -2,6 +2,8 @@
 //! from outside the repository (`require`: tools, a daemon, the shared fixtures).
 #![allow(dead_code)]
 
+#[cfg(feature = "daemon")]
+pub mod docker;
 pub mod require;
 #[cfg(feature = "tui")]
 pub mod term;
