@@ -12,9 +12,7 @@ use bathyscaphe::source::reference::Engine;
 use bathyscaphe::source::{load_path, load_stream, LoadOptions};
 use bathyscaphe::testkit::{filler, ArchiveFormat, Compression, ImageSpec, LayerSpec};
 use bathyscaphe::tree::MergedTree;
-use bollard::query_parameters::{
-    BuildImageOptions, ImportImageOptions, ListImagesOptions, RemoveImageOptions,
-};
+use bollard::query_parameters::{BuildImageOptions, ListImagesOptions, RemoveImageOptions};
 use bollard::Docker;
 use common::*;
 use futures_util::StreamExt;
@@ -52,19 +50,7 @@ impl TestDaemon {
 
     /// `docker load` through the API (POST /images/load).
     fn import(&mut self, archive: Vec<u8>, tag: &str) {
-        let opts = ImportImageOptions {
-            quiet: true,
-            ..Default::default()
-        };
-        let out: Vec<_> = self.rt.block_on(
-            self.docker
-                .import_image(opts, bollard::body_full(archive.into()), None)
-                .collect(),
-        );
-        for item in out {
-            let info = item.expect("import succeeds");
-            assert!(info.error_detail.is_none(), "import failed: {info:?}");
-        }
+        common::docker::load(&self.rt, &self.docker, archive);
         self.tags.push(tag.to_string());
     }
 

@@ -8,7 +8,7 @@
 mod common;
 
 use bathyscaphe::testkit::{ArchiveFormat, Compression, ImageSpec, LayerSpec};
-use bollard::query_parameters::{BuildImageOptions, ImportImageOptions, RemoveImageOptions};
+use bollard::query_parameters::{BuildImageOptions, RemoveImageOptions};
 use bollard::Docker;
 use common::*;
 use futures_util::StreamExt;
@@ -42,19 +42,7 @@ impl Daemon {
     /// `docker load` of a test-helper archive.
     fn load(&mut self, spec: &ImageSpec, tag: &str) {
         let archive = spec.archive(ArchiveFormat::DockerArchive, Compression::None);
-        let opts = ImportImageOptions {
-            quiet: true,
-            ..Default::default()
-        };
-        let out: Vec<_> = self.rt.block_on(
-            self.docker
-                .import_image(opts, bollard::body_full(archive.into()), None)
-                .collect(),
-        );
-        for item in out {
-            let info = item.expect("load succeeds");
-            assert!(info.error_detail.is_none(), "load failed: {info:?}");
-        }
+        common::docker::load(&self.rt, &self.docker, archive);
         self.tags.push(tag.into());
     }
 

@@ -312,33 +312,13 @@ impl<R: BufRead> Read for GzipReader<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::source::test_data::{read_all, sample};
     use std::io::Write;
 
     fn gz(data: &[u8], level: u32) -> Vec<u8> {
         let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(level));
         e.write_all(data).unwrap();
         e.finish().unwrap()
-    }
-
-    /// Text-like bytes that compress about 3:1, as layers do.
-    fn sample(len: usize, seed: u32) -> Vec<u8> {
-        let mut x = seed;
-        (0..len)
-            .map(|i| {
-                x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
-                if i % 5 < 3 {
-                    b"etc/usr/lib/bin "[(x >> 16) as usize % 16]
-                } else {
-                    (x >> 24) as u8
-                }
-            })
-            .collect()
-    }
-
-    fn read_all(r: impl Read) -> io::Result<Vec<u8>> {
-        let mut out = Vec::new();
-        io::BufReader::with_capacity(1000, r).read_to_end(&mut out)?;
-        Ok(out)
     }
 
     #[test]

@@ -22,6 +22,8 @@ pub mod reference;
 #[cfg(feature = "registry")]
 pub mod registry;
 pub mod seek_index;
+#[cfg(test)]
+mod test_data;
 pub mod verified;
 pub mod zstd_frames;
 

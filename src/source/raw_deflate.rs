@@ -202,6 +202,7 @@ impl Drop for RawInflate {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::source::test_data::sample;
     use std::io::Write;
 
     /// A raw deflate stream of `data` with a full flush every `every` bytes, so it holds many
@@ -213,20 +214,6 @@ mod tests {
             enc.flush().unwrap();
         }
         enc.finish().unwrap()
-    }
-
-    fn sample(len: usize) -> Vec<u8> {
-        let mut x: u32 = 12345;
-        (0..len)
-            .map(|i| {
-                x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
-                if i % 7 < 4 {
-                    b"abcdefghij"[(x >> 16) as usize % 10]
-                } else {
-                    (x >> 24) as u8
-                }
-            })
-            .collect()
     }
 
     /// A block boundary: its bit position, the output before it, the window there.
@@ -255,7 +242,7 @@ mod tests {
 
     #[test]
     fn decodes_a_whole_stream() {
-        let data = sample(300_000);
+        let data = sample(300_000, 7);
         let (out, points) = boundaries(&deflate(&data, 50_000));
         assert_eq!(out, data);
         assert!(points.len() >= 5, "{} boundaries", points.len());
@@ -263,7 +250,7 @@ mod tests {
 
     #[test]
     fn resumes_at_every_block_boundary_from_its_bit_position_and_window() {
-        let data = sample(300_000);
+        let data = sample(300_000, 7);
         let comp = deflate(&data, 37_000);
         let (_, points) = boundaries(&comp);
         for (bit, out_at, window) in points {

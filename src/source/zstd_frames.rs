@@ -103,26 +103,7 @@ impl<R: BufRead> Read for ZstdReader<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn sample(len: usize, seed: u32) -> Vec<u8> {
-        let mut x = seed;
-        (0..len)
-            .map(|i| {
-                x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
-                if i % 5 < 3 {
-                    b"etc/usr/lib/bin "[(x >> 16) as usize % 16]
-                } else {
-                    (x >> 24) as u8
-                }
-            })
-            .collect()
-    }
-
-    fn read_all(r: impl Read) -> io::Result<Vec<u8>> {
-        let mut out = Vec::new();
-        io::BufReader::with_capacity(1000, r).read_to_end(&mut out)?;
-        Ok(out)
-    }
+    use crate::source::test_data::{read_all, sample};
 
     #[test]
     fn frame_starts_are_points_that_decode_to_the_same_bytes() {

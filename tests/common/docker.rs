@@ -15,3 +15,22 @@ pub fn connect() -> (tokio::runtime::Runtime, Docker) {
     });
     (rt, docker)
 }
+
+/// `docker load` of an image archive through the API (POST /images/load); the test fails when
+/// the daemon refuses it.
+pub fn load(rt: &tokio::runtime::Runtime, docker: &Docker, archive: Vec<u8>) {
+    use futures_util::StreamExt;
+    let opts = bollard::query_parameters::ImportImageOptions {
+        quiet: true,
+        ..Default::default()
+    };
+    let out: Vec<_> = rt.block_on(
+        docker
+            .import_image(opts, bollard::body_full(archive.into()), None)
+            .collect(),
+    );
+    for item in out {
+        let info = item.expect("load succeeds");
+        assert!(info.error_detail.is_none(), "load failed: {info:?}");
+    }
+}
