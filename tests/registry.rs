@@ -919,14 +919,11 @@ fn the_explorer_gauge_shows_each_layer_download() {
     let short = &digest["sha256:".len().."sha256:".len() + 12];
     let size = bathyscaphe::units::human_bytes(layer_sizes(&spec, Compression::Gzip)[1]);
     let socket = format!("bathy-reg-{}", std::process::id());
-    let tmux = |args: &[&str]| {
-        std::process::Command::new("tmux")
-            .arg("-L")
-            .arg(&socket)
-            .args(args)
-            .output()
-            .expect("run tmux")
+    let t = common::tmux::Tmux {
+        socket,
+        session: "reg",
     };
+    let tmux = |args: &[&str]| t.cmd(args);
     let home = s.path().display().to_string();
     let shell = format!(
         "env -u CI HOME='{home}' DOCKER_CONFIG='{home}/none' NO_PROXY='*' '{}' \

@@ -4,48 +4,9 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
+use common::tmux::Tmux;
 use common::{require_tool, TMUX};
 use std::path::Path;
-use std::process::Command;
-use std::time::{Duration, Instant};
-
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn cmd(&self, args: &[&str]) -> std::process::Output {
-        Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .expect("run tmux")
-    }
-    fn capture(&self) -> String {
-        String::from_utf8_lossy(&self.cmd(&["capture-pane", "-p", "-t", "e2e"]).stdout).to_string()
-    }
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", "e2e"];
-        args.extend_from_slice(keys);
-        self.cmd(&args);
-    }
-    /// Wait until the screen contains all of `what` (a frame may be captured half-drawn, so
-    /// one string is not proof the rest arrived); the screen on timeout.
-    fn wait_for(&self, what: &[&str]) -> Result<String, String> {
-        let start = Instant::now();
-        loop {
-            let s = self.capture();
-            if what.iter().all(|w| s.contains(w)) {
-                return Ok(s);
-            }
-            if start.elapsed() > Duration::from_secs(20) {
-                return Err(s);
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
 
 /// The tree's rows: the right-hand pane's lines with a tree guide.
 fn tree_half(s: &str) -> Vec<&str> {
@@ -53,13 +14,6 @@ fn tree_half(s: &str) -> Vec<&str> {
         .filter_map(|l| l.rsplit("││").next())
         .filter(|l| l.contains("── "))
         .collect()
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        // our own server on our own socket: nobody else's sessions
-        let _ = self.cmd(&["kill-server"]);
-    }
 }
 
 #[test]
@@ -70,6 +24,7 @@ fn explorer_in_tmux_moves_filters_survives_resizes_and_quits_cleanly() {
     let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo.tar");
     let bin = env!("CARGO_BIN_EXE_bathy");
     let t = Tmux {
+        session: "e2e",
         socket: format!("bathy-e2e-{}", std::process::id()),
     };
     // CI=true would ask for the CI verdict instead of the explorer
@@ -209,6 +164,7 @@ fn compare_view_in_tmux_filters_shows_layers_and_quits_cleanly() {
     let bin = env!("CARGO_BIN_EXE_bathy");
     // its own server: the explorer's test may run at the same time
     let t = Tmux {
+        session: "e2e",
         socket: format!("bathy-e2e-compare-{}", std::process::id()),
     };
     // CI=true asks for the text report instead of the view

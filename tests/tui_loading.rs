@@ -314,14 +314,11 @@ fn a_slow_registry_shows_the_first_layer_while_the_next_one_downloads() {
     let proxy = Proxy::start(registry.port, rules);
     let host = proxy.host();
     let socket = format!("bathy-loading-{}", std::process::id());
-    let tmux = |args: &[&str]| {
-        std::process::Command::new("tmux")
-            .arg("-L")
-            .arg(&socket)
-            .args(args)
-            .output()
-            .unwrap()
+    let t = common::tmux::Tmux {
+        socket,
+        session: "s",
     };
+    let tmux = |args: &[&str]| t.cmd(args);
     let home = dir.path().display().to_string();
     let shell = format!(
         "env -u CI HOME='{home}' DOCKER_CONFIG='{home}/none' NO_PROXY='*' '{}' \

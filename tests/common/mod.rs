@@ -7,6 +7,7 @@ pub mod docker;
 pub mod require;
 #[cfg(feature = "tui")]
 pub mod term;
+pub mod tmux;
 #[allow(unused_imports)]
 pub use require::*;
 
