@@ -632,7 +632,7 @@ fn run_cat(
     print_notes(files.image.warnings.iter());
     let layer = layer.unwrap_or(files.top());
     let (node, v) = files.visible(path, layer)?;
-    let mut r = files.read(node, &v)?;
+    let mut r = activity_line(&files.activity, || files.read(node, &v))?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     if out.is_terminal() {
@@ -656,6 +656,45 @@ fn run_cat(
     }
     out.flush()?;
     Ok(exit_codes::OK)
+}
+
+/// Run `f` with, on a terminal, a progress line on stderr of the slow work it reports into
+/// `activity` (a layer fetched again from its registry, an image exported from its daemon, a
+/// layer decoded from its start); stdout carries the file's bytes, untouched.
+fn activity_line<T>(activity: &Arc<crate::source::refetch::Activity>, f: impl FnOnce() -> T) -> T {
+    if !std::io::stderr().is_terminal() {
+        return f();
+    }
+    let (stop, stopped) = mpsc::channel::<()>();
+    let ticker = {
+        let activity = activity.clone();
+        std::thread::spawn(move || {
+            let mut shown = false;
+            while let Err(mpsc::RecvTimeoutError::Timeout) =
+                stopped.recv_timeout(std::time::Duration::from_millis(150))
+            {
+                match activity.line() {
+                    Some(l) => {
+                        let l = escape_controls(&l);
+                        eprint!("\r\x1b[2K{}", truncate(&l, stderr_width()));
+                        shown = true;
+                    }
+                    None if shown => {
+                        eprint!("\r\x1b[2K");
+                        shown = false;
+                    }
+                    None => {}
+                }
+            }
+            if shown {
+                eprint!("\r\x1b[2K");
+            }
+        })
+    };
+    let out = f();
+    drop(stop);
+    let _ = ticker.join();
+    out
 }
 
 /// How many bytes at the end of `b` start a UTF-8 sequence that is not complete yet.
@@ -693,7 +732,7 @@ fn run_diff(
     let new = versions.get(to_i);
     let label = crate::contents::version_label;
     let shown = files.image.paths.path(node);
-    let text = files.diff(node, old, new)?;
+    let text = activity_line(&files.activity, || files.diff(node, old, new))?;
     if text.is_empty() {
         eprintln!(
             "bathy: {}: {} and {} are the same",

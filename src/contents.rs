@@ -8,8 +8,9 @@ use crate::error::{Error, Result};
 use crate::image::{EntryKind, Image};
 use crate::paths::{NodeId, ROOT};
 use crate::pipeline::{self, Keep, LoadConfig, Watch};
-use crate::source::access::{EntryAt, EntryReader, LayerFiles};
-use crate::source::reference::Target;
+use crate::source::access::{EntryAt, EntryReader, LayerFiles, Opener, Wanted};
+use crate::source::reference::{Engine, Target};
+use crate::source::refetch::Activity;
 use crate::tree::{entry_of, MergedTree};
 use std::io::Read;
 
@@ -24,6 +25,9 @@ pub struct ImageFiles {
     pub image: Image,
     pub tree: MergedTree,
     files: LayerFiles,
+    /// What a slow read is doing (a layer fetched again, decoded from its start), for a
+    /// progress line.
+    pub activity: std::sync::Arc<Activity>,
 }
 
 /// What reading a file's versions needs, borrowed: the explorer keeps its own image and tree
@@ -44,24 +48,27 @@ pub struct FileVersion {
     pub size: Option<u64>,
 }
 
-/// Load `target` (an archive or layout directory; a daemon's image has no file to reopen)
-/// and index its layers for reading files.
+/// Load `target` and open its layers for reading files. An image read once as a stream (a
+/// registry's, a daemon's) is read again only as far as a file asks: see [`layer_files`].
 pub fn open(target: &str, config: &LoadConfig, watch: &Watch) -> Result<ImageFiles> {
-    let path = reopenable(target, config)?;
+    let files = reader(target, config)?;
     let image = pipeline::load(target, config, Keep::LayersOnly, watch)?;
     let tree = MergedTree::build(&image);
-    let files = LayerFiles::open(&path, config.selection())?;
-    Ok(ImageFiles { image, tree, files })
+    Ok(ImageFiles {
+        image,
+        tree,
+        files,
+        activity: Activity::new(),
+    })
 }
 
 /// The layers of `target` opened for reading files, for the explorer's viewer (which has
-/// loaded the image already); the message says why not.
+/// loaded the image already, recording access points); the message says why not.
 pub fn layer_files(
     target: &str,
     config: &LoadConfig,
 ) -> std::result::Result<std::sync::Arc<LayerFiles>, String> {
-    reopenable(target, config)
-        .and_then(|path| LayerFiles::open(&path, config.selection()))
+    reader(target, config)
         .map(|files| match config.seek_points() {
             Some(seek) => files.with_seek(seek.clone()),
             None => files,
@@ -70,21 +77,64 @@ pub fn layer_files(
         .map_err(|e| e.to_string())
 }
 
-/// The file `target` names, which single files can be read from again; a daemon's or a
-/// registry's image is read once as a stream and is refused with what to do instead.
-fn reopenable(target: &str, config: &LoadConfig) -> Result<std::path::PathBuf> {
+/// How single files of `target` are read: an archive or layout directory in place; a
+/// registry's layer blob fetched again when a file of it is read, a daemon's image exported
+/// once to an archive when the first file is read, both into a private temporary directory
+/// that goes with the reader (see [`crate::source::refetch`]).
+fn reader(target: &str, config: &LoadConfig) -> Result<LayerFiles> {
     match config.target(target)? {
-        Target::Path(p) => Ok(p),
-        Target::Daemon { reference, .. } => Err(Error::Usage(format!(
-            "{reference}: reading a file's bytes needs the image as an archive or OCI \
-             layout (a daemon's image is read once as a stream): `docker save` it first"
-        ))),
-        Target::Registry { reference } => Err(Error::Usage(format!(
-            "{reference}: reading a file's bytes needs the image as an archive or OCI \
-             layout (a registry's image is read once as a stream): `skopeo copy` it to \
-             oci-archive: first"
-        ))),
+        Target::Path(p) => LayerFiles::open(&p, config.selection()),
+        Target::Registry { reference } => registry_reader(reference, config),
+        Target::Daemon { engine, reference } => daemon_reader(engine, reference, config),
     }
+}
+
+#[cfg(feature = "registry")]
+fn registry_reader(reference: String, config: &LoadConfig) -> Result<LayerFiles> {
+    let settings = config.registry_settings();
+    let platform = config.selection().platform.clone();
+    let opener: Opener = Box::new(move |_, _| {
+        crate::source::registry::remote_index(&reference, &settings, platform.as_deref())
+    });
+    // the platform chose the manifest: the planner sees one image, as when loading
+    LayerFiles::deferred(opener, &crate::source::Selection::default())
+}
+
+#[cfg(not(feature = "registry"))]
+fn registry_reader(reference: String, _: &LoadConfig) -> Result<LayerFiles> {
+    Err(Error::Usage(format!(
+        "registry://{reference}: this build cannot read from a registry"
+    )))
+}
+
+#[cfg(feature = "daemon")]
+fn daemon_reader(engine: Engine, reference: String, config: &LoadConfig) -> Result<LayerFiles> {
+    let opener: Opener = Box::new(move |scratch, activity| {
+        let path = scratch.path("image.tar")?;
+        let mut file = std::fs::File::create(&path).map_err(|e| Error::Io {
+            path: path.clone(),
+            source: e,
+        })?;
+        let what = format!("exporting {reference} from the {} daemon", engine.title());
+        activity.begin(what, 0);
+        let conn = crate::source::daemon::Connection::open(engine);
+        let done = conn.and_then(|c| c.export_to(&reference, &mut file, activity));
+        activity.end();
+        done?;
+        drop(file);
+        let mut idx = crate::source::archive::MemberIndex::from_path(&path)?;
+        // named as the load named it, so errors name the image and the load's points apply
+        idx.archive = format!("{}://{reference}", engine.scheme());
+        Ok(idx)
+    });
+    LayerFiles::deferred(opener, config.selection())
+}
+
+#[cfg(not(feature = "daemon"))]
+fn daemon_reader(_: Engine, reference: String, _: &LoadConfig) -> Result<LayerFiles> {
+    Err(Error::Usage(format!(
+        "{reference}: this build cannot read from a daemon"
+    )))
 }
 
 /// Follow `path` at `layer` through the merged tree: each symlink met on the way is resolved
@@ -173,9 +223,9 @@ impl ImageFiles {
         self.files().versions(node)
     }
 
-    /// See [`Files::read`].
+    /// See [`Files::read`]; slow work reports into [`ImageFiles::activity`].
     pub fn read(&self, node: NodeId, v: &FileVersion) -> Result<EntryReader> {
-        self.files().read(node, v)
+        self.files().read_watched(node, v, &self.activity)
     }
 
     /// See [`Files::node_for_diff`].
@@ -190,7 +240,7 @@ impl ImageFiles {
         old: Option<&FileVersion>,
         new: Option<&FileVersion>,
     ) -> Result<String> {
-        self.files().diff(node, old, new)
+        self.files().diff_watched(node, old, new, &self.activity)
     }
 }
 
@@ -261,6 +311,23 @@ impl Files<'_> {
     /// A reader over the bytes of `node`'s version `v`. A hardlink reads the version of its
     /// target visible at that layer (usually an entry of the same layer).
     pub fn read(&self, node: NodeId, v: &FileVersion) -> Result<EntryReader> {
+        self.read_watched(node, v, &Activity::new())
+    }
+
+    /// [`Files::read`], reporting a slow read (a layer fetched again, decoded from its start)
+    /// into `activity`.
+    pub fn read_watched(
+        &self,
+        node: NodeId,
+        v: &FileVersion,
+        activity: &std::sync::Arc<Activity>,
+    ) -> Result<EntryReader> {
+        let w = self.locate(node, v)?;
+        self.layers.entry_watched(&w, activity)
+    }
+
+    /// Which entry of which layer holds the bytes of `node`'s version `v`.
+    pub fn locate(&self, node: NodeId, v: &FileVersion) -> Result<Wanted> {
         self.check_file(node, v)?;
         let st = self.tree.state_at(node, v.layer);
         let mut at = (node, v.layer, st);
@@ -283,8 +350,17 @@ impl Files<'_> {
                 size: e.size,
             })
         });
-        self.layers
-            .entry_at(at.1, &self.image.paths.path(at.0), entry)
+        Ok(Wanted {
+            layer: at.1,
+            path: self.image.paths.path(at.0),
+            at: entry,
+            diff_id: self
+                .image
+                .layers
+                .get(at.1)
+                .map(|l| l.diff_id.clone())
+                .unwrap_or_default(),
+        })
     }
 
     /// The node `bathy diff` shows: `path` resolved at `layer`, or, when it is missing there
@@ -309,8 +385,19 @@ impl Files<'_> {
         old: Option<&FileVersion>,
         new: Option<&FileVersion>,
     ) -> Result<String> {
-        let a = self.bytes_for_diff(node, old)?;
-        let b = self.bytes_for_diff(node, new)?;
+        self.diff_watched(node, old, new, &Activity::new())
+    }
+
+    /// [`Files::diff`], reporting slow reads into `activity`.
+    pub fn diff_watched(
+        &self,
+        node: NodeId,
+        old: Option<&FileVersion>,
+        new: Option<&FileVersion>,
+        activity: &std::sync::Arc<Activity>,
+    ) -> Result<String> {
+        let a = side_bytes(self.layers, self.diff_side(node, old)?.as_ref(), activity)?;
+        let b = side_bytes(self.layers, self.diff_side(node, new)?.as_ref(), activity)?;
         let path = self.image.paths.path(node);
         Ok(unified_diff(
             &path,
@@ -319,11 +406,11 @@ impl Files<'_> {
         ))
     }
 
-    /// The bytes of a version for diffing: empty for a removed or absent one; an error above
-    /// [`MAX_DIFF_BYTES`].
-    pub fn bytes_for_diff(&self, node: NodeId, v: Option<&FileVersion>) -> Result<Vec<u8>> {
+    /// What one side of a diff reads: nothing for a removed or absent version; an error
+    /// above [`MAX_DIFF_BYTES`].
+    pub fn diff_side(&self, node: NodeId, v: Option<&FileVersion>) -> Result<Option<Wanted>> {
         let Some(v) = v.filter(|v| v.size.is_some()) else {
-            return Ok(Vec::new());
+            return Ok(None);
         };
         let path = self.image.paths.path(node);
         if v.size.unwrap_or(0) > MAX_DIFF_BYTES {
@@ -333,12 +420,26 @@ impl Files<'_> {
                 v.size.unwrap_or(0)
             )));
         }
-        let mut out = Vec::new();
-        self.read(node, v)?
-            .read_to_end(&mut out)
-            .map_err(|e| Error::Usage(e.to_string()))?;
-        Ok(out)
+        self.locate(node, v).map(Some)
     }
+}
+
+/// The bytes of one side of a diff ([`Files::diff_side`]): empty for none.
+pub fn side_bytes(
+    layers: &LayerFiles,
+    side: Option<&Wanted>,
+    activity: &std::sync::Arc<Activity>,
+) -> Result<Vec<u8>> {
+    let Some(w) = side else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    layers
+        .entry_watched(w, activity)?
+        .take(MAX_DIFF_BYTES)
+        .read_to_end(&mut out)
+        .map_err(|e| Error::Usage(e.to_string()))?;
+    Ok(out)
 }
 
 /// How a version is named in a diff's title: `layer 3`, `layer 3, removed`, `nothing before`.

@@ -173,6 +173,17 @@ impl LoadConfig {
         self.seek.as_ref()
     }
 
+    /// How registries are reached (`--insecure-registry`, `--cert-dir`): for a load, and for
+    /// fetching a layer again to read a file of it.
+    #[cfg(feature = "registry")]
+    pub fn registry_settings(&self) -> source::registry::RegistrySettings {
+        source::registry::RegistrySettings {
+            insecure: self.registry.insecure.clone(),
+            cert_dir: self.registry.cert_dir.clone(),
+            credentials: None,
+        }
+    }
+
     /// Where `target` (a path, a `scheme://` reference or a daemon image name) is read from.
     pub fn target(&self, target: &str) -> Result<Target> {
         let t = Target::parse(target, self.source.as_deref())?;
@@ -286,12 +297,7 @@ fn load_cached(
 fn load_from_registry(reference: &str, config: &LoadConfig, opts: &LoadOptions) -> Result<Image> {
     #[cfg(feature = "registry")]
     {
-        let settings = source::registry::RegistrySettings {
-            insecure: config.registry.insecure.clone(),
-            cert_dir: config.registry.cert_dir.clone(),
-            credentials: None,
-        };
-        source::registry::load(reference, &settings, opts)
+        source::registry::load(reference, &config.registry_settings(), opts)
     }
     #[cfg(not(feature = "registry"))]
     {

@@ -961,3 +961,153 @@ fn the_explorer_gauge_shows_each_layer_download() {
     let line = seen.unwrap_or_else(|| panic!("no download line for {short}:\n{screen}"));
     assert!(line.contains(&format!(" / {size}")), "{line}");
 }
+
+// ---- reading one file's bytes: `bathy cat` and `bathy diff` fetch the layer again ----------
+
+/// `/etc/app.conf` written by layer 0 and changed by layer 1; big files around it.
+fn conf(tag: &str) -> ImageSpec {
+    ImageSpec::new(tag)
+        .layer(
+            LayerSpec::new("ADD rootfs /")
+                .file("etc/app.conf", b"name=demo\nmode=slow\nport=80\n")
+                .file_sized("usr/lib/big.so", 300_000, 1),
+        )
+        .layer(
+            LayerSpec::new("RUN configure")
+                .file("etc/app.conf", b"name=demo\nmode=fast\nport=80\n"),
+        )
+        .layer(LayerSpec::new("RUN build").file_sized("app/bin", 200_000, 3))
+}
+
+#[test]
+fn cat_and_diff_over_tls_with_basic_auth_give_the_bytes_written() {
+    let Some(s) = setup() else { return };
+    let spec = conf("conf:1");
+    s.push("conf", "1", &spec, Compression::Gzip);
+    let reg = s.secure();
+    let cfg = s.good_config(&reg.host());
+    let target = format!("registry://{}/conf:1", reg.host());
+    let ca = s.ca();
+    let run = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--cert-dir", &ca, "--no-cache"]);
+        bathy(&all, s.path(), Some(&cfg))
+    };
+    let top = run(&["cat", &target, "/etc/app.conf"]);
+    assert!(top.status.success(), "{}", common::stderr(&top));
+    assert_eq!(top.stdout, b"name=demo\nmode=fast\nport=80\n");
+    let first = run(&["cat", &target, "/etc/app.conf", "--layer", "0"]);
+    assert!(first.status.success(), "{}", common::stderr(&first));
+    assert_eq!(first.stdout, b"name=demo\nmode=slow\nport=80\n");
+    let big = run(&["cat", &target, "/app/bin"]);
+    assert!(big.status.success(), "{}", common::stderr(&big));
+    assert!(
+        big.stdout == filler(200_000, 3),
+        "the bytes the helper wrote"
+    );
+    let diff = run(&["diff", &target, "/etc/app.conf"]);
+    assert!(diff.status.success(), "{}", common::stderr(&diff));
+    let text = String::from_utf8_lossy(&diff.stdout);
+    assert!(text.contains("-mode=slow\n+mode=fast\n"), "{text}");
+    assert!(
+        text.contains("(layer 0)") && text.contains("(layer 1)"),
+        "{text}"
+    );
+    // piped stderr: no progress line, nothing at all
+    assert!(
+        common::stderr(&top).trim().is_empty(),
+        "{}",
+        common::stderr(&top)
+    );
+}
+
+#[test]
+fn cat_fetches_again_only_the_zstd_layer_it_reads() {
+    let Some(s) = setup() else { return };
+    let spec = conf("zconf:1");
+    s.push("zconf", "1", &spec, Compression::Zstd);
+    let proxy = Proxy::start(s.pusher.port, Rules::default());
+    let host = proxy.host();
+    let target = format!("registry://{host}/zconf:1");
+    let run = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--insecure-registry", &host, "--no-cache"]);
+        bathy(&all, s.path(), None)
+    };
+    let digests = layer_digests(&spec, Compression::Zstd);
+    let out = run(&["cat", &target, "/etc/app.conf"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    assert_eq!(out.stdout, b"name=demo\nmode=fast\nport=80\n");
+    let gets = blob_gets(&proxy);
+    // the load: the config and three layers; then the config and layer 1 again, nothing else
+    assert_eq!(gets.len(), 6, "{gets:?}");
+    assert_eq!(gets[4], gets[0], "the config");
+    assert!(gets[5].ends_with(&digests[1]), "{gets:?}");
+    let diff = run(&["diff", &target, "/etc/app.conf", "--from", "0", "--to", "1"]);
+    assert!(diff.status.success(), "{}", common::stderr(&diff));
+    let text = String::from_utf8_lossy(&diff.stdout);
+    assert!(text.contains("-mode=slow\n+mode=fast\n"), "{text}");
+    let gets = blob_gets(&proxy)[6..].to_vec();
+    assert_eq!(gets.len(), 7, "{gets:?}");
+    let again: Vec<&String> = gets[5..].iter().collect();
+    assert!(again.iter().any(|g| g.ends_with(&digests[0])), "{gets:?}");
+    assert!(again.iter().any(|g| g.ends_with(&digests[1])), "{gets:?}");
+}
+
+#[test]
+fn a_registry_gone_before_the_layer_is_fetched_again_is_one_line() {
+    let Some(s) = setup() else { return };
+    let spec = conf("conf:2");
+    s.push("conf", "2", &spec, Compression::Gzip);
+    // the layers parsed once into a cache (by a `cat`, which keeps no contents): the next
+    // load downloads none of them
+    let cache = s.path().join("cache-gone").display().to_string();
+    let pusher = s.pusher.host();
+    let warm = bathy(
+        &[
+            "cat",
+            &format!("registry://{pusher}/conf:2"),
+            "/etc/app.conf",
+            "--insecure-registry",
+            &pusher,
+            "--cache-dir",
+            &cache,
+        ],
+        s.path(),
+        None,
+    );
+    assert!(warm.status.success(), "{}", common::stderr(&warm));
+    // a registry of its own behind a proxy that stops it at the first blob byte past the config
+    let reg = Registry::start(s.path(), &s.storage, None, Auth::Open);
+    let proxy = Proxy::start(
+        reg.port,
+        Rules {
+            cuts: AtomicUsize::new(usize::MAX),
+            cut_after: 20_000,
+            on_cut: Some(Box::new(reg.stopper())),
+            ..Default::default()
+        },
+    );
+    let host = proxy.host();
+    let target = format!("registry://{host}/conf:2");
+    let line = failure(&bathy(
+        &[
+            "cat",
+            &target,
+            "/usr/lib/big.so",
+            "--insecure-registry",
+            &host,
+            "--cache-dir",
+            &cache,
+        ],
+        s.path(),
+        None,
+    ));
+    let digest = &layer_digests(&spec, Compression::Gzip)[0];
+    assert!(
+        line.contains(&format!("registry://{host}/conf:2: layer 0 of 3")),
+        "{line}"
+    );
+    assert!(line.contains(digest.as_str()), "{line}");
+    assert!(line.contains("connection refused"), "{line}");
+}

@@ -290,14 +290,15 @@ fn hostile_names_and_contents_are_shown_escaped() {
 }
 
 #[test]
-fn a_streamed_image_says_why_the_viewer_cannot_read_it() {
+fn layers_that_cannot_be_opened_say_why_in_the_viewer() {
     let d = tempfile::tempdir().unwrap();
     let mut a = app_at(d.path(), Compression::None, 1, "/etc/app.conf", 100, 30);
-    // what the loader sends for a daemon's image (read once, as a stream)
-    let refusal = bathyscaphe::contents::layer_files("docker://viewer:1", &Default::default())
+    // what the loader sends when the archive went away after the load
+    let gone = d.path().join("gone.tar");
+    let refusal = bathyscaphe::contents::layer_files(gone.to_str().unwrap(), &Default::default())
         .err()
         .unwrap();
-    assert!(refusal.contains("`docker save` it first"), "{refusal}");
+    assert!(refusal.contains("gone.tar"), "{refusal}");
     a.explorer_mut().unwrap().layer_files = Some(Err(refusal.clone()));
     press(&mut a, vec![key(KeyCode::Enter)]);
     assert!(a.explorer_ref().unwrap().viewer.is_none());

@@ -14,23 +14,59 @@ use crate::paths::clean_entry_path;
 use crate::source::archive::{Member, MemberBody, MemberIndex};
 use crate::source::layer::FileRange;
 use crate::source::layout::{self, ImagePlan, Selection};
+use crate::source::refetch::{Activity, Reporting, Scratch};
 use crate::source::seek_index::{LayerSeek, Recorder, SeekIndexes, SPAN};
 use flate2::bufread::MultiGzDecoder;
 use std::collections::HashMap;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// An image archive (or OCI layout directory) opened for reading single files: its members
-/// indexed and its manifest planned once, so each file read opens only its own layer.
+/// indexed and its manifest planned once, so each file read opens only its own layer. For an
+/// image read once as a stream (a registry's, a daemon's), the index is made on first need
+/// and the layers are brought back into a private temporary directory
+/// ([`crate::source::refetch`]). Cloning shares it.
+#[derive(Clone)]
 pub struct LayerFiles {
-    idx: MemberIndex,
-    plan: ImagePlan,
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    /// The members and the plan, once known.
+    opened: OnceLock<Opened>,
+    /// Makes the index on first need (a registry's blobs, a daemon's export); None: known.
+    opener: Option<Opener>,
+    /// Held while the opener runs, so it runs once.
+    opening: Mutex<()>,
+    selection: Selection,
+    /// Where blobs fetched again and exported archives are kept.
+    scratch: Option<Scratch>,
     /// Where entries of uncompressed layers were found, by (layer, cleaned path): opening
     /// one again (the viewer going back) seeks at once instead of walking the headers.
     found: Mutex<HashMap<(usize, String), (u64, u64)>>,
     /// Access points into compressed layers and their entries' offsets (the explorer's).
     seek: Option<Arc<SeekIndexes>>,
+}
+
+struct Opened {
+    idx: MemberIndex,
+    plan: ImagePlan,
+}
+
+/// Makes the member index of an image read once as a stream, into the scratch directory;
+/// told the activity to report to.
+pub type Opener = Box<dyn Fn(&Scratch, &Arc<Activity>) -> Result<MemberIndex> + Send + Sync>;
+
+/// Which layer's entry a read wants: what [`LayerFiles::entry_watched`] is told.
+#[derive(Clone, Debug)]
+pub struct Wanted {
+    pub layer: usize,
+    /// The path in the image.
+    pub path: String,
+    pub at: Option<EntryAt>,
+    /// The layer's diff_id in the loaded image: the layer read must be the same.
+    pub diff_id: String,
 }
 
 /// Which entry of its layer a path's version is, as the image model numbers them, and the
@@ -65,15 +101,25 @@ struct Indexed {
 
 impl Indexed {
     /// Stand at tar offset `target`: read on when it is a little ahead, else start again from
-    /// the nearest access point.
-    fn go_to(&mut self, target: u64) -> io::Result<()> {
+    /// the nearest access point; the bytes decoded on the way count into `activity`.
+    fn go_to(&mut self, target: u64, activity: Option<&Arc<Activity>>) -> io::Result<()> {
         if target < self.at || target - self.at > SPAN {
             let (reader, at) = decode_from_point(&self.blob, self.kind, &self.seek, target)?;
             self.reader = reader;
             self.at = at;
         }
         let gap = target - self.at;
-        let n = io::copy(&mut (&mut self.reader).take(gap), &mut io::sink())?;
+        let skipped = (&mut self.reader).take(gap);
+        let n = match activity {
+            Some(a) => io::copy(
+                &mut Reporting {
+                    inner: skipped,
+                    activity: a.clone(),
+                },
+                &mut io::sink(),
+            )?,
+            None => io::copy(&mut { skipped }, &mut io::sink())?,
+        };
         self.at += n;
         if n < gap {
             return Err(io::Error::new(
@@ -145,7 +191,7 @@ impl EntryReader {
                 Ok(true)
             }
             Body::Indexed(ix) => {
-                ix.go_to(ix.start + pos)?;
+                ix.go_to(ix.start + pos, None)?;
                 self.pos = pos;
                 Ok(true)
             }
@@ -203,30 +249,137 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
+/// A compressed layer whose blob is at most this large is read from its start without a
+/// progress line (it takes well under a second).
+const QUICK_BLOB: u64 = 4 << 20;
+/// Decoding at most this many bytes before an entry takes well under a second.
+const QUICK_DECODE: u64 = 8 * SPAN;
+
 impl LayerFiles {
     /// Index `source` (an archive or an OCI layout directory) and pick its image by `selection`,
     /// as loading does.
     pub fn open(source: &Path, selection: &Selection) -> Result<LayerFiles> {
         let idx = MemberIndex::from_path(source)?;
         let plan = layout::plan(&idx, selection, false)?;
-        Ok(LayerFiles {
-            idx,
-            plan,
-            found: Mutex::new(HashMap::new()),
-            seek: None,
-        })
+        Ok(LayerFiles::new(
+            OnceLock::from(Opened { idx, plan }),
+            None,
+            selection,
+            None,
+        ))
+    }
+
+    /// An image read once as a stream: `opener` makes its index on first need, into a new
+    /// private temporary directory, which goes when the last clone is dropped.
+    pub fn deferred(opener: Opener, selection: &Selection) -> Result<LayerFiles> {
+        let scratch = Scratch::new()?;
+        Ok(LayerFiles::new(
+            OnceLock::new(),
+            Some(opener),
+            selection,
+            Some(scratch),
+        ))
+    }
+
+    fn new(
+        opened: OnceLock<Opened>,
+        opener: Option<Opener>,
+        selection: &Selection,
+        scratch: Option<Scratch>,
+    ) -> LayerFiles {
+        LayerFiles {
+            inner: Arc::new(Inner {
+                opened,
+                opener,
+                opening: Mutex::new(()),
+                selection: selection.clone(),
+                scratch,
+                found: Mutex::new(HashMap::new()),
+                seek: None,
+            }),
+        }
     }
 
     /// Read compressed layers through the access points `seek` holds (recorded by the load).
     pub fn with_seek(mut self, seek: Arc<SeekIndexes>) -> LayerFiles {
-        self.seek = Some(seek);
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.seek = Some(seek);
+        }
         self
+    }
+
+    /// Remove the temporary directory now (the explorer closing while a worker still holds a
+    /// clone); reads after this fail.
+    pub fn discard(&self) {
+        if let Some(s) = &self.inner.scratch {
+            s.discard();
+        }
+    }
+
+    /// The index and plan, made now when they are not yet.
+    fn opened(&self, activity: &Arc<Activity>) -> Result<&Opened> {
+        if let Some(o) = self.inner.opened.get() {
+            return Ok(o);
+        }
+        let _one = self.inner.opening.lock().map_err(|_| Error::Cancelled)?;
+        if let Some(o) = self.inner.opened.get() {
+            return Ok(o);
+        }
+        let (Some(opener), Some(scratch)) = (&self.inner.opener, &self.inner.scratch) else {
+            return Err(Error::Cancelled);
+        };
+        let idx = opener(scratch, activity)?;
+        let plan = layout::plan(&idx, &self.inner.selection, false)?;
+        Ok(self.inner.opened.get_or_init(|| Opened { idx, plan }))
+    }
+
+    /// Is reading `w` quick: nothing to fetch or export, and at most [`QUICK_DECODE`] bytes
+    /// to decode before the entry? A front end runs a slow read on a worker, with a progress
+    /// line.
+    pub fn is_quick(&self, w: &Wanted) -> bool {
+        let Some(o) = self.inner.opened.get() else {
+            return false;
+        };
+        let member = o
+            .plan
+            .layers
+            .get(w.layer)
+            .map(|lp| o.idx.resolve(&lp.member));
+        let Some(Ok(Some(m))) = member else {
+            return true; // an error, said at once
+        };
+        if self.inner.scratch.as_ref().is_some_and(|s| !s.has(&m)) {
+            return false;
+        }
+        let Ok(Some(blob)) = self.file_range(o, &m) else {
+            return m.size <= QUICK_BLOB;
+        };
+        let mut head = [0u8; 4];
+        let n = super::read_up_to(&mut blob.clone_handle(), &mut head).unwrap_or(0);
+        if Compression::sniff(&head[..n]) == Compression::None || m.size <= QUICK_BLOB {
+            return true;
+        }
+        let lp = &o.plan.layers[w.layer];
+        let start = match (&self.inner.seek, w.at) {
+            (Some(seek), Some(at)) => seek.layer(&o.idx.archive, &lp.member).offset(at.index),
+            _ => None,
+        };
+        let Some(start) = start else {
+            return false;
+        };
+        let seek = self
+            .inner
+            .seek
+            .as_ref()
+            .map(|s| s.layer(&o.idx.archive, &lp.member));
+        let from = seek.and_then(|s| s.nearest(start)).map_or(0, |p| p.output);
+        start.saturating_sub(from) <= QUICK_DECODE
     }
 
     /// The layer's bytes as a range of a file on disk, when they are stored that way (a
     /// member of a tar archive, a blob of a layout directory).
-    fn file_range(&self, m: &Member) -> Result<Option<FileRange>> {
-        let (file, offset, size) = match (&m.body, &self.idx.file) {
+    fn file_range(&self, o: &Opened, m: &Member) -> Result<Option<FileRange>> {
+        let (file, offset, size) = match (&m.body, &o.idx.file) {
             (MemberBody::Range { offset, size }, Some(file)) => (file.clone(), *offset, *size),
             (MemberBody::File(p), _) => {
                 let len = crate::small_file::regular_file(p)?.len();
@@ -249,44 +402,95 @@ impl LayerFiles {
     /// [`LayerFiles::entry`], told which entry of the layer `path` is: a compressed layer
     /// with access points is then decoded from the nearest one.
     pub fn entry_at(&self, layer: usize, path: &str, at: Option<EntryAt>) -> Result<EntryReader> {
+        let w = Wanted {
+            layer,
+            path: path.to_string(),
+            at,
+            diff_id: String::new(),
+        };
+        self.entry_watched(&w, &Activity::new())
+    }
+
+    /// The layer `w` names, as a member that holds its bytes here: fetched again into the
+    /// temporary directory when it is a registry's blob.
+    fn layer_member<'o>(
+        &self,
+        o: &'o Opened,
+        w: &Wanted,
+        activity: &Arc<Activity>,
+    ) -> Result<(&'o layout::LayerPlan, Member)> {
         let lp =
-            self.plan.layers.get(layer).ok_or_else(|| {
-                Error::not_image(&self.idx.archive, format!("has no layer {layer}"))
+            o.plan.layers.get(w.layer).ok_or_else(|| {
+                Error::not_image(&o.idx.archive, format!("has no layer {}", w.layer))
             })?;
-        let m = self.idx.resolve(&lp.member)?.ok_or_else(|| {
+        let now = o
+            .plan
+            .config
+            .rootfs
+            .as_ref()
+            .and_then(|r| r.diff_ids.get(w.layer));
+        if let Some(now) = now.filter(|d| !w.diff_id.is_empty() && **d != w.diff_id) {
+            return Err(Error::Usage(format!(
+                "{}: the image changed since it was loaded (layer {} is now {now}): open it again",
+                o.idx.archive, w.layer
+            )));
+        }
+        let m = o.idx.resolve(&lp.member)?.ok_or_else(|| {
             Error::member(
-                &self.idx.archive,
+                &o.idx.archive,
                 &lp.member,
                 "layer listed in the manifest is missing from the archive",
             )
         })?;
+        let m = match &self.inner.scratch {
+            Some(s) => {
+                let what = format!("layer {} of {}", w.layer, o.plan.layers.len());
+                s.local(&o.idx, &m, &what, activity)?
+            }
+            None => m,
+        };
+        Ok((lp, m))
+    }
+
+    /// [`LayerFiles::entry_at`] for `w`, reporting what takes long (fetching the layer again,
+    /// exporting the image, decoding the layer from its start) into `activity`, and stopping
+    /// when it is cancelled.
+    pub fn entry_watched(&self, w: &Wanted, activity: &Arc<Activity>) -> Result<EntryReader> {
+        let o = self.opened(activity)?;
+        let (lp, m) = self.layer_member(o, w, activity)?;
+        let path = w.path.as_str();
         let want = clean_entry_path(path.trim_start_matches('/'))
             .ok()
             .flatten()
             .unwrap_or_default();
-        let merr = |msg: String| Error::member(&self.idx.archive, &lp.member, msg);
-        let what = format!("{}: {}: {path}", self.idx.archive, lp.member);
+        let merr = |msg: String| Error::member(&o.idx.archive, &lp.member, msg);
+        let what = format!("{}: {}: {path}", o.idx.archive, lp.member);
         // an uncompressed layer on disk: walk headers, seek over contents
-        if let Some(mut r) = self.file_range(&m)? {
-            if let Some(body) = self
-                .indexed(&r, &lp.member, at)
-                .map_err(|e| merr(e.to_string()))?
-            {
+        if let Some(mut r) = self.file_range(o, &m)? {
+            let found = self
+                .indexed(o, &r, w, activity)
+                .map_err(|e| merr(e.to_string()))?;
+            if let Some(body) = found {
                 return Ok(EntryReader {
                     body,
-                    size: at.map_or(0, |a| a.size),
+                    size: w.at.map_or(0, |a| a.size),
                     pos: 0,
                     what,
                 });
             }
             if crate::source::layer::is_plain_tar(&mut r).map_err(|e| merr(e.to_string()))? {
-                let key = (layer, want.clone());
-                let known = self.found.lock().ok().and_then(|f| f.get(&key).copied());
+                let key = (w.layer, want.clone());
+                let known = self
+                    .inner
+                    .found
+                    .lock()
+                    .ok()
+                    .and_then(|f| f.get(&key).copied());
                 let (start, size) = match known {
                     Some(k) => k,
                     None => find_by_headers(&mut r, &want, path).map_err(merr)?,
                 };
-                if let Ok(mut f) = self.found.lock() {
+                if let Ok(mut f) = self.inner.found.lock() {
                     f.insert(key, (start, size));
                 }
                 r.seek(SeekFrom::Start(start))
@@ -299,35 +503,61 @@ impl LayerFiles {
                 });
             }
         }
-        let mut buffered = BufReader::with_capacity(256 * 1024, self.idx.open(&m)?);
-        let head = buffered
-            .fill_buf()
-            .map_err(|e| merr(format!("read failed: {e}")))?;
-        let decoded: Box<dyn Read + Send> = match Compression::sniff(head) {
-            Compression::Gzip => Box::new(MultiGzDecoder::new(buffered)),
-            Compression::Zstd => Box::new(
-                zstd::stream::read::Decoder::with_buffer(buffered)
-                    .map_err(|e| merr(format!("corrupt zstd stream: {e}")))?,
-            ),
-            Compression::None => Box::new(buffered),
+        activity.begin(format!("decoding layer {}", w.layer), m.size);
+        let raw = Reporting {
+            inner: o.idx.open(&m)?,
+            activity: activity.clone(),
         };
-        stream_to_entry(decoded, &want, path, what).map_err(merr)
+        let found = decoded(raw).map_err(merr).and_then(|d| {
+            stream_to_entry(d, &want, path, what).map_err(|e| cancelled_or(activity, merr(e)))
+        });
+        activity.end();
+        found
     }
 }
 
+/// `e`, unless the read stopped because the front end gave up.
+fn cancelled_or(activity: &Activity, e: Error) -> Error {
+    if activity.cancelled() {
+        Error::Cancelled
+    } else {
+        e
+    }
+}
+
+/// A layer's bytes decoded, by what its first bytes say it is.
+fn decoded(raw: impl Read + Send + 'static) -> std::result::Result<Box<dyn Read + Send>, String> {
+    let mut buffered = BufReader::with_capacity(256 * 1024, raw);
+    let head = buffered
+        .fill_buf()
+        .map_err(|e| format!("read failed: {e}"))?;
+    Ok(match Compression::sniff(head) {
+        Compression::Gzip => Box::new(MultiGzDecoder::new(buffered)),
+        Compression::Zstd => Box::new(
+            zstd::stream::read::Decoder::with_buffer(buffered)
+                .map_err(|e| format!("corrupt zstd stream: {e}"))?,
+        ),
+        Compression::None => Box::new(buffered),
+    })
+}
+
 impl LayerFiles {
-    /// Entry `at` of a gzip or zstd layer whose entry offsets the load recorded, positioned at its
-    /// first byte; None when that is not the case.
+    /// Entry `w.at` of a gzip or zstd layer whose entry offsets the load recorded, positioned
+    /// at its first byte; None when that is not the case.
     fn indexed(
         &self,
+        o: &Opened,
         blob: &FileRange,
-        member: &str,
-        at: Option<EntryAt>,
+        w: &Wanted,
+        activity: &Arc<Activity>,
     ) -> io::Result<Option<Body>> {
-        let (Some(seek), Some(at)) = (&self.seek, at) else {
+        let (Some(seek), Some(at)) = (&self.inner.seek, w.at) else {
             return Ok(None);
         };
-        let seek = seek.layer(&self.idx.archive, member);
+        let Some(lp) = o.plan.layers.get(w.layer) else {
+            return Ok(None);
+        };
+        let seek = seek.layer(&o.idx.archive, &lp.member);
         let Some(start) = seek.offset(at.index) else {
             return Ok(None);
         };
@@ -347,7 +577,10 @@ impl LayerFiles {
             reader,
             at: from,
         };
-        ix.go_to(start)?;
+        activity.begin(format!("decoding layer {}", w.layer), start - from);
+        let went = ix.go_to(start, Some(activity));
+        activity.end();
+        went?;
         Ok(Some(Body::Indexed(Box::new(ix))))
     }
 }

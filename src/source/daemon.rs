@@ -211,6 +211,43 @@ impl Connection {
         Ok(image)
     }
 
+    /// Write the export of `reference` (what `docker save` sends) to `to`, counting its bytes
+    /// into `activity` and stopping when it is cancelled: a daemon's image kept as an archive,
+    /// to read single files of it ([`crate::source::refetch`]).
+    pub fn export_to(
+        &self,
+        reference: &str,
+        to: &mut dyn std::io::Write,
+        activity: &Arc<super::refetch::Activity>,
+    ) -> Result<u64> {
+        let mut reader = ChannelReader::spawn(
+            &self.runtime,
+            self.docker
+                .clone()
+                .with_timeout(std::time::Duration::from_secs(EXPORT_TIMEOUT_SECS))
+                .export_image(&url_segment(reference)),
+            CHANNEL_CHUNKS,
+            None,
+        );
+        let copied = std::io::copy(
+            &mut super::refetch::Reporting {
+                inner: &mut reader,
+                activity: activity.clone(),
+            },
+            to,
+        );
+        if let Some(e) = reader.take_failure() {
+            return Err(self.stream_error(reference, reader.received(), e));
+        }
+        copied.map_err(|e| match activity.cancelled() {
+            true => Error::Cancelled,
+            false => Error::Daemon(format!(
+                "{reference}: keeping the export of the {} daemon failed: {e}",
+                self.engine.title()
+            )),
+        })
+    }
+
     /// Pull `reference` through the daemon (untagged means `:latest`, as the docker CLI does).
     pub fn pull(
         &self,

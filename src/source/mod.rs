@@ -19,6 +19,7 @@ pub mod preview;
 pub mod raw_deflate;
 mod reading;
 pub mod reference;
+pub mod refetch;
 #[cfg(feature = "registry")]
 pub mod registry;
 pub mod seek_index;

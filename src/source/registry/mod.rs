@@ -68,6 +68,22 @@ pub fn load(reference: &str, settings: &RegistrySettings, opts: &LoadOptions) ->
     Ok(image)
 }
 
+/// `reference` resolved again as for [`load`], as an OCI layout whose layers are fetched when
+/// read, named as the load names it (so the load's access points apply): for reading single
+/// files ([`crate::source::refetch`]). Nothing is downloaded here but the manifest and config.
+pub fn remote_index(
+    reference: &str,
+    settings: &RegistrySettings,
+    platform: Option<&str>,
+) -> Result<MemberIndex> {
+    let name = ImageName::parse(reference)?;
+    let session = Arc::new(Session::open(name, settings)?);
+    let resolved = manifest::resolve(&session, platform)?;
+    let config = session.small_blob(&resolved.config.digest, manifest::MAX_CONFIG)?;
+    let fetcher = blob::Fetcher::new(session.clone(), None);
+    member_index(&session, &resolved, config, &fetcher)
+}
+
 /// The resolved image as an OCI layout: JSON in memory, layers fetched when read.
 fn member_index(
     session: &Arc<Session>,
