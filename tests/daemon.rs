@@ -532,6 +532,8 @@ enum Export {
     DieAfter(usize),
     /// A complete, well-formed HTTP body that is not an image.
     Garbage,
+    /// The whole archive the first time; later exports stop after this many bytes.
+    WholeThenDieAfter(usize),
 }
 
 /// A stand-in for a daemon that fails in ways a real one cannot be made to on demand: it
@@ -542,6 +544,7 @@ fn failing_daemon(dir: &Path, archive: Vec<u8>, export: Export) -> String {
     let sock = dir.join("failing.sock");
     let listener = std::os::unix::net::UnixListener::bind(&sock).expect("bind");
     std::thread::spawn(move || {
+        let mut exports = 0;
         for conn in listener.incoming() {
             let Ok(mut conn) = conn else { return };
             let mut rd = std::io::BufReader::new(conn.try_clone().expect("clone"));
@@ -579,8 +582,11 @@ fn failing_daemon(dir: &Path, archive: Vec<u8>, export: Export) -> String {
                 let _ = conn.write_all(json(body).as_bytes());
             } else if path.ends_with("/get") {
                 let _ = conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/x-tar\r\nTransfer-Encoding: chunked\r\n\r\n");
+                exports += 1;
+                let whole = matches!(export, Export::WholeThenDieAfter(_)) && exports == 1;
                 let body: Vec<u8> = match export {
-                    Export::DieAfter(n) => archive[..n].to_vec(),
+                    _ if whole => archive.clone(),
+                    Export::DieAfter(n) | Export::WholeThenDieAfter(n) => archive[..n].to_vec(),
                     Export::Garbage => {
                         b"this is not a tar archive, it only looks like a body. ".repeat(40)
                     }
@@ -590,7 +596,7 @@ fn failing_daemon(dir: &Path, archive: Vec<u8>, export: Export) -> String {
                     let _ = conn.write_all(chunk);
                     let _ = conn.write_all(b"\r\n");
                 }
-                if let Export::Garbage = export {
+                if whole || matches!(export, Export::Garbage) {
                     let _ = conn.write_all(b"0\r\n\r\n");
                 }
                 // DieAfter: drop the connection without the closing chunk, as a crashed daemon would
@@ -840,4 +846,80 @@ fn a_single_stage_build_on_a_base_is_attributed_to_base_and_build() {
         .map(|s| s["bytes"].as_u64().unwrap_or(0))
         .sum();
     assert_eq!(build_bytes, 5_000);
+}
+
+// ---- one file's bytes: the image is exported once more, to a temporary archive ------------
+
+#[test]
+fn cat_and_diff_read_a_daemon_image_through_one_export() {
+    if !require_docker() {
+        return;
+    }
+    let mut d = TestDaemon::connect();
+    let tag = unique_tag("cat");
+    let spec = ImageSpec::new(&tag)
+        .layer(
+            LayerSpec::new("ADD rootfs /")
+                .file("etc/app.conf", b"name=demo\nmode=slow\n")
+                .file_sized("usr/bin/tool", 100_000, 5)
+                .symlink("bin", "usr/bin"),
+        )
+        .layer(LayerSpec::new("RUN configure").file("etc/app.conf", b"name=demo\nmode=fast\n"));
+    d.import(
+        spec.archive(ArchiveFormat::DockerArchive, Compression::Gzip),
+        &tag,
+    );
+    let target = format!("docker://{tag}");
+    let cwd = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tool = run(&["cat", &target, "/bin/tool"], cwd);
+    assert_eq!(tool.status.code(), Some(0), "{}", stderr(&tool));
+    assert!(
+        tool.stdout == filler(100_000, 5),
+        "the bytes the helper wrote"
+    );
+    let first = run(&["cat", &target, "/etc/app.conf", "--layer", "0"], cwd);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    assert_eq!(first.stdout, b"name=demo\nmode=slow\n");
+    let diff = run(&["diff", &tag, "/etc/app.conf"], cwd);
+    assert_eq!(diff.status.code(), Some(0), "{}", stderr(&diff));
+    let text = stdout(&diff);
+    assert!(text.contains("-mode=slow\n+mode=fast\n"), "{text}");
+    assert!(stderr(&diff).is_empty(), "{}", stderr(&diff));
+}
+
+#[test]
+fn a_daemon_dying_while_the_image_is_exported_again_is_one_line() {
+    let t = tmp();
+    let spec = ImageSpec::new("fake/app:1")
+        .layer(LayerSpec::new("ADD big /").file_sized("big", 50_000, 9));
+    let archive = spec.archive(ArchiveFormat::DockerArchive, Compression::None);
+    let half = archive.len() / 2;
+    let host = failing_daemon(t.path(), archive, Export::WholeThenDieAfter(half));
+    let o = bathy()
+        .args(["cat", "fake/app:1", "/big"])
+        .env("DOCKER_HOST", &host)
+        .env("TMPDIR", t.path())
+        .output()
+        .expect("run bathy");
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    // (the stand-in's inspect names another id: the load warns about that first)
+    let failed: Vec<&str> = err
+        .lines()
+        .filter(|l| !l.contains("but inspect said"))
+        .collect();
+    assert_eq!(failed.len(), 1, "{err}");
+    assert!(
+        failed[0]
+            .starts_with("bathy: fake/app:1: the Docker daemon stopped sending the image after "),
+        "{err}"
+    );
+    assert!(o.stdout.is_empty());
+    // the partial export went with the temporary directory
+    let left: Vec<_> = std::fs::read_dir(t.path())
+        .expect("list")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with("bathy-"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
 }
