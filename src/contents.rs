@@ -97,7 +97,10 @@ fn registry_reader(reference: String, config: &LoadConfig) -> Result<LayerFiles>
         crate::source::registry::remote_index(&reference, &settings, platform.as_deref())
     });
     // the platform chose the manifest: the planner sees one image, as when loading
-    LayerFiles::deferred(opener, &crate::source::Selection::default())
+    Ok(LayerFiles::deferred(
+        opener,
+        &crate::source::Selection::default(),
+    ))
 }
 
 #[cfg(not(feature = "registry"))]
@@ -127,7 +130,7 @@ fn daemon_reader(engine: Engine, reference: String, config: &LoadConfig) -> Resu
         idx.archive = format!("{}://{reference}", engine.scheme());
         Ok(idx)
     });
-    LayerFiles::deferred(opener, config.selection())
+    Ok(LayerFiles::deferred(opener, config.selection()))
 }
 
 #[cfg(not(feature = "daemon"))]

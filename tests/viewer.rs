@@ -7,7 +7,9 @@
 mod common;
 use bathyscaphe::analysis::capture::why_capture;
 use bathyscaphe::analysis::Analysis;
-use bathyscaphe::source::access::LayerFiles;
+use bathyscaphe::source::access::{LayerFiles, Opener};
+use bathyscaphe::source::archive::MemberIndex;
+use bathyscaphe::source::refetch::Activity;
 use bathyscaphe::source::{load_path, LoadOptions, Selection};
 use bathyscaphe::testkit::{
     fake_elf, numbered_line, write_numbered_lines_layout, ArchiveFormat, Compression, ImageSpec,
@@ -456,4 +458,96 @@ fn a_line_longer_than_a_row_continues_and_up_retraces_down() {
         assert_eq!(page(&a).top, *want);
     }
     assert_eq!(page(&a).top_line, Some(1));
+}
+
+// ---- a slow read: on a worker, with a progress line; Esc cancels it -----------------------
+
+/// Layers that are not there until an opener made them (as a daemon's export is): `open`
+/// runs on the viewer's worker, told the activity to report into.
+fn deferred(
+    open: impl Fn(&Arc<Activity>) -> bathyscaphe::error::Result<MemberIndex> + Send + Sync + 'static,
+) -> Option<Result<Arc<LayerFiles>, String>> {
+    let opener: Opener = Box::new(move |_, a| open(a));
+    Some(Ok(Arc::new(LayerFiles::deferred(
+        opener,
+        &Selection::default(),
+    ))))
+}
+
+#[test]
+fn a_slow_read_runs_on_a_worker_and_shows_what_it_does() {
+    let d = tempfile::tempdir().unwrap();
+    let mut a = app_at(d.path(), Compression::Gzip, 2, "/etc/app.conf", 100, 30);
+    let p = d.path().join("image.tar");
+    let (go, wait) = std::sync::mpsc::channel::<()>();
+    let wait = std::sync::Mutex::new(wait);
+    a.explorer_mut().unwrap().layer_files = deferred(move |act| {
+        act.begin("exporting viewer:1 from the test".into(), 0);
+        act.add(1234);
+        let _ = wait.lock().unwrap().recv();
+        MemberIndex::from_path(&p)
+    });
+    press(&mut a, vec![key(KeyCode::Enter)]);
+    assert!(matches!(viewer(&a).body, Body::Waiting(_)));
+    assert!(a
+        .wake_in(
+            std::time::Instant::now(),
+            std::time::Duration::from_millis(50)
+        )
+        .is_some());
+    // the worker's line, once a tick has laid it out
+    let start = std::time::Instant::now();
+    let mut s = String::new();
+    while start.elapsed() < std::time::Duration::from_secs(10) {
+        handle_event(&mut a, AppEvent::Tick);
+        s = text(&screen(&a, 100, 30));
+        if s.contains("exporting viewer:1 from the test: 1.2 kB") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(
+        s.contains("exporting viewer:1 from the test: 1.2 kB"),
+        "{s}"
+    );
+    // the keys still work meanwhile (the UI is not blocked), and the read then arrives
+    press(&mut a, vec![key(KeyCode::Down)]);
+    go.send(()).unwrap();
+    while start.elapsed() < std::time::Duration::from_secs(20) && viewer(&a).waiting() {
+        handle_event(&mut a, AppEvent::Tick);
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let s = text(&screen(&a, 100, 30));
+    assert!(s.contains("# app config"), "{s}");
+    // `d` on layers now open is quick again: no worker
+    press(&mut a, vec![ch('d')]);
+    assert!(matches!(viewer(&a).body, Body::Diff(_)));
+}
+
+#[test]
+fn esc_while_a_read_is_under_way_cancels_it_and_closes() {
+    let d = tempfile::tempdir().unwrap();
+    let mut a = app_at(d.path(), Compression::Gzip, 2, "/etc/app.conf", 100, 30);
+    let stopped = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let s2 = stopped.clone();
+    a.explorer_mut().unwrap().layer_files = deferred(move |act| {
+        act.begin("fetching layer 2 of 4 from the test".into(), 1000);
+        while !act.cancelled() {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        s2.store(true, std::sync::atomic::Ordering::SeqCst);
+        Err(bathyscaphe::error::Error::Cancelled)
+    });
+    press(&mut a, vec![key(KeyCode::Enter)]);
+    assert!(viewer(&a).waiting());
+    press(&mut a, vec![key(KeyCode::Esc)]);
+    assert!(a.explorer_ref().unwrap().viewer.is_none());
+    let start = std::time::Instant::now();
+    while !stopped.load(std::sync::atomic::Ordering::SeqCst) {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(10),
+            "the worker never stopped"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
 }

@@ -270,15 +270,15 @@ impl LayerFiles {
     }
 
     /// An image read once as a stream: `opener` makes its index on first need, into a new
-    /// private temporary directory, which goes when the last clone is dropped.
-    pub fn deferred(opener: Opener, selection: &Selection) -> Result<LayerFiles> {
-        let scratch = Scratch::new()?;
-        Ok(LayerFiles::new(
+    /// private temporary directory (made when the first file goes in), which goes when the
+    /// last clone is dropped.
+    pub fn deferred(opener: Opener, selection: &Selection) -> LayerFiles {
+        LayerFiles::new(
             OnceLock::new(),
             Some(opener),
             selection,
-            Some(scratch),
-        ))
+            Some(Scratch::new()),
+        )
     }
 
     fn new(

@@ -101,49 +101,46 @@ impl<R: Read> Read for Reporting<R> {
     }
 }
 
-/// The private temporary directory of one reader, and the blobs fetched into it.
-#[derive(Debug)]
+/// The private temporary directory of one reader, made when the first file goes in, and the
+/// blobs fetched into it.
+#[derive(Debug, Default)]
 pub struct Scratch {
-    dir: Mutex<Option<tempfile::TempDir>>,
+    dir: Mutex<Dir>,
     /// Fetched blobs by digest; the lock is held while one is fetched, so each is fetched once.
     blobs: Mutex<HashMap<String, PathBuf>>,
 }
 
+#[derive(Debug, Default)]
+enum Dir {
+    #[default]
+    NotYet,
+    Made(tempfile::TempDir),
+    Discarded,
+}
+
 impl Scratch {
-    /// A new directory, `bathy-XXXXXX` under `$TMPDIR`, readable by this user only.
-    pub fn new() -> Result<Scratch> {
-        let dir = tempfile::Builder::new()
-            .prefix("bathy-")
-            .tempdir()
-            .map_err(|e| Error::Io {
-                path: std::env::temp_dir(),
-                source: e,
-            })?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let _ = std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700));
-        }
-        Ok(Scratch {
-            dir: Mutex::new(Some(dir)),
-            blobs: Mutex::default(),
-        })
+    pub fn new() -> Scratch {
+        Scratch::default()
     }
 
-    /// Where a file named `name` goes in the directory; an error once it is discarded.
+    /// Where a file named `name` goes: in `bathy-XXXXXX` under `$TMPDIR`, readable by this
+    /// user only, made now if need be; an error once discarded.
     pub fn path(&self, name: &str) -> Result<PathBuf> {
-        let dir = self.dir.lock().ok();
-        match dir.as_ref().and_then(|d| d.as_ref()) {
-            Some(d) => Ok(d.path().join(name)),
-            None => Err(Error::Cancelled),
+        let mut dir = self.dir.lock().map_err(|_| Error::Cancelled)?;
+        if let Dir::NotYet = *dir {
+            *dir = Dir::Made(make_dir()?);
+        }
+        match &*dir {
+            Dir::Made(d) => Ok(d.path().join(name)),
+            _ => Err(Error::Cancelled),
         }
     }
 
     /// Remove the directory and everything in it now (the explorer closing while a worker
-    /// still holds the reader).
+    /// still holds the reader); later files are refused.
     pub fn discard(&self) {
         if let Ok(mut d) = self.dir.lock() {
-            if let Some(d) = d.take() {
+            if let Dir::Made(d) = std::mem::replace(&mut *d, Dir::Discarded) {
                 let _ = d.close();
             }
         }
@@ -196,6 +193,23 @@ impl Scratch {
             body: MemberBody::File(path),
         })
     }
+}
+
+fn make_dir() -> Result<tempfile::TempDir> {
+    let dir = tempfile::Builder::new()
+        .prefix("bathy-")
+        .tempdir()
+        .map_err(|e| Error::Io {
+            path: std::env::temp_dir(),
+            source: e,
+        })?;
+    #[cfg(unix)]
+    {
+        // tempfile makes it 0700 already; said here, since it is what keeps the bytes private
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700));
+    }
+    Ok(dir)
 }
 
 /// Why a fetch stopped.
@@ -282,7 +296,7 @@ mod tests {
 
     #[test]
     fn the_scratch_directory_is_private_and_goes_away() {
-        let s = Scratch::new().unwrap();
+        let s = Scratch::new();
         let p = s.path("x").unwrap();
         let dir = p.parent().unwrap().to_path_buf();
         #[cfg(unix)]

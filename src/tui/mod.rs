@@ -497,6 +497,10 @@ pub fn run(target: &str, config: &LoadConfig, why: &WhyArgs) -> anyhow::Result<i
         |size| App::loading(name, progress, size),
         |e| run_extract(src.clone(), e, tx.clone()),
     )?;
+    if let Some(ex) = app.explorer_ref() {
+        // a worker may still hold the layers: their temporary directory goes now
+        ex.discard_viewer_files();
+    }
     exit_status(app)
 }
 

@@ -861,7 +861,9 @@ impl App {
     /// loading gauge moves, a message expires. None: only an event changes anything.
     pub fn wake_in(&self, now: Instant, tick: Duration) -> Option<Duration> {
         let loading = matches!(self.screen, Screen::Loading { .. })
-            || self.explorer_ref().is_some_and(|e| e.loading.is_some());
+            || self
+                .explorer_ref()
+                .is_some_and(|e| e.loading.is_some() || e.viewer_waiting());
         let status = self.status_until.map(|t| t.saturating_duration_since(now));
         match (loading, status) {
             (true, Some(s)) => Some(s.min(tick)),
@@ -1034,7 +1036,11 @@ pub fn update(app: &mut App, action: Action) {
 /// draw.
 pub fn handle_event(app: &mut App, ev: AppEvent) -> bool {
     match ev {
-        AppEvent::Tick => return app.expire_status(Instant::now()),
+        AppEvent::Tick => {
+            let expired = app.expire_status(Instant::now());
+            let polled = app.explorer_mut().is_some_and(|e| e.poll_viewer());
+            return expired || polled;
+        }
         AppEvent::Term(Event::Mouse(m)) if m.kind == MouseEventKind::Moved => return false,
         AppEvent::Status(s) => app.set_status(s),
         AppEvent::Partial(p) => take_partial(app, *p),

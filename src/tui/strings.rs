@@ -188,4 +188,8 @@ pub const VIEW_LAST_VERSION: &str = "this is the last version";
 pub const VIEW_NO_VERSION: &str = "no version of this path to show";
 pub const VIEW_EMPTY: &str = "(empty file)";
 pub const VIEW_NOT_FILE: &str = "only files can be viewed";
+/// The viewer's body while a read on a worker has not said what it does yet.
+pub const VIEW_READING: &str = "reading…";
+/// The viewer's worker ended without an answer.
+pub const VIEW_READ_STOPPED: &str = "the read stopped before it was done";
 pub const VIEW_OPENING: &str = "the image's layers are still being indexed for reading";

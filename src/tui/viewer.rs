@@ -22,8 +22,8 @@ use crate::analysis::capture::ElfFacts;
 use crate::contents::{self, FileVersion, Files};
 use crate::image::EntryKind;
 use crate::paths::NodeId;
-use crate::source::access::EntryReader;
-use crate::source::access::LayerFiles;
+use crate::source::access::{EntryReader, LayerFiles, Wanted};
+use crate::source::refetch::Activity;
 use crate::tree::{entry_of, ChangeMark};
 use crate::units::human_bytes;
 use ratatui::layout::Rect;
@@ -32,6 +32,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui::Frame;
 use std::io::Read;
+use std::sync::mpsc::{self, TryRecvError};
 use std::sync::Arc;
 
 /// A text row holds at most this many bytes: longer lines continue on the next rows.
@@ -86,6 +87,62 @@ pub enum Body {
     Diff(DiffView),
     /// Not a regular file there (removed, a symlink, …), or it could not be opened.
     Message(String),
+    /// A slow read under way on a worker (a layer fetched again from its registry, the image
+    /// exported from its daemon, a layer decoded from its start), with its progress line.
+    Waiting(Box<Waiting>),
+}
+
+/// A read on a worker thread, and what the body becomes when it is done. Dropped (the viewer
+/// closed, another version asked for), it cancels the read, which stops at its next chunk.
+pub struct Waiting {
+    rx: mpsc::Receiver<Result<Ready, String>>,
+    pub activity: Arc<Activity>,
+    then: Then,
+}
+
+/// What a worker hands back.
+enum Ready {
+    Reader(EntryReader),
+    /// Both sides of a diff.
+    Sides(Vec<u8>, Vec<u8>),
+}
+
+/// What the body becomes.
+enum Then {
+    Page(FileVersion),
+    Diff {
+        old: Option<FileVersion>,
+        new: Option<FileVersion>,
+    },
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        self.activity.cancel();
+    }
+}
+
+impl Waiting {
+    /// Run `work` on a new thread, told the activity it reports into.
+    fn start(
+        then: Then,
+        work: impl FnOnce(&Arc<Activity>) -> Result<Ready, String> + Send + 'static,
+    ) -> Box<Waiting> {
+        let activity = Activity::new();
+        let (tx, rx) = mpsc::channel();
+        let a = activity.clone();
+        std::thread::spawn(move || {
+            let _ = tx.send(work(&a));
+        });
+        Box::new(Waiting { rx, activity, then })
+    }
+
+    /// The line the body shows meanwhile.
+    pub fn line(&self) -> String {
+        self.activity
+            .line()
+            .unwrap_or_else(|| S::VIEW_READING.to_string())
+    }
 }
 
 pub struct Viewer {
@@ -164,10 +221,75 @@ impl Viewer {
             self.body = Body::Message(S::VIEW_NO_VERSION.to_string());
             return;
         };
-        self.body = match files.read(self.node, &v) {
+        let w = match files.locate(self.node, &v) {
+            Ok(w) => w,
+            Err(e) => {
+                self.body = Body::Message(e.to_string());
+                return;
+            }
+        };
+        if !files.layers.is_quick(&w) {
+            let layers = files.layers.clone();
+            self.body = Body::Waiting(Waiting::start(Then::Page(v), move |a| {
+                layers
+                    .entry_watched(&w, a)
+                    .map(Ready::Reader)
+                    .map_err(|e| e.to_string())
+            }));
+            return;
+        }
+        self.body = match files.layers.entry_watched(&w, &Activity::new()) {
             Ok(r) => Body::Page(Box::new(Page::new(files, self.node, &v, r))),
             Err(e) => Body::Message(e.to_string()),
         };
+    }
+
+    /// Is a read under way on a worker?
+    pub fn waiting(&self) -> bool {
+        matches!(self.body, Body::Waiting(_))
+    }
+
+    /// Take the worker's result when it is there, and lay out the screen again (its progress
+    /// line moves meanwhile). True: the screen changed.
+    pub fn poll(&mut self, files: Files<'_>) -> bool {
+        let Body::Waiting(w) = &self.body else {
+            return false;
+        };
+        let done = match w.rx.try_recv() {
+            Err(TryRecvError::Empty) => None,
+            Ok(r) => Some(r),
+            Err(TryRecvError::Disconnected) => Some(Err(S::VIEW_READ_STOPPED.to_string())),
+        };
+        if let Some(r) = done {
+            let Body::Waiting(w) = std::mem::replace(&mut self.body, Body::Message(String::new()))
+            else {
+                return false;
+            };
+            self.body = self.finish(files, r, &w.then);
+        }
+        self.refresh(files);
+        true
+    }
+
+    /// The body a finished read makes.
+    fn finish(&self, files: Files<'_>, r: Result<Ready, String>, then: &Then) -> Body {
+        match (r, then) {
+            (Err(e), _) => Body::Message(e),
+            (Ok(Ready::Reader(r)), Then::Page(v)) => {
+                Body::Page(Box::new(Page::new(files, self.node, v, r)))
+            }
+            (Ok(Ready::Sides(a, b)), Then::Diff { old, new }) => {
+                let path = files.image.paths.path(self.node);
+                let (old, new) = (old.as_ref(), new.as_ref());
+                let text = contents::unified_diff(
+                    &path,
+                    (&contents::version_label(old), &a),
+                    (&contents::version_label(new), &b),
+                );
+                diff_body(old, new, text)
+            }
+            _ => Body::Message(S::VIEW_READ_STOPPED.to_string()),
+        }
     }
 
     /// Apply a key's action; `files` reads the bytes it brings on screen.
@@ -263,7 +385,7 @@ impl Viewer {
                 }
                 .min(max);
             }
-            Body::Message(_) => {}
+            Body::Message(_) | Body::Waiting(_) => {}
         }
     }
 
@@ -275,22 +397,35 @@ impl Viewer {
         }
         let new = self.versions.get(self.at);
         let old = self.at.checked_sub(1).and_then(|i| self.versions.get(i));
-        let title = format!(
-            "{} → {}",
-            contents::version_label(old),
-            contents::version_label(new)
-        );
+        let sides = files
+            .diff_side(self.node, old)
+            .and_then(|a| Ok((a, files.diff_side(self.node, new)?)));
+        let (a, b) = match sides {
+            Ok(s) => s,
+            Err(e) => {
+                self.body = Body::Message(e.to_string());
+                return;
+            }
+        };
+        let quick = [&a, &b]
+            .iter()
+            .all(|s| s.as_ref().is_none_or(|w| files.layers.is_quick(w)));
+        if !quick {
+            let layers = files.layers.clone();
+            let then = Then::Diff {
+                old: old.cloned(),
+                new: new.cloned(),
+            };
+            self.body = Body::Waiting(Waiting::start(then, move |act| {
+                let side = |w: &Option<Wanted>| contents::side_bytes(&layers, w.as_ref(), act);
+                side(&a)
+                    .and_then(|a| Ok(Ready::Sides(a, side(&b)?)))
+                    .map_err(|e| e.to_string())
+            }));
+            return;
+        }
         self.body = match files.diff(self.node, old, new) {
-            Ok(text) if text.is_empty() => Body::Diff(DiffView {
-                title,
-                lines: vec![S::VIEW_DIFF_SAME.to_string()],
-                top: 0,
-            }),
-            Ok(text) => Body::Diff(DiffView {
-                title,
-                lines: text.lines().map(str::to_string).collect(),
-                top: 0,
-            }),
+            Ok(text) => diff_body(old, new, text),
             Err(e) => Body::Message(e.to_string()),
         };
     }
@@ -331,6 +466,25 @@ impl Viewer {
             }
         }
     }
+}
+
+/// `d`'s body: the diff `text` from `old` to `new`, titled by their layers.
+fn diff_body(old: Option<&FileVersion>, new: Option<&FileVersion>, text: String) -> Body {
+    let title = format!(
+        "{} → {}",
+        contents::version_label(old),
+        contents::version_label(new)
+    );
+    let lines = if text.is_empty() {
+        vec![S::VIEW_DIFF_SAME.to_string()]
+    } else {
+        text.lines().map(str::to_string).collect()
+    };
+    Body::Diff(DiffView {
+        title,
+        lines,
+        top: 0,
+    })
 }
 
 /// How a page reads its version again (to go back on a compressed layer).
@@ -883,7 +1037,7 @@ fn header_line(v: &Viewer, w: usize) -> Line<'static> {
             s
         }
         Body::Diff(d) => S::fill(S::VIEW_DIFF_TITLE, &[("title", &d.title)]),
-        Body::Message(_) => String::new(),
+        Body::Message(_) | Body::Waiting(_) => String::new(),
     };
     let text = match &v.search_input {
         Some(i) => format!(
@@ -907,6 +1061,11 @@ fn prepare(v: &mut Viewer, files: Files<'_>) -> Vec<Line<'static>> {
         Body::Message(m) => vec![Line::styled(
             crate::text_fit::escape_controls(&contents::escape_text(m.as_bytes())).into_owned(),
             theme::warn(),
+        )],
+        Body::Waiting(wt) => vec![Line::styled(
+            crate::text_fit::escape_controls(&contents::escape_text(wt.line().as_bytes()))
+                .into_owned(),
+            theme::label(),
         )],
         Body::Diff(d) => d
             .lines
@@ -1111,6 +1270,27 @@ impl Explorer {
         let (files, v) = self.viewer_parts()?;
         v.update(files, action);
         v.note.take()
+    }
+
+    /// Is the viewer waiting for a read on a worker (the loop must wake to poll it)?
+    pub fn viewer_waiting(&self) -> bool {
+        self.viewer.as_ref().is_some_and(|v| v.waiting())
+    }
+
+    /// The viewer's worker, polled: true when the screen changed.
+    pub fn poll_viewer(&mut self) -> bool {
+        match self.viewer_parts() {
+            Some((files, v)) => v.poll(files),
+            None => false,
+        }
+    }
+
+    /// Remove what the viewer kept in its temporary directory (a registry's layers fetched
+    /// again, a daemon's export), now: the explorer is closing.
+    pub fn discard_viewer_files(&self) {
+        if let Some(Ok(l)) = &self.layer_files {
+            l.discard();
+        }
     }
 
     /// The screen changed size: the viewer lays out its rows again.
