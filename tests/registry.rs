@@ -1111,3 +1111,96 @@ fn a_registry_gone_before_the_layer_is_fetched_again_is_one_line() {
     assert!(line.contains(digest.as_str()), "{line}");
     assert!(line.contains("connection refused"), "{line}");
 }
+
+/// The explorer's viewer on a registry's image, in a real terminal (tmux): the layer is
+/// fetched again with a progress line, then the file's first line shows.
+#[cfg(feature = "tui")]
+#[test]
+fn the_viewer_fetches_the_layer_again_and_shows_the_file() {
+    let Some(s) = setup() else { return };
+    if !common::require_tool(&common::TMUX) {
+        return;
+    }
+    s.push("vconf", "1", &conf("vconf:1"), Compression::Gzip);
+    // blobs in 16 KiB steps 40 ms apart: fetching layer 0 (300 kB) takes most of a second
+    let rules = Rules {
+        throttle: Some(std::time::Duration::from_millis(40)),
+        ..Default::default()
+    };
+    let proxy = Proxy::start(s.pusher.port, rules);
+    let host = proxy.host();
+    let t = common::tmux::Tmux {
+        socket: format!("bathy-regview-{}", std::process::id()),
+        session: "regview",
+    };
+    let home = s.path().display().to_string();
+    let shell = format!(
+        "env -u CI HOME='{home}' DOCKER_CONFIG='{home}/none' NO_PROXY='*' TMPDIR='{home}' '{}' \
+         registry://{host}/vconf:1 --insecure-registry {host} --no-cache; echo EXIT=$?; sleep 60",
+        env!("CARGO_BIN_EXE_bathy")
+    );
+    let out = t.cmd(&[
+        "new-session",
+        "-d",
+        "-s",
+        "regview",
+        "-x",
+        "120",
+        "-y",
+        "30",
+        &shell,
+    ]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    // loaded: every layer read (the viewer opens once the load is over)
+    let start = std::time::Instant::now();
+    loop {
+        let s = t.capture();
+        let loading = s.contains("layers read") || s.contains("layers shown");
+        if s.contains("app.conf") && s.contains("RUN build") && !loading {
+            break;
+        }
+        assert!(start.elapsed().as_secs() < 30, "the load did not end:\n{s}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    // the file alone through the filter, then the viewer on it
+    t.keys(&["/"]);
+    t.keys(&["-l", "app.conf"]);
+    t.wait_for(&["Filter: app.conf"])
+        .unwrap_or_else(|s| panic!("no filter:\n{s}"));
+    t.keys(&["Enter", "End", "v"]);
+    // the layers are indexed for reading just after the load: until then `v` says so
+    for _ in 0..50 {
+        let s = t.capture();
+        if !s.contains("still being indexed") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        t.keys(&["v"]);
+    }
+    let fetching = t.wait_for(&["fetching layer 0 of 3 from registry://"]);
+    let s = t
+        .wait_for(&["name=demo", "mode=slow"])
+        .unwrap_or_else(|s| panic!("the file did not show:\n{s}"));
+    assert!(fetching.is_ok(), "no progress line before:\n{s}");
+    // the fetched layer sat in a private directory under TMPDIR, gone once the explorer quits
+    let kept = || {
+        std::fs::read_dir(s_path(&home))
+            .map(|d| {
+                d.filter_map(|e| e.ok())
+                    .filter(|e| e.file_name().to_string_lossy().starts_with("bathy-"))
+                    .count()
+            })
+            .unwrap_or(0)
+    };
+    assert_eq!(kept(), 1);
+    t.keys(&["q"]);
+    t.keys(&["q"]);
+    t.wait_for(&["EXIT=0"])
+        .unwrap_or_else(|s| panic!("bathy did not exit cleanly:\n{s}"));
+    assert_eq!(kept(), 0);
+}
+
+#[cfg(feature = "tui")]
+fn s_path(home: &str) -> PathBuf {
+    PathBuf::from(home)
+}
