@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::image::{EntryKind, Image};
 use crate::paths::{NodeId, ROOT};
 use crate::pipeline::{self, Keep, LoadConfig, Watch};
-use crate::source::access::{EntryAt, EntryReader, LayerFiles, Opener, Wanted};
+use crate::source::access::{EntryAt, EntryReader, LayerFiles, Wanted};
 use crate::source::reference::{Engine, Target};
 use crate::source::refetch::Activity;
 use crate::tree::{entry_of, MergedTree};
@@ -51,8 +51,8 @@ pub struct FileVersion {
 /// Load `target` and open its layers for reading files. An image read once as a stream (a
 /// registry's, a daemon's) is read again only as far as a file asks: see [`layer_files`].
 pub fn open(target: &str, config: &LoadConfig, watch: &Watch) -> Result<ImageFiles> {
-    let files = reader(target, config)?;
     let image = pipeline::load(target, config, Keep::LayersOnly, watch)?;
+    let files = reader(target, config)?;
     let tree = MergedTree::build(&image);
     Ok(ImageFiles {
         image,
@@ -93,7 +93,7 @@ fn reader(target: &str, config: &LoadConfig) -> Result<LayerFiles> {
 fn registry_reader(reference: String, config: &LoadConfig) -> Result<LayerFiles> {
     let settings = config.registry_settings();
     let platform = config.selection().platform.clone();
-    let opener: Opener = Box::new(move |_, _| {
+    let opener: crate::source::access::Opener = Box::new(move |_, _| {
         crate::source::registry::remote_index(&reference, &settings, platform.as_deref())
     });
     // the platform chose the manifest: the planner sees one image, as when loading
@@ -112,7 +112,7 @@ fn registry_reader(reference: String, _: &LoadConfig) -> Result<LayerFiles> {
 
 #[cfg(feature = "daemon")]
 fn daemon_reader(engine: Engine, reference: String, config: &LoadConfig) -> Result<LayerFiles> {
-    let opener: Opener = Box::new(move |scratch, activity| {
+    let opener: crate::source::access::Opener = Box::new(move |scratch, activity| {
         let path = scratch.path("image.tar")?;
         let mut file = std::fs::File::create(&path).map_err(|e| Error::Io {
             path: path.clone(),
