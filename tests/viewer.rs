@@ -551,3 +551,40 @@ fn esc_while_a_read_is_under_way_cancels_it_and_closes() {
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
 }
+
+#[test]
+fn a_file_deep_in_a_compressed_layer_without_access_points_is_decoded_on_a_worker() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("deep.tar");
+    // 34 MiB of the layer before the file, and no access points (no explorer load recorded
+    // them): more than the viewer decodes while the screen waits
+    ImageSpec::new("deep:1")
+        .layer(
+            LayerSpec::new("ADD . /")
+                .file("data/blob", &bathyscaphe::testkit::filler(34 << 20, 7))
+                .file("etc/app.conf", b"deep=1\n"),
+        )
+        .write(&p, ArchiveFormat::OciArchive, Compression::Gzip)
+        .unwrap();
+    let mut a = App::explorer(loaded(&p), Rect::new(0, 0, 100, 30));
+    cursor_to(&mut a, 0, "/etc/app.conf");
+    press(&mut a, vec![key(KeyCode::Enter)]);
+    assert!(viewer(&a).waiting());
+    let start = std::time::Instant::now();
+    let mut lines = Vec::new();
+    while viewer(&a).waiting() {
+        assert!(start.elapsed().as_secs() < 120, "the decode never ended");
+        handle_event(&mut a, AppEvent::Tick);
+        let s = text(&screen(&a, 100, 30));
+        lines.extend(
+            s.lines()
+                .find(|l| l.contains("decoding layer 0"))
+                .map(str::to_string),
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let s = text(&screen(&a, 100, 30));
+    assert!(s.contains("deep=1"), "{s}");
+    // the compressed bytes read of the blob's, while it decoded
+    assert!(lines.iter().any(|l| l.contains(" MB of ")), "{lines:?}");
+}
