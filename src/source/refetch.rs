@@ -146,12 +146,15 @@ impl Scratch {
         }
     }
 
-    /// Has `m` (a registry's blob) been fetched already?
+    /// Has `m` (a registry's blob) been fetched already? No while a fetch is under way: the
+    /// front end asks this on its own thread, which must not wait for the fetch.
     pub fn has(&self, m: &Member) -> bool {
         let MemberBody::Remote(r) = &m.body else {
             return true;
         };
-        self.blobs.lock().is_ok_and(|b| b.contains_key(&r.digest))
+        self.blobs
+            .try_lock()
+            .is_ok_and(|b| b.contains_key(&r.digest))
     }
 
     /// `m` as a file of the directory: a remote blob is fetched the first time, its bytes
