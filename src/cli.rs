@@ -7,10 +7,24 @@ use std::path::PathBuf;
 /// The argument groups the pipeline reads, flattened into the command line here.
 pub use crate::pipeline::{LoadArgs, WhyArgs};
 
+/// `bathy --version`: the version, then which gzip inflater this build has (build.rs links
+/// the system's ISA-L when it finds it, else zlib-rs inflates).
+#[cfg(bathy_isal)]
+const LONG_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    "\ngzip: ISA-L igzip (the system's libisal)"
+);
+#[cfg(not(bathy_isal))]
+const LONG_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    "\ngzip: zlib-rs (built without ISA-L: install libisal-dev and rebuild for faster gzip)"
+);
+
 #[derive(Parser, Debug)]
 #[command(
     name = "bathy",
     version,
+    long_version = LONG_VERSION,
     about = "See what is inside a container image and why it is big",
     args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true
