@@ -7,10 +7,56 @@ use std::path::PathBuf;
 /// The argument groups the pipeline reads, flattened into the command line here.
 pub use crate::pipeline::{LoadArgs, WhyArgs};
 
+/// `bathy --version`: the version, then which gzip inflater this build has (build.rs links
+/// the system's ISA-L when it finds it, else zlib-rs inflates).
+#[cfg(bathy_isal)]
+const LONG_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    "\ngzip: ISA-L igzip (the system's libisal)"
+);
+#[cfg(not(bathy_isal))]
+const LONG_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    "\ngzip: zlib-rs (built without ISA-L: install libisal-dev and rebuild for faster gzip)"
+);
+
+/// The arguments with leading `--config FILE` pairs moved after a subcommand's name, so that
+/// `bathy --config c.yaml man` runs `man` (clap takes any argument before the subcommand as
+/// the start of the top-level form, which would read `man` as an image).
+pub fn subcommand_first(
+    args: impl IntoIterator<Item = std::ffi::OsString>,
+) -> Vec<std::ffi::OsString> {
+    let mut args: Vec<_> = args.into_iter().collect();
+    let mut i = 1;
+    while i < args.len() {
+        let arg = args[i].to_string_lossy();
+        if arg == "--config" {
+            i += 2;
+        } else if arg.starts_with("--config=") {
+            i += 1;
+        } else {
+            break;
+        }
+    }
+    let command = <Cli as clap::CommandFactory>::command();
+    let is_subcommand = args.get(i).is_some_and(|name| {
+        let name = name.to_string_lossy();
+        command
+            .get_subcommands()
+            .any(|c| c.get_name() == name || c.get_all_aliases().any(|a| a == name))
+    });
+    if i > 1 && i < args.len() && is_subcommand {
+        let globals: Vec<_> = args.drain(1..i).collect();
+        args.splice(2..2, globals);
+    }
+    args
+}
+
 #[derive(Parser, Debug)]
 #[command(
     name = "bathy",
     version,
+    long_version = LONG_VERSION,
     about = "See what is inside a container image and why it is big",
     args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true

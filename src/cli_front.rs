@@ -18,7 +18,7 @@ use std::sync::{mpsc, Arc};
 
 /// Run the program; returns the exit status.
 pub fn run() -> i32 {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(crate::cli::subcommand_first(std::env::args_os()));
     match run_cli(cli) {
         Ok(code) => code,
         // the reader has all it wanted: end quietly, as `cat` does

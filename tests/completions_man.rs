@@ -180,3 +180,26 @@ fn man_page_formats_cleanly_and_names_every_subcommand() {
     }
     assert!(text.contains("--forbid-paths-anywhere"), "{text}");
 }
+
+/// `--config FILE` before a subcommand's name still runs the subcommand (it used to read `man`
+/// as an image name), and the top-level form still takes an image after it.
+#[test]
+fn config_before_a_subcommand_runs_the_subcommand() {
+    let dir = tmp();
+    let config = dir.path().join("config.yaml");
+    std::fs::write(&config, "theme: light\n").expect("write config");
+    let config = config.to_string_lossy().into_owned();
+    let page = output_of(&["--config", &config, "man"]);
+    assert!(page.contains(".TH bathy 1"), "a man page");
+    let joined = format!("--config={config}");
+    let script = output_of(&[joined.as_str(), "completions", "bash"]);
+    assert!(script.contains("compare"), "a completion script");
+    // not a subcommand: still the image
+    let o = Command::new(env!("CARGO_BIN_EXE_bathy"))
+        .args(["--config", &config, "--no-tui", "no-such-image.tar"])
+        .output()
+        .expect("run bathy");
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("no-such-image.tar"), "{err}");
+}

@@ -442,3 +442,21 @@ fn a_tar_stream_read_once_gives_the_same_image_as_the_file() {
     .unwrap_err();
     assert!(err.to_string().starts_with("stream: "), "{err}");
 }
+
+/// `bathy --version` names the gzip inflater; the CI machine has ISA-L (`.ci/run` installs
+/// libisal-dev), so there a build without it is a failure, not a slower pass.
+#[test]
+fn version_names_the_gzip_inflater() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bathy"))
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("gzip: "), "{text}");
+    require(
+        text.contains("gzip: ISA-L"),
+        "a build with ISA-L",
+        "apt-get install libisal-dev pkg-config, then rebuild",
+    );
+}

@@ -368,9 +368,9 @@ fn parse_stream<B: Read>(
             let rec = super::seek_index::Recorder::start(c, buffered, seek.unwrap_or_default());
             Decoder::Indexed(rec.map_err(|e| merr(format!("corrupt {c:?} stream: {e}")))?)
         }
-        #[cfg(feature = "isal")]
+        #[cfg(bathy_isal)]
         Compression::Gzip => Decoder::Gzip(super::inflate::IsalGzDecoder::new(buffered)),
-        #[cfg(not(feature = "isal"))]
+        #[cfg(not(bathy_isal))]
         Compression::Gzip => Decoder::Gzip(flate2::bufread::MultiGzDecoder::new(buffered)),
         Compression::Zstd => Decoder::Zstd(
             zstd::stream::read::Decoder::with_buffer(buffered)
@@ -535,9 +535,9 @@ fn start_keeping(c: &dyn Capture, path: &str, size: u64, head: &[u8]) -> Option<
 /// The decompressor, kept as an enum so the blob reader can be taken back to finish its hash.
 #[allow(clippy::large_enum_variant)] // one per layer, never moved in a hot loop
 enum Decoder<R: BufRead> {
-    #[cfg(feature = "isal")]
+    #[cfg(bathy_isal)]
     Gzip(super::inflate::IsalGzDecoder<R>),
-    #[cfg(not(feature = "isal"))]
+    #[cfg(not(bathy_isal))]
     Gzip(flate2::bufread::MultiGzDecoder<R>),
     Zstd(zstd::stream::read::Decoder<'static, R>),
     Plain(R),

@@ -10,7 +10,7 @@ pub mod daemon_transport;
 mod digests;
 pub mod extract;
 pub mod gzip_index;
-#[cfg(feature = "isal")]
+#[cfg(bathy_isal)]
 mod inflate;
 pub mod layer;
 pub mod layer_store;
