@@ -16,6 +16,7 @@ use crate::source::layer::FileRange;
 use crate::source::layout::{self, ImagePlan, Selection};
 use crate::source::refetch::{Activity, Reporting, Scratch};
 use crate::source::seek_index::{LayerSeek, Recorder, SeekIndexes, SPAN};
+use crate::source::spool::Spools;
 use flate2::bufread::MultiGzDecoder;
 use std::collections::HashMap;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
@@ -40,8 +41,10 @@ struct Inner {
     /// Held while the opener runs, so it runs once.
     opening: Mutex<()>,
     selection: Selection,
-    /// Where blobs fetched again and exported archives are kept.
-    scratch: Option<Scratch>,
+    /// Where blobs fetched again, exported archives and files kept for the viewer go.
+    scratch: Scratch,
+    /// Files whose reads were slow, kept in `scratch` ([`LayerFiles::entry_kept`]).
+    spools: Spools,
     /// Where entries of uncompressed layers were found, by (layer, cleaned path): opening
     /// one again (the viewer going back) seeks at once instead of walking the headers.
     found: Mutex<HashMap<(usize, String), (u64, u64)>>,
@@ -265,7 +268,6 @@ impl LayerFiles {
             OnceLock::from(Opened { idx, plan }),
             None,
             selection,
-            None,
         ))
     }
 
@@ -273,19 +275,13 @@ impl LayerFiles {
     /// private temporary directory (made when the first file goes in), which goes when the
     /// last clone is dropped.
     pub fn deferred(opener: Opener, selection: &Selection) -> LayerFiles {
-        LayerFiles::new(
-            OnceLock::new(),
-            Some(opener),
-            selection,
-            Some(Scratch::new()),
-        )
+        LayerFiles::new(OnceLock::new(), Some(opener), selection)
     }
 
     fn new(
         opened: OnceLock<Opened>,
         opener: Option<Opener>,
         selection: &Selection,
-        scratch: Option<Scratch>,
     ) -> LayerFiles {
         LayerFiles {
             inner: Arc::new(Inner {
@@ -293,7 +289,8 @@ impl LayerFiles {
                 opener,
                 opening: Mutex::new(()),
                 selection: selection.clone(),
-                scratch,
+                scratch: Scratch::new(),
+                spools: Spools::default(),
                 found: Mutex::new(HashMap::new()),
                 seek: None,
             }),
@@ -311,9 +308,7 @@ impl LayerFiles {
     /// Remove the temporary directory now (the explorer closing while a worker still holds a
     /// clone); reads after this fail.
     pub fn discard(&self) {
-        if let Some(s) = &self.inner.scratch {
-            s.discard();
-        }
+        self.inner.scratch.discard();
     }
 
     /// The index and plan, made now when they are not yet.
@@ -325,18 +320,21 @@ impl LayerFiles {
         if let Some(o) = self.inner.opened.get() {
             return Ok(o);
         }
-        let (Some(opener), Some(scratch)) = (&self.inner.opener, &self.inner.scratch) else {
+        let Some(opener) = &self.inner.opener else {
             return Err(Error::Cancelled);
         };
-        let idx = opener(scratch, activity)?;
+        let idx = opener(&self.inner.scratch, activity)?;
         let plan = layout::plan(&idx, &self.inner.selection, false)?;
         Ok(self.inner.opened.get_or_init(|| Opened { idx, plan }))
     }
 
-    /// Is reading `w` quick: nothing to fetch or export, and at most [`QUICK_DECODE`] bytes
-    /// to decode before the entry? A front end runs a slow read on a worker, with a progress
-    /// line.
+    /// Is reading `w` quick: kept on disk already, or nothing to fetch or export and at most
+    /// [`QUICK_DECODE`] bytes to decode before the entry? A front end runs a slow read on a
+    /// worker, with a progress line.
     pub fn is_quick(&self, w: &Wanted) -> bool {
+        if self.inner.spools.get(&spool_key(w)).is_some() {
+            return true;
+        }
         let Some(o) = self.inner.opened.get() else {
             return false;
         };
@@ -348,9 +346,10 @@ impl LayerFiles {
         let Some(Ok(Some(m))) = member else {
             return true; // an error, said at once
         };
-        if self.inner.scratch.as_ref().is_some_and(|s| !s.has(&m)) {
+        // a registry's blob: quick once fetched, as a file here
+        let Some(m) = self.inner.scratch.fetched(&m) else {
             return false;
-        }
+        };
         let Ok(Some(blob)) = self.file_range(o, &m) else {
             return m.size <= QUICK_BLOB;
         };
@@ -359,21 +358,60 @@ impl LayerFiles {
         if Compression::sniff(&head[..n]) == Compression::None || m.size <= QUICK_BLOB {
             return true;
         }
-        let lp = &o.plan.layers[w.layer];
-        let start = match (&self.inner.seek, w.at) {
-            (Some(seek), Some(at)) => seek.layer(&o.idx.archive, &lp.member).offset(at.index),
-            _ => None,
-        };
-        let Some(start) = start else {
+        let Some(seek) = self.inner.seek.as_ref() else {
             return false;
         };
-        let seek = self
-            .inner
-            .seek
-            .as_ref()
-            .map(|s| s.layer(&o.idx.archive, &lp.member));
-        let from = seek.and_then(|s| s.nearest(start)).map_or(0, |p| p.output);
+        let seek = seek.layer(&o.idx.archive, &o.plan.layers[w.layer].member);
+        let Some(start) = w.at.and_then(|at| seek.offset(at.index)) else {
+            return false;
+        };
+        let from = seek.nearest(start).map_or(0, |p| p.output);
         start.saturating_sub(from) <= QUICK_DECODE
+    }
+
+    /// [`LayerFiles::entry_watched`], and, when reading `w` again would be slow as well (no
+    /// access point near it), its bytes kept on disk ([`crate::source::spool`]) and read from
+    /// there, now and by every later read. The note says why they could not be kept.
+    pub fn entry_kept(
+        &self,
+        w: &Wanted,
+        activity: &Arc<Activity>,
+    ) -> Result<(EntryReader, Option<String>)> {
+        let r = self.entry_watched(w, activity)?;
+        if self.is_quick(w) {
+            return Ok((r, None));
+        }
+        if let Err(no) = self.inner.spools.room(&self.inner.scratch, r.size())? {
+            return Ok((r, Some(format!("not kept on disk: {}", no.0))));
+        }
+        let size = r.size();
+        let what = r.what.clone();
+        self.inner
+            .spools
+            .keep(&self.inner.scratch, spool_key(w), &w.path, r, size, activity)?;
+        Ok((self.spooled(w, what)?.ok_or(Error::Cancelled)?, None))
+    }
+
+    /// How many files are kept on disk for the viewer (what a test checks).
+    pub fn kept_files(&self) -> usize {
+        self.inner.spools.len()
+    }
+
+    /// The kept copy of `w`, when there is one, opened at its start.
+    fn spooled(&self, w: &Wanted, what: String) -> Result<Option<EntryReader>> {
+        let Some((path, size)) = self.inner.spools.get(&spool_key(w)) else {
+            return Ok(None);
+        };
+        let f = std::fs::File::open(&path).map_err(|e| Error::Io { path, source: e })?;
+        Ok(Some(EntryReader {
+            body: Body::Seekable {
+                r: FileRange::new(Arc::new(f), 0, size),
+                start: 0,
+            },
+            size,
+            pos: 0,
+            what,
+        }))
     }
 
     /// The layer's bytes as a range of a file on disk, when they are stored that way (a
@@ -442,13 +480,8 @@ impl LayerFiles {
                 "layer listed in the manifest is missing from the archive",
             )
         })?;
-        let m = match &self.inner.scratch {
-            Some(s) => {
-                let what = format!("layer {} of {}", w.layer, o.plan.layers.len());
-                s.local(&o.idx, &m, &what, activity)?
-            }
-            None => m,
-        };
+        let what = format!("layer {} of {}", w.layer, o.plan.layers.len());
+        let m = self.inner.scratch.local(&o.idx, &m, &what, activity)?;
         Ok((lp, m))
     }
 
@@ -456,6 +489,9 @@ impl LayerFiles {
     /// exporting the image, decoding the layer from its start) into `activity`, and stopping
     /// when it is cancelled.
     pub fn entry_watched(&self, w: &Wanted, activity: &Arc<Activity>) -> Result<EntryReader> {
+        if let Some(r) = self.spooled(w, w.path.clone())? {
+            return Ok(r);
+        }
         let o = self.opened(activity)?;
         let (lp, m) = self.layer_member(o, w, activity)?;
         let path = w.path.as_str();
@@ -514,6 +550,15 @@ impl LayerFiles {
         activity.end();
         found
     }
+}
+
+/// Which version a kept file is: its layer and its cleaned path.
+fn spool_key(w: &Wanted) -> crate::source::spool::Key {
+    let path = clean_entry_path(w.path.trim_start_matches('/'))
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    (w.layer, path)
 }
 
 /// `e`, unless the read stopped because the front end gave up.

@@ -23,6 +23,7 @@ pub mod refetch;
 #[cfg(feature = "registry")]
 pub mod registry;
 pub mod seek_index;
+pub mod spool;
 #[cfg(test)]
 mod test_data;
 pub mod verified;

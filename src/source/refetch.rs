@@ -146,15 +146,18 @@ impl Scratch {
         }
     }
 
-    /// Has `m` (a registry's blob) been fetched already? No while a fetch is under way: the
-    /// front end asks this on its own thread, which must not wait for the fetch.
-    pub fn has(&self, m: &Member) -> bool {
+    /// `m` as a file here, when it is one already (a local member, a blob fetched); never
+    /// waits for a fetch under way (the front end asks on its own thread).
+    pub fn fetched(&self, m: &Member) -> Option<Member> {
         let MemberBody::Remote(r) = &m.body else {
-            return true;
+            return Some(m.clone());
         };
-        self.blobs
-            .try_lock()
-            .is_ok_and(|b| b.contains_key(&r.digest))
+        let path = self.blobs.try_lock().ok()?.get(&r.digest)?.clone();
+        Some(Member {
+            name: m.name.clone(),
+            size: m.size,
+            body: MemberBody::File(path),
+        })
     }
 
     /// `m` as a file of the directory: a remote blob is fetched the first time, its bytes

@@ -37,7 +37,6 @@ use crate::analysis::Analysis;
 use crate::pipeline::{self, ComparedPair, Keep, LoadConfig, Watch, WhyArgs};
 use crate::progress::Progress;
 use crate::source::preview::LayerFeed;
-use crate::source::Selection;
 use crate::text_fit;
 use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
 use crossterm::terminal::{
@@ -332,12 +331,10 @@ impl Drop for TerminalGuard {
     }
 }
 
-/// Where the image came from, for re-reading one file (extraction).
-#[derive(Clone)]
-struct SourceRef {
-    path: PathBuf,
-    selection: Selection,
-}
+/// The loaded image's layers opened for reading files: the loader fills it when it sends
+/// them to the viewer, and the extract key's workers read through them (a registry's layer
+/// fetched once, a daemon's image exported once, serve both).
+type SharedFiles = Arc<std::sync::Mutex<Option<viewer::LayerFilesResult>>>;
 
 /// Copy the bytes `src` reads to `dir/name` as they come (a file of any size in bounded
 /// memory): never over an existing file, never outside `dir`; a copy that fails part way
@@ -376,40 +373,97 @@ pub fn extract_to(dir: &Path, name: &str, mut src: impl std::io::Read) -> Result
     Ok(target)
 }
 
-fn run_extract(src: SourceRef, e: Effect, tx: Sender<AppEvent>) {
-    use crate::text_fit::escape_controls;
+/// Extract on a worker: the explorer's layers (opened now when the loader has not sent
+/// them yet), the slow steps' progress line (a layer fetched again, the image exported, a
+/// layer decoded) sent to the status bar as it moves, then the outcome.
+fn run_extract(
+    shared: SharedFiles,
+    open: impl FnOnce() -> viewer::LayerFilesResult + Send + 'static,
+    e: Effect,
+    tx: Sender<AppEvent>,
+) {
     std::thread::spawn(move || {
-        let Effect::Extract {
-            layer,
-            path,
-            name,
-            size,
-        } = e;
-        let msg =
-            match crate::source::extract::extract_entry(&src.path, &src.selection, layer, &path) {
-                Ok(reader) => {
-                    let dir = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-                    match extract_to(&dir, &name, reader) {
-                        Ok(_) => S::fill(
-                            S::EXTRACT_DONE,
-                            // the real names, escaped: a terminal would drop or obey a
-                            // control character and show a name that is not on disk
-                            &[
-                                ("path", &escape_controls(&path)),
-                                ("name", &escape_controls(&name)),
-                                ("size", &crate::units::human_bytes(size)),
-                            ],
-                        ),
-                        Err(m) => m,
+        let known = shared.lock().ok().and_then(|s| s.clone());
+        let layers = match known.unwrap_or_else(open) {
+            Ok(l) => l,
+            Err(err) => {
+                let err = text_fit::escape_controls(&err).into_owned();
+                let _ = tx.send(AppEvent::Status(S::fill(S::EXTRACT_FAILED, &[("err", &err)])));
+                return;
+            }
+        };
+        let activity = crate::source::refetch::Activity::new();
+        let (done_tx, done_rx) = mpsc::channel();
+        {
+            let (activity, e) = (activity.clone(), e.clone());
+            std::thread::spawn(move || {
+                let dir = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+                let _ = done_tx.send(extract_file(&layers, &e, &dir, &activity));
+            });
+        }
+        let Effect::Extract { path, .. } = &e;
+        let path = text_fit::escape_controls(path).into_owned();
+        loop {
+            match done_rx.recv_timeout(Duration::from_millis(250)) {
+                Ok(msg) => {
+                    let _ = tx.send(AppEvent::Status(msg));
+                    return;
+                }
+                Err(RecvTimeoutError::Disconnected) => return,
+                Err(RecvTimeoutError::Timeout) => {
+                    let Some(line) = activity.line() else { continue };
+                    let line = text_fit::escape_controls(&line).into_owned();
+                    let msg = S::fill(S::EXTRACT_PROGRESS, &[("path", &path), ("progress", &line)]);
+                    if tx.send(AppEvent::Status(msg)).is_err() {
+                        activity.cancel(); // the explorer is gone
                     }
                 }
-                Err(err) => S::fill(
-                    S::EXTRACT_FAILED,
-                    &[("err", &escape_controls(&err.to_string()))],
-                ),
-            };
-        let _ = tx.send(AppEvent::Status(msg));
+            }
+        }
     });
+}
+
+/// `Ctrl-E`'s work: the bytes of the file `e` names, read through `layers` (the viewer's:
+/// a version the viewer kept on disk is copied from there), streamed to a new file in `dir`
+/// ([`extract_to`]); slow steps report into `activity`. The status line it ends with.
+pub fn extract_file(
+    layers: &crate::source::access::LayerFiles,
+    e: &Effect,
+    dir: &Path,
+    activity: &Arc<crate::source::refetch::Activity>,
+) -> String {
+    let Effect::Extract {
+        layer,
+        path,
+        name,
+        size,
+    } = e;
+    let w = crate::source::access::Wanted {
+        layer: *layer,
+        path: path.clone(),
+        at: None,
+        diff_id: String::new(),
+    };
+    let copied = layers
+        .entry_watched(&w, activity)
+        .map_err(|err| {
+            let err = text_fit::escape_controls(&err.to_string()).into_owned();
+            S::fill(S::EXTRACT_FAILED, &[("err", &err)])
+        })
+        .and_then(|reader| extract_to(dir, name, reader));
+    match copied {
+        Ok(_) => S::fill(
+            S::EXTRACT_DONE,
+            // the real names, escaped: a terminal would drop or obey a control character and
+            // show a name that is not on disk
+            &[
+                ("path", &text_fit::escape_controls(path)),
+                ("name", &text_fit::escape_controls(name)),
+                ("size", &crate::units::human_bytes(*size)),
+            ],
+        ),
+        Err(m) => m,
+    }
 }
 
 /// Take the terminal, run the loop on the app `make_app` builds for its size until it quits,
@@ -469,33 +523,37 @@ fn exit_status(app: App) -> anyhow::Result<i32> {
 pub fn run(target: &str, config: &LoadConfig, why: &WhyArgs) -> anyhow::Result<i32> {
     let progress = Arc::new(Progress::new());
     let (tx, rx) = mpsc::channel::<AppEvent>();
+    let shared: SharedFiles = Arc::default();
     {
-        let (tx, target, config, why, progress) = (
+        let (tx, target, config, why, progress, shared) = (
             tx.clone(),
             target.to_string(),
             // the load records access points into compressed layers for the viewer
             config.recording_seek_points(crate::source::seek_index::SeekIndexes::new()),
             why.clone(),
             progress.clone(),
+            shared.clone(),
         );
         std::thread::spawn(move || {
             load_explorer(&target, &config, &why, progress, &tx);
             // after the image: the viewer's layers, indexed for reading single files
-            let _ = tx.send(AppEvent::Files(Box::new(crate::contents::layer_files(
-                &target, &config,
-            ))));
+            let files = crate::contents::layer_files(&target, &config);
+            if let Ok(mut s) = shared.lock() {
+                *s = Some(files.clone());
+            }
+            let _ = tx.send(AppEvent::Files(Box::new(files)));
         });
     }
-    let src = SourceRef {
-        path: PathBuf::from(target.split_once("://").map(|(_, r)| r).unwrap_or(target)),
-        selection: config.selection().clone(),
-    };
     let name = target.to_string();
+    let open = {
+        let (target, config) = (target.to_string(), config.clone());
+        move || crate::contents::layer_files(&target, &config)
+    };
     let app = run_terminal(
         tx.clone(),
         rx,
         |size| App::loading(name, progress, size),
-        |e| run_extract(src.clone(), e, tx.clone()),
+        |e| run_extract(shared.clone(), open.clone(), e, tx.clone()),
     )?;
     if let Some(ex) = app.explorer_ref() {
         // a worker may still hold the layers: their temporary directory goes now

@@ -99,6 +99,7 @@ pub const EXTRACT_DONE: &str = "extracted {path} to ./{name} ({size})";
 pub const EXTRACT_EXISTS: &str = "./{name} exists: not overwriting it";
 pub const EXTRACT_FAILED: &str = "extract failed: {err}";
 pub const EXTRACTING: &str = "extracting {path}…";
+pub const EXTRACT_PROGRESS: &str = "extracting {path}: {progress}";
 pub const JUMP_MISSING: &str = "{path} is not in the tree";
 pub const PACKAGE_FILTER: &str = "package {name}";
 pub const PACKAGE_SHOWN: &str =

@@ -102,7 +102,9 @@ pub struct Waiting {
 
 /// What a worker hands back.
 enum Ready {
-    Reader(EntryReader),
+    /// The version's reader, and why it could not be kept on disk (then going back reads
+    /// the layer again).
+    Reader(EntryReader, Option<String>),
     /// Both sides of a diff.
     Sides(Vec<u8>, Vec<u8>),
 }
@@ -231,9 +233,11 @@ impl Viewer {
         if !files.layers.is_quick(&w) {
             let layers = files.layers.clone();
             self.body = Body::Waiting(Waiting::start(Then::Page(v), move |a| {
+                // kept on disk when reading it again would be as slow: going back, searching,
+                // stepping through versions then read the copy, never the layer
                 layers
-                    .entry_watched(&w, a)
-                    .map(Ready::Reader)
+                    .entry_kept(&w, a)
+                    .map(|(r, note)| Ready::Reader(r, note))
                     .map_err(|e| e.to_string())
             }));
             return;
@@ -275,8 +279,10 @@ impl Viewer {
     fn finish(&self, files: Files<'_>, r: Result<Ready, String>, then: &Then) -> Body {
         match (r, then) {
             (Err(e), _) => Body::Message(e),
-            (Ok(Ready::Reader(r)), Then::Page(v)) => {
-                Body::Page(Box::new(Page::new(files, self.node, v, r)))
+            (Ok(Ready::Reader(r, note)), Then::Page(v)) => {
+                let mut p = Page::new(files, self.node, v, r);
+                p.error = p.error.or(note);
+                Body::Page(Box::new(p))
             }
             (Ok(Ready::Sides(a, b)), Then::Diff { old, new }) => {
                 let path = files.image.paths.path(self.node);
