@@ -588,3 +588,76 @@ fn a_file_deep_in_a_compressed_layer_without_access_points_is_decoded_on_a_worke
     // the compressed bytes read of the blob's, while it decoded
     assert!(lines.iter().any(|l| l.contains(" MB of ")), "{lines:?}");
 }
+
+// ---- a file whose reads would decode its layer from the start: kept on disk ----------------
+
+/// Wait (ticking) until the viewer's worker is done.
+fn settle(a: &mut App) {
+    let start = std::time::Instant::now();
+    while viewer(a).waiting() {
+        assert!(start.elapsed().as_secs() < 120, "the read never ended");
+        handle_event(a, AppEvent::Tick);
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn a_file_after_a_long_decode_is_kept_on_disk_and_going_back_reads_only_that() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("deep.tar");
+    let lines = 100_000u64;
+    let body: String = (1..=lines).map(numbered_line).collect();
+    let size = lines * NUMBERED_LINE_LEN;
+    // 34 MiB of a single-frame zstd layer before the file, and no access points: each read of
+    // the file would decode the layer from its start
+    ImageSpec::new("deep:2")
+        .layer(
+            LayerSpec::new("ADD . /")
+                .file("data/blob", &bathyscaphe::testkit::filler(34 << 20, 7))
+                .file("data/log.txt", body.as_bytes()),
+        )
+        .write(&p, ArchiveFormat::OciArchive, Compression::Zstd)
+        .unwrap();
+    let mut a = App::explorer(loaded(&p), Rect::new(0, 0, 80, 24));
+    cursor_to(&mut a, 0, "/data/log.txt");
+    press(&mut a, vec![key(KeyCode::Enter)]);
+    assert!(viewer(&a).waiting());
+    settle(&mut a);
+    assert_eq!(page(&a).size, size);
+    assert_eq!(page(&a).error, None);
+    let layers = match &a.explorer_ref().unwrap().layer_files {
+        Some(Ok(l)) => l.clone(),
+        _ => panic!("no layers"),
+    };
+    assert_eq!(layers.kept_files(), 1);
+    // the image goes away: from now on, a read of the layer would fail, a read of the kept
+    // copy cannot
+    std::fs::rename(&p, d.path().join("gone.tar")).unwrap();
+    press(&mut a, vec![key(KeyCode::End)]);
+    let s = text(&screen(&a, 80, 24));
+    assert!(s.contains(numbered_line(lines).trim_end()), "{s}");
+    press(&mut a, vec![key(KeyCode::PageUp), key(KeyCode::Home)]);
+    assert!(!viewer(&a).waiting(), "going back is quick: no worker");
+    let s = text(&screen(&a, 80, 24));
+    assert!(s.contains("   1 line 000000001"), "{s}");
+    // a search and the other keys read the copy too
+    press(&mut a, vec![ch('/')]);
+    typed(&mut a, "line 000050000");
+    press(&mut a, vec![key(KeyCode::Enter)]);
+    assert_eq!(viewer(&a).found, Some(49_999 * NUMBERED_LINE_LEN));
+    assert_eq!(page(&a).error, None);
+    let p = page(&a);
+    // End counted the lines (the file is under the counting limit), the search scanned half of
+    // it, the rest were windows: all from the copy (the layer is gone), none of it held
+    assert!(
+        p.bytes_read < 3 * size,
+        "{} read",
+        p.bytes_read
+    );
+    assert!(p.peak_window <= window_bound(&a), "{} held", p.peak_window);
+    // closed and opened again: the kept copy, at once
+    press(&mut a, vec![key(KeyCode::Esc), key(KeyCode::Enter)]);
+    assert!(!viewer(&a).waiting());
+    assert!(text(&screen(&a, 80, 24)).contains("   1 line 000000001"));
+    assert_eq!(layers.kept_files(), 1);
+}
