@@ -1204,3 +1204,62 @@ fn the_viewer_fetches_the_layer_again_and_shows_the_file() {
 fn s_path(home: &str) -> PathBuf {
     PathBuf::from(home)
 }
+
+/// The explorer's extract key (`Ctrl-E`) on a registry's image: read through the layers the
+/// viewer opened, so only the layer holding the file is fetched again, into the private
+/// directory, and the file written is the bytes the helper wrote.
+#[cfg(feature = "tui")]
+#[test]
+fn extract_fetches_again_only_the_layer_of_the_file() {
+    use bathyscaphe::pipeline::{LoadArgs, LoadConfig};
+    use bathyscaphe::tui::state::Effect;
+    let Some(s) = setup() else { return };
+    let spec = conf("xconf:1");
+    s.push("xconf", "1", &spec, Compression::Gzip);
+    let proxy = Proxy::start(s.pusher.port, Rules::default());
+    let host = proxy.host();
+    let target = format!("registry://{host}/xconf:1");
+    let config = LoadConfig::from_args(&LoadArgs {
+        insecure_registry: vec![host.clone()],
+        no_cache: true,
+        ..Default::default()
+    });
+    let layers = bathyscaphe::contents::layer_files(&target, &config).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let activity = bathyscaphe::source::refetch::Activity::new();
+    let e = Effect::Extract {
+        layer: 2,
+        path: "/app/bin".into(),
+        name: "bin".into(),
+        size: 200_000,
+    };
+    let msg = bathyscaphe::tui::extract_file(&layers, &e, out.path(), &activity);
+    assert_eq!(msg, "extracted /app/bin to ./bin (200 kB)");
+    let written = std::fs::read(out.path().join("bin")).unwrap();
+    assert!(written == filler(200_000, 3), "the bytes the helper wrote");
+    let digests = layer_digests(&spec, Compression::Gzip);
+    let gets = blob_gets(&proxy);
+    // the config (to plan the image), then layer 2 alone
+    assert_eq!(gets.len(), 2, "{gets:?}");
+    assert!(gets[1].ends_with(&digests[2]), "{gets:?}");
+    // a file of layer 0: that layer fetched, once
+    let e = Effect::Extract {
+        layer: 0,
+        path: "/etc/app.conf".into(),
+        name: "app.conf".into(),
+        size: 28,
+    };
+    let msg = bathyscaphe::tui::extract_file(&layers, &e, out.path(), &activity);
+    assert!(msg.starts_with("extracted /etc/app.conf"), "{msg}");
+    assert_eq!(
+        std::fs::read(out.path().join("app.conf")).unwrap(),
+        b"name=demo\nmode=slow\nport=80\n"
+    );
+    let gets = blob_gets(&proxy);
+    assert_eq!(gets.len(), 3, "{gets:?}");
+    assert!(gets[2].ends_with(&digests[0]), "{gets:?}");
+    // what it fetched goes with the layers (the explorer closing)
+    layers.discard();
+    let again = bathyscaphe::tui::extract_file(&layers, &e, out.path(), &activity);
+    assert!(again.starts_with("extract failed"), "{again}");
+}
