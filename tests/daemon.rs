@@ -923,3 +923,43 @@ fn a_daemon_dying_while_the_image_is_exported_again_is_one_line() {
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+/// The explorer's extract key (`Ctrl-E`) on a daemon's image: read through the layers the
+/// viewer opened (the image exported once, to the private directory), the bytes written.
+#[cfg(feature = "tui")]
+#[test]
+fn extract_reads_a_daemon_image_through_one_export() {
+    use bathyscaphe::pipeline::{LoadArgs, LoadConfig};
+    use bathyscaphe::tui::state::Effect;
+    if !require_docker() {
+        return;
+    }
+    let mut d = TestDaemon::connect();
+    let tag = unique_tag("extract");
+    let spec = ImageSpec::new(&tag)
+        .layer(LayerSpec::new("ADD rootfs /").file_sized("usr/bin/tool", 100_000, 6))
+        .layer(LayerSpec::new("RUN configure").file("etc/app.conf", b"name=demo\n"));
+    d.import(
+        spec.archive(ArchiveFormat::DockerArchive, Compression::Gzip),
+        &tag,
+    );
+    let config = LoadConfig::from_args(&LoadArgs::default());
+    let layers = bathyscaphe::contents::layer_files(&format!("docker://{tag}"), &config).unwrap();
+    let out = tmp();
+    let activity = bathyscaphe::source::refetch::Activity::new();
+    for (layer, path, name, want) in [
+        (0, "/usr/bin/tool", "tool", filler(100_000, 6)),
+        (1, "/etc/app.conf", "app.conf", b"name=demo\n".to_vec()),
+    ] {
+        let e = Effect::Extract {
+            layer,
+            path: path.into(),
+            name: name.into(),
+            size: want.len() as u64,
+        };
+        let msg = bathyscaphe::tui::extract_file(&layers, &e, out.path(), &activity);
+        assert!(msg.starts_with(&format!("extracted {path}")), "{msg}");
+        let written = std::fs::read(out.path().join(name)).unwrap();
+        assert!(written == want, "the bytes the helper wrote to {path}");
+    }
+}
