@@ -649,11 +649,7 @@ fn a_file_after_a_long_decode_is_kept_on_disk_and_going_back_reads_only_that() {
     let p = page(&a);
     // End counted the lines (the file is under the counting limit), the search scanned half of
     // it, the rest were windows: all from the copy (the layer is gone), none of it held
-    assert!(
-        p.bytes_read < 3 * size,
-        "{} read",
-        p.bytes_read
-    );
+    assert!(p.bytes_read < 3 * size, "{} read", p.bytes_read);
     assert!(p.peak_window <= window_bound(&a), "{} held", p.peak_window);
     // closed and opened again: the kept copy, at once
     press(&mut a, vec![key(KeyCode::Esc), key(KeyCode::Enter)]);

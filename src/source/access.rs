@@ -6,7 +6,9 @@
 //! explorer loaded the image, with each entry's tar offset) is decoded from the nearest point
 //! before the entry, and seeks within it from the nearest point again; without them (`bathy
 //! cat`, `bathy diff`), it is inflated up to the entry and the entry's bytes are then handed out
-//! as they are inflated (nothing before the entry is kept). Never writes anything.
+//! as they are inflated (nothing before the entry is kept). The explorer's viewer asks for
+//! [`LayerFiles::entry_kept`]: a file that would be decoded from far again is kept on disk
+//! ([`crate::source::spool`]) and every later read of it seeks there.
 
 use crate::error::{Error, Result};
 use crate::image::Compression;
@@ -278,11 +280,7 @@ impl LayerFiles {
         LayerFiles::new(OnceLock::new(), Some(opener), selection)
     }
 
-    fn new(
-        opened: OnceLock<Opened>,
-        opener: Option<Opener>,
-        selection: &Selection,
-    ) -> LayerFiles {
+    fn new(opened: OnceLock<Opened>, opener: Option<Opener>, selection: &Selection) -> LayerFiles {
         LayerFiles {
             inner: Arc::new(Inner {
                 opened,
@@ -386,9 +384,14 @@ impl LayerFiles {
         }
         let size = r.size();
         let what = r.what.clone();
-        self.inner
-            .spools
-            .keep(&self.inner.scratch, spool_key(w), &w.path, r, size, activity)?;
+        self.inner.spools.keep(
+            &self.inner.scratch,
+            spool_key(w),
+            &w.path,
+            r,
+            size,
+            activity,
+        )?;
         Ok((self.spooled(w, what)?.ok_or(Error::Cancelled)?, None))
     }
 

@@ -3,7 +3,8 @@
 //! explorer's viewer): a registry's layer blob is fetched again, only the layers read from and
 //! each once, its digest checked; a daemon's image is exported once to an archive file. Both
 //! are kept in a private temporary directory (mode 0700 under `$TMPDIR`, never the layer
-//! cache), removed when the reader is dropped or [`Scratch::discard`]ed. And [`Activity`], the
+//! cache), with the files the viewer keeps ([`crate::source::spool`]), removed when the reader
+//! is dropped or [`Scratch::discard`]ed. And [`Activity`], the
 //! one progress line of such slow work (fetching, exporting, decoding a layer from its start),
 //! which a front end shows while it waits.
 

@@ -388,7 +388,10 @@ fn run_extract(
             Ok(l) => l,
             Err(err) => {
                 let err = text_fit::escape_controls(&err).into_owned();
-                let _ = tx.send(AppEvent::Status(S::fill(S::EXTRACT_FAILED, &[("err", &err)])));
+                let _ = tx.send(AppEvent::Status(S::fill(
+                    S::EXTRACT_FAILED,
+                    &[("err", &err)],
+                )));
                 return;
             }
         };
@@ -411,7 +414,9 @@ fn run_extract(
                 }
                 Err(RecvTimeoutError::Disconnected) => return,
                 Err(RecvTimeoutError::Timeout) => {
-                    let Some(line) = activity.line() else { continue };
+                    let Some(line) = activity.line() else {
+                        continue;
+                    };
                     let line = text_fit::escape_controls(&line).into_owned();
                     let msg = S::fill(S::EXTRACT_PROGRESS, &[("path", &path), ("progress", &line)]);
                     if tx.send(AppEvent::Status(msg)).is_err() {

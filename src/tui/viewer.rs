@@ -5,7 +5,9 @@
 //!
 //! Large files page lazily: the viewer holds the rows on screen plus a bounded read-ahead
 //! ([`Page::window`]), never the file. Moving forward reads on; moving back seeks (an
-//! uncompressed layer) or reads the entry again up to there (a compressed one). A line longer
+//! uncompressed layer), decodes from the nearest access point (a compressed one), or, when
+//! there is none near, seeks in the copy the first read kept on disk
+//! ([`crate::source::spool`]), so going back never decodes a layer on the UI thread. A line longer
 //! than [`MAX_ROW`] bytes is shown in rows of that many bytes, so a file with no newline pages
 //! like any other. Line numbers are counted as the viewer moves; a jump past bytes it has not
 //! read (End, a search far ahead) counts them only up to [`COUNT_LINES_MAX`] bytes, and
