@@ -7,7 +7,7 @@
 #   benches/viewer.sh [IMAGE...]   (default: the go-single-stage corpus images in /work/corpus)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release -q --example viewer-open
+cargo build --release -q --example viewer-open --example viewer-scroll
 if [ $# -eq 0 ]; then
   set -- /work/corpus/go-single-stage.docker.tar /work/corpus/go-single-stage.oci-gzip.tar \
     /work/corpus/go-single-stage.oci-zstd.tar
@@ -16,4 +16,6 @@ for img in "$@"; do
   [ -e "$img" ] || { echo "$img: missing (see /work/corpus)"; continue; }
   target/release/examples/viewer-open "$img"
   target/release/examples/viewer-open "$img" --no-points
+  # the viewer driven by keys: first screen, End, Home, opened again (docs/benchmarks.md)
+  target/release/examples/viewer-scroll "$img"
 done

@@ -52,71 +52,87 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .enumerate()
         .max_by_key(|(_, l)| l.size_bytes)
         .ok_or("no layers")?;
-    let last = layer
-        .entries
-        .iter()
-        .rfind(|e| e.kind == EntryKind::File)
-        .ok_or("no regular file")?;
-    let (node, size) = (last.node, last.size);
-    let name = image.paths.path(node);
-    // the old way back to the top: the file read again from its layer (a reader of its own,
-    // which keeps nothing), up to its first window
-    let fresh = LayerFiles::open(path, &Selection::default())?.with_seek(seek.clone());
-    let t = Instant::now();
-    {
-        let files = Files {
-            image: &image,
-            tree: &analysis.merged,
-            layers: &fresh,
-        };
-        let (n, v) = files.visible(&name, li)?;
-        let mut buf = Vec::new();
-        files.read(n, &v)?.take(128 << 10).read_to_end(&mut buf)?;
-    }
-    let reread = t.elapsed();
-    drop(fresh);
-
+    // the last file, and the last larger than what the viewer holds (scrolling back in it
+    // leaves the window)
+    let files_of = |min: u64| {
+        layer
+            .entries
+            .iter()
+            .rfind(|e| e.kind == EntryKind::File && e.size >= min)
+            .map(|e| (e.node, e.size))
+    };
+    let picks = [files_of(0), files_of(4 << 20)];
     let mut ex = Explorer::new(image, analysis);
     ex.layer_files = Some(Ok(layers));
-    ex.select_layer(li);
-    ex.focus = Focus::Tree;
-    ex.tree.reveal(
-        Ctx {
+    let mut app = App::explorer(ex, Rect::new(0, 0, 120, 40));
+    println!("{arg}: layer {li} ({} MB)", layer_mb(&app, li));
+    for (node, size) in picks.into_iter().flatten() {
+        let ex = app.explorer_mut().ok_or("no explorer")?;
+        let reread = read_again(path, ex, &seek, node, li)?;
+        ex.viewer = None;
+        ex.select_layer(li);
+        ex.focus = Focus::Tree;
+        let cx = Ctx {
             image: &ex.image,
             merged: &ex.analysis.merged,
-        },
-        node,
-    );
-    let mut app = App::explorer(ex, Rect::new(0, 0, 120, 40));
+        };
+        ex.tree.reveal(cx, node);
+        let name = ex.image.paths.path(node);
+        let first = timed(&mut app, KeyCode::Enter);
+        let end = timed(&mut app, KeyCode::End);
+        let home = timed(&mut app, KeyCode::Home);
+        timed(&mut app, KeyCode::Esc);
+        let again = timed(&mut app, KeyCode::Enter);
+        println!(
+            "  {name} ({size} bytes): first screen {}, End {}, Home (back to the top) {}, \
+             closed and opened again {}; the file read again from its layer (what going back \
+             out of the window, or opening again, cost before): {}",
+            ms(first),
+            ms(end),
+            ms(home),
+            ms(again),
+            ms(reread)
+        );
+    }
+    Ok(())
+}
+
+/// Press `c` and wait for the viewer's worker, if it started one.
+fn timed(app: &mut App, c: KeyCode) -> Duration {
     let t = Instant::now();
-    handle_event(&mut app, key(KeyCode::Enter));
+    handle_event(app, key(c));
     let waiting = |a: &App| {
         a.explorer_ref()
             .and_then(|e| e.viewer.as_ref())
             .is_some_and(|v| v.waiting())
     };
-    while waiting(&app) {
+    while waiting(app) {
         std::thread::sleep(Duration::from_millis(2));
-        handle_event(&mut app, AppEvent::Tick);
+        handle_event(app, AppEvent::Tick);
     }
-    let first = t.elapsed();
+    t.elapsed()
+}
+
+/// The old way back to the top: the file read again from its layer (a reader of its own,
+/// which keeps nothing), up to its first window.
+fn read_again(
+    path: &Path,
+    ex: &Explorer,
+    seek: &Arc<SeekIndexes>,
+    node: bathyscaphe::paths::NodeId,
+    li: usize,
+) -> Result<Duration, Box<dyn std::error::Error>> {
+    let fresh = LayerFiles::open(path, &Selection::default())?.with_seek(seek.clone());
     let t = Instant::now();
-    handle_event(&mut app, key(KeyCode::End));
-    let end = t.elapsed();
-    let t = Instant::now();
-    handle_event(&mut app, key(KeyCode::Home));
-    let home = t.elapsed();
-    println!(
-        "{arg}: layer {li} ({} MB), last file {name} ({size} bytes)\n  first screen: {}\n  \
-         End: {}\n  Home (back to the top): {}\n  the file read again from its layer (what \
-         Home cost before): {}",
-        layer_mb(&app, li),
-        ms(first),
-        ms(end),
-        ms(home),
-        ms(reread)
-    );
-    Ok(())
+    let files = Files {
+        image: &ex.image,
+        tree: &ex.analysis.merged,
+        layers: &fresh,
+    };
+    let (n, v) = files.visible(&ex.image.paths.path(node), li)?;
+    let mut buf = Vec::new();
+    files.read(n, &v)?.take(128 << 10).read_to_end(&mut buf)?;
+    Ok(t.elapsed())
 }
 
 fn layer_mb(app: &App, li: usize) -> u64 {
