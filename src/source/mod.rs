@@ -17,6 +17,7 @@ pub mod layer_store;
 pub mod layout;
 pub mod preview;
 pub mod raw_deflate;
+mod read_ahead;
 mod reading;
 pub mod reference;
 pub mod refetch;

@@ -227,6 +227,12 @@ fn run(
 /// Read a member once from front to back.
 fn stream(idx: &MemberIndex, m: &Member, opts: &LoadOptions, digests: bool) -> Result<ParsedLayer> {
     let rd = idx.open(m)?;
+    // with a core to spare, the blob is read on it while this thread inflates and parses
+    let rd: Box<dyn std::io::Read + Send> = if rayon::current_num_threads() > 1 {
+        Box::new(super::read_ahead::ReadAhead::new(rd))
+    } else {
+        rd
+    };
     let mut parse_opts = opts.parse_opts();
     parse_opts.digests = digests;
     let mut pl =
