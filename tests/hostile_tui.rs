@@ -87,12 +87,11 @@ fn peak_rss() -> u64 {
 fn extract_streams_a_multi_gb_file_in_bounded_memory() {
     if let Ok(dir) = std::env::var(CHILD) {
         let dir = std::path::Path::new(&dir);
-        let reader = bathyscaphe::source::extract::extract_entry(
+        let reader = bathyscaphe::source::access::LayerFiles::open(
             &dir.join("big.tar"),
             &Default::default(),
-            0,
-            "/big",
         )
+        .and_then(|f| f.entry(0, "/big"))
         .unwrap();
         tui::extract_to(dir, "big", reader).unwrap();
         println!("\npeak-rss={}", peak_rss());

@@ -648,7 +648,9 @@ fn extract_entry_reads_one_file_from_its_layer() {
     let read = |layer, path| {
         let mut v = Vec::new();
         std::io::Read::read_to_end(
-            &mut bathyscaphe::source::extract::extract_entry(&tar, &sel, layer, path).unwrap(),
+            &mut bathyscaphe::source::access::LayerFiles::open(&tar, &sel)
+                .and_then(|f| f.entry(layer, path))
+                .unwrap(),
             &mut v,
         )
         .unwrap();
@@ -657,11 +659,14 @@ fn extract_entry_reads_one_file_from_its_layer() {
     assert_eq!(read(3, "/app/server"), filler(2000, 5));
     assert_eq!(read(0, "/etc/os-release"), b"ID=demo\n");
     assert_eq!(read(1, "etc/os-release"), b"ID=demo2\n");
-    let err = bathyscaphe::source::extract::extract_entry(&tar, &sel, 2, "/app/server")
+    let err = bathyscaphe::source::access::LayerFiles::open(&tar, &sel)
+        .and_then(|f| f.entry(2, "/app/server"))
         .err()
         .unwrap();
     assert!(err.to_string().contains("not in this layer"), "{err}");
-    assert!(bathyscaphe::source::extract::extract_entry(&tar, &sel, 9, "/app/server").is_err());
+    assert!(bathyscaphe::source::access::LayerFiles::open(&tar, &sel)
+        .and_then(|f| f.entry(9, "/app/server"))
+        .is_err());
 }
 
 #[test]

@@ -8,7 +8,6 @@ pub mod daemon;
 #[cfg(feature = "daemon")]
 pub mod daemon_transport;
 mod digests;
-pub mod extract;
 pub mod gzip_index;
 #[cfg(bathy_isal)]
 mod inflate;
