@@ -351,8 +351,9 @@ fn a_slow_registry_shows_the_first_layer_while_the_next_one_downloads() {
         }
         Err(screen)
     };
-    // the base layer's file on screen while the big layer is still loading
-    let early = wait_for(&|s| s.contains("first-layer-file"));
+    // the base layer's file on screen while the big layer is still loading (and the status
+    // line drawn: a capture can land between the rows of one frame being written)
+    let early = wait_for(&|s| s.contains("first-layer-file") && s.contains("layers shown"));
     let early = match early {
         Ok(s) => s,
         Err(s) => {
