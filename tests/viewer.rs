@@ -291,6 +291,44 @@ fn hostile_names_and_contents_are_shown_escaped() {
     assert!(s.contains("bad \\xff\\xfe utf8"), "{s}");
 }
 
+/// A line wider than the viewer is cut with a sign at the side where it goes on, and ← →
+/// scroll to the rest.
+#[test]
+fn a_line_wider_than_the_viewer_says_it_is_cut() {
+    let d = tempfile::tempdir().unwrap();
+    let mut a = app_at(
+        d.path(),
+        Compression::None,
+        0,
+        "/etc/evil\x1b[2Jname",
+        40,
+        20,
+    );
+    press(&mut a, vec![key(KeyCode::Enter)]);
+    let row = |a: &App| {
+        text(&screen(a, 40, 20))
+            .lines()
+            .find(|l| l.contains(" 1 "))
+            .unwrap_or_default()
+            .trim_end_matches(['│', ' '])
+            .to_string()
+    };
+    let first = row(&a);
+    assert!(
+        first.contains("title\\x1b") && first.ends_with('…'),
+        "{first:?}"
+    );
+    press(&mut a, vec![key(KeyCode::Right), key(KeyCode::Right)]);
+    let scrolled = row(&a);
+    assert!(scrolled.contains(" 1 …"), "cut on the left: {scrolled:?}");
+    assert!(!scrolled.contains("title"), "{scrolled:?}");
+    // the end of the line (47 cells escaped) is on screen: no sign on the right
+    assert!(
+        scrolled.ends_with("\\x0d") && !scrolled.ends_with('…'),
+        "{scrolled:?}"
+    );
+}
+
 #[test]
 fn layers_that_cannot_be_opened_say_why_in_the_viewer() {
     let d = tempfile::tempdir().unwrap();

@@ -984,21 +984,37 @@ fn body_area(size: Rect) -> Rect {
 /// Contents made fit for a row: escaped, tabs as spaces, scrolled by `col`, cut to `w`.
 fn shown_row(bytes: &[u8], col: usize, w: usize) -> String {
     let text = contents::escape_text(bytes);
-    let mut out = String::new();
+    let mut out: Vec<char> = Vec::new();
     let mut x = 0usize;
+    let mut more = false;
     for c in text.chars() {
         let cells = if c == '\t' { 8 - x % 8 } else { 1 };
         for _ in 0..cells {
-            if x >= col && x < col + w {
+            if x >= col + w {
+                more = true;
+                break;
+            }
+            if x >= col {
                 out.push(if c == '\t' { ' ' } else { c });
             }
             x += 1;
         }
-        if x >= col + w {
+        if more {
             break;
         }
     }
-    out
+    // a row cut at either side says so (the text goes on: scroll with ← →)
+    if more {
+        if let Some(last) = out.last_mut() {
+            *last = '…';
+        }
+    }
+    if col > 0 && x > col {
+        if let Some(first) = out.first_mut() {
+            *first = '…';
+        }
+    }
+    out.into_iter().collect()
 }
 
 /// Draw the viewer over the explorer (everything but the key bar). Reads nothing: the rows
@@ -1333,7 +1349,12 @@ mod tests {
     fn rows_expand_tabs_escape_controls_and_scroll() {
         assert_eq!(shown_row(b"a\tb", 0, 20), "a       b");
         assert_eq!(shown_row(b"\x1b[2J\xff", 0, 20), "\\x1b[2J\\xff");
-        assert_eq!(shown_row(b"abcdef", 2, 3), "cde");
+        // a row cut at either side says so
+        assert_eq!(shown_row(b"abcdef", 2, 3), "…d…");
+        assert_eq!(shown_row(b"abcdef", 0, 3), "ab…");
+        assert_eq!(shown_row(b"abc", 0, 3), "abc");
+        assert_eq!(shown_row(b"abcdef", 3, 3), "…ef");
+        assert_eq!(shown_row(b"ab", 3, 3), "");
     }
 
     #[test]
