@@ -930,18 +930,7 @@ fn the_explorer_gauge_shows_each_layer_download() {
          registry://{host}/big:5 --insecure-registry {host} --no-cache; sleep 60",
         env!("CARGO_BIN_EXE_bathy")
     );
-    let out = tmux(&[
-        "new-session",
-        "-d",
-        "-s",
-        "reg",
-        "-x",
-        "100",
-        "-y",
-        "30",
-        &shell,
-    ]);
-    assert!(out.status.success(), "{}", common::stderr(&out));
+    t.start(100, 30, &shell);
     let start = std::time::Instant::now();
     let mut screen = String::new();
     let mut seen = None;
@@ -1139,18 +1128,7 @@ fn the_viewer_fetches_the_layer_again_and_shows_the_file() {
          registry://{host}/vconf:1 --insecure-registry {host} --no-cache; echo EXIT=$?; sleep 60",
         env!("CARGO_BIN_EXE_bathy")
     );
-    let out = t.cmd(&[
-        "new-session",
-        "-d",
-        "-s",
-        "regview",
-        "-x",
-        "120",
-        "-y",
-        "30",
-        &shell,
-    ]);
-    assert!(out.status.success(), "{}", common::stderr(&out));
+    t.start(120, 30, &shell);
     // loaded: every layer read (the viewer opens once the load is over)
     let start = std::time::Instant::now();
     loop {

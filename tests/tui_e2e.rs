@@ -33,22 +33,7 @@ fn explorer_in_tmux_moves_filters_survives_resizes_and_quits_cleanly() {
         demo.display()
     );
     // the smallest size the explorer is made for
-    let out = t.cmd(&[
-        "new-session",
-        "-d",
-        "-s",
-        "e2e",
-        "-x",
-        "80",
-        "-y",
-        "24",
-        &shell,
-    ]);
-    assert!(
-        out.status.success(),
-        "tmux: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    t.start(80, 24, &shell);
 
     let s = t
         .wait_for(&["Image details", "bathyscaphe/demo:latest", "Layer 0: all"])
@@ -172,22 +157,7 @@ fn compare_view_in_tmux_filters_shows_layers_and_quits_cleanly() {
         "cd '{}' && env -u CI '{bin}' compare a.tar b.tar; echo EXIT=$?; sleep 60",
         dir.path().display()
     );
-    let out = t.cmd(&[
-        "new-session",
-        "-d",
-        "-s",
-        "e2e",
-        "-x",
-        "100",
-        "-y",
-        "30",
-        &shell,
-    ]);
-    assert!(
-        out.status.success(),
-        "tmux: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    t.start(100, 30, &shell);
     let s = t
         .wait_for(&["Files: 4 changed", "added", "os-release  mode 0644 → 0600"])
         .unwrap_or_else(|s| panic!("the compare view did not open:\n{s}"));

@@ -325,18 +325,7 @@ fn a_slow_registry_shows_the_first_layer_while_the_next_one_downloads() {
          registry://{host}/slow:1 --insecure-registry {host} --no-cache; sleep 60",
         env!("CARGO_BIN_EXE_bathy")
     );
-    let out = tmux(&[
-        "new-session",
-        "-d",
-        "-s",
-        "s",
-        "-x",
-        "100",
-        "-y",
-        "30",
-        &shell,
-    ]);
-    assert!(out.status.success(), "{}", common::stderr(&out));
+    t.start(100, 30, &shell);
     let capture =
         || String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-t", "s"]).stdout).to_string();
     let wait_for = |what: &dyn Fn(&str) -> bool| {

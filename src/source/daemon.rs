@@ -157,15 +157,7 @@ impl Connection {
             p.bytes_total.store(size, Ordering::Relaxed);
         }
         let name = format!("{}://{reference}", self.engine.scheme());
-        let mut reader = ChannelReader::spawn(
-            &self.runtime,
-            self.docker
-                .clone()
-                .with_timeout(std::time::Duration::from_secs(EXPORT_TIMEOUT_SECS))
-                .export_image(&url_segment(reference)),
-            CHANNEL_CHUNKS,
-            opts.progress.clone(),
-        );
+        let mut reader = self.export_stream(reference, opts.progress.clone());
         // the reader counts received bytes itself; the layer parser would count them again
         let stream_opts = LoadOptions {
             progress: None,
@@ -211,6 +203,24 @@ impl Connection {
         Ok(image)
     }
 
+    /// The export of `reference` (what `docker save` sends) as a stream, its received bytes
+    /// counted into `progress`.
+    fn export_stream(
+        &self,
+        reference: &str,
+        progress: Option<Arc<Progress>>,
+    ) -> ChannelReader<hyper::body::Bytes, bollard::errors::Error> {
+        ChannelReader::spawn(
+            &self.runtime,
+            self.docker
+                .clone()
+                .with_timeout(std::time::Duration::from_secs(EXPORT_TIMEOUT_SECS))
+                .export_image(&url_segment(reference)),
+            CHANNEL_CHUNKS,
+            progress,
+        )
+    }
+
     /// Write the export of `reference` (what `docker save` sends) to `to`, counting its bytes
     /// into `activity` and stopping when it is cancelled: a daemon's image kept as an archive,
     /// to read single files of it ([`crate::source::refetch`]).
@@ -220,15 +230,7 @@ impl Connection {
         to: &mut dyn std::io::Write,
         activity: &Arc<super::refetch::Activity>,
     ) -> Result<u64> {
-        let mut reader = ChannelReader::spawn(
-            &self.runtime,
-            self.docker
-                .clone()
-                .with_timeout(std::time::Duration::from_secs(EXPORT_TIMEOUT_SECS))
-                .export_image(&url_segment(reference)),
-            CHANNEL_CHUNKS,
-            None,
-        );
+        let mut reader = self.export_stream(reference, None);
         let copied = std::io::copy(
             &mut super::refetch::Reporting {
                 inner: &mut reader,

@@ -20,6 +20,27 @@ impl Tmux {
             .output()
             .expect("run tmux")
     }
+    /// Start the session: `shell` run in a detached `width`x`height` terminal.
+    pub fn start(&self, width: u16, height: u16, shell: &str) {
+        let (w, h) = (width.to_string(), height.to_string());
+        let args = [
+            "new-session",
+            "-d",
+            "-s",
+            self.session,
+            "-x",
+            &w,
+            "-y",
+            &h,
+            shell,
+        ];
+        let out = self.cmd(&args);
+        assert!(
+            out.status.success(),
+            "tmux: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
     pub fn capture(&self) -> String {
         String::from_utf8_lossy(&self.cmd(&["capture-pane", "-p", "-t", self.session]).stdout)
             .to_string()
