@@ -956,6 +956,7 @@ fn extract_reads_a_daemon_image_through_one_export() {
             path: path.into(),
             name: name.into(),
             size: want.len() as u64,
+            entry: None,
         };
         let msg = bathyscaphe::tui::extract_file(&layers, &e, out.path(), &activity);
         assert!(msg.starts_with(&format!("extracted {path}")), "{msg}");

@@ -87,6 +87,9 @@ fn a_dot_slash_hardlink_target_is_its_file_everywhere() {
     let mut ex = Explorer::new(img, a);
     ex.tree.reveal(Ctx::new(&ex.image, &ex.analysis), app);
     ex.focus = Focus::Tree;
+    // where x's entry stands in layer 0's tar, as loaded
+    let x = ex.image.paths.lookup("/usr/bin/x").unwrap();
+    let x_entry = ex.image.layers[0].entries.iter().position(|e| e.node == x);
     let mut ui = App::explorer(ex, Rect::new(0, 0, 100, 30));
     let ctrl_e = KeyEvent::new(KeyCode::Char('e'), KeyModifiers::CONTROL);
     handle_event(&mut ui, AppEvent::Term(Event::Key(ctrl_e)));
@@ -96,7 +99,8 @@ fn a_dot_slash_hardlink_target_is_its_file_everywhere() {
             layer: 0,
             path: "/usr/bin/x".into(),
             name: "app".into(),
-            size: 7000
+            size: 7000,
+            entry: x_entry,
         }]
     );
 }

@@ -1210,6 +1210,7 @@ fn extract_fetches_again_only_the_layer_of_the_file() {
         path: "/app/bin".into(),
         name: "bin".into(),
         size: 200_000,
+        entry: None,
     };
     let msg = bathyscaphe::tui::extract_file(&layers, &e, out.path(), &activity);
     assert_eq!(msg, "extracted /app/bin to ./bin (200 kB)");
@@ -1226,6 +1227,7 @@ fn extract_fetches_again_only_the_layer_of_the_file() {
         path: "/etc/app.conf".into(),
         name: "app.conf".into(),
         size: 28,
+        entry: None,
     };
     let msg = bathyscaphe::tui::extract_file(&layers, &e, out.path(), &activity);
     assert!(msg.starts_with("extracted /etc/app.conf"), "{msg}");

@@ -386,7 +386,8 @@ fn extract_asks_for_the_bytes_of_files_and_hardlink_targets_only() {
             layer: 3,
             path: "/app/server".into(),
             name: "server-link".into(),
-            size: 2000
+            size: 2000,
+            entry: Some(entry_index(&a, 3, "/app/server")),
         }]
     );
     press(&mut a, vec![ch('j'), ch('j'), ch('j'), ctrl('e')]);
@@ -397,9 +398,21 @@ fn extract_asks_for_the_bytes_of_files_and_hardlink_targets_only() {
             layer: 0,
             path: "/bin/sh".into(),
             name: "sh".into(),
-            size: 1000
+            size: 1000,
+            entry: Some(entry_index(&a, 0, "/bin/sh")),
         }]
     );
+}
+
+/// Where `path`'s entry stands in `layer`'s tar, as loaded.
+fn entry_index(a: &App, layer: usize, path: &str) -> usize {
+    let e = ex(a);
+    let node = e.image.paths.lookup(path).unwrap();
+    e.image.layers[layer]
+        .entries
+        .iter()
+        .position(|en| en.node == node)
+        .unwrap()
 }
 
 #[test]

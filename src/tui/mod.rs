@@ -442,11 +442,13 @@ pub fn extract_file(
         path,
         name,
         size,
+        entry,
     } = e;
     let w = crate::source::access::Wanted {
         layer: *layer,
         path: path.clone(),
-        at: None,
+        // the entry, so that a compressed layer with access points is not walked from its start
+        at: entry.map(|index| crate::source::access::EntryAt { index, size: *size }),
         diff_id: String::new(),
     };
     let copied = layers

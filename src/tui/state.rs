@@ -76,6 +76,10 @@ pub enum Effect {
         path: String,
         name: String,
         size: u64,
+        /// Which entry of the layer holds them (as the image model numbers the layer's
+        /// entries): with access points, the read seeks there instead of walking the layer.
+        /// None: not known, the layer is walked to the path.
+        entry: Option<usize>,
     },
 }
 
@@ -714,8 +718,8 @@ impl Explorer {
             .ok_or(S::EXTRACT_NOT_FILE)?;
         let e = entry_of(&self.image, v).ok_or(S::EXTRACT_NOT_FILE)?;
         // a hardlink's bytes are its target's
-        let (layer, path, size) = match e.kind {
-            EntryKind::File => (v.layer as usize, self.image.paths.path(n), e.size),
+        let (layer, path, size, entry) = match e.kind {
+            EntryKind::File => (v.layer, self.image.paths.path(n), e.size, v.entry),
             EntryKind::Hardlink => {
                 let t = self.image.hardlink_target(e).ok_or(S::EXTRACT_NOT_FILE)?;
                 let tv = self
@@ -726,15 +730,16 @@ impl Explorer {
                 let te = entry_of(&self.image, tv)
                     .filter(|te| te.kind == EntryKind::File)
                     .ok_or(S::EXTRACT_NOT_FILE)?;
-                (tv.layer as usize, self.image.paths.path(t), te.size)
+                (tv.layer, self.image.paths.path(t), te.size, tv.entry)
             }
             _ => return Err(S::EXTRACT_NOT_FILE.to_string()),
         };
         Ok(Effect::Extract {
-            layer,
+            layer: layer as usize,
             path,
             name: self.image.paths.name(n).to_string(),
             size,
+            entry: Some(entry as usize),
         })
     }
 }
