@@ -923,20 +923,14 @@ fn the_explorer_gauge_shows_each_layer_download() {
         socket,
         session: "reg",
     };
-    let tmux = |args: &[&str]| t.cmd(args);
     let home = s.path().display().to_string();
-    let shell = format!(
-        "env -u CI HOME='{home}' DOCKER_CONFIG='{home}/none' NO_PROXY='*' '{}' \
-         registry://{host}/big:5 --insecure-registry {host} --no-cache; sleep 60",
-        env!("CARGO_BIN_EXE_bathy")
-    );
+    let shell = common::tmux::explorer_on_registry(&home, &host, "big:5");
     t.start(100, 30, &shell);
     let start = std::time::Instant::now();
     let mut screen = String::new();
     let mut seen = None;
     while start.elapsed() < std::time::Duration::from_secs(20) {
-        screen =
-            String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-t", "reg"]).stdout).to_string();
+        screen = t.capture();
         if let Some(l) = screen
             .lines()
             .find(|l| l.contains("downloading") && l.contains(short))
@@ -946,7 +940,7 @@ fn the_explorer_gauge_shows_each_layer_download() {
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    let _ = tmux(&["kill-server"]);
+    let _ = t.cmd(&["kill-server"]);
     let line = seen.unwrap_or_else(|| panic!("no download line for {short}:\n{screen}"));
     assert!(line.contains(&format!(" / {size}")), "{line}");
 }
@@ -1123,11 +1117,7 @@ fn the_viewer_fetches_the_layer_again_and_shows_the_file() {
         session: "regview",
     };
     let home = s.path().display().to_string();
-    let shell = format!(
-        "env -u CI HOME='{home}' DOCKER_CONFIG='{home}/none' NO_PROXY='*' TMPDIR='{home}' '{}' \
-         registry://{host}/vconf:1 --insecure-registry {host} --no-cache; echo EXIT=$?; sleep 60",
-        env!("CARGO_BIN_EXE_bathy")
-    );
+    let shell = common::tmux::explorer_on_registry(&home, &host, "vconf:1");
     t.start(120, 30, &shell);
     // loaded: every layer read (the viewer opens once the load is over)
     let start = std::time::Instant::now();

@@ -318,21 +318,14 @@ fn a_slow_registry_shows_the_first_layer_while_the_next_one_downloads() {
         socket,
         session: "s",
     };
-    let tmux = |args: &[&str]| t.cmd(args);
     let home = dir.path().display().to_string();
-    let shell = format!(
-        "env -u CI HOME='{home}' DOCKER_CONFIG='{home}/none' NO_PROXY='*' '{}' \
-         registry://{host}/slow:1 --insecure-registry {host} --no-cache; sleep 60",
-        env!("CARGO_BIN_EXE_bathy")
-    );
+    let shell = common::tmux::explorer_on_registry(&home, &host, "slow:1");
     t.start(100, 30, &shell);
-    let capture =
-        || String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-t", "s"]).stdout).to_string();
     let wait_for = |what: &dyn Fn(&str) -> bool| {
         let start = std::time::Instant::now();
         let mut screen = String::new();
         while start.elapsed() < Duration::from_secs(30) {
-            screen = capture();
+            screen = t.capture();
             if what(&screen) {
                 return Ok(screen);
             }
@@ -346,7 +339,7 @@ fn a_slow_registry_shows_the_first_layer_while_the_next_one_downloads() {
     let early = match early {
         Ok(s) => s,
         Err(s) => {
-            let _ = tmux(&["kill-server"]);
+            let _ = t.cmd(&["kill-server"]);
             panic!("the first layer never showed:\n{s}");
         }
     };
@@ -357,7 +350,7 @@ fn a_slow_registry_shows_the_first_layer_while_the_next_one_downloads() {
     let status_loading = early.contains("1 of 2 layers shown");
     // then the whole image: the big layer's size in its row, no loading line
     let late = wait_for(&|s| !s.contains("layers shown") && s.contains("2.0 MB"));
-    let _ = tmux(&["kill-server"]);
+    let _ = t.cmd(&["kill-server"]);
     assert!(
         blob_row.contains("loading") && status_loading,
         "the big layer was not marked as loading:\n{early}"

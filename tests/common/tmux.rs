@@ -73,3 +73,14 @@ impl Drop for Tmux {
         let _ = self.cmd(&["kill-server"]);
     }
 }
+
+/// The shell line that opens the explorer on `registry://HOST/REPO_TAG` over plain HTTP, with
+/// only the credentials in `home` (none) and its temporary files there; the pane stays after
+/// it exits (`EXIT=` says how).
+pub fn explorer_on_registry(home: &str, host: &str, repo_tag: &str) -> String {
+    format!(
+        "env -u CI HOME='{home}' DOCKER_CONFIG='{home}/none' NO_PROXY='*' TMPDIR='{home}' '{}' \
+         registry://{host}/{repo_tag} --insecure-registry {host} --no-cache; echo EXIT=$?; sleep 60",
+        env!("CARGO_BIN_EXE_bathy")
+    )
+}
