@@ -9,6 +9,7 @@ use crate::image::Image;
 use crate::pipeline::{self, Analysed, Keep, LoadConfig, Watch};
 use crate::progress::{Progress, ProgressSnapshot};
 use crate::report;
+use crate::source::later::DigestsLater;
 use crate::text_fit::{escape_controls, truncate};
 use clap::Parser;
 use std::io::{IsTerminal, Write};
@@ -220,8 +221,15 @@ fn write_report_json(path: &Path, a: &Analysed) -> anyhow::Result<()> {
 fn load_analysed(target: &str, config: &LoadConfig, why: &WhyArgs) -> anyhow::Result<Analysed> {
     let (why_opts, notes) = watched(|w| pipeline::why_options(why, config, w))?;
     print_notes(notes.iter());
-    let image = load_image(target, config, Keep::Contents)?;
-    Ok(pipeline::analyse(image, &why_opts))
+    // the sha256 of a large uncompressed layer goes on while the analyses run, and is
+    // checked before anything is reported
+    let later = Arc::new(DigestsLater::default());
+    let config = config.checking_digests_in(later.clone());
+    let image = watched(|w| pipeline::load(target, &config, Keep::Contents, w))?;
+    let analysed = pipeline::analyse(image, &why_opts);
+    later.finish()?;
+    print_notes(analysed.image.warnings.iter());
+    Ok(analysed)
 }
 
 /// Load one image with a progress line on a terminal, then show the loader's notes.

@@ -10,6 +10,7 @@ use crate::analysis::Analysis;
 use crate::error::{Error, Result};
 use crate::image::Image;
 use crate::progress::Progress;
+use crate::source::later::DigestsLater;
 use crate::source::layer_store::LayerStore;
 use crate::source::preview::LayerFeed;
 use crate::source::reference::Target;
@@ -102,6 +103,8 @@ pub struct LoadConfig {
     store: Option<Arc<LayerStore>>,
     /// Access points recorded while loading (the explorer's viewer reads through them).
     seek: Option<Arc<SeekIndexes>>,
+    /// Where a load leaves the digests it does not wait for ([`source::later`]).
+    digests_later: Option<Arc<DigestsLater>>,
 }
 
 /// How registries are reached (kept here, as plain values, so a build without the registry
@@ -139,6 +142,7 @@ impl LoadConfig {
             },
             store: layer_store(args),
             seek: None,
+            digests_later: None,
         }
     }
 
@@ -164,6 +168,16 @@ impl LoadConfig {
     pub fn recording_seek_points(&self, seek: Arc<SeekIndexes>) -> LoadConfig {
         LoadConfig {
             seek: Some(seek),
+            ..self.clone()
+        }
+    }
+
+    /// The same, leaving the sha256 of uncompressed layers in an archive file running in
+    /// `later` while the caller analyses: the caller checks them with
+    /// [`DigestsLater::finish`] before it reports anything.
+    pub fn checking_digests_in(&self, later: Arc<DigestsLater>) -> LoadConfig {
+        LoadConfig {
+            digests_later: Some(later),
             ..self.clone()
         }
     }
@@ -209,6 +223,10 @@ impl LoadConfig {
             // only the image explored, not a base loaded for its diff_ids
             seek: self.seek.clone().filter(|_| keep == Keep::Contents),
             layer_feed: watch.layers.clone(),
+            digests_later: self
+                .digests_later
+                .clone()
+                .filter(|_| keep == Keep::Contents),
         }
     }
 }

@@ -241,3 +241,84 @@ fn quitting_the_explorer_while_loading_cancels_the_loads() {
     tui::stop_loading(&app);
     assert!(!p.cancelled());
 }
+
+/// The sha256 of an uncompressed layer left running while the caller analyses (the report
+/// path does this): the image is the one a waiting load gives, the check catches a layer that
+/// is not what its diff_id says with the load's own error, and the verification cache learns
+/// the digests once they are checked.
+#[test]
+fn digests_left_running_are_checked_by_finish_and_remembered() {
+    use bathyscaphe::source::later::DigestsLater;
+    let t = tempfile::tempdir().unwrap();
+    let (a, b) = (layer_a(), layer_b().file_sized("c", 300_000, 3));
+    let spec = ImageSpec::new("app:1").layer(a.clone()).layer(b.clone());
+    let path = t.path().join("app.tar");
+    spec.write(&path, ArchiveFormat::DockerArchive, Compression::None)
+        .unwrap();
+    let cache = t.path().join("cache");
+    let config = LoadConfig::from_args(&LoadArgs {
+        cache_dir: Some(cache.clone()),
+        ..Default::default()
+    });
+    let load = |c: &LoadConfig, p: &Path| {
+        pipeline::load(p.to_str().unwrap(), c, Keep::Contents, &Watch::default())
+    };
+    let no_cache = || {
+        LoadConfig::from_args(&LoadArgs {
+            no_cache: true,
+            ..Default::default()
+        })
+    };
+
+    let later = Arc::new(DigestsLater::default());
+    let image = load(&config.checking_digests_in(later.clone()), &path).unwrap();
+    assert!(
+        !cache.join("verified-layers").exists(),
+        "remembered before the check"
+    );
+    later.finish().unwrap();
+    let ids = |i: &bathyscaphe::image::Image| -> Vec<(String, String)> {
+        i.layers
+            .iter()
+            .map(|l| (l.digest.clone(), l.diff_id.clone()))
+            .collect()
+    };
+    let want = vec![(diff_id(&a), diff_id(&a)), (diff_id(&b), diff_id(&b))];
+    assert_eq!(ids(&image), want);
+    let waiting = load(&no_cache(), &path).unwrap();
+    assert_eq!(ids(&waiting), want);
+    // remembered: one line per layer, with the digest computed here by the test
+    let known = std::fs::read_to_string(cache.join("verified-layers")).unwrap();
+    for (d, _) in &want {
+        assert!(
+            known.lines().any(|l| l.split(' ').nth(1) == Some(d)),
+            "{known}"
+        );
+    }
+
+    // layer b's bytes swapped for another tar: the load returns, finish says what the load
+    // without it says
+    let mut ms = spec.members(ArchiveFormat::DockerArchive, Compression::None);
+    let other = LayerSpec::new("x").file_sized("c", 300_000, 4).tar();
+    let name = ms
+        .iter()
+        .filter(|m| m.name.ends_with("layer.tar"))
+        .find(|m| m.data == b.tar())
+        .unwrap()
+        .name
+        .clone();
+    ms.iter_mut().find(|m| m.name == name).unwrap().data = other;
+    let bad = t.path().join("bad.tar");
+    std::fs::write(&bad, tar_members(&ms)).unwrap();
+    let waited = load(&no_cache(), &bad).unwrap_err().to_string();
+    let later = Arc::new(DigestsLater::default());
+    load(&no_cache().checking_digests_in(later.clone()), &bad).unwrap();
+    let found = later.finish().unwrap_err().to_string();
+    assert_eq!(found, waited);
+    assert!(
+        found.contains(&name) && found.contains("diff_id mismatch"),
+        "{found}"
+    );
+    // and a finished check is not checked twice
+    later.finish().unwrap();
+}

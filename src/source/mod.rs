@@ -11,6 +11,7 @@ mod digests;
 pub mod gzip_index;
 #[cfg(bathy_isal)]
 mod inflate;
+pub mod later;
 pub mod layer;
 pub mod layer_store;
 pub mod layout;
@@ -66,6 +67,10 @@ pub struct LoadOptions {
     /// Told the plan and each layer as it is parsed, for a front end that shows the image
     /// while it loads (see [`preview`]).
     pub layer_feed: Option<Arc<preview::LayerFeed>>,
+    /// Where to leave the sha256 of uncompressed layers in an archive file running while the
+    /// caller goes on (see [`later`]); the caller must [`later::DigestsLater::finish`] before
+    /// it reports anything. None: the load waits for every digest.
+    pub digests_later: Option<Arc<later::DigestsLater>>,
 }
 
 impl Default for LoadOptions {
@@ -81,6 +86,7 @@ impl Default for LoadOptions {
             store: None,
             seek: None,
             layer_feed: None,
+            digests_later: None,
         }
     }
 }
@@ -196,14 +202,16 @@ pub(crate) fn load_index(
         .verified_cache
         .as_deref()
         .filter(|_| opts.verify)
-        .map(verified::VerifiedCache::load);
-    let read = read_layers(
+        .map(|p| Arc::new(verified::VerifiedCache::load(p)));
+    let defer = opts.verify && opts.digests_later.is_some() && all_sha256(&plan, &diff_ids);
+    let (read, later) = read_layers(
         &mut idx,
         &members,
         &plan.layers,
         &diff_ids,
         opts,
-        verified.as_ref(),
+        verified.as_deref(),
+        defer,
     )?;
     if !diff_ids.is_empty() && diff_ids.len() != plan.layers.len() {
         return Err(Error::member(
@@ -229,6 +237,17 @@ pub(crate) fn load_index(
         if let Some(v) = &verified {
             v.save();
         }
+    }
+    if let (Some((names, hashing)), Some(slot)) = (later, &opts.digests_later) {
+        slot.leave(pending_checks(
+            &idx.archive,
+            &plan,
+            &members,
+            &diff_ids,
+            names,
+            hashing,
+            verified,
+        ));
     }
     let mut interner = Interner::default();
     let mut layers = Vec::with_capacity(plan.layers.len());
@@ -359,6 +378,65 @@ fn check_layer_count(
 
 /// Read every distinct layer member once: from the cache, from what the stream already
 /// parsed, else from the archive (in parallel). Fresh full reads go into the cache.
+/// The sha256 of layers left running by [`read_layers`]: (member name, cache key) each, and
+/// the thread that computes them in that order.
+type ShasLater = (
+    Vec<(String, Option<verified::BlobKey>)>,
+    std::thread::JoinHandle<Vec<std::io::Result<String>>>,
+);
+
+/// Every layer (blob) listed with a `sha256:` diff_id, and a `sha256:` blob digest where the
+/// manifest names one: the expected digests stand in for ones left running.
+fn all_sha256(plan: &layout::ImagePlan, diff_ids: &[String]) -> bool {
+    let sha = |d: &str| d.starts_with("sha256:");
+    diff_ids.len() == plan.layers.len()
+        && diff_ids.iter().all(|d| sha(d))
+        && plan
+            .layers
+            .iter()
+            .all(|l| l.expected_blob.as_deref().is_none_or(sha))
+}
+
+/// What [`later::DigestsLater::finish`] checks: for each member left running, the digests
+/// expected at every place it is listed.
+fn pending_checks(
+    archive: &str,
+    plan: &layout::ImagePlan,
+    members: &[archive::Member],
+    diff_ids: &[String],
+    names: Vec<(String, Option<verified::BlobKey>)>,
+    hashing: std::thread::JoinHandle<Vec<std::io::Result<String>>>,
+    verified: Option<Arc<verified::VerifiedCache>>,
+) -> later::Pending {
+    let members = names
+        .into_iter()
+        .map(|(name, key)| {
+            let mut expected = Vec::new();
+            for (i, lp) in plan.layers.iter().enumerate() {
+                if members.get(i).is_some_and(|m| m.name == name) {
+                    if let Some(b) = &lp.expected_blob {
+                        expected.push(("blob digest", b.clone()));
+                    }
+                    if let Some(d) = diff_ids.get(i) {
+                        expected.push(("diff_id", d.clone()));
+                    }
+                }
+            }
+            later::Member {
+                name,
+                expected,
+                key,
+            }
+        })
+        .collect();
+    later::Pending {
+        archive: archive.to_string(),
+        members,
+        hashing,
+        verified,
+    }
+}
+
 fn read_layers(
     idx: &mut MemberIndex,
     members: &[archive::Member],
@@ -366,7 +444,11 @@ fn read_layers(
     diff_ids: &[String],
     opts: &LoadOptions,
     verified: Option<&verified::VerifiedCache>,
-) -> Result<std::collections::HashMap<String, ReadLayer>> {
+    defer: bool,
+) -> Result<(
+    std::collections::HashMap<String, ReadLayer>,
+    Option<ShasLater>,
+)> {
     // one layer may be listed twice (same blob): read each member once
     let mut done: std::collections::HashMap<String, ReadLayer> = std::collections::HashMap::new();
     let mut todo: Vec<&archive::Member> = Vec::new();
@@ -424,7 +506,11 @@ fn read_layers(
             feed.layer_read(name, &rl.parsed);
         }
     }
-    let results = reading::read_members(idx, &todo, opts, verified)?;
+    let (results, later) = reading::read_members(idx, &todo, opts, verified, defer)?;
+    let later = later.map(|(at, hashing)| {
+        let names = at.into_iter().map(|(i, key)| (todo[i].name.clone(), key));
+        (names.collect(), hashing)
+    });
     for (name, pl, shareable) in results {
         let parsed = Arc::new(pl);
         if let (true, Some(cache)) = (shareable, &opts.cache) {
@@ -457,7 +543,7 @@ fn read_layers(
             },
         );
     }
-    Ok(done)
+    Ok((done, later))
 }
 
 /// Check each blob read here against its manifest digest and each layer against its diff_id

@@ -39,13 +39,23 @@ enum Done {
     Sha(String),
 }
 
-/// Read `todo` (members not read yet), in parallel; results in `todo`'s order.
+/// The sha256 of uncompressed members left running (with `defer`): the members' positions in
+/// `todo`, their keys in the verification cache, and the thread that hashes them in that order.
+pub type ShasLater = (
+    Vec<(usize, Option<BlobKey>)>,
+    std::thread::JoinHandle<Vec<std::io::Result<String>>>,
+);
+
+/// Read `todo` (members not read yet), in parallel; results in `todo`'s order. With `defer`,
+/// the sha256 of a plain member read by its headers is left running on a thread of its own
+/// (see [`super::later`]); its digests are then `None` here.
 pub fn read_members(
     idx: &MemberIndex,
     todo: &[&Member],
     opts: &LoadOptions,
     verified: Option<&VerifiedCache>,
-) -> Result<Vec<MemberRead>> {
+    defer: bool,
+) -> Result<(Vec<MemberRead>, Option<ShasLater>)> {
     let file = match &idx.file {
         Some(p) => {
             let f = std::fs::File::open(p).map_err(archive::io_at(p))?;
@@ -63,6 +73,7 @@ pub fn read_members(
     let mut jobs = Vec::new();
     let mut keys: Vec<Option<BlobKey>> = Vec::with_capacity(todo.len());
     let mut plain = vec![false; todo.len()];
+    let mut later: Vec<(usize, u64, u64)> = Vec::new();
     for (at, m) in todo.iter().enumerate() {
         let place = match (&m.body, &file) {
             (MemberBody::Range { offset, size }, Some((f, md))) => Some((f, md, *offset, *size)),
@@ -76,7 +87,9 @@ pub fn read_members(
             if layer::is_plain_tar(&mut r).map_err(|e| read_failed(idx, m, e))? {
                 plain[at] = true;
                 jobs.push(Job::Headers { at, offset, size });
-                if opts.verify && !known {
+                if opts.verify && !known && defer {
+                    later.push((at, offset, size));
+                } else if opts.verify && !known {
                     jobs.push(Job::Sha { at, offset, size });
                 }
                 continue;
@@ -87,6 +100,11 @@ pub fn read_members(
             digests: opts.verify && !known,
         });
     }
+    // started first: the largest of these is usually the longest job of the whole load
+    let hashing = match (&file, later.is_empty()) {
+        (Some((f, _)), false) => Some(hash_later(idx, f, &later, opts)?),
+        _ => None,
+    };
     jobs.sort_by_key(|j| j.cost(todo));
     let queue = Mutex::new(jobs);
     let done: Mutex<Vec<(usize, bool, Result<Done>)>> = Mutex::default();
@@ -120,6 +138,13 @@ pub fn read_members(
             (false, Ok(Done::Sha(_))) => {}
         }
     }
+    let later = hashing.map(|h| {
+        let members = later
+            .iter()
+            .map(|&(at, ..)| (at, keys[at].clone()))
+            .collect();
+        (members, h)
+    });
     let mut out = Vec::with_capacity(todo.len());
     for (at, m) in todo.iter().enumerate() {
         let mut pl = parsed[at]
@@ -147,7 +172,53 @@ pub fn read_members(
         }
         out.push((m.name.clone(), pl, !plain[at]));
     }
-    Ok(out)
+    Ok((out, later))
+}
+
+/// Start the thread that hashes `later` ((position, offset, size) in the archive file): the
+/// largest first, two at a time (each read on one thread and hashed on another), so a second
+/// layer does not wait behind the largest. The digests come back in `later`'s order.
+fn hash_later(
+    idx: &MemberIndex,
+    file: &Arc<std::fs::File>,
+    later: &[(usize, u64, u64)],
+    opts: &LoadOptions,
+) -> Result<std::thread::JoinHandle<Vec<std::io::Result<String>>>> {
+    let (file, progress) = (file.clone(), opts.progress.clone());
+    let mut order: Vec<(usize, u64, u64)> = (0..later.len())
+        .map(|i| (i, later[i].1, later[i].2))
+        .collect();
+    // popped from the end: the largest last in the list
+    order.sort_by_key(|&(_, _, size)| size);
+    let count = later.len();
+    std::thread::Builder::new()
+        .name("bathy-digests".into())
+        .spawn(move || {
+            let queue = Mutex::new(order);
+            let done: Mutex<Vec<Option<std::io::Result<String>>>> =
+                Mutex::new((0..count).map(|_| None).collect());
+            let work = || {
+                while let Some((i, offset, size)) = queue.lock().ok().and_then(|mut q| q.pop()) {
+                    let p = progress.as_deref();
+                    let d = layer::sha256_range(&file, offset, size, p);
+                    if let (Some(p), Ok(_)) = (p, &d) {
+                        p.add_read(size);
+                    }
+                    if let Ok(mut done) = done.lock() {
+                        done[i] = Some(d);
+                    }
+                }
+            };
+            std::thread::scope(|s| {
+                for _ in 0..count.min(2) {
+                    s.spawn(work);
+                }
+            });
+            let done = done.into_inner().unwrap_or_else(|e| e.into_inner());
+            let lost = || Err(std::io::Error::other("the hashing thread failed"));
+            done.into_iter().map(|d| d.unwrap_or_else(lost)).collect()
+        })
+        .map_err(|e| Error::member(&idx.archive, "", format!("cannot start a thread: {e}")))
 }
 
 fn read_failed(idx: &MemberIndex, m: &Member, e: std::io::Error) -> Error {
