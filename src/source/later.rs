@@ -51,13 +51,20 @@ pub(super) struct Member {
     pub key: Option<BlobKey>,
 }
 
+/// The thread computing the sha256 of the members left running, in their order.
+pub(super) type Hashing = JoinHandle<Vec<std::io::Result<String>>>;
+
+/// Members left running: (member name, key in the verification cache) each, in the order
+/// [`Hashing`] gives their digests, and that thread.
+pub(super) type Running = (Vec<(String, Option<BlobKey>)>, Hashing);
+
 /// The digests one load left running.
 #[derive(Debug)]
 pub(super) struct Pending {
     pub archive: String,
     pub members: Vec<Member>,
     /// The sha256 of each member, in order, from the hashing thread.
-    pub hashing: JoinHandle<Vec<std::io::Result<String>>>,
+    pub hashing: Hashing,
     pub verified: Option<Arc<VerifiedCache>>,
 }
 

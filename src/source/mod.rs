@@ -238,14 +238,13 @@ pub(crate) fn load_index(
             v.save();
         }
     }
-    if let (Some((names, hashing)), Some(slot)) = (later, &opts.digests_later) {
+    if let (Some(running), Some(slot)) = (later, &opts.digests_later) {
         slot.leave(pending_checks(
             &idx.archive,
             &plan,
             &members,
             &diff_ids,
-            names,
-            hashing,
+            running,
             verified,
         ));
     }
@@ -378,13 +377,6 @@ fn check_layer_count(
 
 /// Read every distinct layer member once: from the cache, from what the stream already
 /// parsed, else from the archive (in parallel). Fresh full reads go into the cache.
-/// The sha256 of layers left running by [`read_layers`]: (member name, cache key) each, and
-/// the thread that computes them in that order.
-type ShasLater = (
-    Vec<(String, Option<verified::BlobKey>)>,
-    std::thread::JoinHandle<Vec<std::io::Result<String>>>,
-);
-
 /// Every layer (blob) listed with a `sha256:` diff_id, and a `sha256:` blob digest where the
 /// manifest names one: the expected digests stand in for ones left running.
 fn all_sha256(plan: &layout::ImagePlan, diff_ids: &[String]) -> bool {
@@ -404,8 +396,7 @@ fn pending_checks(
     plan: &layout::ImagePlan,
     members: &[archive::Member],
     diff_ids: &[String],
-    names: Vec<(String, Option<verified::BlobKey>)>,
-    hashing: std::thread::JoinHandle<Vec<std::io::Result<String>>>,
+    (names, hashing): later::Running,
     verified: Option<Arc<verified::VerifiedCache>>,
 ) -> later::Pending {
     let members = names
@@ -447,7 +438,7 @@ fn read_layers(
     defer: bool,
 ) -> Result<(
     std::collections::HashMap<String, ReadLayer>,
-    Option<ShasLater>,
+    Option<later::Running>,
 )> {
     // one layer may be listed twice (same blob): read each member once
     let mut done: std::collections::HashMap<String, ReadLayer> = std::collections::HashMap::new();
@@ -507,10 +498,6 @@ fn read_layers(
         }
     }
     let (results, later) = reading::read_members(idx, &todo, opts, verified, defer)?;
-    let later = later.map(|(at, hashing)| {
-        let names = at.into_iter().map(|(i, key)| (todo[i].name.clone(), key));
-        (names.collect(), hashing)
-    });
     for (name, pl, shareable) in results {
         let parsed = Arc::new(pl);
         if let (true, Some(cache)) = (shareable, &opts.cache) {

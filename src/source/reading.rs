@@ -3,6 +3,7 @@
 //! jobs start first, so no core idles while one huge layer is read.
 
 use super::archive::{self, Member, MemberBody, MemberIndex};
+use super::later::{Hashing, Running};
 use super::layer::{self, parse_layer_with_progress, FileRange, ParsedLayer};
 use super::verified::{BlobKey, Digests, VerifiedCache};
 use super::LoadOptions;
@@ -39,72 +40,84 @@ enum Done {
     Sha(String),
 }
 
-/// The sha256 of uncompressed members left running (with `defer`): the members' positions in
-/// `todo`, their keys in the verification cache, and the thread that hashes them in that order.
-pub type ShasLater = (
-    Vec<(usize, Option<BlobKey>)>,
-    std::thread::JoinHandle<Vec<std::io::Result<String>>>,
-);
+/// The jobs that read `todo`, and what is known of each member before reading it.
+struct Plan {
+    jobs: Vec<Job>,
+    /// Each member's key in the verification cache.
+    keys: Vec<Option<BlobKey>>,
+    /// Read by its headers (its entries then carry no content hashes: not shareable).
+    plain: Vec<bool>,
+    /// Plain members whose sha256 is left running: (position, offset, size).
+    later: Vec<(usize, u64, u64)>,
+}
 
-/// Read `todo` (members not read yet), in parallel; results in `todo`'s order. With `defer`,
-/// the sha256 of a plain member read by its headers is left running on a thread of its own
-/// (see [`super::later`]); its digests are then `None` here.
-pub fn read_members(
+/// An archive file opened once for every job, with its metadata (the verification cache's key).
+type OpenFile = (Arc<std::fs::File>, std::fs::Metadata);
+
+fn plan_jobs(
     idx: &MemberIndex,
     todo: &[&Member],
     opts: &LoadOptions,
     verified: Option<&VerifiedCache>,
     defer: bool,
-) -> Result<(Vec<MemberRead>, Option<ShasLater>)> {
-    let file = match &idx.file {
-        Some(p) => {
-            let f = std::fs::File::open(p).map_err(archive::io_at(p))?;
-            let md = f.metadata().map_err(archive::io_at(p))?;
-            Some((Arc::new(f), md))
-        }
-        None => None,
-    };
+    file: Option<&OpenFile>,
+) -> Result<Plan> {
     // plain layers are read by their headers where no analysis needs every file's content
     // hash: a single image's analyses (capture set, no cache) compare contents only at paths
     // found in more than one layer; a compare (cache set) or a plain library load keeps every
     // hash, except without verification nor capture, as before
     let headers_only = (opts.cache.is_none() && opts.capture.is_some())
         || (!opts.verify && opts.capture.is_none());
-    let mut jobs = Vec::new();
-    let mut keys: Vec<Option<BlobKey>> = Vec::with_capacity(todo.len());
-    let mut plain = vec![false; todo.len()];
-    let mut later: Vec<(usize, u64, u64)> = Vec::new();
+    let mut plan = Plan {
+        jobs: Vec::new(),
+        keys: Vec::with_capacity(todo.len()),
+        plain: vec![false; todo.len()],
+        later: Vec::new(),
+    };
     for (at, m) in todo.iter().enumerate() {
-        let place = match (&m.body, &file) {
+        let place = match (&m.body, file) {
             (MemberBody::Range { offset, size }, Some((f, md))) => Some((f, md, *offset, *size)),
             _ => None,
         };
         let key = place.and_then(|(_, md, offset, size)| BlobKey::of(md, offset, size));
         let known = opts.verify && key.as_ref().and_then(|k| verified?.get(k)).is_some();
-        keys.push(key);
+        plan.keys.push(key);
         if let (true, Some((f, _, offset, size))) = (headers_only, place) {
             let mut r = FileRange::new(f.clone(), offset, size);
             if layer::is_plain_tar(&mut r).map_err(|e| read_failed(idx, m, e))? {
-                plain[at] = true;
-                jobs.push(Job::Headers { at, offset, size });
+                plan.plain[at] = true;
+                plan.jobs.push(Job::Headers { at, offset, size });
                 if opts.verify && !known && defer {
-                    later.push((at, offset, size));
+                    plan.later.push((at, offset, size));
                 } else if opts.verify && !known {
-                    jobs.push(Job::Sha { at, offset, size });
+                    plan.jobs.push(Job::Sha { at, offset, size });
                 }
                 continue;
             }
         }
-        jobs.push(Job::Stream {
+        plan.jobs.push(Job::Stream {
             at,
             digests: opts.verify && !known,
         });
     }
-    // started first: the largest of these is usually the longest job of the whole load
-    let hashing = match (&file, later.is_empty()) {
-        (Some((f, _)), false) => Some(hash_later(idx, f, &later, opts)?),
-        _ => None,
-    };
+    Ok(plan)
+}
+
+/// Each member's parse and (for a plain member with a digest job) its sha256, in `todo`'s
+/// order.
+type Outcomes = (
+    Vec<Option<Result<ParsedLayer>>>,
+    Vec<Option<Result<String>>>,
+);
+
+/// Run `jobs` on every core, longest first.
+fn run_jobs(
+    idx: &MemberIndex,
+    todo: &[&Member],
+    opts: &LoadOptions,
+    file: Option<&OpenFile>,
+    mut jobs: Vec<Job>,
+) -> Result<Outcomes> {
     jobs.sort_by_key(|j| j.cost(todo));
     let queue = Mutex::new(jobs);
     let done: Mutex<Vec<(usize, bool, Result<Done>)>> = Mutex::default();
@@ -112,7 +125,7 @@ pub fn read_members(
         for _ in 0..rayon::current_num_threads() {
             s.spawn(|_| {
                 while let Some(job) = queue.lock().ok().and_then(|mut q| q.pop()) {
-                    let (at, is_sha, r) = run(idx, todo, opts, file.as_ref().map(|f| &f.0), job);
+                    let (at, is_sha, r) = run(idx, todo, opts, file.map(|f| &f.0), job);
                     // the explorer's hook: each layer as soon as it is parsed
                     if let (Some(feed), Ok(Done::Parsed(pl))) = (&opts.layer_feed, &r) {
                         feed.layer_read(&todo[at].name, pl);
@@ -138,10 +151,43 @@ pub fn read_members(
             (false, Ok(Done::Sha(_))) => {}
         }
     }
+    Ok((parsed, shas))
+}
+
+/// Read `todo` (members not read yet), in parallel; results in `todo`'s order. With `defer`,
+/// the sha256 of a plain member read by its headers is left running on a thread of its own
+/// (see [`super::later`]); its digests are then `None` here.
+pub fn read_members(
+    idx: &MemberIndex,
+    todo: &[&Member],
+    opts: &LoadOptions,
+    verified: Option<&VerifiedCache>,
+    defer: bool,
+) -> Result<(Vec<MemberRead>, Option<Running>)> {
+    let file = match &idx.file {
+        Some(p) => {
+            let f = std::fs::File::open(p).map_err(archive::io_at(p))?;
+            let md = f.metadata().map_err(archive::io_at(p))?;
+            Some((Arc::new(f), md))
+        }
+        None => None,
+    };
+    let Plan {
+        jobs,
+        mut keys,
+        plain,
+        later,
+    } = plan_jobs(idx, todo, opts, verified, defer, file.as_ref())?;
+    // started first: the largest of these is usually the longest job of the whole load
+    let hashing = match (&file, later.is_empty()) {
+        (Some((f, _)), false) => Some(hash_later(idx, f, &later, opts)?),
+        _ => None,
+    };
+    let (mut parsed, mut shas) = run_jobs(idx, todo, opts, file.as_ref(), jobs)?;
     let later = hashing.map(|h| {
         let members = later
             .iter()
-            .map(|&(at, ..)| (at, keys[at].clone()))
+            .map(|&(at, ..)| (todo[at].name.clone(), keys[at].clone()))
             .collect();
         (members, h)
     });
@@ -183,7 +229,7 @@ fn hash_later(
     file: &Arc<std::fs::File>,
     later: &[(usize, u64, u64)],
     opts: &LoadOptions,
-) -> Result<std::thread::JoinHandle<Vec<std::io::Result<String>>>> {
+) -> Result<Hashing> {
     let (file, progress) = (file.clone(), opts.progress.clone());
     let mut order: Vec<(usize, u64, u64)> = (0..later.len())
         .map(|i| (i, later[i].1, later[i].2))
