@@ -10,7 +10,7 @@ use crate::progress::Progress;
 use std::io::{self, BufRead, Read};
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use xxhash_rust::xxh3::Xxh3;
 
 /// One tar entry before its path is interned.
@@ -707,9 +707,20 @@ fn read_exact_at(file: &std::fs::File, buf: &mut [u8], offset: u64) -> io::Resul
     }
 }
 
-/// Bytes read at once by [`FileRange`]: a run of small files with their headers, or a big
-/// file's header and head.
+/// Bytes read at once by [`FileRange`] where reads follow each other closely: a run of small
+/// files with their headers.
 const WINDOW: usize = 64 * 1024;
+/// Bytes read at once after a jump (over a big file's contents): its next header and the first
+/// bytes of the next file. A whole window there would copy 64 KiB of the big file's bytes.
+const HOP: usize = 4 * 1024;
+
+/// The bytes last read by a [`FileRange`] (or by the readers sharing its window).
+#[derive(Default)]
+struct Window {
+    bytes: Vec<u8>,
+    /// Where `bytes` start in the range.
+    at: u64,
+}
 
 /// A byte range of a file, seekable within the range. Reads come from a window refilled by
 /// positioned reads, and seeking costs nothing: walking a layer's headers reads the headers and
@@ -719,9 +730,7 @@ pub struct FileRange {
     start: u64,
     len: u64,
     pos: u64,
-    window: Vec<u8>,
-    /// Where `window` starts in the range.
-    window_at: u64,
+    window: Arc<Mutex<Window>>,
 }
 
 impl FileRange {
@@ -731,8 +740,7 @@ impl FileRange {
             start,
             len,
             pos: 0,
-            window: Vec::new(),
-            window_at: 0,
+            window: Arc::default(),
         }
     }
 
@@ -741,27 +749,44 @@ impl FileRange {
         FileRange::new(self.file.clone(), self.start, self.len)
     }
 
+    /// Another reader of the same range with its own cursor, sharing this one's window: a
+    /// file's first bytes read beside the header walk come from the window the header came in.
+    pub fn sharing_window(&self) -> FileRange {
+        FileRange {
+            window: self.window.clone(),
+            ..self.clone_handle()
+        }
+    }
+
     /// Read `buf.len()` bytes at `at` in the range (clipped to its end); the cursor stays.
     fn read_at(&mut self, at: u64, buf: &mut [u8]) -> io::Result<usize> {
         let n = (buf.len() as u64).min(self.len.saturating_sub(at)) as usize;
         if n == 0 {
             return Ok(0);
         }
-        let in_window =
-            at >= self.window_at && at + n as u64 <= self.window_at + self.window.len() as u64;
+        let mut w = self.window.lock().unwrap_or_else(|e| e.into_inner());
+        let end = w.at + w.bytes.len() as u64;
+        let in_window = at >= w.at && at + n as u64 <= end;
         if !in_window {
             if n >= WINDOW {
                 // a big read goes straight to the caller's buffer
                 read_exact_at(&self.file, &mut buf[..n], self.start + at)?;
                 return Ok(n);
             }
-            let w = (WINDOW as u64).min(self.len - at) as usize;
-            self.window.resize(w, 0);
-            read_exact_at(&self.file, &mut self.window, self.start + at)?;
-            self.window_at = at;
+            // a short hop past the window continues a dense run; a far jump reads little
+            let near = !w.bytes.is_empty() && at >= w.at && at < end + WINDOW as u64;
+            let want = if near { WINDOW } else { HOP.max(n) };
+            let size = (want as u64).min(self.len - at) as usize;
+            w.bytes.resize(size, 0);
+            if let Err(e) = read_exact_at(&self.file, &mut w.bytes, self.start + at) {
+                // nothing half-read stays in the window
+                w.bytes.clear();
+                return Err(e);
+            }
+            w.at = at;
         }
-        let off = (at - self.window_at) as usize;
-        buf[..n].copy_from_slice(&self.window[off..off + n]);
+        let off = (at - w.at) as usize;
+        buf[..n].copy_from_slice(&w.bytes[off..off + n]);
         Ok(n)
     }
 }
@@ -809,7 +834,7 @@ pub fn parse_plain_layer(
 ) -> Result<ParsedLayer> {
     let merr = |m: String| Error::member(archive, member, m);
     let len = r.len;
-    let mut contents = r.clone_handle();
+    let mut contents = r.sharing_window();
     let mut ar = tar::Archive::new(r);
     let mut out = ParsedLayer {
         compression: Some(Compression::None),
@@ -1026,5 +1051,48 @@ mod tests {
         let got = sha256_range(&f, 100, (data.len() - 200) as u64, None).expect("hash");
         assert_eq!(got, sha(&data[100..data.len() - 100]));
         assert!(sha256_range(&f, 100, data.len() as u64, None).is_err());
+    }
+
+    /// Two readers sharing one window, reading in the patterns of a header walk (short hops,
+    /// far jumps, big reads, reads at the end), give the file's own bytes (a slice of the
+    /// data written is the model); a failed read leaves nothing stale behind.
+    #[test]
+    fn readers_sharing_a_window_read_the_files_bytes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("blob");
+        let data = filler(3 * WINDOW + 5000, 11);
+        std::fs::write(&p, &data).expect("write");
+        let f = Arc::new(std::fs::File::open(&p).expect("open"));
+        let (start, len) = (300u64, data.len() as u64 - 300);
+        let mut walk = FileRange::new(f.clone(), start, len);
+        let mut sniff = walk.sharing_window();
+        let model = &data[start as usize..];
+        let reads: &[(bool, u64, usize)] = &[
+            (true, 0, 512),
+            (false, 512, 8),
+            (true, 1024, 512),
+            (false, 1536, 8),
+            (true, 150_000, 512),
+            (false, 150_512, 8),
+            (true, 150_512 + 600, 512),
+            (false, 10, WINDOW + 3),
+            (true, 70_000, 100),
+            (false, len - 7, 8),
+            (true, len - 512, 512),
+            (true, len, 8),
+        ];
+        for &(first, at, n) in reads {
+            let r = if first { &mut walk } else { &mut sniff };
+            let mut buf = vec![0u8; n];
+            let got = r.read_at(at, &mut buf).expect("read");
+            let want = &model[(at as usize).min(model.len())..(at as usize + n).min(model.len())];
+            assert_eq!(&buf[..got], want, "{n} bytes at {at}");
+        }
+        // a range past the file's end fails, and a read inside it afterwards is still right
+        let mut long = FileRange::new(f, 0, data.len() as u64 + 10_000);
+        let mut buf = vec![0u8; 16];
+        assert!(long.read_at(data.len() as u64 - 8, &mut buf).is_err());
+        let got = long.read_at(1000, &mut buf).expect("read");
+        assert_eq!(&buf[..got], &data[1000..1016]);
     }
 }
