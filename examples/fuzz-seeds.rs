@@ -47,6 +47,12 @@ fn main() -> std::io::Result<()> {
     ];
     for (i, (name, f)) in formats.iter().enumerate() {
         write(&dir, "archive", name, &spec.archive(*f, Compression::None))?;
+        write(
+            &dir,
+            "archive_file",
+            name,
+            &spec.archive(*f, Compression::None),
+        )?;
         // layout_json: first byte picks layout (low 2 bits), checking (bit 2), member (rest)
         for m in spec.members(*f, Compression::None) {
             if matches!(m.data.first(), Some(b'{' | b'[')) {

@@ -12,6 +12,7 @@
 
 use super::verified::{BlobKey, Digests, VerifiedCache};
 use crate::error::{Error, Result};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
@@ -51,8 +52,41 @@ pub(super) struct Member {
     pub key: Option<BlobKey>,
 }
 
-/// The thread computing the sha256 of the members left running, in their order.
-pub(super) type Hashing = JoinHandle<Vec<std::io::Result<String>>>;
+/// The thread computing the sha256 of the members left running, in their order. Dropped
+/// unjoined (a load that failed after starting it), it tells the thread to stop and waits for
+/// it: no thread outlives the load that started it.
+#[derive(Debug)]
+pub(super) struct Hashing {
+    thread: Option<JoinHandle<Vec<std::io::Result<String>>>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Hashing {
+    /// `thread` asks `stop` between reads of its blobs.
+    pub(super) fn new(
+        thread: JoinHandle<Vec<std::io::Result<String>>>,
+        stop: Arc<AtomicBool>,
+    ) -> Hashing {
+        Hashing {
+            thread: Some(thread),
+            stop,
+        }
+    }
+
+    /// The digests, in order; None if the thread failed.
+    fn join(mut self) -> Option<Vec<std::io::Result<String>>> {
+        self.thread.take()?.join().ok()
+    }
+}
+
+impl Drop for Hashing {
+    fn drop(&mut self) {
+        if let Some(t) = self.thread.take() {
+            self.stop.store(true, Ordering::Relaxed);
+            let _ = t.join();
+        }
+    }
+}
 
 /// Members left running: (member name, key in the verification cache) each, in the order
 /// [`Hashing`] gives their digests, and that thread.
@@ -70,10 +104,11 @@ pub(super) struct Pending {
 
 impl Pending {
     fn finish(self) -> Result<()> {
+        let archive = self.archive.clone();
         let shas = self
             .hashing
             .join()
-            .map_err(|_| Error::member(&self.archive, "", "the hashing thread failed"))?;
+            .ok_or_else(|| Error::member(&archive, "", "the hashing thread failed"))?;
         for (m, sha) in self.members.iter().zip(shas) {
             let found = sha
                 .map_err(|e| Error::member(&self.archive, &m.name, format!("read failed: {e}")))?;

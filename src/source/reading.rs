@@ -8,7 +8,7 @@ use super::layer::{self, parse_layer_with_progress, FileRange, ParsedLayer};
 use super::verified::{BlobKey, Digests, VerifiedCache};
 use super::LoadOptions;
 use crate::error::{Error, Result};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// A layer read: its member name, what was parsed, and whether its entries may be shared with
@@ -231,6 +231,8 @@ fn hash_later(
     opts: &LoadOptions,
 ) -> Result<Hashing> {
     let (file, progress) = (file.clone(), opts.progress.clone());
+    let stop = Arc::new(AtomicBool::new(false));
+    let stopped = stop.clone();
     let mut order: Vec<(usize, u64, u64)> = (0..later.len())
         .map(|i| (i, later[i].1, later[i].2))
         .collect();
@@ -246,7 +248,10 @@ fn hash_later(
             let work = || {
                 while let Some((i, offset, size)) = queue.lock().ok().and_then(|mut q| q.pop()) {
                     let p = progress.as_deref();
-                    let d = layer::sha256_range(&file, offset, size, p);
+                    let range = FileRange::new(file.clone(), offset, size);
+                    let quit =
+                        || stopped.load(Ordering::Relaxed) || p.is_some_and(|p| p.cancelled());
+                    let d = super::digests::sha256_of(range, &quit);
                     if let (Some(p), Ok(_)) = (p, &d) {
                         p.add_read(size);
                     }
@@ -264,6 +269,7 @@ fn hash_later(
             let lost = || Err(std::io::Error::other("the hashing thread failed"));
             done.into_iter().map(|d| d.unwrap_or_else(lost)).collect()
         })
+        .map(|t| Hashing::new(t, stop))
         .map_err(|e| Error::member(&idx.archive, "", format!("cannot start a thread: {e}")))
 }
 
