@@ -134,3 +134,33 @@ impl Pending {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A hashing thread that would run until told to stop: dropping its handle tells it and
+    /// waits for it, so the drop returns and the thread is gone.
+    #[test]
+    fn a_dropped_hashing_thread_is_stopped_and_joined() {
+        let stop = Arc::new(AtomicBool::new(false));
+        let seen = stop.clone();
+        let (gone_tx, gone) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            while !seen.load(Ordering::Relaxed) {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            let _ = gone_tx.send(());
+            Vec::new()
+        });
+        let (done_tx, done) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            drop(Hashing::new(thread, stop));
+            let _ = done_tx.send(());
+        });
+        let wait = std::time::Duration::from_secs(10);
+        done.recv_timeout(wait).expect("the drop returned");
+        gone.try_recv()
+            .expect("the thread ended before the drop returned");
+    }
+}
