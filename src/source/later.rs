@@ -113,15 +113,7 @@ impl Pending {
             let found = sha
                 .map_err(|e| Error::member(&self.archive, &m.name, format!("read failed: {e}")))?;
             for (what, expected) in &m.expected {
-                if *expected != found {
-                    return Err(Error::DigestMismatch {
-                        archive: self.archive.clone(),
-                        member: m.name.clone(),
-                        what,
-                        expected: expected.clone(),
-                        found,
-                    });
-                }
+                super::check_digest(&self.archive, &m.name, what, expected, &found)?;
             }
             if let (Some(v), Some(k)) = (&self.verified, &m.key) {
                 let blob = found.clone();

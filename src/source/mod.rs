@@ -549,17 +549,30 @@ fn verify_layers(
         ];
         for (what, expected, found) in checks {
             if let (Some(exp), Some(got)) = (expected, found) {
-                if exp.starts_with("sha256:") && exp != got {
-                    return Err(Error::DigestMismatch {
-                        archive: archive.to_string(),
-                        member: lp.member.clone(),
-                        what,
-                        expected: exp.clone(),
-                        found: got.clone(),
-                    });
-                }
+                check_digest(archive, &lp.member, what, exp, got)?;
             }
         }
+    }
+    Ok(())
+}
+
+/// A digest computed from `member` against the one expected (`what`: "blob digest" or
+/// "diff_id"); only a `sha256:` expectation is checked.
+fn check_digest(
+    archive: &str,
+    member: &str,
+    what: &'static str,
+    expected: &str,
+    found: &str,
+) -> Result<()> {
+    if expected.starts_with("sha256:") && expected != found {
+        return Err(Error::DigestMismatch {
+            archive: archive.to_string(),
+            member: member.to_string(),
+            what,
+            expected: expected.to_string(),
+            found: found.to_string(),
+        });
     }
     Ok(())
 }
