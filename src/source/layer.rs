@@ -940,15 +940,15 @@ fn capture_by_reads(
 }
 
 /// sha256 of `len` bytes at `offset` of a file, as `sha256:HEX` (a plain blob's digest, which
-/// is also its diff_id): read here, hashed on a thread beside, so the two overlap.
+/// is also its diff_id): read here, hashed on a thread beside, so the two overlap. `cancelled`
+/// is asked between buffers.
 pub fn sha256_range(
     file: &Arc<std::fs::File>,
     offset: u64,
     len: u64,
-    progress: Option<&Progress>,
+    cancelled: &dyn Fn() -> bool,
 ) -> io::Result<String> {
-    let range = FileRange::new(file.clone(), offset, len);
-    digests::sha256_of(range, &|| progress.is_some_and(|p| p.cancelled()))
+    digests::sha256_of(FileRange::new(file.clone(), offset, len), cancelled)
 }
 
 /// xxh3 of `len` bytes at `offset` of a file (the deferred content hash of header-only reads).
@@ -1048,9 +1048,9 @@ mod tests {
         let data = filler(2 * digests::CHUNK + 999, 7);
         std::fs::write(&p, &data).expect("write");
         let f = Arc::new(std::fs::File::open(&p).expect("open"));
-        let got = sha256_range(&f, 100, (data.len() - 200) as u64, None).expect("hash");
+        let got = sha256_range(&f, 100, (data.len() - 200) as u64, &|| false).expect("hash");
         assert_eq!(got, sha(&data[100..data.len() - 100]));
-        assert!(sha256_range(&f, 100, data.len() as u64, None).is_err());
+        assert!(sha256_range(&f, 100, data.len() as u64, &|| false).is_err());
     }
 
     /// Two readers sharing one window, reading in the patterns of a header walk (short hops,

@@ -248,10 +248,9 @@ fn hash_later(
             let work = || {
                 while let Some((i, offset, size)) = queue.lock().ok().and_then(|mut q| q.pop()) {
                     let p = progress.as_deref();
-                    let range = FileRange::new(file.clone(), offset, size);
                     let quit =
                         || stopped.load(Ordering::Relaxed) || p.is_some_and(|p| p.cancelled());
-                    let d = super::digests::sha256_of(range, &quit);
+                    let d = layer::sha256_range(&file, offset, size, &quit);
                     if let (Some(p), Ok(_)) = (p, &d) {
                         p.add_read(size);
                     }
@@ -328,7 +327,8 @@ fn run(
             let r = file
                 .ok_or_else(|| Error::member(&idx.archive, &m.name, "no archive file"))
                 .and_then(|f| {
-                    layer::sha256_range(f, offset, size, progress)
+                    let cancelled = || progress.is_some_and(|p| p.cancelled());
+                    layer::sha256_range(f, offset, size, &cancelled)
                         .map_err(|e| read_failed(idx, m, e))
                 })
                 .map(|d| {
